@@ -1,0 +1,205 @@
+import { jest } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runAction } from '../support/action-run.js'
+import { createFixtureRepo } from '../support/fixture-repo.js'
+import { getManifest, listTags } from '../support/registry-http.js'
+import { requireStack, uniqueImage } from '../support/stack.js'
+
+jest.setTimeout(300_000)
+
+beforeAll(requireStack)
+
+interface IndexJson {
+  manifests: {
+    digest: string
+    platform?: { os: string; architecture: string }
+    annotations?: Record<string, string>
+  }[]
+  annotations?: Record<string, string>
+}
+
+describe('build and push on the real stack', () => {
+  test('a two-platform release run pushes one index holding linux/amd64 and linux/arm64, labelled', async () => {
+    const repo = createFixtureRepo()
+    const image = uniqueImage('two-platform')
+    const run = await runAction({
+      workspace: repo.dir,
+      sha: repo.sha,
+      inputs: { image: image.name, version: 'v1.2.3', mode: 'release' },
+    })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.version).toBe('1.2.3')
+    expect(run.outputs.platforms).toBe('linux/amd64,linux/arm64')
+    expect(run.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+
+    // The registry itself: only the run's candidate tag, pointing at the reported digest.
+    const tags = await listTags(image.path)
+    expect(tags).toHaveLength(1)
+    expect(tags[0]).toMatch(new RegExp(`^candidate-${repo.sha.slice(0, 12)}-\\d+-1$`))
+    const inspect = execFileSync(
+      'docker',
+      ['buildx', 'imagetools', 'inspect', `${image.name}@${run.outputs.digest}`],
+      { encoding: 'utf8' },
+    )
+    expect(inspect).toContain('Platform:    linux/amd64')
+    expect(inspect).toContain('Platform:    linux/arm64')
+
+    const index = (await getManifest(image.path, run.outputs.digest ?? '')) as unknown as IndexJson
+    const platforms = index.manifests
+      .filter((m) => m.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest')
+      .map((m) => `${m.platform?.os ?? ''}/${m.platform?.architecture ?? ''}`)
+      .sort()
+    expect(platforms).toEqual(['linux/amd64', 'linux/arm64'])
+    expect(index.annotations).toMatchObject({
+      'org.opencontainers.image.version': '1.2.3',
+      'org.opencontainers.image.revision': repo.sha,
+      'org.opencontainers.image.source': 'https://github.example.test/acme/app',
+      'org.opencontainers.image.created': '2026-01-02T03:04:05Z',
+      'org.opencontainers.image.title': 'app',
+    })
+    const configs = JSON.parse(
+      execFileSync(
+        'docker',
+        [
+          'buildx',
+          'imagetools',
+          'inspect',
+          `${image.name}@${run.outputs.digest}`,
+          '--format',
+          '{{json .Image}}',
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as Record<string, { architecture: string; config: { Labels: Record<string, string> } }>
+    expect(Object.keys(configs).sort()).toEqual(['linux/amd64', 'linux/arm64'])
+    for (const [platform, config] of Object.entries(configs)) {
+      expect(config.architecture).toBe(platform.split('/')[1])
+      expect(config.config.Labels['org.opencontainers.image.version']).toBe('1.2.3')
+      expect(config.config.Labels['org.opencontainers.image.revision']).toBe(repo.sha)
+    }
+    expect(run.summary).toContain('| linux/arm64 | `sha256:')
+    expect(run.summary).toContain('| assert-manifest | done |')
+  })
+
+  test('a build that fails on arm64 only fails the run, names linux/arm64, and writes no final tag', async () => {
+    const repo = createFixtureRepo({
+      Dockerfile: [
+        'FROM scratch',
+        'ARG TARGETARCH',
+        'COPY bin/busybox-${TARGETARCH} /bin/busybox',
+        // Succeeds on amd64, fails under arm64 emulation.
+        'RUN ["/bin/busybox", "sh", "-c", "test \\"$(/bin/busybox uname -m)\\" != aarch64"]',
+        'ENTRYPOINT ["/bin/busybox"]',
+        '',
+      ].join('\n'),
+    })
+    const image = uniqueImage('arm64-fails')
+    const run = await runAction({
+      workspace: repo.dir,
+      sha: repo.sha,
+      inputs: { image: image.name, version: '1.0.0', mode: 'release' },
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors.join('\n')).toMatch(/Step 'build' failed: the build failed for linux\/arm64/)
+    expect(run.errors.join('\n')).toMatch(/Visible to users: nothing/)
+    expect(await listTags(image.path)).toEqual([])
+    expect(run.outputs.published).toBe('false')
+    expect(run.summary).toContain('| build | ')
+  })
+
+  test('on a pull request every platform is built and nothing is pushed', async () => {
+    const repo = createFixtureRepo()
+    const image = uniqueImage('pull-request')
+    const run = await runAction({
+      workspace: repo.dir,
+      sha: repo.sha,
+      eventName: 'pull_request',
+      ref: 'refs/pull/7/merge',
+      payload: { number: 7, pull_request: { number: 7 } },
+      inputs: { image: image.name },
+    })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain('[linux/arm64 ')
+    expect(run.stdout).toContain('[linux/amd64 ')
+    expect(await listTags(image.path)).toEqual([])
+    expect(run.outputs.published).toBe('false')
+    expect(run.outputs.digest).toBe('')
+  })
+})
+
+describe('invalid inputs fail before any side effect', () => {
+  // A docker on PATH that records every call, then hands over to the real one.
+  const shimDir = mkdtempSync(join(tmpdir(), 'docker-shim-'))
+  const callLog = join(shimDir, 'calls.log')
+  const realDocker = execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim()
+  writeFileSync(
+    join(shimDir, 'docker'),
+    `#!/bin/sh\necho "$*" >> '${callLog}'\nexec '${realDocker}' "$@"\n`,
+  )
+  chmodSync(join(shimDir, 'docker'), 0o755)
+
+  test.each<[string, Record<string, string>, RegExp[]]>([
+    [
+      'an unknown platform',
+      { platforms: 'linux/amd64,linux/amd65' },
+      [/Input 'platforms': "linux\/amd65" is not valid; architecture 'amd65' is unknown/],
+    ],
+    [
+      'an image with a tag',
+      { image: '127.0.0.1:5000/e2e/app:1.0' },
+      [/Input 'image': .* it holds a tag/],
+    ],
+    [
+      'an image with uppercase letters',
+      { image: '127.0.0.1:5000/e2e/MyApp' },
+      [/Input 'image': .*'MyApp' has uppercase letters/],
+    ],
+    [
+      'a malformed version',
+      { version: '1.2' },
+      [/Input 'version': "1.2" is not valid; '1.2' is not a semantic version/],
+    ],
+    [
+      'an unknown mode',
+      { mode: 'deploy' },
+      [/Input 'mode': "deploy" is not valid; unknown mode; use one of auto, build, release/],
+    ],
+    [
+      'a missing Dockerfile',
+      { file: 'nope/Dockerfile' },
+      [/Input 'file': "nope\/Dockerfile" is not valid; the Dockerfile does not exist/],
+    ],
+    ['several at once', { platforms: 'arm64', mode: 'x' }, [/Input 'mode'/, /Input 'platforms'/]],
+  ])('%s', async (_name, inputs, messages) => {
+    const repo = createFixtureRepo()
+    const image = uniqueImage('invalid')
+    const run = await runAction({
+      workspace: repo.dir,
+      sha: repo.sha,
+      inputs: { image: image.name, version: '1.0.0', mode: 'release', ...inputs },
+      env: { PATH: `${shimDir}:${process.env.PATH ?? ''}` },
+    })
+    expect(run.exitCode).toBe(1)
+    for (const message of messages) expect(run.errors.join('\n')).toMatch(message)
+    expect(existsSync(callLog)).toBe(false)
+    expect(await listTags(image.path)).toEqual([])
+  })
+
+  test('the shim records calls when the inputs are valid (so the check above can fail)', async () => {
+    const repo = createFixtureRepo()
+    const run = await runAction({
+      workspace: repo.dir,
+      sha: repo.sha,
+      eventName: 'pull_request',
+      inputs: { image: uniqueImage('shim').name, platforms: 'linux/amd64' },
+      env: { PATH: `${shimDir}:${process.env.PATH ?? ''}` },
+    })
+    expect(run.exitCode).toBe(0)
+    expect(existsSync(callLog)).toBe(true)
+  })
+})

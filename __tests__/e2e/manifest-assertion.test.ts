@@ -1,0 +1,118 @@
+import { jest } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { assertIndex } from '../../src/steps/assert-manifest.js'
+import { ImagetoolsRegistry } from '../../src/ports/registry.js'
+import { contextFor } from '../support/context.js'
+import { deleteManifest, getManifest, putManifest } from '../support/registry-http.js'
+import { REPO_ROOT, requireStack, uniqueImage } from '../support/stack.js'
+
+jest.setTimeout(300_000)
+
+interface Entry {
+  digest: string
+  platform: { os: string; architecture: string }
+  annotations?: Record<string, string>
+}
+type Index = { mediaType: string; manifests: Entry[] } & Record<string, unknown>
+
+const image = uniqueImage('assertion')
+let index: Index
+let digest: string
+const registry = new ImagetoolsRegistry()
+
+beforeAll(async () => {
+  await requireStack()
+  execFileSync(
+    'docker',
+    [
+      'buildx',
+      'build',
+      '--platform',
+      'linux/amd64,linux/arm64',
+      '--tag',
+      `${image.name}:built`,
+      '--push',
+      join(REPO_ROOT, 'example'),
+    ],
+    { stdio: 'pipe' },
+  )
+  index = (await getManifest(image.path, 'built')) as Index
+  digest =
+    execFileSync(
+      'docker',
+      ['buildx', 'imagetools', 'inspect', `${image.name}:built`, '--format', '{{json .Manifest}}'],
+      {
+        encoding: 'utf8',
+      },
+    ).match(/"digest":\s*"(sha256:[0-9a-f]{64})"/)?.[1] ?? ''
+})
+
+const entryFor = (architecture: string): Entry => {
+  const entry = index.manifests.find((m) => m.platform.architecture === architecture)
+  if (!entry) throw new Error(`the built index has no ${architecture} entry`)
+  return entry
+}
+
+/** Stores a variant of the built index under a new tag and returns its digest. */
+async function pushVariant(tag: string, manifests: Entry[]): Promise<string> {
+  return putManifest(image.path, tag, { ...index, manifests })
+}
+
+test('the real index with attestations passes and records each platform manifest', async () => {
+  const ctx = contextFor({ image: image.name }, { registry })
+  await assertIndex(ctx, digest)
+  expect(index.manifests.some((m) => m.platform.os === 'unknown')).toBe(true)
+  expect(ctx.platforms.get('linux/amd64')?.manifestDigest).toBe(entryFor('amd64').digest)
+  expect(ctx.platforms.get('linux/arm64')?.manifestDigest).toBe(entryFor('arm64').digest)
+})
+
+test('an index missing arm64 fails and names the platform', async () => {
+  const variant = await pushVariant(
+    'no-arm64',
+    index.manifests.filter((m) => m.platform.architecture !== 'arm64'),
+  )
+  const ctx = contextFor({ image: image.name }, { registry })
+  await expect(assertIndex(ctx, variant)).rejects.toThrow(
+    /platform linux\/arm64 is missing from the index/,
+  )
+})
+
+test('an index with a platform nobody asked for fails and names it', async () => {
+  const ctx = contextFor({ image: image.name, platforms: 'linux/amd64' }, { registry })
+  await expect(assertIndex(ctx, digest)).rejects.toThrow(
+    /platform linux\/arm64 is in the index but was not requested/,
+  )
+})
+
+test('an arm64 entry whose image is amd64 fails: the platform must be real', async () => {
+  const amd64 = entryFor('amd64')
+  const variant = await pushVariant('fake-arm64', [
+    amd64,
+    { ...amd64, platform: { os: 'linux', architecture: 'arm64' } },
+  ])
+  const ctx = contextFor({ image: image.name }, { registry })
+  await expect(assertIndex(ctx, variant)).rejects.toThrow(
+    /platform linux\/arm64: its image config says linux\/amd64/,
+  )
+})
+
+test('a child manifest that no longer resolves fails and names the platform', async () => {
+  // A separate repository, so that deleting a manifest here cannot affect the other tests.
+  const other = uniqueImage('assertion-deleted')
+  execFileSync(
+    'docker',
+    ['buildx', 'imagetools', 'create', '--tag', `${other.name}:x`, `${image.name}@${digest}`],
+    { stdio: 'pipe' },
+  )
+  await deleteManifest(other.path, entryFor('arm64').digest)
+  const ctx = contextFor({ image: other.name }, { registry })
+  await expect(assertIndex(ctx, digest)).rejects.toThrow(
+    /platform linux\/arm64: its manifest sha256:[0-9a-f]+ does not resolve/,
+  )
+})
+
+test('a single-platform manifest is not an index', async () => {
+  const ctx = contextFor({ image: image.name, platforms: 'linux/amd64' }, { registry })
+  await expect(assertIndex(ctx, entryFor('amd64').digest)).rejects.toThrow(/is a single manifest/)
+})

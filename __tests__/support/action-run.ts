@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { REPO_ROOT } from './stack.js'
+
+export interface ActionRun {
+  readonly exitCode: number
+  readonly stdout: string
+  readonly stderr: string
+  readonly outputs: Record<string, string>
+  readonly summary: string
+  /** The `::error::` annotations the run printed. */
+  readonly errors: string[]
+}
+
+export interface ActionRunOptions {
+  readonly inputs: Record<string, string>
+  readonly workspace: string
+  readonly sha: string
+  readonly eventName?: string
+  readonly payload?: Record<string, unknown>
+  readonly ref?: string
+  readonly env?: Record<string, string>
+  readonly runId?: string
+  readonly runAttempt?: string
+  /** Sent to the process after this many milliseconds (as a cancelled job does). */
+  readonly killAfter?: { ms: number; signal: NodeJS.Signals }
+}
+
+/** Parses the GITHUB_OUTPUT file the toolkit writes: name<<delimiter, value lines, delimiter. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? '')
+    if (!match) continue
+    const [, name = '', delimiter] = match
+    const value: string[] = []
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? '')
+    outputs[name] = value.join('\n')
+  }
+  return outputs
+}
+
+/** Runs the bundled action as the runner does: a node process with INPUT_* and GITHUB_* set. */
+export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'action-run-'))
+  const outputFile = join(dir, 'output')
+  const summaryFile = join(dir, 'summary.md')
+  const eventFile = join(dir, 'event.json')
+  await writeFile(outputFile, '')
+  await writeFile(summaryFile, '')
+  await writeFile(eventFile, JSON.stringify(options.payload ?? {}))
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_EVENT_NAME: options.eventName ?? 'push',
+    GITHUB_EVENT_PATH: eventFile,
+    GITHUB_SHA: options.sha,
+    GITHUB_REF: options.ref ?? 'refs/heads/main',
+    GITHUB_REPOSITORY: 'acme/app',
+    GITHUB_REPOSITORY_OWNER: 'acme',
+    GITHUB_RUN_ID: options.runId ?? String(Math.floor(Math.random() * 1e9)),
+    GITHUB_RUN_ATTEMPT: options.runAttempt ?? '1',
+    GITHUB_SERVER_URL: 'https://github.example.test',
+    GITHUB_API_URL: 'http://127.0.0.1:9/api/v3',
+    GITHUB_WORKSPACE: options.workspace,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: dir,
+    ...Object.fromEntries(
+      Object.entries(options.inputs).map(([name, value]) => [
+        `INPUT_${name.replace(/ /g, '_').toUpperCase()}`,
+        value,
+      ]),
+    ),
+    ...options.env,
+  }
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'index.js')], {
+    cwd: options.workspace,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const timer = options.killAfter
+    ? setTimeout(() => child.kill(options.killAfter?.signal), options.killAfter.ms)
+    : undefined
+  const exitCode = await new Promise<number>((resolve) =>
+    child.on('close', (code, signal) => {
+      resolve(code ?? (signal ? 128 : 1))
+    }),
+  )
+  if (timer) clearTimeout(timer)
+  const errors = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('::error'))
+    .map((l) =>
+      l
+        .replace(/^::error[^:]*::/, '')
+        .replace(/%0A/g, '\n')
+        .replace(/%25/g, '%'),
+    )
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(await readFile(outputFile, 'utf8')),
+    summary: await readFile(summaryFile, 'utf8'),
+    errors,
+  }
+}

@@ -1,0 +1,53 @@
+import type { Logger, Ports, RunContext } from '../../src/context.js'
+import { INPUT_DEFAULTS, parseInputs } from '../../src/model/inputs.js'
+import type { RunEnvironment } from '../../src/model/run-env.js'
+
+/** A logger that keeps what it was told, for assertions. */
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = []
+  return {
+    lines,
+    info: (m) => lines.push(m),
+    warning: (m) => lines.push(`warning: ${m}`),
+    group: async (title, fn) => {
+      lines.push(`group: ${title}`)
+      return fn()
+    },
+  }
+}
+
+export const testEnvironment: RunEnvironment = {
+  eventName: 'push',
+  sha: '0123456789abcdef0123456789abcdef01234567',
+  ref: 'refs/heads/main',
+  owner: 'acme',
+  repo: 'app',
+  runId: '42',
+  runAttempt: '1',
+  serverUrl: 'https://github.example.test',
+  apiUrl: 'https://github.example.test/api/v3',
+  workspace: '/tmp',
+  payload: {},
+  tempDir: '/tmp',
+}
+
+/** A run context from input values, with the ports given (real or fake). */
+export function contextFor(
+  values: Record<string, string>,
+  ports: Partial<Ports>,
+  overrides: Partial<RunContext> = {},
+): RunContext {
+  const inputs = parseInputs((name) => values[name] ?? INPUT_DEFAULTS[name] ?? '')
+  return {
+    inputs,
+    env: testEnvironment,
+    ports: ports as Ports,
+    log: memoryLogger(),
+    mode: 'release',
+    workDir: '/tmp',
+    platforms: new Map(),
+    visible: [],
+    timeline: [],
+    ...overrides,
+  }
+}

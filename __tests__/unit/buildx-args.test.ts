@@ -1,0 +1,197 @@
+import {
+  buildxBuildArgs,
+  candidateTag,
+  failedPlatform,
+  type BuildPlan,
+} from '../../src/build/buildx-args.js'
+import { parsePlatform, type Platform } from '../../src/model/platform.js'
+
+const platforms = (...names: string[]): Platform[] => names.map((n) => parsePlatform(n) as Platform)
+const base: BuildPlan = {
+  platforms: platforms('linux/amd64', 'linux/arm64'),
+  context: '.',
+  file: './Dockerfile',
+  target: undefined,
+  buildArgs: [],
+  labels: {},
+  annotations: {},
+  output: { kind: 'cache-only' },
+  metadataFile: '/tmp/m.json',
+}
+const head = ['buildx', 'build', '--progress', 'plain']
+
+describe('buildxBuildArgs', () => {
+  test.each<[string, Partial<BuildPlan>, string[]]>([
+    [
+      'build only: no output flag',
+      {},
+      [
+        ...head,
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '--file',
+        './Dockerfile',
+        '--metadata-file',
+        '/tmp/m.json',
+        '.',
+      ],
+    ],
+    [
+      'candidate tag push',
+      { output: { kind: 'push-tag', ref: 'r/app:candidate-x' } },
+      [
+        ...head,
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '--file',
+        './Dockerfile',
+        '--tag',
+        'r/app:candidate-x',
+        '--push',
+        '--metadata-file',
+        '/tmp/m.json',
+        '.',
+      ],
+    ],
+    [
+      'push by digest',
+      { output: { kind: 'push-by-digest', image: 'r/app' } },
+      [
+        ...head,
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '--file',
+        './Dockerfile',
+        '--output',
+        'type=image,name=r/app,push-by-digest=true,name-canonical=true,push=true',
+        '--metadata-file',
+        '/tmp/m.json',
+        '.',
+      ],
+    ],
+    [
+      'load one platform',
+      { platforms: platforms('linux/arm64'), output: { kind: 'load', tag: 'app:smoke' } },
+      [
+        ...head,
+        '--platform',
+        'linux/arm64',
+        '--file',
+        './Dockerfile',
+        '--tag',
+        'app:smoke',
+        '--load',
+        '--metadata-file',
+        '/tmp/m.json',
+        '.',
+      ],
+    ],
+    [
+      'target, build args with = and spaces, builder',
+      {
+        target: 'runtime',
+        builder: 'ci',
+        buildArgs: [
+          { key: 'A', value: 'x=y z' },
+          { key: 'B', value: '' },
+        ],
+      },
+      [
+        ...head,
+        '--builder',
+        'ci',
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '--file',
+        './Dockerfile',
+        '--target',
+        'runtime',
+        '--build-arg',
+        'A=x=y z',
+        '--build-arg',
+        'B=',
+        '--metadata-file',
+        '/tmp/m.json',
+        '.',
+      ],
+    ],
+    [
+      'labels always, annotations on index and manifests only when pushing',
+      {
+        labels: { 'org.opencontainers.image.version': '1.0.0' },
+        annotations: { k: 'v' },
+        output: { kind: 'push-tag', ref: 'r/a:c' },
+      },
+      [
+        ...head,
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '--file',
+        './Dockerfile',
+        '--label',
+        'org.opencontainers.image.version=1.0.0',
+        '--annotation',
+        'index:k=v',
+        '--annotation',
+        'manifest:k=v',
+        '--tag',
+        'r/a:c',
+        '--push',
+        '--metadata-file',
+        '/tmp/m.json',
+        '.',
+      ],
+    ],
+    [
+      'a variant platform and a context with a space',
+      { platforms: platforms('linux/arm/v6'), context: 'my app', file: 'my app/Dockerfile' },
+      [
+        ...head,
+        '--platform',
+        'linux/arm/v6',
+        '--file',
+        'my app/Dockerfile',
+        '--metadata-file',
+        '/tmp/m.json',
+        'my app',
+      ],
+    ],
+  ])('%s', (_name, change, expected) => {
+    expect(buildxBuildArgs({ ...base, ...change })).toEqual(expected)
+  })
+})
+
+test.each([
+  ['0123456789abcdef0123456789abcdef01234567', '42', '1', 'candidate-0123456789ab-42-1'],
+  ['ffffffffffffffffffffffffffffffffffffffff', '9000', '3', 'candidate-ffffffffffff-9000-3'],
+])('candidateTag(%s, %s, %s) = %s', (sha, run, attempt, tag) => {
+  expect(candidateTag(sha, run, attempt)).toBe(tag)
+})
+
+describe('failedPlatform', () => {
+  test.each([
+    [
+      'an arm64 RUN step',
+      '#9 [linux/amd64 2/2] RUN true\n#9 DONE 0.1s\n------\n > [linux/arm64 2/2] RUN false:\n------\nERROR: failed to solve: process "/bin/sh -c false" did not complete successfully: exit code: 1',
+      'linux/arm64',
+    ],
+    ['a variant', '------\n > [linux/arm/v7 3/4] RUN make:\n------\nERROR: x', 'linux/arm/v7'],
+    [
+      'no platform named',
+      'ERROR: failed to solve: failed to read dockerfile: open Dockerfile: no such file',
+      undefined,
+    ],
+    [
+      'a scratch stage whose RUN vertex names no platform',
+      '#6 [2/2] RUN x\n#6 CACHED\n#8 [2/2] RUN x\n#8 ERROR: process "x" did not complete successfully: exit code: 1\n------\n > [2/2] RUN x:\n------\nERROR: failed to solve',
+      undefined,
+    ],
+    [
+      'the failing vertex named its platform earlier',
+      '#8 [linux/arm/v7 2/2] RUN make\n#8 0.3 make: error\n#8 ERROR: process "make" did not complete successfully\nERROR: failed to solve',
+      'linux/arm/v7',
+    ],
+  ])('%s', (_name, stderr, platform) => {
+    expect(failedPlatform(stderr)).toBe(platform)
+  })
+})

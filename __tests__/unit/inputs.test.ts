@@ -1,0 +1,267 @@
+import { readFileSync } from 'node:fs'
+import { parse as parseYaml } from 'yaml'
+import { InputError } from '../../src/model/errors.js'
+import { INPUT_DEFAULTS, parseInputs, envInputReader, type Inputs } from '../../src/model/inputs.js'
+import { formatPlatform } from '../../src/model/platform.js'
+
+const valid: Record<string, string> = { image: 'ghcr.io/acme/app' }
+const reader = (values: Record<string, string>) => (name: string) =>
+  values[name] ?? INPUT_DEFAULTS[name] ?? ''
+const parse = (
+  values: Record<string, string>,
+  exists: (p: string) => boolean = () => true,
+): Inputs => parseInputs(reader({ ...valid, ...values }), exists)
+
+function problemsOf(values: Record<string, string>, exists?: (p: string) => boolean): string[] {
+  try {
+    parse(values, exists)
+  } catch (error) {
+    if (error instanceof InputError)
+      return error.problems.map((p) => `${p.input}: ${p.value}: ${p.accepted}`)
+    throw error
+  }
+  return []
+}
+
+describe('defaults', () => {
+  test('a run with only image set builds linux/amd64 and linux/arm64 from ./Dockerfile', () => {
+    const inputs = parse({})
+    expect(inputs.mode).toBe('auto')
+    expect(inputs.platforms.map(formatPlatform)).toEqual(['linux/amd64', 'linux/arm64'])
+    expect(inputs.channel).toEqual({ kind: 'auto' })
+    expect(inputs.bump).toBe('auto')
+    expect(inputs.context).toBe('.')
+    expect(inputs.file).toBe('./Dockerfile')
+    expect(inputs.smoke.timeout.fallback.ms).toBe(60_000)
+  })
+
+  test('action.yml declares the same defaults as the parser, and every input the parser reads', () => {
+    const action = parseYaml(readFileSync('action.yml', 'utf8')) as {
+      inputs: Record<string, { default?: unknown; required?: boolean }>
+    }
+    const declared = Object.fromEntries(
+      Object.entries(action.inputs).flatMap(([name, spec]) =>
+        spec.default !== undefined && !JSON.stringify(spec.default).includes('${{')
+          ? [[name, typeof spec.default === 'string' ? spec.default : JSON.stringify(spec.default)]]
+          : [],
+      ),
+    )
+    expect(declared).toEqual(INPUT_DEFAULTS)
+    const read: string[] = []
+    try {
+      parseInputs((name) => {
+        read.push(name)
+        return valid[name] ?? ''
+      })
+    } catch {
+      // only the names matter here
+    }
+    expect([...new Set(read)].sort()).toEqual(Object.keys(action.inputs).sort())
+  })
+
+  test('the runner passes inputs as INPUT_ variables, upper-cased, dashes kept', () => {
+    const read = envInputReader({
+      'INPUT_SMOKE-HTTP': '8080/health',
+      INPUT_IMAGE: 'r/app',
+      INPUT_MODE: '  ',
+    })
+    expect(read('smoke-http')).toBe('8080/health')
+    expect(read('image')).toBe('r/app')
+    expect(read('mode')).toBe('auto')
+  })
+})
+
+describe('accepted values', () => {
+  test.each<[string, Record<string, string>, (i: Inputs) => unknown, unknown]>([
+    [
+      'platforms by newline',
+      { platforms: 'linux/amd64\nlinux/arm/v7\n' },
+      (i) => i.platforms.map(formatPlatform),
+      ['linux/amd64', 'linux/arm'],
+    ],
+    [
+      'platforms by comma with spaces',
+      { platforms: ' linux/arm64 , linux/amd64' },
+      (i) => i.platforms.map(formatPlatform),
+      ['linux/arm64', 'linux/amd64'],
+    ],
+    ['version with v', { version: 'v1.4.0' }, (i) => i.version?.version, '1.4.0'],
+    ['prerelease version', { version: '2.0.0-rc.1' }, (i) => i.version?.version, '2.0.0-rc.1'],
+    ['file defaults under the context', { context: 'app/' }, (i) => i.file, 'app/Dockerfile'],
+    [
+      'build args keep = and spaces in values',
+      { 'build-args': 'A=1\nB=x=y z\n# comment\n' },
+      (i) => i.buildArgs,
+      [
+        { key: 'A', value: '1' },
+        { key: 'B', value: 'x=y z' },
+      ],
+    ],
+    [
+      'smoke-run splits words, keeps quotes and $VARS literal',
+      { 'smoke-run': `--help\nsh -c "echo \${HOME} | cat"\nenv $X\nversion 'a b'` },
+      (i) => i.smoke.run,
+      [['--help'], ['sh', '-c', 'echo ${HOME} | cat'], ['env', '${X}'], ['version', 'a b']],
+    ],
+    [
+      'smoke-run keeps a glob literal',
+      { 'smoke-run': 'ls /etc/*.conf' },
+      (i) => i.smoke.run,
+      [['ls', '/etc/*.conf']],
+    ],
+    [
+      'smoke-http with default expectation',
+      { 'smoke-http': '8080/health' },
+      (i) => i.smoke.http,
+      { port: 8080, path: '/health', expect: { kind: 'any-2xx' } },
+    ],
+    [
+      'smoke-http exact body',
+      { 'smoke-http': '80', 'smoke-http-expect': ' ok ' },
+      (i) => i.smoke.http,
+      { port: 80, path: '/', expect: { kind: 'body', text: 'ok' } },
+    ],
+    [
+      'smoke-http regex',
+      { 'smoke-http': '8080/v', 'smoke-http-expect': '/^v\\d+/' },
+      (i) => i.smoke.http?.expect.kind,
+      'regex',
+    ],
+    [
+      'smoke-timeout with overrides',
+      { 'smoke-timeout': '120,linux/arm64=300' },
+      (i) => [i.smoke.timeout.fallback.ms, [...i.smoke.timeout.overrides]],
+      [120_000, [['linux/arm64', { ms: 300_000 }]]],
+    ],
+    [
+      'release assets are lines',
+      { 'release-assets': 'dist/*.tgz\n\nchecksums.txt' },
+      (i) => i.releaseAssets,
+      ['dist/*.tgz', 'checksums.txt'],
+    ],
+    ['explicit mode', { mode: 'release' }, (i) => i.mode, 'release'],
+    ['explicit bump', { bump: 'minor' }, (i) => i.bump, 'minor'],
+    ['channel rc', { channel: 'rc' }, (i) => i.channel, { kind: 'prerelease', name: 'rc' }],
+  ])('%s', (_name, values, pick, expected) => {
+    expect(pick(parse(values))).toEqual(expected)
+  })
+})
+
+describe('refused values name the input, the value and what is accepted', () => {
+  test.each<[string, Record<string, string>, RegExp]>([
+    [
+      'unknown platform',
+      { platforms: 'linux/amd64,linux/amd65' },
+      /^platforms: linux\/amd65: architecture 'amd65' is unknown; use os\/architecture/,
+    ],
+    ['platform without os', { platforms: 'arm64' }, /^platforms: arm64: .*os\/architecture/],
+    [
+      'duplicate platform',
+      { platforms: 'linux/arm64,linux/arm64/v8' },
+      /^platforms: linux\/arm64\/v8: it is listed twice/,
+    ],
+    ['empty platforms', { platforms: ' , ' }, /^platforms: .*no platform is listed/],
+    [
+      'image with a tag',
+      { image: 'ghcr.io/acme/app:1.0' },
+      /^image: ghcr.io\/acme\/app:1.0: it holds a tag/,
+    ],
+    [
+      'image with uppercase',
+      { image: 'ghcr.io/Acme/App' },
+      /^image: .*uppercase.*; use a repository/,
+    ],
+    ['image missing', { image: '' }, /^image: : it is required/],
+    [
+      'malformed version',
+      { version: '1.2' },
+      /^version: 1.2: '1.2' is not a semantic version; use a semantic version/,
+    ],
+    [
+      'unknown mode',
+      { mode: 'deploy' },
+      /^mode: deploy: unknown mode; use one of auto, build, release/,
+    ],
+    [
+      'unknown bump',
+      { bump: 'huge' },
+      /^bump: huge: unknown bump; use one of auto, patch, minor, major/,
+    ],
+    [
+      'channel latest',
+      { channel: 'latest' },
+      /^channel: latest: .*use auto, stable, or a prerelease channel/,
+    ],
+    [
+      'build arg without =',
+      { 'build-args': 'JUSTAKEY' },
+      /^build-args: JUSTAKEY: it is not KEY=value/,
+    ],
+    [
+      'smoke-run with a pipe',
+      { 'smoke-run': 'app --help | grep usage' },
+      /^smoke-run: .*shell operator '\|'.*sh -c/,
+    ],
+    [
+      'smoke-run with a sequence',
+      { 'smoke-run': 'app; rm -rf /' },
+      /^smoke-run: .*shell operator ';'/,
+    ],
+    [
+      'smoke-http without port',
+      { 'smoke-http': '/health' },
+      /^smoke-http: \/health: .*not PORT\/PATH/,
+    ],
+    [
+      'smoke-http port out of range',
+      { 'smoke-http': '70000/health' },
+      /^smoke-http: .*port 70000 is out of range/,
+    ],
+    [
+      'smoke-http-expect bad regex',
+      { 'smoke-http': '80', 'smoke-http-expect': '/(/' },
+      /^smoke-http-expect: .*not a valid regular expression/,
+    ],
+    [
+      'smoke-http-expect without smoke-http',
+      { 'smoke-http-expect': 'ok' },
+      /^smoke-http-expect: ok: it is set but smoke-http is not/,
+    ],
+    [
+      'smoke-timeout not a number',
+      { 'smoke-timeout': '2m' },
+      /^smoke-timeout: 2m: .*whole number of seconds/,
+    ],
+    ['smoke-timeout zero', { 'smoke-timeout': '0' }, /^smoke-timeout: 0: 0 is out of range/],
+    [
+      'smoke-timeout bad platform',
+      { 'smoke-timeout': '60,linux/x=10' },
+      /^smoke-timeout: linux\/x=10: architecture 'x' is unknown/,
+    ],
+    ['smoke-env without =', { 'smoke-env': 'FOO' }, /^smoke-env: FOO: it is not KEY=value/],
+    [
+      'target with spaces',
+      { target: 'my stage' },
+      /^target: my stage: it is not a build stage name/,
+    ],
+  ])('%s', (_name, values, expected) => {
+    const problems = problemsOf(values)
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatch(expected)
+  })
+
+  test('a missing context or Dockerfile is named before any side effect', () => {
+    expect(problemsOf({ context: 'nope' }, () => false)).toEqual([
+      expect.stringMatching(/^context: nope: the folder does not exist/),
+    ])
+    expect(problemsOf({ context: 'app' }, (p) => p === 'app')).toEqual([
+      expect.stringMatching(/^file: app\/Dockerfile: the Dockerfile does not exist/),
+    ])
+    expect(problemsOf({ context: 'https://github.com/acme/app.git#main' }, () => false)).toEqual([])
+  })
+
+  test('every problem is reported at once', () => {
+    const problems = problemsOf({ image: 'A:B', platforms: 'x', version: 'one', mode: '?' })
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['mode', 'image', 'platforms', 'version'])
+  })
+})

@@ -1,0 +1,99 @@
+import { formatPlatform, type Platform } from '../model/platform.js'
+import type { KeyValue } from '../model/inputs.js'
+
+/** Where a build's result goes. */
+export type BuildOutput =
+  /** Push the index under a candidate tag (the docker driver cannot push by digest). */
+  | { kind: 'push-tag'; ref: string }
+  /** Push the index untagged; its digest is the candidate (docker-container, kubernetes, remote). */
+  | { kind: 'push-by-digest'; image: string }
+  /** Build every platform and keep the result in the build cache only (pull requests). */
+  | { kind: 'cache-only' }
+  /** Build one platform and load it into the engine's image store. */
+  | { kind: 'load'; tag: string }
+
+export interface BuildPlan {
+  readonly platforms: readonly Platform[]
+  readonly context: string
+  readonly file: string
+  readonly target: string | undefined
+  readonly buildArgs: readonly KeyValue[]
+  readonly labels: Readonly<Record<string, string>>
+  /** OCI annotations written on the index and on each platform manifest. */
+  readonly annotations: Readonly<Record<string, string>>
+  readonly output: BuildOutput
+  readonly metadataFile: string
+  readonly builder?: string | undefined
+}
+
+/** The argv of `docker buildx build` for a plan: pure data, never a shell string. */
+export function buildxBuildArgs(plan: BuildPlan): string[] {
+  const args = ['buildx', 'build', '--progress', 'plain']
+  if (plan.builder) args.push('--builder', plan.builder)
+  args.push('--platform', plan.platforms.map(formatPlatform).join(','))
+  args.push('--file', plan.file)
+  if (plan.target) args.push('--target', plan.target)
+  for (const { key, value } of plan.buildArgs) args.push('--build-arg', `${key}=${value}`)
+  for (const [key, value] of Object.entries(plan.labels)) args.push('--label', `${key}=${value}`)
+  const annotationLevels =
+    plan.output.kind === 'load' || plan.output.kind === 'cache-only' ? [] : ['index', 'manifest']
+  for (const level of annotationLevels) {
+    for (const [key, value] of Object.entries(plan.annotations))
+      args.push('--annotation', `${level}:${key}=${value}`)
+  }
+  switch (plan.output.kind) {
+    case 'push-tag':
+      args.push('--tag', plan.output.ref, '--push')
+      break
+    case 'push-by-digest':
+      args.push(
+        '--output',
+        `type=image,name=${plan.output.image},push-by-digest=true,name-canonical=true,push=true`,
+      )
+      break
+    case 'load':
+      args.push('--tag', plan.output.tag, '--load')
+      break
+    case 'cache-only':
+      break
+  }
+  args.push('--metadata-file', plan.metadataFile)
+  args.push(plan.context)
+  return args
+}
+
+/** The OCI labels and annotations every release carries. */
+export function ociMetadata(meta: {
+  version: string
+  revision: string
+  source: string
+  created: string
+  title: string
+}): Record<string, string> {
+  return {
+    'org.opencontainers.image.version': meta.version,
+    'org.opencontainers.image.revision': meta.revision,
+    'org.opencontainers.image.source': meta.source,
+    'org.opencontainers.image.created': meta.created,
+    'org.opencontainers.image.title': meta.title,
+  }
+}
+
+/** A candidate tag unique to this run and attempt, never confused with a release tag. */
+export function candidateTag(sha: string, runId: string, runAttempt: string): string {
+  return `candidate-${sha.slice(0, 12)}-${runId}-${runAttempt}`
+}
+
+/** Finds, in buildx's error output, the platform whose step failed, e.g. "[linux/arm64 2/3]". */
+export function failedPlatform(stderr: string): string | undefined {
+  const platform = String.raw`([a-z]+\/[a-z0-9]+(?:\/v[0-9.]+)?) `
+  const errorSection = stderr.slice(Math.max(0, stderr.lastIndexOf('------\n > [')))
+  const match =
+    new RegExp(String.raw`> \[${platform}`).exec(errorSection) ??
+    new RegExp(String.raw`^#(\d+) ERROR`, 'm').exec(stderr)
+  if (match === null) return undefined
+  if (!match[0].startsWith('#')) return match[1]
+  // The failing vertex may not name its platform; an earlier line of the same vertex may.
+  const vertex = match[1] ?? ''
+  return new RegExp(String.raw`^#${vertex} \[${platform}`, 'm').exec(stderr)?.[1]
+}

@@ -1,0 +1,78 @@
+import type { Inputs } from './model/inputs.js'
+import type { RunEnvironment } from './model/run-env.js'
+import type { Channel } from './model/version.js'
+import type { Visibility } from './model/errors.js'
+import type { ContainerEngine } from './ports/engine.js'
+import type { Registry } from './ports/registry.js'
+import type { GitRepository } from './ports/git.js'
+
+/** How the action talks to the log, without importing the toolkit into the pipeline. */
+export interface Logger {
+  info(message: string): void
+  warning(message: string): void
+  group<T>(title: string, fn: () => Promise<T>): Promise<T>
+}
+
+export interface Ports {
+  readonly engine: ContainerEngine
+  readonly registry: Registry
+  readonly git: GitRepository
+}
+
+/** Something this run made visible outside the runner. */
+export type VisibleChange =
+  | { kind: 'candidate'; ref: string }
+  | { kind: 'tag'; ref: string; floating: boolean }
+  | { kind: 'draft'; id: number; url: string }
+  | { kind: 'release'; id: number; url: string }
+
+/** What the run decided to release, once preflight has looked around. */
+export interface ReleasePlan {
+  readonly version: string
+  readonly channel: Channel
+  /** The commit that is built and released. */
+  readonly commit: string
+  /** Seconds since the epoch of the released commit; builds are stamped with it. */
+  readonly commitTime: number
+}
+
+export interface PlatformResult {
+  readonly platform: string
+  manifestDigest?: string
+  smoke?: { ok: boolean; detail: string; ms: number }
+}
+
+export interface StepRecord {
+  readonly name: string
+  readonly startedAt: number
+  endedAt?: number
+  outcome?: 'done' | 'skipped' | 'failed'
+  note?: string
+}
+
+/** The shared state of one run: inputs, ports, and what each step found or made. */
+export interface RunContext {
+  readonly inputs: Inputs
+  readonly env: RunEnvironment
+  readonly ports: Ports
+  readonly log: Logger
+  readonly mode: 'build' | 'release'
+  /** A folder for the run's own files (metadata, checksums). */
+  readonly workDir: string
+  plan?: ReleasePlan
+  builderDriver?: string
+  candidate?: { ref: string; digest: string }
+  readonly platforms: Map<string, PlatformResult>
+  readonly visible: VisibleChange[]
+  readonly timeline: StepRecord[]
+}
+
+/** The sentence a failure report gives for what users can already see. */
+export function visibility(ctx: Pick<RunContext, 'visible'>): Visibility {
+  const kinds = new Set(ctx.visible.map((v) => v.kind))
+  if (kinds.has('release')) return 'release published'
+  if (kinds.has('tag')) return 'tags promoted'
+  if (kinds.has('draft')) return 'draft only'
+  if (kinds.has('candidate')) return 'candidate only'
+  return 'nothing'
+}

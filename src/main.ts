@@ -1,0 +1,75 @@
+import * as core from '@actions/core'
+import { existsSync } from 'node:fs'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { visibility, type Logger, type RunContext } from './context.js'
+import { InputError, ReleaseError, messageOf } from './model/errors.js'
+import { envInputReader, parseInputs } from './model/inputs.js'
+import { decideMode } from './model/mode.js'
+import { readRunEnvironment } from './model/run-env.js'
+import { runPipeline } from './pipeline.js'
+import { DockerEngine } from './ports/engine.js'
+import { GitCli } from './ports/git.js'
+import { ImagetoolsRegistry } from './ports/registry.js'
+import { collectOutputs } from './report/outputs.js'
+import { renderSummary } from './report/summary.js'
+
+const coreLogger: Logger = {
+  info: (message) => {
+    core.info(message)
+  },
+  warning: (message) => {
+    core.warning(message)
+  },
+  group: (title, fn) => core.group(title, fn),
+}
+
+/** The action: read inputs, run the pipeline, set outputs, report. */
+export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let inputs
+  let runEnv
+  try {
+    runEnv = readRunEnvironment(env)
+    const workspace = runEnv.workspace
+    inputs = parseInputs(envInputReader(env), (path) => existsSync(resolve(workspace, path)))
+  } catch (error) {
+    // Bad input: fail before any side effect, naming every input to fix.
+    core.setFailed(
+      error instanceof InputError ? error.message : `Invalid configuration: ${messageOf(error)}`,
+    )
+    return
+  }
+  const ctx: RunContext = {
+    inputs,
+    env: runEnv,
+    ports: {
+      engine: new DockerEngine(),
+      registry: new ImagetoolsRegistry(),
+      git: new GitCli(runEnv.workspace),
+    },
+    log: coreLogger,
+    mode: decideMode(inputs.mode, runEnv.eventName),
+    workDir: await mkdtemp(join(runEnv.tempDir || tmpdir(), 'multiarch-release-')),
+    platforms: new Map(),
+    visible: [],
+    timeline: [],
+  }
+  let failure: ReleaseError | undefined
+  try {
+    await runPipeline(ctx)
+  } catch (error) {
+    failure =
+      error instanceof ReleaseError
+        ? error
+        : new ReleaseError(
+            'internal',
+            messageOf(error),
+            visibility(ctx),
+            'report this as a bug with the log',
+          )
+  }
+  for (const [name, value] of Object.entries(collectOutputs(ctx))) core.setOutput(name, value)
+  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(ctx, failure)).write()
+  if (failure) core.setFailed(failure.message)
+}

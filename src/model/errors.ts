@@ -1,0 +1,57 @@
+/** What a failed run had already made visible to users when it stopped. */
+export type Visibility =
+  'nothing' | 'candidate only' | 'tags promoted' | 'draft only' | 'release published'
+
+/** One bad input: the input's name, the value given, and what would be accepted. */
+export interface InputProblem {
+  input: string
+  value: string
+  accepted: string
+}
+
+/** Every bad input of a run, found before any side effect. */
+export class InputError extends Error {
+  readonly problems: readonly InputProblem[]
+
+  constructor(problems: readonly InputProblem[]) {
+    super(
+      problems
+        .map((p) => `Input '${p.input}': ${JSON.stringify(p.value)} is not valid; ${p.accepted}.`)
+        .join('\n'),
+    )
+    this.name = 'InputError'
+    this.problems = problems
+  }
+}
+
+/** A failure outside the action's control (engine, registry, GitHub), with its own message. */
+export class StepFailure extends Error {
+  readonly remedy: string | undefined
+
+  constructor(message: string, remedy?: string) {
+    super(message)
+    this.name = 'StepFailure'
+    this.remedy = remedy
+  }
+}
+
+/** A failed run as the user reads it: where, why, what is already out there, what to do. */
+export class ReleaseError extends Error {
+  readonly step: string
+  readonly reason: string
+  readonly visible: Visibility
+  readonly remedy: string
+
+  constructor(step: string, reason: string, visible: Visibility, remedy: string) {
+    super(`Step '${step}' failed: ${reason}\nVisible to users: ${visible}.\nRemedy: ${remedy}`)
+    this.name = 'ReleaseError'
+    this.step = step
+    this.reason = reason
+    this.visible = visible
+    this.remedy = remedy
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

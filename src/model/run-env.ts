@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs'
+
+/** What the runner tells the action about this run, read once from its environment. */
+export interface RunEnvironment {
+  readonly eventName: string
+  readonly sha: string
+  readonly ref: string
+  readonly owner: string
+  readonly repo: string
+  readonly runId: string
+  readonly runAttempt: string
+  readonly serverUrl: string
+  readonly apiUrl: string
+  readonly workspace: string
+  readonly payload: Readonly<Record<string, unknown>>
+  readonly tempDir: string
+}
+
+export const ACCEPTED_REPOSITORY = 'GITHUB_REPOSITORY must be owner/name, as the runner sets it'
+
+/** Reads the runner's GITHUB_* variables and the event payload file. */
+export function readRunEnvironment(env: NodeJS.ProcessEnv): RunEnvironment {
+  const [owner = '', repo = ''] = (env.GITHUB_REPOSITORY ?? '').split('/')
+  let payload: Record<string, unknown> = {}
+  const eventPath = env.GITHUB_EVENT_PATH
+  if (eventPath !== undefined && eventPath !== '') {
+    try {
+      payload = JSON.parse(readFileSync(eventPath, 'utf8')) as Record<string, unknown>
+    } catch (error) {
+      throw new Error(
+        `GITHUB_EVENT_PATH ${eventPath} could not be read as JSON (${error instanceof Error ? error.message : String(error)})`,
+      )
+    }
+  }
+  return {
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    sha: env.GITHUB_SHA ?? '',
+    ref: env.GITHUB_REF ?? '',
+    owner,
+    repo,
+    runId: env.GITHUB_RUN_ID ?? '0',
+    runAttempt: env.GITHUB_RUN_ATTEMPT ?? '1',
+    serverUrl: (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, ''),
+    apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+    workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+    payload,
+    tempDir: env.RUNNER_TEMP ?? '',
+  }
+}

@@ -1,0 +1,39 @@
+import { visibility, type RunContext } from './context.js'
+import { ReleaseError, StepFailure, messageOf } from './model/errors.js'
+import type { Step } from './steps/step.js'
+import { preflight } from './steps/preflight.js'
+import { build } from './steps/build.js'
+import { assertManifest } from './steps/assert-manifest.js'
+
+/** The release, in order. The order is the guarantee: nothing final before its proof. */
+export const PIPELINE: readonly Step[] = [
+  preflight, // check engine, builder and version before spending time building
+  build, // build every platform and push to a candidate reference, never a final tag
+  assertManifest, // the pushed index holds exactly the requested platforms, each real
+]
+
+/** Runs the steps in order; the first failure stops the run as a ReleaseError that says where things stand. */
+export async function runPipeline(
+  ctx: RunContext,
+  steps: readonly Step[] = PIPELINE,
+): Promise<void> {
+  for (const step of steps) {
+    const record: RunContext['timeline'][number] = { name: step.name, startedAt: Date.now() }
+    ctx.timeline.push(record)
+    const skipReason = step.skip?.(ctx)
+    if (skipReason !== undefined) {
+      Object.assign(record, { endedAt: Date.now(), outcome: 'skipped', note: skipReason })
+      ctx.log.info(`Step ${step.name}: skipped (${skipReason})`)
+      continue
+    }
+    try {
+      await step.run(ctx)
+      Object.assign(record, { endedAt: Date.now(), outcome: 'done' })
+    } catch (error) {
+      Object.assign(record, { endedAt: Date.now(), outcome: 'failed', note: messageOf(error) })
+      if (error instanceof ReleaseError) throw error
+      const remedy = error instanceof StepFailure && error.remedy ? error.remedy : step.remedy(ctx)
+      throw new ReleaseError(step.name, messageOf(error), visibility(ctx), remedy)
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { StepFailure } from '../model/errors.js'
+import { runCommand, tail, type CommandResult } from './process.js'
+
+export interface BuilderInfo {
+  readonly name: string
+  readonly driver: string
+  readonly platforms: readonly string[]
+}
+
+export interface EngineInfo {
+  readonly serverVersion: string
+  readonly buildxVersion: string
+  readonly builder: BuilderInfo
+  /** Whether the engine stores images in containerd (needed for multi-platform with the docker driver). */
+  readonly containerdStore: boolean
+}
+
+/** The container engine: what it is, and builds. */
+export interface ContainerEngine {
+  info(builder?: string): Promise<EngineInfo>
+  /** Runs `docker <args>` with its output in the log; the result is returned, never thrown. */
+  docker(
+    args: readonly string[],
+    options?: { stream?: boolean; env?: Record<string, string> },
+  ): Promise<CommandResult>
+}
+
+/** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
+export function parseBuildxVersion(text: string): string | undefined {
+  return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1]
+}
+
+/** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
+export function parseBuilderInspect(text: string): BuilderInfo {
+  const field = (name: string): string =>
+    new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? ''
+  const platforms = field('Platforms')
+    .split(',')
+    .map((p) => p.trim().replace(/\*$/, ''))
+    .filter((p) => p !== '')
+  return { name: field('Name'), driver: field('Driver'), platforms }
+}
+
+export class DockerEngine implements ContainerEngine {
+  async docker(
+    args: readonly string[],
+    options: { stream?: boolean; env?: Record<string, string> } = {},
+  ): Promise<CommandResult> {
+    return runCommand('docker', args, {
+      stream: options.stream ?? false,
+      ...(options.env ? { env: options.env } : {}),
+    })
+  }
+
+  async info(builder?: string): Promise<EngineInfo> {
+    const version = await this.docker(['version', '--format', '{{.Server.Version}}'])
+    if (version.exitCode === 127) {
+      throw new StepFailure(
+        'the docker CLI is not installed',
+        'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian',
+      )
+    }
+    if (version.exitCode !== 0 || version.stdout.trim() === '') {
+      throw new StepFailure(
+        `the Docker engine does not answer: ${tail(version.stderr, 3)}`,
+        'start the Docker engine (dockerd) before this step, and check that this user may use its socket',
+      )
+    }
+    const buildx = await this.docker(['buildx', 'version'])
+    const buildxVersion = parseBuildxVersion(buildx.stdout)
+    if (buildx.exitCode !== 0 || buildxVersion === undefined) {
+      throw new StepFailure(
+        `docker buildx is not available: ${tail(buildx.stderr || buildx.stdout, 3)}`,
+        'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)',
+      )
+    }
+    const inspect = await this.docker([
+      'buildx',
+      'inspect',
+      '--bootstrap',
+      ...(builder ? [builder] : []),
+    ])
+    if (inspect.exitCode !== 0) {
+      throw new StepFailure(
+        `the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${tail(inspect.stderr, 3)}`,
+        'create the builder first (docker/setup-buildx-action), or leave the builder input empty',
+      )
+    }
+    const driverStatus = await this.docker(['info', '--format', '{{json .DriverStatus}}'])
+    return {
+      serverVersion: version.stdout.trim(),
+      buildxVersion,
+      builder: parseBuilderInspect(inspect.stdout),
+      containerdStore: driverStatus.stdout.includes('io.containerd.snapshotter'),
+    }
+  }
+}

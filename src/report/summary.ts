@@ -1,0 +1,49 @@
+import type { RunContext } from '../context.js'
+import { visibility } from '../context.js'
+import type { ReleaseError } from '../model/errors.js'
+import { formatPlatform } from '../model/platform.js'
+
+const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, '<br>')
+
+/** The job summary in Markdown: result, platforms, what is visible, and the step timeline. */
+export function renderSummary(ctx: RunContext, failure?: ReleaseError): string {
+  const lines: string[] = []
+  const what = ctx.mode === 'build' ? 'Build' : 'Release'
+  const version = ctx.plan?.version ? ` ${ctx.plan.version}` : ''
+  lines.push(`## multiarch-release: ${what}${version} ${failure ? 'failed' : 'succeeded'}`, '')
+  if (failure) {
+    lines.push('| Failed step | Cause | Visible to users | Remedy |', '| --- | --- | --- | --- |')
+    lines.push(
+      `| ${failure.step} | ${escapeCell(failure.reason)} | ${failure.visible} | ${escapeCell(failure.remedy)} |`,
+      '',
+    )
+  } else {
+    lines.push(`Visible to users: ${visibility(ctx)}.`, '')
+  }
+  lines.push('| Platform | Manifest | Smoke | Duration |', '| --- | --- | --- | --- |')
+  for (const platform of ctx.inputs.platforms.map(formatPlatform)) {
+    const result = ctx.platforms.get(platform)
+    const smoke = result?.smoke
+      ? `${result.smoke.ok ? 'passed' : 'failed'}: ${escapeCell(result.smoke.detail)}`
+      : 'not run'
+    const ms = result?.smoke ? `${(result.smoke.ms / 1000).toFixed(1)} s` : ''
+    lines.push(
+      `| ${platform} | ${result?.manifestDigest ? `\`${result.manifestDigest.slice(0, 19)}…\`` : ''} | ${smoke} | ${ms} |`,
+    )
+  }
+  lines.push('')
+  if (ctx.candidate)
+    lines.push(`Candidate: \`${ctx.candidate.ref}\` (\`${ctx.candidate.digest}\`)`, '')
+  const tags = ctx.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []))
+  if (tags.length > 0) lines.push('Tags:', '', ...tags.map((t) => `- \`${t}\``), '')
+  const release = ctx.visible.find((v) => v.kind === 'release')
+  if (release && release.kind === 'release') lines.push(`Release: ${release.url}`, '')
+  lines.push('| Step | Outcome | Time |', '| --- | --- | --- |')
+  for (const step of ctx.timeline) {
+    const seconds = step.endedAt ? `${((step.endedAt - step.startedAt) / 1000).toFixed(1)} s` : ''
+    const outcome =
+      step.outcome === 'skipped' ? `skipped: ${step.note ?? ''}` : (step.outcome ?? 'not finished')
+    lines.push(`| ${step.name} | ${escapeCell(outcome)} | ${seconds} |`)
+  }
+  return lines.join('\n') + '\n'
+}

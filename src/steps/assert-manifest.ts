@@ -1,0 +1,73 @@
+import type { RunContext } from '../context.js'
+import { StepFailure } from '../model/errors.js'
+import { digestRef } from '../model/image-ref.js'
+import {
+  INDEX_MEDIA_TYPES,
+  checkIndexPlatforms,
+  configMatches,
+  describePlatformCheck,
+} from '../model/manifest.js'
+import { asIndex } from '../ports/registry.js'
+import type { Step } from './step.js'
+
+/** Reads a pushed index back and checks it holds exactly the requested platforms, each real. */
+export async function assertIndex(ctx: RunContext, digest: string): Promise<void> {
+  const { registry } = ctx.ports
+  const { image, platforms } = ctx.inputs
+  const ref = digestRef(image, digest)
+  const manifest = await registry.manifest(ref)
+  if (manifest === undefined) throw new StepFailure(`the registry has no manifest at ${ref}`)
+  if (manifest.digest !== digest) {
+    throw new StepFailure(
+      `the registry returned a manifest with digest ${manifest.digest} for ${ref}`,
+    )
+  }
+  if (!INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
+    throw new StepFailure(
+      `${ref} is a single manifest (${manifest.mediaType || 'no media type'}), not an index of platforms`,
+    )
+  }
+  const check = checkIndexPlatforms(asIndex(manifest), platforms)
+  const problems = describePlatformCheck(check)
+  // Every child must resolve, and its config must be built for the platform its entry claims.
+  await Promise.all(
+    [...check.entries].map(async ([name, descriptor]) => {
+      const childRef = digestRef(image, descriptor.digest)
+      const child = await registry.manifest(childRef)
+      if (child === undefined) {
+        problems.push(`platform ${name}: its manifest ${descriptor.digest} does not resolve`)
+        return
+      }
+      const config = await registry.imageConfig(childRef)
+      if (descriptor.platform && !configMatches(descriptor.platform, config)) {
+        problems.push(
+          `platform ${name}: its image config says ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}`,
+        )
+      }
+      ctx.platforms.set(name, {
+        ...(ctx.platforms.get(name) ?? { platform: name }),
+        manifestDigest: descriptor.digest,
+      })
+    }),
+  )
+  if (problems.length > 0) {
+    throw new StepFailure(
+      `the index ${ref} does not hold exactly the requested platforms: ${problems.join('; ')}`,
+    )
+  }
+  ctx.log.info(
+    `Index ${digest} holds ${[...check.entries.keys()].join(', ')}${check.attestations > 0 ? ` and ${check.attestations} attestation manifest(s)` : ''}`,
+  )
+}
+
+export const assertManifest: Step = {
+  name: 'assert-manifest',
+  why: 'read the pushed index back: exactly the requested platforms, every child resolves, no final tag yet',
+  skip: (ctx) => (ctx.mode === 'build' ? 'build-only run: nothing was pushed' : undefined),
+  async run(ctx) {
+    if (!ctx.candidate) throw new Error('the build must push a candidate before the assertion')
+    await assertIndex(ctx, ctx.candidate.digest)
+  },
+  remedy: () =>
+    'check the Dockerfile and the platforms input, then re-run the workflow; only an unannounced candidate reference was pushed, no final tag',
+}
