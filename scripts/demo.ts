@@ -1,20 +1,29 @@
-// Runs the bundled action the way the runner does, on a git checkout of example/, against the
-// loopback registry, then shows what landed there.
+// A complete demo release: the bundled action, run the way the runner runs it, releases the
+// example image for linux/amd64 and linux/arm64 to the loopback registry and publishes its
+// GitHub Release on a local stand-in of the GitHub API; then it shows what landed where.
 import { execFileSync } from 'node:child_process'
-import { runAction } from '../__tests__/support/action-run.js'
-import { createFixtureRepo } from '../__tests__/support/fixture-repo.js'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { releaseWorld } from '../__tests__/support/release-world.js'
 import { requireStack } from '../__tests__/support/stack.js'
 
 await requireStack()
-const repo = createFixtureRepo()
-const image = `127.0.0.1:5000/demo/app`
-const version = `1.0.${Math.floor(Date.now() / 1000) % 100000}`
-console.log(`Releasing ${image} ${version} from ${repo.dir} (commit ${repo.sha.slice(0, 12)})…`)
-const run = await runAction({
-  workspace: repo.dir,
-  sha: repo.sha,
-  inputs: { image, version, platforms: 'linux/amd64,linux/arm64' },
+const world = await releaseWorld('demo', {}, { name: '127.0.0.1:5000/demo/app', path: 'demo/app' })
+const version = `1.0.${Math.floor(Date.now() / 1000) % 1_000_000}`
+mkdirSync(join(world.repo.dir, 'out'))
+writeFileSync(
+  join(world.repo.dir, 'out', 'install.sh'),
+  '#!/bin/sh\ndocker run --rm -p 8080:8080 127.0.0.1:5000/demo/app\n',
+)
+console.log(`Releasing ${world.image.name} ${version} (commit ${world.repo.sha.slice(0, 12)})…\n`)
+const run = await world.run({
+  version,
+  'smoke-run': 'uname -m\necho hello from the image',
+  'smoke-http': '8080/health',
+  'smoke-http-expect': 'ok',
+  'release-assets': 'out/*',
 })
+// The build's own progress lines are long; the action's lines tell the story.
 process.stdout.write(
   run.stdout
     .split('\n')
@@ -22,17 +31,24 @@ process.stdout.write(
     .join('\n'),
 )
 console.log('\n== Outputs')
-for (const [name, value] of Object.entries(run.outputs)) console.log(`${name}: ${value}`)
-console.log('\n== Job summary\n' + run.summary)
+for (const [name, value] of Object.entries(run.outputs))
+  console.log(`${name}: ${value.replace(/\n/g, ' ')}`)
+console.log(`\n== Job summary\n${run.summary}`)
 if (run.exitCode !== 0) {
   console.error(`The demo release failed (exit ${run.exitCode}):\n${run.errors.join('\n')}`)
+  await world.github.close()
   process.exit(1)
 }
-console.log(`== docker buildx imagetools inspect ${image}@${run.outputs.digest ?? ''}`)
+console.log(`== docker buildx imagetools inspect ${world.image.name}:${version}`)
 console.log(
-  execFileSync(
-    'docker',
-    ['buildx', 'imagetools', 'inspect', `${image}@${run.outputs.digest ?? ''}`],
-    { encoding: 'utf8' },
-  ),
+  execFileSync('docker', ['buildx', 'imagetools', 'inspect', `${world.image.name}:${version}`], {
+    encoding: 'utf8',
+  }),
 )
+const [release] = world.github.releases('acme', 'app')
+console.log(`== The GitHub Release (stand-in): ${release?.html_url ?? 'none'}`)
+console.log(
+  `draft: ${String(release?.draft)}, tag: ${release?.tag_name ?? ''}, assets: ${(release?.assets ?? []).map((a) => a.name).join(', ')}`,
+)
+console.log(release?.body ?? '')
+await world.github.close()

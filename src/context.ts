@@ -5,6 +5,7 @@ import type { Visibility } from './model/errors.js'
 import type { ContainerEngine } from './ports/engine.js'
 import type { Registry } from './ports/registry.js'
 import type { GitRepository } from './ports/git.js'
+import type { GitHub, Release } from './ports/github.js'
 
 /** How the action talks to the log, without importing the toolkit into the pipeline. */
 export interface Logger {
@@ -17,6 +18,7 @@ export interface Ports {
   readonly engine: ContainerEngine
   readonly registry: Registry
   readonly git: GitRepository
+  readonly github: GitHub
 }
 
 /** Something this run made visible outside the runner. */
@@ -34,6 +36,16 @@ export interface ReleasePlan {
   readonly commit: string
   /** Seconds since the epoch of the released commit; builds are stamped with it. */
   readonly commitTime: number
+  /** The git tag of the release, v<version>. */
+  readonly gitTag: string
+  /** The image tags: the version tag first, then the floating tags. */
+  readonly tags: readonly FinalTag[]
+}
+
+export interface FinalTag {
+  readonly tag: string
+  /** A floating tag (latest, rc) moves between versions; a version tag never does. */
+  readonly floating: boolean
 }
 
 export interface PlatformResult {
@@ -62,6 +74,14 @@ export interface RunContext {
   plan?: ReleasePlan
   builderDriver?: string
   candidate?: { ref: string; digest: string }
+  /** Where an already verified digest of this commit was found, so build and smoke are skipped. */
+  reused?: 'version tag' | 'verified marker'
+  /** The draft (or, once published, the release) of this version. */
+  release?: Release
+  /** The release was already published for this commit by an earlier run. */
+  releaseDone?: boolean
+  /** Floating tags left where they are because they point at a newer version. */
+  readonly keptFloating: string[]
   readonly platforms: Map<string, PlatformResult>
   readonly visible: VisibleChange[]
   readonly timeline: StepRecord[]

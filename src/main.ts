@@ -11,6 +11,8 @@ import { readRunEnvironment } from './model/run-env.js'
 import { runPipeline } from './pipeline.js'
 import { DockerEngine } from './ports/engine.js'
 import { GitCli } from './ports/git.js'
+import { OctokitGitHub } from './ports/github.js'
+import { retryPolicy } from './ports/retry.js'
 import { ImagetoolsRegistry } from './ports/registry.js'
 import { collectOutputs } from './report/outputs.js'
 import { renderSummary } from './report/summary.js'
@@ -40,18 +42,32 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     )
     return
   }
+  if (inputs.githubToken !== '') core.setSecret(inputs.githubToken)
   const ctx: RunContext = {
     inputs,
     env: runEnv,
     ports: {
       engine: new DockerEngine(),
-      registry: new ImagetoolsRegistry(),
+      registry: new ImagetoolsRegistry((m) => {
+        core.warning(m)
+      }, retryPolicy(runEnv.backoffMs)),
       git: new GitCli(runEnv.workspace),
+      github: new OctokitGitHub({
+        apiUrl: runEnv.apiUrl,
+        token: inputs.githubToken,
+        owner: runEnv.owner,
+        repo: runEnv.repo,
+        backoffMs: runEnv.backoffMs,
+        warn: (m) => {
+          core.warning(m)
+        },
+      }),
     },
     log: coreLogger,
     mode: decideMode(inputs.mode, runEnv.eventName),
     workDir: await mkdtemp(join(runEnv.tempDir || tmpdir(), 'multiarch-release-')),
     platforms: new Map(),
+    keptFloating: [],
     visible: [],
     timeline: [],
   }

@@ -4,12 +4,24 @@ import type { Step } from './steps/step.js'
 import { preflight } from './steps/preflight.js'
 import { build } from './steps/build.js'
 import { assertManifest } from './steps/assert-manifest.js'
+import { smoke } from './steps/smoke.js'
+import { markVerified } from './steps/mark-verified.js'
+import { draftRelease } from './steps/draft-release.js'
+import { promote } from './steps/promote.js'
+import { publish } from './steps/publish.js'
+import { cleanup } from './steps/cleanup.js'
 
 /** The release, in order. The order is the guarantee: nothing final before its proof. */
 export const PIPELINE: readonly Step[] = [
-  preflight, // check engine, builder and version before spending time building
+  preflight, // check engine, token, version and earlier runs before spending time building
   build, // build every platform and push to a candidate reference, never a final tag
   assertManifest, // the pushed index holds exactly the requested platforms, each real
+  smoke, // every platform runs from the registry by digest before anything is final
+  markVerified, // remember the verified digest, so a re-run promotes it instead of rebuilding
+  draftRelease, // the Release as an invisible draft with notes and assets, before any final tag
+  promote, // version tag first, floating tags last, each read back
+  publish, // the Release becomes visible only after every tag reads back as the digest
+  cleanup, // remove candidate tags where the registry allows; only warns
 ]
 
 /** Runs the steps in order; the first failure stops the run as a ReleaseError that says where things stand. */

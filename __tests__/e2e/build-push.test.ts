@@ -5,12 +5,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAction } from '../support/action-run.js'
 import { createFixtureRepo } from '../support/fixture-repo.js'
-import { getManifest, listTags } from '../support/registry-http.js'
+import { getManifest, listTags, resolveDigest } from '../support/registry-http.js'
+import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { requireStack, uniqueImage } from '../support/stack.js'
 
 jest.setTimeout(300_000)
 
 beforeAll(requireStack)
+
+const worlds: ReleaseWorld[] = []
+afterEach(async () => {
+  for (const w of worlds.splice(0)) await w.github.close()
+})
 
 interface IndexJson {
   manifests: {
@@ -22,24 +28,28 @@ interface IndexJson {
 }
 
 describe('build and push on the real stack', () => {
-  test('a two-platform release run pushes one index holding linux/amd64 and linux/arm64, labelled', async () => {
-    const repo = createFixtureRepo()
-    const image = uniqueImage('two-platform')
-    const run = await runAction({
-      workspace: repo.dir,
-      sha: repo.sha,
-      inputs: { image: image.name, version: 'v1.2.3', mode: 'release' },
-    })
+  test('a two-platform release pushes one index holding linux/amd64 and linux/arm64, labelled', async () => {
+    const w = await releaseWorld('two-platform')
+    worlds.push(w)
+    const { repo, image } = w
+    const run = await w.run({ version: 'v1.2.3', 'smoke-run': 'true' })
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
     expect(run.outputs.version).toBe('1.2.3')
     expect(run.outputs.platforms).toBe('linux/amd64,linux/arm64')
     expect(run.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
 
-    // The registry itself: only the run's candidate tag, pointing at the reported digest.
+    // The registry itself: the final tags, the run's candidate and the verified marker, one digest.
     const tags = await listTags(image.path)
-    expect(tags).toHaveLength(1)
-    expect(tags[0]).toMatch(new RegExp(`^candidate-${repo.sha.slice(0, 12)}-\\d+-1$`))
+    expect(tags).toEqual(
+      [
+        '1.2.3',
+        expect.stringMatching(new RegExp(`^candidate-${repo.sha.slice(0, 12)}-\\d+-1$`)),
+        'latest',
+        `verified-${repo.sha.slice(0, 12)}`,
+      ].sort(),
+    )
+    for (const tag of tags) expect(await resolveDigest(image.path, tag)).toBe(run.outputs.digest)
     const inspect = execFileSync(
       'docker',
       ['buildx', 'imagetools', 'inspect', `${image.name}@${run.outputs.digest}`],
@@ -57,7 +67,7 @@ describe('build and push on the real stack', () => {
     expect(index.annotations).toMatchObject({
       'org.opencontainers.image.version': '1.2.3',
       'org.opencontainers.image.revision': repo.sha,
-      'org.opencontainers.image.source': 'https://github.example.test/acme/app',
+      'org.opencontainers.image.source': `${w.github.serverUrl}/acme/app`,
       'org.opencontainers.image.created': '2026-01-02T03:04:05Z',
       'org.opencontainers.image.title': 'app',
     })
@@ -83,10 +93,11 @@ describe('build and push on the real stack', () => {
     }
     expect(run.summary).toContain('| linux/arm64 | `sha256:')
     expect(run.summary).toContain('| assert-manifest | done |')
+    expect(run.summary).toContain('| publish | done |')
   })
 
   test('a build that fails on arm64 only fails the run, names linux/arm64, and writes no final tag', async () => {
-    const repo = createFixtureRepo({
+    const files = {
       Dockerfile: [
         'FROM scratch',
         'ARG TARGETARCH',
@@ -96,19 +107,39 @@ describe('build and push on the real stack', () => {
         'ENTRYPOINT ["/bin/busybox"]',
         '',
       ].join('\n'),
-    })
-    const image = uniqueImage('arm64-fails')
-    const run = await runAction({
-      workspace: repo.dir,
-      sha: repo.sha,
-      inputs: { image: image.name, version: '1.0.0', mode: 'release' },
-    })
+    }
+    const w = await releaseWorld('arm64-fails', files)
+    worlds.push(w)
+    const { image } = w
+    const run = await w.run({ version: '1.0.0' })
     expect(run.exitCode).toBe(1)
     expect(run.errors.join('\n')).toMatch(/Step 'build' failed: the build failed for linux\/arm64/)
     expect(run.errors.join('\n')).toMatch(/Visible to users: nothing/)
     expect(await listTags(image.path)).toEqual([])
+    expect(w.github.releases('acme', 'app')).toEqual([])
     expect(run.outputs.published).toBe('false')
     expect(run.summary).toContain('| build | ')
+  })
+
+  test('the same commit built twice, provenance off, gives one digest: nothing run-specific goes into the image', async () => {
+    const first = await releaseWorld('reproducible-a')
+    worlds.push(first)
+    // One server URL for both, as both builds come from one repository on one GitHub.
+    const server = { env: { GITHUB_SERVER_URL: 'https://github.example.test' } }
+    const a = await first.run({ version: '1.0.0', provenance: 'false' }, server)
+    expect(a.exitCode).toBe(0)
+    // Another repository and a later time: nothing is reused but the build cache.
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    const second = await releaseWorld('reproducible-b')
+    worlds.push(second)
+    const b = await second.run({ version: '1.0.0', provenance: 'false' }, server)
+    expect(b.exitCode).toBe(0)
+    expect(b.outputs.digest).toBe(a.outputs.digest)
+    const index = (await getManifest(
+      second.image.path,
+      b.outputs.digest ?? '',
+    )) as unknown as IndexJson
+    expect(index.manifests.map((m) => m.platform?.architecture).sort()).toEqual(['amd64', 'arm64'])
   })
 
   test('on a pull request every platform is built and nothing is pushed', async () => {

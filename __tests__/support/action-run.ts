@@ -71,6 +71,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     RUNNER_TEMP: dir,
+    MULTIARCH_RELEASE_BACKOFF_MS: '50',
     ...Object.fromEntries(
       Object.entries(options.inputs).map(([name, value]) => [
         `INPUT_${name.replace(/ /g, '_').toUpperCase()}`,

@@ -29,6 +29,7 @@ export const testEnvironment: RunEnvironment = {
   workspace: '/tmp',
   payload: {},
   tempDir: '/tmp',
+  backoffMs: 10,
 }
 
 /** A run context from input values, with the ports given (real or fake). */
@@ -46,6 +47,7 @@ export function contextFor(
     mode: 'release',
     workDir: '/tmp',
     platforms: new Map(),
+    keptFloating: [],
     visible: [],
     timeline: [],
     ...overrides,

@@ -143,6 +143,22 @@ describe('buildxBuildArgs', () => {
       ],
     ],
     [
+      'provenance off',
+      { provenance: 'false' },
+      [
+        ...head,
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '--file',
+        './Dockerfile',
+        '--provenance',
+        'false',
+        '--metadata-file',
+        '/tmp/m.json',
+        '.',
+      ],
+    ],
+    [
       'a variant platform and a context with a space',
       { platforms: platforms('linux/arm/v6'), context: 'my app', file: 'my app/Dockerfile' },
       [

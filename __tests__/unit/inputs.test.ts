@@ -104,6 +104,12 @@ describe('accepted values', () => {
       [['--help'], ['sh', '-c', 'echo ${HOME} | cat'], ['env', '${X}'], ['version', 'a b']],
     ],
     [
+      'smoke-run keeps $( ) for the shell inside the image',
+      { 'smoke-run': 'sh -c "test $(uname -m) != aarch64"' },
+      (i) => i.smoke.run,
+      [['sh', '-c', 'test $(uname -m) != aarch64']],
+    ],
+    [
       'smoke-run keeps a glob literal',
       { 'smoke-run': 'ls /etc/*.conf' },
       (i) => i.smoke.run,
@@ -139,6 +145,9 @@ describe('accepted values', () => {
       (i) => i.releaseAssets,
       ['dist/*.tgz', 'checksums.txt'],
     ],
+    ['provenance off', { provenance: 'false' }, (i) => i.provenance, 'false'],
+    ['provenance max', { provenance: 'mode=max' }, (i) => i.provenance, 'mode=max'],
+    ['provenance default', {}, (i) => i.provenance, undefined],
     ['explicit mode', { mode: 'release' }, (i) => i.mode, 'release'],
     ['explicit bump', { bump: 'minor' }, (i) => i.bump, 'minor'],
     ['channel rc', { channel: 'rc' }, (i) => i.channel, { kind: 'prerelease', name: 'rc' }],
@@ -239,6 +248,11 @@ describe('refused values name the input, the value and what is accepted', () => 
       /^smoke-timeout: linux\/x=10: architecture 'x' is unknown/,
     ],
     ['smoke-env without =', { 'smoke-env': 'FOO' }, /^smoke-env: FOO: it is not KEY=value/],
+    [
+      'provenance gibberish',
+      { provenance: 'maybe' },
+      /^provenance: maybe: it is not a provenance setting/,
+    ],
     [
       'target with spaces',
       { target: 'my stage' },

@@ -24,6 +24,7 @@ export interface BuildPlan {
   readonly output: BuildOutput
   readonly metadataFile: string
   readonly builder?: string | undefined
+  readonly provenance?: string | undefined
 }
 
 /** The argv of `docker buildx build` for a plan: pure data, never a shell string. */
@@ -35,6 +36,7 @@ export function buildxBuildArgs(plan: BuildPlan): string[] {
   if (plan.target) args.push('--target', plan.target)
   for (const { key, value } of plan.buildArgs) args.push('--build-arg', `${key}=${value}`)
   for (const [key, value] of Object.entries(plan.labels)) args.push('--label', `${key}=${value}`)
+  if (plan.provenance !== undefined) args.push('--provenance', plan.provenance)
   const annotationLevels =
     plan.output.kind === 'load' || plan.output.kind === 'cache-only' ? [] : ['index', 'manifest']
   for (const level of annotationLevels) {

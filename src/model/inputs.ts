@@ -50,6 +50,8 @@ export interface Inputs {
   }
   readonly releaseAssets: readonly string[]
   readonly releaseNotes: string | undefined
+  /** buildx --provenance: undefined keeps buildx's default. */
+  readonly provenance: string | undefined
 }
 
 /** Defaults, as action.yml declares them (a unit test keeps the two equal). */
@@ -225,6 +227,19 @@ export function parseInputs(
 
   const githubToken = get('github-token')
 
+  const provenanceText = get('provenance')
+  if (
+    provenanceText !== '' &&
+    !/^(true|false|mode=(min|max)(,[a-z-]+=[^,\s]+)*)$/.test(provenanceText)
+  ) {
+    problem(
+      'provenance',
+      provenanceText,
+      'it is not a provenance setting',
+      "leave it empty for buildx's default, or use true, false, mode=min or mode=max",
+    )
+  }
+
   if (problems.length > 0) throw new InputError(problems)
   return {
     mode: mode ?? 'auto',
@@ -241,6 +256,7 @@ export function parseInputs(
     smoke: { run: smokeRun, http, env: smokeEnv, timeout },
     releaseAssets,
     releaseNotes,
+    provenance: provenanceText === '' ? undefined : provenanceText,
   }
 }
 

@@ -14,6 +14,8 @@ export interface RunEnvironment {
   readonly workspace: string
   readonly payload: Readonly<Record<string, unknown>>
   readonly tempDir: string
+  /** The first wait before retrying a registry or GitHub call; later waits grow from it. */
+  readonly backoffMs: number
 }
 
 export const ACCEPTED_REPOSITORY = 'GITHUB_REPOSITORY must be owner/name, as the runner sets it'
@@ -45,5 +47,7 @@ export function readRunEnvironment(env: NodeJS.ProcessEnv): RunEnvironment {
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
     payload,
     tempDir: env.RUNNER_TEMP ?? '',
+    // Only the project's own tests shorten it, to exercise retries without waiting.
+    backoffMs: Number(env.MULTIARCH_RELEASE_BACKOFF_MS ?? '') || 1000,
   }
 }

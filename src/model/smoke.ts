@@ -21,7 +21,7 @@ export const ACCEPTED_SMOKE_RUN =
 /** Splits one smoke-run line into words as a shell would, refusing shell operators. */
 export function parseSmokeCommand(line: string): SmokeCommand | string {
   // Keep $VAR literal: the runner's environment must never leak into the words.
-  const tokens = shellParse(line, (key) => '${' + key + '}')
+  const tokens = shellParse(line, (key) => (key === '' ? '$' : '${' + key + '}'))
   const words: string[] = []
   for (const token of tokens) {
     if (typeof token === 'string') {

@@ -1,5 +1,6 @@
 import { StepFailure } from '../model/errors.js'
-import { runCommand, tail, type CommandResult } from './process.js'
+import { runCommand, runCommandBinary, tail, type CommandResult } from './process.js'
+import { firstFileInTar } from '../smoke/elf.js'
 
 export interface BuilderInfo {
   readonly name: string
@@ -15,9 +16,11 @@ export interface EngineInfo {
   readonly containerdStore: boolean
 }
 
-/** The container engine: what it is, and builds. */
+/** The container engine: what it is, builds, and containers for smoke tests. */
 export interface ContainerEngine {
   info(builder?: string): Promise<EngineInfo>
+  /** Copies one file out of an image for a platform; its bytes, or undefined when absent. */
+  readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined>
   /** Runs `docker <args>` with its output in the log; the result is returned, never thrown. */
   docker(
     args: readonly string[],
@@ -92,6 +95,23 @@ export class DockerEngine implements ContainerEngine {
       buildxVersion,
       builder: parseBuilderInspect(inspect.stdout),
       containerdStore: driverStatus.stdout.includes('io.containerd.snapshotter'),
+    }
+  }
+
+  async readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined> {
+    const created = await this.docker(['create', '--pull', 'never', '--platform', platform, ref])
+    if (created.exitCode !== 0) {
+      throw new StepFailure(
+        `creating a container of ${ref} for ${platform} failed: ${tail(created.stderr, 3)}`,
+      )
+    }
+    const id = created.stdout.trim()
+    try {
+      // -L follows symlinks such as /usr/bin/app -> /opt/app/bin/app.
+      const copied = await runCommandBinary('docker', ['cp', '-L', `${id}:${path}`, '-'])
+      return copied.exitCode === 0 ? firstFileInTar(copied.stdout) : undefined
+    } finally {
+      await this.docker(['rm', '--force', id])
     }
   }
 }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process'
 import { getExecOutput } from '@actions/exec'
 
 export interface CommandResult {
@@ -50,4 +51,27 @@ export function tail(text: string, lines = 12): string {
     .filter((l) => l !== '')
     .slice(-lines)
     .join('\n')
+}
+
+/** Runs a program and keeps its standard output as bytes (for tar streams). */
+export function runCommandBinary(
+  program: string,
+  args: readonly string[],
+  timeoutMs = 120_000,
+): Promise<{ exitCode: number; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      program,
+      [...args],
+      { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024, timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        const code = (error as { code?: unknown } | null)?.code
+        resolve({
+          exitCode: error ? (typeof code === 'number' ? code : 1) : 0,
+          stdout,
+          stderr: stderr.toString(),
+        })
+      },
+    )
+  })
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { StepFailure } from '../model/errors.js'
+import type { ImageRepository } from '../model/image-ref.js'
 import type { ImageConfigPlatform, ImageIndex } from '../model/manifest.js'
-import { runCommand, tail } from './process.js'
+import { runCommand, tail, type CommandResult } from './process.js'
+import { DEFAULT_RETRY, TRANSIENT_FAILURE, retryCommand, type RetryPolicy } from './retry.js'
 
 /** A manifest read back from the registry, with the digest of its exact bytes. */
 export interface RemoteManifest {
@@ -11,22 +13,56 @@ export interface RemoteManifest {
   readonly json: Record<string, unknown>
 }
 
+export interface ImageConfig extends ImageConfigPlatform {
+  readonly entrypoint: readonly string[]
+  readonly cmd: readonly string[]
+  readonly env: readonly string[]
+  readonly raw: Record<string, unknown>
+}
+
 /** The registry, as the release needs it: read manifests, copy a digest to tags. */
 export interface Registry {
-  /** Reads the manifest at a tag or digest reference; undefined when there is none. */
-  manifest(ref: string): Promise<RemoteManifest | undefined>
+  /**
+   * Reads the manifest at a tag or digest reference; undefined when there is none. With
+   * expectPresent (just pushed), "unknown" is retried as the registry may not show it yet.
+   */
+  manifest(ref: string, options?: { expectPresent?: boolean }): Promise<RemoteManifest | undefined>
   /** Reads the image config of a single-platform manifest reference (name@digest). */
-  imageConfig(ref: string): Promise<ImageConfigPlatform & { raw: Record<string, unknown> }>
+  imageConfig(ref: string): Promise<ImageConfig>
   /** Points a tag at the manifest of a digest reference, keeping the digest. */
   copy(sourceDigestRef: string, targetTagRef: string): Promise<void>
+  /** Removes a tag (not the manifest); false when the registry does not allow it. */
+  deleteTag(image: ImageRepository, tag: string): Promise<boolean>
 }
 
 const NOT_FOUND = /not found|manifest unknown|name unknown|404/i
 
 /** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
 export class ImagetoolsRegistry implements Registry {
-  async manifest(ref: string): Promise<RemoteManifest | undefined> {
-    const result = await runCommand('docker', ['buildx', 'imagetools', 'inspect', '--raw', ref])
+  constructor(
+    private readonly warn: (message: string) => void = () => undefined,
+    private readonly policy: RetryPolicy = DEFAULT_RETRY,
+  ) {}
+
+  private imagetools(what: string, args: string[], alsoRetry?: RegExp): Promise<CommandResult> {
+    return retryCommand(
+      what,
+      () => runCommand('docker', ['buildx', 'imagetools', ...args]),
+      this.warn,
+      this.policy,
+      (r) => TRANSIENT_FAILURE.test(r.stderr) || (alsoRetry?.test(r.stderr) ?? false),
+    )
+  }
+
+  async manifest(
+    ref: string,
+    options: { expectPresent?: boolean } = {},
+  ): Promise<RemoteManifest | undefined> {
+    const result = await this.imagetools(
+      `reading ${ref}`,
+      ['inspect', '--raw', ref],
+      options.expectPresent ? NOT_FOUND : undefined,
+    )
     if (result.exitCode !== 0) {
       if (NOT_FOUND.test(result.stderr)) return undefined
       throw new StepFailure(`reading ${ref} from the registry failed: ${tail(result.stderr, 4)}`)
@@ -43,10 +79,8 @@ export class ImagetoolsRegistry implements Registry {
     }
   }
 
-  async imageConfig(ref: string): Promise<ImageConfigPlatform & { raw: Record<string, unknown> }> {
-    const result = await runCommand('docker', [
-      'buildx',
-      'imagetools',
+  async imageConfig(ref: string): Promise<ImageConfig> {
+    const result = await this.imagetools(`reading the image config of ${ref}`, [
       'inspect',
       '--format',
       '{{json .Image}}',
@@ -56,18 +90,22 @@ export class ImagetoolsRegistry implements Registry {
       throw new StepFailure(`reading the image config of ${ref} failed: ${tail(result.stderr, 4)}`)
     }
     const raw = JSON.parse(result.stdout) as Record<string, unknown>
+    const config = (raw.config ?? {}) as Record<string, unknown>
+    const strings = (value: unknown): string[] =>
+      Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
     return {
       os: typeof raw.os === 'string' ? raw.os : '',
       architecture: typeof raw.architecture === 'string' ? raw.architecture : '',
       ...(typeof raw.variant === 'string' ? { variant: raw.variant } : {}),
+      entrypoint: strings(config.Entrypoint),
+      cmd: strings(config.Cmd),
+      env: strings(config.Env),
       raw,
     }
   }
 
   async copy(sourceDigestRef: string, targetTagRef: string): Promise<void> {
-    const result = await runCommand('docker', [
-      'buildx',
-      'imagetools',
+    const result = await this.imagetools(`pointing ${targetTagRef} at ${sourceDigestRef}`, [
       'create',
       '--tag',
       targetTagRef,
@@ -79,6 +117,18 @@ export class ImagetoolsRegistry implements Registry {
       )
     }
   }
+
+  async deleteTag(image: ImageRepository, tag: string): Promise<boolean> {
+    // The OCI distribution spec allows deleting a tag; many registries answer 400/405 instead.
+    const local = /^(localhost|127\.|\[::1\])/.test(image.registry)
+    const url = `${local ? 'http' : 'https'}://${image.registry}/v2/${image.path}/manifests/${encodeURIComponent(tag)}`
+    try {
+      const response = await fetch(url, { method: 'DELETE', signal: AbortSignal.timeout(10_000) })
+      return response.status === 202 || response.status === 200
+    } catch {
+      return false
+    }
+  }
 }
 
 export function asIndex(manifest: RemoteManifest): ImageIndex {
@@ -87,4 +137,12 @@ export function asIndex(manifest: RemoteManifest): ImageIndex {
     mediaType: manifest.mediaType,
     manifests: Array.isArray(manifests) ? (manifests as ImageIndex['manifests']) : [],
   }
+}
+
+/** The OCI annotations of an index (empty when it has none). */
+export function annotationsOf(manifest: RemoteManifest): Record<string, string> {
+  const annotations = manifest.json.annotations
+  return annotations !== null && typeof annotations === 'object'
+    ? (annotations as Record<string, string>)
+    : {}
 }

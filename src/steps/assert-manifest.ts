@@ -15,7 +15,7 @@ export async function assertIndex(ctx: RunContext, digest: string): Promise<void
   const { registry } = ctx.ports
   const { image, platforms } = ctx.inputs
   const ref = digestRef(image, digest)
-  const manifest = await registry.manifest(ref)
+  const manifest = await registry.manifest(ref, { expectPresent: true })
   if (manifest === undefined) throw new StepFailure(`the registry has no manifest at ${ref}`)
   if (manifest.digest !== digest) {
     throw new StepFailure(

@@ -4,6 +4,7 @@ import type { RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
 import { digestRef, tagRef } from '../model/image-ref.js'
 import { tail } from '../ports/process.js'
+import { TRANSIENT_FAILURE, retryCommand, retryPolicy } from '../ports/retry.js'
 import {
   buildxBuildArgs,
   candidateTag,
@@ -78,6 +79,10 @@ async function diagnoseFailingPlatforms(
 export const build: Step = {
   name: 'build',
   why: 'build every platform in one buildx run and push the index to a candidate reference, never a final tag',
+  skip: (ctx) =>
+    ctx.reused
+      ? `the digest of this commit was already verified (${ctx.reused}): no rebuild`
+      : undefined,
   async run(ctx) {
     const { inputs, plan } = ctx
     if (!plan) throw new Error('preflight must plan the release before the build')
@@ -94,13 +99,24 @@ export const build: Step = {
       annotations: metadata,
       output,
       metadataFile,
+      provenance: inputs.provenance,
     }
     const args = buildxBuildArgs(buildPlan)
+    // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
     const result = await ctx.log.group(`Build ${inputs.platforms.length} platform(s)`, () =>
-      ctx.ports.engine.docker(args, {
-        stream: true,
-        env: { SOURCE_DATE_EPOCH: String(plan.commitTime) },
-      }),
+      retryCommand(
+        'pushing the candidate',
+        () =>
+          ctx.ports.engine.docker(args, {
+            stream: true,
+            env: { SOURCE_DATE_EPOCH: String(plan.commitTime) },
+          }),
+        (message) => {
+          ctx.log.warning(message)
+        },
+        retryPolicy(ctx.env.backoffMs),
+        (r) => /push/i.test(r.stderr) && TRANSIENT_FAILURE.test(tail(r.stderr, 8)),
+      ),
     )
     if (result.exitCode !== 0) {
       const platform =

@@ -1,0 +1,300 @@
+import { jest } from '@jest/globals'
+import { createHash } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { dockerFault } from '../support/docker-fault.js'
+import { listTags, resolveDigest } from '../support/registry-http.js'
+import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
+import { requireStack } from '../support/stack.js'
+
+jest.setTimeout(300_000)
+
+beforeAll(requireStack)
+
+const worlds: ReleaseWorld[] = []
+afterEach(async () => {
+  for (const world of worlds.splice(0)) {
+    expect(world.github.violations).toEqual([])
+    await world.github.close()
+  }
+})
+
+async function world(label: string, files: Record<string, string> = {}): Promise<ReleaseWorld> {
+  const w = await releaseWorld(label, files)
+  worlds.push(w)
+  return w
+}
+
+const SMOKE = {
+  'smoke-run': 'true\necho hello',
+  'smoke-http': '8080/health',
+  'smoke-http-expect': 'ok',
+}
+
+function addAsset(w: ReleaseWorld, name: string, content: string): string {
+  mkdirSync(join(w.repo.dir, 'out'), { recursive: true })
+  writeFileSync(join(w.repo.dir, 'out', name), content)
+  return createHash('sha256').update(content).digest('hex')
+}
+
+/** Final tags, i.e. every tag but candidate and verified markers. */
+async function finalTags(w: ReleaseWorld): Promise<string[]> {
+  return (await listTags(w.image.path)).filter(
+    (t) => !t.startsWith('candidate-') && !t.startsWith('verified-'),
+  )
+}
+
+const releases = (w: ReleaseWorld) => w.github.releases('acme', 'app')
+
+describe('a release on the real stack', () => {
+  test('two platforms with smoke-run and smoke-http: version tag and latest on one digest, a published Release with assets and SHA256SUMS', async () => {
+    const w = await world('full')
+    const sum = addAsset(w, 'app-cli.txt', 'the cli\n')
+    const run = await w.run({ ...SMOKE, version: '1.0.0', 'release-assets': 'out/*.txt' })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+
+    const digest = run.outputs.digest ?? ''
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(await resolveDigest(w.image.path, '1.0.0')).toBe(digest)
+    expect(await resolveDigest(w.image.path, 'latest')).toBe(digest)
+    expect(run.outputs.tags).toBe(`${w.image.name}:1.0.0\n${w.image.name}:latest`)
+    expect(run.outputs.published).toBe('true')
+
+    const [release, ...others] = releases(w)
+    expect(others).toEqual([])
+    expect(release).toMatchObject({ tag_name: 'v1.0.0', draft: false, prerelease: false })
+    expect(run.outputs['release-url']).toBe(release?.html_url)
+    expect(run.outputs['release-id']).toBe(String(release?.id))
+    expect(w.github.tags('acme', 'app')['v1.0.0']).toBe(w.repo.sha)
+    expect(release?.body).toContain(`| Digest | \`${digest}\` |`)
+    expect(release?.body).toContain(`docker pull ${w.image.name}:1.0.0`)
+    const assets = w.github.assets(release?.id ?? 0)
+    expect(assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'app-cli.txt'])
+    expect(assets.find((a) => a.name === 'SHA256SUMS')?.bytes.toString()).toBe(
+      `${sum}  app-cli.txt\n`,
+    )
+    expect(w.github.latestRelease('acme', 'app')?.tag_name).toBe('v1.0.0')
+
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      expect(run.stdout).toMatch(new RegExp(`${platform}: architecture: ok`))
+      expect(run.stdout).toMatch(new RegExp(`${platform}: run echo hello: ok`))
+      expect(run.stdout).toMatch(new RegExp(`${platform}: http 8080/health: ok`))
+      expect(run.summary).toMatch(new RegExp(`\\| ${platform} \\| .* \\| passed: `))
+    }
+  })
+
+  test.each<[string, Record<string, string>, Record<string, string>, RegExp]>([
+    [
+      'a command that fails under arm64',
+      {},
+      { 'smoke-run': 'sh -c "test $(uname -m) != aarch64"' },
+      /linux\/arm64: run sh -c test \$\(uname -m\) != aarch64: exit 1/,
+    ],
+    [
+      'a health probe that never answers on arm64',
+      {
+        Dockerfile:
+          'FROM scratch\nARG TARGETARCH\nCOPY bin/busybox-${TARGETARCH} /bin/busybox\nCOPY www/ /www/\nENTRYPOINT ["/bin/busybox"]\nCMD ["sh", "-c", "if [ $(uname -m) = aarch64 ]; then exec sleep 600; fi; exec httpd -f -p 8080 -h /www"]\n',
+      },
+      { 'smoke-http': '8080/health', 'smoke-timeout': '60,linux/arm64=6' },
+      /linux\/arm64: http 8080\/health: timed out waiting for any 2xx answer/,
+    ],
+    [
+      'a container that exits early on arm64',
+      {
+        Dockerfile:
+          'FROM scratch\nARG TARGETARCH\nCOPY bin/busybox-${TARGETARCH} /bin/busybox\nCOPY www/ /www/\nENTRYPOINT ["/bin/busybox"]\nCMD ["sh", "-c", "if [ $(uname -m) = aarch64 ]; then echo no config >&2; exit 3; fi; exec httpd -f -p 8080 -h /www"]\n',
+      },
+      { 'smoke-http': '8080/health' },
+      /linux\/arm64: http 8080\/health: the container exited \(code 3\) before answering; its log: no config/,
+    ],
+    [
+      'an arm64 entry holding an amd64 binary',
+      {
+        Dockerfile:
+          'FROM scratch\nCOPY bin/busybox-amd64 /bin/busybox\nENTRYPOINT ["/bin/busybox"]\n',
+      },
+      { 'smoke-run': 'true' },
+      /linux\/arm64: architecture: \/bin\/busybox is built for amd64, not arm64/,
+    ],
+  ])(
+    'smoke failing on arm64 only (%s): no final tag, no Release, the error names linux/arm64 and the check',
+    async (label, files, inputs, message) => {
+      const w = await world(`smoke-${label.split(' ').slice(1, 3).join('-')}`, files)
+      const run = await w.run({ ...inputs, version: '1.0.0' })
+      expect(run.exitCode).toBe(1)
+      const error = run.errors.join('\n')
+      expect(error).toMatch(/Step 'smoke' failed: smoke test failed on linux\/arm64/)
+      expect(error).toMatch(message)
+      expect(error).not.toMatch(/failed on linux\/amd64/)
+      expect(error).toMatch(/Visible to users: candidate only/)
+      expect(await finalTags(w)).toEqual([])
+      expect(releases(w)).toEqual([])
+      expect(run.outputs.published).toBe('false')
+    },
+  )
+})
+
+describe('a failure at any step keeps the promises, and a re-run completes the release exactly once', () => {
+  interface Scenario {
+    readonly label: string
+    readonly inject: (w: ReleaseWorld) => { env?: Record<string, string> }
+    readonly step: string
+    readonly visible: string
+    readonly finalTagsAfterFailure: string[]
+  }
+  const scenarios: Scenario[] = [
+    {
+      label: 'draft creation failing',
+      inject: (w) => {
+        w.github.fail({
+          method: 'POST',
+          route: 'repos/create-release',
+          status: 500,
+          times: Infinity,
+        })
+        return {}
+      },
+      step: 'draft-release',
+      visible: 'candidate only',
+      finalTagsAfterFailure: [],
+    },
+    {
+      label: 'an asset upload failing midway',
+      inject: (w) => {
+        w.github.fail({
+          route: 'repos/upload-release-asset',
+          afterBytes: 10,
+          status: 502,
+          times: Infinity,
+          leaveStarterAsset: true,
+        })
+        return {}
+      },
+      step: 'draft-release',
+      visible: 'draft only',
+      finalTagsAfterFailure: [],
+    },
+    {
+      label: 'promotion failing on latest',
+      inject: () => ({
+        env: dockerFault(
+          /imagetools create --tag \S+:latest /,
+          'ERROR: denied: requested access to the resource is denied',
+        ).env,
+      }),
+      step: 'promote',
+      visible: 'tags promoted',
+      finalTagsAfterFailure: ['1.0.0'],
+    },
+    {
+      label: 'publishing failing',
+      inject: (w) => {
+        w.github.fail({
+          method: 'PATCH',
+          route: 'repos/update-release',
+          status: 503,
+          times: Infinity,
+        })
+        return {}
+      },
+      step: 'publish',
+      visible: 'tags promoted',
+      finalTagsAfterFailure: ['1.0.0', 'latest'],
+    },
+  ]
+
+  test.each(scenarios.map((s) => [s.label, s] as const))('%s', async (_label, scenario) => {
+    const w = await world(`rerun-${scenario.step}`)
+    addAsset(w, 'notes.txt', 'a file that must appear exactly once\n')
+    const inputs = { version: '1.0.0', 'smoke-run': 'true', 'release-assets': 'out/*.txt' }
+    const injected = scenario.inject(w)
+    const failed = await w.run(inputs, injected.env ? { env: injected.env } : {})
+    expect(failed.exitCode).toBe(1)
+    const error = failed.errors.join('\n')
+    expect(error).toMatch(new RegExp(`Step '${scenario.step}' failed`))
+    expect(error).toMatch(new RegExp(`Visible to users: ${scenario.visible}\\.`))
+    expect(error).toMatch(/Remedy: re-run the workflow/)
+    expect(failed.summary).toContain(`| ${scenario.step} | `)
+    expect((await finalTags(w)).sort()).toEqual(scenario.finalTagsAfterFailure)
+    expect(releases(w).filter((r) => !r.draft)).toEqual([])
+
+    w.github.clearFaults()
+    w.github.clearRequests()
+    const rerun = await w.run(inputs, { runAttempt: '2' })
+    expect(rerun.errors).toEqual([])
+    expect(rerun.exitCode).toBe(0)
+    // No rebuild: the digest that passed is reused.
+    expect(rerun.summary).toMatch(
+      /\| build \| skipped: the digest of this commit was already verified/,
+    )
+    expect(rerun.outputs.digest).toBe(failed.outputs.digest)
+    const all = releases(w)
+    expect(all).toHaveLength(1)
+    expect(all[0]).toMatchObject({ tag_name: 'v1.0.0', draft: false })
+    const names = w.github
+      .assets(all[0]?.id ?? 0)
+      .map((a) => `${a.name}:${a.state}`)
+      .sort()
+    expect(names).toEqual(['SHA256SUMS:uploaded', 'notes.txt:uploaded'])
+    expect(await resolveDigest(w.image.path, '1.0.0')).toBe(rerun.outputs.digest)
+    expect(await resolveDigest(w.image.path, 'latest')).toBe(rerun.outputs.digest)
+  })
+
+  test('a re-run after a complete release changes nothing and reports the release', async () => {
+    const w = await world('rerun-done')
+    const first = await w.run({ version: '1.0.0' })
+    expect(first.exitCode).toBe(0)
+    w.github.clearRequests()
+    const again = await w.run({ version: '1.0.0' }, { runAttempt: '2' })
+    expect(again.errors).toEqual([])
+    expect(again.exitCode).toBe(0)
+    expect(again.outputs).toMatchObject({
+      published: 'true',
+      digest: first.outputs.digest,
+      'release-id': first.outputs['release-id'],
+    })
+    expect(w.github.requests.filter((r) => r.method !== 'GET')).toEqual([])
+    expect(releases(w)).toHaveLength(1)
+  })
+})
+
+describe('versions are immutable and floating tags never go backwards', () => {
+  test('an existing version tag from another commit stops the run before the build', async () => {
+    const first = await world('immutable')
+    expect((await first.run({ version: '1.0.0' })).exitCode).toBe(0)
+    const second = await releaseWorld('immutable', { 'www/health': 'changed\n' }, first.image)
+    worlds.push(second)
+    const run = await second.run({ version: '1.0.0' })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors.join('\n')).toMatch(
+      /Step 'preflight' failed: .*:1.0.0 already exists with digest sha256:[0-9a-f]+, built from commit [0-9a-f]{12}, not [0-9a-f]{12}; version tags are immutable/,
+    )
+    expect(run.stdout).not.toContain('buildx build')
+    expect(
+      (await listTags(second.image.path)).filter((t) => t.includes(second.repo.sha.slice(0, 12))),
+    ).toEqual([])
+    expect(releases(second)).toEqual([])
+  })
+
+  test('re-releasing an older version does not move latest', async () => {
+    const newer = await world('older')
+    const v110 = await newer.run({ version: '1.1.0' })
+    expect(v110.exitCode).toBe(0)
+    const older = await releaseWorld('older', { 'www/health': 'older\n' }, newer.image)
+    worlds.push(older)
+    const v105 = await older.run({ version: '1.0.5' })
+    expect(v105.errors).toEqual([])
+    expect(v105.exitCode).toBe(0)
+    expect(await resolveDigest(newer.image.path, 'latest')).toBe(v110.outputs.digest)
+    expect(await resolveDigest(newer.image.path, '1.0.5')).toBe(v105.outputs.digest)
+    expect(v105.outputs.digest).not.toBe(v110.outputs.digest)
+    expect(v105.outputs.tags).toBe(`${newer.image.name}:1.0.5`)
+    expect(v105.stdout).toMatch(/:latest stays at 1\.1\.0/)
+    const [release] = releases(older)
+    expect(release).toMatchObject({ tag_name: 'v1.0.5', draft: false })
+    // The older version's Release is not marked latest either.
+    expect(older.github.requests.some((r) => r.method === 'PATCH' && r.status === 200)).toBe(true)
+  })
+})

@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto'
+import type { Asset, DraftRequest, GitHub, Release } from '../../src/ports/github.js'
+import type { ImageConfig, Registry, RemoteManifest } from '../../src/ports/registry.js'
+import type { ImageRepository } from '../../src/model/image-ref.js'
+
+/** An in-memory registry: tags point at index digests that carry annotations. */
+export class FakeRegistry implements Registry {
+  readonly tags = new Map<string, string>()
+  readonly annotations = new Map<string, Record<string, string>>()
+  readonly copies: string[] = []
+  /** Tags whose writes are silently lost, to prove that promotion reads back. */
+  readonly lossy = new Set<string>()
+
+  manifest(ref: string): Promise<RemoteManifest | undefined> {
+    const digest = ref.includes('@') ? ref.split('@')[1] : this.tags.get(ref)
+    if (digest === undefined) return Promise.resolve(undefined)
+    const json = {
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [],
+      annotations: this.annotations.get(digest) ?? {},
+    }
+    return Promise.resolve({ digest, mediaType: json.mediaType, raw: JSON.stringify(json), json })
+  }
+
+  imageConfig(): Promise<ImageConfig> {
+    return Promise.resolve({
+      os: 'linux',
+      architecture: 'amd64',
+      entrypoint: [],
+      cmd: [],
+      env: [],
+      raw: {},
+    })
+  }
+
+  copy(sourceDigestRef: string, targetTagRef: string): Promise<void> {
+    this.copies.push(targetTagRef)
+    if (!this.lossy.has(targetTagRef))
+      this.tags.set(targetTagRef, sourceDigestRef.split('@')[1] ?? '')
+    return Promise.resolve()
+  }
+
+  deleteTag(image: ImageRepository, tag: string): Promise<boolean> {
+    return Promise.resolve(this.tags.delete(`${image.name}:${tag}`))
+  }
+}
+
+/** An in-memory GitHub with GitHub's rules for drafts, tags and assets. */
+export class FakeGitHub implements GitHub {
+  releases: (Release & { assets: Asset[] })[] = []
+  readonly gitTags = new Map<string, string>()
+  readonly calls: string[] = []
+  private nextId = 1
+
+  private find(id: number): Release & { assets: Asset[] } {
+    const release = this.releases.find((r) => r.id === id)
+    if (!release) throw new Error(`no release ${id}`)
+    return release
+  }
+
+  listReleases(): Promise<Release[]> {
+    this.calls.push('listReleases')
+    return Promise.resolve([...this.releases])
+  }
+  publishedRelease(tag: string): Promise<Release | undefined> {
+    return Promise.resolve(this.releases.find((r) => !r.draft && r.tagName === tag))
+  }
+  tagCommit(tag: string): Promise<string | undefined> {
+    return Promise.resolve(this.gitTags.get(tag))
+  }
+  createDraft(request: DraftRequest): Promise<Release> {
+    this.calls.push(`createDraft ${request.tag}`)
+    const id = this.nextId++
+    const release = {
+      id,
+      tagName: request.tag,
+      targetCommitish: request.commit,
+      draft: true,
+      prerelease: request.prerelease,
+      htmlUrl: `https://github.example.test/acme/app/releases/tag/untagged-${id}`,
+      uploadUrl: `https://uploads.example.test/releases/${id}/assets{?name,label}`,
+      body: request.body,
+      createdAt: new Date().toISOString(),
+      assets: [],
+    }
+    this.releases.push(release)
+    return Promise.resolve(release)
+  }
+  updateDraft(
+    id: number,
+    update: { commit: string; body: string; prerelease: boolean },
+  ): Promise<Release> {
+    this.calls.push(`updateDraft ${id}`)
+    const release = {
+      ...this.find(id),
+      targetCommitish: update.commit,
+      body: update.body,
+      prerelease: update.prerelease,
+    }
+    this.releases = this.releases.map((r) => (r.id === id ? release : r))
+    return Promise.resolve(release)
+  }
+  publish(id: number, options: { prerelease: boolean; makeLatest: boolean }): Promise<Release> {
+    this.calls.push(`publish ${id} prerelease=${options.prerelease} latest=${options.makeLatest}`)
+    const release = this.find(id)
+    if (!this.gitTags.has(release.tagName))
+      this.gitTags.set(release.tagName, release.targetCommitish)
+    const published = {
+      ...release,
+      draft: false,
+      prerelease: options.prerelease,
+      htmlUrl: `https://github.example.test/acme/app/releases/tag/${release.tagName}`,
+    }
+    this.releases = this.releases.map((r) => (r.id === id ? published : r))
+    return Promise.resolve(published)
+  }
+  deleteRelease(id: number): Promise<void> {
+    this.calls.push(`deleteRelease ${id}`)
+    this.releases = this.releases.filter((r) => r.id !== id)
+    return Promise.resolve()
+  }
+  listAssets(releaseId: number): Promise<Asset[]> {
+    return Promise.resolve([...this.find(releaseId).assets])
+  }
+  uploadAsset(release: Release, name: string, data: Buffer): Promise<Asset> {
+    this.calls.push(`upload ${name}`)
+    const target = this.find(release.id)
+    if (target.assets.some((a) => a.name === name)) throw new Error(`422 already_exists: ${name}`)
+    const asset = {
+      id: this.nextId++,
+      name,
+      size: data.length,
+      state: 'uploaded',
+      digest: `sha256:${createHash('sha256').update(data).digest('hex')}`,
+    }
+    target.assets.push(asset)
+    return Promise.resolve(asset)
+  }
+  deleteAsset(id: number): Promise<void> {
+    this.calls.push(`deleteAsset ${id}`)
+    for (const r of this.releases) r.assets = r.assets.filter((a) => a.id !== id)
+    return Promise.resolve()
+  }
+  generateNotes(tag: string): Promise<string> {
+    return Promise.resolve(`## What's Changed in ${tag}`)
+  }
+}

@@ -1,0 +1,50 @@
+import { startGitHubStandIn, type GitHubStandIn } from './github-standin/index.js'
+import { runAction, type ActionRun, type ActionRunOptions } from './action-run.js'
+import { createFixtureRepo, type FixtureRepo } from './fixture-repo.js'
+import { uniqueImage } from './stack.js'
+
+export const TOKEN = 'ghs_standInToken0123456789'
+
+/** One release scenario: a fixture checkout, a fresh image repository and a GitHub stand-in. */
+export interface ReleaseWorld {
+  readonly repo: FixtureRepo
+  readonly image: { name: string; path: string }
+  readonly github: GitHubStandIn
+  /** Runs the bundled action against this world; inputs add to the defaults. */
+  run(inputs?: Record<string, string>, options?: Partial<ActionRunOptions>): Promise<ActionRun>
+}
+
+export async function releaseWorld(
+  label: string,
+  files: Record<string, string> = {},
+  image = uniqueImage(label),
+): Promise<ReleaseWorld> {
+  const repo = createFixtureRepo(files)
+  const github = await startGitHubStandIn({
+    token: TOKEN,
+    repos: [
+      {
+        owner: 'acme',
+        repo: 'app',
+        default_branch: 'main',
+        commits: [{ sha: repo.sha, message: 'fixture', date: '2026-01-02T03:04:05Z' }],
+        branches: { main: repo.sha },
+      },
+    ],
+  })
+  const runId = String(Math.floor(Math.random() * 1e9))
+  return {
+    repo,
+    image,
+    github,
+    run: (inputs = {}, options = {}) =>
+      runAction({
+        workspace: repo.dir,
+        sha: repo.sha,
+        runId,
+        ...options,
+        inputs: { image: image.name, 'github-token': TOKEN, ...inputs },
+        env: { ...github.env, ...options.env },
+      }),
+  }
+}

@@ -1,0 +1,71 @@
+import { IMAGE_SECTION_MARKER, checksumsFile, releaseBody } from '../../src/model/release-notes.js'
+import { finalTags, floatingMayMove } from '../../src/model/tags.js'
+
+const section = {
+  image: 'ghcr.io/acme/app',
+  version: '1.2.3',
+  digest: 'sha256:abc',
+  platforms: ['linux/amd64', 'linux/arm64'],
+  tags: ['ghcr.io/acme/app:1.2.3', 'ghcr.io/acme/app:latest'],
+}
+
+describe('releaseBody', () => {
+  test('generated notes, then the image section with pull command, digest, platforms and tags', () => {
+    const body = releaseBody("## What's Changed\n* Fix by @a in #1\n", section)
+    expect(body.startsWith("## What's Changed\n* Fix by @a in #1\n\n" + IMAGE_SECTION_MARKER)).toBe(
+      true,
+    )
+    expect(body).toContain('docker pull ghcr.io/acme/app:1.2.3')
+    expect(body).toContain('| Digest | `sha256:abc` |')
+    expect(body).toContain('| Platforms | linux/amd64, linux/arm64 |')
+    expect(body).toContain('`ghcr.io/acme/app:latest`')
+  })
+
+  test('a re-run replaces its own section instead of adding a second one', () => {
+    const first = releaseBody('Notes', section)
+    const second = releaseBody(first, { ...section, digest: 'sha256:def' })
+    expect(second.split(IMAGE_SECTION_MARKER)).toHaveLength(2)
+    expect(second).toContain('sha256:def')
+    expect(second).not.toContain('sha256:abc')
+    expect(second.startsWith('Notes\n\n')).toBe(true)
+  })
+
+  test('empty notes give the image section alone', () => {
+    expect(releaseBody('', section).startsWith(IMAGE_SECTION_MARKER)).toBe(true)
+  })
+})
+
+test.each<[string, { name: string; sha256: string }[], string]>([
+  [
+    'sorted by name, two spaces as sha256sum writes',
+    [
+      { name: 'b.tgz', sha256: '22' },
+      { name: 'a.tgz', sha256: '11' },
+    ],
+    '11  a.tgz\n22  b.tgz\n',
+  ],
+  ['none', [], ''],
+])('checksumsFile: %s', (_name, files, expected) => {
+  expect(checksumsFile(files)).toBe(expected)
+})
+
+test.each<[string, Parameters<typeof finalTags>, string[]]>([
+  ['stable moves latest', ['1.2.3', { kind: 'stable' }], ['1.2.3', 'latest']],
+  ['rc moves rc', ['2.0.0-rc.1', { kind: 'prerelease', name: 'rc' }], ['2.0.0-rc.1', 'rc']],
+])('finalTags: %s, version tag first', (_name, args, tags) => {
+  expect(finalTags(...args).map((t) => t.tag)).toEqual(tags)
+  expect(finalTags(...args).map((t) => t.floating)).toEqual([false, true])
+})
+
+test.each<[string | undefined, string, boolean]>([
+  [undefined, '1.0.0', true],
+  ['1.0.0', '1.0.1', true],
+  ['1.0.1', '1.0.1', true],
+  ['1.3.0', '1.2.9', false],
+  ['v2.0.0', '1.9.9', false],
+  ['2.0.0-rc.2', '2.0.0-rc.1', false],
+  ['2.0.0-rc.2', '2.0.0', true],
+  ['not-a-version', '0.1.0', true],
+])('floatingMayMove(%s -> %s) = %s', (current, next, allowed) => {
+  expect(floatingMayMove(current, next)).toBe(allowed)
+})

@@ -1,0 +1,292 @@
+import { Octokit } from '@octokit/rest'
+import { retry } from '@octokit/plugin-retry'
+import { StepFailure } from '../model/errors.js'
+
+export interface Release {
+  readonly id: number
+  readonly tagName: string
+  readonly targetCommitish: string
+  readonly draft: boolean
+  readonly prerelease: boolean
+  readonly htmlUrl: string
+  readonly uploadUrl: string
+  readonly body: string
+  readonly createdAt: string
+}
+
+export interface Asset {
+  readonly id: number
+  readonly name: string
+  readonly size: number
+  readonly state: string
+  /** sha256:<hex> where the API reports it. */
+  readonly digest: string | undefined
+}
+
+export interface DraftRequest {
+  readonly tag: string
+  readonly commit: string
+  readonly name: string
+  readonly body: string
+  readonly prerelease: boolean
+}
+
+/** The GitHub API, as the release needs it. */
+export interface GitHub {
+  /** Every release, drafts included (drafts cannot be found by tag). */
+  listReleases(): Promise<Release[]>
+  /** The published release of a tag, or undefined. */
+  publishedRelease(tag: string): Promise<Release | undefined>
+  /** The commit a git tag points at, or undefined when the tag does not exist. */
+  tagCommit(tag: string): Promise<string | undefined>
+  createDraft(request: DraftRequest): Promise<Release>
+  /** Points a draft at the released commit and replaces its body. */
+  updateDraft(
+    id: number,
+    update: { commit: string; body: string; prerelease: boolean },
+  ): Promise<Release>
+  publish(id: number, options: { prerelease: boolean; makeLatest: boolean }): Promise<Release>
+  deleteRelease(id: number): Promise<void>
+  listAssets(releaseId: number): Promise<Asset[]>
+  uploadAsset(release: Release, name: string, data: Buffer, contentType: string): Promise<Asset>
+  deleteAsset(id: number): Promise<void>
+  /** GitHub's generated release notes for a tag at a commit. */
+  generateNotes(tag: string, commit: string): Promise<string>
+}
+
+export interface GitHubTarget {
+  readonly apiUrl: string
+  readonly token: string
+  readonly owner: string
+  readonly repo: string
+  readonly warn: (message: string) => void
+  readonly backoffMs: number
+}
+
+type RawRelease = {
+  id: number
+  tag_name: string
+  target_commitish: string
+  draft: boolean
+  prerelease: boolean
+  html_url: string
+  upload_url: string
+  body?: string | null
+  created_at: string
+}
+
+const toRelease = (r: RawRelease): Release => ({
+  id: r.id,
+  tagName: r.tag_name,
+  targetCommitish: r.target_commitish,
+  draft: r.draft,
+  prerelease: r.prerelease,
+  htmlUrl: r.html_url,
+  uploadUrl: r.upload_url,
+  body: r.body ?? '',
+  createdAt: r.created_at,
+})
+
+type RawAsset = { id: number; name: string; size: number; state: string; digest?: string | null }
+
+const toAsset = (a: RawAsset): Asset => ({
+  id: a.id,
+  name: a.name,
+  size: a.size,
+  state: a.state,
+  digest: a.digest ?? undefined,
+})
+
+/** The status of a failed API call, when it was an HTTP answer. */
+export function httpStatus(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status
+  return typeof status === 'number' ? status : undefined
+}
+
+/** GitHub's own message for a failed call: status, message and validation errors. */
+export function gitHubMessage(error: unknown): string {
+  const e = error as { status?: number; message?: string; response?: { data?: unknown } }
+  const data = e.response?.data as
+    { message?: string; errors?: { code?: string; field?: string; message?: string }[] } | undefined
+  const details = (data?.errors ?? [])
+    .map((d) => d.message ?? [d.field, d.code].filter(Boolean).join(' '))
+    .join(', ')
+  const message = data?.message ?? e.message ?? String(error)
+  return `${e.status ? `${e.status} ` : ''}${message}${details ? ` (${details})` : ''}`
+}
+
+const RetryingOctokit = Octokit.plugin(retry)
+
+/** GitHub through Octokit, at GITHUB_API_URL, so GitHub Enterprise Server works as github.com. */
+export class OctokitGitHub implements GitHub {
+  private readonly octokit: InstanceType<typeof RetryingOctokit>
+  private readonly repoParams: { owner: string; repo: string }
+
+  constructor(target: GitHubTarget) {
+    this.repoParams = { owner: target.owner, repo: target.repo }
+    this.octokit = new RetryingOctokit({
+      auth: target.token,
+      baseUrl: target.apiUrl,
+      userAgent: 'multiarch-release',
+      // 5xx and 429 are retried 3 times, waiting 1, 4 and 9 backoff units.
+      retry: { retries: 3, retryAfterBaseValue: target.backoffMs },
+      log: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (message: string) => {
+          target.warn(message)
+        },
+        error: () => undefined,
+      },
+    })
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      throw new StepFailure(`GitHub API: ${what} failed: ${gitHubMessage(error)}`)
+    }
+  }
+
+  async listReleases(): Promise<Release[]> {
+    return this.call('listing releases', async () => {
+      const releases = await this.octokit.paginate(this.octokit.rest.repos.listReleases, {
+        ...this.repoParams,
+        per_page: 100,
+      })
+      return releases.map((r) => toRelease(r as RawRelease))
+    })
+  }
+
+  async publishedRelease(tag: string): Promise<Release | undefined> {
+    try {
+      const { data } = await this.octokit.rest.repos.getReleaseByTag({ ...this.repoParams, tag })
+      return toRelease(data)
+    } catch (error) {
+      if (httpStatus(error) === 404) return undefined
+      throw new StepFailure(
+        `GitHub API: reading the release of ${tag} failed: ${gitHubMessage(error)}`,
+      )
+    }
+  }
+
+  async tagCommit(tag: string): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.rest.git.getRef({
+        ...this.repoParams,
+        ref: `tags/${tag}`,
+      })
+      if (data.object.type === 'commit') return data.object.sha
+      // An annotated tag points at a tag object, which points at the commit.
+      const { data: tagObject } = await this.octokit.rest.git.getTag({
+        ...this.repoParams,
+        tag_sha: data.object.sha,
+      })
+      return tagObject.object.sha
+    } catch (error) {
+      if (httpStatus(error) === 404) return undefined
+      throw new StepFailure(`GitHub API: reading the tag ${tag} failed: ${gitHubMessage(error)}`)
+    }
+  }
+
+  async createDraft(request: DraftRequest): Promise<Release> {
+    return this.call(`creating the draft release ${request.tag}`, async () => {
+      const { data } = await this.octokit.rest.repos.createRelease({
+        ...this.repoParams,
+        tag_name: request.tag,
+        target_commitish: request.commit,
+        name: request.name,
+        body: request.body,
+        draft: true,
+        prerelease: request.prerelease,
+      })
+      return toRelease(data)
+    })
+  }
+
+  async updateDraft(
+    id: number,
+    update: { commit: string; body: string; prerelease: boolean },
+  ): Promise<Release> {
+    return this.call('updating the draft release', async () => {
+      const { data } = await this.octokit.rest.repos.updateRelease({
+        ...this.repoParams,
+        release_id: id,
+        target_commitish: update.commit,
+        body: update.body,
+        prerelease: update.prerelease,
+      })
+      return toRelease(data)
+    })
+  }
+
+  async publish(
+    id: number,
+    options: { prerelease: boolean; makeLatest: boolean },
+  ): Promise<Release> {
+    return this.call('publishing the release', async () => {
+      const { data } = await this.octokit.rest.repos.updateRelease({
+        ...this.repoParams,
+        release_id: id,
+        draft: false,
+        prerelease: options.prerelease,
+        make_latest: options.makeLatest ? 'true' : 'false',
+      })
+      return toRelease(data)
+    })
+  }
+
+  async deleteRelease(id: number): Promise<void> {
+    await this.call('deleting a duplicate draft', async () => {
+      await this.octokit.rest.repos.deleteRelease({ ...this.repoParams, release_id: id })
+    })
+  }
+
+  async listAssets(releaseId: number): Promise<Asset[]> {
+    return this.call('listing release assets', async () => {
+      const assets = await this.octokit.paginate(this.octokit.rest.repos.listReleaseAssets, {
+        ...this.repoParams,
+        release_id: releaseId,
+        per_page: 100,
+      })
+      return assets.map((a) => toAsset(a as RawAsset))
+    })
+  }
+
+  async uploadAsset(
+    release: Release,
+    name: string,
+    data: Buffer,
+    contentType: string,
+  ): Promise<Asset> {
+    return this.call(`uploading ${name}`, async () => {
+      // The upload host comes from the API's upload_url, as on GitHub Enterprise Server.
+      const response: { data: unknown } = await this.octokit.request({
+        method: 'POST',
+        url: release.uploadUrl,
+        name,
+        headers: { 'content-type': contentType, 'content-length': data.length },
+        data,
+      })
+      return toAsset(response.data as RawAsset)
+    })
+  }
+
+  async deleteAsset(id: number): Promise<void> {
+    await this.call('deleting a release asset', async () => {
+      await this.octokit.rest.repos.deleteReleaseAsset({ ...this.repoParams, asset_id: id })
+    })
+  }
+
+  async generateNotes(tag: string, commit: string): Promise<string> {
+    return this.call('generating release notes', async () => {
+      const { data } = await this.octokit.rest.repos.generateReleaseNotes({
+        ...this.repoParams,
+        tag_name: tag,
+        target_commitish: commit,
+      })
+      return data.body
+    })
+  }
+}

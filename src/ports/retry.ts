@@ -1,0 +1,61 @@
+import pRetry from 'p-retry'
+import type { CommandResult } from './process.js'
+
+/** Registry and network failures worth another try: 5xx, 429, dropped connections. */
+export const TRANSIENT_FAILURE =
+  /\b(50[0-9]|429)\b|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests|toomanyrequests|connection reset|connection refused|i\/o timeout|unexpected EOF|TLS handshake timeout/i
+
+export interface RetryPolicy {
+  /** Further attempts after the first. */
+  readonly retries: number
+  readonly minTimeoutMs: number
+  readonly maxTimeoutMs: number
+}
+
+/** Four retries, waiting about 1, 2, 4 and 8 backoff units (capped at 8 units). */
+export function retryPolicy(backoffMs: number): RetryPolicy {
+  return { retries: 4, minTimeoutMs: backoffMs / 2, maxTimeoutMs: backoffMs * 8 }
+}
+
+export const DEFAULT_RETRY: RetryPolicy = retryPolicy(1000)
+
+class TransientFailure extends Error {
+  constructor(readonly result: CommandResult) {
+    super(result.stderr.trim().split('\n').pop() ?? 'transient failure')
+  }
+}
+
+/**
+ * Runs a command again, with exponential backoff, while it fails in a way that a retry can
+ * cure; every retry is logged. Returns the last result, successful or not.
+ */
+export async function retryCommand(
+  what: string,
+  attempt: () => Promise<CommandResult>,
+  warn: (message: string) => void,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  isTransient: (result: CommandResult) => boolean = (r) => TRANSIENT_FAILURE.test(r.stderr),
+): Promise<CommandResult> {
+  try {
+    return await pRetry(
+      async () => {
+        const result = await attempt()
+        if (result.exitCode !== 0 && isTransient(result)) throw new TransientFailure(result)
+        return result
+      },
+      {
+        retries: policy.retries,
+        minTimeout: policy.minTimeoutMs,
+        maxTimeout: policy.maxTimeoutMs,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft > 0) {
+            warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`)
+          }
+        },
+      },
+    )
+  } catch (error) {
+    if (error instanceof TransientFailure) return error.result
+    throw error
+  }
+}

@@ -1,0 +1,53 @@
+import type { KeyValue } from '../model/inputs.js'
+import { formatPlatform, type Platform } from '../model/platform.js'
+
+export interface ContainerSpec {
+  readonly ref: string
+  readonly platform: Platform
+  readonly name: string
+  readonly env: readonly KeyValue[]
+}
+
+const envArgs = (env: readonly KeyValue[]): string[] =>
+  env.flatMap(({ key, value }) => ['--env', `${key}=${value}`])
+
+/** `docker run` for one smoke command: the words go to the image, never through a shell. */
+export function smokeCommandArgs(spec: ContainerSpec, words: readonly string[]): string[] {
+  return [
+    'run',
+    '--rm',
+    '--pull',
+    'never',
+    '--platform',
+    formatPlatform(spec.platform),
+    '--name',
+    spec.name,
+    ...envArgs(spec.env),
+    spec.ref,
+    ...words,
+  ]
+}
+
+/** `docker run` for the health probe: detached, the port published on loopback only. */
+export function probeContainerArgs(spec: ContainerSpec, port: number): string[] {
+  return [
+    'run',
+    '--detach',
+    '--pull',
+    'never',
+    '--platform',
+    formatPlatform(spec.platform),
+    '--name',
+    spec.name,
+    '--publish',
+    `127.0.0.1::${port}`,
+    ...envArgs(spec.env),
+    spec.ref,
+  ]
+}
+
+/** A container name unique to this run, platform and check. */
+export function containerName(runId: string, platform: Platform, check: string): string {
+  const safe = formatPlatform(platform).replace(/\//g, '-')
+  return `mar-${runId}-${safe}-${check}-${Math.random().toString(36).slice(2, 8)}`
+}

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto'
+import type { RunContext } from '../context.js'
+import { tagRef } from '../model/image-ref.js'
+import { formatPlatform } from '../model/platform.js'
+import { messageOf } from '../model/errors.js'
+import { checksumsFile, releaseBody } from '../model/release-notes.js'
+import type { Release } from '../ports/github.js'
+import { CHECKSUMS_NAME, resolveAssets, type AssetFile } from '../release/assets.js'
+import type { Step } from './step.js'
+
+/** One draft per tag: drafts are invisible to GET /releases/tags, so they are found by listing. */
+async function findDraft(ctx: RunContext, tag: string): Promise<Release | undefined> {
+  const { github } = ctx.ports
+  const drafts = (await github.listReleases())
+    .filter((r) => r.draft && r.tagName === tag)
+    .sort((a, b) => a.id - b.id)
+  const [keep, ...duplicates] = drafts
+  for (const duplicate of duplicates) {
+    // A duplicate left by an earlier race goes when it is empty; one with files is left to a person.
+    if ((await github.listAssets(duplicate.id)).length === 0) {
+      await github.deleteRelease(duplicate.id)
+      ctx.log.info(`Deleted the duplicate empty draft #${duplicate.id} for ${tag}`)
+    } else {
+      ctx.log.warning(`A second draft for ${tag} (#${duplicate.id}) holds files; it was left alone`)
+    }
+  }
+  return keep
+}
+
+/** Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. */
+async function uploadAssets(
+  ctx: RunContext,
+  release: Release,
+  files: readonly AssetFile[],
+): Promise<void> {
+  if (files.length === 0) return
+  const { github } = ctx.ports
+  const checksums = Buffer.from(checksumsFile(files))
+  const all: { name: string; data: Buffer; contentType: string }[] = [
+    ...files.map((f) => ({ name: f.name, data: f.data, contentType: 'application/octet-stream' })),
+    { name: CHECKSUMS_NAME, data: checksums, contentType: 'text/plain' },
+  ]
+  const existing = await github.listAssets(release.id)
+  for (const file of all) {
+    const sha256 = `sha256:${createHash('sha256').update(file.data).digest('hex')}`
+    const present = existing.find((a) => a.name === file.name)
+    if (present && present.state === 'uploaded' && present.digest === sha256) {
+      ctx.log.info(`Asset ${file.name} is already uploaded`)
+      continue
+    }
+    // A same-named asset (an older or half-uploaded copy) is replaced, never duplicated.
+    if (present) await github.deleteAsset(present.id)
+    await github.uploadAsset(release, file.name, file.data, file.contentType)
+    ctx.log.info(`Uploaded ${file.name} (${file.data.length} bytes)`)
+  }
+}
+
+export const draftRelease: Step = {
+  name: 'draft-release',
+  why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
+  skip: (ctx) =>
+    ctx.mode === 'build'
+      ? 'build-only run'
+      : ctx.releaseDone
+        ? 'the Release of this version is already published for this commit'
+        : undefined,
+  async run(ctx) {
+    const { plan, candidate, inputs } = ctx
+    if (!plan || !candidate) throw new Error('the checks must pass before the draft')
+    const files = await resolveAssets(ctx.env.workspace, inputs.releaseAssets)
+    const section = {
+      image: inputs.image.name,
+      version: plan.version,
+      digest: candidate.digest,
+      platforms: inputs.platforms.map(formatPlatform),
+      tags: plan.tags.map((t) => tagRef(inputs.image, t.tag)),
+    }
+    const prerelease = plan.channel.kind === 'prerelease'
+    const { github } = ctx.ports
+    let draft = await findDraft(ctx, plan.gitTag)
+    if (draft) {
+      draft = await github.updateDraft(draft.id, {
+        commit: plan.commit,
+        body: releaseBody(inputs.releaseNotes ?? draft.body, section),
+        prerelease,
+      })
+      ctx.log.info(`Reusing the draft #${draft.id} for ${plan.gitTag}`)
+    } else {
+      let notes = inputs.releaseNotes
+      if (notes === undefined) {
+        try {
+          notes = await github.generateNotes(plan.gitTag, plan.commit)
+        } catch (error) {
+          ctx.log.warning(
+            `GitHub's release notes could not be generated (${messageOf(error)}); the image section stands alone`,
+          )
+          notes = ''
+        }
+      }
+      draft = await github.createDraft({
+        tag: plan.gitTag,
+        commit: plan.commit,
+        name: plan.gitTag,
+        body: releaseBody(notes, section),
+        prerelease,
+      })
+      ctx.log.info(`Created the draft #${draft.id} for ${plan.gitTag} at ${plan.commit}`)
+    }
+    ctx.release = draft
+    ctx.visible.push({ kind: 'draft', id: draft.id, url: draft.htmlUrl })
+    await uploadAssets(ctx, draft, files)
+  },
+  remedy: () =>
+    're-run the workflow: the verified candidate is reused (no rebuild), the draft is found again and completed; no final tag was written',
+}

@@ -1,0 +1,62 @@
+import type { RunContext } from '../context.js'
+import { StepFailure } from '../model/errors.js'
+import { digestRef, tagRef } from '../model/image-ref.js'
+import { floatingMayMove } from '../model/tags.js'
+import { annotationsOf } from '../ports/registry.js'
+import type { Step } from './step.js'
+
+const VERSION = 'org.opencontainers.image.version'
+
+function recordTag(ctx: RunContext, ref: string, floating: boolean): void {
+  if (!ctx.visible.some((v) => v.kind === 'tag' && v.ref === ref))
+    ctx.visible.push({ kind: 'tag', ref, floating })
+}
+
+export const promote: Step = {
+  name: 'promote',
+  why: 'copy the verified digest to the version tag first and the floating tags last, each read back',
+  skip: (ctx) => (ctx.mode === 'build' ? 'build-only run' : undefined),
+  async run(ctx) {
+    const { plan, candidate, inputs } = ctx
+    if (!plan || !candidate) throw new Error('the checks must pass before promotion')
+    const { registry } = ctx.ports
+    const source = digestRef(inputs.image, candidate.digest)
+    for (const { tag, floating } of plan.tags) {
+      const ref = tagRef(inputs.image, tag)
+      const current = await registry.manifest(ref)
+      if (current?.digest === candidate.digest) {
+        recordTag(ctx, ref, floating)
+        continue
+      }
+      if (current && !floating) {
+        throw new StepFailure(
+          `${ref} appeared meanwhile with digest ${current.digest}; version tags are immutable, so it is left as it is`,
+          'check which run released this version; release a new version if this one is taken',
+        )
+      }
+      if (current && floating) {
+        const shown = annotationsOf(current)[VERSION]
+        if (!floatingMayMove(shown, plan.version)) {
+          ctx.keptFloating.push(tag)
+          ctx.log.info(
+            `${ref} stays at ${shown ?? '?'}: it is newer than ${plan.version}, and floating tags never go backwards`,
+          )
+          continue
+        }
+        if (shown === undefined)
+          ctx.log.warning(`${ref} carries no version annotation; it is moved to ${plan.version}`)
+      }
+      await registry.copy(source, ref)
+      const back = await registry.manifest(ref, { expectPresent: true })
+      if (back?.digest !== candidate.digest) {
+        throw new StepFailure(
+          `${ref} was written but reads back as ${back?.digest ?? 'nothing'}, not ${candidate.digest}`,
+        )
+      }
+      recordTag(ctx, ref, floating)
+      ctx.log.info(`Promoted ${ref} -> ${candidate.digest}`)
+    }
+  },
+  remedy: (ctx) =>
+    `re-run the workflow: the tags already promoted point at the verified digest ${ctx.candidate?.digest ?? ''}; the re-run promotes the rest and publishes the Release`,
+}
