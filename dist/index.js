@@ -40812,7 +40812,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8665);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6562);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -40821,7 +40821,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8665:
+/***/ 6562:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44021,13 +44021,15 @@ function channelName(channel) {
 function floatingTag(channel) {
     return channel.kind === 'stable' ? 'latest' : channel.name;
 }
+const asReleased = (v) => v instanceof (semver_default()).SemVer ? { version: v } : v;
 /**
  * The version to release. An explicit version wins and sets the channel (a prerelease version
- * must belong to the channel asked for); otherwise the next version after the highest released
- * one, bumped, and numbered within the channel (1.3.0-rc.1, 1.3.0-rc.2, then 1.3.0).
+ * must belong to the channel asked for). A commit that already carries a version of the channel
+ * keeps it (a re-run). Otherwise X.Y.Z is the highest stable version bumped (or the initial
+ * version when there is none), and a prerelease channel numbers X.Y.Z-<channel>.N upwards.
  */
 function resolveVersion(request) {
-    const { explicit, channel, bump, released } = request;
+    const { explicit, channel, bump } = request;
     if (explicit !== undefined) {
         const own = channelOfVersion(explicit);
         if (channel.kind !== 'auto' && channelName(channel) !== channelName(own)) {
@@ -44035,32 +44037,95 @@ function resolveVersion(request) {
         }
         return { version: explicit, channel: own };
     }
-    const stable = released.filter((v) => v.prerelease.length === 0);
-    const highestStable = semver_default().rsort([...stable])[0] ?? new (semver_default()).SemVer('0.0.0');
-    // A project's first release is 0.1.0 (1.0.0 when a major bump is asked for), as most tools do.
-    const first = bump === 'major' ? '1.0.0' : '0.1.0';
-    const next = new (semver_default()).SemVer(stable.length === 0 ? first : (semver_default().inc(highestStable, bump) ?? first));
     const target = channel.kind === 'auto' ? { kind: 'stable' } : channel;
+    const released = request.released.map(asReleased);
+    const onCommit = semver_default().rsort(released
+        .filter((r) => request.commit !== undefined && r.commit === request.commit)
+        .filter((r) => channelName(channelOfVersion(r.version)) === channelName(target))
+        .map((r) => r.version))
+        .at(0);
+    if (onCommit !== undefined)
+        return { version: onCommit, channel: target };
+    const stable = released.map((r) => r.version).filter((v) => v.prerelease.length === 0);
+    const highestStable = semver_default().rsort([...stable])[0];
+    const initial = request.initial ?? new (semver_default()).SemVer('0.1.0');
+    const next = highestStable === undefined
+        ? initial
+        : new (semver_default()).SemVer(semver_default().inc(highestStable, bump) ?? initial.version);
     if (target.kind === 'stable')
         return { version: next, channel: target };
-    // Keep numbering the current prerelease line when one is open above the last stable release.
-    const open = semver_default().rsort(released.filter((v) => channelName(channelOfVersion(v)) === target.name && semver_default().gt(v, highestStable)))
-        .at(0);
-    const base = open !== undefined ? new (semver_default()).SemVer(`${open.major}.${open.minor}.${open.patch}`) : next;
-    const sameLine = released.filter((v) => v.major === base.major &&
-        v.minor === base.minor &&
-        v.patch === base.patch &&
-        channelName(channelOfVersion(v)) === target.name);
-    const numbers = sameLine.map((v) => (typeof v.prerelease[1] === 'number' ? v.prerelease[1] : 0));
+    const numbers = released
+        .map((r) => r.version)
+        .filter((v) => v.major === next.major &&
+        v.minor === next.minor &&
+        v.patch === next.patch &&
+        v.prerelease[0] === target.name)
+        .map((v) => (typeof v.prerelease[1] === 'number' ? v.prerelease[1] : 0));
     const n = numbers.length === 0 ? 1 : Math.max(...numbers) + 1;
-    return { version: new (semver_default()).SemVer(`${base.version}-${target.name}.${n}`), channel: target };
+    return { version: new (semver_default()).SemVer(`${next.version}-${target.name}.${n}`), channel: target };
 }
-/** Parses version-like git tags (v1.2.3, 1.2.3-rc.1), ignoring every other tag. */
-function releasedVersions(tags) {
-    return tags.flatMap((tag) => {
-        const parsed = parseVersion(tag);
-        return typeof parsed === 'string' ? [] : [parsed];
-    });
+
+;// CONCATENATED MODULE: ./src/model/tags.ts
+
+
+
+const TEMPLATE_FIELDS = [
+    'version',
+    'major',
+    'minor',
+    'patch',
+    'channel',
+    'sha',
+    'short',
+];
+/** The placeholders of a template that are not known, e.g. {{branch}}. */
+function unknownPlaceholders(template) {
+    return [...template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)]
+        .map((m) => m[1] ?? '')
+        .filter((name) => !TEMPLATE_FIELDS.includes(name));
+}
+function renderTemplate(template, fields) {
+    return template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_all, name) => fields[name]);
+}
+/**
+ * The image tags of a release, in promotion order: the version tag, the extra tags, then the
+ * floating tags from the narrowest to the widest (stable: 1.2, 1, latest; a prerelease channel:
+ * its name). Returns why a rendered tag is invalid instead.
+ */
+function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] }, commit = '') {
+    const v = new (semver_default()).SemVer(version);
+    const fields = {
+        version,
+        major: String(v.major),
+        minor: String(v.minor),
+        patch: String(v.patch),
+        channel: channel.kind === 'stable' ? 'stable' : channel.name,
+        sha: commit,
+        short: commit.slice(0, 7),
+    };
+    const p = scheme.imageTagPrefix;
+    const tags = [{ tag: `${p}${version}`, kind: 'version' }];
+    for (const template of scheme.extra)
+        tags.push({ tag: renderTemplate(template, fields), kind: 'extra' });
+    if (channel.kind === 'stable') {
+        tags.push({ tag: `${p}${v.major}.${v.minor}`, kind: 'floating' }, { tag: `${p}${v.major}`, kind: 'floating' });
+    }
+    tags.push({ tag: floatingTag(channel), kind: 'floating' });
+    const invalid = tags.find((t) => !isValidTag(t.tag));
+    if (invalid)
+        return `the image tag '${invalid.tag}' is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`;
+    const seen = new Set();
+    return tags.filter((t) => (seen.has(t.tag) ? false : (seen.add(t.tag), true)));
+}
+/**
+ * Whether a floating tag may move from the version it shows now to the one being released:
+ * never backwards. A tag whose current version cannot be read is moved.
+ */
+function floatingMayMove(current, next) {
+    if (current === undefined)
+        return true;
+    const parsed = semver_default().parse(current.replace(/^v/, ''));
+    return parsed === null || semver_default().gte(next, parsed);
 }
 
 ;// CONCATENATED MODULE: ./src/model/duration.ts
@@ -44164,6 +44229,7 @@ function expectationHolds(expect, status, body) {
 
 
 
+
 /** Defaults, as action.yml declares them (a unit test keeps the two equal). */
 const INPUT_DEFAULTS = {
     mode: 'auto',
@@ -44172,6 +44238,11 @@ const INPUT_DEFAULTS = {
     bump: 'auto',
     context: '.',
     'smoke-timeout': '60',
+    'default-bump': 'patch',
+    'tag-prefix': 'v',
+    'initial-version': '0.1.0',
+    'label-type-prefix': 'type:',
+    'label-channel-prefix': 'channel:',
 };
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** Splits a list input on commas and newlines, dropping blanks. */
@@ -44198,8 +44269,9 @@ function parseKeyValue(line) {
 }
 function envInputReader(env) {
     return (name) => {
+        // The runner passes the action.yml default when an input is not given; an empty value stays empty.
         const value = env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
-        return value === undefined || value.trim() === '' ? (INPUT_DEFAULTS[name] ?? '') : value;
+        return value ?? INPUT_DEFAULTS[name] ?? '';
     };
 }
 /**
@@ -44307,6 +44379,45 @@ function parseInputs(read, exists = () => true) {
         !/^(true|false|mode=(min|max)(,[a-z-]+=[^,\s]+)*)$/.test(provenanceText)) {
         problem('provenance', provenanceText, 'it is not a provenance setting', "leave it empty for buildx's default, or use true, false, mode=min or mode=max");
     }
+    const defaultBumpText = get('default-bump') || 'patch';
+    const defaultBumps = ['patch', 'minor', 'major', 'none'];
+    const defaultBump = defaultBumps.find((b) => b === defaultBumpText);
+    if (defaultBump === undefined) {
+        problem('default-bump', defaultBumpText, 'unknown bump', `use one of ${defaultBumps.join(', ')}`);
+    }
+    const tagPrefix = get('tag-prefix');
+    if (!/^[A-Za-z0-9._/-]*$/.test(tagPrefix)) {
+        problem('tag-prefix', tagPrefix, 'it is not usable in a git tag name', 'use letters, digits, . _ / -, for example v or app-v');
+    }
+    const initialText = get('initial-version') || '0.1.0';
+    const initial = parseVersion(initialText);
+    if (typeof initial === 'string' || initial.prerelease.length > 0) {
+        problem('initial-version', initialText, typeof initial === 'string' ? initial : 'it is a prerelease', 'use a stable version such as 0.1.0 or 1.0.0');
+    }
+    const imageTagPrefix = get('image-tag-prefix');
+    if (imageTagPrefix !== '' && !/^\w[\w.-]{0,30}$/.test(imageTagPrefix)) {
+        problem('image-tag-prefix', imageTagPrefix, 'it cannot start an image tag', 'use letters, digits, _ . -, starting with a letter or digit, for example v');
+    }
+    const extraTags = splitLines(read('tags'));
+    for (const template of extraTags) {
+        const unknown = unknownPlaceholders(template);
+        if (unknown.length > 0) {
+            problem('tags', template, `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`, `use ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}`);
+        }
+    }
+    const labelPrefix = (name, fallback) => {
+        const value = get(name) || fallback;
+        if (/\s/.test(value))
+            problem(name, value, 'it holds white space', 'use a label prefix such as type: or release/');
+        return value;
+    };
+    const labels = {
+        typePrefix: labelPrefix('label-type-prefix', 'type:'),
+        channelPrefix: labelPrefix('label-channel-prefix', 'channel:'),
+    };
+    if (labels.typePrefix === labels.channelPrefix) {
+        problem('label-channel-prefix', labels.channelPrefix, 'it is the same as label-type-prefix', 'give the two kinds of labels different prefixes');
+    }
     if (problems.length > 0)
         throw new InputError(problems);
     return {
@@ -44325,6 +44436,11 @@ function parseInputs(read, exists = () => true) {
         releaseAssets,
         releaseNotes,
         provenance: provenanceText === '' ? undefined : provenanceText,
+        defaultBump: defaultBump ?? 'patch',
+        tagPrefix,
+        initialVersion: initial,
+        tagScheme: { imageTagPrefix, extra: extraTags },
+        labels,
     };
 }
 function parseTimeoutTable(text, problem) {
@@ -44353,14 +44469,104 @@ function parseTimeoutTable(text, problem) {
     return { fallback, overrides };
 }
 
-;// CONCATENATED MODULE: ./src/model/mode.ts
-/** Events whose runs build every platform and never push or publish. */
+;// CONCATENATED MODULE: ./src/model/trigger.ts
+/** Events whose runs build every platform and never push, log in or publish. */
 const BUILD_ONLY_EVENTS = ['pull_request', 'pull_request_target', 'merge_group'];
-/** The mode a run works in: the input, or for auto, the one the triggering event calls for. */
-function decideMode(mode, eventName) {
-    if (mode !== 'auto')
-        return mode;
-    return BUILD_ONLY_EVENTS.includes(eventName) ? 'build' : 'release';
+/** Events that may release. */
+const RELEASE_EVENTS = [
+    'push',
+    'workflow_dispatch',
+    'workflow_run',
+    'schedule',
+    'repository_dispatch',
+];
+const record = (value) => value !== null && typeof value === 'object' ? value : {};
+const trigger_text = (value) => (typeof value === 'string' ? value : '');
+/** The checkout step that makes the workspace hold the commit a workflow_run released. */
+const WORKFLOW_RUN_CHECKOUT = [
+    '- uses: actions/checkout@v4',
+    '  with:',
+    '    ref: ${{ github.event.workflow_run.head_sha }}',
+    '    fetch-depth: 0',
+].join('\n');
+/**
+ * workflow_run runs on the default branch's latest commit, not on the commit CI tested, and
+ * fires for pull requests and forks too: release only a successful push to the default branch
+ * of this repository, and release the commit CI tested.
+ */
+function workflowRun(input) {
+    const run = record(input.payload.workflow_run);
+    const defaultBranch = trigger_text(record(input.payload.repository).default_branch) || 'main';
+    const headRepository = trigger_text(record(run.head_repository).full_name);
+    const name = trigger_text(run.name) || 'the triggering workflow';
+    const problems = [];
+    if (trigger_text(run.conclusion) !== 'success')
+        problems.push(`${name} concluded '${trigger_text(run.conclusion) || 'unknown'}', not 'success'`);
+    if (trigger_text(run.event) !== 'push')
+        problems.push(`${name} ran for a '${trigger_text(run.event) || 'unknown'}' event, not a push`);
+    else if (trigger_text(run.head_branch) !== defaultBranch) {
+        problems.push(`${name} ran on branch '${trigger_text(run.head_branch)}', not on the default branch '${defaultBranch}'`);
+    }
+    if (headRepository.toLowerCase() !== input.repository.toLowerCase()) {
+        problems.push(`${name} ran on commits from ${headRepository || 'an unknown repository'}, not from ${input.repository}`);
+    }
+    const commit = trigger_text(run.head_sha);
+    if (problems.length === 0 && !/^[0-9a-f]{40}$/.test(commit))
+        problems.push('the event names no head_sha');
+    if (problems.length > 0) {
+        const reason = `nothing to release: ${problems.join('; ')}`;
+        return input.mode === 'release'
+            ? {
+                kind: 'refuse',
+                reason,
+                remedy: 'release from a successful push to the default branch, or set mode: auto to skip such runs quietly',
+            }
+            : { kind: 'skip', reason };
+    }
+    return { kind: 'release', commit, tagVersion: undefined };
+}
+/** Decides build, release, skip or refusal from the mode input and the event. */
+function decideTrigger(input) {
+    const { eventName, mode } = input;
+    const pullRequest = Number(record(input.payload.pull_request).number ?? input.payload.number) || undefined;
+    if (mode === 'build')
+        return { kind: 'build', commit: input.sha, pullRequest };
+    if (eventName === 'release') {
+        return {
+            kind: 'refuse',
+            reason: "a 'release' event cannot publish images: the Release would be visible before its images exist",
+            remedy: 'trigger the action on push (or workflow_run after CI); it creates and publishes the Release itself, after the images',
+        };
+    }
+    if (BUILD_ONLY_EVENTS.includes(eventName)) {
+        if (mode === 'release') {
+            return {
+                kind: 'refuse',
+                reason: `a '${eventName}' event never releases: its code is not merged`,
+                remedy: 'leave mode at auto (pull requests build only) and release after the merge',
+            };
+        }
+        return { kind: 'build', commit: input.sha, pullRequest };
+    }
+    if (eventName === 'workflow_run')
+        return workflowRun(input);
+    if (!RELEASE_EVENTS.includes(eventName)) {
+        return {
+            kind: 'refuse',
+            reason: `the '${eventName || 'unknown'}' event is not one the action releases from (${RELEASE_EVENTS.join(', ')}) or builds for (${BUILD_ONLY_EVENTS.join(', ')})`,
+            remedy: 'trigger the workflow on one of those events, or set mode: build',
+        };
+    }
+    const tagPrefix = `refs/tags/${input.tagPrefix}`;
+    const tagVersion = input.ref.startsWith(tagPrefix) ? input.ref.slice(tagPrefix.length) : undefined;
+    if (input.ref.startsWith('refs/tags/') && tagVersion === undefined) {
+        return {
+            kind: 'refuse',
+            reason: `the pushed tag ${input.ref.slice('refs/tags/'.length)} does not start with the tag prefix '${input.tagPrefix}'`,
+            remedy: `push a tag such as ${input.tagPrefix}1.2.3, or set the 'tag-prefix' input`,
+        };
+    }
+    return { kind: 'release', commit: input.sha, tagVersion };
 }
 
 ;// CONCATENATED MODULE: ./src/model/run-env.ts
@@ -44397,29 +44603,132 @@ function readRunEnvironment(env) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/model/tags.ts
-
-
-/** The image tags of a release: the version tag first, the channel's floating tag last. */
-function finalTags(version, channel) {
-    return [
-        { tag: version, floating: false },
-        { tag: floatingTag(channel), floating: true },
-    ];
-}
-/**
- * Whether a floating tag may move from the version it shows now to the one being released:
- * never backwards. A tag whose current version cannot be read is moved.
- */
-function floatingMayMove(current, next) {
-    if (current === undefined)
-        return true;
-    const parsed = semver_default().parse(current.replace(/^v/, ''));
-    return parsed === null || semver_default().gte(next, parsed);
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
+var out = __nccwpck_require__(5648);
+var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
+;// CONCATENATED MODULE: ./src/release/assets.ts
+
+
+
+
+
+const CHECKSUMS_NAME = 'SHA256SUMS';
+/**
+ * The files the release-assets globs name, read and hashed. Every glob must match, and the
+ * names must be unique, since a Release holds assets by name.
+ */
+async function resolveAssets(workspace, globs) {
+    const files = [];
+    for (const pattern of globs) {
+        const matches = (await out_default()(pattern, { cwd: workspace, absolute: true, onlyFiles: true, dot: false })).sort();
+        if (matches.length === 0) {
+            throw new StepFailure(`release-assets: the pattern '${pattern}' matches no file in ${workspace}`, 'build the files before this step, or fix the pattern (globs are relative to the workspace)');
+        }
+        for (const path of matches) {
+            const name = (0,external_node_path_namespaceObject.basename)(path);
+            const clash = files.find((f) => f.name === name);
+            if (clash && clash.path !== path) {
+                throw new StepFailure(`release-assets: ${clash.path} and ${path} would both be uploaded as '${name}'`, 'give the files distinct names; a Release holds assets by name');
+            }
+            if (clash)
+                continue;
+            if (name === CHECKSUMS_NAME) {
+                throw new StepFailure(`release-assets: '${name}' is written by the action itself`, `remove ${path} from the patterns; the action adds ${CHECKSUMS_NAME} for the assets`);
+            }
+            const data = await (0,promises_namespaceObject.readFile)(path);
+            files.push({ path, name, data, sha256: (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex') });
+        }
+    }
+    return files;
+}
+
+;// CONCATENATED MODULE: ./src/steps/preflight.ts
+
+
+
+
+
+const MIN_BUILDX = '0.12.0';
+async function checkEngine(ctx) {
+    const { inputs, ports, log } = ctx;
+    const info = await ports.engine.info();
+    log.info(`Docker engine ${info.serverVersion}, buildx ${info.buildxVersion}, builder '${info.builder.name}' (${info.builder.driver} driver)`);
+    if (semver_default().lt(info.buildxVersion, MIN_BUILDX)) {
+        throw new StepFailure(`buildx ${info.buildxVersion} is too old: ${MIN_BUILDX} or newer is needed for index annotations and metadata files`, 'update buildx (docker/setup-buildx-action installs a current one)');
+    }
+    if (info.builder.driver === 'docker' && inputs.platforms.length > 1 && !info.containerdStore) {
+        throw new StepFailure(`the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`, 'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json');
+    }
+    const unsupported = inputs.platforms
+        .map(formatPlatform)
+        .filter((p) => !info.builder.platforms.includes(p));
+    if (unsupported.length > 0) {
+        throw new StepFailure(`the builder '${info.builder.name}' cannot build ${unsupported.join(', ')} (it supports ${info.builder.platforms.join(', ') || 'no platform'})`, 'install QEMU emulation before this step (docker/setup-qemu-action), or build those platforms on native runners');
+    }
+    ctx.builderDriver = info.builder.driver;
+}
+/** The workspace is what gets built: it must hold the commit the event releases. */
+async function checkWorkspace(ctx) {
+    const head = await ctx.ports.git.head();
+    const commit = ctx.trigger.commit;
+    if (head === undefined || head === commit)
+        return;
+    const fix = ctx.env.eventName === 'workflow_run'
+        ? `check out the commit CI tested:\n${WORKFLOW_RUN_CHECKOUT}`
+        : `check out the commit of the event (actions/checkout with ref: ${commit})`;
+    throw new StepFailure(`the workspace is at commit ${head.slice(0, 12)}, but this run ${ctx.mode === 'release' ? 'releases' : 'builds'} commit ${commit.slice(0, 12)}; building the workspace would ship the wrong code`, fix);
+}
+const preflight = {
+    name: 'preflight',
+    why: 'check the engine, the builder, the workspace and the token before spending time building',
+    async run(ctx) {
+        await checkEngine(ctx);
+        if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
+            throw new StepFailure('the commit to build is unknown: GITHUB_SHA is not set', 'run the action in a workflow job after actions/checkout');
+        }
+        await checkWorkspace(ctx);
+        if (ctx.mode !== 'release')
+            return;
+        if (ctx.inputs.githubToken === '') {
+            throw new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'");
+        }
+        await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
+    },
+    remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
+};
+
+;// CONCATENATED MODULE: ./src/model/intent.ts
+
+const DEFAULT_LABELS = { typePrefix: 'type:', channelPrefix: 'channel:' };
+const TYPES = ['patch', 'minor', 'major', 'docs', 'skip'];
+/** Reads type:* and channel:* labels; conflicting or unknown ones are an error that lists them. */
+function intentFromLabels(labels, scheme, pullRequest) {
+    const typeLabels = labels.filter((l) => l.startsWith(scheme.typePrefix));
+    const channelLabels = labels.filter((l) => l.startsWith(scheme.channelPrefix));
+    const allowed = `allowed: ${TYPES.map((t) => scheme.typePrefix + t).join(', ')}, and one ${scheme.channelPrefix}stable or ${scheme.channelPrefix}<name> such as ${scheme.channelPrefix}rc`;
+    const found = `pull request #${pullRequest} has ${[...typeLabels, ...channelLabels].join(', ')}`;
+    const types = [...new Set(typeLabels.map((l) => l.slice(scheme.typePrefix.length)))];
+    const unknownType = types.filter((t) => !TYPES.includes(t));
+    const channels = channelLabels.map((l) => parseChannel(l.slice(scheme.channelPrefix.length)));
+    const badChannel = channels.some((c) => typeof c === 'string' || c.kind === 'auto');
+    if (unknownType.length > 0 || badChannel)
+        return { kind: 'invalid', reason: `unknown release labels: ${found}; ${allowed}` };
+    if (types.length > 1 || new Set(channelLabels).size > 1) {
+        return { kind: 'invalid', reason: `conflicting release labels: ${found}; ${allowed}` };
+    }
+    const type = types[0];
+    if (type === 'docs' || type === 'skip') {
+        return {
+            kind: 'skip',
+            reason: `pull request #${pullRequest} is labelled ${scheme.typePrefix}${type}`,
+        };
+    }
+    const channel = channels[0];
+    return { kind: 'release', bump: type, channel };
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/ports/process.ts
@@ -44888,102 +45197,62 @@ function annotationsOf(manifest) {
         : {};
 }
 
-// EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
-var out = __nccwpck_require__(5648);
-var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
-;// CONCATENATED MODULE: ./src/release/assets.ts
-
-
-
-
-
-const CHECKSUMS_NAME = 'SHA256SUMS';
-/**
- * The files the release-assets globs name, read and hashed. Every glob must match, and the
- * names must be unique, since a Release holds assets by name.
- */
-async function resolveAssets(workspace, globs) {
-    const files = [];
-    for (const pattern of globs) {
-        const matches = (await out_default()(pattern, { cwd: workspace, absolute: true, onlyFiles: true, dot: false })).sort();
-        if (matches.length === 0) {
-            throw new StepFailure(`release-assets: the pattern '${pattern}' matches no file in ${workspace}`, 'build the files before this step, or fix the pattern (globs are relative to the workspace)');
-        }
-        for (const path of matches) {
-            const name = (0,external_node_path_namespaceObject.basename)(path);
-            const clash = files.find((f) => f.name === name);
-            if (clash && clash.path !== path) {
-                throw new StepFailure(`release-assets: ${clash.path} and ${path} would both be uploaded as '${name}'`, 'give the files distinct names; a Release holds assets by name');
-            }
-            if (clash)
-                continue;
-            if (name === CHECKSUMS_NAME) {
-                throw new StepFailure(`release-assets: '${name}' is written by the action itself`, `remove ${path} from the patterns; the action adds ${CHECKSUMS_NAME} for the assets`);
-            }
-            const data = await (0,promises_namespaceObject.readFile)(path);
-            files.push({ path, name, data, sha256: (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex') });
-        }
-    }
-    return files;
-}
-
-;// CONCATENATED MODULE: ./src/steps/preflight.ts
+;// CONCATENATED MODULE: ./src/steps/plan-release.ts
 
 
 
 
 
 
-
-
-const MIN_BUILDX = '0.12.0';
 const REVISION = 'org.opencontainers.image.revision';
 /** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
 const verifiedTag = (commit) => `verified-${commit.slice(0, 12)}`;
-/** The version a run releases: explicit input, a pushed v* tag, or the next one after the repository's tags. */
-async function planVersion(ctx, commit) {
-    const { inputs, env, ports } = ctx;
-    let explicit = inputs.version;
-    const tagRefVersion = /^refs\/tags\/v?(\d+\.\d+\.\d+\S*)$/.exec(env.ref)?.[1];
-    if (explicit === undefined && tagRefVersion !== undefined) {
-        explicit = semver_default().parse(tagRefVersion) ?? undefined;
+const plan_release_short = (sha) => sha.slice(0, 12);
+/** Bump and channel: the inputs when set, else the merged pull request's labels, else default-bump. */
+async function releaseIntent(ctx) {
+    const { inputs, ports, trigger, env } = ctx;
+    const defaultBranch = env.payload.repository?.default_branch ?? 'main';
+    const pulls = await ports.github.pullRequestsOfCommit(trigger.commit);
+    const merged = pulls.find((p) => p.mergedAt !== undefined && p.mergeCommitSha === trigger.commit) ??
+        pulls.find((p) => p.mergedAt !== undefined && p.baseRef === defaultBranch);
+    let labelled = {
+        bump: undefined,
+        channel: undefined,
+    };
+    if (merged) {
+        const intent = intentFromLabels(merged.labels, inputs.labels, merged.number);
+        if (intent.kind === 'skip')
+            return { skip: intent.reason };
+        if (intent.kind === 'invalid') {
+            throw new StepFailure(intent.reason, `fix the labels of pull request #${merged.number}, then re-run the workflow`);
+        }
+        labelled = intent;
+        ctx.log.info(`Pull request #${merged.number} was merged as ${plan_release_short(trigger.commit)}; labels: ${merged.labels.join(', ') || 'none'}`);
     }
-    const tags = explicit === undefined ? await ports.git.tags() : [];
-    if (explicit === undefined &&
-        tags.length === 0 &&
-        ctx.mode === 'release' &&
-        (await ports.git.isShallow())) {
-        throw new StepFailure(`the next version cannot be computed: the checkout of ${commit.slice(0, 12)} is shallow and has no tags`, "check out with history and tags (actions/checkout with 'fetch-depth: 0'), or set the 'version' input");
+    else {
+        ctx.log.info(`No pull request was merged as ${plan_release_short(trigger.commit)}: default-bump (${inputs.defaultBump}) applies`);
     }
-    const bump = inputs.bump === 'auto' ? 'patch' : inputs.bump;
-    const resolved = resolveVersion({
-        ...(explicit ? { explicit } : {}),
-        channel: inputs.channel,
-        bump,
-        released: releasedVersions(tags),
-    });
-    if (typeof resolved === 'string') {
-        throw new StepFailure(resolved, "make the 'version' and 'channel' inputs agree, or leave channel at auto");
+    const bump = inputs.bump !== 'auto' ? inputs.bump : (labelled.bump ?? inputs.defaultBump);
+    if (bump === 'none') {
+        return {
+            skip: `commit ${plan_release_short(trigger.commit)} has no release label${merged ? ` on pull request #${merged.number}` : ' and no pull request'}, and default-bump is none`,
+        };
     }
-    return resolved;
+    const channel = inputs.channel.kind !== 'auto' ? inputs.channel : (labelled.channel ?? inputs.channel);
+    return { bump, channel };
 }
-async function checkEngine(ctx) {
-    const { inputs, ports, log } = ctx;
-    const info = await ports.engine.info();
-    log.info(`Docker engine ${info.serverVersion}, buildx ${info.buildxVersion}, builder '${info.builder.name}' (${info.builder.driver} driver)`);
-    if (semver_default().lt(info.buildxVersion, MIN_BUILDX)) {
-        throw new StepFailure(`buildx ${info.buildxVersion} is too old: ${MIN_BUILDX} or newer is needed for index annotations and metadata files`, 'update buildx (docker/setup-buildx-action installs a current one)');
+/** The explicit version: the input, else the pushed tag's. */
+function explicitVersion(ctx) {
+    if (ctx.inputs.version)
+        return ctx.inputs.version;
+    const tagVersion = ctx.trigger.kind === 'release' ? ctx.trigger.tagVersion : undefined;
+    if (tagVersion === undefined)
+        return undefined;
+    const parsed = parseVersion(tagVersion);
+    if (typeof parsed === 'string') {
+        throw new StepFailure(`the pushed tag ${ctx.inputs.tagPrefix}${tagVersion} is not a version: ${parsed}`, `push tags such as ${ctx.inputs.tagPrefix}1.2.3`);
     }
-    if (info.builder.driver === 'docker' && inputs.platforms.length > 1 && !info.containerdStore) {
-        throw new StepFailure(`the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`, 'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json');
-    }
-    const unsupported = inputs.platforms
-        .map(formatPlatform)
-        .filter((p) => !info.builder.platforms.includes(p));
-    if (unsupported.length > 0) {
-        throw new StepFailure(`the builder '${info.builder.name}' cannot build ${unsupported.join(', ')} (it supports ${info.builder.platforms.join(', ') || 'no platform'})`, 'install QEMU emulation before this step (docker/setup-qemu-action), or build those platforms on native runners');
-    }
-    ctx.builderDriver = info.builder.driver;
+    return parsed;
 }
 /**
  * What earlier runs left: a version that is taken by another commit stops the run here; the
@@ -44995,10 +45264,9 @@ async function checkEarlierRuns(ctx) {
         return;
     const { registry, github } = ctx.ports;
     const image = ctx.inputs.image;
-    const short = (sha) => sha.slice(0, 12);
     const tagCommit = await github.tagCommit(plan.gitTag);
     if (tagCommit !== undefined && tagCommit !== plan.commit) {
-        throw new StepFailure(`the git tag ${plan.gitTag} already points at commit ${short(tagCommit)}, not at ${short(plan.commit)}; released versions are immutable`, "release a new version (bump it, or set the 'version' input); never move a released tag");
+        throw new StepFailure(`the git tag ${plan.gitTag} already points at commit ${plan_release_short(tagCommit)}, not at ${plan_release_short(plan.commit)}; released versions are immutable`, "release a new version (bump it, or set the 'version' input); never move a released tag");
     }
     const published = await github.publishedRelease(plan.gitTag);
     if (published && tagCommit === plan.commit) {
@@ -45006,12 +45274,13 @@ async function checkEarlierRuns(ctx) {
         ctx.releaseDone = true;
         ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
     }
-    const versionRef = tagRef(image, plan.version);
+    const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version;
+    const versionRef = tagRef(image, versionTag);
     const existing = await registry.manifest(versionRef);
     if (existing) {
         const revision = annotationsOf(existing)[REVISION];
         if (revision !== plan.commit) {
-            throw new StepFailure(`${versionRef} already exists with digest ${existing.digest}, built from ${revision ? `commit ${short(revision)}` : 'an unknown commit'}, not ${short(plan.commit)}; version tags are immutable`, "release a new version (bump it, or set the 'version' input); never overwrite a released image");
+            throw new StepFailure(`${versionRef} already exists with digest ${existing.digest}, built from ${revision ? `commit ${plan_release_short(revision)}` : 'an unknown commit'}, not ${plan_release_short(plan.commit)}; version tags are immutable`, "release a new version (bump it, or set the 'version' input); never overwrite a released image");
         }
         ctx.candidate = { ref: versionRef, digest: existing.digest };
         ctx.reused = 'version tag';
@@ -45027,32 +45296,66 @@ async function checkEarlierRuns(ctx) {
         ctx.log.info(`${ctx.candidate.ref} holds ${verified.digest}, which already passed every check: it is reused, not rebuilt`);
     }
 }
-const preflight = {
-    name: 'preflight',
-    why: 'check the engine, the token, the version and what earlier runs left, before spending time building',
+/** A build-only run labels its image with a version that can never be mistaken for a release. */
+function buildVersion(ctx) {
+    if (ctx.inputs.version)
+        return ctx.inputs.version.version;
+    const pr = ctx.trigger.kind === 'build' ? ctx.trigger.pullRequest : undefined;
+    return pr !== undefined ? `0.0.0-pr.${pr}` : `0.0.0-build.${ctx.trigger.commit.slice(0, 7)}`;
+}
+const planRelease = {
+    name: 'plan',
+    why: 'decide the version and the tags from the inputs, the pushed tag or the merged pull request, and see what earlier runs left',
     async run(ctx) {
-        await checkEngine(ctx);
-        const commit = ctx.env.sha || (await ctx.ports.git.head()) || '';
-        if (!/^[0-9a-f]{40}$/.test(commit)) {
-            throw new StepFailure('the commit to build is unknown: GITHUB_SHA is not set and the workspace is not a git checkout', 'run the action in a workflow job after actions/checkout');
+        const { inputs, trigger, ports } = ctx;
+        const commit = trigger.commit;
+        const commitTime = (await ports.git.commitTime(commit)) ?? Math.floor(Date.now() / 1000);
+        if (ctx.mode === 'build') {
+            const version = buildVersion(ctx);
+            ctx.plan = { version, channel: { kind: 'stable' }, commit, commitTime, gitTag: '', tags: [] };
+            return;
         }
-        const { version, channel } = await planVersion(ctx, commit);
-        const commitTime = (await ctx.ports.git.commitTime(commit)) ?? Math.floor(Date.now() / 1000);
-        ctx.plan = {
-            version: version.version,
+        const tags = await ports.github.tagsWithPrefix(inputs.tagPrefix);
+        const released = tags.flatMap((t) => {
+            const parsed = parseVersion(t.name.slice(inputs.tagPrefix.length));
+            return typeof parsed === 'string' ? [] : [{ version: parsed, commit: t.commit }];
+        });
+        const explicit = explicitVersion(ctx);
+        let bump = 'patch';
+        let channel = inputs.channel;
+        if (explicit === undefined) {
+            const intent = await releaseIntent(ctx);
+            if ('skip' in intent) {
+                ctx.skipped = intent.skip;
+                ctx.log.info(`Nothing to release: ${intent.skip}`);
+                return;
+            }
+            ;
+            ({ bump, channel } = intent);
+        }
+        const resolved = resolveVersion({
+            ...(explicit ? { explicit } : {}),
             channel,
+            bump,
+            released,
+            commit,
+            initial: inputs.initialVersion,
+        });
+        if (typeof resolved === 'string') {
+            throw new StepFailure(resolved, "make the 'version' input, the channel input and the channel label agree");
+        }
+        const planned = finalTags(resolved.version.version, resolved.channel, inputs.tagScheme, commit);
+        if (typeof planned === 'string')
+            throw new StepFailure(planned, "fix the 'tags' or 'image-tag-prefix' input");
+        ctx.plan = {
+            version: resolved.version.version,
+            channel: resolved.channel,
             commit,
             commitTime,
-            gitTag: `v${version.version}`,
-            tags: finalTags(version.version, channel),
+            gitTag: `${inputs.tagPrefix}${resolved.version.version}`,
+            tags: planned,
         };
-        ctx.log.info(`Version ${version.version} (${channel.kind === 'stable' ? 'stable' : channel.name} channel) from commit ${commit}`);
-        if (ctx.mode !== 'release')
-            return;
-        if (ctx.inputs.githubToken === '') {
-            throw new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'");
-        }
-        await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
+        ctx.log.info(`Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}`);
         await checkEarlierRuns(ctx);
     },
     remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
@@ -45192,6 +45495,23 @@ async function diagnoseFailingPlatforms(ctx, plan) {
         ? failing.join(', ')
         : undefined;
 }
+/** The build of this run's inputs, to the given output. */
+function buildPlanFor(ctx, output, metadataFile) {
+    const { inputs } = ctx;
+    const metadata = imageMetadata(ctx);
+    return {
+        platforms: inputs.platforms,
+        context: inputs.context,
+        file: inputs.file,
+        target: inputs.target,
+        buildArgs: inputs.buildArgs,
+        labels: metadata,
+        annotations: metadata,
+        output,
+        metadataFile,
+        provenance: inputs.provenance,
+    };
+}
 const build = {
     name: 'build',
     why: 'build every platform in one buildx run and push the index to a candidate reference, never a final tag',
@@ -45202,21 +45522,9 @@ const build = {
         const { inputs, plan } = ctx;
         if (!plan)
             throw new Error('preflight must plan the release before the build');
-        const metadata = imageMetadata(ctx);
         const output = outputFor(ctx, plan.commit);
         const metadataFile = (0,external_node_path_namespaceObject.join)(ctx.workDir, 'build-metadata.json');
-        const buildPlan = {
-            platforms: inputs.platforms,
-            context: inputs.context,
-            file: inputs.file,
-            target: inputs.target,
-            buildArgs: inputs.buildArgs,
-            labels: metadata,
-            annotations: metadata,
-            output,
-            metadataFile,
-            provenance: inputs.provenance,
-        };
+        const buildPlan = buildPlanFor(ctx, output, metadataFile);
         const args = buildxBuildArgs(buildPlan);
         // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
         const result = await ctx.log.group(`Build ${inputs.platforms.length} platform(s)`, () => retryCommand('pushing the candidate', () => ctx.ports.engine.docker(args, {
@@ -45623,7 +45931,8 @@ async function smokePlatform(engine, request) {
     const started = Date.now();
     const platform = formatPlatform(request.platform);
     const deadline = new Deadline(started + timeoutFor(request.smoke.timeout, request.platform).ms);
-    const ref = `${request.image}@${request.manifestDigest}`;
+    const source = request.source;
+    const ref = source.kind === 'registry' ? `${request.image}@${source.manifestDigest}` : source.tag;
     const checks = [];
     const record = async (check) => {
         const t = Date.now();
@@ -45639,14 +45948,16 @@ async function smokePlatform(engine, request) {
         checks,
         ms: Date.now() - started,
     });
-    const pulled = await record(async () => {
-        const result = await engine.docker(['pull', '--quiet', '--platform', platform, ref]);
-        return result.exitCode === 0
-            ? { name: 'pull', ok: true, detail: request.manifestDigest }
-            : { name: 'pull', ok: false, detail: tail(result.stderr, 4) };
-    });
-    if (!pulled)
-        return done();
+    if (source.kind === 'registry') {
+        const pulled = await record(async () => {
+            const result = await engine.docker(['pull', '--quiet', '--platform', platform, ref]);
+            return result.exitCode === 0
+                ? { name: 'pull', ok: true, detail: source.manifestDigest }
+                : { name: 'pull', ok: false, detail: tail(result.stderr, 4) };
+        });
+        if (!pulled)
+            return done();
+    }
     if (!(await record(() => checkArchitecture(engine, request, ref))))
         return done();
     const spec = (check) => ({
@@ -45669,57 +45980,109 @@ async function smokePlatform(engine, request) {
 
 
 
+
+
+
+
 function describeFailure(result) {
     const failed = result.checks.find((c) => !c.ok);
     return `${result.platform}: ${failed ? `${failed.name}: ${failed.detail}` : 'failed'}`;
 }
+function smoke_record(ctx, result) {
+    for (const check of result.checks) {
+        ctx.log.info(`${result.platform}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`);
+    }
+    const entry = ctx.platforms.get(result.platform) ?? { platform: result.platform };
+    entry.smoke = {
+        ok: result.ok,
+        detail: result.ok ? result.checks.map((c) => c.name).join(', ') : describeFailure(result),
+        ms: result.ms,
+    };
+    ctx.platforms.set(result.platform, entry);
+}
+/** A release: every platform pulled from the registry by its own digest, all in parallel. */
+async function smokeFromRegistry(ctx, platform) {
+    const { inputs, ports } = ctx;
+    const name = formatPlatform(platform);
+    const manifestDigest = ctx.platforms.get(name)?.manifestDigest;
+    if (manifestDigest === undefined)
+        throw new Error(`no manifest digest recorded for ${name}`);
+    return smokePlatform(ports.engine, {
+        image: inputs.image.name,
+        platform,
+        source: { kind: 'registry', manifestDigest },
+        config: await ports.registry.imageConfig(`${inputs.image.name}@${manifestDigest}`),
+        smoke: inputs.smoke,
+        runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
+    });
+}
+/** A build-only run: each platform loaded into the engine in turn (from the warm cache), then removed. */
+async function smokeLoaded(ctx, platform) {
+    const { inputs, ports } = ctx;
+    const name = formatPlatform(platform);
+    const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${name.replace(/\//g, '-')}`;
+    const plan = buildPlanFor(ctx, { kind: 'load', tag }, (0,external_node_path_namespaceObject.join)(ctx.workDir, `smoke-${name.replace(/\//g, '-')}.json`));
+    const loaded = await ports.engine.docker(buildxBuildArgs({ ...plan, platforms: [platform] }), {
+        env: { SOURCE_DATE_EPOCH: String(ctx.plan?.commitTime ?? 0) },
+    });
+    if (loaded.exitCode !== 0) {
+        return {
+            platform: name,
+            ok: false,
+            checks: [{ name: 'load', ok: false, detail: tail(loaded.stderr, 4), ms: 0 }],
+            ms: 0,
+        };
+    }
+    try {
+        return await smokePlatform(ports.engine, {
+            image: tag,
+            platform,
+            source: { kind: 'local', tag },
+            config: await ports.engine.localImageConfig(tag),
+            smoke: inputs.smoke,
+            runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
+        });
+    }
+    finally {
+        await ports.engine.docker(['image', 'rm', '--force', tag]);
+    }
+}
+const hasSmokeTests = (ctx) => ctx.inputs.smoke.run.length > 0 || ctx.inputs.smoke.http !== undefined;
 const smoke = {
     name: 'smoke',
-    why: 'run every platform from the registry, by digest, before anything is final: a crashing arm64 never becomes latest',
-    skip: (ctx) => ctx.mode === 'build'
-        ? 'build-only run: nothing was pushed'
+    why: 'run every platform before anything is final: a crashing arm64 never becomes latest',
+    skip: (ctx) => ctx.mode === 'build' && !hasSmokeTests(ctx)
+        ? 'build-only run without smoke-run or smoke-http'
         : ctx.reused
             ? `the digest was reused from the ${ctx.reused}: it passed every check before`
             : undefined,
     async run(ctx) {
-        const { inputs, ports, candidate } = ctx;
-        if (!candidate)
-            throw new Error('the build must push a candidate before the smoke tests');
-        // Platforms run in parallel: the slowest (emulated) one sets the pace, not their sum.
-        const results = await ctx.log.group(`Smoke tests on ${inputs.platforms.length} platform(s)`, () => Promise.all(inputs.platforms.map(async (platform) => {
-            const name = formatPlatform(platform);
-            const manifestDigest = ctx.platforms.get(name)?.manifestDigest;
-            if (manifestDigest === undefined)
-                throw new Error(`no manifest digest recorded for ${name}`);
-            const config = await ports.registry.imageConfig(`${inputs.image.name}@${manifestDigest}`);
-            const result = await smokePlatform(ports.engine, {
-                image: inputs.image.name,
-                platform,
-                manifestDigest,
-                config,
-                smoke: inputs.smoke,
-                runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
-            });
-            for (const check of result.checks) {
-                ctx.log.info(`${name}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`);
+        const { inputs } = ctx;
+        const results = await ctx.log.group(`Smoke tests on ${inputs.platforms.length} platform(s)`, async () => {
+            if (ctx.mode === 'release') {
+                // Platforms run in parallel: the slowest (emulated) one sets the pace, not their sum.
+                return Promise.all(inputs.platforms.map(async (platform) => {
+                    const result = await smokeFromRegistry(ctx, platform);
+                    smoke_record(ctx, result);
+                    return result;
+                }));
             }
-            const entry = ctx.platforms.get(name) ?? { platform: name };
-            entry.smoke = {
-                ok: result.ok,
-                detail: result.ok
-                    ? result.checks.map((c) => c.name).join(', ')
-                    : describeFailure(result),
-                ms: result.ms,
-            };
-            ctx.platforms.set(name, entry);
-            return result;
-        })));
+            const loaded = [];
+            for (const platform of inputs.platforms) {
+                const result = await smokeLoaded(ctx, platform);
+                smoke_record(ctx, result);
+                loaded.push(result);
+            }
+            return loaded;
+        });
         const failed = results.filter((r) => !r.ok);
         if (failed.length > 0) {
             throw new StepFailure(`smoke test failed on ${failed.map(describeFailure).join('; ')}`);
         }
     },
-    remedy: () => 'fix the image for the platform named above and re-run the workflow; only the unannounced candidate was pushed, no final tag, no Release',
+    remedy: (ctx) => ctx.mode === 'build'
+        ? 'fix the image for the platform named above; nothing was pushed'
+        : 'fix the image for the platform named above and re-run the workflow; only the unannounced candidate was pushed, no final tag, no Release',
 };
 
 ;// CONCATENATED MODULE: ./src/steps/mark-verified.ts
@@ -45909,14 +46272,15 @@ const promote = {
             throw new Error('the checks must pass before promotion');
         const { registry } = ctx.ports;
         const source = digestRef(inputs.image, candidate.digest);
-        for (const { tag, floating } of plan.tags) {
+        for (const { tag, kind } of plan.tags) {
             const ref = tagRef(inputs.image, tag);
+            const floating = kind === 'floating';
             const current = await registry.manifest(ref);
             if (current?.digest === candidate.digest) {
                 recordTag(ctx, ref, floating);
                 continue;
             }
-            if (current && !floating) {
+            if (current && kind === 'version') {
                 throw new StepFailure(`${ref} appeared meanwhile with digest ${current.digest}; version tags are immutable, so it is left as it is`, 'check which run released this version; release a new version if this one is taken');
             }
             if (current && floating) {
@@ -45926,8 +46290,9 @@ const promote = {
                     ctx.log.info(`${ref} stays at ${shown ?? '?'}: it is newer than ${plan.version}, and floating tags never go backwards`);
                     continue;
                 }
-                if (shown === undefined)
+                if (shown === undefined) {
                     ctx.log.warning(`${ref} carries no version annotation; it is moved to ${plan.version}`);
+                }
             }
             await registry.copy(source, ref);
             const back = await registry.manifest(ref, { expectPresent: true });
@@ -46013,9 +46378,11 @@ const cleanup = {
 
 
 
+
 /** The release, in order. The order is the guarantee: nothing final before its proof. */
 const PIPELINE = [
-    preflight, // check engine, token, version and earlier runs before spending time building
+    preflight, // check engine, builder, workspace and token before spending time building
+    planRelease, // version and tags from inputs, tag or labels; what earlier runs left
     build, // build every platform and push to a candidate reference, never a final tag
     assertManifest, // the pushed index holds exactly the requested platforms, each real
     smoke, // every platform runs from the registry by digest before anything is final
@@ -46030,7 +46397,7 @@ async function runPipeline(ctx, steps = PIPELINE) {
     for (const step of steps) {
         const record = { name: step.name, startedAt: Date.now() };
         ctx.timeline.push(record);
-        const skipReason = step.skip?.(ctx);
+        const skipReason = ctx.skipped ?? step.skip?.(ctx);
         if (skipReason !== undefined) {
             Object.assign(record, { endedAt: Date.now(), outcome: 'skipped', note: skipReason });
             ctx.log.info(`Step ${step.name}: skipped (${skipReason})`);
@@ -46104,6 +46471,24 @@ class DockerEngine {
             containerdStore: driverStatus.stdout.includes('io.containerd.snapshotter'),
         };
     }
+    async localImageConfig(ref) {
+        const result = await this.docker(['image', 'inspect', '--format', '{{json .}}', ref]);
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`);
+        }
+        const raw = JSON.parse(result.stdout);
+        const config = (raw.Config ?? {});
+        const strings = (value) => Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
+        return {
+            os: typeof raw.Os === 'string' ? raw.Os : '',
+            architecture: typeof raw.Architecture === 'string' ? raw.Architecture : '',
+            ...(typeof raw.Variant === 'string' && raw.Variant !== '' ? { variant: raw.Variant } : {}),
+            entrypoint: strings(config.Entrypoint),
+            cmd: strings(config.Cmd),
+            env: strings(config.Env),
+            raw,
+        };
+    }
     async readImageFile(ref, platform, path) {
         const created = await this.docker(['create', '--pull', 'never', '--platform', platform, ref]);
         if (created.exitCode !== 0) {
@@ -46136,13 +46521,6 @@ class GitCli {
     }
     async head() {
         return this.git(['rev-parse', 'HEAD']);
-    }
-    async tags() {
-        const out = await this.git(['tag', '--list']);
-        return out === undefined || out === '' ? [] : out.split('\n');
-    }
-    async isShallow() {
-        return (await this.git(['rev-parse', '--is-shallow-repository'])) === 'true';
     }
     async commitTime(sha) {
         const out = await this.git(['show', '-s', '--format=%ct', sha]);
@@ -51206,6 +51584,46 @@ class OctokitGitHub {
             throw new StepFailure(`GitHub API: reading the release of ${tag} failed: ${gitHubMessage(error)}`);
         }
     }
+    async tagsWithPrefix(prefix) {
+        return this.call('listing tags', async () => {
+            const refs = await this.octokit.paginate(this.octokit.rest.git.listMatchingRefs, {
+                ...this.repoParams,
+                ref: `tags/${prefix}`,
+                per_page: 100,
+            });
+            const tags = [];
+            for (const ref of refs) {
+                const name = ref.ref.replace(/^refs\/tags\//, '');
+                if (ref.object.type === 'commit') {
+                    tags.push({ name, commit: ref.object.sha });
+                    continue;
+                }
+                // An annotated tag points at a tag object, which points at the commit.
+                const { data } = await this.octokit.rest.git.getTag({
+                    ...this.repoParams,
+                    tag_sha: ref.object.sha,
+                });
+                tags.push({ name, commit: data.object.sha });
+            }
+            return tags;
+        });
+    }
+    async pullRequestsOfCommit(sha) {
+        return this.call(`finding the pull request of ${sha.slice(0, 12)}`, async () => {
+            const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+                ...this.repoParams,
+                commit_sha: sha,
+                per_page: 100,
+            });
+            return data.map((pr) => ({
+                number: pr.number,
+                labels: pr.labels.map((l) => l.name),
+                mergedAt: pr.merged_at ?? undefined,
+                mergeCommitSha: pr.merge_commit_sha ?? undefined,
+                baseRef: pr.base.ref,
+            }));
+        });
+    }
     async tagCommit(tag) {
         try {
             const { data } = await this.octokit.rest.git.getRef({
@@ -51312,8 +51730,21 @@ class OctokitGitHub {
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
+/** The outputs of a run that stopped before its pipeline: nothing built, nothing published. */
+function emptyOutputs(inputs, skippedReason) {
+    return {
+        version: '',
+        digest: '',
+        tags: '',
+        platforms: inputs.platforms.map(formatPlatform).join(','),
+        published: 'false',
+        'release-id': '',
+        'release-url': '',
+        'skipped-reason': skippedReason,
+    };
+}
 /** Every output, from what the run did; empty strings for what it did not get to. */
-function collectOutputs(ctx, skippedReason = '') {
+function collectOutputs(ctx) {
     const release = ctx.visible.find((v) => v.kind === 'release');
     const tags = ctx.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []));
     return {
@@ -51324,7 +51755,7 @@ function collectOutputs(ctx, skippedReason = '') {
         published: release ? 'true' : 'false',
         'release-id': release ? String(release.id) : '',
         'release-url': release ? release.url : '',
-        'skipped-reason': skippedReason,
+        'skipped-reason': ctx.skipped ?? '',
     };
 }
 
@@ -51416,6 +51847,31 @@ async function run(env = process.env) {
     }
     if (inputs.githubToken !== '')
         core_setSecret(inputs.githubToken);
+    const trigger = decideTrigger({
+        mode: inputs.mode,
+        eventName: runEnv.eventName,
+        payload: runEnv.payload,
+        sha: runEnv.sha,
+        ref: runEnv.ref,
+        repository: `${runEnv.owner}/${runEnv.repo}`,
+        tagPrefix: inputs.tagPrefix,
+    });
+    if (trigger.kind === 'refuse' || trigger.kind === 'skip') {
+        // Decided from the event alone: nothing was touched.
+        const outputs = emptyOutputs(inputs, trigger.kind === 'skip' ? trigger.reason : '');
+        for (const [name, value] of Object.entries(outputs))
+            setOutput(name, value);
+        if (trigger.kind === 'refuse') {
+            setFailed(`${trigger.reason}\nRemedy: ${trigger.remedy}`);
+        }
+        else {
+            info(`Skipped: ${trigger.reason}`);
+            if (env.GITHUB_STEP_SUMMARY) {
+                await summary.addRaw(`## multiarch-release: skipped\n\n${trigger.reason}\n`).write();
+            }
+        }
+        return;
+    }
     const ctx = {
         inputs,
         env: runEnv,
@@ -51437,7 +51893,8 @@ async function run(env = process.env) {
             }),
         },
         log: coreLogger,
-        mode: decideMode(inputs.mode, runEnv.eventName),
+        mode: trigger.kind,
+        trigger,
         workDir: await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runEnv.tempDir || (0,external_node_os_namespaceObject.tmpdir)(), 'multiarch-release-')),
         platforms: new Map(),
         keptFloating: [],

@@ -1,6 +1,8 @@
 import type { Inputs } from './model/inputs.js'
 import type { RunEnvironment } from './model/run-env.js'
 import type { Channel } from './model/version.js'
+import type { FinalTag } from './model/tags.js'
+import type { Trigger } from './model/trigger.js'
 import type { Visibility } from './model/errors.js'
 import type { ContainerEngine } from './ports/engine.js'
 import type { Registry } from './ports/registry.js'
@@ -38,14 +40,8 @@ export interface ReleasePlan {
   readonly commitTime: number
   /** The git tag of the release, v<version>. */
   readonly gitTag: string
-  /** The image tags: the version tag first, then the floating tags. */
+  /** The image tags in promotion order: the version tag first, the floating tags last. */
   readonly tags: readonly FinalTag[]
-}
-
-export interface FinalTag {
-  readonly tag: string
-  /** A floating tag (latest, rc) moves between versions; a version tag never does. */
-  readonly floating: boolean
 }
 
 export interface PlatformResult {
@@ -69,6 +65,10 @@ export interface RunContext {
   readonly ports: Ports
   readonly log: Logger
   readonly mode: 'build' | 'release'
+  /** What the event asked for, and the commit it releases or builds. */
+  readonly trigger: Extract<Trigger, { kind: 'build' | 'release' }>
+  /** Set when the run decides to release nothing on purpose; the remaining steps are skipped. */
+  skipped?: string
   /** A folder for the run's own files (metadata, checksums). */
   readonly workDir: string
   plan?: ReleasePlan

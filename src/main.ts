@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path'
 import { visibility, type Logger, type RunContext } from './context.js'
 import { InputError, ReleaseError, messageOf } from './model/errors.js'
 import { envInputReader, parseInputs } from './model/inputs.js'
-import { decideMode } from './model/mode.js'
+import { decideTrigger } from './model/trigger.js'
 import { readRunEnvironment } from './model/run-env.js'
 import { runPipeline } from './pipeline.js'
 import { DockerEngine } from './ports/engine.js'
@@ -14,7 +14,7 @@ import { GitCli } from './ports/git.js'
 import { OctokitGitHub } from './ports/github.js'
 import { retryPolicy } from './ports/retry.js'
 import { ImagetoolsRegistry } from './ports/registry.js'
-import { collectOutputs } from './report/outputs.js'
+import { collectOutputs, emptyOutputs } from './report/outputs.js'
 import { renderSummary } from './report/summary.js'
 
 const coreLogger: Logger = {
@@ -43,6 +43,29 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     return
   }
   if (inputs.githubToken !== '') core.setSecret(inputs.githubToken)
+  const trigger = decideTrigger({
+    mode: inputs.mode,
+    eventName: runEnv.eventName,
+    payload: runEnv.payload,
+    sha: runEnv.sha,
+    ref: runEnv.ref,
+    repository: `${runEnv.owner}/${runEnv.repo}`,
+    tagPrefix: inputs.tagPrefix,
+  })
+  if (trigger.kind === 'refuse' || trigger.kind === 'skip') {
+    // Decided from the event alone: nothing was touched.
+    const outputs = emptyOutputs(inputs, trigger.kind === 'skip' ? trigger.reason : '')
+    for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
+    if (trigger.kind === 'refuse') {
+      core.setFailed(`${trigger.reason}\nRemedy: ${trigger.remedy}`)
+    } else {
+      core.info(`Skipped: ${trigger.reason}`)
+      if (env.GITHUB_STEP_SUMMARY) {
+        await core.summary.addRaw(`## multiarch-release: skipped\n\n${trigger.reason}\n`).write()
+      }
+    }
+    return
+  }
   const ctx: RunContext = {
     inputs,
     env: runEnv,
@@ -64,7 +87,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       }),
     },
     log: coreLogger,
-    mode: decideMode(inputs.mode, runEnv.eventName),
+    mode: trigger.kind,
+    trigger,
     workDir: await mkdtemp(join(runEnv.tempDir || tmpdir(), 'multiarch-release-')),
     platforms: new Map(),
     keptFloating: [],

@@ -2,6 +2,7 @@ import { visibility, type RunContext } from './context.js'
 import { ReleaseError, StepFailure, messageOf } from './model/errors.js'
 import type { Step } from './steps/step.js'
 import { preflight } from './steps/preflight.js'
+import { planRelease } from './steps/plan-release.js'
 import { build } from './steps/build.js'
 import { assertManifest } from './steps/assert-manifest.js'
 import { smoke } from './steps/smoke.js'
@@ -13,7 +14,8 @@ import { cleanup } from './steps/cleanup.js'
 
 /** The release, in order. The order is the guarantee: nothing final before its proof. */
 export const PIPELINE: readonly Step[] = [
-  preflight, // check engine, token, version and earlier runs before spending time building
+  preflight, // check engine, builder, workspace and token before spending time building
+  planRelease, // version and tags from inputs, tag or labels; what earlier runs left
   build, // build every platform and push to a candidate reference, never a final tag
   assertManifest, // the pushed index holds exactly the requested platforms, each real
   smoke, // every platform runs from the registry by digest before anything is final
@@ -32,7 +34,7 @@ export async function runPipeline(
   for (const step of steps) {
     const record: RunContext['timeline'][number] = { name: step.name, startedAt: Date.now() }
     ctx.timeline.push(record)
-    const skipReason = step.skip?.(ctx)
+    const skipReason = ctx.skipped ?? step.skip?.(ctx)
     if (skipReason !== undefined) {
       Object.assign(record, { endedAt: Date.now(), outcome: 'skipped', note: skipReason })
       ctx.log.info(`Step ${step.name}: skipped (${skipReason})`)

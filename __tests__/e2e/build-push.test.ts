@@ -43,6 +43,8 @@ describe('build and push on the real stack', () => {
     const tags = await listTags(image.path)
     expect(tags).toEqual(
       [
+        '1',
+        '1.2',
         '1.2.3',
         expect.stringMatching(new RegExp(`^candidate-${repo.sha.slice(0, 12)}-\\d+-1$`)),
         'latest',

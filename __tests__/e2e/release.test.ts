@@ -58,7 +58,9 @@ describe('a release on the real stack', () => {
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/)
     expect(await resolveDigest(w.image.path, '1.0.0')).toBe(digest)
     expect(await resolveDigest(w.image.path, 'latest')).toBe(digest)
-    expect(run.outputs.tags).toBe(`${w.image.name}:1.0.0\n${w.image.name}:latest`)
+    expect(run.outputs.tags?.split('\n')).toEqual(
+      ['1.0.0', '1.0', '1', 'latest'].map((t) => `${w.image.name}:${t}`),
+    )
     expect(run.outputs.published).toBe('true')
 
     const [release, ...others] = releases(w)
@@ -186,7 +188,7 @@ describe('a failure at any step keeps the promises, and a re-run completes the r
       }),
       step: 'promote',
       visible: 'tags promoted',
-      finalTagsAfterFailure: ['1.0.0'],
+      finalTagsAfterFailure: ['1', '1.0', '1.0.0'],
     },
     {
       label: 'publishing failing',
@@ -201,7 +203,7 @@ describe('a failure at any step keeps the promises, and a re-run completes the r
       },
       step: 'publish',
       visible: 'tags promoted',
-      finalTagsAfterFailure: ['1.0.0', 'latest'],
+      finalTagsAfterFailure: ['1', '1.0', '1.0.0', 'latest'],
     },
   ]
 
@@ -269,7 +271,7 @@ describe('versions are immutable and floating tags never go backwards', () => {
     const run = await second.run({ version: '1.0.0' })
     expect(run.exitCode).toBe(1)
     expect(run.errors.join('\n')).toMatch(
-      /Step 'preflight' failed: .*:1.0.0 already exists with digest sha256:[0-9a-f]+, built from commit [0-9a-f]{12}, not [0-9a-f]{12}; version tags are immutable/,
+      /Step 'plan' failed: .*:1.0.0 already exists with digest sha256:[0-9a-f]+, built from commit [0-9a-f]{12}, not [0-9a-f]{12}; version tags are immutable/,
     )
     expect(run.stdout).not.toContain('buildx build')
     expect(
@@ -290,7 +292,8 @@ describe('versions are immutable and floating tags never go backwards', () => {
     expect(await resolveDigest(newer.image.path, 'latest')).toBe(v110.outputs.digest)
     expect(await resolveDigest(newer.image.path, '1.0.5')).toBe(v105.outputs.digest)
     expect(v105.outputs.digest).not.toBe(v110.outputs.digest)
-    expect(v105.outputs.tags).toBe(`${newer.image.name}:1.0.5`)
+    expect(v105.outputs.tags).toBe(`${newer.image.name}:1.0.5\n${newer.image.name}:1.0`)
+    expect(await resolveDigest(newer.image.path, '1')).toBe(v110.outputs.digest)
     expect(v105.stdout).toMatch(/:latest stays at 1\.1\.0/)
     const [release] = releases(older)
     expect(release).toMatchObject({ tag_name: 'v1.0.5', draft: false })

@@ -45,6 +45,7 @@ export function contextFor(
     ports: ports as Ports,
     log: memoryLogger(),
     mode: 'release',
+    trigger: { kind: 'release', commit: testEnvironment.sha, tagVersion: undefined },
     workDir: '/tmp',
     platforms: new Map(),
     keptFloating: [],

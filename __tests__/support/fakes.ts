@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto'
-import type { Asset, DraftRequest, GitHub, Release } from '../../src/ports/github.js'
+import type {
+  Asset,
+  DraftRequest,
+  GitHub,
+  GitTag,
+  PullRequest,
+  Release,
+} from '../../src/ports/github.js'
 import type { ImageConfig, Registry, RemoteManifest } from '../../src/ports/registry.js'
 import type { ImageRepository } from '../../src/model/image-ref.js'
 
@@ -58,6 +65,20 @@ export class FakeGitHub implements GitHub {
     return release
   }
 
+  readonly pulls: (PullRequest & { commits: string[] })[] = []
+
+  tagsWithPrefix(prefix: string): Promise<GitTag[]> {
+    return Promise.resolve(
+      [...this.gitTags]
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([name, commit]) => ({ name, commit })),
+    )
+  }
+  pullRequestsOfCommit(sha: string): Promise<PullRequest[]> {
+    return Promise.resolve(
+      this.pulls.filter((p) => p.commits.includes(sha) || p.mergeCommitSha === sha),
+    )
+  }
   listReleases(): Promise<Release[]> {
     this.calls.push('listReleases')
     return Promise.resolve([...this.releases])

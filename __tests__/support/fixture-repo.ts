@@ -40,3 +40,11 @@ export function createFixtureRepo(
   for (const tag of tags) git(dir, 'tag', tag)
   return { dir, sha: git(dir, 'rev-parse', 'HEAD') }
 }
+
+/** Commits changed files on top of the checkout; returns the new commit. */
+export function addCommit(dir: string, files: Record<string, string>): string {
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content)
+  git(dir, 'add', '-A')
+  git(dir, 'commit', '-q', '-m', 'next')
+  return git(dir, 'rev-parse', 'HEAD')
+}

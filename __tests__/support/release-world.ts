@@ -18,25 +18,35 @@ export async function releaseWorld(
   label: string,
   files: Record<string, string> = {},
   image = uniqueImage(label),
+  /** Another world's stand-in: this checkout's commit becomes the head of its main branch. */
+  shared?: GitHubStandIn,
 ): Promise<ReleaseWorld> {
   const repo = createFixtureRepo(files)
-  const github = await startGitHubStandIn({
-    token: TOKEN,
-    repos: [
-      {
-        owner: 'acme',
-        repo: 'app',
-        default_branch: 'main',
-        commits: [{ sha: repo.sha, message: 'fixture', date: '2026-01-02T03:04:05Z' }],
-        branches: { main: repo.sha },
-      },
-    ],
-  })
+  const commit = { sha: repo.sha, message: 'fixture', date: '2026-01-02T03:04:05Z' }
+  let github = shared
+  if (github) {
+    github.seedCommits('acme', 'app', [commit])
+    github.setBranch('acme', 'app', 'main', repo.sha)
+  } else {
+    github = await startGitHubStandIn({
+      token: TOKEN,
+      repos: [
+        {
+          owner: 'acme',
+          repo: 'app',
+          default_branch: 'main',
+          commits: [commit],
+          branches: { main: repo.sha },
+        },
+      ],
+    })
+  }
+  const standIn = github
   const runId = String(Math.floor(Math.random() * 1e9))
   return {
     repo,
     image,
-    github,
+    github: standIn,
     run: (inputs = {}, options = {}) =>
       runAction({
         workspace: repo.dir,
@@ -44,7 +54,7 @@ export async function releaseWorld(
         runId,
         ...options,
         inputs: { image: image.name, 'github-token': TOKEN, ...inputs },
-        env: { ...github.env, ...options.env },
+        env: { ...standIn.env, ...options.env },
       }),
   }
 }

@@ -59,15 +59,18 @@ describe('defaults', () => {
     expect([...new Set(read)].sort()).toEqual(Object.keys(action.inputs).sort())
   })
 
-  test('the runner passes inputs as INPUT_ variables, upper-cased, dashes kept', () => {
+  test('the runner passes inputs as INPUT_ variables, upper-cased, dashes kept; an empty value stays empty', () => {
     const read = envInputReader({
       'INPUT_SMOKE-HTTP': '8080/health',
       INPUT_IMAGE: 'r/app',
-      INPUT_MODE: '  ',
+      'INPUT_TAG-PREFIX': '',
     })
     expect(read('smoke-http')).toBe('8080/health')
     expect(read('image')).toBe('r/app')
+    expect(read('tag-prefix')).toBe('')
     expect(read('mode')).toBe('auto')
+    expect(parseInputs(read).tagPrefix).toBe('')
+    expect(parseInputs(envInputReader({ INPUT_IMAGE: 'r/app' })).tagPrefix).toBe('v')
   })
 })
 
@@ -148,6 +151,20 @@ describe('accepted values', () => {
     ['provenance off', { provenance: 'false' }, (i) => i.provenance, 'false'],
     ['provenance max', { provenance: 'mode=max' }, (i) => i.provenance, 'mode=max'],
     ['provenance default', {}, (i) => i.provenance, undefined],
+    [
+      'release label prefixes',
+      { 'label-type-prefix': 'release/', 'label-channel-prefix': 'ch/' },
+      (i) => i.labels,
+      { typePrefix: 'release/', channelPrefix: 'ch/' },
+    ],
+    [
+      'tag scheme',
+      { 'image-tag-prefix': 'v', tags: 'sha-{{short}}' },
+      (i) => i.tagScheme,
+      { imageTagPrefix: 'v', extra: ['sha-{{short}}'] },
+    ],
+    ['default-bump none', { 'default-bump': 'none' }, (i) => i.defaultBump, 'none'],
+    ['initial version', { 'initial-version': 'v1.0.0' }, (i) => i.initialVersion.version, '1.0.0'],
     ['explicit mode', { mode: 'release' }, (i) => i.mode, 'release'],
     ['explicit bump', { bump: 'minor' }, (i) => i.bump, 'minor'],
     ['channel rc', { channel: 'rc' }, (i) => i.channel, { kind: 'prerelease', name: 'rc' }],
@@ -252,6 +269,41 @@ describe('refused values name the input, the value and what is accepted', () => 
       'provenance gibberish',
       { provenance: 'maybe' },
       /^provenance: maybe: it is not a provenance setting/,
+    ],
+    [
+      'default-bump unknown',
+      { 'default-bump': 'tiny' },
+      /^default-bump: tiny: unknown bump; use one of patch, minor, major, none/,
+    ],
+    [
+      'tag-prefix with a space',
+      { 'tag-prefix': 'release v' },
+      /^tag-prefix: release v: it is not usable in a git tag name/,
+    ],
+    [
+      'initial-version a prerelease',
+      { 'initial-version': '1.0.0-rc.1' },
+      /^initial-version: 1.0.0-rc.1: it is a prerelease; use a stable version/,
+    ],
+    [
+      'initial-version malformed',
+      { 'initial-version': 'one' },
+      /^initial-version: one: 'one' is not a semantic version/,
+    ],
+    [
+      'image-tag-prefix starting with a dot',
+      { 'image-tag-prefix': '.v' },
+      /^image-tag-prefix: .v: it cannot start an image tag/,
+    ],
+    [
+      'tags with an unknown placeholder',
+      { tags: 'sha-{{short}}\n{{branch}}-latest' },
+      /^tags: \{\{branch\}\}-latest: it uses unknown placeholders \{\{branch\}\}; use \{\{version\}\}/,
+    ],
+    [
+      'label prefixes that are the same',
+      { 'label-type-prefix': 'release:', 'label-channel-prefix': 'release:' },
+      /^label-channel-prefix: release:: it is the same as label-type-prefix/,
     ],
     [
       'target with spaces',

@@ -1,5 +1,10 @@
 import { IMAGE_SECTION_MARKER, checksumsFile, releaseBody } from '../../src/model/release-notes.js'
-import { finalTags, floatingMayMove } from '../../src/model/tags.js'
+import {
+  finalTags,
+  floatingMayMove,
+  unknownPlaceholders,
+  type FinalTag,
+} from '../../src/model/tags.js'
 
 const section = {
   image: 'ghcr.io/acme/app',
@@ -49,12 +54,67 @@ test.each<[string, { name: string; sha256: string }[], string]>([
   expect(checksumsFile(files)).toBe(expected)
 })
 
-test.each<[string, Parameters<typeof finalTags>, string[]]>([
-  ['stable moves latest', ['1.2.3', { kind: 'stable' }], ['1.2.3', 'latest']],
-  ['rc moves rc', ['2.0.0-rc.1', { kind: 'prerelease', name: 'rc' }], ['2.0.0-rc.1', 'rc']],
-])('finalTags: %s, version tag first', (_name, args, tags) => {
-  expect(finalTags(...args).map((t) => t.tag)).toEqual(tags)
-  expect(finalTags(...args).map((t) => t.floating)).toEqual([false, true])
+const stable = { kind: 'stable' } as const
+const rc = { kind: 'prerelease', name: 'rc' } as const
+const SHA = '0123456789abcdef0123456789abcdef01234567'
+
+describe('finalTags: the version tag first, extra tags, then floating tags from narrow to wide', () => {
+  test.each<[string, Parameters<typeof finalTags>, string[], FinalTag['kind'][]]>([
+    [
+      'stable',
+      ['1.2.3', stable],
+      ['1.2.3', '1.2', '1', 'latest'],
+      ['version', 'floating', 'floating', 'floating'],
+    ],
+    [
+      'rc: the version and the channel only',
+      ['1.5.0-rc.2', rc],
+      ['1.5.0-rc.2', 'rc'],
+      ['version', 'floating'],
+    ],
+    [
+      'an image tag prefix on version tags only',
+      ['1.2.3', stable, { imageTagPrefix: 'v', extra: [] }],
+      ['v1.2.3', 'v1.2', 'v1', 'latest'],
+      ['version', 'floating', 'floating', 'floating'],
+    ],
+    [
+      'extra templates after the version',
+      [
+        '1.2.3',
+        stable,
+        { imageTagPrefix: '', extra: ['sha-{{short}}', '{{major}}.{{minor}}-{{channel}}'] },
+        SHA,
+      ],
+      ['1.2.3', 'sha-0123456', '1.2-stable', '1.2', '1', 'latest'],
+      ['version', 'extra', 'extra', 'floating', 'floating', 'floating'],
+    ],
+    [
+      'a duplicate is written once',
+      ['0.1.0', stable, { imageTagPrefix: '', extra: ['{{major}}'] }],
+      ['0.1.0', '0', '0.1', 'latest'],
+      ['version', 'extra', 'floating', 'floating'],
+    ],
+  ])('%s', (_name, args, tags, kinds) => {
+    const planned = finalTags(...args)
+    expect(typeof planned).not.toBe('string')
+    expect((planned as FinalTag[]).map((t) => t.tag)).toEqual(tags)
+    expect((planned as FinalTag[]).map((t) => t.kind)).toEqual(kinds)
+  })
+
+  test('a template that renders an invalid tag is refused', () => {
+    expect(finalTags('1.2.3', stable, { imageTagPrefix: '', extra: ['-{{short}}'] }, SHA)).toMatch(
+      /'-0123456' is not a valid tag/,
+    )
+  })
+})
+
+test.each<[string, string[]]>([
+  ['sha-{{short}}', []],
+  ['{{ version }}-{{branch}}', ['branch']],
+  ['{{sha}}{{nope}}{{run}}', ['nope', 'run']],
+])('unknownPlaceholders(%j) = %j', (template, unknown) => {
+  expect(unknownPlaceholders(template)).toEqual(unknown)
 })
 
 test.each<[string | undefined, string, boolean]>([

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RunContext } from '../../src/context.js'
 import { ReleaseError, StepFailure } from '../../src/model/errors.js'
-import { finalTags } from '../../src/model/tags.js'
+import { finalTags, type FinalTag } from '../../src/model/tags.js'
 import { runPipeline } from '../../src/pipeline.js'
 import { draftRelease } from '../../src/steps/draft-release.js'
 import { promote } from '../../src/steps/promote.js'
@@ -35,20 +35,27 @@ function releaseContext(
     commit: COMMIT,
     commitTime: 0,
     gitTag: `v${version}`,
-    tags: finalTags(version, ch),
+    tags: finalTags(version, ch) as FinalTag[],
   }
   ctx.candidate = { ref: `${IMAGE}:candidate`, digest: DIGEST }
   return { ctx, registry, github }
 }
 
 describe('promote', () => {
-  test('writes the version tag first and latest last, each read back, and records them', async () => {
+  test('writes the version tag first, then 1.2, 1 and latest, each read back, and records them', async () => {
     const { ctx, registry } = releaseContext('1.2.3', 'stable')
     await promote.run(ctx)
-    expect(registry.copies).toEqual([`${IMAGE}:1.2.3`, `${IMAGE}:latest`])
+    expect(registry.copies).toEqual([
+      `${IMAGE}:1.2.3`,
+      `${IMAGE}:1.2`,
+      `${IMAGE}:1`,
+      `${IMAGE}:latest`,
+    ])
     expect(registry.tags.get(`${IMAGE}:latest`)).toBe(DIGEST)
     expect(ctx.visible).toEqual([
       { kind: 'tag', ref: `${IMAGE}:1.2.3`, floating: false },
+      { kind: 'tag', ref: `${IMAGE}:1.2`, floating: true },
+      { kind: 'tag', ref: `${IMAGE}:1`, floating: true },
       { kind: 'tag', ref: `${IMAGE}:latest`, floating: true },
     ])
   })
@@ -88,7 +95,7 @@ describe('promote', () => {
     const { ctx, registry } = releaseContext('1.2.3', 'stable')
     registry.tags.set(`${IMAGE}:1.2.3`, DIGEST)
     await promote.run(ctx)
-    expect(registry.copies).toEqual([`${IMAGE}:latest`])
+    expect(registry.copies).toEqual([`${IMAGE}:1.2`, `${IMAGE}:1`, `${IMAGE}:latest`])
   })
 })
 
@@ -122,7 +129,7 @@ describe('publish', () => {
 
   test('a tag that does not resolve to the digest keeps the Release a draft', async () => {
     const { ctx, registry, github } = await drafted('1.2.3', 'stable')
-    registry.tags.set(`${IMAGE}:1.2.3`, DIGEST)
+    for (const tag of ['1.2.3', '1.2', '1']) registry.tags.set(`${IMAGE}:${tag}`, DIGEST)
     registry.tags.set(`${IMAGE}:latest`, OLD)
     await expect(publish.run(ctx)).rejects.toThrow(
       /:latest resolves to sha256:0000, not to the promoted sha256:1111/,

@@ -1,7 +1,6 @@
 import {
   parseChannel,
   parseVersion,
-  releasedVersions,
   resolveVersion,
   floatingTag,
   type ChannelInput,
@@ -56,7 +55,22 @@ describe('resolveVersion', () => {
   const rc: ChannelInput = { kind: 'prerelease', name: 'rc' }
   test.each<[string, ChannelInput, Bump, string[], string, string]>([
     ['first release', auto, 'patch', [], '0.1.0', 'latest'],
-    ['first release, major', auto, 'major', [], '1.0.0', 'latest'],
+    [
+      'first release is the initial version, whatever the bump',
+      auto,
+      'major',
+      [],
+      '0.1.0',
+      'latest',
+    ],
+    [
+      "the issue's example: minor rc after v1.4.2 and v1.5.0-rc.1",
+      rc,
+      'minor',
+      ['v1.4.2', 'v1.5.0-rc.1'],
+      '1.5.0-rc.2',
+      'rc',
+    ],
     ['first rc', rc, 'patch', [], '0.1.0-rc.1', 'rc'],
     ['patch after 1.2.3', auto, 'patch', ['v1.2.3', 'v1.2.2'], '1.2.4', 'latest'],
     ['minor after 1.2.3', stable, 'minor', ['v1.2.3'], '1.3.0', 'latest'],
@@ -89,10 +103,43 @@ describe('resolveVersion', () => {
       'beta',
     ],
   ])('%s', (_name, channel, bump, tags, version, floating) => {
-    const resolved = resolveVersion({ channel, bump, released: releasedVersions(tags) })
+    const resolved = resolveVersion({
+      channel,
+      bump,
+      released: tags.flatMap((t) => (typeof parseVersion(t) === 'string' ? [] : [v(t)])),
+    })
     if (typeof resolved === 'string') throw new Error(resolved)
     expect(resolved.version.version).toBe(version)
     expect(floatingTag(resolved.channel)).toBe(floating)
+  })
+
+  test.each<[string, ChannelInput, string[], string]>([
+    ['a re-run of a released commit keeps its version', auto, ['v1.4.0@C', 'v1.5.0@C'], '1.5.0'],
+    ['a re-run of an rc commit keeps its rc', rc, ['v1.4.0', 'v1.5.0-rc.1@C'], '1.5.0-rc.1'],
+    [
+      'a stable release of an rc commit is a new stable version',
+      stable,
+      ['v1.4.0', 'v1.5.0-rc.1@C'],
+      '1.4.1',
+    ],
+    ['another commit is bumped', auto, ['v1.4.0@B'], '1.4.1'],
+  ])('%s', (_name, channel, tags, version) => {
+    const released = tags.map((t) => {
+      const [name = '', commit] = t.split('@')
+      return { version: v(name), ...(commit ? { commit } : {}) }
+    })
+    const resolved = resolveVersion({ channel, bump: 'patch', released, commit: 'C' })
+    expect(typeof resolved === 'string' ? resolved : resolved.version.version).toBe(version)
+  })
+
+  test('a custom initial version', () => {
+    const resolved = resolveVersion({
+      channel: auto,
+      bump: 'minor',
+      released: [],
+      initial: v('1.0.0'),
+    })
+    expect(typeof resolved === 'string' ? resolved : resolved.version.version).toBe('1.0.0')
   })
 
   test.each<[string, ChannelInput, string, string | RegExp]>([

@@ -7,9 +7,12 @@ import {
   ACCEPTED_VERSION,
   parseChannel,
   parseVersion,
+  type Bump,
   type BumpInput,
   type ChannelInput,
 } from './version.js'
+import type { LabelScheme } from './intent.js'
+import { TEMPLATE_FIELDS, unknownPlaceholders, type TagScheme } from './tags.js'
 import { ACCEPTED_SECONDS, parseSeconds, type Duration, type TimeoutTable } from './duration.js'
 import {
   ACCEPTED_HTTP_EXPECT,
@@ -52,6 +55,13 @@ export interface Inputs {
   readonly releaseNotes: string | undefined
   /** buildx --provenance: undefined keeps buildx's default. */
   readonly provenance: string | undefined
+  /** The bump of a release whose commit has no pull request; none skips such releases. */
+  readonly defaultBump: Bump | 'none'
+  /** The prefix of version tags in git: v gives v1.2.3. */
+  readonly tagPrefix: string
+  readonly initialVersion: semver.SemVer
+  readonly tagScheme: TagScheme
+  readonly labels: LabelScheme
 }
 
 /** Defaults, as action.yml declares them (a unit test keeps the two equal). */
@@ -62,6 +72,11 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   bump: 'auto',
   context: '.',
   'smoke-timeout': '60',
+  'default-bump': 'patch',
+  'tag-prefix': 'v',
+  'initial-version': '0.1.0',
+  'label-type-prefix': 'type:',
+  'label-channel-prefix': 'channel:',
 }
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/
@@ -94,8 +109,9 @@ export type InputReader = (name: string) => string
 
 export function envInputReader(env: NodeJS.ProcessEnv): InputReader {
   return (name) => {
+    // The runner passes the action.yml default when an input is not given; an empty value stays empty.
     const value = env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`]
-    return value === undefined || value.trim() === '' ? (INPUT_DEFAULTS[name] ?? '') : value
+    return value ?? INPUT_DEFAULTS[name] ?? ''
   }
 }
 
@@ -240,6 +256,77 @@ export function parseInputs(
     )
   }
 
+  const defaultBumpText = get('default-bump') || 'patch'
+  const defaultBumps: (Bump | 'none')[] = ['patch', 'minor', 'major', 'none']
+  const defaultBump = defaultBumps.find((b) => b === defaultBumpText)
+  if (defaultBump === undefined) {
+    problem(
+      'default-bump',
+      defaultBumpText,
+      'unknown bump',
+      `use one of ${defaultBumps.join(', ')}`,
+    )
+  }
+
+  const tagPrefix = get('tag-prefix')
+  if (!/^[A-Za-z0-9._/-]*$/.test(tagPrefix)) {
+    problem(
+      'tag-prefix',
+      tagPrefix,
+      'it is not usable in a git tag name',
+      'use letters, digits, . _ / -, for example v or app-v',
+    )
+  }
+  const initialText = get('initial-version') || '0.1.0'
+  const initial = parseVersion(initialText)
+  if (typeof initial === 'string' || initial.prerelease.length > 0) {
+    problem(
+      'initial-version',
+      initialText,
+      typeof initial === 'string' ? initial : 'it is a prerelease',
+      'use a stable version such as 0.1.0 or 1.0.0',
+    )
+  }
+  const imageTagPrefix = get('image-tag-prefix')
+  if (imageTagPrefix !== '' && !/^\w[\w.-]{0,30}$/.test(imageTagPrefix)) {
+    problem(
+      'image-tag-prefix',
+      imageTagPrefix,
+      'it cannot start an image tag',
+      'use letters, digits, _ . -, starting with a letter or digit, for example v',
+    )
+  }
+  const extraTags = splitLines(read('tags'))
+  for (const template of extraTags) {
+    const unknown = unknownPlaceholders(template)
+    if (unknown.length > 0) {
+      problem(
+        'tags',
+        template,
+        `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`,
+        `use ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}`,
+      )
+    }
+  }
+  const labelPrefix = (name: string, fallback: string): string => {
+    const value = get(name) || fallback
+    if (/\s/.test(value))
+      problem(name, value, 'it holds white space', 'use a label prefix such as type: or release/')
+    return value
+  }
+  const labels = {
+    typePrefix: labelPrefix('label-type-prefix', 'type:'),
+    channelPrefix: labelPrefix('label-channel-prefix', 'channel:'),
+  }
+  if (labels.typePrefix === labels.channelPrefix) {
+    problem(
+      'label-channel-prefix',
+      labels.channelPrefix,
+      'it is the same as label-type-prefix',
+      'give the two kinds of labels different prefixes',
+    )
+  }
+
   if (problems.length > 0) throw new InputError(problems)
   return {
     mode: mode ?? 'auto',
@@ -257,6 +344,11 @@ export function parseInputs(
     releaseAssets,
     releaseNotes,
     provenance: provenanceText === '' ? undefined : provenanceText,
+    defaultBump: defaultBump ?? 'patch',
+    tagPrefix,
+    initialVersion: initial as semver.SemVer,
+    tagScheme: { imageTagPrefix, extra: extraTags },
+    labels,
   }
 }
 

@@ -1,13 +1,87 @@
 import semver from 'semver'
-import type { FinalTag } from '../context.js'
+import { isValidTag } from './image-ref.js'
 import { floatingTag, type Channel } from './version.js'
 
-/** The image tags of a release: the version tag first, the channel's floating tag last. */
-export function finalTags(version: string, channel: Channel): FinalTag[] {
-  return [
-    { tag: version, floating: false },
-    { tag: floatingTag(channel), floating: true },
-  ]
+/**
+ * An image tag of a release. A version tag never moves; an extra tag (from the tags input) is
+ * written as given; a floating tag (1.2, 1, latest, rc) moves between versions, never backwards.
+ */
+export interface FinalTag {
+  readonly tag: string
+  readonly kind: 'version' | 'extra' | 'floating'
+}
+
+export interface TagScheme {
+  /** Put before the version-derived tags: 'v' gives v1.2.3, v1.2, v1. */
+  readonly imageTagPrefix: string
+  /** Templates of extra tags, such as sha-{{short}}. */
+  readonly extra: readonly string[]
+}
+
+export const TEMPLATE_FIELDS = [
+  'version',
+  'major',
+  'minor',
+  'patch',
+  'channel',
+  'sha',
+  'short',
+] as const
+
+/** The placeholders of a template that are not known, e.g. {{branch}}. */
+export function unknownPlaceholders(template: string): string[] {
+  return [...template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)]
+    .map((m) => m[1] ?? '')
+    .filter((name) => !(TEMPLATE_FIELDS as readonly string[]).includes(name))
+}
+
+export function renderTemplate(
+  template: string,
+  fields: Record<(typeof TEMPLATE_FIELDS)[number], string>,
+): string {
+  return template.replace(
+    /\{\{\s*([^}]*?)\s*\}\}/g,
+    (_all, name: string) => fields[name as keyof typeof fields],
+  )
+}
+
+/**
+ * The image tags of a release, in promotion order: the version tag, the extra tags, then the
+ * floating tags from the narrowest to the widest (stable: 1.2, 1, latest; a prerelease channel:
+ * its name). Returns why a rendered tag is invalid instead.
+ */
+export function finalTags(
+  version: string,
+  channel: Channel,
+  scheme: TagScheme = { imageTagPrefix: '', extra: [] },
+  commit = '',
+): FinalTag[] | string {
+  const v = new semver.SemVer(version)
+  const fields = {
+    version,
+    major: String(v.major),
+    minor: String(v.minor),
+    patch: String(v.patch),
+    channel: channel.kind === 'stable' ? 'stable' : channel.name,
+    sha: commit,
+    short: commit.slice(0, 7),
+  }
+  const p = scheme.imageTagPrefix
+  const tags: FinalTag[] = [{ tag: `${p}${version}`, kind: 'version' }]
+  for (const template of scheme.extra)
+    tags.push({ tag: renderTemplate(template, fields), kind: 'extra' })
+  if (channel.kind === 'stable') {
+    tags.push(
+      { tag: `${p}${v.major}.${v.minor}`, kind: 'floating' },
+      { tag: `${p}${v.major}`, kind: 'floating' },
+    )
+  }
+  tags.push({ tag: floatingTag(channel), kind: 'floating' })
+  const invalid = tags.find((t) => !isValidTag(t.tag))
+  if (invalid)
+    return `the image tag '${invalid.tag}' is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`
+  const seen = new Set<string>()
+  return tags.filter((t) => (seen.has(t.tag) ? false : (seen.add(t.tag), true)))
 }
 
 /**

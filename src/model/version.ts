@@ -52,12 +52,22 @@ export function floatingTag(channel: Channel): string {
   return channel.kind === 'stable' ? 'latest' : channel.name
 }
 
+/** A version already tagged in the repository, with the commit its tag points at. */
+export interface ReleasedVersion {
+  readonly version: semver.SemVer
+  readonly commit?: string
+}
+
 export interface VersionRequest {
   explicit?: semver.SemVer
   channel: ChannelInput
   bump: Bump
-  /** Versions already released (from the repository's tags), in any order. */
-  released: readonly semver.SemVer[]
+  /** Versions already tagged in the repository, in any order. */
+  released: readonly (semver.SemVer | ReleasedVersion)[]
+  /** The commit being released: a version already tagged on it is released again, not bumped. */
+  commit?: string
+  /** The first stable version, when none is tagged yet. */
+  initial?: semver.SemVer
 }
 
 export interface ResolvedVersion {
@@ -65,13 +75,17 @@ export interface ResolvedVersion {
   channel: Channel
 }
 
+const asReleased = (v: semver.SemVer | ReleasedVersion): ReleasedVersion =>
+  v instanceof semver.SemVer ? { version: v } : v
+
 /**
  * The version to release. An explicit version wins and sets the channel (a prerelease version
- * must belong to the channel asked for); otherwise the next version after the highest released
- * one, bumped, and numbered within the channel (1.3.0-rc.1, 1.3.0-rc.2, then 1.3.0).
+ * must belong to the channel asked for). A commit that already carries a version of the channel
+ * keeps it (a re-run). Otherwise X.Y.Z is the highest stable version bumped (or the initial
+ * version when there is none), and a prerelease channel numbers X.Y.Z-<channel>.N upwards.
  */
 export function resolveVersion(request: VersionRequest): ResolvedVersion | string {
-  const { explicit, channel, bump, released } = request
+  const { explicit, channel, bump } = request
   if (explicit !== undefined) {
     const own = channelOfVersion(explicit)
     if (channel.kind !== 'auto' && channelName(channel) !== channelName(own)) {
@@ -79,41 +93,35 @@ export function resolveVersion(request: VersionRequest): ResolvedVersion | strin
     }
     return { version: explicit, channel: own }
   }
-  const stable = released.filter((v) => v.prerelease.length === 0)
-  const highestStable = semver.rsort([...stable])[0] ?? new semver.SemVer('0.0.0')
-  // A project's first release is 0.1.0 (1.0.0 when a major bump is asked for), as most tools do.
-  const first = bump === 'major' ? '1.0.0' : '0.1.0'
-  const next = new semver.SemVer(
-    stable.length === 0 ? first : (semver.inc(highestStable, bump) ?? first),
-  )
   const target: Channel = channel.kind === 'auto' ? { kind: 'stable' } : channel
-  if (target.kind === 'stable') return { version: next, channel: target }
-  // Keep numbering the current prerelease line when one is open above the last stable release.
-  const open = semver
+  const released = request.released.map(asReleased)
+  const onCommit = semver
     .rsort(
-      released.filter(
-        (v) => channelName(channelOfVersion(v)) === target.name && semver.gt(v, highestStable),
-      ),
+      released
+        .filter((r) => request.commit !== undefined && r.commit === request.commit)
+        .filter((r) => channelName(channelOfVersion(r.version)) === channelName(target))
+        .map((r) => r.version),
     )
     .at(0)
-  const base =
-    open !== undefined ? new semver.SemVer(`${open.major}.${open.minor}.${open.patch}`) : next
-  const sameLine = released.filter(
-    (v) =>
-      v.major === base.major &&
-      v.minor === base.minor &&
-      v.patch === base.patch &&
-      channelName(channelOfVersion(v)) === target.name,
-  )
-  const numbers = sameLine.map((v) => (typeof v.prerelease[1] === 'number' ? v.prerelease[1] : 0))
+  if (onCommit !== undefined) return { version: onCommit, channel: target }
+  const stable = released.map((r) => r.version).filter((v) => v.prerelease.length === 0)
+  const highestStable = semver.rsort([...stable])[0]
+  const initial = request.initial ?? new semver.SemVer('0.1.0')
+  const next =
+    highestStable === undefined
+      ? initial
+      : new semver.SemVer(semver.inc(highestStable, bump) ?? initial.version)
+  if (target.kind === 'stable') return { version: next, channel: target }
+  const numbers = released
+    .map((r) => r.version)
+    .filter(
+      (v) =>
+        v.major === next.major &&
+        v.minor === next.minor &&
+        v.patch === next.patch &&
+        v.prerelease[0] === target.name,
+    )
+    .map((v) => (typeof v.prerelease[1] === 'number' ? v.prerelease[1] : 0))
   const n = numbers.length === 0 ? 1 : Math.max(...numbers) + 1
-  return { version: new semver.SemVer(`${base.version}-${target.name}.${n}`), channel: target }
-}
-
-/** Parses version-like git tags (v1.2.3, 1.2.3-rc.1), ignoring every other tag. */
-export function releasedVersions(tags: readonly string[]): semver.SemVer[] {
-  return tags.flatMap((tag) => {
-    const parsed = parseVersion(tag)
-    return typeof parsed === 'string' ? [] : [parsed]
-  })
+  return { version: new semver.SemVer(`${next.version}-${target.name}.${n}`), channel: target }
 }

@@ -1,6 +1,7 @@
 import { StepFailure } from '../model/errors.js'
 import { runCommand, runCommandBinary, tail, type CommandResult } from './process.js'
 import { firstFileInTar } from '../smoke/elf.js'
+import type { ImageConfig } from './registry.js'
 
 export interface BuilderInfo {
   readonly name: string
@@ -21,6 +22,8 @@ export interface ContainerEngine {
   info(builder?: string): Promise<EngineInfo>
   /** Copies one file out of an image for a platform; its bytes, or undefined when absent. */
   readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined>
+  /** The config of an image in the engine's own store (a build loaded for a smoke test). */
+  localImageConfig(ref: string): Promise<ImageConfig>
   /** Runs `docker <args>` with its output in the log; the result is returned, never thrown. */
   docker(
     args: readonly string[],
@@ -95,6 +98,26 @@ export class DockerEngine implements ContainerEngine {
       buildxVersion,
       builder: parseBuilderInspect(inspect.stdout),
       containerdStore: driverStatus.stdout.includes('io.containerd.snapshotter'),
+    }
+  }
+
+  async localImageConfig(ref: string): Promise<ImageConfig> {
+    const result = await this.docker(['image', 'inspect', '--format', '{{json .}}', ref])
+    if (result.exitCode !== 0) {
+      throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`)
+    }
+    const raw = JSON.parse(result.stdout) as Record<string, unknown>
+    const config = (raw.Config ?? {}) as Record<string, unknown>
+    const strings = (value: unknown): string[] =>
+      Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+    return {
+      os: typeof raw.Os === 'string' ? raw.Os : '',
+      architecture: typeof raw.Architecture === 'string' ? raw.Architecture : '',
+      ...(typeof raw.Variant === 'string' && raw.Variant !== '' ? { variant: raw.Variant } : {}),
+      entrypoint: strings(config.Entrypoint),
+      cmd: strings(config.Cmd),
+      env: strings(config.Env),
+      raw,
     }
   }
 

@@ -4,8 +4,6 @@ import { runCommand } from './process.js'
 export interface GitRepository {
   /** HEAD's commit, or undefined when the workspace is not a git checkout. */
   head(): Promise<string | undefined>
-  tags(): Promise<string[]>
-  isShallow(): Promise<boolean>
   /** The committer time of a commit, in seconds since the epoch. */
   commitTime(sha: string): Promise<number | undefined>
 }
@@ -22,15 +20,6 @@ export class GitCli implements GitRepository {
 
   async head(): Promise<string | undefined> {
     return this.git(['rev-parse', 'HEAD'])
-  }
-
-  async tags(): Promise<string[]> {
-    const out = await this.git(['tag', '--list'])
-    return out === undefined || out === '' ? [] : out.split('\n')
-  }
-
-  async isShallow(): Promise<boolean> {
-    return (await this.git(['rev-parse', '--is-shallow-repository'])) === 'true'
   }
 
   async commitTime(sha: string): Promise<number | undefined> {

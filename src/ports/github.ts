@@ -23,6 +23,20 @@ export interface Asset {
   readonly digest: string | undefined
 }
 
+export interface PullRequest {
+  readonly number: number
+  readonly labels: readonly string[]
+  readonly mergedAt: string | undefined
+  readonly mergeCommitSha: string | undefined
+  readonly baseRef: string
+}
+
+/** A git tag and the commit it points at (annotated tags are followed to their commit). */
+export interface GitTag {
+  readonly name: string
+  readonly commit: string
+}
+
 export interface DraftRequest {
   readonly tag: string
   readonly commit: string
@@ -37,6 +51,10 @@ export interface GitHub {
   listReleases(): Promise<Release[]>
   /** The published release of a tag, or undefined. */
   publishedRelease(tag: string): Promise<Release | undefined>
+  /** The git tags whose names start with a prefix, read through the API (a shallow checkout has none). */
+  tagsWithPrefix(prefix: string): Promise<GitTag[]>
+  /** The pull requests GitHub associates with a commit (the one merged as it, among others). */
+  pullRequestsOfCommit(sha: string): Promise<PullRequest[]>
   /** The commit a git tag points at, or undefined when the tag does not exist. */
   tagCommit(tag: string): Promise<string | undefined>
   createDraft(request: DraftRequest): Promise<Release>
@@ -169,6 +187,48 @@ export class OctokitGitHub implements GitHub {
         `GitHub API: reading the release of ${tag} failed: ${gitHubMessage(error)}`,
       )
     }
+  }
+
+  async tagsWithPrefix(prefix: string): Promise<GitTag[]> {
+    return this.call('listing tags', async () => {
+      const refs = await this.octokit.paginate(this.octokit.rest.git.listMatchingRefs, {
+        ...this.repoParams,
+        ref: `tags/${prefix}`,
+        per_page: 100,
+      })
+      const tags: GitTag[] = []
+      for (const ref of refs) {
+        const name = ref.ref.replace(/^refs\/tags\//, '')
+        if (ref.object.type === 'commit') {
+          tags.push({ name, commit: ref.object.sha })
+          continue
+        }
+        // An annotated tag points at a tag object, which points at the commit.
+        const { data } = await this.octokit.rest.git.getTag({
+          ...this.repoParams,
+          tag_sha: ref.object.sha,
+        })
+        tags.push({ name, commit: data.object.sha })
+      }
+      return tags
+    })
+  }
+
+  async pullRequestsOfCommit(sha: string): Promise<PullRequest[]> {
+    return this.call(`finding the pull request of ${sha.slice(0, 12)}`, async () => {
+      const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+        ...this.repoParams,
+        commit_sha: sha,
+        per_page: 100,
+      })
+      return data.map((pr) => ({
+        number: pr.number,
+        labels: pr.labels.map((l) => l.name),
+        mergedAt: pr.merged_at ?? undefined,
+        mergeCommitSha: pr.merge_commit_sha ?? undefined,
+        baseRef: pr.base.ref,
+      }))
+    })
   }
 
   async tagCommit(tag: string): Promise<string | undefined> {

@@ -1,4 +1,5 @@
 import type { RunContext } from '../context.js'
+import type { Inputs } from '../model/inputs.js'
 import { formatPlatform } from '../model/platform.js'
 
 export interface ActionOutputs {
@@ -12,8 +13,22 @@ export interface ActionOutputs {
   'skipped-reason': string
 }
 
+/** The outputs of a run that stopped before its pipeline: nothing built, nothing published. */
+export function emptyOutputs(inputs: Inputs, skippedReason: string): ActionOutputs {
+  return {
+    version: '',
+    digest: '',
+    tags: '',
+    platforms: inputs.platforms.map(formatPlatform).join(','),
+    published: 'false',
+    'release-id': '',
+    'release-url': '',
+    'skipped-reason': skippedReason,
+  }
+}
+
 /** Every output, from what the run did; empty strings for what it did not get to. */
-export function collectOutputs(ctx: RunContext, skippedReason = ''): ActionOutputs {
+export function collectOutputs(ctx: RunContext): ActionOutputs {
   const release = ctx.visible.find((v) => v.kind === 'release')
   const tags = ctx.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []))
   return {
@@ -24,6 +39,6 @@ export function collectOutputs(ctx: RunContext, skippedReason = ''): ActionOutpu
     published: release ? 'true' : 'false',
     'release-id': release ? String(release.id) : '',
     'release-url': release ? release.url : '',
-    'skipped-reason': skippedReason,
+    'skipped-reason': ctx.skipped ?? '',
   }
 }

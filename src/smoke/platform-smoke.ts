@@ -30,8 +30,8 @@ export interface PlatformSmokeResult {
 export interface PlatformSmokeRequest {
   readonly image: string
   readonly platform: Platform
-  /** The platform's own manifest digest: it is pulled and run by digest. */
-  readonly manifestDigest: string
+  /** What is run: image@digest of the platform's own manifest, pulled first; or a loaded local tag. */
+  readonly source: { kind: 'registry'; manifestDigest: string } | { kind: 'local'; tag: string }
   readonly config: ImageConfig
   readonly smoke: Inputs['smoke']
   readonly runId: string
@@ -244,7 +244,8 @@ export async function smokePlatform(
   const started = Date.now()
   const platform = formatPlatform(request.platform)
   const deadline = new Deadline(started + timeoutFor(request.smoke.timeout, request.platform).ms)
-  const ref = `${request.image}@${request.manifestDigest}`
+  const source = request.source
+  const ref = source.kind === 'registry' ? `${request.image}@${source.manifestDigest}` : source.tag
   const checks: SmokeCheck[] = []
   const record = async (check: () => Promise<Omit<SmokeCheck, 'ms'>>): Promise<boolean> => {
     const t = Date.now()
@@ -262,13 +263,15 @@ export async function smokePlatform(
     ms: Date.now() - started,
   })
 
-  const pulled = await record(async () => {
-    const result = await engine.docker(['pull', '--quiet', '--platform', platform, ref])
-    return result.exitCode === 0
-      ? { name: 'pull', ok: true, detail: request.manifestDigest }
-      : { name: 'pull', ok: false, detail: tail(result.stderr, 4) }
-  })
-  if (!pulled) return done()
+  if (source.kind === 'registry') {
+    const pulled = await record(async () => {
+      const result = await engine.docker(['pull', '--quiet', '--platform', platform, ref])
+      return result.exitCode === 0
+        ? { name: 'pull', ok: true, detail: source.manifestDigest }
+        : { name: 'pull', ok: false, detail: tail(result.stderr, 4) }
+    })
+    if (!pulled) return done()
+  }
   if (!(await record(() => checkArchitecture(engine, request, ref)))) return done()
   const spec = (check: string): ContainerSpec => ({
     ref,

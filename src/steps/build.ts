@@ -76,6 +76,28 @@ async function diagnoseFailingPlatforms(
     : undefined
 }
 
+/** The build of this run's inputs, to the given output. */
+export function buildPlanFor(
+  ctx: RunContext,
+  output: BuildOutput,
+  metadataFile: string,
+): BuildPlan {
+  const { inputs } = ctx
+  const metadata = imageMetadata(ctx)
+  return {
+    platforms: inputs.platforms,
+    context: inputs.context,
+    file: inputs.file,
+    target: inputs.target,
+    buildArgs: inputs.buildArgs,
+    labels: metadata,
+    annotations: metadata,
+    output,
+    metadataFile,
+    provenance: inputs.provenance,
+  }
+}
+
 export const build: Step = {
   name: 'build',
   why: 'build every platform in one buildx run and push the index to a candidate reference, never a final tag',
@@ -86,21 +108,9 @@ export const build: Step = {
   async run(ctx) {
     const { inputs, plan } = ctx
     if (!plan) throw new Error('preflight must plan the release before the build')
-    const metadata = imageMetadata(ctx)
     const output = outputFor(ctx, plan.commit)
     const metadataFile = join(ctx.workDir, 'build-metadata.json')
-    const buildPlan: BuildPlan = {
-      platforms: inputs.platforms,
-      context: inputs.context,
-      file: inputs.file,
-      target: inputs.target,
-      buildArgs: inputs.buildArgs,
-      labels: metadata,
-      annotations: metadata,
-      output,
-      metadataFile,
-      provenance: inputs.provenance,
-    }
+    const buildPlan = buildPlanFor(ctx, output, metadataFile)
     const args = buildxBuildArgs(buildPlan)
     // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
     const result = await ctx.log.group(`Build ${inputs.platforms.length} platform(s)`, () =>

@@ -1,6 +1,6 @@
 import type { RunContext } from '../context.js'
 import { tagRef, digestRef } from '../model/image-ref.js'
-import { verifiedTag } from './preflight.js'
+import { verifiedTag } from './plan-release.js'
 import type { Step } from './step.js'
 
 export const markVerified: Step = {

@@ -1,60 +1,12 @@
 import semver from 'semver'
 import type { RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
-import { tagRef } from '../model/image-ref.js'
 import { formatPlatform } from '../model/platform.js'
-import { finalTags } from '../model/tags.js'
-import {
-  releasedVersions,
-  resolveVersion,
-  type Bump,
-  type ResolvedVersion,
-} from '../model/version.js'
-import { annotationsOf } from '../ports/registry.js'
+import { WORKFLOW_RUN_CHECKOUT } from '../model/trigger.js'
 import { resolveAssets } from '../release/assets.js'
 import type { Step } from './step.js'
 
 const MIN_BUILDX = '0.12.0'
-const REVISION = 'org.opencontainers.image.revision'
-
-/** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
-export const verifiedTag = (commit: string): string => `verified-${commit.slice(0, 12)}`
-
-/** The version a run releases: explicit input, a pushed v* tag, or the next one after the repository's tags. */
-async function planVersion(ctx: RunContext, commit: string): Promise<ResolvedVersion> {
-  const { inputs, env, ports } = ctx
-  let explicit = inputs.version
-  const tagRefVersion = /^refs\/tags\/v?(\d+\.\d+\.\d+\S*)$/.exec(env.ref)?.[1]
-  if (explicit === undefined && tagRefVersion !== undefined) {
-    explicit = semver.parse(tagRefVersion) ?? undefined
-  }
-  const tags = explicit === undefined ? await ports.git.tags() : []
-  if (
-    explicit === undefined &&
-    tags.length === 0 &&
-    ctx.mode === 'release' &&
-    (await ports.git.isShallow())
-  ) {
-    throw new StepFailure(
-      `the next version cannot be computed: the checkout of ${commit.slice(0, 12)} is shallow and has no tags`,
-      "check out with history and tags (actions/checkout with 'fetch-depth: 0'), or set the 'version' input",
-    )
-  }
-  const bump: Bump = inputs.bump === 'auto' ? 'patch' : inputs.bump
-  const resolved = resolveVersion({
-    ...(explicit ? { explicit } : {}),
-    channel: inputs.channel,
-    bump,
-    released: releasedVersions(tags),
-  })
-  if (typeof resolved === 'string') {
-    throw new StepFailure(
-      resolved,
-      "make the 'version' and 'channel' inputs agree, or leave channel at auto",
-    )
-  }
-  return resolved
-}
 
 async function checkEngine(ctx: RunContext): Promise<void> {
   const { inputs, ports, log } = ctx
@@ -86,85 +38,33 @@ async function checkEngine(ctx: RunContext): Promise<void> {
   ctx.builderDriver = info.builder.driver
 }
 
-/**
- * What earlier runs left: a version that is taken by another commit stops the run here; the
- * same commit's promoted or verified digest is reused, and its published Release is kept.
- */
-async function checkEarlierRuns(ctx: RunContext): Promise<void> {
-  const { plan } = ctx
-  if (!plan) return
-  const { registry, github } = ctx.ports
-  const image = ctx.inputs.image
-  const short = (sha: string): string => sha.slice(0, 12)
-
-  const tagCommit = await github.tagCommit(plan.gitTag)
-  if (tagCommit !== undefined && tagCommit !== plan.commit) {
-    throw new StepFailure(
-      `the git tag ${plan.gitTag} already points at commit ${short(tagCommit)}, not at ${short(plan.commit)}; released versions are immutable`,
-      "release a new version (bump it, or set the 'version' input); never move a released tag",
-    )
-  }
-  const published = await github.publishedRelease(plan.gitTag)
-  if (published && tagCommit === plan.commit) {
-    ctx.release = published
-    ctx.releaseDone = true
-    ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
-  }
-
-  const versionRef = tagRef(image, plan.version)
-  const existing = await registry.manifest(versionRef)
-  if (existing) {
-    const revision = annotationsOf(existing)[REVISION]
-    if (revision !== plan.commit) {
-      throw new StepFailure(
-        `${versionRef} already exists with digest ${existing.digest}, built from ${revision ? `commit ${short(revision)}` : 'an unknown commit'}, not ${short(plan.commit)}; version tags are immutable`,
-        "release a new version (bump it, or set the 'version' input); never overwrite a released image",
-      )
-    }
-    ctx.candidate = { ref: versionRef, digest: existing.digest }
-    ctx.reused = 'version tag'
-    ctx.visible.push({ kind: 'tag', ref: versionRef, floating: false })
-    ctx.log.info(
-      `${versionRef} already holds ${existing.digest} from this commit: it is reused, not rebuilt`,
-    )
-    return
-  }
-  const verified = await registry.manifest(tagRef(image, verifiedTag(plan.commit)))
-  if (verified && annotationsOf(verified)[REVISION] === plan.commit) {
-    ctx.candidate = { ref: tagRef(image, verifiedTag(plan.commit)), digest: verified.digest }
-    ctx.reused = 'verified marker'
-    ctx.visible.push({ kind: 'candidate', ref: ctx.candidate.ref })
-    ctx.log.info(
-      `${ctx.candidate.ref} holds ${verified.digest}, which already passed every check: it is reused, not rebuilt`,
-    )
-  }
+/** The workspace is what gets built: it must hold the commit the event releases. */
+async function checkWorkspace(ctx: RunContext): Promise<void> {
+  const head = await ctx.ports.git.head()
+  const commit = ctx.trigger.commit
+  if (head === undefined || head === commit) return
+  const fix =
+    ctx.env.eventName === 'workflow_run'
+      ? `check out the commit CI tested:\n${WORKFLOW_RUN_CHECKOUT}`
+      : `check out the commit of the event (actions/checkout with ref: ${commit})`
+  throw new StepFailure(
+    `the workspace is at commit ${head.slice(0, 12)}, but this run ${ctx.mode === 'release' ? 'releases' : 'builds'} commit ${commit.slice(0, 12)}; building the workspace would ship the wrong code`,
+    fix,
+  )
 }
 
 export const preflight: Step = {
   name: 'preflight',
-  why: 'check the engine, the token, the version and what earlier runs left, before spending time building',
+  why: 'check the engine, the builder, the workspace and the token before spending time building',
   async run(ctx) {
     await checkEngine(ctx)
-    const commit = ctx.env.sha || (await ctx.ports.git.head()) || ''
-    if (!/^[0-9a-f]{40}$/.test(commit)) {
+    if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
       throw new StepFailure(
-        'the commit to build is unknown: GITHUB_SHA is not set and the workspace is not a git checkout',
+        'the commit to build is unknown: GITHUB_SHA is not set',
         'run the action in a workflow job after actions/checkout',
       )
     }
-    const { version, channel } = await planVersion(ctx, commit)
-    const commitTime = (await ctx.ports.git.commitTime(commit)) ?? Math.floor(Date.now() / 1000)
-    ctx.plan = {
-      version: version.version,
-      channel,
-      commit,
-      commitTime,
-      gitTag: `v${version.version}`,
-      tags: finalTags(version.version, channel),
-    }
-    ctx.log.info(
-      `Version ${version.version} (${channel.kind === 'stable' ? 'stable' : channel.name} channel) from commit ${commit}`,
-    )
+    await checkWorkspace(ctx)
     if (ctx.mode !== 'release') return
     if (ctx.inputs.githubToken === '') {
       throw new StepFailure(
@@ -173,7 +73,6 @@ export const preflight: Step = {
       )
     }
     await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets)
-    await checkEarlierRuns(ctx)
   },
   remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
 }

@@ -21,14 +21,15 @@ export const promote: Step = {
     if (!plan || !candidate) throw new Error('the checks must pass before promotion')
     const { registry } = ctx.ports
     const source = digestRef(inputs.image, candidate.digest)
-    for (const { tag, floating } of plan.tags) {
+    for (const { tag, kind } of plan.tags) {
       const ref = tagRef(inputs.image, tag)
+      const floating = kind === 'floating'
       const current = await registry.manifest(ref)
       if (current?.digest === candidate.digest) {
         recordTag(ctx, ref, floating)
         continue
       }
-      if (current && !floating) {
+      if (current && kind === 'version') {
         throw new StepFailure(
           `${ref} appeared meanwhile with digest ${current.digest}; version tags are immutable, so it is left as it is`,
           'check which run released this version; release a new version if this one is taken',
@@ -43,8 +44,9 @@ export const promote: Step = {
           )
           continue
         }
-        if (shown === undefined)
+        if (shown === undefined) {
           ctx.log.warning(`${ref} carries no version annotation; it is moved to ${plan.version}`)
+        }
       }
       await registry.copy(source, ref)
       const back = await registry.manifest(ref, { expectPresent: true })

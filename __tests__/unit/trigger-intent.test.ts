@@ -1,0 +1,183 @@
+import { DEFAULT_LABELS, intentFromLabels, type Intent } from '../../src/model/intent.js'
+import { decideTrigger, type Trigger, type TriggerInput } from '../../src/model/trigger.js'
+
+const C = 'c'.repeat(40)
+const D = 'd'.repeat(40)
+const base: TriggerInput = {
+  mode: 'auto',
+  eventName: 'push',
+  payload: {},
+  sha: D,
+  ref: 'refs/heads/main',
+  repository: 'acme/app',
+  tagPrefix: 'v',
+}
+const workflowRun = (run: Record<string, unknown>): Record<string, unknown> => ({
+  repository: { full_name: 'acme/app', default_branch: 'main' },
+  workflow_run: {
+    name: 'CI',
+    conclusion: 'success',
+    event: 'push',
+    head_branch: 'main',
+    head_sha: C,
+    head_repository: { full_name: 'acme/app' },
+    ...run,
+  },
+})
+
+describe('decideTrigger: event × mode', () => {
+  test.each<[string, Partial<TriggerInput>, Trigger['kind'], RegExp | Partial<Trigger>]>([
+    [
+      'pull_request builds',
+      { eventName: 'pull_request', payload: { number: 7, pull_request: { number: 7 } } },
+      'build',
+      { commit: D, pullRequest: 7 },
+    ],
+    [
+      'pull_request_target builds',
+      { eventName: 'pull_request_target', payload: { number: 8 } },
+      'build',
+      { pullRequest: 8 },
+    ],
+    ['merge_group builds', { eventName: 'merge_group' }, 'build', { pullRequest: undefined }],
+    ['mode build on push builds', { mode: 'build' }, 'build', { commit: D }],
+    [
+      'mode release on a pull request is refused',
+      { mode: 'release', eventName: 'pull_request' },
+      'refuse',
+      /never releases: its code is not merged/,
+    ],
+    [
+      'push to a branch releases the pushed commit',
+      {},
+      'release',
+      { commit: D, tagVersion: undefined },
+    ],
+    [
+      'push of a v tag releases that version',
+      { ref: 'refs/tags/v1.2.3' },
+      'release',
+      { tagVersion: '1.2.3' },
+    ],
+    [
+      'push of a tag with a custom prefix',
+      { ref: 'refs/tags/app-2.0.0', tagPrefix: 'app-' },
+      'release',
+      { tagVersion: '2.0.0' },
+    ],
+    [
+      'push of a tag without the prefix is refused',
+      { ref: 'refs/tags/nightly' },
+      'refuse',
+      /does not start with the tag prefix 'v'/,
+    ],
+    ['workflow_dispatch releases', { eventName: 'workflow_dispatch' }, 'release', { commit: D }],
+    [
+      'release events are refused',
+      { eventName: 'release' },
+      'refuse',
+      /cannot publish images: the Release would be visible before its images/,
+    ],
+    [
+      'issue_comment is refused',
+      { eventName: 'issue_comment' },
+      'refuse',
+      /'issue_comment' event is not one the action releases from/,
+    ],
+    [
+      'workflow_run success on main releases the tested commit, not the head',
+      { eventName: 'workflow_run', payload: workflowRun({}) },
+      'release',
+      { commit: C },
+    ],
+    [
+      'workflow_run failure skips',
+      { eventName: 'workflow_run', payload: workflowRun({ conclusion: 'failure' }) },
+      'skip',
+      /CI concluded 'failure', not 'success'/,
+    ],
+    [
+      'workflow_run of a pull request skips',
+      {
+        eventName: 'workflow_run',
+        payload: workflowRun({ event: 'pull_request', head_branch: 'feature' }),
+      },
+      'skip',
+      /ran for a 'pull_request' event, not a push/,
+    ],
+    [
+      'workflow_run from a fork skips',
+      {
+        eventName: 'workflow_run',
+        payload: workflowRun({ head_repository: { full_name: 'mallory/app' } }),
+      },
+      'skip',
+      /from mallory\/app, not from acme\/app/,
+    ],
+    [
+      'workflow_run on another branch skips',
+      { eventName: 'workflow_run', payload: workflowRun({ head_branch: 'dev' }) },
+      'skip',
+      /branch 'dev', not on the default branch 'main'/,
+    ],
+    [
+      'workflow_run failure with mode release is refused',
+      {
+        mode: 'release',
+        eventName: 'workflow_run',
+        payload: workflowRun({ conclusion: 'cancelled' }),
+      },
+      'refuse',
+      /concluded 'cancelled'/,
+    ],
+  ])('%s', (_name, change, kind, expected) => {
+    const trigger = decideTrigger({ ...base, ...change })
+    expect(trigger.kind).toBe(kind)
+    if (expected instanceof RegExp)
+      expect('reason' in trigger ? trigger.reason : '').toMatch(expected)
+    else expect(trigger).toMatchObject(expected)
+  })
+})
+
+describe('intentFromLabels', () => {
+  test.each<[string[], Intent['kind'], Partial<Intent> | RegExp]>([
+    [[], 'release', { bump: undefined, channel: undefined }],
+    [['bug', 'type:minor'], 'release', { bump: 'minor', channel: undefined }],
+    [
+      ['type:minor', 'channel:rc'],
+      'release',
+      { bump: 'minor', channel: { kind: 'prerelease', name: 'rc' } },
+    ],
+    [['channel:stable', 'type:major'], 'release', { bump: 'major', channel: { kind: 'stable' } }],
+    [['type:docs'], 'skip', /#12 is labelled type:docs/],
+    [['type:skip', 'channel:rc'], 'skip', /type:skip/],
+    [
+      ['type:minor', 'type:patch'],
+      'invalid',
+      /conflicting release labels: pull request #12 has type:minor, type:patch; allowed: type:patch, type:minor/,
+    ],
+    [['channel:rc', 'channel:beta'], 'invalid', /conflicting release labels/],
+    [['type:feature'], 'invalid', /unknown release labels: pull request #12 has type:feature/],
+    [['channel:Latest'], 'invalid', /unknown release labels/],
+  ])('%j', (labels, kind, expected) => {
+    const intent = intentFromLabels(labels, DEFAULT_LABELS, 12)
+    expect(intent.kind).toBe(kind)
+    if (expected instanceof RegExp)
+      expect('reason' in intent ? intent.reason : '').toMatch(expected)
+    else expect(intent).toMatchObject(expected)
+  })
+
+  test('label prefixes are configurable', () => {
+    expect(
+      intentFromLabels(
+        ['release/minor', 'type:major'],
+        { typePrefix: 'release/', channelPrefix: 'ch/' },
+        1,
+      ),
+    ).toEqual({
+      kind: 'release',
+      bump: 'minor',
+      channel: undefined,
+    })
+  })
+})

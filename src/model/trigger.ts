@@ -1,0 +1,130 @@
+import type { Mode } from './inputs.js'
+
+/** Events whose runs build every platform and never push, log in or publish. */
+export const BUILD_ONLY_EVENTS = ['pull_request', 'pull_request_target', 'merge_group']
+/** Events that may release. */
+export const RELEASE_EVENTS = [
+  'push',
+  'workflow_dispatch',
+  'workflow_run',
+  'schedule',
+  'repository_dispatch',
+]
+
+/** What a run does, decided from the mode input and the triggering event alone. */
+export type Trigger =
+  | { kind: 'build'; commit: string; pullRequest: number | undefined }
+  /** tagVersion: the version of a pushed tag such as v1.2.3, which wins over any computation. */
+  | { kind: 'release'; commit: string; tagVersion: string | undefined }
+  | { kind: 'skip'; reason: string }
+  | { kind: 'refuse'; reason: string; remedy: string }
+
+export interface TriggerInput {
+  readonly mode: Mode
+  readonly eventName: string
+  readonly payload: Readonly<Record<string, unknown>>
+  readonly sha: string
+  readonly ref: string
+  /** owner/name of the repository the workflow runs in. */
+  readonly repository: string
+  readonly tagPrefix: string
+}
+
+const record = (value: unknown): Record<string, unknown> =>
+  value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {}
+const text = (value: unknown): string => (typeof value === 'string' ? value : '')
+
+/** The checkout step that makes the workspace hold the commit a workflow_run released. */
+export const WORKFLOW_RUN_CHECKOUT = [
+  '- uses: actions/checkout@v4',
+  '  with:',
+  '    ref: ${{ github.event.workflow_run.head_sha }}',
+  '    fetch-depth: 0',
+].join('\n')
+
+/**
+ * workflow_run runs on the default branch's latest commit, not on the commit CI tested, and
+ * fires for pull requests and forks too: release only a successful push to the default branch
+ * of this repository, and release the commit CI tested.
+ */
+function workflowRun(input: TriggerInput): Trigger {
+  const run = record(input.payload.workflow_run)
+  const defaultBranch = text(record(input.payload.repository).default_branch) || 'main'
+  const headRepository = text(record(run.head_repository).full_name)
+  const name = text(run.name) || 'the triggering workflow'
+  const problems: string[] = []
+  if (text(run.conclusion) !== 'success')
+    problems.push(`${name} concluded '${text(run.conclusion) || 'unknown'}', not 'success'`)
+  if (text(run.event) !== 'push')
+    problems.push(`${name} ran for a '${text(run.event) || 'unknown'}' event, not a push`)
+  else if (text(run.head_branch) !== defaultBranch) {
+    problems.push(
+      `${name} ran on branch '${text(run.head_branch)}', not on the default branch '${defaultBranch}'`,
+    )
+  }
+  if (headRepository.toLowerCase() !== input.repository.toLowerCase()) {
+    problems.push(
+      `${name} ran on commits from ${headRepository || 'an unknown repository'}, not from ${input.repository}`,
+    )
+  }
+  const commit = text(run.head_sha)
+  if (problems.length === 0 && !/^[0-9a-f]{40}$/.test(commit))
+    problems.push('the event names no head_sha')
+  if (problems.length > 0) {
+    const reason = `nothing to release: ${problems.join('; ')}`
+    return input.mode === 'release'
+      ? {
+          kind: 'refuse',
+          reason,
+          remedy:
+            'release from a successful push to the default branch, or set mode: auto to skip such runs quietly',
+        }
+      : { kind: 'skip', reason }
+  }
+  return { kind: 'release', commit, tagVersion: undefined }
+}
+
+/** Decides build, release, skip or refusal from the mode input and the event. */
+export function decideTrigger(input: TriggerInput): Trigger {
+  const { eventName, mode } = input
+  const pullRequest =
+    Number(record(input.payload.pull_request).number ?? input.payload.number) || undefined
+  if (mode === 'build') return { kind: 'build', commit: input.sha, pullRequest }
+  if (eventName === 'release') {
+    return {
+      kind: 'refuse',
+      reason:
+        "a 'release' event cannot publish images: the Release would be visible before its images exist",
+      remedy:
+        'trigger the action on push (or workflow_run after CI); it creates and publishes the Release itself, after the images',
+    }
+  }
+  if (BUILD_ONLY_EVENTS.includes(eventName)) {
+    if (mode === 'release') {
+      return {
+        kind: 'refuse',
+        reason: `a '${eventName}' event never releases: its code is not merged`,
+        remedy: 'leave mode at auto (pull requests build only) and release after the merge',
+      }
+    }
+    return { kind: 'build', commit: input.sha, pullRequest }
+  }
+  if (eventName === 'workflow_run') return workflowRun(input)
+  if (!RELEASE_EVENTS.includes(eventName)) {
+    return {
+      kind: 'refuse',
+      reason: `the '${eventName || 'unknown'}' event is not one the action releases from (${RELEASE_EVENTS.join(', ')}) or builds for (${BUILD_ONLY_EVENTS.join(', ')})`,
+      remedy: 'trigger the workflow on one of those events, or set mode: build',
+    }
+  }
+  const tagPrefix = `refs/tags/${input.tagPrefix}`
+  const tagVersion = input.ref.startsWith(tagPrefix) ? input.ref.slice(tagPrefix.length) : undefined
+  if (input.ref.startsWith('refs/tags/') && tagVersion === undefined) {
+    return {
+      kind: 'refuse',
+      reason: `the pushed tag ${input.ref.slice('refs/tags/'.length)} does not start with the tag prefix '${input.tagPrefix}'`,
+      remedy: `push a tag such as ${input.tagPrefix}1.2.3, or set the 'tag-prefix' input`,
+    }
+  }
+  return { kind: 'release', commit: input.sha, tagVersion }
+}

@@ -1,0 +1,205 @@
+import semver from 'semver'
+import type { RunContext } from '../context.js'
+import { StepFailure } from '../model/errors.js'
+import { tagRef } from '../model/image-ref.js'
+import { intentFromLabels } from '../model/intent.js'
+import { finalTags } from '../model/tags.js'
+import {
+  channelName,
+  parseVersion,
+  resolveVersion,
+  type Bump,
+  type ChannelInput,
+  type ReleasedVersion,
+} from '../model/version.js'
+import { annotationsOf } from '../ports/registry.js'
+import type { Step } from './step.js'
+
+const REVISION = 'org.opencontainers.image.revision'
+
+/** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
+export const verifiedTag = (commit: string): string => `verified-${commit.slice(0, 12)}`
+
+const short = (sha: string): string => sha.slice(0, 12)
+
+/** Bump and channel: the inputs when set, else the merged pull request's labels, else default-bump. */
+async function releaseIntent(
+  ctx: RunContext,
+): Promise<{ bump: Bump; channel: ChannelInput } | { skip: string }> {
+  const { inputs, ports, trigger, env } = ctx
+  const defaultBranch =
+    (env.payload.repository as { default_branch?: string } | undefined)?.default_branch ?? 'main'
+  const pulls = await ports.github.pullRequestsOfCommit(trigger.commit)
+  const merged =
+    pulls.find((p) => p.mergedAt !== undefined && p.mergeCommitSha === trigger.commit) ??
+    pulls.find((p) => p.mergedAt !== undefined && p.baseRef === defaultBranch)
+  let labelled: { bump: Bump | undefined; channel: ChannelInput | undefined } = {
+    bump: undefined,
+    channel: undefined,
+  }
+  if (merged) {
+    const intent = intentFromLabels(merged.labels, inputs.labels, merged.number)
+    if (intent.kind === 'skip') return { skip: intent.reason }
+    if (intent.kind === 'invalid') {
+      throw new StepFailure(
+        intent.reason,
+        `fix the labels of pull request #${merged.number}, then re-run the workflow`,
+      )
+    }
+    labelled = intent
+    ctx.log.info(
+      `Pull request #${merged.number} was merged as ${short(trigger.commit)}; labels: ${merged.labels.join(', ') || 'none'}`,
+    )
+  } else {
+    ctx.log.info(
+      `No pull request was merged as ${short(trigger.commit)}: default-bump (${inputs.defaultBump}) applies`,
+    )
+  }
+  const bump = inputs.bump !== 'auto' ? inputs.bump : (labelled.bump ?? inputs.defaultBump)
+  if (bump === 'none') {
+    return {
+      skip: `commit ${short(trigger.commit)} has no release label${merged ? ` on pull request #${merged.number}` : ' and no pull request'}, and default-bump is none`,
+    }
+  }
+  const channel =
+    inputs.channel.kind !== 'auto' ? inputs.channel : (labelled.channel ?? inputs.channel)
+  return { bump, channel }
+}
+
+/** The explicit version: the input, else the pushed tag's. */
+function explicitVersion(ctx: RunContext): semver.SemVer | undefined {
+  if (ctx.inputs.version) return ctx.inputs.version
+  const tagVersion = ctx.trigger.kind === 'release' ? ctx.trigger.tagVersion : undefined
+  if (tagVersion === undefined) return undefined
+  const parsed = parseVersion(tagVersion)
+  if (typeof parsed === 'string') {
+    throw new StepFailure(
+      `the pushed tag ${ctx.inputs.tagPrefix}${tagVersion} is not a version: ${parsed}`,
+      `push tags such as ${ctx.inputs.tagPrefix}1.2.3`,
+    )
+  }
+  return parsed
+}
+
+/**
+ * What earlier runs left: a version that is taken by another commit stops the run here; the
+ * same commit's promoted or verified digest is reused, and its published Release is kept.
+ */
+async function checkEarlierRuns(ctx: RunContext): Promise<void> {
+  const { plan } = ctx
+  if (!plan) return
+  const { registry, github } = ctx.ports
+  const image = ctx.inputs.image
+
+  const tagCommit = await github.tagCommit(plan.gitTag)
+  if (tagCommit !== undefined && tagCommit !== plan.commit) {
+    throw new StepFailure(
+      `the git tag ${plan.gitTag} already points at commit ${short(tagCommit)}, not at ${short(plan.commit)}; released versions are immutable`,
+      "release a new version (bump it, or set the 'version' input); never move a released tag",
+    )
+  }
+  const published = await github.publishedRelease(plan.gitTag)
+  if (published && tagCommit === plan.commit) {
+    ctx.release = published
+    ctx.releaseDone = true
+    ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
+  }
+
+  const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version
+  const versionRef = tagRef(image, versionTag)
+  const existing = await registry.manifest(versionRef)
+  if (existing) {
+    const revision = annotationsOf(existing)[REVISION]
+    if (revision !== plan.commit) {
+      throw new StepFailure(
+        `${versionRef} already exists with digest ${existing.digest}, built from ${revision ? `commit ${short(revision)}` : 'an unknown commit'}, not ${short(plan.commit)}; version tags are immutable`,
+        "release a new version (bump it, or set the 'version' input); never overwrite a released image",
+      )
+    }
+    ctx.candidate = { ref: versionRef, digest: existing.digest }
+    ctx.reused = 'version tag'
+    ctx.visible.push({ kind: 'tag', ref: versionRef, floating: false })
+    ctx.log.info(
+      `${versionRef} already holds ${existing.digest} from this commit: it is reused, not rebuilt`,
+    )
+    return
+  }
+  const verified = await registry.manifest(tagRef(image, verifiedTag(plan.commit)))
+  if (verified && annotationsOf(verified)[REVISION] === plan.commit) {
+    ctx.candidate = { ref: tagRef(image, verifiedTag(plan.commit)), digest: verified.digest }
+    ctx.reused = 'verified marker'
+    ctx.visible.push({ kind: 'candidate', ref: ctx.candidate.ref })
+    ctx.log.info(
+      `${ctx.candidate.ref} holds ${verified.digest}, which already passed every check: it is reused, not rebuilt`,
+    )
+  }
+}
+
+/** A build-only run labels its image with a version that can never be mistaken for a release. */
+function buildVersion(ctx: RunContext): string {
+  if (ctx.inputs.version) return ctx.inputs.version.version
+  const pr = ctx.trigger.kind === 'build' ? ctx.trigger.pullRequest : undefined
+  return pr !== undefined ? `0.0.0-pr.${pr}` : `0.0.0-build.${ctx.trigger.commit.slice(0, 7)}`
+}
+
+export const planRelease: Step = {
+  name: 'plan',
+  why: 'decide the version and the tags from the inputs, the pushed tag or the merged pull request, and see what earlier runs left',
+  async run(ctx) {
+    const { inputs, trigger, ports } = ctx
+    const commit = trigger.commit
+    const commitTime = (await ports.git.commitTime(commit)) ?? Math.floor(Date.now() / 1000)
+    if (ctx.mode === 'build') {
+      const version = buildVersion(ctx)
+      ctx.plan = { version, channel: { kind: 'stable' }, commit, commitTime, gitTag: '', tags: [] }
+      return
+    }
+    const tags = await ports.github.tagsWithPrefix(inputs.tagPrefix)
+    const released: ReleasedVersion[] = tags.flatMap((t) => {
+      const parsed = parseVersion(t.name.slice(inputs.tagPrefix.length))
+      return typeof parsed === 'string' ? [] : [{ version: parsed, commit: t.commit }]
+    })
+    const explicit = explicitVersion(ctx)
+    let bump: Bump = 'patch'
+    let channel: ChannelInput = inputs.channel
+    if (explicit === undefined) {
+      const intent = await releaseIntent(ctx)
+      if ('skip' in intent) {
+        ctx.skipped = intent.skip
+        ctx.log.info(`Nothing to release: ${intent.skip}`)
+        return
+      }
+      ;({ bump, channel } = intent)
+    }
+    const resolved = resolveVersion({
+      ...(explicit ? { explicit } : {}),
+      channel,
+      bump,
+      released,
+      commit,
+      initial: inputs.initialVersion,
+    })
+    if (typeof resolved === 'string') {
+      throw new StepFailure(
+        resolved,
+        "make the 'version' input, the channel input and the channel label agree",
+      )
+    }
+    const planned = finalTags(resolved.version.version, resolved.channel, inputs.tagScheme, commit)
+    if (typeof planned === 'string')
+      throw new StepFailure(planned, "fix the 'tags' or 'image-tag-prefix' input")
+    ctx.plan = {
+      version: resolved.version.version,
+      channel: resolved.channel,
+      commit,
+      commitTime,
+      gitTag: `${inputs.tagPrefix}${resolved.version.version}`,
+      tags: planned,
+    }
+    ctx.log.info(
+      `Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}`,
+    )
+    await checkEarlierRuns(ctx)
+  },
+  remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
+}
