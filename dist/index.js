@@ -40812,7 +40812,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6562);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3596);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -40821,7 +40821,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6562:
+/***/ 3596:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45105,6 +45105,25 @@ async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTrans
 
 
 
+const strings = (value) => Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
+const registry_text = (value) => (typeof value === 'string' ? value : '');
+/**
+ * An image config as the registry (config, os, architecture) or the engine (Config, Os,
+ * Architecture) spells it.
+ */
+function imageConfigOf(raw, configKey, osKey, architectureKey, variantKey) {
+    const config = (raw[configKey] ?? {});
+    const variant = registry_text(raw[variantKey]);
+    return {
+        os: registry_text(raw[osKey]),
+        architecture: registry_text(raw[architectureKey]),
+        ...(variant !== '' ? { variant } : {}),
+        entrypoint: strings(config.Entrypoint),
+        cmd: strings(config.Cmd),
+        env: strings(config.Env),
+        raw,
+    };
+}
 const NOT_FOUND = /not found|manifest unknown|name unknown|404/i;
 /** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
 class ImagetoolsRegistry {
@@ -45146,17 +45165,7 @@ class ImagetoolsRegistry {
             throw new StepFailure(`reading the image config of ${ref} failed: ${tail(result.stderr, 4)}`);
         }
         const raw = JSON.parse(result.stdout);
-        const config = (raw.config ?? {});
-        const strings = (value) => Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
-        return {
-            os: typeof raw.os === 'string' ? raw.os : '',
-            architecture: typeof raw.architecture === 'string' ? raw.architecture : '',
-            ...(typeof raw.variant === 'string' ? { variant: raw.variant } : {}),
-            entrypoint: strings(config.Entrypoint),
-            cmd: strings(config.Cmd),
-            env: strings(config.Env),
-            raw,
-        };
+        return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant');
     }
     async copy(sourceDigestRef, targetTagRef) {
         const result = await this.imagetools(`pointing ${targetTagRef} at ${sourceDigestRef}`, [
@@ -45661,33 +45670,25 @@ const assertManifest = {
 ;// CONCATENATED MODULE: ./src/smoke/docker-run-args.ts
 
 const envArgs = (env) => env.flatMap(({ key, value }) => ['--env', `${key}=${value}`]);
+/** The options every smoke container shares: the platform asked for, never a pull, a known name. */
+const runArgs = (spec, mode) => [
+    'run',
+    mode,
+    '--pull',
+    'never',
+    '--platform',
+    formatPlatform(spec.platform),
+    '--name',
+    spec.name,
+];
 /** `docker run` for one smoke command: the words go to the image, never through a shell. */
 function smokeCommandArgs(spec, words) {
-    return [
-        'run',
-        '--rm',
-        '--pull',
-        'never',
-        '--platform',
-        formatPlatform(spec.platform),
-        '--name',
-        spec.name,
-        ...envArgs(spec.env),
-        spec.ref,
-        ...words,
-    ];
+    return [...runArgs(spec, '--rm'), ...envArgs(spec.env), spec.ref, ...words];
 }
 /** `docker run` for the health probe: detached, the port published on loopback only. */
 function probeContainerArgs(spec, port) {
     return [
-        'run',
-        '--detach',
-        '--pull',
-        'never',
-        '--platform',
-        formatPlatform(spec.platform),
-        '--name',
-        spec.name,
+        ...runArgs(spec, '--detach'),
         '--publish',
         `127.0.0.1::${port}`,
         ...envArgs(spec.env),
@@ -46143,7 +46144,18 @@ function checksumsFile(files) {
         .join('');
 }
 
+;// CONCATENATED MODULE: ./src/steps/step.ts
+/** The Release steps have nothing to do in a build-only run, or once an earlier run published it. */
+function skipWhenReleaseDone(ctx) {
+    if (ctx.mode === 'build')
+        return 'build-only run';
+    return ctx.releaseDone
+        ? 'the Release of this version is already published for this commit'
+        : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/steps/draft-release.ts
+
 
 
 
@@ -46197,11 +46209,7 @@ async function uploadAssets(ctx, release, files) {
 const draftRelease = {
     name: 'draft-release',
     why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
-    skip: (ctx) => ctx.mode === 'build'
-        ? 'build-only run'
-        : ctx.releaseDone
-            ? 'the Release of this version is already published for this commit'
-            : undefined,
+    skip: skipWhenReleaseDone,
     async run(ctx) {
         const { plan, candidate, inputs } = ctx;
         if (!plan || !candidate)
@@ -46309,14 +46317,11 @@ const promote = {
 ;// CONCATENATED MODULE: ./src/steps/publish.ts
 
 
+
 const publish = {
     name: 'publish',
     why: 'make the Release visible only once every final tag reads back as the promoted digest',
-    skip: (ctx) => ctx.mode === 'build'
-        ? 'build-only run'
-        : ctx.releaseDone
-            ? 'the Release of this version is already published for this commit'
-            : undefined,
+    skip: skipWhenReleaseDone,
     async run(ctx) {
         const { plan, candidate, release, inputs } = ctx;
         if (!plan || !candidate || !release)
@@ -46421,6 +46426,7 @@ async function runPipeline(ctx, steps = PIPELINE) {
 
 
 
+
 /** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
 function parseBuildxVersion(text) {
     return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1];
@@ -46476,18 +46482,7 @@ class DockerEngine {
         if (result.exitCode !== 0) {
             throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`);
         }
-        const raw = JSON.parse(result.stdout);
-        const config = (raw.Config ?? {});
-        const strings = (value) => Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
-        return {
-            os: typeof raw.Os === 'string' ? raw.Os : '',
-            architecture: typeof raw.Architecture === 'string' ? raw.Architecture : '',
-            ...(typeof raw.Variant === 'string' && raw.Variant !== '' ? { variant: raw.Variant } : {}),
-            entrypoint: strings(config.Entrypoint),
-            cmd: strings(config.Cmd),
-            env: strings(config.Env),
-            raw,
-        };
+        return imageConfigOf(JSON.parse(result.stdout), 'Config', 'Os', 'Architecture', 'Variant');
     }
     async readImageFile(ref, platform, path) {
         const created = await this.docker(['create', '--pull', 'never', '--platform', platform, ref]);

@@ -28,6 +28,18 @@ async function world(
   return w
 }
 
+/** A pull request merged as the world's commit, with labels. */
+function mergedPull(w: ReleaseWorld, number: number, labels: string[]): void {
+  w.github.seedPull('acme', 'app', {
+    number,
+    commits: [w.repo.sha],
+    merge_commit_sha: w.repo.sha,
+    merged_at: '2026-01-02T03:04:05Z',
+    state: 'closed',
+    labels,
+  })
+}
+
 const releases = (w: ReleaseWorld) => w.github.releases('acme', 'app')
 
 /** The workflow_run payload GitHub sends after the CI workflow ran on a commit. */
@@ -169,14 +181,7 @@ describe('release intent from the merged pull request', () => {
     stable.github.setTag('acme', 'app', 'v1.5.0-rc.1', fakeSha('first-rc'))
 
     const next = await world('labels', { 'www/health': 'rc\n' }, stable)
-    next.github.seedPull('acme', 'app', {
-      number: 42,
-      commits: [next.repo.sha],
-      merge_commit_sha: next.repo.sha,
-      merged_at: '2026-01-02T03:04:05Z',
-      state: 'closed',
-      labels: ['type:minor', 'channel:rc', 'area:api'],
-    })
+    mergedPull(next, 42, ['type:minor', 'channel:rc', 'area:api'])
     const run = await next.run()
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
@@ -196,14 +201,7 @@ describe('release intent from the merged pull request', () => {
 
   test('type:docs releases nothing and says why', async () => {
     const w = await world('labels-docs')
-    w.github.seedPull('acme', 'app', {
-      number: 7,
-      commits: [w.repo.sha],
-      merge_commit_sha: w.repo.sha,
-      merged_at: '2026-01-02T03:04:05Z',
-      state: 'closed',
-      labels: ['type:docs'],
-    })
+    mergedPull(w, 7, ['type:docs'])
     const run = await w.run()
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
@@ -219,14 +217,7 @@ describe('release intent from the merged pull request', () => {
 
   test('conflicting labels fail before the build and list the labels found and allowed', async () => {
     const w = await world('labels-conflict')
-    w.github.seedPull('acme', 'app', {
-      number: 9,
-      commits: [w.repo.sha],
-      merge_commit_sha: w.repo.sha,
-      merged_at: '2026-01-02T03:04:05Z',
-      state: 'closed',
-      labels: ['type:minor', 'type:major'],
-    })
+    mergedPull(w, 9, ['type:minor', 'type:major'])
     const run = await w.run()
     expect(run.exitCode).toBe(1)
     expect(run.errors.join('\n')).toMatch(

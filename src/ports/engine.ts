@@ -1,7 +1,7 @@
 import { StepFailure } from '../model/errors.js'
 import { runCommand, runCommandBinary, tail, type CommandResult } from './process.js'
 import { firstFileInTar } from '../smoke/elf.js'
-import type { ImageConfig } from './registry.js'
+import { imageConfigOf, type ImageConfig } from './registry.js'
 
 export interface BuilderInfo {
   readonly name: string
@@ -106,19 +106,13 @@ export class DockerEngine implements ContainerEngine {
     if (result.exitCode !== 0) {
       throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`)
     }
-    const raw = JSON.parse(result.stdout) as Record<string, unknown>
-    const config = (raw.Config ?? {}) as Record<string, unknown>
-    const strings = (value: unknown): string[] =>
-      Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
-    return {
-      os: typeof raw.Os === 'string' ? raw.Os : '',
-      architecture: typeof raw.Architecture === 'string' ? raw.Architecture : '',
-      ...(typeof raw.Variant === 'string' && raw.Variant !== '' ? { variant: raw.Variant } : {}),
-      entrypoint: strings(config.Entrypoint),
-      cmd: strings(config.Cmd),
-      env: strings(config.Env),
-      raw,
-    }
+    return imageConfigOf(
+      JSON.parse(result.stdout) as Record<string, unknown>,
+      'Config',
+      'Os',
+      'Architecture',
+      'Variant',
+    )
   }
 
   async readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined> {

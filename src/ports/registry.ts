@@ -35,6 +35,34 @@ export interface Registry {
   deleteTag(image: ImageRepository, tag: string): Promise<boolean>
 }
 
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+const text = (value: unknown): string => (typeof value === 'string' ? value : '')
+
+/**
+ * An image config as the registry (config, os, architecture) or the engine (Config, Os,
+ * Architecture) spells it.
+ */
+export function imageConfigOf(
+  raw: Record<string, unknown>,
+  configKey: string,
+  osKey: string,
+  architectureKey: string,
+  variantKey: string,
+): ImageConfig {
+  const config = (raw[configKey] ?? {}) as Record<string, unknown>
+  const variant = text(raw[variantKey])
+  return {
+    os: text(raw[osKey]),
+    architecture: text(raw[architectureKey]),
+    ...(variant !== '' ? { variant } : {}),
+    entrypoint: strings(config.Entrypoint),
+    cmd: strings(config.Cmd),
+    env: strings(config.Env),
+    raw,
+  }
+}
+
 const NOT_FOUND = /not found|manifest unknown|name unknown|404/i
 
 /** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
@@ -90,18 +118,7 @@ export class ImagetoolsRegistry implements Registry {
       throw new StepFailure(`reading the image config of ${ref} failed: ${tail(result.stderr, 4)}`)
     }
     const raw = JSON.parse(result.stdout) as Record<string, unknown>
-    const config = (raw.config ?? {}) as Record<string, unknown>
-    const strings = (value: unknown): string[] =>
-      Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
-    return {
-      os: typeof raw.os === 'string' ? raw.os : '',
-      architecture: typeof raw.architecture === 'string' ? raw.architecture : '',
-      ...(typeof raw.variant === 'string' ? { variant: raw.variant } : {}),
-      entrypoint: strings(config.Entrypoint),
-      cmd: strings(config.Cmd),
-      env: strings(config.Env),
-      raw,
-    }
+    return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant')
   }
 
   async copy(sourceDigestRef: string, targetTagRef: string): Promise<void> {

@@ -11,41 +11,33 @@ export interface ContainerSpec {
 const envArgs = (env: readonly KeyValue[]): string[] =>
   env.flatMap(({ key, value }) => ['--env', `${key}=${value}`])
 
+/** The options every smoke container shares: the platform asked for, never a pull, a known name. */
+const runArgs = (spec: ContainerSpec, mode: string): string[] => [
+  'run',
+  mode,
+  '--pull',
+  'never',
+  '--platform',
+  formatPlatform(spec.platform),
+  '--name',
+  spec.name,
+]
+
 /** `docker run` for one smoke command: the words go to the image, never through a shell. */
 export function smokeCommandArgs(spec: ContainerSpec, words: readonly string[]): string[] {
-  return [
-    'run',
-    '--rm',
-    '--pull',
-    'never',
-    '--platform',
-    formatPlatform(spec.platform),
-    '--name',
-    spec.name,
-    ...envArgs(spec.env),
-    spec.ref,
-    ...words,
-  ]
+  return [...runArgs(spec, '--rm'), ...envArgs(spec.env), spec.ref, ...words]
 }
 
 /** `docker run` for the health probe: detached, the port published on loopback only. */
 export function probeContainerArgs(spec: ContainerSpec, port: number): string[] {
   return [
-    'run',
-    '--detach',
-    '--pull',
-    'never',
-    '--platform',
-    formatPlatform(spec.platform),
-    '--name',
-    spec.name,
+    ...runArgs(spec, '--detach'),
     '--publish',
     `127.0.0.1::${port}`,
     ...envArgs(spec.env),
     spec.ref,
   ]
 }
-
 /** A container name unique to this run, platform and check. */
 export function containerName(runId: string, platform: Platform, check: string): string {
   const safe = formatPlatform(platform).replace(/\//g, '-')

@@ -6,7 +6,7 @@ import { messageOf } from '../model/errors.js'
 import { checksumsFile, releaseBody } from '../model/release-notes.js'
 import type { Release } from '../ports/github.js'
 import { CHECKSUMS_NAME, resolveAssets, type AssetFile } from '../release/assets.js'
-import type { Step } from './step.js'
+import { skipWhenReleaseDone, type Step } from './step.js'
 
 /** One draft per tag: drafts are invisible to GET /releases/tags, so they are found by listing. */
 async function findDraft(ctx: RunContext, tag: string): Promise<Release | undefined> {
@@ -58,12 +58,7 @@ async function uploadAssets(
 export const draftRelease: Step = {
   name: 'draft-release',
   why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
-  skip: (ctx) =>
-    ctx.mode === 'build'
-      ? 'build-only run'
-      : ctx.releaseDone
-        ? 'the Release of this version is already published for this commit'
-        : undefined,
+  skip: skipWhenReleaseDone,
   async run(ctx) {
     const { plan, candidate, inputs } = ctx
     if (!plan || !candidate) throw new Error('the checks must pass before the draft')

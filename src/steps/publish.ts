@@ -1,16 +1,11 @@
 import { StepFailure } from '../model/errors.js'
 import { tagRef } from '../model/image-ref.js'
-import type { Step } from './step.js'
+import { skipWhenReleaseDone, type Step } from './step.js'
 
 export const publish: Step = {
   name: 'publish',
   why: 'make the Release visible only once every final tag reads back as the promoted digest',
-  skip: (ctx) =>
-    ctx.mode === 'build'
-      ? 'build-only run'
-      : ctx.releaseDone
-        ? 'the Release of this version is already published for this commit'
-        : undefined,
+  skip: skipWhenReleaseDone,
   async run(ctx) {
     const { plan, candidate, release, inputs } = ctx
     if (!plan || !candidate || !release)

@@ -11,3 +11,11 @@ export interface Step {
   /** What the user should do when the step fails, given what is already visible. */
   remedy(ctx: RunContext): string
 }
+
+/** The Release steps have nothing to do in a build-only run, or once an earlier run published it. */
+export function skipWhenReleaseDone(ctx: RunContext): string | undefined {
+  if (ctx.mode === 'build') return 'build-only run'
+  return ctx.releaseDone
+    ? 'the Release of this version is already published for this commit'
+    : undefined
+}
