@@ -44245,6 +44245,8 @@ const INPUT_DEFAULTS = {
     'label-channel-prefix': 'channel:',
 };
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const MAX_INPUT_LENGTH = 65_536;
+const MAX_LINES = 64;
 /** Splits a list input on commas and newlines, dropping blanks. */
 function splitList(text) {
     return text
@@ -44278,10 +44280,22 @@ function envInputReader(env) {
  * Parses every input; collects every problem and throws them together as one InputError,
  * so a user fixes all of them in one go.
  */
-function parseInputs(read, exists = () => true) {
+function parseInputs(reader, exists = () => true) {
     const problems = [];
     const problem = (input, value, reason, accepted) => {
         problems.push({ input, value, accepted: `${reason}; ${accepted}` });
+    };
+    const tooLong = new Set();
+    // A value this long is a mistake (or an attack), never a configuration.
+    const read = (name) => {
+        const value = reader(name);
+        if (value.length <= MAX_INPUT_LENGTH)
+            return value;
+        if (!tooLong.has(name)) {
+            tooLong.add(name);
+            problem(name, `${value.slice(0, 40)}…`, `it is ${value.length} characters long`, `keep it under ${MAX_INPUT_LENGTH} characters`);
+        }
+        return '';
     };
     const get = (name) => read(name).trim();
     const modeText = get('mode') || 'auto';
@@ -44372,6 +44386,22 @@ function parseInputs(read, exists = () => true) {
     const smokeEnv = keyValues('smoke-env', 'give one KEY=value per line');
     const timeout = parseTimeoutTable(get('smoke-timeout') || (INPUT_DEFAULTS['smoke-timeout'] ?? '60'), problem);
     const releaseAssets = splitLines(read('release-assets'));
+    for (const pattern of releaseAssets) {
+        if (pattern.startsWith('/') ||
+            pattern.startsWith('~') ||
+            pattern.split(/[\\/]/).includes('..')) {
+            problem('release-assets', pattern, 'it reaches outside the workspace', 'give globs relative to the workspace, such as dist/*.tar.gz');
+        }
+    }
+    for (const [name, count] of [
+        ['smoke-run', smokeRun.length],
+        ['release-assets', releaseAssets.length],
+        ['tags', splitLines(read('tags')).length],
+        ['platforms', platforms.length],
+    ]) {
+        if (count > MAX_LINES)
+            problem(name, `${count} entries`, 'there are too many', `give at most ${MAX_LINES}`);
+    }
     const releaseNotes = read('release-notes').trim() === '' ? undefined : read('release-notes');
     const githubToken = get('github-token');
     const provenanceText = get('provenance');
@@ -44574,7 +44604,11 @@ function decideTrigger(input) {
 const ACCEPTED_REPOSITORY = 'GITHUB_REPOSITORY must be owner/name, as the runner sets it';
 /** Reads the runner's GITHUB_* variables and the event payload file. */
 function readRunEnvironment(env) {
-    const [owner = '', repo = ''] = (env.GITHUB_REPOSITORY ?? '').split('/');
+    const repository = env.GITHUB_REPOSITORY ?? '';
+    if (repository !== '' && !/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(repository)) {
+        throw new Error(`GITHUB_REPOSITORY ${JSON.stringify(repository.slice(0, 100))} is not owner/name`);
+    }
+    const [owner = '', repo = ''] = repository.split('/');
     let payload = {};
     const eventPath = env.GITHUB_EVENT_PATH;
     if (eventPath !== undefined && eventPath !== '') {
@@ -44621,12 +44655,18 @@ const CHECKSUMS_NAME = 'SHA256SUMS';
  */
 async function resolveAssets(workspace, globs) {
     const files = [];
+    const root = await (0,promises_namespaceObject.realpath)(workspace);
     for (const pattern of globs) {
         const matches = (await out_default()(pattern, { cwd: workspace, absolute: true, onlyFiles: true, dot: false })).sort();
         if (matches.length === 0) {
             throw new StepFailure(`release-assets: the pattern '${pattern}' matches no file in ${workspace}`, 'build the files before this step, or fix the pattern (globs are relative to the workspace)');
         }
         for (const path of matches) {
+            // A symlink in the workspace must not smuggle a file from elsewhere into the Release.
+            const real = await (0,promises_namespaceObject.realpath)(path);
+            if (!real.startsWith(`${root}${external_node_path_namespaceObject.sep}`)) {
+                throw new StepFailure(`release-assets: ${path} leads outside the workspace (to ${real})`, 'attach files that live in the workspace');
+            }
             const name = (0,external_node_path_namespaceObject.basename)(path);
             const clash = files.find((f) => f.name === name);
             if (clash && clash.path !== path) {
@@ -44642,1885 +44682,6 @@ async function resolveAssets(workspace, globs) {
         }
     }
     return files;
-}
-
-;// CONCATENATED MODULE: ./src/steps/preflight.ts
-
-
-
-
-
-const MIN_BUILDX = '0.12.0';
-async function checkEngine(ctx) {
-    const { inputs, ports, log } = ctx;
-    const info = await ports.engine.info();
-    log.info(`Docker engine ${info.serverVersion}, buildx ${info.buildxVersion}, builder '${info.builder.name}' (${info.builder.driver} driver)`);
-    if (semver_default().lt(info.buildxVersion, MIN_BUILDX)) {
-        throw new StepFailure(`buildx ${info.buildxVersion} is too old: ${MIN_BUILDX} or newer is needed for index annotations and metadata files`, 'update buildx (docker/setup-buildx-action installs a current one)');
-    }
-    if (info.builder.driver === 'docker' && inputs.platforms.length > 1 && !info.containerdStore) {
-        throw new StepFailure(`the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`, 'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json');
-    }
-    const unsupported = inputs.platforms
-        .map(formatPlatform)
-        .filter((p) => !info.builder.platforms.includes(p));
-    if (unsupported.length > 0) {
-        throw new StepFailure(`the builder '${info.builder.name}' cannot build ${unsupported.join(', ')} (it supports ${info.builder.platforms.join(', ') || 'no platform'})`, 'install QEMU emulation before this step (docker/setup-qemu-action), or build those platforms on native runners');
-    }
-    ctx.builderDriver = info.builder.driver;
-}
-/** The workspace is what gets built: it must hold the commit the event releases. */
-async function checkWorkspace(ctx) {
-    const head = await ctx.ports.git.head();
-    const commit = ctx.trigger.commit;
-    if (head === undefined || head === commit)
-        return;
-    const fix = ctx.env.eventName === 'workflow_run'
-        ? `check out the commit CI tested:\n${WORKFLOW_RUN_CHECKOUT}`
-        : `check out the commit of the event (actions/checkout with ref: ${commit})`;
-    throw new StepFailure(`the workspace is at commit ${head.slice(0, 12)}, but this run ${ctx.mode === 'release' ? 'releases' : 'builds'} commit ${commit.slice(0, 12)}; building the workspace would ship the wrong code`, fix);
-}
-const preflight = {
-    name: 'preflight',
-    why: 'check the engine, the builder, the workspace and the token before spending time building',
-    async run(ctx) {
-        await checkEngine(ctx);
-        if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
-            throw new StepFailure('the commit to build is unknown: GITHUB_SHA is not set', 'run the action in a workflow job after actions/checkout');
-        }
-        await checkWorkspace(ctx);
-        if (ctx.mode !== 'release')
-            return;
-        if (ctx.inputs.githubToken === '') {
-            throw new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'");
-        }
-        await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
-    },
-    remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
-};
-
-;// CONCATENATED MODULE: ./src/model/intent.ts
-
-const DEFAULT_LABELS = { typePrefix: 'type:', channelPrefix: 'channel:' };
-const TYPES = ['patch', 'minor', 'major', 'docs', 'skip'];
-/** Reads type:* and channel:* labels; conflicting or unknown ones are an error that lists them. */
-function intentFromLabels(labels, scheme, pullRequest) {
-    const typeLabels = labels.filter((l) => l.startsWith(scheme.typePrefix));
-    const channelLabels = labels.filter((l) => l.startsWith(scheme.channelPrefix));
-    const allowed = `allowed: ${TYPES.map((t) => scheme.typePrefix + t).join(', ')}, and one ${scheme.channelPrefix}stable or ${scheme.channelPrefix}<name> such as ${scheme.channelPrefix}rc`;
-    const found = `pull request #${pullRequest} has ${[...typeLabels, ...channelLabels].join(', ')}`;
-    const types = [...new Set(typeLabels.map((l) => l.slice(scheme.typePrefix.length)))];
-    const unknownType = types.filter((t) => !TYPES.includes(t));
-    const channels = channelLabels.map((l) => parseChannel(l.slice(scheme.channelPrefix.length)));
-    const badChannel = channels.some((c) => typeof c === 'string' || c.kind === 'auto');
-    if (unknownType.length > 0 || badChannel)
-        return { kind: 'invalid', reason: `unknown release labels: ${found}; ${allowed}` };
-    if (types.length > 1 || new Set(channelLabels).size > 1) {
-        return { kind: 'invalid', reason: `conflicting release labels: ${found}; ${allowed}` };
-    }
-    const type = types[0];
-    if (type === 'docs' || type === 'skip') {
-        return {
-            kind: 'skip',
-            reason: `pull request #${pullRequest} is labelled ${scheme.typePrefix}${type}`,
-        };
-    }
-    const channel = channels[0];
-    return { kind: 'release', bump: type, channel };
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/ports/process.ts
-
-
-/** Runs a program with an argument list (never a shell string) and captures its output. */
-async function runCommand(program, args, options = {}) {
-    const env = options.env
-        ? { ...process.env, ...options.env }
-        : undefined;
-    try {
-        const result = await getExecOutput(program, [...args], {
-            ignoreReturnCode: true,
-            silent: options.stream !== true,
-            ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-            ...(env !== undefined ? { env } : {}),
-            ...(options.input !== undefined ? { input: Buffer.from(options.input) } : {}),
-        });
-        return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-    }
-    catch (error) {
-        // The program itself could not be started (not installed, not executable).
-        return {
-            exitCode: 127,
-            stdout: '',
-            stderr: error instanceof Error ? error.message : String(error),
-        };
-    }
-}
-/** The last meaningful lines of a command's error output, for a failure message. */
-function tail(text, lines = 12) {
-    return text
-        .split('\n')
-        .map((l) => l.trimEnd())
-        .filter((l) => l !== '')
-        .slice(-lines)
-        .join('\n');
-}
-/** Runs a program and keeps its standard output as bytes (for tar streams). */
-function runCommandBinary(program, args, timeoutMs = 120_000) {
-    return new Promise((resolve) => {
-        (0,external_node_child_process_namespaceObject.execFile)(program, [...args], { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024, timeout: timeoutMs }, (error, stdout, stderr) => {
-            const code = error?.code;
-            resolve({
-                exitCode: error ? (typeof code === 'number' ? code : 1) : 0,
-                stdout,
-                stderr: stderr.toString(),
-            });
-        });
-    });
-}
-
-;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
-const objectToString = Object.prototype.toString;
-
-const isError = value => objectToString.call(value) === '[object Error]';
-
-const errorMessages = new Set([
-	'network error', // Chrome
-	'NetworkError when attempting to fetch resource.', // Firefox
-	'The Internet connection appears to be offline.', // Safari 16
-	'Network request failed', // `cross-fetch`
-	'fetch failed', // Undici (Node.js)
-	'terminated', // Undici (Node.js)
-	' A network error occurred.', // Bun (WebKit)
-	'Network connection lost', // Cloudflare Workers (fetch)
-]);
-
-function isNetworkError(error) {
-	const isValid = error
-		&& isError(error)
-		&& error.name === 'TypeError'
-		&& typeof error.message === 'string';
-
-	if (!isValid) {
-		return false;
-	}
-
-	const {message, stack} = error;
-
-	// Safari 17+ has generic message but no stack for network errors
-	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
-		return stack === undefined
-			// Sentry adds its own stack trace to the fetch error, so also check for that
-			|| '__sentry_captured__' in error;
-	}
-
-	// Deno network errors start with specific text
-	if (message.startsWith('error sending request for url')) {
-		return true;
-	}
-
-	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
-	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
-		return true;
-	}
-
-	// Standard network error messages
-	return errorMessages.has(message);
-}
-
-;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
-
-
-function validateRetries(retries) {
-	if (typeof retries === 'number') {
-		if (retries < 0) {
-			throw new TypeError('Expected `retries` to be a non-negative number.');
-		}
-
-		if (Number.isNaN(retries)) {
-			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
-		}
-	} else if (retries !== undefined) {
-		throw new TypeError('Expected `retries` to be a number or Infinity.');
-	}
-}
-
-function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
-	if (value === undefined) {
-		return;
-	}
-
-	if (typeof value !== 'number' || Number.isNaN(value)) {
-		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
-	}
-
-	if (!allowInfinity && !Number.isFinite(value)) {
-		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
-	}
-
-	if (value < min) {
-		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
-	}
-}
-
-class AbortError extends Error {
-	constructor(message) {
-		super();
-
-		if (message instanceof Error) {
-			this.originalError = message;
-			({message} = message);
-		} else {
-			this.originalError = new Error(message);
-			this.originalError.stack = this.stack;
-		}
-
-		this.name = 'AbortError';
-		this.message = message;
-	}
-}
-
-function calculateDelay(retriesConsumed, options) {
-	const attempt = Math.max(1, retriesConsumed + 1);
-	const random = options.randomize ? (Math.random() + 1) : 1;
-
-	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
-	timeout = Math.min(timeout, options.maxTimeout);
-
-	return timeout;
-}
-
-function calculateRemainingTime(start, max) {
-	if (!Number.isFinite(max)) {
-		return max;
-	}
-
-	return max - (performance.now() - start);
-}
-
-async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
-	const normalizedError = error instanceof Error
-		? error
-		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
-
-	if (normalizedError instanceof AbortError) {
-		throw normalizedError.originalError;
-	}
-
-	const retriesLeft = Number.isFinite(options.retries)
-		? Math.max(0, options.retries - retriesConsumed)
-		: options.retries;
-
-	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
-
-	const context = Object.freeze({
-		error: normalizedError,
-		attemptNumber,
-		retriesLeft,
-		retriesConsumed,
-	});
-
-	await options.onFailedAttempt(context);
-
-	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
-		throw normalizedError;
-	}
-
-	const consumeRetry = await options.shouldConsumeRetry(context);
-
-	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
-
-	if (remainingTime <= 0 || retriesLeft <= 0) {
-		throw normalizedError;
-	}
-
-	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
-		if (consumeRetry) {
-			throw normalizedError;
-		}
-
-		options.signal?.throwIfAborted();
-		return false;
-	}
-
-	if (!await options.shouldRetry(context)) {
-		throw normalizedError;
-	}
-
-	if (!consumeRetry) {
-		options.signal?.throwIfAborted();
-		return false;
-	}
-
-	const delayTime = calculateDelay(retriesConsumed, options);
-	const finalDelay = Math.min(delayTime, remainingTime);
-
-	options.signal?.throwIfAborted();
-
-	if (finalDelay > 0) {
-		await new Promise((resolve, reject) => {
-			const onAbort = () => {
-				clearTimeout(timeoutToken);
-				options.signal?.removeEventListener('abort', onAbort);
-				reject(options.signal.reason);
-			};
-
-			const timeoutToken = setTimeout(() => {
-				options.signal?.removeEventListener('abort', onAbort);
-				resolve();
-			}, finalDelay);
-
-			if (options.unref) {
-				timeoutToken.unref?.();
-			}
-
-			options.signal?.addEventListener('abort', onAbort, {once: true});
-		});
-	}
-
-	options.signal?.throwIfAborted();
-
-	return true;
-}
-
-async function pRetry(input, options = {}) {
-	options = {...options};
-
-	validateRetries(options.retries);
-
-	if (Object.hasOwn(options, 'forever')) {
-		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
-	}
-
-	options.retries ??= 10;
-	options.factor ??= 2;
-	options.minTimeout ??= 1000;
-	options.maxTimeout ??= Number.POSITIVE_INFINITY;
-	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
-	options.randomize ??= false;
-	options.onFailedAttempt ??= () => {};
-	options.shouldRetry ??= () => true;
-	options.shouldConsumeRetry ??= () => true;
-
-	// Validate numeric options and normalize edge cases
-	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
-	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
-	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
-	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
-
-	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
-	if (!(options.factor > 0)) {
-		options.factor = 1;
-	}
-
-	options.signal?.throwIfAborted();
-
-	let attemptNumber = 0;
-	let retriesConsumed = 0;
-	const startTime = performance.now();
-
-	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
-		attemptNumber++;
-
-		try {
-			options.signal?.throwIfAborted();
-
-			const result = await input(attemptNumber);
-
-			options.signal?.throwIfAborted();
-
-			return result;
-		} catch (error) {
-			if (await onAttemptFailure({
-				error,
-				attemptNumber,
-				retriesConsumed,
-				startTime,
-				options,
-			})) {
-				retriesConsumed++;
-			}
-		}
-	}
-
-	// Should not reach here, but in case it does, throw an error
-	throw new Error('Retry attempts exhausted without throwing an error.');
-}
-
-function makeRetriable(function_, options) {
-	return function (...arguments_) {
-		return pRetry(() => function_.apply(this, arguments_), options);
-	};
-}
-
-;// CONCATENATED MODULE: ./src/ports/retry.ts
-
-/** Registry and network failures worth another try: 5xx, 429, dropped connections. */
-const TRANSIENT_FAILURE = /\b(50[0-9]|429)\b|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests|toomanyrequests|connection reset|connection refused|i\/o timeout|unexpected EOF|TLS handshake timeout/i;
-/** Four retries, waiting about 1, 2, 4 and 8 backoff units (capped at 8 units). */
-function retryPolicy(backoffMs) {
-    return { retries: 4, minTimeoutMs: backoffMs / 2, maxTimeoutMs: backoffMs * 8 };
-}
-const DEFAULT_RETRY = retryPolicy(1000);
-class TransientFailure extends Error {
-    result;
-    constructor(result) {
-        super(result.stderr.trim().split('\n').pop() ?? 'transient failure');
-        this.result = result;
-    }
-}
-/**
- * Runs a command again, with exponential backoff, while it fails in a way that a retry can
- * cure; every retry is logged. Returns the last result, successful or not.
- */
-async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTransient = (r) => TRANSIENT_FAILURE.test(r.stderr)) {
-    try {
-        return await pRetry(async () => {
-            const result = await attempt();
-            if (result.exitCode !== 0 && isTransient(result))
-                throw new TransientFailure(result);
-            return result;
-        }, {
-            retries: policy.retries,
-            minTimeout: policy.minTimeoutMs,
-            maxTimeout: policy.maxTimeoutMs,
-            onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-                if (retriesLeft > 0) {
-                    warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`);
-                }
-            },
-        });
-    }
-    catch (error) {
-        if (error instanceof TransientFailure)
-            return error.result;
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/ports/registry.ts
-
-
-
-
-const strings = (value) => Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
-const registry_text = (value) => (typeof value === 'string' ? value : '');
-/**
- * An image config as the registry (config, os, architecture) or the engine (Config, Os,
- * Architecture) spells it.
- */
-function imageConfigOf(raw, configKey, osKey, architectureKey, variantKey) {
-    const config = (raw[configKey] ?? {});
-    const variant = registry_text(raw[variantKey]);
-    return {
-        os: registry_text(raw[osKey]),
-        architecture: registry_text(raw[architectureKey]),
-        ...(variant !== '' ? { variant } : {}),
-        entrypoint: strings(config.Entrypoint),
-        cmd: strings(config.Cmd),
-        env: strings(config.Env),
-        raw,
-    };
-}
-const NOT_FOUND = /not found|manifest unknown|name unknown|404/i;
-/** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
-class ImagetoolsRegistry {
-    warn;
-    policy;
-    constructor(warn = () => undefined, policy = DEFAULT_RETRY) {
-        this.warn = warn;
-        this.policy = policy;
-    }
-    imagetools(what, args, alsoRetry) {
-        return retryCommand(what, () => runCommand('docker', ['buildx', 'imagetools', ...args]), this.warn, this.policy, (r) => TRANSIENT_FAILURE.test(r.stderr) || (alsoRetry?.test(r.stderr) ?? false));
-    }
-    async manifest(ref, options = {}) {
-        const result = await this.imagetools(`reading ${ref}`, ['inspect', '--raw', ref], options.expectPresent ? NOT_FOUND : undefined);
-        if (result.exitCode !== 0) {
-            if (NOT_FOUND.test(result.stderr))
-                return undefined;
-            throw new StepFailure(`reading ${ref} from the registry failed: ${tail(result.stderr, 4)}`);
-        }
-        // imagetools prints the manifest's bytes followed by one newline of its own.
-        const raw = result.stdout.endsWith('\n') ? result.stdout.slice(0, -1) : result.stdout;
-        const json = JSON.parse(raw);
-        const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(raw).digest('hex')}`;
-        return {
-            digest,
-            mediaType: typeof json.mediaType === 'string' ? json.mediaType : '',
-            raw,
-            json,
-        };
-    }
-    async imageConfig(ref) {
-        const result = await this.imagetools(`reading the image config of ${ref}`, [
-            'inspect',
-            '--format',
-            '{{json .Image}}',
-            ref,
-        ]);
-        if (result.exitCode !== 0) {
-            throw new StepFailure(`reading the image config of ${ref} failed: ${tail(result.stderr, 4)}`);
-        }
-        const raw = JSON.parse(result.stdout);
-        return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant');
-    }
-    async copy(sourceDigestRef, targetTagRef) {
-        const result = await this.imagetools(`pointing ${targetTagRef} at ${sourceDigestRef}`, [
-            'create',
-            '--tag',
-            targetTagRef,
-            sourceDigestRef,
-        ]);
-        if (result.exitCode !== 0) {
-            throw new StepFailure(`pointing ${targetTagRef} at ${sourceDigestRef} failed: ${tail(result.stderr, 4)}`);
-        }
-    }
-    async deleteTag(image, tag) {
-        // The OCI distribution spec allows deleting a tag; many registries answer 400/405 instead.
-        const local = /^(localhost|127\.|\[::1\])/.test(image.registry);
-        const url = `${local ? 'http' : 'https'}://${image.registry}/v2/${image.path}/manifests/${encodeURIComponent(tag)}`;
-        try {
-            const response = await fetch(url, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
-            return response.status === 202 || response.status === 200;
-        }
-        catch {
-            return false;
-        }
-    }
-}
-function asIndex(manifest) {
-    const manifests = manifest.json.manifests;
-    return {
-        mediaType: manifest.mediaType,
-        manifests: Array.isArray(manifests) ? manifests : [],
-    };
-}
-/** The OCI annotations of an index (empty when it has none). */
-function annotationsOf(manifest) {
-    const annotations = manifest.json.annotations;
-    return annotations !== null && typeof annotations === 'object'
-        ? annotations
-        : {};
-}
-
-;// CONCATENATED MODULE: ./src/steps/plan-release.ts
-
-
-
-
-
-
-const REVISION = 'org.opencontainers.image.revision';
-/** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
-const verifiedTag = (commit) => `verified-${commit.slice(0, 12)}`;
-const plan_release_short = (sha) => sha.slice(0, 12);
-/** Bump and channel: the inputs when set, else the merged pull request's labels, else default-bump. */
-async function releaseIntent(ctx) {
-    const { inputs, ports, trigger, env } = ctx;
-    const defaultBranch = env.payload.repository?.default_branch ?? 'main';
-    const pulls = await ports.github.pullRequestsOfCommit(trigger.commit);
-    const merged = pulls.find((p) => p.mergedAt !== undefined && p.mergeCommitSha === trigger.commit) ??
-        pulls.find((p) => p.mergedAt !== undefined && p.baseRef === defaultBranch);
-    let labelled = {
-        bump: undefined,
-        channel: undefined,
-    };
-    if (merged) {
-        const intent = intentFromLabels(merged.labels, inputs.labels, merged.number);
-        if (intent.kind === 'skip')
-            return { skip: intent.reason };
-        if (intent.kind === 'invalid') {
-            throw new StepFailure(intent.reason, `fix the labels of pull request #${merged.number}, then re-run the workflow`);
-        }
-        labelled = intent;
-        ctx.log.info(`Pull request #${merged.number} was merged as ${plan_release_short(trigger.commit)}; labels: ${merged.labels.join(', ') || 'none'}`);
-    }
-    else {
-        ctx.log.info(`No pull request was merged as ${plan_release_short(trigger.commit)}: default-bump (${inputs.defaultBump}) applies`);
-    }
-    const bump = inputs.bump !== 'auto' ? inputs.bump : (labelled.bump ?? inputs.defaultBump);
-    if (bump === 'none') {
-        return {
-            skip: `commit ${plan_release_short(trigger.commit)} has no release label${merged ? ` on pull request #${merged.number}` : ' and no pull request'}, and default-bump is none`,
-        };
-    }
-    const channel = inputs.channel.kind !== 'auto' ? inputs.channel : (labelled.channel ?? inputs.channel);
-    return { bump, channel };
-}
-/** The explicit version: the input, else the pushed tag's. */
-function explicitVersion(ctx) {
-    if (ctx.inputs.version)
-        return ctx.inputs.version;
-    const tagVersion = ctx.trigger.kind === 'release' ? ctx.trigger.tagVersion : undefined;
-    if (tagVersion === undefined)
-        return undefined;
-    const parsed = parseVersion(tagVersion);
-    if (typeof parsed === 'string') {
-        throw new StepFailure(`the pushed tag ${ctx.inputs.tagPrefix}${tagVersion} is not a version: ${parsed}`, `push tags such as ${ctx.inputs.tagPrefix}1.2.3`);
-    }
-    return parsed;
-}
-/**
- * What earlier runs left: a version that is taken by another commit stops the run here; the
- * same commit's promoted or verified digest is reused, and its published Release is kept.
- */
-async function checkEarlierRuns(ctx) {
-    const { plan } = ctx;
-    if (!plan)
-        return;
-    const { registry, github } = ctx.ports;
-    const image = ctx.inputs.image;
-    const tagCommit = await github.tagCommit(plan.gitTag);
-    if (tagCommit !== undefined && tagCommit !== plan.commit) {
-        throw new StepFailure(`the git tag ${plan.gitTag} already points at commit ${plan_release_short(tagCommit)}, not at ${plan_release_short(plan.commit)}; released versions are immutable`, "release a new version (bump it, or set the 'version' input); never move a released tag");
-    }
-    const published = await github.publishedRelease(plan.gitTag);
-    if (published && tagCommit === plan.commit) {
-        ctx.release = published;
-        ctx.releaseDone = true;
-        ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
-    }
-    const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version;
-    const versionRef = tagRef(image, versionTag);
-    const existing = await registry.manifest(versionRef);
-    if (existing) {
-        const revision = annotationsOf(existing)[REVISION];
-        if (revision !== plan.commit) {
-            throw new StepFailure(`${versionRef} already exists with digest ${existing.digest}, built from ${revision ? `commit ${plan_release_short(revision)}` : 'an unknown commit'}, not ${plan_release_short(plan.commit)}; version tags are immutable`, "release a new version (bump it, or set the 'version' input); never overwrite a released image");
-        }
-        ctx.candidate = { ref: versionRef, digest: existing.digest };
-        ctx.reused = 'version tag';
-        ctx.visible.push({ kind: 'tag', ref: versionRef, floating: false });
-        ctx.log.info(`${versionRef} already holds ${existing.digest} from this commit: it is reused, not rebuilt`);
-        return;
-    }
-    const verified = await registry.manifest(tagRef(image, verifiedTag(plan.commit)));
-    if (verified && annotationsOf(verified)[REVISION] === plan.commit) {
-        ctx.candidate = { ref: tagRef(image, verifiedTag(plan.commit)), digest: verified.digest };
-        ctx.reused = 'verified marker';
-        ctx.visible.push({ kind: 'candidate', ref: ctx.candidate.ref });
-        ctx.log.info(`${ctx.candidate.ref} holds ${verified.digest}, which already passed every check: it is reused, not rebuilt`);
-    }
-}
-/** A build-only run labels its image with a version that can never be mistaken for a release. */
-function buildVersion(ctx) {
-    if (ctx.inputs.version)
-        return ctx.inputs.version.version;
-    const pr = ctx.trigger.kind === 'build' ? ctx.trigger.pullRequest : undefined;
-    return pr !== undefined ? `0.0.0-pr.${pr}` : `0.0.0-build.${ctx.trigger.commit.slice(0, 7)}`;
-}
-const planRelease = {
-    name: 'plan',
-    why: 'decide the version and the tags from the inputs, the pushed tag or the merged pull request, and see what earlier runs left',
-    async run(ctx) {
-        const { inputs, trigger, ports } = ctx;
-        const commit = trigger.commit;
-        const commitTime = (await ports.git.commitTime(commit)) ?? Math.floor(Date.now() / 1000);
-        if (ctx.mode === 'build') {
-            const version = buildVersion(ctx);
-            ctx.plan = { version, channel: { kind: 'stable' }, commit, commitTime, gitTag: '', tags: [] };
-            return;
-        }
-        const tags = await ports.github.tagsWithPrefix(inputs.tagPrefix);
-        const released = tags.flatMap((t) => {
-            const parsed = parseVersion(t.name.slice(inputs.tagPrefix.length));
-            return typeof parsed === 'string' ? [] : [{ version: parsed, commit: t.commit }];
-        });
-        const explicit = explicitVersion(ctx);
-        let bump = 'patch';
-        let channel = inputs.channel;
-        if (explicit === undefined) {
-            const intent = await releaseIntent(ctx);
-            if ('skip' in intent) {
-                ctx.skipped = intent.skip;
-                ctx.log.info(`Nothing to release: ${intent.skip}`);
-                return;
-            }
-            ;
-            ({ bump, channel } = intent);
-        }
-        const resolved = resolveVersion({
-            ...(explicit ? { explicit } : {}),
-            channel,
-            bump,
-            released,
-            commit,
-            initial: inputs.initialVersion,
-        });
-        if (typeof resolved === 'string') {
-            throw new StepFailure(resolved, "make the 'version' input, the channel input and the channel label agree");
-        }
-        const planned = finalTags(resolved.version.version, resolved.channel, inputs.tagScheme, commit);
-        if (typeof planned === 'string')
-            throw new StepFailure(planned, "fix the 'tags' or 'image-tag-prefix' input");
-        ctx.plan = {
-            version: resolved.version.version,
-            channel: resolved.channel,
-            commit,
-            commitTime,
-            gitTag: `${inputs.tagPrefix}${resolved.version.version}`,
-            tags: planned,
-        };
-        ctx.log.info(`Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}`);
-        await checkEarlierRuns(ctx);
-    },
-    remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
-};
-
-;// CONCATENATED MODULE: ./src/build/buildx-args.ts
-
-/** The argv of `docker buildx build` for a plan: pure data, never a shell string. */
-function buildxBuildArgs(plan) {
-    const args = ['buildx', 'build', '--progress', 'plain'];
-    if (plan.builder)
-        args.push('--builder', plan.builder);
-    args.push('--platform', plan.platforms.map(formatPlatform).join(','));
-    args.push('--file', plan.file);
-    if (plan.target)
-        args.push('--target', plan.target);
-    for (const { key, value } of plan.buildArgs)
-        args.push('--build-arg', `${key}=${value}`);
-    for (const [key, value] of Object.entries(plan.labels))
-        args.push('--label', `${key}=${value}`);
-    if (plan.provenance !== undefined)
-        args.push('--provenance', plan.provenance);
-    const annotationLevels = plan.output.kind === 'load' || plan.output.kind === 'cache-only' ? [] : ['index', 'manifest'];
-    for (const level of annotationLevels) {
-        for (const [key, value] of Object.entries(plan.annotations))
-            args.push('--annotation', `${level}:${key}=${value}`);
-    }
-    switch (plan.output.kind) {
-        case 'push-tag':
-            args.push('--tag', plan.output.ref, '--push');
-            break;
-        case 'push-by-digest':
-            args.push('--output', `type=image,name=${plan.output.image},push-by-digest=true,name-canonical=true,push=true`);
-            break;
-        case 'load':
-            args.push('--tag', plan.output.tag, '--load');
-            break;
-        case 'cache-only':
-            break;
-    }
-    args.push('--metadata-file', plan.metadataFile);
-    args.push(plan.context);
-    return args;
-}
-/** The OCI labels and annotations every release carries. */
-function ociMetadata(meta) {
-    return {
-        'org.opencontainers.image.version': meta.version,
-        'org.opencontainers.image.revision': meta.revision,
-        'org.opencontainers.image.source': meta.source,
-        'org.opencontainers.image.created': meta.created,
-        'org.opencontainers.image.title': meta.title,
-    };
-}
-/** A candidate tag unique to this run and attempt, never confused with a release tag. */
-function candidateTag(sha, runId, runAttempt) {
-    return `candidate-${sha.slice(0, 12)}-${runId}-${runAttempt}`;
-}
-/** Finds, in buildx's error output, the platform whose step failed, e.g. "[linux/arm64 2/3]". */
-function failedPlatform(stderr) {
-    const platform = String.raw `([a-z]+\/[a-z0-9]+(?:\/v[0-9.]+)?) `;
-    const errorSection = stderr.slice(Math.max(0, stderr.lastIndexOf('------\n > [')));
-    const match = new RegExp(String.raw `> \[${platform}`).exec(errorSection) ??
-        new RegExp(String.raw `^#(\d+) ERROR`, 'm').exec(stderr);
-    if (match === null)
-        return undefined;
-    if (!match[0].startsWith('#'))
-        return match[1];
-    // The failing vertex may not name its platform; an earlier line of the same vertex may.
-    const vertex = match[1] ?? '';
-    return new RegExp(String.raw `^#${vertex} \[${platform}`, 'm').exec(stderr)?.[1];
-}
-
-;// CONCATENATED MODULE: ./src/steps/build.ts
-
-
-
-
-
-
-
-
-/** The OCI labels and annotations of this run's image. */
-function imageMetadata(ctx) {
-    const plan = ctx.plan;
-    if (!plan)
-        throw new Error('preflight must plan the release before the build');
-    const title = ctx.env.repo || ctx.inputs.image.path.split('/').pop() || ctx.inputs.image.name;
-    return ociMetadata({
-        version: plan.version,
-        revision: plan.commit,
-        source: `${ctx.env.serverUrl}/${ctx.env.owner}/${ctx.env.repo}`,
-        created: new Date(plan.commitTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        title,
-    });
-}
-function outputFor(ctx, commit) {
-    if (ctx.mode === 'build')
-        return { kind: 'cache-only' };
-    if (ctx.builderDriver === 'docker') {
-        return {
-            kind: 'push-tag',
-            ref: tagRef(ctx.inputs.image, candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)),
-        };
-    }
-    return { kind: 'push-by-digest', image: ctx.inputs.image.name };
-}
-/** Reads the index digest that buildx wrote to its metadata file. */
-async function readBuildDigest(metadataFile) {
-    const metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8'));
-    const digest = metadata['containerimage.digest'];
-    if (typeof digest !== 'string' || !digest.startsWith('sha256:')) {
-        throw new StepFailure(`buildx wrote no image digest to its metadata file ${metadataFile}`);
-    }
-    return digest;
-}
-/**
- * When buildx's log does not say which platform failed (a scratch stage's steps carry no
- * platform), builds each platform alone from the warm cache and names the failing ones.
- */
-async function diagnoseFailingPlatforms(ctx, plan) {
-    if (plan.platforms.length < 2)
-        return plan.platforms.map(formatPlatform)[0];
-    const failing = [];
-    for (const platform of plan.platforms) {
-        const args = buildxBuildArgs({
-            ...plan,
-            platforms: [platform],
-            output: { kind: 'cache-only' },
-            metadataFile: (0,external_node_path_namespaceObject.join)(ctx.workDir, 'diagnose-metadata.json'),
-        });
-        const result = await ctx.ports.engine.docker(args);
-        if (result.exitCode !== 0)
-            failing.push(formatPlatform(platform));
-    }
-    return failing.length > 0 && failing.length < plan.platforms.length
-        ? failing.join(', ')
-        : undefined;
-}
-/** The build of this run's inputs, to the given output. */
-function buildPlanFor(ctx, output, metadataFile) {
-    const { inputs } = ctx;
-    const metadata = imageMetadata(ctx);
-    return {
-        platforms: inputs.platforms,
-        context: inputs.context,
-        file: inputs.file,
-        target: inputs.target,
-        buildArgs: inputs.buildArgs,
-        labels: metadata,
-        annotations: metadata,
-        output,
-        metadataFile,
-        provenance: inputs.provenance,
-    };
-}
-const build = {
-    name: 'build',
-    why: 'build every platform in one buildx run and push the index to a candidate reference, never a final tag',
-    skip: (ctx) => ctx.reused
-        ? `the digest of this commit was already verified (${ctx.reused}): no rebuild`
-        : undefined,
-    async run(ctx) {
-        const { inputs, plan } = ctx;
-        if (!plan)
-            throw new Error('preflight must plan the release before the build');
-        const output = outputFor(ctx, plan.commit);
-        const metadataFile = (0,external_node_path_namespaceObject.join)(ctx.workDir, 'build-metadata.json');
-        const buildPlan = buildPlanFor(ctx, output, metadataFile);
-        const args = buildxBuildArgs(buildPlan);
-        // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
-        const result = await ctx.log.group(`Build ${inputs.platforms.length} platform(s)`, () => retryCommand('pushing the candidate', () => ctx.ports.engine.docker(args, {
-            stream: true,
-            env: { SOURCE_DATE_EPOCH: String(plan.commitTime) },
-        }), (message) => {
-            ctx.log.warning(message);
-        }, retryPolicy(ctx.env.backoffMs), (r) => /push/i.test(r.stderr) && TRANSIENT_FAILURE.test(tail(r.stderr, 8))));
-        if (result.exitCode !== 0) {
-            const platform = failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, buildPlan));
-            const errors = result.stderr
-                .split('\n')
-                .filter((l) => l.startsWith('ERROR') || l.includes('did not complete successfully'));
-            throw new StepFailure(`the build failed${platform ? ` for ${platform}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`);
-        }
-        if (output.kind === 'cache-only') {
-            ctx.log.info('Built every platform; nothing was pushed (build-only run)');
-            return;
-        }
-        const digest = await readBuildDigest(metadataFile);
-        const ref = output.kind === 'push-tag' ? output.ref : digestRef(inputs.image, digest);
-        ctx.candidate = { ref, digest };
-        ctx.visible.push({ kind: 'candidate', ref });
-        ctx.log.info(`Pushed candidate ${ref} (${digest})`);
-    },
-    remedy: (ctx) => ctx.candidate
-        ? 're-run the workflow; only an unannounced candidate reference was pushed'
-        : 'fix the build and re-run the workflow; nothing was pushed',
-};
-
-;// CONCATENATED MODULE: ./src/model/manifest.ts
-
-const INDEX_MEDIA_TYPES = [
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-];
-/** Attestation manifests (provenance, SBOM) sit in the index as unknown/unknown; never platforms. */
-function isAttestation(d) {
-    return (d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
-        (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'));
-}
-/** Compares an index's platform entries with the platforms asked for. */
-function checkIndexPlatforms(index, requested) {
-    const entries = new Map();
-    const duplicated = [];
-    const unexpected = [];
-    let attestations = 0;
-    const wanted = new Set(requested.map(formatPlatform));
-    for (const descriptor of index.manifests) {
-        if (isAttestation(descriptor)) {
-            attestations++;
-            continue;
-        }
-        const name = descriptor.platform ? formatPlatform(descriptor.platform) : 'no platform';
-        if (entries.has(name))
-            duplicated.push(name);
-        else
-            entries.set(name, descriptor);
-        if (!wanted.has(name))
-            unexpected.push(name);
-    }
-    const missing = [...wanted].filter((name) => !entries.has(name));
-    return { entries, missing, unexpected, duplicated, attestations };
-}
-function describePlatformCheck(check) {
-    const lines = [];
-    for (const name of check.missing)
-        lines.push(`platform ${name} is missing from the index`);
-    for (const name of check.unexpected)
-        lines.push(`platform ${name} is in the index but was not requested`);
-    for (const name of check.duplicated)
-        lines.push(`platform ${name} appears more than once in the index`);
-    return lines;
-}
-function configMatches(entry, config) {
-    return formatPlatform(normalizePlatform(entry)) === formatPlatform(normalizePlatform(config));
-}
-
-;// CONCATENATED MODULE: ./src/steps/assert-manifest.ts
-
-
-
-
-/** Reads a pushed index back and checks it holds exactly the requested platforms, each real. */
-async function assertIndex(ctx, digest) {
-    const { registry } = ctx.ports;
-    const { image, platforms } = ctx.inputs;
-    const ref = digestRef(image, digest);
-    const manifest = await registry.manifest(ref, { expectPresent: true });
-    if (manifest === undefined)
-        throw new StepFailure(`the registry has no manifest at ${ref}`);
-    if (manifest.digest !== digest) {
-        throw new StepFailure(`the registry returned a manifest with digest ${manifest.digest} for ${ref}`);
-    }
-    if (!INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
-        throw new StepFailure(`${ref} is a single manifest (${manifest.mediaType || 'no media type'}), not an index of platforms`);
-    }
-    const check = checkIndexPlatforms(asIndex(manifest), platforms);
-    const problems = describePlatformCheck(check);
-    // Every child must resolve, and its config must be built for the platform its entry claims.
-    await Promise.all([...check.entries].map(async ([name, descriptor]) => {
-        const childRef = digestRef(image, descriptor.digest);
-        const child = await registry.manifest(childRef);
-        if (child === undefined) {
-            problems.push(`platform ${name}: its manifest ${descriptor.digest} does not resolve`);
-            return;
-        }
-        const config = await registry.imageConfig(childRef);
-        if (descriptor.platform && !configMatches(descriptor.platform, config)) {
-            problems.push(`platform ${name}: its image config says ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}`);
-        }
-        ctx.platforms.set(name, {
-            ...(ctx.platforms.get(name) ?? { platform: name }),
-            manifestDigest: descriptor.digest,
-        });
-    }));
-    if (problems.length > 0) {
-        throw new StepFailure(`the index ${ref} does not hold exactly the requested platforms: ${problems.join('; ')}`);
-    }
-    ctx.log.info(`Index ${digest} holds ${[...check.entries.keys()].join(', ')}${check.attestations > 0 ? ` and ${check.attestations} attestation manifest(s)` : ''}`);
-}
-const assertManifest = {
-    name: 'assert-manifest',
-    why: 'read the pushed index back: exactly the requested platforms, every child resolves, no final tag yet',
-    skip: (ctx) => (ctx.mode === 'build' ? 'build-only run: nothing was pushed' : undefined),
-    async run(ctx) {
-        if (!ctx.candidate)
-            throw new Error('the build must push a candidate before the assertion');
-        await assertIndex(ctx, ctx.candidate.digest);
-    },
-    remedy: () => 'check the Dockerfile and the platforms input, then re-run the workflow; only an unannounced candidate reference was pushed, no final tag',
-};
-
-;// CONCATENATED MODULE: ./src/smoke/docker-run-args.ts
-
-const envArgs = (env) => env.flatMap(({ key, value }) => ['--env', `${key}=${value}`]);
-/** The options every smoke container shares: the platform asked for, never a pull, a known name. */
-const runArgs = (spec, mode) => [
-    'run',
-    mode,
-    '--pull',
-    'never',
-    '--platform',
-    formatPlatform(spec.platform),
-    '--name',
-    spec.name,
-];
-/** `docker run` for one smoke command: the words go to the image, never through a shell. */
-function smokeCommandArgs(spec, words) {
-    return [...runArgs(spec, '--rm'), ...envArgs(spec.env), spec.ref, ...words];
-}
-/** `docker run` for the health probe: detached, the port published on loopback only. */
-function probeContainerArgs(spec, port) {
-    return [
-        ...runArgs(spec, '--detach'),
-        '--publish',
-        `127.0.0.1::${port}`,
-        ...envArgs(spec.env),
-        spec.ref,
-    ];
-}
-/** A container name unique to this run, platform and check. */
-function containerName(runId, platform, check) {
-    const safe = formatPlatform(platform).replace(/\//g, '-');
-    return `mar-${runId}-${safe}-${check}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-;// CONCATENATED MODULE: ./src/smoke/elf.ts
-/** ELF e_machine values and the Docker architecture each one runs as. */
-const MACHINES = {
-    3: '386',
-    8: 'mips64le',
-    20: 'ppc',
-    21: 'ppc64le',
-    22: 's390x',
-    40: 'arm',
-    62: 'amd64',
-    183: 'arm64',
-    243: 'riscv64',
-    258: 'loong64',
-};
-/** What the first bytes of an executable say about where it runs. */
-function inspectBinary(head) {
-    if (head.length >= 20 && head.readUInt32BE(0) === 0x7f454c46) {
-        const littleEndian = head[5] === 1;
-        const machine = littleEndian ? head.readUInt16LE(18) : head.readUInt16BE(18);
-        return { kind: 'elf', architecture: MACHINES[machine] ?? `e_machine ${machine}` };
-    }
-    if (head.subarray(0, 2).toString('latin1') === '#!') {
-        const line = head.toString('latin1').slice(2).split('\n')[0] ?? '';
-        return { kind: 'script', interpreter: line.trim().split(/\s+/)[0] ?? '' };
-    }
-    return { kind: 'unknown' };
-}
-/** The content of the first regular file in a tar stream (as `docker cp … -` writes it). */
-function firstFileInTar(tar) {
-    let offset = 0;
-    while (offset + 512 <= tar.length) {
-        const header = tar.subarray(offset, offset + 512);
-        if (header.every((b) => b === 0))
-            return undefined;
-        const sizeField = header.subarray(124, 136).toString('latin1').replace(/\0/g, '').trim();
-        const size = parseInt(sizeField || '0', 8);
-        const type = String.fromCharCode(header[156] ?? 0);
-        const start = offset + 512;
-        if (type === '0' || type === '\0')
-            return tar.subarray(start, start + size);
-        // Skip PAX headers, links and folders: their content (if any) is padded to 512 bytes.
-        offset = start + Math.ceil(size / 512) * 512;
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/smoke/platform-smoke.ts
-
-
-
-
-
-
-const POLL_MS = 250;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-class Deadline {
-    at;
-    constructor(at) {
-        this.at = at;
-    }
-    remaining() {
-        return Math.max(0, this.at - Date.now());
-    }
-}
-/** Runs `fn`; when the deadline passes first, calls `onTimeout` and reports a timeout. */
-async function withDeadline(deadline, fn, onTimeout) {
-    let timer;
-    const expired = new Promise((resolve) => {
-        timer = setTimeout(() => {
-            resolve('expired');
-        }, deadline.remaining());
-    });
-    const work = fn().then((value) => ({ value }));
-    const winner = await Promise.race([work, expired]);
-    clearTimeout(timer);
-    if (winner !== 'expired')
-        return winner;
-    await onTimeout();
-    await work.catch(() => undefined);
-    return { timedOut: true };
-}
-/** Where the image's first program is: the entrypoint, else the command, found on PATH. */
-function programCandidates(config) {
-    const program = config.entrypoint[0] ?? config.cmd[0];
-    if (program === undefined)
-        return [];
-    if (program.startsWith('/'))
-        return [program];
-    const path = config.env.find((e) => e.startsWith('PATH='))?.slice(5) ??
-        '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-    return path
-        .split(':')
-        .filter((dir) => dir !== '')
-        .map((dir) => `${dir.replace(/\/$/, '')}/${program}`);
-}
-/** The first of the candidate paths that exists in the image, with its first bytes. */
-async function findProgram(engine, ref, platform, candidates) {
-    for (const path of candidates) {
-        const bytes = await engine.readImageFile(ref, platform, path);
-        if (bytes !== undefined)
-            return { path, head: bytes.subarray(0, 512) };
-    }
-    return undefined;
-}
-/** Checks that the image's program is built for the platform: QEMU would hide a wrong one. */
-async function checkArchitecture(engine, request, ref) {
-    const name = 'architecture';
-    const platform = formatPlatform(request.platform);
-    const expected = normalizePlatform(request.platform).architecture;
-    const candidates = programCandidates(request.config);
-    if (candidates.length === 0) {
-        return { name, ok: true, detail: 'not checked: the image has no entrypoint or command' };
-    }
-    let program = await findProgram(engine, ref, platform, candidates);
-    if (program === undefined) {
-        return {
-            name,
-            ok: false,
-            detail: `the image's program (${candidates.join(' or ')}) is not in the image`,
-        };
-    }
-    let kind = inspectBinary(program.head);
-    // A script entrypoint is checked through its interpreter.
-    if (kind.kind === 'script' && kind.interpreter.startsWith('/')) {
-        const interpreter = await findProgram(engine, ref, platform, [kind.interpreter]);
-        if (interpreter === undefined) {
-            return {
-                name,
-                ok: false,
-                detail: `${program.path} needs ${kind.interpreter}, which is not in the image`,
-            };
-        }
-        program = interpreter;
-        kind = inspectBinary(interpreter.head);
-    }
-    if (kind.kind !== 'elf')
-        return { name, ok: true, detail: `not checked: ${program.path} is not an ELF binary` };
-    return kind.architecture === expected
-        ? { name, ok: true, detail: `${program.path} is an ${kind.architecture} binary` }
-        : {
-            name,
-            ok: false,
-            detail: `${program.path} is built for ${kind.architecture}, not ${expected}`,
-        };
-}
-async function runCommandCheck(engine, spec, words, deadline) {
-    const name = `run ${words.join(' ')}`;
-    const outcome = await withDeadline(deadline, () => engine.docker(smokeCommandArgs(spec, words)), () => engine.docker(['rm', '--force', spec.name]));
-    if ('timedOut' in outcome)
-        return { name, ok: false, detail: 'timed out' };
-    const result = outcome.value;
-    if (result.exitCode === 0)
-        return { name, ok: true, detail: 'exit 0' };
-    const output = tail(`${result.stdout}\n${result.stderr}`, 8);
-    return { name, ok: false, detail: `exit ${result.exitCode}${output ? `: ${output}` : ''}` };
-}
-async function probeCheck(engine, spec, probe, deadline) {
-    const name = `http ${probe.port}${probe.path}`;
-    const started = await engine.docker(probeContainerArgs(spec, probe.port));
-    if (started.exitCode !== 0)
-        return { name, ok: false, detail: `the container did not start: ${tail(started.stderr, 4)}` };
-    // Why a container that stopped did so: its exit code and the end of its log.
-    const exited = async () => {
-        const state = await engine.docker([
-            'inspect',
-            '--format',
-            '{{.State.Running}} {{.State.ExitCode}}',
-            spec.name,
-        ]);
-        const [running, exitCode] = state.stdout.trim().split(' ');
-        if (running !== 'false')
-            return undefined;
-        const logs = await engine.docker(['logs', '--tail', '20', spec.name]);
-        return {
-            name,
-            ok: false,
-            detail: `the container exited (code ${exitCode ?? '?'}) before answering; its log: ${tail(`${logs.stdout}\n${logs.stderr}`, 10)}`,
-        };
-    };
-    try {
-        const port = await engine.docker(['port', spec.name, `${probe.port}/tcp`]);
-        const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
-        if (hostPort === undefined) {
-            return ((await exited()) ?? {
-                name,
-                ok: false,
-                detail: `port ${probe.port} was not published: ${tail(port.stderr, 2)}`,
-            });
-        }
-        const url = `http://127.0.0.1:${hostPort}${probe.path}`;
-        let last = 'no answer yet';
-        while (deadline.remaining() > 0) {
-            try {
-                const response = await fetch(url, {
-                    signal: AbortSignal.timeout(Math.max(1, Math.min(5_000, deadline.remaining()))),
-                });
-                const body = await response.text();
-                if (expectationHolds(probe.expect, response.status, body)) {
-                    return { name, ok: true, detail: `${response.status} from ${probe.path}` };
-                }
-                last = `${response.status} ${JSON.stringify(body.trim().slice(0, 200))}`;
-            }
-            catch (error) {
-                last =
-                    error instanceof Error
-                        ? error.cause instanceof Error
-                            ? error.cause.message
-                            : error.message
-                        : String(error);
-            }
-            const stopped = await exited();
-            if (stopped)
-                return stopped;
-            await sleep(Math.min(POLL_MS, deadline.remaining()));
-        }
-        const logs = await engine.docker(['logs', '--tail', '20', spec.name]);
-        return {
-            name,
-            ok: false,
-            detail: `timed out waiting for ${describeExpectation(probe.expect)} (last: ${last}); its log: ${tail(`${logs.stdout}\n${logs.stderr}`, 10)}`,
-        };
-    }
-    finally {
-        await engine.docker(['rm', '--force', spec.name]);
-    }
-}
-/** Every smoke check of one platform, run on its own manifest pulled by digest, within its timeout. */
-async function smokePlatform(engine, request) {
-    const started = Date.now();
-    const platform = formatPlatform(request.platform);
-    const deadline = new Deadline(started + timeoutFor(request.smoke.timeout, request.platform).ms);
-    const source = request.source;
-    const ref = source.kind === 'registry' ? `${request.image}@${source.manifestDigest}` : source.tag;
-    const checks = [];
-    const record = async (check) => {
-        const t = Date.now();
-        const result = deadline.remaining() > 0
-            ? await check()
-            : { name: 'timeout', ok: false, detail: 'no time left' };
-        checks.push({ ...result, ms: Date.now() - t });
-        return result.ok;
-    };
-    const done = () => ({
-        platform,
-        ok: checks.every((c) => c.ok),
-        checks,
-        ms: Date.now() - started,
-    });
-    if (source.kind === 'registry') {
-        const pulled = await record(async () => {
-            const result = await engine.docker(['pull', '--quiet', '--platform', platform, ref]);
-            return result.exitCode === 0
-                ? { name: 'pull', ok: true, detail: source.manifestDigest }
-                : { name: 'pull', ok: false, detail: tail(result.stderr, 4) };
-        });
-        if (!pulled)
-            return done();
-    }
-    if (!(await record(() => checkArchitecture(engine, request, ref))))
-        return done();
-    const spec = (check) => ({
-        ref,
-        platform: request.platform,
-        name: containerName(request.runId, request.platform, check),
-        env: request.smoke.env,
-    });
-    for (const [i, words] of request.smoke.run.entries()) {
-        if (!(await record(() => runCommandCheck(engine, spec(`run${i}`), words, deadline))))
-            return done();
-    }
-    const probe = request.smoke.http;
-    if (probe)
-        await record(() => probeCheck(engine, spec('http'), probe, deadline));
-    return done();
-}
-
-;// CONCATENATED MODULE: ./src/steps/smoke.ts
-
-
-
-
-
-
-
-function describeFailure(result) {
-    const failed = result.checks.find((c) => !c.ok);
-    return `${result.platform}: ${failed ? `${failed.name}: ${failed.detail}` : 'failed'}`;
-}
-function smoke_record(ctx, result) {
-    for (const check of result.checks) {
-        ctx.log.info(`${result.platform}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`);
-    }
-    const entry = ctx.platforms.get(result.platform) ?? { platform: result.platform };
-    entry.smoke = {
-        ok: result.ok,
-        detail: result.ok ? result.checks.map((c) => c.name).join(', ') : describeFailure(result),
-        ms: result.ms,
-    };
-    ctx.platforms.set(result.platform, entry);
-}
-/** A release: every platform pulled from the registry by its own digest, all in parallel. */
-async function smokeFromRegistry(ctx, platform) {
-    const { inputs, ports } = ctx;
-    const name = formatPlatform(platform);
-    const manifestDigest = ctx.platforms.get(name)?.manifestDigest;
-    if (manifestDigest === undefined)
-        throw new Error(`no manifest digest recorded for ${name}`);
-    return smokePlatform(ports.engine, {
-        image: inputs.image.name,
-        platform,
-        source: { kind: 'registry', manifestDigest },
-        config: await ports.registry.imageConfig(`${inputs.image.name}@${manifestDigest}`),
-        smoke: inputs.smoke,
-        runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
-    });
-}
-/** A build-only run: each platform loaded into the engine in turn (from the warm cache), then removed. */
-async function smokeLoaded(ctx, platform) {
-    const { inputs, ports } = ctx;
-    const name = formatPlatform(platform);
-    const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${name.replace(/\//g, '-')}`;
-    const plan = buildPlanFor(ctx, { kind: 'load', tag }, (0,external_node_path_namespaceObject.join)(ctx.workDir, `smoke-${name.replace(/\//g, '-')}.json`));
-    const loaded = await ports.engine.docker(buildxBuildArgs({ ...plan, platforms: [platform] }), {
-        env: { SOURCE_DATE_EPOCH: String(ctx.plan?.commitTime ?? 0) },
-    });
-    if (loaded.exitCode !== 0) {
-        return {
-            platform: name,
-            ok: false,
-            checks: [{ name: 'load', ok: false, detail: tail(loaded.stderr, 4), ms: 0 }],
-            ms: 0,
-        };
-    }
-    try {
-        return await smokePlatform(ports.engine, {
-            image: tag,
-            platform,
-            source: { kind: 'local', tag },
-            config: await ports.engine.localImageConfig(tag),
-            smoke: inputs.smoke,
-            runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
-        });
-    }
-    finally {
-        await ports.engine.docker(['image', 'rm', '--force', tag]);
-    }
-}
-const hasSmokeTests = (ctx) => ctx.inputs.smoke.run.length > 0 || ctx.inputs.smoke.http !== undefined;
-const smoke = {
-    name: 'smoke',
-    why: 'run every platform before anything is final: a crashing arm64 never becomes latest',
-    skip: (ctx) => ctx.mode === 'build' && !hasSmokeTests(ctx)
-        ? 'build-only run without smoke-run or smoke-http'
-        : ctx.reused
-            ? `the digest was reused from the ${ctx.reused}: it passed every check before`
-            : undefined,
-    async run(ctx) {
-        const { inputs } = ctx;
-        const results = await ctx.log.group(`Smoke tests on ${inputs.platforms.length} platform(s)`, async () => {
-            if (ctx.mode === 'release') {
-                // Platforms run in parallel: the slowest (emulated) one sets the pace, not their sum.
-                return Promise.all(inputs.platforms.map(async (platform) => {
-                    const result = await smokeFromRegistry(ctx, platform);
-                    smoke_record(ctx, result);
-                    return result;
-                }));
-            }
-            const loaded = [];
-            for (const platform of inputs.platforms) {
-                const result = await smokeLoaded(ctx, platform);
-                smoke_record(ctx, result);
-                loaded.push(result);
-            }
-            return loaded;
-        });
-        const failed = results.filter((r) => !r.ok);
-        if (failed.length > 0) {
-            throw new StepFailure(`smoke test failed on ${failed.map(describeFailure).join('; ')}`);
-        }
-    },
-    remedy: (ctx) => ctx.mode === 'build'
-        ? 'fix the image for the platform named above; nothing was pushed'
-        : 'fix the image for the platform named above and re-run the workflow; only the unannounced candidate was pushed, no final tag, no Release',
-};
-
-;// CONCATENATED MODULE: ./src/steps/mark-verified.ts
-
-
-const markVerified = {
-    name: 'mark-verified',
-    why: 'remember the digest that passed every check, so a re-run of this commit promotes it instead of rebuilding',
-    skip: (ctx) => ctx.mode === 'build'
-        ? 'build-only run'
-        : ctx.reused
-            ? `the digest was reused from the ${ctx.reused}`
-            : undefined,
-    async run(ctx) {
-        const { candidate, plan, inputs } = ctx;
-        if (!candidate || !plan)
-            throw new Error('the checks must pass before the digest is marked');
-        const ref = tagRef(inputs.image, verifiedTag(plan.commit));
-        await ctx.ports.registry.copy(digestRef(inputs.image, candidate.digest), ref);
-        ctx.visible.push({ kind: 'candidate', ref });
-        ctx.log.info(`Marked ${candidate.digest} as verified: ${ref}`);
-    },
-    remedy: () => 're-run the workflow; the candidate passed every check and nothing final was written',
-};
-
-;// CONCATENATED MODULE: ./src/model/release-notes.ts
-/** Marks the section this action writes into a Release body, so a re-run can find and replace it. */
-const IMAGE_SECTION_MARKER = '<!-- multiarch-release:image -->';
-/** The Release body's image section: how to pull, the digest, the platforms and the tags. */
-function renderImageSection(section) {
-    return [
-        IMAGE_SECTION_MARKER,
-        '## Container image',
-        '',
-        '```sh',
-        `docker pull ${section.image}:${section.version}`,
-        '```',
-        '',
-        '| | |',
-        '| --- | --- |',
-        `| Digest | \`${section.digest}\` |`,
-        `| Platforms | ${section.platforms.join(', ')} |`,
-        `| Tags | ${section.tags.map((t) => `\`${t}\``).join(', ')} |`,
-        '',
-    ].join('\n');
-}
-/** A body with the image section put in place: the notes, then this run's image section. */
-function releaseBody(notes, section) {
-    const marker = notes.indexOf(IMAGE_SECTION_MARKER);
-    const own = (marker >= 0 ? notes.slice(0, marker) : notes).trimEnd();
-    return `${own === '' ? '' : `${own}\n\n`}${renderImageSection(section)}`;
-}
-/** A SHA256SUMS file as sha256sum writes it, sorted by name. */
-function checksumsFile(files) {
-    return [...files]
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        .map((f) => `${f.sha256}  ${f.name}\n`)
-        .join('');
-}
-
-;// CONCATENATED MODULE: ./src/steps/step.ts
-/** The Release steps have nothing to do in a build-only run, or once an earlier run published it. */
-function skipWhenReleaseDone(ctx) {
-    if (ctx.mode === 'build')
-        return 'build-only run';
-    return ctx.releaseDone
-        ? 'the Release of this version is already published for this commit'
-        : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/steps/draft-release.ts
-
-
-
-
-
-
-
-/** One draft per tag: drafts are invisible to GET /releases/tags, so they are found by listing. */
-async function findDraft(ctx, tag) {
-    const { github } = ctx.ports;
-    const drafts = (await github.listReleases())
-        .filter((r) => r.draft && r.tagName === tag)
-        .sort((a, b) => a.id - b.id);
-    const [keep, ...duplicates] = drafts;
-    for (const duplicate of duplicates) {
-        // A duplicate left by an earlier race goes when it is empty; one with files is left to a person.
-        if ((await github.listAssets(duplicate.id)).length === 0) {
-            await github.deleteRelease(duplicate.id);
-            ctx.log.info(`Deleted the duplicate empty draft #${duplicate.id} for ${tag}`);
-        }
-        else {
-            ctx.log.warning(`A second draft for ${tag} (#${duplicate.id}) holds files; it was left alone`);
-        }
-    }
-    return keep;
-}
-/** Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. */
-async function uploadAssets(ctx, release, files) {
-    if (files.length === 0)
-        return;
-    const { github } = ctx.ports;
-    const checksums = Buffer.from(checksumsFile(files));
-    const all = [
-        ...files.map((f) => ({ name: f.name, data: f.data, contentType: 'application/octet-stream' })),
-        { name: CHECKSUMS_NAME, data: checksums, contentType: 'text/plain' },
-    ];
-    const existing = await github.listAssets(release.id);
-    for (const file of all) {
-        const sha256 = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(file.data).digest('hex')}`;
-        const present = existing.find((a) => a.name === file.name);
-        if (present && present.state === 'uploaded' && present.digest === sha256) {
-            ctx.log.info(`Asset ${file.name} is already uploaded`);
-            continue;
-        }
-        // A same-named asset (an older or half-uploaded copy) is replaced, never duplicated.
-        if (present)
-            await github.deleteAsset(present.id);
-        await github.uploadAsset(release, file.name, file.data, file.contentType);
-        ctx.log.info(`Uploaded ${file.name} (${file.data.length} bytes)`);
-    }
-}
-const draftRelease = {
-    name: 'draft-release',
-    why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
-    skip: skipWhenReleaseDone,
-    async run(ctx) {
-        const { plan, candidate, inputs } = ctx;
-        if (!plan || !candidate)
-            throw new Error('the checks must pass before the draft');
-        const files = await resolveAssets(ctx.env.workspace, inputs.releaseAssets);
-        const section = {
-            image: inputs.image.name,
-            version: plan.version,
-            digest: candidate.digest,
-            platforms: inputs.platforms.map(formatPlatform),
-            tags: plan.tags.map((t) => tagRef(inputs.image, t.tag)),
-        };
-        const prerelease = plan.channel.kind === 'prerelease';
-        const { github } = ctx.ports;
-        let draft = await findDraft(ctx, plan.gitTag);
-        if (draft) {
-            draft = await github.updateDraft(draft.id, {
-                commit: plan.commit,
-                body: releaseBody(inputs.releaseNotes ?? draft.body, section),
-                prerelease,
-            });
-            ctx.log.info(`Reusing the draft #${draft.id} for ${plan.gitTag}`);
-        }
-        else {
-            let notes = inputs.releaseNotes;
-            if (notes === undefined) {
-                try {
-                    notes = await github.generateNotes(plan.gitTag, plan.commit);
-                }
-                catch (error) {
-                    ctx.log.warning(`GitHub's release notes could not be generated (${messageOf(error)}); the image section stands alone`);
-                    notes = '';
-                }
-            }
-            draft = await github.createDraft({
-                tag: plan.gitTag,
-                commit: plan.commit,
-                name: plan.gitTag,
-                body: releaseBody(notes, section),
-                prerelease,
-            });
-            ctx.log.info(`Created the draft #${draft.id} for ${plan.gitTag} at ${plan.commit}`);
-        }
-        ctx.release = draft;
-        ctx.visible.push({ kind: 'draft', id: draft.id, url: draft.htmlUrl });
-        await uploadAssets(ctx, draft, files);
-    },
-    remedy: () => 're-run the workflow: the verified candidate is reused (no rebuild), the draft is found again and completed; no final tag was written',
-};
-
-;// CONCATENATED MODULE: ./src/steps/promote.ts
-
-
-
-
-const VERSION = 'org.opencontainers.image.version';
-function recordTag(ctx, ref, floating) {
-    if (!ctx.visible.some((v) => v.kind === 'tag' && v.ref === ref))
-        ctx.visible.push({ kind: 'tag', ref, floating });
-}
-const promote = {
-    name: 'promote',
-    why: 'copy the verified digest to the version tag first and the floating tags last, each read back',
-    skip: (ctx) => (ctx.mode === 'build' ? 'build-only run' : undefined),
-    async run(ctx) {
-        const { plan, candidate, inputs } = ctx;
-        if (!plan || !candidate)
-            throw new Error('the checks must pass before promotion');
-        const { registry } = ctx.ports;
-        const source = digestRef(inputs.image, candidate.digest);
-        for (const { tag, kind } of plan.tags) {
-            const ref = tagRef(inputs.image, tag);
-            const floating = kind === 'floating';
-            const current = await registry.manifest(ref);
-            if (current?.digest === candidate.digest) {
-                recordTag(ctx, ref, floating);
-                continue;
-            }
-            if (current && kind === 'version') {
-                throw new StepFailure(`${ref} appeared meanwhile with digest ${current.digest}; version tags are immutable, so it is left as it is`, 'check which run released this version; release a new version if this one is taken');
-            }
-            if (current && floating) {
-                const shown = annotationsOf(current)[VERSION];
-                if (!floatingMayMove(shown, plan.version)) {
-                    ctx.keptFloating.push(tag);
-                    ctx.log.info(`${ref} stays at ${shown ?? '?'}: it is newer than ${plan.version}, and floating tags never go backwards`);
-                    continue;
-                }
-                if (shown === undefined) {
-                    ctx.log.warning(`${ref} carries no version annotation; it is moved to ${plan.version}`);
-                }
-            }
-            await registry.copy(source, ref);
-            const back = await registry.manifest(ref, { expectPresent: true });
-            if (back?.digest !== candidate.digest) {
-                throw new StepFailure(`${ref} was written but reads back as ${back?.digest ?? 'nothing'}, not ${candidate.digest}`);
-            }
-            recordTag(ctx, ref, floating);
-            ctx.log.info(`Promoted ${ref} -> ${candidate.digest}`);
-        }
-    },
-    remedy: (ctx) => `re-run the workflow: the tags already promoted point at the verified digest ${ctx.candidate?.digest ?? ''}; the re-run promotes the rest and publishes the Release`,
-};
-
-;// CONCATENATED MODULE: ./src/steps/publish.ts
-
-
-
-const publish = {
-    name: 'publish',
-    why: 'make the Release visible only once every final tag reads back as the promoted digest',
-    skip: skipWhenReleaseDone,
-    async run(ctx) {
-        const { plan, candidate, release, inputs } = ctx;
-        if (!plan || !candidate || !release)
-            throw new Error('the draft and the tags must exist before publishing');
-        for (const { tag } of plan.tags.filter((t) => !ctx.keptFloating.includes(t.tag))) {
-            const ref = tagRef(inputs.image, tag);
-            const current = await ctx.ports.registry.manifest(ref, { expectPresent: true });
-            if (current?.digest !== candidate.digest) {
-                throw new StepFailure(`${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${candidate.digest}; the Release stays a draft`);
-            }
-        }
-        const stable = plan.channel.kind === 'stable';
-        const published = await ctx.ports.github.publish(release.id, {
-            prerelease: !stable,
-            makeLatest: stable && !ctx.keptFloating.includes('latest'),
-        });
-        ctx.release = published;
-        ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
-        ctx.log.info(`Published ${published.htmlUrl}`);
-    },
-    remedy: () => 're-run the workflow: the image is promoted; the re-run only publishes the Release',
-};
-
-;// CONCATENATED MODULE: ./src/steps/cleanup.ts
-
-const cleanup = {
-    name: 'cleanup',
-    why: 'remove the candidate and verified tags where the registry allows it; a failure here only warns',
-    skip: (ctx) => (ctx.mode === 'build' ? 'build-only run' : undefined),
-    async run(ctx) {
-        const prefix = `${ctx.inputs.image.name}:`;
-        const tags = ctx.visible.flatMap((v) => v.kind === 'candidate' && v.ref.startsWith(prefix) ? [v.ref.slice(prefix.length)] : []);
-        for (const tag of tags) {
-            try {
-                if (await ctx.ports.registry.deleteTag(ctx.inputs.image, tag)) {
-                    ctx.log.info(`Removed ${tagRef(ctx.inputs.image, tag)}`);
-                }
-                else {
-                    ctx.log.warning(`The registry did not remove ${tagRef(ctx.inputs.image, tag)} (it may not allow deleting tags); remove it with the registry's own tools if you like`);
-                }
-            }
-            catch (error) {
-                ctx.log.warning(`Removing ${tagRef(ctx.inputs.image, tag)} failed: ${error instanceof Error ? error.message : String(error)}`);
-            }
-        }
-    },
-    remedy: () => 'nothing to do: the release is complete',
-};
-
-;// CONCATENATED MODULE: ./src/pipeline.ts
-
-
-
-
-
-
-
-
-
-
-
-
-/** The release, in order. The order is the guarantee: nothing final before its proof. */
-const PIPELINE = [
-    preflight, // check engine, builder, workspace and token before spending time building
-    planRelease, // version and tags from inputs, tag or labels; what earlier runs left
-    build, // build every platform and push to a candidate reference, never a final tag
-    assertManifest, // the pushed index holds exactly the requested platforms, each real
-    smoke, // every platform runs from the registry by digest before anything is final
-    markVerified, // remember the verified digest, so a re-run promotes it instead of rebuilding
-    draftRelease, // the Release as an invisible draft with notes and assets, before any final tag
-    promote, // version tag first, floating tags last, each read back
-    publish, // the Release becomes visible only after every tag reads back as the digest
-    cleanup, // remove candidate tags where the registry allows; only warns
-];
-/** Runs the steps in order; the first failure stops the run as a ReleaseError that says where things stand. */
-async function runPipeline(ctx, steps = PIPELINE) {
-    for (const step of steps) {
-        const record = { name: step.name, startedAt: Date.now() };
-        ctx.timeline.push(record);
-        const skipReason = ctx.skipped ?? step.skip?.(ctx);
-        if (skipReason !== undefined) {
-            Object.assign(record, { endedAt: Date.now(), outcome: 'skipped', note: skipReason });
-            ctx.log.info(`Step ${step.name}: skipped (${skipReason})`);
-            continue;
-        }
-        try {
-            await step.run(ctx);
-            Object.assign(record, { endedAt: Date.now(), outcome: 'done' });
-        }
-        catch (error) {
-            Object.assign(record, { endedAt: Date.now(), outcome: 'failed', note: messageOf(error) });
-            if (error instanceof ReleaseError)
-                throw error;
-            const remedy = error instanceof StepFailure && error.remedy ? error.remedy : step.remedy(ctx);
-            throw new ReleaseError(step.name, messageOf(error), visibility(ctx), remedy);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/ports/engine.ts
-
-
-
-
-/** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
-function parseBuildxVersion(text) {
-    return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1];
-}
-/** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
-function parseBuilderInspect(text) {
-    const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
-    const platforms = field('Platforms')
-        .split(',')
-        .map((p) => p.trim().replace(/\*$/, ''))
-        .filter((p) => p !== '');
-    return { name: field('Name'), driver: field('Driver'), platforms };
-}
-class DockerEngine {
-    async docker(args, options = {}) {
-        return runCommand('docker', args, {
-            stream: options.stream ?? false,
-            ...(options.env ? { env: options.env } : {}),
-        });
-    }
-    async info(builder) {
-        const version = await this.docker(['version', '--format', '{{.Server.Version}}']);
-        if (version.exitCode === 127) {
-            throw new StepFailure('the docker CLI is not installed', 'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian');
-        }
-        if (version.exitCode !== 0 || version.stdout.trim() === '') {
-            throw new StepFailure(`the Docker engine does not answer: ${tail(version.stderr, 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
-        }
-        const buildx = await this.docker(['buildx', 'version']);
-        const buildxVersion = parseBuildxVersion(buildx.stdout);
-        if (buildx.exitCode !== 0 || buildxVersion === undefined) {
-            throw new StepFailure(`docker buildx is not available: ${tail(buildx.stderr || buildx.stdout, 3)}`, 'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)');
-        }
-        const inspect = await this.docker([
-            'buildx',
-            'inspect',
-            '--bootstrap',
-            ...(builder ? [builder] : []),
-        ]);
-        if (inspect.exitCode !== 0) {
-            throw new StepFailure(`the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${tail(inspect.stderr, 3)}`, 'create the builder first (docker/setup-buildx-action), or leave the builder input empty');
-        }
-        const driverStatus = await this.docker(['info', '--format', '{{json .DriverStatus}}']);
-        return {
-            serverVersion: version.stdout.trim(),
-            buildxVersion,
-            builder: parseBuilderInspect(inspect.stdout),
-            containerdStore: driverStatus.stdout.includes('io.containerd.snapshotter'),
-        };
-    }
-    async localImageConfig(ref) {
-        const result = await this.docker(['image', 'inspect', '--format', '{{json .}}', ref]);
-        if (result.exitCode !== 0) {
-            throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`);
-        }
-        return imageConfigOf(JSON.parse(result.stdout), 'Config', 'Os', 'Architecture', 'Variant');
-    }
-    async readImageFile(ref, platform, path) {
-        const created = await this.docker(['create', '--pull', 'never', '--platform', platform, ref]);
-        if (created.exitCode !== 0) {
-            throw new StepFailure(`creating a container of ${ref} for ${platform} failed: ${tail(created.stderr, 3)}`);
-        }
-        const id = created.stdout.trim();
-        try {
-            // -L follows symlinks such as /usr/bin/app -> /opt/app/bin/app.
-            const copied = await runCommandBinary('docker', ['cp', '-L', `${id}:${path}`, '-']);
-            return copied.exitCode === 0 ? firstFileInTar(copied.stdout) : undefined;
-        }
-        finally {
-            await this.docker(['rm', '--force', id]);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/ports/git.ts
-
-class GitCli {
-    cwd;
-    constructor(cwd) {
-        this.cwd = cwd;
-    }
-    async git(args) {
-        const result = await runCommand('git', ['-c', `safe.directory=${this.cwd}`, ...args], {
-            cwd: this.cwd,
-        });
-        return result.exitCode === 0 ? result.stdout.trim() : undefined;
-    }
-    async head() {
-        return this.git(['rev-parse', 'HEAD']);
-    }
-    async commitTime(sha) {
-        const out = await this.git(['show', '-s', '--format=%ct', sha]);
-        return out === undefined || out === '' ? undefined : Number(out);
-    }
 }
 
 ;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
@@ -46688,10 +44849,10 @@ function Collection() {
 
 
 // pkg/dist-src/version.js
-var dist_bundle_VERSION = "0.0.0-development";
+var VERSION = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${dist_bundle_VERSION} ${getUserAgent()}`;
+var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
 var DEFAULTS = {
   method: "GET",
   baseUrl: "https://api.github.com",
@@ -47971,12 +46132,12 @@ class RequestError extends Error {
 
 
 // pkg/dist-src/version.js
-var request_dist_bundle_VERSION = "10.0.16";
+var dist_bundle_VERSION = "10.0.16";
 
 // pkg/dist-src/defaults.js
 var defaults_default = {
   headers: {
-    "user-agent": `octokit-request.js/${request_dist_bundle_VERSION} ${getUserAgent()}`
+    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
   }
 };
 
@@ -51529,6 +49690,8 @@ function gitHubMessage(error) {
     return `${e.status ? `${e.status} ` : ''}${message}${details ? ` (${details})` : ''}`;
 }
 const RetryingOctokit = dist_src_Octokit.plugin(retry);
+/** What a workflow needs for the action to create, upload to and publish a Release. */
+const PERMISSION_REMEDY = 'give the job write access to contents: add "permissions:\n  contents: write" to the workflow job (and packages: write for ghcr.io)';
 /** GitHub through Octokit, at GITHUB_API_URL, so GitHub Enterprise Server works as github.com. */
 class OctokitGitHub {
     octokit;
@@ -51556,8 +49719,14 @@ class OctokitGitHub {
             return await fn();
         }
         catch (error) {
-            throw new StepFailure(`GitHub API: ${what} failed: ${gitHubMessage(error)}`);
+            throw new StepFailure(`GitHub API: ${what} failed: ${gitHubMessage(error)}`, httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined);
         }
+    }
+    async canWrite() {
+        return this.call('reading the repository', async () => {
+            const { data } = await this.octokit.rest.repos.get(this.repoParams);
+            return data.permissions?.push;
+        });
     }
     async listReleases() {
         return this.call('listing releases', async () => {
@@ -51723,6 +49892,1949 @@ class OctokitGitHub {
     }
 }
 
+;// CONCATENATED MODULE: ./src/steps/preflight.ts
+
+
+
+
+
+
+const MIN_BUILDX = '0.12.0';
+async function checkEngine(ctx) {
+    const { inputs, ports, log } = ctx;
+    const info = await ports.engine.info();
+    log.info(`Docker engine ${info.serverVersion}, buildx ${info.buildxVersion}, builder '${info.builder.name}' (${info.builder.driver} driver)`);
+    if (semver_default().lt(info.buildxVersion, MIN_BUILDX)) {
+        throw new StepFailure(`buildx ${info.buildxVersion} is too old: ${MIN_BUILDX} or newer is needed for index annotations and metadata files`, 'update buildx (docker/setup-buildx-action installs a current one)');
+    }
+    if (info.builder.driver === 'docker' && inputs.platforms.length > 1 && !info.containerdStore) {
+        throw new StepFailure(`the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`, 'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json');
+    }
+    const unsupported = inputs.platforms
+        .map(formatPlatform)
+        .filter((p) => !info.builder.platforms.includes(p));
+    if (unsupported.length > 0) {
+        throw new StepFailure(`the builder '${info.builder.name}' cannot build ${unsupported.join(', ')} (it supports ${info.builder.platforms.join(', ') || 'no platform'})`, 'install QEMU emulation before this step (docker/setup-qemu-action), or build those platforms on native runners');
+    }
+    ctx.builderDriver = info.builder.driver;
+}
+/** The workspace is what gets built: it must hold the commit the event releases. */
+async function checkWorkspace(ctx) {
+    const head = await ctx.ports.git.head();
+    const commit = ctx.trigger.commit;
+    if (head === undefined || head === commit)
+        return;
+    const fix = ctx.env.eventName === 'workflow_run'
+        ? `check out the commit CI tested:\n${WORKFLOW_RUN_CHECKOUT}`
+        : `check out the commit of the event (actions/checkout with ref: ${commit})`;
+    throw new StepFailure(`the workspace is at commit ${head.slice(0, 12)}, but this run ${ctx.mode === 'release' ? 'releases' : 'builds'} commit ${commit.slice(0, 12)}; building the workspace would ship the wrong code`, fix);
+}
+const preflight = {
+    name: 'preflight',
+    why: 'check the engine, the builder, the workspace and the token before spending time building',
+    async run(ctx) {
+        await checkEngine(ctx);
+        if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
+            throw new StepFailure('the commit to build is unknown: GITHUB_SHA is not set', 'run the action in a workflow job after actions/checkout');
+        }
+        await checkWorkspace(ctx);
+        if (ctx.mode !== 'release')
+            return;
+        if (ctx.inputs.githubToken === '') {
+            throw new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'");
+        }
+        await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
+        // Before spending time building: a token that cannot publish would fail at the end.
+        if ((await ctx.ports.github.canWrite()) === false) {
+            throw new StepFailure(`the token may read ${ctx.env.owner}/${ctx.env.repo} but not write to it, so the Release cannot be created`, PERMISSION_REMEDY);
+        }
+    },
+    remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
+};
+
+;// CONCATENATED MODULE: ./src/model/intent.ts
+
+const DEFAULT_LABELS = { typePrefix: 'type:', channelPrefix: 'channel:' };
+const TYPES = ['patch', 'minor', 'major', 'docs', 'skip'];
+/** Reads type:* and channel:* labels; conflicting or unknown ones are an error that lists them. */
+function intentFromLabels(labels, scheme, pullRequest) {
+    const typeLabels = labels.filter((l) => l.startsWith(scheme.typePrefix));
+    const channelLabels = labels.filter((l) => l.startsWith(scheme.channelPrefix));
+    const allowed = `allowed: ${TYPES.map((t) => scheme.typePrefix + t).join(', ')}, and one ${scheme.channelPrefix}stable or ${scheme.channelPrefix}<name> such as ${scheme.channelPrefix}rc`;
+    const found = `pull request #${pullRequest} has ${[...typeLabels, ...channelLabels].join(', ')}`;
+    const types = [...new Set(typeLabels.map((l) => l.slice(scheme.typePrefix.length)))];
+    const unknownType = types.filter((t) => !TYPES.includes(t));
+    const channels = channelLabels.map((l) => parseChannel(l.slice(scheme.channelPrefix.length)));
+    const badChannel = channels.some((c) => typeof c === 'string' || c.kind === 'auto');
+    if (unknownType.length > 0 || badChannel)
+        return { kind: 'invalid', reason: `unknown release labels: ${found}; ${allowed}` };
+    if (types.length > 1 || new Set(channelLabels).size > 1) {
+        return { kind: 'invalid', reason: `conflicting release labels: ${found}; ${allowed}` };
+    }
+    const type = types[0];
+    if (type === 'docs' || type === 'skip') {
+        return {
+            kind: 'skip',
+            reason: `pull request #${pullRequest} is labelled ${scheme.typePrefix}${type}`,
+        };
+    }
+    const channel = channels[0];
+    return { kind: 'release', bump: type, channel };
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/ports/process.ts
+
+
+/** Runs a program with an argument list (never a shell string) and captures its output. */
+async function runCommand(program, args, options = {}) {
+    const env = options.env
+        ? { ...process.env, ...options.env }
+        : undefined;
+    try {
+        const result = await getExecOutput(program, [...args], {
+            ignoreReturnCode: true,
+            silent: options.stream !== true,
+            ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+            ...(env !== undefined ? { env } : {}),
+            ...(options.input !== undefined ? { input: Buffer.from(options.input) } : {}),
+        });
+        return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+    }
+    catch (error) {
+        // The program itself could not be started (not installed, not executable).
+        return {
+            exitCode: 127,
+            stdout: '',
+            stderr: error instanceof Error ? error.message : String(error),
+        };
+    }
+}
+/** The last meaningful lines of a command's error output, for a failure message. */
+function tail(text, lines = 12) {
+    return text
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .filter((l) => l !== '')
+        .slice(-lines)
+        .join('\n');
+}
+/** Runs a program and keeps its standard output as bytes (for tar streams). */
+function runCommandBinary(program, args, timeoutMs = 120_000) {
+    return new Promise((resolve) => {
+        (0,external_node_child_process_namespaceObject.execFile)(program, [...args], { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024, timeout: timeoutMs }, (error, stdout, stderr) => {
+            const code = error?.code;
+            resolve({
+                exitCode: error ? (typeof code === 'number' ? code : 1) : 0,
+                stdout,
+                stderr: stderr.toString(),
+            });
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
+const objectToString = Object.prototype.toString;
+
+const isError = value => objectToString.call(value) === '[object Error]';
+
+const errorMessages = new Set([
+	'network error', // Chrome
+	'NetworkError when attempting to fetch resource.', // Firefox
+	'The Internet connection appears to be offline.', // Safari 16
+	'Network request failed', // `cross-fetch`
+	'fetch failed', // Undici (Node.js)
+	'terminated', // Undici (Node.js)
+	' A network error occurred.', // Bun (WebKit)
+	'Network connection lost', // Cloudflare Workers (fetch)
+]);
+
+function isNetworkError(error) {
+	const isValid = error
+		&& isError(error)
+		&& error.name === 'TypeError'
+		&& typeof error.message === 'string';
+
+	if (!isValid) {
+		return false;
+	}
+
+	const {message, stack} = error;
+
+	// Safari 17+ has generic message but no stack for network errors
+	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
+		return stack === undefined
+			// Sentry adds its own stack trace to the fetch error, so also check for that
+			|| '__sentry_captured__' in error;
+	}
+
+	// Deno network errors start with specific text
+	if (message.startsWith('error sending request for url')) {
+		return true;
+	}
+
+	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
+	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
+		return true;
+	}
+
+	// Standard network error messages
+	return errorMessages.has(message);
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
+
+
+function validateRetries(retries) {
+	if (typeof retries === 'number') {
+		if (retries < 0) {
+			throw new TypeError('Expected `retries` to be a non-negative number.');
+		}
+
+		if (Number.isNaN(retries)) {
+			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
+		}
+	} else if (retries !== undefined) {
+		throw new TypeError('Expected `retries` to be a number or Infinity.');
+	}
+}
+
+function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
+	if (value === undefined) {
+		return;
+	}
+
+	if (typeof value !== 'number' || Number.isNaN(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
+	}
+
+	if (!allowInfinity && !Number.isFinite(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+	}
+
+	if (value < min) {
+		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
+	}
+}
+
+class AbortError extends Error {
+	constructor(message) {
+		super();
+
+		if (message instanceof Error) {
+			this.originalError = message;
+			({message} = message);
+		} else {
+			this.originalError = new Error(message);
+			this.originalError.stack = this.stack;
+		}
+
+		this.name = 'AbortError';
+		this.message = message;
+	}
+}
+
+function calculateDelay(retriesConsumed, options) {
+	const attempt = Math.max(1, retriesConsumed + 1);
+	const random = options.randomize ? (Math.random() + 1) : 1;
+
+	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
+	timeout = Math.min(timeout, options.maxTimeout);
+
+	return timeout;
+}
+
+function calculateRemainingTime(start, max) {
+	if (!Number.isFinite(max)) {
+		return max;
+	}
+
+	return max - (performance.now() - start);
+}
+
+async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
+	const normalizedError = error instanceof Error
+		? error
+		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
+
+	if (normalizedError instanceof AbortError) {
+		throw normalizedError.originalError;
+	}
+
+	const retriesLeft = Number.isFinite(options.retries)
+		? Math.max(0, options.retries - retriesConsumed)
+		: options.retries;
+
+	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
+
+	const context = Object.freeze({
+		error: normalizedError,
+		attemptNumber,
+		retriesLeft,
+		retriesConsumed,
+	});
+
+	await options.onFailedAttempt(context);
+
+	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
+		throw normalizedError;
+	}
+
+	const consumeRetry = await options.shouldConsumeRetry(context);
+
+	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
+
+	if (remainingTime <= 0 || retriesLeft <= 0) {
+		throw normalizedError;
+	}
+
+	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
+		if (consumeRetry) {
+			throw normalizedError;
+		}
+
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	if (!await options.shouldRetry(context)) {
+		throw normalizedError;
+	}
+
+	if (!consumeRetry) {
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	const delayTime = calculateDelay(retriesConsumed, options);
+	const finalDelay = Math.min(delayTime, remainingTime);
+
+	options.signal?.throwIfAborted();
+
+	if (finalDelay > 0) {
+		await new Promise((resolve, reject) => {
+			const onAbort = () => {
+				clearTimeout(timeoutToken);
+				options.signal?.removeEventListener('abort', onAbort);
+				reject(options.signal.reason);
+			};
+
+			const timeoutToken = setTimeout(() => {
+				options.signal?.removeEventListener('abort', onAbort);
+				resolve();
+			}, finalDelay);
+
+			if (options.unref) {
+				timeoutToken.unref?.();
+			}
+
+			options.signal?.addEventListener('abort', onAbort, {once: true});
+		});
+	}
+
+	options.signal?.throwIfAborted();
+
+	return true;
+}
+
+async function pRetry(input, options = {}) {
+	options = {...options};
+
+	validateRetries(options.retries);
+
+	if (Object.hasOwn(options, 'forever')) {
+		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
+	}
+
+	options.retries ??= 10;
+	options.factor ??= 2;
+	options.minTimeout ??= 1000;
+	options.maxTimeout ??= Number.POSITIVE_INFINITY;
+	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
+	options.randomize ??= false;
+	options.onFailedAttempt ??= () => {};
+	options.shouldRetry ??= () => true;
+	options.shouldConsumeRetry ??= () => true;
+
+	// Validate numeric options and normalize edge cases
+	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
+	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
+	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
+	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
+
+	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
+	if (!(options.factor > 0)) {
+		options.factor = 1;
+	}
+
+	options.signal?.throwIfAborted();
+
+	let attemptNumber = 0;
+	let retriesConsumed = 0;
+	const startTime = performance.now();
+
+	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
+		attemptNumber++;
+
+		try {
+			options.signal?.throwIfAborted();
+
+			const result = await input(attemptNumber);
+
+			options.signal?.throwIfAborted();
+
+			return result;
+		} catch (error) {
+			if (await onAttemptFailure({
+				error,
+				attemptNumber,
+				retriesConsumed,
+				startTime,
+				options,
+			})) {
+				retriesConsumed++;
+			}
+		}
+	}
+
+	// Should not reach here, but in case it does, throw an error
+	throw new Error('Retry attempts exhausted without throwing an error.');
+}
+
+function makeRetriable(function_, options) {
+	return function (...arguments_) {
+		return pRetry(() => function_.apply(this, arguments_), options);
+	};
+}
+
+;// CONCATENATED MODULE: ./src/ports/retry.ts
+
+/** Registry and network failures worth another try: 5xx, 429, dropped connections. */
+const TRANSIENT_FAILURE = /\b(50[0-9]|429)\b|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests|toomanyrequests|connection reset|connection refused|i\/o timeout|unexpected EOF|TLS handshake timeout/i;
+/** Four retries, waiting about 1, 2, 4 and 8 backoff units (capped at 8 units). */
+function retryPolicy(backoffMs) {
+    return { retries: 4, minTimeoutMs: backoffMs / 2, maxTimeoutMs: backoffMs * 8 };
+}
+const DEFAULT_RETRY = retryPolicy(1000);
+class TransientFailure extends Error {
+    result;
+    constructor(result) {
+        super(result.stderr.trim().split('\n').pop() ?? 'transient failure');
+        this.result = result;
+    }
+}
+/**
+ * Runs a command again, with exponential backoff, while it fails in a way that a retry can
+ * cure; every retry is logged. Returns the last result, successful or not.
+ */
+async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTransient = (r) => TRANSIENT_FAILURE.test(r.stderr)) {
+    try {
+        return await pRetry(async () => {
+            const result = await attempt();
+            if (result.exitCode !== 0 && isTransient(result))
+                throw new TransientFailure(result);
+            return result;
+        }, {
+            retries: policy.retries,
+            minTimeout: policy.minTimeoutMs,
+            maxTimeout: policy.maxTimeoutMs,
+            onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+                if (retriesLeft > 0) {
+                    warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`);
+                }
+            },
+        });
+    }
+    catch (error) {
+        if (error instanceof TransientFailure)
+            return error.result;
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ports/registry.ts
+
+
+
+
+const strings = (value) => Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
+const registry_text = (value) => (typeof value === 'string' ? value : '');
+/**
+ * An image config as the registry (config, os, architecture) or the engine (Config, Os,
+ * Architecture) spells it.
+ */
+function imageConfigOf(raw, configKey, osKey, architectureKey, variantKey) {
+    const config = (raw[configKey] ?? {});
+    const variant = registry_text(raw[variantKey]);
+    return {
+        os: registry_text(raw[osKey]),
+        architecture: registry_text(raw[architectureKey]),
+        ...(variant !== '' ? { variant } : {}),
+        entrypoint: strings(config.Entrypoint),
+        cmd: strings(config.Cmd),
+        env: strings(config.Env),
+        raw,
+    };
+}
+const NOT_FOUND = /not found|manifest unknown|name unknown|404/i;
+/** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
+class ImagetoolsRegistry {
+    warn;
+    policy;
+    constructor(warn = () => undefined, policy = DEFAULT_RETRY) {
+        this.warn = warn;
+        this.policy = policy;
+    }
+    imagetools(what, args, alsoRetry) {
+        return retryCommand(what, () => runCommand('docker', ['buildx', 'imagetools', ...args]), this.warn, this.policy, (r) => TRANSIENT_FAILURE.test(r.stderr) || (alsoRetry?.test(r.stderr) ?? false));
+    }
+    async manifest(ref, options = {}) {
+        const result = await this.imagetools(`reading ${ref}`, ['inspect', '--raw', ref], options.expectPresent ? NOT_FOUND : undefined);
+        if (result.exitCode !== 0) {
+            if (NOT_FOUND.test(result.stderr))
+                return undefined;
+            throw new StepFailure(`reading ${ref} from the registry failed: ${tail(result.stderr, 4)}`);
+        }
+        // imagetools prints the manifest's bytes followed by one newline of its own.
+        const raw = result.stdout.endsWith('\n') ? result.stdout.slice(0, -1) : result.stdout;
+        const json = JSON.parse(raw);
+        const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(raw).digest('hex')}`;
+        return {
+            digest,
+            mediaType: typeof json.mediaType === 'string' ? json.mediaType : '',
+            raw,
+            json,
+        };
+    }
+    async imageConfig(ref) {
+        const result = await this.imagetools(`reading the image config of ${ref}`, [
+            'inspect',
+            '--format',
+            '{{json .Image}}',
+            ref,
+        ]);
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`reading the image config of ${ref} failed: ${tail(result.stderr, 4)}`);
+        }
+        const raw = JSON.parse(result.stdout);
+        return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant');
+    }
+    async copy(sourceDigestRef, targetTagRef) {
+        const result = await this.imagetools(`pointing ${targetTagRef} at ${sourceDigestRef}`, [
+            'create',
+            '--tag',
+            targetTagRef,
+            sourceDigestRef,
+        ]);
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`pointing ${targetTagRef} at ${sourceDigestRef} failed: ${tail(result.stderr, 4)}`);
+        }
+    }
+    async deleteTag(image, tag) {
+        // The OCI distribution spec allows deleting a tag; many registries answer 400/405 instead.
+        const local = /^(localhost|127\.|\[::1\])/.test(image.registry);
+        const url = `${local ? 'http' : 'https'}://${image.registry}/v2/${image.path}/manifests/${encodeURIComponent(tag)}`;
+        try {
+            const response = await fetch(url, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
+            return response.status === 202 || response.status === 200;
+        }
+        catch {
+            return false;
+        }
+    }
+}
+function asIndex(manifest) {
+    const manifests = manifest.json.manifests;
+    return {
+        mediaType: manifest.mediaType,
+        manifests: Array.isArray(manifests) ? manifests : [],
+    };
+}
+/** The OCI annotations of an index (empty when it has none). */
+function annotationsOf(manifest) {
+    const annotations = manifest.json.annotations;
+    return annotations !== null && typeof annotations === 'object'
+        ? annotations
+        : {};
+}
+
+;// CONCATENATED MODULE: ./src/steps/plan-release.ts
+
+
+
+
+
+
+const REVISION = 'org.opencontainers.image.revision';
+/** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
+const verifiedTag = (commit) => `verified-${commit.slice(0, 12)}`;
+const plan_release_short = (sha) => sha.slice(0, 12);
+/** Bump and channel: the inputs when set, else the merged pull request's labels, else default-bump. */
+async function releaseIntent(ctx) {
+    const { inputs, ports, trigger, env } = ctx;
+    const defaultBranch = env.payload.repository?.default_branch ?? 'main';
+    const pulls = await ports.github.pullRequestsOfCommit(trigger.commit);
+    const merged = pulls.find((p) => p.mergedAt !== undefined && p.mergeCommitSha === trigger.commit) ??
+        pulls.find((p) => p.mergedAt !== undefined && p.baseRef === defaultBranch);
+    let labelled = {
+        bump: undefined,
+        channel: undefined,
+    };
+    if (merged) {
+        const intent = intentFromLabels(merged.labels, inputs.labels, merged.number);
+        if (intent.kind === 'skip')
+            return { skip: intent.reason };
+        if (intent.kind === 'invalid') {
+            throw new StepFailure(intent.reason, `fix the labels of pull request #${merged.number}, then re-run the workflow`);
+        }
+        labelled = intent;
+        ctx.log.info(`Pull request #${merged.number} was merged as ${plan_release_short(trigger.commit)}; labels: ${merged.labels.join(', ') || 'none'}`);
+    }
+    else {
+        ctx.log.info(`No pull request was merged as ${plan_release_short(trigger.commit)}: default-bump (${inputs.defaultBump}) applies`);
+    }
+    const bump = inputs.bump !== 'auto' ? inputs.bump : (labelled.bump ?? inputs.defaultBump);
+    if (bump === 'none') {
+        return {
+            skip: `commit ${plan_release_short(trigger.commit)} has no release label${merged ? ` on pull request #${merged.number}` : ' and no pull request'}, and default-bump is none`,
+        };
+    }
+    const channel = inputs.channel.kind !== 'auto' ? inputs.channel : (labelled.channel ?? inputs.channel);
+    return { bump, channel };
+}
+/** The explicit version: the input, else the pushed tag's. */
+function explicitVersion(ctx) {
+    if (ctx.inputs.version)
+        return ctx.inputs.version;
+    const tagVersion = ctx.trigger.kind === 'release' ? ctx.trigger.tagVersion : undefined;
+    if (tagVersion === undefined)
+        return undefined;
+    const parsed = parseVersion(tagVersion);
+    if (typeof parsed === 'string') {
+        throw new StepFailure(`the pushed tag ${ctx.inputs.tagPrefix}${tagVersion} is not a version: ${parsed}`, `push tags such as ${ctx.inputs.tagPrefix}1.2.3`);
+    }
+    return parsed;
+}
+/**
+ * What earlier runs left: a version that is taken by another commit stops the run here; the
+ * same commit's promoted or verified digest is reused, and its published Release is kept.
+ */
+async function checkEarlierRuns(ctx) {
+    const { plan } = ctx;
+    if (!plan)
+        return;
+    const { registry, github } = ctx.ports;
+    const image = ctx.inputs.image;
+    const tagCommit = await github.tagCommit(plan.gitTag);
+    if (tagCommit !== undefined && tagCommit !== plan.commit) {
+        throw new StepFailure(`the git tag ${plan.gitTag} already points at commit ${plan_release_short(tagCommit)}, not at ${plan_release_short(plan.commit)}; released versions are immutable`, "release a new version (bump it, or set the 'version' input); never move a released tag");
+    }
+    const published = await github.publishedRelease(plan.gitTag);
+    if (published && tagCommit === plan.commit) {
+        ctx.release = published;
+        ctx.releaseDone = true;
+        ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
+    }
+    const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version;
+    const versionRef = tagRef(image, versionTag);
+    const existing = await registry.manifest(versionRef);
+    if (existing) {
+        const revision = annotationsOf(existing)[REVISION];
+        if (revision !== plan.commit) {
+            throw new StepFailure(`${versionRef} already exists with digest ${existing.digest}, built from ${revision ? `commit ${plan_release_short(revision)}` : 'an unknown commit'}, not ${plan_release_short(plan.commit)}; version tags are immutable`, "release a new version (bump it, or set the 'version' input); never overwrite a released image");
+        }
+        ctx.candidate = { ref: versionRef, digest: existing.digest };
+        ctx.reused = 'version tag';
+        ctx.visible.push({ kind: 'tag', ref: versionRef, floating: false });
+        ctx.log.info(`${versionRef} already holds ${existing.digest} from this commit: it is reused, not rebuilt`);
+        return;
+    }
+    const verified = await registry.manifest(tagRef(image, verifiedTag(plan.commit)));
+    if (verified && annotationsOf(verified)[REVISION] === plan.commit) {
+        ctx.candidate = { ref: tagRef(image, verifiedTag(plan.commit)), digest: verified.digest };
+        ctx.reused = 'verified marker';
+        ctx.visible.push({ kind: 'candidate', ref: ctx.candidate.ref });
+        ctx.log.info(`${ctx.candidate.ref} holds ${verified.digest}, which already passed every check: it is reused, not rebuilt`);
+    }
+}
+/** A build-only run labels its image with a version that can never be mistaken for a release. */
+function buildVersion(ctx) {
+    if (ctx.inputs.version)
+        return ctx.inputs.version.version;
+    const pr = ctx.trigger.kind === 'build' ? ctx.trigger.pullRequest : undefined;
+    return pr !== undefined ? `0.0.0-pr.${pr}` : `0.0.0-build.${ctx.trigger.commit.slice(0, 7)}`;
+}
+const planRelease = {
+    name: 'plan',
+    why: 'decide the version and the tags from the inputs, the pushed tag or the merged pull request, and see what earlier runs left',
+    async run(ctx) {
+        const { inputs, trigger, ports } = ctx;
+        const commit = trigger.commit;
+        const commitTime = (await ports.git.commitTime(commit)) ?? Math.floor(Date.now() / 1000);
+        if (ctx.mode === 'build') {
+            const version = buildVersion(ctx);
+            ctx.plan = { version, channel: { kind: 'stable' }, commit, commitTime, gitTag: '', tags: [] };
+            return;
+        }
+        const tags = await ports.github.tagsWithPrefix(inputs.tagPrefix);
+        const released = tags.flatMap((t) => {
+            const parsed = parseVersion(t.name.slice(inputs.tagPrefix.length));
+            return typeof parsed === 'string' ? [] : [{ version: parsed, commit: t.commit }];
+        });
+        const explicit = explicitVersion(ctx);
+        let bump = 'patch';
+        let channel = inputs.channel;
+        if (explicit === undefined) {
+            const intent = await releaseIntent(ctx);
+            if ('skip' in intent) {
+                ctx.skipped = intent.skip;
+                ctx.log.info(`Nothing to release: ${intent.skip}`);
+                return;
+            }
+            ;
+            ({ bump, channel } = intent);
+        }
+        const resolved = resolveVersion({
+            ...(explicit ? { explicit } : {}),
+            channel,
+            bump,
+            released,
+            commit,
+            initial: inputs.initialVersion,
+        });
+        if (typeof resolved === 'string') {
+            throw new StepFailure(resolved, "make the 'version' input, the channel input and the channel label agree");
+        }
+        const planned = finalTags(resolved.version.version, resolved.channel, inputs.tagScheme, commit);
+        if (typeof planned === 'string')
+            throw new StepFailure(planned, "fix the 'tags' or 'image-tag-prefix' input");
+        ctx.plan = {
+            version: resolved.version.version,
+            channel: resolved.channel,
+            commit,
+            commitTime,
+            gitTag: `${inputs.tagPrefix}${resolved.version.version}`,
+            tags: planned,
+        };
+        ctx.log.info(`Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}`);
+        await checkEarlierRuns(ctx);
+    },
+    remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
+};
+
+;// CONCATENATED MODULE: ./src/build/buildx-args.ts
+
+/** The argv of `docker buildx build` for a plan: pure data, never a shell string. */
+function buildxBuildArgs(plan) {
+    const args = ['buildx', 'build', '--progress', 'plain'];
+    if (plan.builder)
+        args.push('--builder', plan.builder);
+    args.push('--platform', plan.platforms.map(formatPlatform).join(','));
+    args.push('--file', plan.file);
+    if (plan.target)
+        args.push('--target', plan.target);
+    for (const { key, value } of plan.buildArgs)
+        args.push('--build-arg', `${key}=${value}`);
+    for (const [key, value] of Object.entries(plan.labels))
+        args.push('--label', `${key}=${value}`);
+    if (plan.provenance !== undefined)
+        args.push('--provenance', plan.provenance);
+    const annotationLevels = plan.output.kind === 'load' || plan.output.kind === 'cache-only' ? [] : ['index', 'manifest'];
+    for (const level of annotationLevels) {
+        for (const [key, value] of Object.entries(plan.annotations))
+            args.push('--annotation', `${level}:${key}=${value}`);
+    }
+    switch (plan.output.kind) {
+        case 'push-tag':
+            args.push('--tag', plan.output.ref, '--push');
+            break;
+        case 'push-by-digest':
+            args.push('--output', `type=image,name=${plan.output.image},push-by-digest=true,name-canonical=true,push=true`);
+            break;
+        case 'load':
+            args.push('--tag', plan.output.tag, '--load');
+            break;
+        case 'cache-only':
+            break;
+    }
+    args.push('--metadata-file', plan.metadataFile);
+    args.push(plan.context);
+    return args;
+}
+/** The OCI labels and annotations every release carries. */
+function ociMetadata(meta) {
+    return {
+        'org.opencontainers.image.version': meta.version,
+        'org.opencontainers.image.revision': meta.revision,
+        'org.opencontainers.image.source': meta.source,
+        'org.opencontainers.image.created': meta.created,
+        'org.opencontainers.image.title': meta.title,
+    };
+}
+/** A candidate tag unique to this run and attempt, never confused with a release tag. */
+function candidateTag(sha, runId, runAttempt) {
+    return `candidate-${sha.slice(0, 12)}-${runId}-${runAttempt}`;
+}
+/** Finds, in buildx's error output, the platform whose step failed, e.g. "[linux/arm64 2/3]". */
+function failedPlatform(stderr) {
+    const platform = String.raw `([a-z]+\/[a-z0-9]+(?:\/v[0-9.]+)?) `;
+    const errorSection = stderr.slice(Math.max(0, stderr.lastIndexOf('------\n > [')));
+    const match = new RegExp(String.raw `> \[${platform}`).exec(errorSection) ??
+        new RegExp(String.raw `^#(\d+) ERROR`, 'm').exec(stderr);
+    if (match === null)
+        return undefined;
+    if (!match[0].startsWith('#'))
+        return match[1];
+    // The failing vertex may not name its platform; an earlier line of the same vertex may.
+    const vertex = match[1] ?? '';
+    return new RegExp(String.raw `^#${vertex} \[${platform}`, 'm').exec(stderr)?.[1];
+}
+
+;// CONCATENATED MODULE: ./src/steps/build.ts
+
+
+
+
+
+
+
+
+/** The OCI labels and annotations of this run's image. */
+function imageMetadata(ctx) {
+    const plan = ctx.plan;
+    if (!plan)
+        throw new Error('preflight must plan the release before the build');
+    const title = ctx.env.repo || ctx.inputs.image.path.split('/').pop() || ctx.inputs.image.name;
+    return ociMetadata({
+        version: plan.version,
+        revision: plan.commit,
+        source: `${ctx.env.serverUrl}/${ctx.env.owner}/${ctx.env.repo}`,
+        created: new Date(plan.commitTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        title,
+    });
+}
+function outputFor(ctx, commit) {
+    if (ctx.mode === 'build')
+        return { kind: 'cache-only' };
+    if (ctx.builderDriver === 'docker') {
+        return {
+            kind: 'push-tag',
+            ref: tagRef(ctx.inputs.image, candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)),
+        };
+    }
+    return { kind: 'push-by-digest', image: ctx.inputs.image.name };
+}
+/** Reads the index digest that buildx wrote to its metadata file. */
+async function readBuildDigest(metadataFile) {
+    const metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8'));
+    const digest = metadata['containerimage.digest'];
+    if (typeof digest !== 'string' || !digest.startsWith('sha256:')) {
+        throw new StepFailure(`buildx wrote no image digest to its metadata file ${metadataFile}`);
+    }
+    return digest;
+}
+/**
+ * When buildx's log does not say which platform failed (a scratch stage's steps carry no
+ * platform), builds each platform alone from the warm cache and names the failing ones.
+ */
+async function diagnoseFailingPlatforms(ctx, plan) {
+    if (plan.platforms.length < 2)
+        return plan.platforms.map(formatPlatform)[0];
+    const failing = [];
+    for (const platform of plan.platforms) {
+        const args = buildxBuildArgs({
+            ...plan,
+            platforms: [platform],
+            output: { kind: 'cache-only' },
+            metadataFile: (0,external_node_path_namespaceObject.join)(ctx.workDir, 'diagnose-metadata.json'),
+        });
+        const result = await ctx.ports.engine.docker(args);
+        if (result.exitCode !== 0)
+            failing.push(formatPlatform(platform));
+    }
+    return failing.length > 0 && failing.length < plan.platforms.length
+        ? failing.join(', ')
+        : undefined;
+}
+/** The build of this run's inputs, to the given output. */
+function buildPlanFor(ctx, output, metadataFile) {
+    const { inputs } = ctx;
+    const metadata = imageMetadata(ctx);
+    return {
+        platforms: inputs.platforms,
+        context: inputs.context,
+        file: inputs.file,
+        target: inputs.target,
+        buildArgs: inputs.buildArgs,
+        labels: metadata,
+        annotations: metadata,
+        output,
+        metadataFile,
+        provenance: inputs.provenance,
+    };
+}
+const build = {
+    name: 'build',
+    why: 'build every platform in one buildx run and push the index to a candidate reference, never a final tag',
+    skip: (ctx) => ctx.reused
+        ? `the digest of this commit was already verified (${ctx.reused}): no rebuild`
+        : undefined,
+    async run(ctx) {
+        const { inputs, plan } = ctx;
+        if (!plan)
+            throw new Error('preflight must plan the release before the build');
+        const output = outputFor(ctx, plan.commit);
+        const metadataFile = (0,external_node_path_namespaceObject.join)(ctx.workDir, 'build-metadata.json');
+        const buildPlan = buildPlanFor(ctx, output, metadataFile);
+        const args = buildxBuildArgs(buildPlan);
+        // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
+        const result = await ctx.log.group(`Build ${inputs.platforms.length} platform(s)`, () => retryCommand('pushing the candidate', () => ctx.ports.engine.docker(args, {
+            stream: true,
+            env: { SOURCE_DATE_EPOCH: String(plan.commitTime) },
+        }), (message) => {
+            ctx.log.warning(message);
+        }, retryPolicy(ctx.env.backoffMs), (r) => /push/i.test(r.stderr) && TRANSIENT_FAILURE.test(tail(r.stderr, 8))));
+        if (result.exitCode !== 0) {
+            const platform = failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, buildPlan));
+            const errors = result.stderr
+                .split('\n')
+                .filter((l) => l.startsWith('ERROR') || l.includes('did not complete successfully'));
+            throw new StepFailure(`the build failed${platform ? ` for ${platform}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`);
+        }
+        if (output.kind === 'cache-only') {
+            ctx.log.info('Built every platform; nothing was pushed (build-only run)');
+            return;
+        }
+        const digest = await readBuildDigest(metadataFile);
+        const ref = output.kind === 'push-tag' ? output.ref : digestRef(inputs.image, digest);
+        ctx.candidate = { ref, digest };
+        ctx.visible.push({ kind: 'candidate', ref });
+        ctx.log.info(`Pushed candidate ${ref} (${digest})`);
+    },
+    remedy: (ctx) => ctx.candidate
+        ? 're-run the workflow; only an unannounced candidate reference was pushed'
+        : 'fix the build and re-run the workflow; nothing was pushed',
+};
+
+;// CONCATENATED MODULE: ./src/model/manifest.ts
+
+const INDEX_MEDIA_TYPES = [
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+/** Attestation manifests (provenance, SBOM) sit in the index as unknown/unknown; never platforms. */
+function isAttestation(d) {
+    return (d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+        (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'));
+}
+/** Compares an index's platform entries with the platforms asked for. */
+function checkIndexPlatforms(index, requested) {
+    const entries = new Map();
+    const duplicated = [];
+    const unexpected = [];
+    let attestations = 0;
+    const wanted = new Set(requested.map(formatPlatform));
+    for (const descriptor of index.manifests) {
+        if (isAttestation(descriptor)) {
+            attestations++;
+            continue;
+        }
+        const name = descriptor.platform ? formatPlatform(descriptor.platform) : 'no platform';
+        if (entries.has(name))
+            duplicated.push(name);
+        else
+            entries.set(name, descriptor);
+        if (!wanted.has(name))
+            unexpected.push(name);
+    }
+    const missing = [...wanted].filter((name) => !entries.has(name));
+    return { entries, missing, unexpected, duplicated, attestations };
+}
+function describePlatformCheck(check) {
+    const lines = [];
+    for (const name of check.missing)
+        lines.push(`platform ${name} is missing from the index`);
+    for (const name of check.unexpected)
+        lines.push(`platform ${name} is in the index but was not requested`);
+    for (const name of check.duplicated)
+        lines.push(`platform ${name} appears more than once in the index`);
+    return lines;
+}
+function configMatches(entry, config) {
+    return formatPlatform(normalizePlatform(entry)) === formatPlatform(normalizePlatform(config));
+}
+
+;// CONCATENATED MODULE: ./src/steps/assert-manifest.ts
+
+
+
+
+/** Reads a pushed index back and checks it holds exactly the requested platforms, each real. */
+async function assertIndex(ctx, digest) {
+    const { registry } = ctx.ports;
+    const { image, platforms } = ctx.inputs;
+    const ref = digestRef(image, digest);
+    const manifest = await registry.manifest(ref, { expectPresent: true });
+    if (manifest === undefined)
+        throw new StepFailure(`the registry has no manifest at ${ref}`);
+    if (manifest.digest !== digest) {
+        throw new StepFailure(`the registry returned a manifest with digest ${manifest.digest} for ${ref}`);
+    }
+    if (!INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
+        throw new StepFailure(`${ref} is a single manifest (${manifest.mediaType || 'no media type'}), not an index of platforms`);
+    }
+    const check = checkIndexPlatforms(asIndex(manifest), platforms);
+    const problems = describePlatformCheck(check);
+    // Every child must resolve, and its config must be built for the platform its entry claims.
+    await Promise.all([...check.entries].map(async ([name, descriptor]) => {
+        const childRef = digestRef(image, descriptor.digest);
+        const child = await registry.manifest(childRef);
+        if (child === undefined) {
+            problems.push(`platform ${name}: its manifest ${descriptor.digest} does not resolve`);
+            return;
+        }
+        const config = await registry.imageConfig(childRef);
+        if (descriptor.platform && !configMatches(descriptor.platform, config)) {
+            problems.push(`platform ${name}: its image config says ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}`);
+        }
+        ctx.platforms.set(name, {
+            ...(ctx.platforms.get(name) ?? { platform: name }),
+            manifestDigest: descriptor.digest,
+        });
+    }));
+    if (problems.length > 0) {
+        throw new StepFailure(`the index ${ref} does not hold exactly the requested platforms: ${problems.join('; ')}`);
+    }
+    ctx.log.info(`Index ${digest} holds ${[...check.entries.keys()].join(', ')}${check.attestations > 0 ? ` and ${check.attestations} attestation manifest(s)` : ''}`);
+}
+const assertManifest = {
+    name: 'assert-manifest',
+    why: 'read the pushed index back: exactly the requested platforms, every child resolves, no final tag yet',
+    skip: (ctx) => (ctx.mode === 'build' ? 'build-only run: nothing was pushed' : undefined),
+    async run(ctx) {
+        if (!ctx.candidate)
+            throw new Error('the build must push a candidate before the assertion');
+        await assertIndex(ctx, ctx.candidate.digest);
+    },
+    remedy: () => 'check the Dockerfile and the platforms input, then re-run the workflow; only an unannounced candidate reference was pushed, no final tag',
+};
+
+;// CONCATENATED MODULE: ./src/smoke/docker-run-args.ts
+
+const envArgs = (env) => env.flatMap(({ key, value }) => ['--env', `${key}=${value}`]);
+/** The options every smoke container shares: the platform asked for, never a pull, a known name. */
+const runArgs = (spec, mode) => [
+    'run',
+    mode,
+    '--pull',
+    'never',
+    '--platform',
+    formatPlatform(spec.platform),
+    '--name',
+    spec.name,
+];
+/** `docker run` for one smoke command: the words go to the image, never through a shell. */
+function smokeCommandArgs(spec, words) {
+    return [...runArgs(spec, '--rm'), ...envArgs(spec.env), spec.ref, ...words];
+}
+/** `docker run` for the health probe: detached, the port published on loopback only. */
+function probeContainerArgs(spec, port) {
+    return [
+        ...runArgs(spec, '--detach'),
+        '--publish',
+        `127.0.0.1::${port}`,
+        ...envArgs(spec.env),
+        spec.ref,
+    ];
+}
+/** A container name unique to this run, platform and check. */
+function containerName(runId, platform, check) {
+    const safe = formatPlatform(platform).replace(/\//g, '-');
+    return `mar-${runId}-${safe}-${check}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+;// CONCATENATED MODULE: ./src/smoke/elf.ts
+/** ELF e_machine values and the Docker architecture each one runs as. */
+const MACHINES = {
+    3: '386',
+    8: 'mips64le',
+    20: 'ppc',
+    21: 'ppc64le',
+    22: 's390x',
+    40: 'arm',
+    62: 'amd64',
+    183: 'arm64',
+    243: 'riscv64',
+    258: 'loong64',
+};
+/** What the first bytes of an executable say about where it runs. */
+function inspectBinary(head) {
+    if (head.length >= 20 && head.readUInt32BE(0) === 0x7f454c46) {
+        const littleEndian = head[5] === 1;
+        const machine = littleEndian ? head.readUInt16LE(18) : head.readUInt16BE(18);
+        return { kind: 'elf', architecture: MACHINES[machine] ?? `e_machine ${machine}` };
+    }
+    if (head.subarray(0, 2).toString('latin1') === '#!') {
+        const line = head.toString('latin1').slice(2).split('\n')[0] ?? '';
+        return { kind: 'script', interpreter: line.trim().split(/\s+/)[0] ?? '' };
+    }
+    return { kind: 'unknown' };
+}
+/** The content of the first regular file in a tar stream (as `docker cp … -` writes it). */
+function firstFileInTar(tar) {
+    let offset = 0;
+    while (offset + 512 <= tar.length) {
+        const header = tar.subarray(offset, offset + 512);
+        if (header.every((b) => b === 0))
+            return undefined;
+        const sizeField = header.subarray(124, 136).toString('latin1').replace(/\0/g, '').trim();
+        const size = parseInt(sizeField || '0', 8);
+        const type = String.fromCharCode(header[156] ?? 0);
+        const start = offset + 512;
+        if (type === '0' || type === '\0')
+            return tar.subarray(start, start + size);
+        // Skip PAX headers, links and folders: their content (if any) is padded to 512 bytes.
+        offset = start + Math.ceil(size / 512) * 512;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/smoke/platform-smoke.ts
+
+
+
+
+
+
+const POLL_MS = 250;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+class Deadline {
+    at;
+    constructor(at) {
+        this.at = at;
+    }
+    remaining() {
+        return Math.max(0, this.at - Date.now());
+    }
+}
+/** Runs `fn`; when the deadline passes first, calls `onTimeout` and reports a timeout. */
+async function withDeadline(deadline, fn, onTimeout) {
+    let timer;
+    const expired = new Promise((resolve) => {
+        timer = setTimeout(() => {
+            resolve('expired');
+        }, deadline.remaining());
+    });
+    const work = fn().then((value) => ({ value }));
+    const winner = await Promise.race([work, expired]);
+    clearTimeout(timer);
+    if (winner !== 'expired')
+        return winner;
+    await onTimeout();
+    await work.catch(() => undefined);
+    return { timedOut: true };
+}
+/** Where the image's first program is: the entrypoint, else the command, found on PATH. */
+function programCandidates(config) {
+    const program = config.entrypoint[0] ?? config.cmd[0];
+    if (program === undefined)
+        return [];
+    if (program.startsWith('/'))
+        return [program];
+    const path = config.env.find((e) => e.startsWith('PATH='))?.slice(5) ??
+        '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    return path
+        .split(':')
+        .filter((dir) => dir !== '')
+        .map((dir) => `${dir.replace(/\/$/, '')}/${program}`);
+}
+/** The first of the candidate paths that exists in the image, with its first bytes. */
+async function findProgram(engine, ref, platform, candidates) {
+    for (const path of candidates) {
+        const bytes = await engine.readImageFile(ref, platform, path);
+        if (bytes !== undefined)
+            return { path, head: bytes.subarray(0, 512) };
+    }
+    return undefined;
+}
+/** Checks that the image's program is built for the platform: QEMU would hide a wrong one. */
+async function checkArchitecture(engine, request, ref) {
+    const name = 'architecture';
+    const platform = formatPlatform(request.platform);
+    const expected = normalizePlatform(request.platform).architecture;
+    const candidates = programCandidates(request.config);
+    if (candidates.length === 0) {
+        return { name, ok: true, detail: 'not checked: the image has no entrypoint or command' };
+    }
+    let program = await findProgram(engine, ref, platform, candidates);
+    if (program === undefined) {
+        return {
+            name,
+            ok: false,
+            detail: `the image's program (${candidates.join(' or ')}) is not in the image`,
+        };
+    }
+    let kind = inspectBinary(program.head);
+    // A script entrypoint is checked through its interpreter.
+    if (kind.kind === 'script' && kind.interpreter.startsWith('/')) {
+        const interpreter = await findProgram(engine, ref, platform, [kind.interpreter]);
+        if (interpreter === undefined) {
+            return {
+                name,
+                ok: false,
+                detail: `${program.path} needs ${kind.interpreter}, which is not in the image`,
+            };
+        }
+        program = interpreter;
+        kind = inspectBinary(interpreter.head);
+    }
+    if (kind.kind !== 'elf')
+        return { name, ok: true, detail: `not checked: ${program.path} is not an ELF binary` };
+    return kind.architecture === expected
+        ? { name, ok: true, detail: `${program.path} is an ${kind.architecture} binary` }
+        : {
+            name,
+            ok: false,
+            detail: `${program.path} is built for ${kind.architecture}, not ${expected}`,
+        };
+}
+async function runCommandCheck(engine, spec, words, deadline) {
+    const name = `run ${words.join(' ')}`;
+    const outcome = await withDeadline(deadline, () => engine.docker(smokeCommandArgs(spec, words)), () => engine.docker(['rm', '--force', spec.name]));
+    if ('timedOut' in outcome)
+        return { name, ok: false, detail: 'timed out' };
+    const result = outcome.value;
+    if (result.exitCode === 0)
+        return { name, ok: true, detail: 'exit 0' };
+    const output = tail(`${result.stdout}\n${result.stderr}`, 8);
+    return { name, ok: false, detail: `exit ${result.exitCode}${output ? `: ${output}` : ''}` };
+}
+async function probeCheck(engine, spec, probe, deadline) {
+    const name = `http ${probe.port}${probe.path}`;
+    const started = await engine.docker(probeContainerArgs(spec, probe.port));
+    if (started.exitCode !== 0)
+        return { name, ok: false, detail: `the container did not start: ${tail(started.stderr, 4)}` };
+    // Why a container that stopped did so: its exit code and the end of its log.
+    const exited = async () => {
+        const state = await engine.docker([
+            'inspect',
+            '--format',
+            '{{.State.Running}} {{.State.ExitCode}}',
+            spec.name,
+        ]);
+        const [running, exitCode] = state.stdout.trim().split(' ');
+        if (running !== 'false')
+            return undefined;
+        const logs = await engine.docker(['logs', '--tail', '20', spec.name]);
+        return {
+            name,
+            ok: false,
+            detail: `the container exited (code ${exitCode ?? '?'}) before answering; its log: ${tail(`${logs.stdout}\n${logs.stderr}`, 10)}`,
+        };
+    };
+    try {
+        const port = await engine.docker(['port', spec.name, `${probe.port}/tcp`]);
+        const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
+        if (hostPort === undefined) {
+            return ((await exited()) ?? {
+                name,
+                ok: false,
+                detail: `port ${probe.port} was not published: ${tail(port.stderr, 2)}`,
+            });
+        }
+        const url = `http://127.0.0.1:${hostPort}${probe.path}`;
+        let last = 'no answer yet';
+        while (deadline.remaining() > 0) {
+            try {
+                const response = await fetch(url, {
+                    signal: AbortSignal.timeout(Math.max(1, Math.min(5_000, deadline.remaining()))),
+                });
+                const body = await response.text();
+                if (expectationHolds(probe.expect, response.status, body)) {
+                    return { name, ok: true, detail: `${response.status} from ${probe.path}` };
+                }
+                last = `${response.status} ${JSON.stringify(body.trim().slice(0, 200))}`;
+            }
+            catch (error) {
+                last =
+                    error instanceof Error
+                        ? error.cause instanceof Error
+                            ? error.cause.message
+                            : error.message
+                        : String(error);
+            }
+            const stopped = await exited();
+            if (stopped)
+                return stopped;
+            await sleep(Math.min(POLL_MS, deadline.remaining()));
+        }
+        const logs = await engine.docker(['logs', '--tail', '20', spec.name]);
+        return {
+            name,
+            ok: false,
+            detail: `timed out waiting for ${describeExpectation(probe.expect)} (last: ${last}); its log: ${tail(`${logs.stdout}\n${logs.stderr}`, 10)}`,
+        };
+    }
+    finally {
+        await engine.docker(['rm', '--force', spec.name]);
+    }
+}
+/** Every smoke check of one platform, run on its own manifest pulled by digest, within its timeout. */
+async function smokePlatform(engine, request) {
+    const started = Date.now();
+    const platform = formatPlatform(request.platform);
+    const deadline = new Deadline(started + timeoutFor(request.smoke.timeout, request.platform).ms);
+    const source = request.source;
+    const ref = source.kind === 'registry' ? `${request.image}@${source.manifestDigest}` : source.tag;
+    const checks = [];
+    const record = async (check) => {
+        const t = Date.now();
+        const result = deadline.remaining() > 0
+            ? await check()
+            : { name: 'timeout', ok: false, detail: 'no time left' };
+        checks.push({ ...result, ms: Date.now() - t });
+        return result.ok;
+    };
+    const done = () => ({
+        platform,
+        ok: checks.every((c) => c.ok),
+        checks,
+        ms: Date.now() - started,
+    });
+    if (source.kind === 'registry') {
+        const pulled = await record(async () => {
+            const result = await engine.docker(['pull', '--quiet', '--platform', platform, ref]);
+            return result.exitCode === 0
+                ? { name: 'pull', ok: true, detail: source.manifestDigest }
+                : { name: 'pull', ok: false, detail: tail(result.stderr, 4) };
+        });
+        if (!pulled)
+            return done();
+    }
+    if (!(await record(() => checkArchitecture(engine, request, ref))))
+        return done();
+    const spec = (check) => ({
+        ref,
+        platform: request.platform,
+        name: containerName(request.runId, request.platform, check),
+        env: request.smoke.env,
+    });
+    for (const [i, words] of request.smoke.run.entries()) {
+        if (!(await record(() => runCommandCheck(engine, spec(`run${i}`), words, deadline))))
+            return done();
+    }
+    const probe = request.smoke.http;
+    if (probe)
+        await record(() => probeCheck(engine, spec('http'), probe, deadline));
+    return done();
+}
+
+;// CONCATENATED MODULE: ./src/steps/smoke.ts
+
+
+
+
+
+
+
+function describeFailure(result) {
+    const failed = result.checks.find((c) => !c.ok);
+    return `${result.platform}: ${failed ? `${failed.name}: ${failed.detail}` : 'failed'}`;
+}
+function smoke_record(ctx, result) {
+    for (const check of result.checks) {
+        ctx.log.info(`${result.platform}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`);
+    }
+    const entry = ctx.platforms.get(result.platform) ?? { platform: result.platform };
+    entry.smoke = {
+        ok: result.ok,
+        detail: result.ok ? result.checks.map((c) => c.name).join(', ') : describeFailure(result),
+        ms: result.ms,
+    };
+    ctx.platforms.set(result.platform, entry);
+}
+/** A release: every platform pulled from the registry by its own digest, all in parallel. */
+async function smokeFromRegistry(ctx, platform) {
+    const { inputs, ports } = ctx;
+    const name = formatPlatform(platform);
+    const manifestDigest = ctx.platforms.get(name)?.manifestDigest;
+    if (manifestDigest === undefined)
+        throw new Error(`no manifest digest recorded for ${name}`);
+    return smokePlatform(ports.engine, {
+        image: inputs.image.name,
+        platform,
+        source: { kind: 'registry', manifestDigest },
+        config: await ports.registry.imageConfig(`${inputs.image.name}@${manifestDigest}`),
+        smoke: inputs.smoke,
+        runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
+    });
+}
+/** A build-only run: each platform loaded into the engine in turn (from the warm cache), then removed. */
+async function smokeLoaded(ctx, platform) {
+    const { inputs, ports } = ctx;
+    const name = formatPlatform(platform);
+    const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${name.replace(/\//g, '-')}`;
+    const plan = buildPlanFor(ctx, { kind: 'load', tag }, (0,external_node_path_namespaceObject.join)(ctx.workDir, `smoke-${name.replace(/\//g, '-')}.json`));
+    const loaded = await ports.engine.docker(buildxBuildArgs({ ...plan, platforms: [platform] }), {
+        env: { SOURCE_DATE_EPOCH: String(ctx.plan?.commitTime ?? 0) },
+    });
+    if (loaded.exitCode !== 0) {
+        return {
+            platform: name,
+            ok: false,
+            checks: [{ name: 'load', ok: false, detail: tail(loaded.stderr, 4), ms: 0 }],
+            ms: 0,
+        };
+    }
+    try {
+        return await smokePlatform(ports.engine, {
+            image: tag,
+            platform,
+            source: { kind: 'local', tag },
+            config: await ports.engine.localImageConfig(tag),
+            smoke: inputs.smoke,
+            runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
+        });
+    }
+    finally {
+        await ports.engine.docker(['image', 'rm', '--force', tag]);
+    }
+}
+const hasSmokeTests = (ctx) => ctx.inputs.smoke.run.length > 0 || ctx.inputs.smoke.http !== undefined;
+const smoke = {
+    name: 'smoke',
+    why: 'run every platform before anything is final: a crashing arm64 never becomes latest',
+    skip: (ctx) => ctx.mode === 'build' && !hasSmokeTests(ctx)
+        ? 'build-only run without smoke-run or smoke-http'
+        : ctx.reused
+            ? `the digest was reused from the ${ctx.reused}: it passed every check before`
+            : undefined,
+    async run(ctx) {
+        const { inputs } = ctx;
+        const results = await ctx.log.group(`Smoke tests on ${inputs.platforms.length} platform(s)`, async () => {
+            if (ctx.mode === 'release') {
+                // Platforms run in parallel: the slowest (emulated) one sets the pace, not their sum.
+                return Promise.all(inputs.platforms.map(async (platform) => {
+                    const result = await smokeFromRegistry(ctx, platform);
+                    smoke_record(ctx, result);
+                    return result;
+                }));
+            }
+            const loaded = [];
+            for (const platform of inputs.platforms) {
+                const result = await smokeLoaded(ctx, platform);
+                smoke_record(ctx, result);
+                loaded.push(result);
+            }
+            return loaded;
+        });
+        const failed = results.filter((r) => !r.ok);
+        if (failed.length > 0) {
+            throw new StepFailure(`smoke test failed on ${failed.map(describeFailure).join('; ')}`);
+        }
+    },
+    remedy: (ctx) => ctx.mode === 'build'
+        ? 'fix the image for the platform named above; nothing was pushed'
+        : 'fix the image for the platform named above and re-run the workflow; only the unannounced candidate was pushed, no final tag, no Release',
+};
+
+;// CONCATENATED MODULE: ./src/steps/mark-verified.ts
+
+
+const markVerified = {
+    name: 'mark-verified',
+    why: 'remember the digest that passed every check, so a re-run of this commit promotes it instead of rebuilding',
+    skip: (ctx) => ctx.mode === 'build'
+        ? 'build-only run'
+        : ctx.reused
+            ? `the digest was reused from the ${ctx.reused}`
+            : undefined,
+    async run(ctx) {
+        const { candidate, plan, inputs } = ctx;
+        if (!candidate || !plan)
+            throw new Error('the checks must pass before the digest is marked');
+        const ref = tagRef(inputs.image, verifiedTag(plan.commit));
+        await ctx.ports.registry.copy(digestRef(inputs.image, candidate.digest), ref);
+        ctx.visible.push({ kind: 'candidate', ref });
+        ctx.log.info(`Marked ${candidate.digest} as verified: ${ref}`);
+    },
+    remedy: () => 're-run the workflow; the candidate passed every check and nothing final was written',
+};
+
+;// CONCATENATED MODULE: ./src/model/release-notes.ts
+/** Marks the section this action writes into a Release body, so a re-run can find and replace it. */
+const IMAGE_SECTION_MARKER = '<!-- multiarch-release:image -->';
+/** The Release body's image section: how to pull, the digest, the platforms and the tags. */
+function renderImageSection(section) {
+    return [
+        IMAGE_SECTION_MARKER,
+        '## Container image',
+        '',
+        '```sh',
+        `docker pull ${section.image}:${section.version}`,
+        '```',
+        '',
+        '| | |',
+        '| --- | --- |',
+        `| Digest | \`${section.digest}\` |`,
+        `| Platforms | ${section.platforms.join(', ')} |`,
+        `| Tags | ${section.tags.map((t) => `\`${t}\``).join(', ')} |`,
+        '',
+    ].join('\n');
+}
+/** A body with the image section put in place: the notes, then this run's image section. */
+function releaseBody(notes, section) {
+    const marker = notes.indexOf(IMAGE_SECTION_MARKER);
+    const own = (marker >= 0 ? notes.slice(0, marker) : notes).trimEnd();
+    return `${own === '' ? '' : `${own}\n\n`}${renderImageSection(section)}`;
+}
+/** A SHA256SUMS file as sha256sum writes it, sorted by name. */
+function checksumsFile(files) {
+    return [...files]
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .map((f) => `${f.sha256}  ${f.name}\n`)
+        .join('');
+}
+
+;// CONCATENATED MODULE: ./src/steps/step.ts
+/** The Release steps have nothing to do in a build-only run, or once an earlier run published it. */
+function skipWhenReleaseDone(ctx) {
+    if (ctx.mode === 'build')
+        return 'build-only run';
+    return ctx.releaseDone
+        ? 'the Release of this version is already published for this commit'
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/steps/draft-release.ts
+
+
+
+
+
+
+
+/** One draft per tag: drafts are invisible to GET /releases/tags, so they are found by listing. */
+async function findDraft(ctx, tag) {
+    const { github } = ctx.ports;
+    const drafts = (await github.listReleases())
+        .filter((r) => r.draft && r.tagName === tag)
+        .sort((a, b) => a.id - b.id);
+    const [keep, ...duplicates] = drafts;
+    for (const duplicate of duplicates) {
+        // A duplicate left by an earlier race goes when it is empty; one with files is left to a person.
+        if ((await github.listAssets(duplicate.id)).length === 0) {
+            await github.deleteRelease(duplicate.id);
+            ctx.log.info(`Deleted the duplicate empty draft #${duplicate.id} for ${tag}`);
+        }
+        else {
+            ctx.log.warning(`A second draft for ${tag} (#${duplicate.id}) holds files; it was left alone`);
+        }
+    }
+    return keep;
+}
+/** Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. */
+async function uploadAssets(ctx, release, files) {
+    if (files.length === 0)
+        return;
+    const { github } = ctx.ports;
+    const checksums = Buffer.from(checksumsFile(files));
+    const all = [
+        ...files.map((f) => ({ name: f.name, data: f.data, contentType: 'application/octet-stream' })),
+        { name: CHECKSUMS_NAME, data: checksums, contentType: 'text/plain' },
+    ];
+    const existing = await github.listAssets(release.id);
+    for (const file of all) {
+        const sha256 = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(file.data).digest('hex')}`;
+        const present = existing.find((a) => a.name === file.name);
+        if (present && present.state === 'uploaded' && present.digest === sha256) {
+            ctx.log.info(`Asset ${file.name} is already uploaded`);
+            continue;
+        }
+        // A same-named asset (an older or half-uploaded copy) is replaced, never duplicated.
+        if (present)
+            await github.deleteAsset(present.id);
+        try {
+            await github.uploadAsset(release, file.name, file.data, file.contentType);
+        }
+        catch (error) {
+            // A concurrent run may have uploaded the same file first: that copy is as good as ours.
+            const now = (await github.listAssets(release.id)).find((a) => a.name === file.name);
+            if (now?.state !== 'uploaded' || now.digest !== sha256)
+                throw error;
+        }
+        ctx.log.info(`Uploaded ${file.name} (${file.data.length} bytes)`);
+    }
+}
+const draftRelease = {
+    name: 'draft-release',
+    why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
+    skip: skipWhenReleaseDone,
+    async run(ctx) {
+        const { plan, candidate, inputs } = ctx;
+        if (!plan || !candidate)
+            throw new Error('the checks must pass before the draft');
+        const files = await resolveAssets(ctx.env.workspace, inputs.releaseAssets);
+        const section = {
+            image: inputs.image.name,
+            version: plan.version,
+            digest: candidate.digest,
+            platforms: inputs.platforms.map(formatPlatform),
+            tags: plan.tags.map((t) => tagRef(inputs.image, t.tag)),
+        };
+        const prerelease = plan.channel.kind === 'prerelease';
+        const { github } = ctx.ports;
+        let draft = await findDraft(ctx, plan.gitTag);
+        if (draft) {
+            draft = await github.updateDraft(draft.id, {
+                commit: plan.commit,
+                body: releaseBody(inputs.releaseNotes ?? draft.body, section),
+                prerelease,
+            });
+            ctx.log.info(`Reusing the draft #${draft.id} for ${plan.gitTag}`);
+        }
+        else {
+            let notes = inputs.releaseNotes;
+            if (notes === undefined) {
+                try {
+                    notes = await github.generateNotes(plan.gitTag, plan.commit);
+                }
+                catch (error) {
+                    ctx.log.warning(`GitHub's release notes could not be generated (${messageOf(error)}); the image section stands alone`);
+                    notes = '';
+                }
+            }
+            draft = await github.createDraft({
+                tag: plan.gitTag,
+                commit: plan.commit,
+                name: plan.gitTag,
+                body: releaseBody(notes, section),
+                prerelease,
+            });
+            ctx.log.info(`Created the draft #${draft.id} for ${plan.gitTag} at ${plan.commit}`);
+            // A concurrent run (or a retried request) may have made one too: the oldest draft wins.
+            const oldest = await findDraft(ctx, plan.gitTag);
+            if (oldest && oldest.id !== draft.id) {
+                ctx.log.info(`Draft #${oldest.id} for ${plan.gitTag} is older: it is used instead of #${draft.id}`);
+                draft = oldest;
+            }
+        }
+        ctx.release = draft;
+        ctx.visible.push({ kind: 'draft', id: draft.id, url: draft.htmlUrl });
+        await uploadAssets(ctx, draft, files);
+    },
+    remedy: () => 're-run the workflow: the verified candidate is reused (no rebuild), the draft is found again and completed; no final tag was written',
+};
+
+;// CONCATENATED MODULE: ./src/steps/promote.ts
+
+
+
+
+const promote_VERSION = 'org.opencontainers.image.version';
+const CONCURRENT_REMEDY = 'let the other run finish (its Release is the one that counts), and give the workflow a concurrency group such as "concurrency: release-${{ github.sha }}" so that runs of one release wait for each other';
+function recordTag(ctx, ref, floating) {
+    if (!ctx.visible.some((v) => v.kind === 'tag' && v.ref === ref))
+        ctx.visible.push({ kind: 'tag', ref, floating });
+}
+const promote = {
+    name: 'promote',
+    why: 'copy the verified digest to the version tag first and the floating tags last, each read back',
+    skip: (ctx) => (ctx.mode === 'build' ? 'build-only run' : undefined),
+    async run(ctx) {
+        const { plan, candidate, inputs } = ctx;
+        if (!plan || !candidate)
+            throw new Error('the checks must pass before promotion');
+        const { registry } = ctx.ports;
+        const source = digestRef(inputs.image, candidate.digest);
+        for (const { tag, kind } of plan.tags) {
+            const ref = tagRef(inputs.image, tag);
+            // A cancelled job stops between two tags, never in the middle of one.
+            if (ctx.cancellation.signal !== undefined) {
+                throw new StepFailure(`the job was cancelled (${ctx.cancellation.signal}) before ${ref} was written`);
+            }
+            const floating = kind === 'floating';
+            const current = await registry.manifest(ref);
+            if (current?.digest === candidate.digest) {
+                recordTag(ctx, ref, floating);
+                continue;
+            }
+            if (current && kind === 'version') {
+                throw new StepFailure(`${ref} appeared meanwhile with digest ${current.digest}; version tags are immutable, so it is left as it is`, 'check which run released this version; release a new version if this one is taken');
+            }
+            if (current && floating) {
+                const shown = annotationsOf(current)[promote_VERSION];
+                if (!floatingMayMove(shown, plan.version)) {
+                    ctx.keptFloating.push(tag);
+                    ctx.log.info(`${ref} stays at ${shown ?? '?'}: it is newer than ${plan.version}, and floating tags never go backwards`);
+                    continue;
+                }
+                if (shown === undefined) {
+                    ctx.log.warning(`${ref} carries no version annotation; it is moved to ${plan.version}`);
+                }
+            }
+            await registry.copy(source, ref);
+            const back = await registry.manifest(ref, { expectPresent: true });
+            if (back?.digest !== candidate.digest) {
+                // Another digest there means another run is releasing this version right now.
+                throw new StepFailure(`${ref} was written but reads back as ${back?.digest ?? 'nothing'}, not ${candidate.digest}${back ? ': another run is releasing this version at the same time' : ''}`, back ? CONCURRENT_REMEDY : undefined);
+            }
+            recordTag(ctx, ref, floating);
+            ctx.log.info(`Promoted ${ref} -> ${candidate.digest}`);
+        }
+    },
+    remedy: (ctx) => `re-run the workflow: the tags already promoted point at the verified digest ${ctx.candidate?.digest ?? ''}; the re-run promotes the rest and publishes the Release`,
+};
+
+;// CONCATENATED MODULE: ./src/steps/publish.ts
+
+
+
+
+/**
+ * The Release of this version that another run published for the same commit, with this
+ * run's own draft removed if it is another one; undefined when there is none.
+ */
+async function adoptPublished(ctx, draft) {
+    const { github } = ctx.ports;
+    const plan = ctx.plan;
+    if (!plan)
+        return undefined;
+    const existing = await github.publishedRelease(plan.gitTag);
+    if (!existing)
+        return undefined;
+    const tagCommit = await github.tagCommit(plan.gitTag);
+    if (tagCommit !== plan.commit) {
+        throw new StepFailure(`${plan.gitTag} was published meanwhile for commit ${tagCommit?.slice(0, 12) ?? 'unknown'}, not ${plan.commit.slice(0, 12)}`, 'check which run released this version; release a new version if this one is taken');
+    }
+    if (existing.id !== draft.id) {
+        await github.deleteRelease(draft.id);
+        ctx.log.info(`${plan.gitTag} was published by another run (#${existing.id}); this run's draft #${draft.id} was removed`);
+    }
+    return existing;
+}
+const publish = {
+    name: 'publish',
+    why: 'make the Release visible only once every final tag reads back as the promoted digest',
+    skip: skipWhenReleaseDone,
+    async run(ctx) {
+        const { plan, candidate, release, inputs } = ctx;
+        if (!plan || !candidate || !release)
+            throw new Error('the draft and the tags must exist before publishing');
+        for (const { tag } of plan.tags.filter((t) => !ctx.keptFloating.includes(t.tag))) {
+            const ref = tagRef(inputs.image, tag);
+            const current = await ctx.ports.registry.manifest(ref, { expectPresent: true });
+            if (current?.digest !== candidate.digest) {
+                throw new StepFailure(`${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${candidate.digest}; the Release stays a draft`, current ? CONCURRENT_REMEDY : undefined);
+            }
+        }
+        const stable = plan.channel.kind === 'stable';
+        let published;
+        try {
+            // A concurrent run may have published this version already.
+            published =
+                (await adoptPublished(ctx, release)) ??
+                    (await ctx.ports.github.publish(release.id, {
+                        prerelease: !stable,
+                        makeLatest: stable && !ctx.keptFloating.includes('latest'),
+                    }));
+        }
+        catch (error) {
+            const adopted = await adoptPublished(ctx, release);
+            if (!adopted)
+                throw error;
+            published = adopted;
+        }
+        ctx.release = published;
+        ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
+        ctx.log.info(`Published ${published.htmlUrl}`);
+    },
+    remedy: () => 're-run the workflow: the image is promoted; the re-run only publishes the Release',
+};
+
+;// CONCATENATED MODULE: ./src/steps/cleanup.ts
+
+const cleanup = {
+    name: 'cleanup',
+    why: 'remove the candidate and verified tags where the registry allows it; a failure here only warns',
+    skip: (ctx) => (ctx.mode === 'build' ? 'build-only run' : undefined),
+    async run(ctx) {
+        const prefix = `${ctx.inputs.image.name}:`;
+        const tags = ctx.visible.flatMap((v) => v.kind === 'candidate' && v.ref.startsWith(prefix) ? [v.ref.slice(prefix.length)] : []);
+        for (const tag of tags) {
+            try {
+                if (await ctx.ports.registry.deleteTag(ctx.inputs.image, tag)) {
+                    ctx.log.info(`Removed ${tagRef(ctx.inputs.image, tag)}`);
+                }
+                else {
+                    ctx.log.warning(`The registry did not remove ${tagRef(ctx.inputs.image, tag)} (it may not allow deleting tags); remove it with the registry's own tools if you like`);
+                }
+            }
+            catch (error) {
+                ctx.log.warning(`Removing ${tagRef(ctx.inputs.image, tag)} failed: ${error instanceof Error ? error.message : String(error)}`);
+            }
+        }
+    },
+    remedy: () => 'nothing to do: the release is complete',
+};
+
+;// CONCATENATED MODULE: ./src/pipeline.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** The release, in order. The order is the guarantee: nothing final before its proof. */
+const PIPELINE = [
+    preflight, // check engine, builder, workspace and token before spending time building
+    planRelease, // version and tags from inputs, tag or labels; what earlier runs left
+    build, // build every platform and push to a candidate reference, never a final tag
+    assertManifest, // the pushed index holds exactly the requested platforms, each real
+    smoke, // every platform runs from the registry by digest before anything is final
+    markVerified, // remember the verified digest, so a re-run promotes it instead of rebuilding
+    draftRelease, // the Release as an invisible draft with notes and assets, before any final tag
+    promote, // version tag first, floating tags last, each read back
+    publish, // the Release becomes visible only after every tag reads back as the digest
+    cleanup, // remove candidate tags where the registry allows; only warns
+];
+/** Runs the steps in order; the first failure stops the run as a ReleaseError that says where things stand. */
+async function runPipeline(ctx, steps = PIPELINE) {
+    for (const step of steps) {
+        const record = { name: step.name, startedAt: Date.now() };
+        ctx.timeline.push(record);
+        if (ctx.cancellation.signal !== undefined) {
+            Object.assign(record, { endedAt: Date.now(), outcome: 'failed', note: 'cancelled' });
+            throw new ReleaseError(step.name, `the job was cancelled (${ctx.cancellation.signal}) before this step`, visibility(ctx), 're-run the workflow: it picks up where this run stopped');
+        }
+        const skipReason = ctx.skipped ?? step.skip?.(ctx);
+        if (skipReason !== undefined) {
+            Object.assign(record, { endedAt: Date.now(), outcome: 'skipped', note: skipReason });
+            ctx.log.info(`Step ${step.name}: skipped (${skipReason})`);
+            continue;
+        }
+        try {
+            await step.run(ctx);
+            Object.assign(record, { endedAt: Date.now(), outcome: 'done' });
+        }
+        catch (error) {
+            Object.assign(record, { endedAt: Date.now(), outcome: 'failed', note: messageOf(error) });
+            if (error instanceof ReleaseError)
+                throw error;
+            const remedy = error instanceof StepFailure && error.remedy ? error.remedy : step.remedy(ctx);
+            throw new ReleaseError(step.name, messageOf(error), visibility(ctx), remedy);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ports/engine.ts
+
+
+
+
+/** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
+function parseBuildxVersion(text) {
+    return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1];
+}
+/** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
+function parseBuilderInspect(text) {
+    const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+    const platforms = field('Platforms')
+        .split(',')
+        .map((p) => p.trim().replace(/\*$/, ''))
+        .filter((p) => p !== '');
+    return { name: field('Name'), driver: field('Driver'), platforms };
+}
+class DockerEngine {
+    async docker(args, options = {}) {
+        return runCommand('docker', args, {
+            stream: options.stream ?? false,
+            ...(options.env ? { env: options.env } : {}),
+        });
+    }
+    async info(builder) {
+        const version = await this.docker(['version', '--format', '{{.Server.Version}}']);
+        if (version.exitCode === 127) {
+            throw new StepFailure('the docker CLI is not installed', 'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian');
+        }
+        if (version.exitCode !== 0 || version.stdout.trim() === '') {
+            throw new StepFailure(`the Docker engine does not answer: ${tail(version.stderr, 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
+        }
+        const buildx = await this.docker(['buildx', 'version']);
+        const buildxVersion = parseBuildxVersion(buildx.stdout);
+        if (buildx.exitCode !== 0 || buildxVersion === undefined) {
+            throw new StepFailure(`docker buildx is not available: ${tail(buildx.stderr || buildx.stdout, 3)}`, 'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)');
+        }
+        const inspect = await this.docker([
+            'buildx',
+            'inspect',
+            '--bootstrap',
+            ...(builder ? [builder] : []),
+        ]);
+        if (inspect.exitCode !== 0) {
+            throw new StepFailure(`the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${tail(inspect.stderr, 3)}`, 'create the builder first (docker/setup-buildx-action), or leave the builder input empty');
+        }
+        const driverStatus = await this.docker(['info', '--format', '{{json .DriverStatus}}']);
+        return {
+            serverVersion: version.stdout.trim(),
+            buildxVersion,
+            builder: parseBuilderInspect(inspect.stdout),
+            containerdStore: driverStatus.stdout.includes('io.containerd.snapshotter'),
+        };
+    }
+    async localImageConfig(ref) {
+        const result = await this.docker(['image', 'inspect', '--format', '{{json .}}', ref]);
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`);
+        }
+        return imageConfigOf(JSON.parse(result.stdout), 'Config', 'Os', 'Architecture', 'Variant');
+    }
+    async readImageFile(ref, platform, path) {
+        const created = await this.docker(['create', '--pull', 'never', '--platform', platform, ref]);
+        if (created.exitCode !== 0) {
+            throw new StepFailure(`creating a container of ${ref} for ${platform} failed: ${tail(created.stderr, 3)}`);
+        }
+        const id = created.stdout.trim();
+        try {
+            // -L follows symlinks such as /usr/bin/app -> /opt/app/bin/app.
+            const copied = await runCommandBinary('docker', ['cp', '-L', `${id}:${path}`, '-']);
+            return copied.exitCode === 0 ? firstFileInTar(copied.stdout) : undefined;
+        }
+        finally {
+            await this.docker(['rm', '--force', id]);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ports/git.ts
+
+class GitCli {
+    cwd;
+    constructor(cwd) {
+        this.cwd = cwd;
+    }
+    async git(args) {
+        const result = await runCommand('git', ['-c', `safe.directory=${this.cwd}`, ...args], {
+            cwd: this.cwd,
+        });
+        return result.exitCode === 0 ? result.stdout.trim() : undefined;
+    }
+    async head() {
+        return this.git(['rev-parse', 'HEAD']);
+    }
+    async commitTime(sha) {
+        const out = await this.git(['show', '-s', '--format=%ct', sha]);
+        return out === undefined || out === '' ? undefined : Number(out);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
 /** The outputs of a run that stopped before its pipeline: nothing built, nothing published. */
@@ -51867,7 +51979,17 @@ async function run(env = process.env) {
         }
         return;
     }
+    const cancellation = {};
+    const onSignal = (signal) => {
+        if (cancellation.signal !== undefined)
+            process.exit(130);
+        cancellation.signal = signal;
+        warning(`${signal} received: the run stops at the next safe point and reports where things stand`);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
     const ctx = {
+        cancellation,
         inputs,
         env: runEnv,
         ports: {

@@ -67,6 +67,8 @@ export interface RunContext {
   readonly mode: 'build' | 'release'
   /** What the event asked for, and the commit it releases or builds. */
   readonly trigger: Extract<Trigger, { kind: 'build' | 'release' }>
+  /** Set when the job is cancelled (SIGTERM, SIGINT): the run stops at the next safe point. */
+  readonly cancellation: { signal?: string }
   /** Set when the run decides to release nothing on purpose; the remaining steps are skipped. */
   skipped?: string
   /** A folder for the run's own files (metadata, checksums). */

@@ -66,7 +66,18 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     }
     return
   }
+  const cancellation: { signal?: string } = {}
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (cancellation.signal !== undefined) process.exit(130)
+    cancellation.signal = signal
+    core.warning(
+      `${signal} received: the run stops at the next safe point and reports where things stand`,
+    )
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
   const ctx: RunContext = {
+    cancellation,
     inputs,
     env: runEnv,
     ports: {

@@ -34,6 +34,15 @@ export async function runPipeline(
   for (const step of steps) {
     const record: RunContext['timeline'][number] = { name: step.name, startedAt: Date.now() }
     ctx.timeline.push(record)
+    if (ctx.cancellation.signal !== undefined) {
+      Object.assign(record, { endedAt: Date.now(), outcome: 'failed', note: 'cancelled' })
+      throw new ReleaseError(
+        step.name,
+        `the job was cancelled (${ctx.cancellation.signal}) before this step`,
+        visibility(ctx),
+        're-run the workflow: it picks up where this run stopped',
+      )
+    }
     const skipReason = ctx.skipped ?? step.skip?.(ctx)
     if (skipReason !== undefined) {
       Object.assign(record, { endedAt: Date.now(), outcome: 'skipped', note: skipReason })

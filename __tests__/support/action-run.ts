@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,10 +20,16 @@ export interface ActionRunOptions {
   readonly sha: string
   readonly eventName?: string
   readonly payload?: Record<string, unknown>
+  /** The event file's bytes as given (for malformed payloads). */
+  readonly rawPayload?: string
   readonly ref?: string
   readonly env?: Record<string, string>
   readonly runId?: string
   readonly runAttempt?: string
+  /** Values that must never appear in the run's logs, outputs or summary (tokens, passwords). */
+  readonly secrets?: readonly string[]
+  /** Called with the child process once it runs (to signal it at a chosen moment). */
+  readonly onSpawn?: (child: ChildProcess) => void
   /** Sent to the process after this many milliseconds (as a cancelled job does). */
   readonly killAfter?: { ms: number; signal: NodeJS.Signals }
 }
@@ -51,7 +57,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   const eventFile = join(dir, 'event.json')
   await writeFile(outputFile, '')
   await writeFile(summaryFile, '')
-  await writeFile(eventFile, JSON.stringify(options.payload ?? {}))
+  await writeFile(eventFile, options.rawPayload ?? JSON.stringify(options.payload ?? {}))
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',
@@ -85,6 +91,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  options.onSpawn?.(child)
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -107,12 +114,24 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
         .replace(/%0A/g, '\n')
         .replace(/%25/g, '%'),
     )
-  return {
-    exitCode,
-    stdout,
-    stderr,
-    outputs: parseOutputFile(await readFile(outputFile, 'utf8')),
-    summary: await readFile(summaryFile, 'utf8'),
-    errors,
+  const outputText = await readFile(outputFile, 'utf8')
+  const summary = await readFile(summaryFile, 'utf8')
+  // Every run of the suite checks that no secret leaked anywhere a person or a log could see.
+  // ::add-mask:: lines are the runner's own command to hide a secret; it never shows them.
+  const shown = stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n')
+  for (const secret of options.secrets ?? []) {
+    for (const [where, text] of [
+      ['stdout', shown],
+      ['stderr', stderr],
+      ['outputs', outputText],
+      ['summary', summary],
+    ]) {
+      if (secret !== '' && text?.includes(secret))
+        throw new Error(`a secret appeared in the run's ${where ?? ''}`)
+    }
   }
+  return { exitCode, stdout, stderr, outputs: parseOutputFile(outputText), summary, errors }
 }

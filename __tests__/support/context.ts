@@ -47,6 +47,7 @@ export function contextFor(
     mode: 'release',
     trigger: { kind: 'release', commit: testEnvironment.sha, tagVersion: undefined },
     workDir: '/tmp',
+    cancellation: {},
     platforms: new Map(),
     keptFloating: [],
     visible: [],

@@ -79,6 +79,9 @@ export class FakeGitHub implements GitHub {
       this.pulls.filter((p) => p.commits.includes(sha) || p.mergeCommitSha === sha),
     )
   }
+  canWrite(): Promise<boolean | undefined> {
+    return Promise.resolve(true)
+  }
   listReleases(): Promise<Release[]> {
     this.calls.push('listReleases')
     return Promise.resolve([...this.releases])

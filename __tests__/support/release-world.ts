@@ -54,6 +54,7 @@ export async function releaseWorld(
         runId,
         ...options,
         inputs: { image: image.name, 'github-token': TOKEN, ...inputs },
+        secrets: [TOKEN, ...(options.secrets ?? [])],
         env: { ...standIn.env, ...options.env },
       }),
   }

@@ -80,6 +80,8 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
 }
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+export const MAX_INPUT_LENGTH = 65_536
+const MAX_LINES = 64
 
 /** Splits a list input on commas and newlines, dropping blanks. */
 export function splitList(text: string): string[] {
@@ -120,12 +122,28 @@ export function envInputReader(env: NodeJS.ProcessEnv): InputReader {
  * so a user fixes all of them in one go.
  */
 export function parseInputs(
-  read: InputReader,
+  reader: InputReader,
   exists: (path: string) => boolean = () => true,
 ): Inputs {
   const problems: InputProblem[] = []
   const problem = (input: string, value: string, reason: string, accepted: string): void => {
     problems.push({ input, value, accepted: `${reason}; ${accepted}` })
+  }
+  const tooLong = new Set<string>()
+  // A value this long is a mistake (or an attack), never a configuration.
+  const read = (name: string): string => {
+    const value = reader(name)
+    if (value.length <= MAX_INPUT_LENGTH) return value
+    if (!tooLong.has(name)) {
+      tooLong.add(name)
+      problem(
+        name,
+        `${value.slice(0, 40)}…`,
+        `it is ${value.length} characters long`,
+        `keep it under ${MAX_INPUT_LENGTH} characters`,
+      )
+    }
+    return ''
   }
   const get = (name: string): string => read(name).trim()
 
@@ -239,6 +257,29 @@ export function parseInputs(
   )
 
   const releaseAssets = splitLines(read('release-assets'))
+  for (const pattern of releaseAssets) {
+    if (
+      pattern.startsWith('/') ||
+      pattern.startsWith('~') ||
+      pattern.split(/[\\/]/).includes('..')
+    ) {
+      problem(
+        'release-assets',
+        pattern,
+        'it reaches outside the workspace',
+        'give globs relative to the workspace, such as dist/*.tar.gz',
+      )
+    }
+  }
+  for (const [name, count] of [
+    ['smoke-run', smokeRun.length],
+    ['release-assets', releaseAssets.length],
+    ['tags', splitLines(read('tags')).length],
+    ['platforms', platforms.length],
+  ] as const) {
+    if (count > MAX_LINES)
+      problem(name, `${count} entries`, 'there are too many', `give at most ${MAX_LINES}`)
+  }
   const releaseNotes = read('release-notes').trim() === '' ? undefined : read('release-notes')
 
   const githubToken = get('github-token')

@@ -22,7 +22,13 @@ export const ACCEPTED_REPOSITORY = 'GITHUB_REPOSITORY must be owner/name, as the
 
 /** Reads the runner's GITHUB_* variables and the event payload file. */
 export function readRunEnvironment(env: NodeJS.ProcessEnv): RunEnvironment {
-  const [owner = '', repo = ''] = (env.GITHUB_REPOSITORY ?? '').split('/')
+  const repository = env.GITHUB_REPOSITORY ?? ''
+  if (repository !== '' && !/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(repository)) {
+    throw new Error(
+      `GITHUB_REPOSITORY ${JSON.stringify(repository.slice(0, 100))} is not owner/name`,
+    )
+  }
+  const [owner = '', repo = ''] = repository.split('/')
   let payload: Record<string, unknown> = {}
   const eventPath = env.GITHUB_EVENT_PATH
   if (eventPath !== undefined && eventPath !== '') {

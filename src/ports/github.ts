@@ -47,6 +47,8 @@ export interface DraftRequest {
 
 /** The GitHub API, as the release needs it. */
 export interface GitHub {
+  /** Whether the token may push to the repository (write releases); undefined when GitHub does not say. */
+  canWrite(): Promise<boolean | undefined>
   /** Every release, drafts included (drafts cannot be found by tag). */
   listReleases(): Promise<Release[]>
   /** The published release of a tag, or undefined. */
@@ -135,6 +137,10 @@ export function gitHubMessage(error: unknown): string {
 
 const RetryingOctokit = Octokit.plugin(retry)
 
+/** What a workflow needs for the action to create, upload to and publish a Release. */
+export const PERMISSION_REMEDY =
+  'give the job write access to contents: add "permissions:\n  contents: write" to the workflow job (and packages: write for ghcr.io)'
+
 /** GitHub through Octokit, at GITHUB_API_URL, so GitHub Enterprise Server works as github.com. */
 export class OctokitGitHub implements GitHub {
   private readonly octokit: InstanceType<typeof RetryingOctokit>
@@ -163,8 +169,18 @@ export class OctokitGitHub implements GitHub {
     try {
       return await fn()
     } catch (error) {
-      throw new StepFailure(`GitHub API: ${what} failed: ${gitHubMessage(error)}`)
+      throw new StepFailure(
+        `GitHub API: ${what} failed: ${gitHubMessage(error)}`,
+        httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined,
+      )
     }
+  }
+
+  async canWrite(): Promise<boolean | undefined> {
+    return this.call('reading the repository', async () => {
+      const { data } = await this.octokit.rest.repos.get(this.repoParams)
+      return data.permissions?.push
+    })
   }
 
   async listReleases(): Promise<Release[]> {

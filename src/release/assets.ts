@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
-import { basename } from 'node:path'
+import { readFile, realpath } from 'node:fs/promises'
+import { basename, sep } from 'node:path'
 import fg from 'fast-glob'
 import { StepFailure } from '../model/errors.js'
 
@@ -22,6 +22,7 @@ export async function resolveAssets(
   globs: readonly string[],
 ): Promise<AssetFile[]> {
   const files: AssetFile[] = []
+  const root = await realpath(workspace)
   for (const pattern of globs) {
     const matches = (
       await fg(pattern, { cwd: workspace, absolute: true, onlyFiles: true, dot: false })
@@ -33,6 +34,14 @@ export async function resolveAssets(
       )
     }
     for (const path of matches) {
+      // A symlink in the workspace must not smuggle a file from elsewhere into the Release.
+      const real = await realpath(path)
+      if (!real.startsWith(`${root}${sep}`)) {
+        throw new StepFailure(
+          `release-assets: ${path} leads outside the workspace (to ${real})`,
+          'attach files that live in the workspace',
+        )
+      }
       const name = basename(path)
       const clash = files.find((f) => f.name === name)
       if (clash && clash.path !== path) {

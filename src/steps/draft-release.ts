@@ -50,7 +50,13 @@ async function uploadAssets(
     }
     // A same-named asset (an older or half-uploaded copy) is replaced, never duplicated.
     if (present) await github.deleteAsset(present.id)
-    await github.uploadAsset(release, file.name, file.data, file.contentType)
+    try {
+      await github.uploadAsset(release, file.name, file.data, file.contentType)
+    } catch (error) {
+      // A concurrent run may have uploaded the same file first: that copy is as good as ours.
+      const now = (await github.listAssets(release.id)).find((a) => a.name === file.name)
+      if (now?.state !== 'uploaded' || now.digest !== sha256) throw error
+    }
     ctx.log.info(`Uploaded ${file.name} (${file.data.length} bytes)`)
   }
 }
@@ -100,6 +106,14 @@ export const draftRelease: Step = {
         prerelease,
       })
       ctx.log.info(`Created the draft #${draft.id} for ${plan.gitTag} at ${plan.commit}`)
+      // A concurrent run (or a retried request) may have made one too: the oldest draft wins.
+      const oldest = await findDraft(ctx, plan.gitTag)
+      if (oldest && oldest.id !== draft.id) {
+        ctx.log.info(
+          `Draft #${oldest.id} for ${plan.gitTag} is older: it is used instead of #${draft.id}`,
+        )
+        draft = oldest
+      }
     }
     ctx.release = draft
     ctx.visible.push({ kind: 'draft', id: draft.id, url: draft.htmlUrl })

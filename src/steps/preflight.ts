@@ -4,6 +4,7 @@ import { StepFailure } from '../model/errors.js'
 import { formatPlatform } from '../model/platform.js'
 import { WORKFLOW_RUN_CHECKOUT } from '../model/trigger.js'
 import { resolveAssets } from '../release/assets.js'
+import { PERMISSION_REMEDY } from '../ports/github.js'
 import type { Step } from './step.js'
 
 const MIN_BUILDX = '0.12.0'
@@ -73,6 +74,13 @@ export const preflight: Step = {
       )
     }
     await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets)
+    // Before spending time building: a token that cannot publish would fail at the end.
+    if ((await ctx.ports.github.canWrite()) === false) {
+      throw new StepFailure(
+        `the token may read ${ctx.env.owner}/${ctx.env.repo} but not write to it, so the Release cannot be created`,
+        PERMISSION_REMEDY,
+      )
+    }
   },
   remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
 }

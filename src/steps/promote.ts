@@ -7,6 +7,9 @@ import type { Step } from './step.js'
 
 const VERSION = 'org.opencontainers.image.version'
 
+export const CONCURRENT_REMEDY =
+  'let the other run finish (its Release is the one that counts), and give the workflow a concurrency group such as "concurrency: release-${{ github.sha }}" so that runs of one release wait for each other'
+
 function recordTag(ctx: RunContext, ref: string, floating: boolean): void {
   if (!ctx.visible.some((v) => v.kind === 'tag' && v.ref === ref))
     ctx.visible.push({ kind: 'tag', ref, floating })
@@ -23,6 +26,12 @@ export const promote: Step = {
     const source = digestRef(inputs.image, candidate.digest)
     for (const { tag, kind } of plan.tags) {
       const ref = tagRef(inputs.image, tag)
+      // A cancelled job stops between two tags, never in the middle of one.
+      if (ctx.cancellation.signal !== undefined) {
+        throw new StepFailure(
+          `the job was cancelled (${ctx.cancellation.signal}) before ${ref} was written`,
+        )
+      }
       const floating = kind === 'floating'
       const current = await registry.manifest(ref)
       if (current?.digest === candidate.digest) {
@@ -51,8 +60,10 @@ export const promote: Step = {
       await registry.copy(source, ref)
       const back = await registry.manifest(ref, { expectPresent: true })
       if (back?.digest !== candidate.digest) {
+        // Another digest there means another run is releasing this version right now.
         throw new StepFailure(
-          `${ref} was written but reads back as ${back?.digest ?? 'nothing'}, not ${candidate.digest}`,
+          `${ref} was written but reads back as ${back?.digest ?? 'nothing'}, not ${candidate.digest}${back ? ': another run is releasing this version at the same time' : ''}`,
+          back ? CONCURRENT_REMEDY : undefined,
         )
       }
       recordTag(ctx, ref, floating)

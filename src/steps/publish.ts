@@ -1,6 +1,35 @@
+import type { RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
+import type { Release } from '../ports/github.js'
+import { CONCURRENT_REMEDY } from './promote.js'
 import { tagRef } from '../model/image-ref.js'
 import { skipWhenReleaseDone, type Step } from './step.js'
+
+/**
+ * The Release of this version that another run published for the same commit, with this
+ * run's own draft removed if it is another one; undefined when there is none.
+ */
+async function adoptPublished(ctx: RunContext, draft: Release): Promise<Release | undefined> {
+  const { github } = ctx.ports
+  const plan = ctx.plan
+  if (!plan) return undefined
+  const existing = await github.publishedRelease(plan.gitTag)
+  if (!existing) return undefined
+  const tagCommit = await github.tagCommit(plan.gitTag)
+  if (tagCommit !== plan.commit) {
+    throw new StepFailure(
+      `${plan.gitTag} was published meanwhile for commit ${tagCommit?.slice(0, 12) ?? 'unknown'}, not ${plan.commit.slice(0, 12)}`,
+      'check which run released this version; release a new version if this one is taken',
+    )
+  }
+  if (existing.id !== draft.id) {
+    await github.deleteRelease(draft.id)
+    ctx.log.info(
+      `${plan.gitTag} was published by another run (#${existing.id}); this run's draft #${draft.id} was removed`,
+    )
+  }
+  return existing
+}
 
 export const publish: Step = {
   name: 'publish',
@@ -16,14 +45,25 @@ export const publish: Step = {
       if (current?.digest !== candidate.digest) {
         throw new StepFailure(
           `${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${candidate.digest}; the Release stays a draft`,
+          current ? CONCURRENT_REMEDY : undefined,
         )
       }
     }
     const stable = plan.channel.kind === 'stable'
-    const published = await ctx.ports.github.publish(release.id, {
-      prerelease: !stable,
-      makeLatest: stable && !ctx.keptFloating.includes('latest'),
-    })
+    let published: Release
+    try {
+      // A concurrent run may have published this version already.
+      published =
+        (await adoptPublished(ctx, release)) ??
+        (await ctx.ports.github.publish(release.id, {
+          prerelease: !stable,
+          makeLatest: stable && !ctx.keptFloating.includes('latest'),
+        }))
+    } catch (error) {
+      const adopted = await adoptPublished(ctx, release)
+      if (!adopted) throw error
+      published = adopted
+    }
     ctx.release = published
     ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
     ctx.log.info(`Published ${published.htmlUrl}`)

@@ -66,6 +66,8 @@ export interface GitHubStandIn {
   /** Request or response bodies that broke GitHub's published schemas. */
   readonly violations: readonly Violation[]
   fail(spec: FaultSpec): Fault
+  /** Gives the token read-only or write access to contents (releases, tags, assets). */
+  setContentsPermission(access: 'read' | 'write'): void
   clearFaults(): void
   clearRequests(): void
   /** Releases as `GET /releases` lists them (newest first, drafts included). */
@@ -106,6 +108,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
   const requests: RequestRecord[] = []
   const violations: Violation[] = []
   const faults = new Faults()
+  const permissions: { contents: 'read' | 'write' } = { contents: 'write' }
   const actor = options.actor ?? DEFAULT_ACTOR
 
   const server = createServer()
@@ -131,6 +134,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
       requests,
       violations,
       closing: closing.signal,
+      permissions,
     }),
   )
   for (const seed of options.repos) world.addRepo(seed)
@@ -147,6 +151,9 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
     },
     requests,
     violations,
+    setContentsPermission: (access) => {
+      permissions.contents = access
+    },
     fail: (spec) => {
       // A misspelt operation id would silently never fire.
       const route = spec.route

@@ -48,6 +48,8 @@ export interface ServerDeps {
   readonly requests: RequestRecord[]
   readonly violations: Violation[]
   readonly closing: AbortSignal
+  /** What the token may do: GITHUB_TOKEN without 'contents: write' can only read. */
+  readonly permissions: { contents: 'read' | 'write' }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -217,9 +219,25 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     reply = { status: 401, json: errorBody(401, { message: 'Bad credentials' }, GENERIC_DOCS) }
   } else if (!match || !(match.operation.id in handlers)) {
     reply = { status: 404, json: errorBody(404, { message: 'Not Found' }, GENERIC_DOCS) }
+  } else if (
+    deps.permissions.contents === 'read' &&
+    req.method !== 'GET' &&
+    req.method !== 'HEAD'
+  ) {
+    // What GitHub answers a GITHUB_TOKEN that lacks the permission a write needs.
+    operation = match.operation
+    reply = {
+      status: 403,
+      json: errorBody(403, { message: 'Resource not accessible by integration' }, GENERIC_DOCS),
+      headers: { 'x-accepted-github-permissions': 'contents=write' },
+    }
   } else {
     operation = match.operation
     reply = runOperation(deps, record, operation, match.params, req, url, raw)
+    if (operation.id === 'repos/get' && reply.status === 200) {
+      const permissions = (reply.json as { permissions?: { push?: boolean } }).permissions
+      if (permissions) permissions.push = deps.permissions.contents === 'write'
+    }
   }
 
   if (operation && deps.validate) checkResponse(deps, record, operation, reply)

@@ -1,0 +1,172 @@
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createHash } from 'node:crypto'
+import { REGISTRY } from './stack.js'
+
+/** A fault for requests to the registry: which ones, and how they fail. */
+export interface RegistryFault {
+  readonly method?: string
+  /** Tested on the request path, e.g. /manifests\/latest$/. */
+  readonly path?: RegExp
+  /** Answer this status instead of forwarding (with a registry-style error body). */
+  readonly status?: number
+  /** Drop the connection without an answer. */
+  readonly hangUp?: boolean
+  /** Forward, let it take effect, then lose the answer (as a 502 from a load balancer would). */
+  readonly afterEffect?: boolean
+  /** How many matching requests fail; default 1. */
+  readonly times?: number
+  /** Hold the request this long before handling it. */
+  readonly delayMs?: number
+  /** Called when a request matches (to act at that very moment, e.g. cancel the job). */
+  readonly onMatch?: () => void
+  /** Forward, then serve this rewrite of the answer's body, with its digest header fixed. */
+  readonly rewrite?: (body: string) => string
+}
+
+export interface RegistryProxy {
+  /** host:port to use in image references instead of the registry's own. */
+  readonly host: string
+  readonly log: { method: string; path: string; status: number; fault: boolean }[]
+  fail(fault: RegistryFault): void
+  clear(): void
+  close(): Promise<void>
+}
+
+/**
+ * A small HTTP proxy in front of the real loopback registry that injects faults: the registry
+ * path of the fault-injection suite. Everything else is forwarded byte for byte.
+ */
+export async function startRegistryProxy(target = REGISTRY): Promise<RegistryProxy> {
+  const [targetHost = '127.0.0.1', targetPort = '5000'] = target.split(':')
+  const faults: { fault: RegistryFault; left: number }[] = []
+  const log: RegistryProxy['log'] = []
+
+  const matching = (req: IncomingMessage): RegistryFault | undefined => {
+    const entry = faults.find(
+      (f) =>
+        f.left > 0 &&
+        (f.fault.method === undefined || f.fault.method === req.method) &&
+        (f.fault.path === undefined || f.fault.path.test(req.url ?? '')),
+    )
+    if (entry) entry.left--
+    return entry?.fault
+  }
+
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    loseAnswer: boolean,
+    rewrite?: (body: string) => string,
+  ): void => {
+    const upstream = httpRequest(
+      {
+        host: targetHost,
+        port: Number(targetPort),
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target },
+      },
+      (answer) => {
+        if (loseAnswer) {
+          answer.resume()
+          answer.on('end', () => {
+            res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway\n')
+          })
+          return
+        }
+        if (rewrite) {
+          const chunks: Buffer[] = []
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk))
+          answer.on('end', () => {
+            const body = Buffer.from(rewrite(Buffer.concat(chunks).toString()))
+            const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`
+            res.writeHead(answer.statusCode ?? 502, {
+              ...answer.headers,
+              'content-length': String(body.length),
+              'docker-content-digest': digest,
+            })
+            res.end(body)
+          })
+          return
+        }
+        // Location headers name the registry; clients must come back through the proxy.
+        const headers = { ...answer.headers }
+        if (typeof headers.location === 'string')
+          headers.location = headers.location.replace(`//${target}`, `//${proxyHost}`)
+        res.writeHead(answer.statusCode ?? 502, headers)
+        answer.pipe(res)
+      },
+    )
+    upstream.on('error', () => res.destroy())
+    req.pipe(upstream)
+  }
+
+  const server = createServer((req, res) => {
+    const fault = matching(req)
+    fault?.onMatch?.()
+    if (fault?.delayMs !== undefined) {
+      setTimeout(() => {
+        handle(req, res, { ...fault, delayMs: undefined })
+      }, fault.delayMs)
+      return
+    }
+    handle(req, res, fault)
+  })
+
+  const handle = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    fault: RegistryFault | undefined,
+  ): void => {
+    const entry = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      status: 0,
+      fault: fault !== undefined,
+    }
+    log.push(entry)
+    res.on('finish', () => {
+      entry.status = res.statusCode
+    })
+    if (fault?.hangUp) {
+      req.socket.destroy()
+      return
+    }
+    if (fault?.status !== undefined && !fault.afterEffect) {
+      req.resume()
+      const body = JSON.stringify({
+        errors: [{ code: 'UNAVAILABLE', message: `injected ${fault.status}` }],
+      })
+      res.writeHead(fault.status, {
+        'content-type': 'application/json',
+        ...(fault.status === 429 ? { 'retry-after': '0' } : {}),
+      })
+      res.end(body)
+      return
+    }
+    forward(req, res, fault?.afterEffect === true, fault?.rewrite)
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const proxyHost = `127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    host: proxyHost,
+    log,
+    fail: (fault) => faults.push({ fault, left: fault.times ?? 1 }),
+    clear: () => {
+      faults.length = 0
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => {
+          resolve()
+        })
+      }),
+  }
+}
