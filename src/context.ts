@@ -1,7 +1,8 @@
-import type { Inputs } from './model/inputs.js'
+import type { ImageBuild, Inputs } from './model/inputs.js'
 import type { RunEnvironment } from './model/run-env.js'
 import type { Channel } from './model/version.js'
 import type { FinalTag } from './model/tags.js'
+import type { DriverAbilities } from './build/strategy.js'
 import type { Trigger } from './model/trigger.js'
 import type { Visibility } from './model/errors.js'
 import type { ContainerEngine } from './ports/engine.js'
@@ -58,13 +59,36 @@ export interface StepRecord {
   note?: string
 }
 
+/** What the run did with one image: its candidate, its checks, its tags. */
+export interface ImageRun {
+  readonly build: ImageBuild
+  candidate?: { ref: string; digest: string }
+  /** Where an already verified digest of this commit was found, so build and smoke are skipped. */
+  reused?: 'version tag' | 'verified marker'
+  readonly platforms: Map<string, PlatformResult>
+  /** Floating tags left where they are because they point at a newer version. */
+  readonly keptFloating: string[]
+}
+
+export function newImageRun(build: ImageBuild): ImageRun {
+  return { build, platforms: new Map(), keptFloating: [] }
+}
+
+/** How a message names an image: by component when the release has several. */
+export function imageLabel(ctx: RunContext, run: ImageRun, platform?: string): string {
+  const parts = ctx.images.length > 1 ? [`component ${run.build.name}`] : []
+  if (platform !== undefined) parts.push(platform)
+  return parts.join(', ')
+}
+
 /** The shared state of one run: inputs, ports, and what each step found or made. */
 export interface RunContext {
   readonly inputs: Inputs
   readonly env: RunEnvironment
   readonly ports: Ports
   readonly log: Logger
-  readonly mode: 'build' | 'release'
+  /** build: nothing pushed; build-platform: one platform pushed and checked for a release job; release. */
+  readonly mode: 'build' | 'release' | 'build-platform'
   /** What the event asked for, and the commit it releases or builds. */
   readonly trigger: Extract<Trigger, { kind: 'build' | 'release' }>
   /** Set when the job is cancelled (SIGTERM, SIGINT): the run stops at the next safe point. */
@@ -75,16 +99,13 @@ export interface RunContext {
   readonly workDir: string
   plan?: ReleasePlan
   builderDriver?: string
-  candidate?: { ref: string; digest: string }
-  /** Where an already verified digest of this commit was found, so build and smoke are skipped. */
-  reused?: 'version tag' | 'verified marker'
+  builderAbilities?: DriverAbilities
+  /** One entry per image of the release (one, or every component), in the inputs' order. */
+  readonly images: readonly ImageRun[]
   /** The draft (or, once published, the release) of this version. */
   release?: Release
   /** The release was already published for this commit by an earlier run. */
   releaseDone?: boolean
-  /** Floating tags left where they are because they point at a newer version. */
-  readonly keptFloating: string[]
-  readonly platforms: Map<string, PlatformResult>
   readonly visible: VisibleChange[]
   readonly timeline: StepRecord[]
 }

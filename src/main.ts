@@ -1,9 +1,9 @@
 import * as core from '@actions/core'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { visibility, type Logger, type RunContext } from './context.js'
+import { newImageRun, visibility, type Logger, type RunContext } from './context.js'
 import { InputError, ReleaseError, messageOf } from './model/errors.js'
 import { envInputReader, parseInputs } from './model/inputs.js'
 import { decideTrigger } from './model/trigger.js'
@@ -34,7 +34,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     runEnv = readRunEnvironment(env)
     const workspace = runEnv.workspace
-    inputs = parseInputs(envInputReader(env), (path) => existsSync(resolve(workspace, path)))
+    inputs = parseInputs(
+      envInputReader(env),
+      (path) => existsSync(resolve(workspace, path)),
+      (path) =>
+        existsSync(resolve(workspace, path))
+          ? readFileSync(resolve(workspace, path), 'utf8')
+          : undefined,
+    )
   } catch (error) {
     // Bad input: fail before any side effect, naming every input to fix.
     core.setFailed(
@@ -98,11 +105,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       }),
     },
     log: coreLogger,
-    mode: trigger.kind,
+    mode:
+      trigger.kind === 'release' && inputs.mode === 'build-platform'
+        ? 'build-platform'
+        : trigger.kind,
     trigger,
     workDir: await mkdtemp(join(runEnv.tempDir || tmpdir(), 'multiarch-release-')),
-    platforms: new Map(),
-    keptFloating: [],
+    images: inputs.components.map(newImageRun),
     visible: [],
     timeline: [],
   }

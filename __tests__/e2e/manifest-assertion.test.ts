@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { assertIndex } from '../../src/steps/assert-manifest.js'
 import { ImagetoolsRegistry } from '../../src/ports/registry.js'
+import type { ImageRun, RunContext } from '../../src/context.js'
 import { contextFor } from '../support/context.js'
 import { deleteManifest, getManifest, putManifest } from '../support/registry-http.js'
 import { REPO_ROOT, requireStack, uniqueImage } from '../support/stack.js'
@@ -20,6 +21,11 @@ const image = uniqueImage('assertion')
 let index: Index
 let digest: string
 const registry = new ImagetoolsRegistry()
+const only = (ctx: RunContext): ImageRun => {
+  const [run] = ctx.images
+  if (!run) throw new Error('no image')
+  return run
+}
 
 beforeAll(async () => {
   await requireStack()
@@ -61,10 +67,10 @@ async function pushVariant(tag: string, manifests: Entry[]): Promise<string> {
 
 test('the real index with attestations passes and records each platform manifest', async () => {
   const ctx = contextFor({ image: image.name }, { registry })
-  await assertIndex(ctx, digest)
+  await assertIndex(ctx, only(ctx), digest)
   expect(index.manifests.some((m) => m.platform.os === 'unknown')).toBe(true)
-  expect(ctx.platforms.get('linux/amd64')?.manifestDigest).toBe(entryFor('amd64').digest)
-  expect(ctx.platforms.get('linux/arm64')?.manifestDigest).toBe(entryFor('arm64').digest)
+  expect(only(ctx).platforms.get('linux/amd64')?.manifestDigest).toBe(entryFor('amd64').digest)
+  expect(only(ctx).platforms.get('linux/arm64')?.manifestDigest).toBe(entryFor('arm64').digest)
 })
 
 test('an index missing arm64 fails and names the platform', async () => {
@@ -73,14 +79,14 @@ test('an index missing arm64 fails and names the platform', async () => {
     index.manifests.filter((m) => m.platform.architecture !== 'arm64'),
   )
   const ctx = contextFor({ image: image.name }, { registry })
-  await expect(assertIndex(ctx, variant)).rejects.toThrow(
+  await expect(assertIndex(ctx, only(ctx), variant)).rejects.toThrow(
     /platform linux\/arm64 is missing from the index/,
   )
 })
 
 test('an index with a platform nobody asked for fails and names it', async () => {
   const ctx = contextFor({ image: image.name, platforms: 'linux/amd64' }, { registry })
-  await expect(assertIndex(ctx, digest)).rejects.toThrow(
+  await expect(assertIndex(ctx, only(ctx), digest)).rejects.toThrow(
     /platform linux\/arm64 is in the index but was not requested/,
   )
 })
@@ -92,7 +98,7 @@ test('an arm64 entry whose image is amd64 fails: the platform must be real', asy
     { ...amd64, platform: { os: 'linux', architecture: 'arm64' } },
   ])
   const ctx = contextFor({ image: image.name }, { registry })
-  await expect(assertIndex(ctx, variant)).rejects.toThrow(
+  await expect(assertIndex(ctx, only(ctx), variant)).rejects.toThrow(
     /platform linux\/arm64: its image config says linux\/amd64/,
   )
 })
@@ -107,12 +113,29 @@ test('a child manifest that no longer resolves fails and names the platform', as
   )
   await deleteManifest(other.path, entryFor('arm64').digest)
   const ctx = contextFor({ image: other.name }, { registry })
-  await expect(assertIndex(ctx, digest)).rejects.toThrow(
+  await expect(assertIndex(ctx, only(ctx), digest)).rejects.toThrow(
     /platform linux\/arm64: its manifest sha256:[0-9a-f]+ does not resolve/,
   )
 })
 
-test('a single-platform manifest is not an index', async () => {
-  const ctx = contextFor({ image: image.name, platforms: 'linux/amd64' }, { registry })
-  await expect(assertIndex(ctx, entryFor('amd64').digest)).rejects.toThrow(/is a single manifest/)
+test.each<[string, string, RegExp | undefined]>([
+  ['a single manifest for the one platform asked for passes', 'linux/amd64', undefined],
+  [
+    'a single manifest is not an index of two platforms',
+    'linux/amd64,linux/arm64',
+    /is a single manifest/,
+  ],
+  [
+    'a single manifest for another platform fails',
+    'linux/arm64',
+    /is an image for linux\/amd64, not linux\/arm64/,
+  ],
+])('%s', async (_name, platforms, failure) => {
+  const ctx = contextFor({ image: image.name, platforms }, { registry })
+  const checked = assertIndex(ctx, only(ctx), entryFor('amd64').digest)
+  if (failure) await expect(checked).rejects.toThrow(failure)
+  else {
+    await checked
+    expect(only(ctx).platforms.get('linux/amd64')?.manifestDigest).toBe(entryFor('amd64').digest)
+  }
 })

@@ -1,4 +1,4 @@
-import type { Logger, Ports, RunContext } from '../../src/context.js'
+import { newImageRun, type Logger, type Ports, type RunContext } from '../../src/context.js'
 import { INPUT_DEFAULTS, parseInputs } from '../../src/model/inputs.js'
 import type { RunEnvironment } from '../../src/model/run-env.js'
 
@@ -48,8 +48,7 @@ export function contextFor(
     trigger: { kind: 'release', commit: testEnvironment.sha, tagVersion: undefined },
     workDir: '/tmp',
     cancellation: {},
-    platforms: new Map(),
-    keptFloating: [],
+    images: inputs.components.map(newImageRun),
     visible: [],
     timeline: [],
     ...overrides,

@@ -47,6 +47,10 @@ export class FakeRegistry implements Registry {
     return Promise.resolve()
   }
 
+  assemble(): Promise<void> {
+    return Promise.reject(new Error('not used by these tests'))
+  }
+
   deleteTag(image: ImageRepository, tag: string): Promise<boolean> {
     return Promise.resolve(this.tags.delete(`${image.name}:${tag}`))
   }

@@ -1,4 +1,9 @@
 import {
+  candidateStrategy,
+  driverAbilities,
+  type DriverAbilities,
+} from '../../src/build/strategy.js'
+import {
   buildxBuildArgs,
   candidateTag,
   failedPlatform,
@@ -209,5 +214,43 @@ describe('failedPlatform', () => {
     ],
   ])('%s', (_name, stderr, platform) => {
     expect(failedPlatform(stderr)).toBe(platform)
+  })
+})
+
+describe('driver abilities and the candidate strategy', () => {
+  test.each<[string, boolean, DriverAbilities, 'push-by-digest' | 'candidate-tag']>([
+    [
+      'docker',
+      true,
+      { pushByDigest: false, multiPlatformLoad: true, multiPlatform: true },
+      'candidate-tag',
+    ],
+    [
+      'docker',
+      false,
+      { pushByDigest: false, multiPlatformLoad: false, multiPlatform: false },
+      'candidate-tag',
+    ],
+    [
+      'docker-container',
+      false,
+      { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true },
+      'push-by-digest',
+    ],
+    [
+      'kubernetes',
+      false,
+      { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true },
+      'push-by-digest',
+    ],
+    [
+      'remote',
+      true,
+      { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true },
+      'push-by-digest',
+    ],
+  ])('%s driver (containerd store: %s)', (driver, containerd, abilities, strategy) => {
+    expect(driverAbilities(driver, containerd)).toEqual(abilities)
+    expect(candidateStrategy(driverAbilities(driver, containerd))).toBe(strategy)
   })
 })

@@ -1,10 +1,22 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { InputError } from '../../src/model/errors.js'
-import { INPUT_DEFAULTS, parseInputs, envInputReader, type Inputs } from '../../src/model/inputs.js'
+import {
+  INPUT_DEFAULTS,
+  parseInputs,
+  envInputReader,
+  type ImageBuild,
+  type Inputs,
+} from '../../src/model/inputs.js'
 import { formatPlatform } from '../../src/model/platform.js'
 
 const valid: Record<string, string> = { image: 'ghcr.io/acme/app' }
+/** The only image of a single-image release. */
+const one = (inputs: Inputs): ImageBuild => {
+  const [first] = inputs.components
+  if (!first) throw new Error('no image')
+  return first
+}
 const reader = (values: Record<string, string>) => (name: string) =>
   values[name] ?? INPUT_DEFAULTS[name] ?? ''
 const parse = (
@@ -27,12 +39,12 @@ describe('defaults', () => {
   test('a run with only image set builds linux/amd64 and linux/arm64 from ./Dockerfile', () => {
     const inputs = parse({})
     expect(inputs.mode).toBe('auto')
-    expect(inputs.platforms.map(formatPlatform)).toEqual(['linux/amd64', 'linux/arm64'])
+    expect(one(inputs).platforms.map(formatPlatform)).toEqual(['linux/amd64', 'linux/arm64'])
     expect(inputs.channel).toEqual({ kind: 'auto' })
     expect(inputs.bump).toBe('auto')
-    expect(inputs.context).toBe('.')
-    expect(inputs.file).toBe('./Dockerfile')
-    expect(inputs.smoke.timeout.fallback.ms).toBe(60_000)
+    expect(one(inputs).context).toBe('.')
+    expect(one(inputs).file).toBe('./Dockerfile')
+    expect(one(inputs).smoke.timeout.fallback.ms).toBe(60_000)
   })
 
   test('action.yml declares the same defaults as the parser, and every input the parser reads', () => {
@@ -79,22 +91,22 @@ describe('accepted values', () => {
     [
       'platforms by newline',
       { platforms: 'linux/amd64\nlinux/arm/v7\n' },
-      (i) => i.platforms.map(formatPlatform),
+      (i) => one(i).platforms.map(formatPlatform),
       ['linux/amd64', 'linux/arm'],
     ],
     [
       'platforms by comma with spaces',
       { platforms: ' linux/arm64 , linux/amd64' },
-      (i) => i.platforms.map(formatPlatform),
+      (i) => one(i).platforms.map(formatPlatform),
       ['linux/arm64', 'linux/amd64'],
     ],
     ['version with v', { version: 'v1.4.0' }, (i) => i.version?.version, '1.4.0'],
     ['prerelease version', { version: '2.0.0-rc.1' }, (i) => i.version?.version, '2.0.0-rc.1'],
-    ['file defaults under the context', { context: 'app/' }, (i) => i.file, 'app/Dockerfile'],
+    ['file defaults under the context', { context: 'app/' }, (i) => one(i).file, 'app/Dockerfile'],
     [
       'build args keep = and spaces in values',
       { 'build-args': 'A=1\nB=x=y z\n# comment\n' },
-      (i) => i.buildArgs,
+      (i) => one(i).buildArgs,
       [
         { key: 'A', value: '1' },
         { key: 'B', value: 'x=y z' },
@@ -103,43 +115,43 @@ describe('accepted values', () => {
     [
       'smoke-run splits words, keeps quotes and $VARS literal',
       { 'smoke-run': `--help\nsh -c "echo \${HOME} | cat"\nenv $X\nversion 'a b'` },
-      (i) => i.smoke.run,
+      (i) => one(i).smoke.run,
       [['--help'], ['sh', '-c', 'echo ${HOME} | cat'], ['env', '${X}'], ['version', 'a b']],
     ],
     [
       'smoke-run keeps $( ) for the shell inside the image',
       { 'smoke-run': 'sh -c "test $(uname -m) != aarch64"' },
-      (i) => i.smoke.run,
+      (i) => one(i).smoke.run,
       [['sh', '-c', 'test $(uname -m) != aarch64']],
     ],
     [
       'smoke-run keeps a glob literal',
       { 'smoke-run': 'ls /etc/*.conf' },
-      (i) => i.smoke.run,
+      (i) => one(i).smoke.run,
       [['ls', '/etc/*.conf']],
     ],
     [
       'smoke-http with default expectation',
       { 'smoke-http': '8080/health' },
-      (i) => i.smoke.http,
+      (i) => one(i).smoke.http,
       { port: 8080, path: '/health', expect: { kind: 'any-2xx' } },
     ],
     [
       'smoke-http exact body',
       { 'smoke-http': '80', 'smoke-http-expect': ' ok ' },
-      (i) => i.smoke.http,
+      (i) => one(i).smoke.http,
       { port: 80, path: '/', expect: { kind: 'body', text: 'ok' } },
     ],
     [
       'smoke-http regex',
       { 'smoke-http': '8080/v', 'smoke-http-expect': '/^v\\d+/' },
-      (i) => i.smoke.http?.expect.kind,
+      (i) => one(i).smoke.http?.expect.kind,
       'regex',
     ],
     [
       'smoke-timeout with overrides',
       { 'smoke-timeout': '120,linux/arm64=300' },
-      (i) => [i.smoke.timeout.fallback.ms, [...i.smoke.timeout.overrides]],
+      (i) => [one(i).smoke.timeout.fallback.ms, [...one(i).smoke.timeout.overrides]],
       [120_000, [['linux/arm64', { ms: 300_000 }]]],
     ],
     [

@@ -19,7 +19,7 @@ test('the tables list every input and output of action.yml, with their defaults'
     expect(tables).toContain(`| \`${name}\` |`)
   }
   expect(tables).toContain('| `platforms` | no | `linux/amd64,linux/arm64` |')
-  expect(tables).toContain('| `image` | yes |')
+  expect(tables).toContain('| `image` | no |')
 })
 
 test('action.yml runs on node24 from the bundle', () => {

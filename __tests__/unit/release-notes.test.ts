@@ -7,6 +7,7 @@ import {
 } from '../../src/model/tags.js'
 
 const section = {
+  name: 'app',
   image: 'ghcr.io/acme/app',
   version: '1.2.3',
   digest: 'sha256:abc',
@@ -16,7 +17,7 @@ const section = {
 
 describe('releaseBody', () => {
   test('generated notes, then the image section with pull command, digest, platforms and tags', () => {
-    const body = releaseBody("## What's Changed\n* Fix by @a in #1\n", section)
+    const body = releaseBody("## What's Changed\n* Fix by @a in #1\n", [section])
     expect(body.startsWith("## What's Changed\n* Fix by @a in #1\n\n" + IMAGE_SECTION_MARKER)).toBe(
       true,
     )
@@ -27,8 +28,8 @@ describe('releaseBody', () => {
   })
 
   test('a re-run replaces its own section instead of adding a second one', () => {
-    const first = releaseBody('Notes', section)
-    const second = releaseBody(first, { ...section, digest: 'sha256:def' })
+    const first = releaseBody('Notes', [section])
+    const second = releaseBody(first, [{ ...section, digest: 'sha256:def' }])
     expect(second.split(IMAGE_SECTION_MARKER)).toHaveLength(2)
     expect(second).toContain('sha256:def')
     expect(second).not.toContain('sha256:abc')
@@ -36,7 +37,7 @@ describe('releaseBody', () => {
   })
 
   test('empty notes give the image section alone', () => {
-    expect(releaseBody('', section).startsWith(IMAGE_SECTION_MARKER)).toBe(true)
+    expect(releaseBody('', [section]).startsWith(IMAGE_SECTION_MARKER)).toBe(true)
   })
 })
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { RunContext } from '../../src/context.js'
+import type { ImageRun, RunContext } from '../../src/context.js'
 import { ReleaseError, StepFailure } from '../../src/model/errors.js'
 import { finalTags, type FinalTag } from '../../src/model/tags.js'
 import { runPipeline } from '../../src/pipeline.js'
@@ -13,6 +13,12 @@ import { contextFor } from '../support/context.js'
 import { FakeGitHub, FakeRegistry } from '../support/fakes.js'
 
 const IMAGE = 'r.example.test/acme/app'
+/** The only image of these single-image releases. */
+const image = (ctx: RunContext): ImageRun => {
+  const [run] = ctx.images
+  if (!run) throw new Error('no image')
+  return run
+}
 const DIGEST = 'sha256:1111'
 const OLD = 'sha256:0000'
 const COMMIT = '0123456789abcdef0123456789abcdef01234567'
@@ -37,7 +43,7 @@ function releaseContext(
     gitTag: `v${version}`,
     tags: finalTags(version, ch) as FinalTag[],
   }
-  ctx.candidate = { ref: `${IMAGE}:candidate`, digest: DIGEST }
+  image(ctx).candidate = { ref: `${IMAGE}:candidate`, digest: DIGEST }
   return { ctx, registry, github }
 }
 
@@ -72,7 +78,7 @@ describe('promote', () => {
     registry.annotations.set(OLD, { 'org.opencontainers.image.version': current })
     await promote.run(ctx)
     expect(registry.tags.get(`${IMAGE}:${floating}`)).toBe(moves ? DIGEST : OLD)
-    expect(ctx.keptFloating).toEqual(moves ? [] : [floating])
+    expect(image(ctx).keptFloating).toEqual(moves ? [] : [floating])
     expect(registry.tags.get(`${IMAGE}:${version}`)).toBe(DIGEST)
   })
 
@@ -120,7 +126,7 @@ describe('publish', () => {
     const { ctx, registry, github } = await drafted(version, channel)
     for (const { tag } of ctx.plan?.tags ?? [])
       if (!kept.includes(tag)) registry.tags.set(`${IMAGE}:${tag}`, DIGEST)
-    ctx.keptFloating.push(...kept)
+    image(ctx).keptFloating.push(...kept)
     await publish.run(ctx)
     expect(github.calls.at(-1)).toBe(`publish 1 ${flags}`)
     expect(github.gitTags.get(`v${version}`)).toBe(COMMIT)

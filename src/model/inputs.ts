@@ -11,6 +11,7 @@ import {
   type BumpInput,
   type ChannelInput,
 } from './version.js'
+import { parse as parseYaml } from 'yaml'
 import type { LabelScheme } from './intent.js'
 import { TEMPLATE_FIELDS, unknownPlaceholders, type TagScheme } from './tags.js'
 import { ACCEPTED_SECONDS, parseSeconds, type Duration, type TimeoutTable } from './duration.js'
@@ -25,7 +26,7 @@ import {
   type SmokeCommand,
 } from './smoke.js'
 
-export type Mode = 'auto' | 'build' | 'release'
+export type Mode = 'auto' | 'build' | 'release' | 'build-platform'
 
 export interface KeyValue {
   readonly key: string
@@ -33,24 +34,36 @@ export interface KeyValue {
 }
 
 /** Every input of the action, parsed and validated once, before any side effect. */
-export interface Inputs {
-  readonly mode: Mode
+/** The build and smoke settings of one image. */
+export interface SmokeSettings {
+  readonly run: readonly SmokeCommand[]
+  readonly http: HttpProbe | undefined
+  readonly env: readonly KeyValue[]
+  readonly timeout: TimeoutTable
+}
+
+/** One image of the release: a component, or the only image of a single-image release. */
+export interface ImageBuild {
+  /** The component's name; for a single image, the repository's last path part. */
+  readonly name: string
   readonly image: ImageRepository
   readonly platforms: readonly Platform[]
-  readonly channel: ChannelInput
-  readonly version: semver.SemVer | undefined
-  readonly bump: BumpInput
   readonly context: string
   readonly file: string
   readonly target: string | undefined
   readonly buildArgs: readonly KeyValue[]
+  readonly smoke: SmokeSettings
+}
+
+/** Every input of the action, parsed and validated once, before any side effect. */
+export interface Inputs {
+  readonly mode: Mode
+  /** The images of the release: one, or every component; all released together or none. */
+  readonly components: readonly ImageBuild[]
+  readonly channel: ChannelInput
+  readonly version: semver.SemVer | undefined
+  readonly bump: BumpInput
   readonly githubToken: string
-  readonly smoke: {
-    readonly run: readonly SmokeCommand[]
-    readonly http: HttpProbe | undefined
-    readonly env: readonly KeyValue[]
-    readonly timeout: TimeoutTable
-  }
   readonly releaseAssets: readonly string[]
   readonly releaseNotes: string | undefined
   /** buildx --provenance: undefined keeps buildx's default. */
@@ -62,6 +75,15 @@ export interface Inputs {
   readonly initialVersion: semver.SemVer
   readonly tagScheme: TagScheme
   readonly labels: LabelScheme
+  /** An existing buildx builder (docker-container, kubernetes, remote); undefined: the current one. */
+  readonly builder: string | undefined
+  /** The digests that build-platform runs pushed, one per platform, for the release to assemble. */
+  readonly platformDigests: readonly PlatformDigest[]
+}
+
+export interface PlatformDigest {
+  readonly platform: Platform | undefined
+  readonly digest: string
 }
 
 /** Defaults, as action.yml declares them (a unit test keeps the two equal). */
@@ -117,6 +139,258 @@ export function envInputReader(env: NodeJS.ProcessEnv): InputReader {
   }
 }
 
+type Problem = (input: string, value: string, reason: string, accepted: string) => void
+
+/** Where a build's settings come from: its own field names, and how a problem names them. */
+interface SettingsSource {
+  /** The value of a field (platforms, context, smoke-run, …), or '' when it is not given. */
+  readonly get: (field: string) => string
+  /** The input name a problem reports, e.g. smoke-run or components[api].smoke-run. */
+  readonly label: (field: string) => string
+}
+
+/** The build and smoke settings of one image, from the top-level inputs or a component entry. */
+function parseBuildSettings(
+  source: SettingsSource,
+  problem: Problem,
+  exists: (path: string) => boolean,
+): Omit<ImageBuild, 'name' | 'image'> {
+  const { get, label } = source
+  const platformsText = get('platforms')
+  const platforms: Platform[] = []
+  for (const item of splitList(platformsText)) {
+    const parsed = parsePlatform(item)
+    if (typeof parsed === 'string') problem(label('platforms'), item, parsed, ACCEPTED_PLATFORMS)
+    else if (platforms.some((p) => formatPlatform(p) === formatPlatform(parsed))) {
+      problem(label('platforms'), item, 'it is listed twice', 'list each platform once')
+    } else platforms.push(parsed)
+  }
+  if (splitList(platformsText).length === 0) {
+    problem(label('platforms'), platformsText, 'no platform is listed', ACCEPTED_PLATFORMS)
+  }
+
+  const context = get('context').trim() || '.'
+  const file = get('file').trim() || `${context.replace(/\/+$/, '')}/Dockerfile`
+  // A remote context (git or HTTP URL) is fetched by buildx itself; a local one must be there.
+  if (!/^(https?:\/\/|git@|git:\/\/)/.test(context)) {
+    if (!exists(context)) {
+      problem(
+        label('context'),
+        context,
+        'the folder does not exist',
+        'give the build context folder, relative to the workspace',
+      )
+    } else if (!exists(file)) {
+      problem(
+        label('file'),
+        file,
+        'the Dockerfile does not exist',
+        'give the Dockerfile path, relative to the workspace (default <context>/Dockerfile)',
+      )
+    }
+  }
+  const target = get('target').trim() || undefined
+  if (target !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(target)) {
+    problem(
+      label('target'),
+      target,
+      'it is not a build stage name',
+      'use the name of a FROM … AS <name> stage',
+    )
+  }
+
+  const keyValues = (field: string, accepted: string): KeyValue[] =>
+    splitLines(get(field)).flatMap((line) => {
+      const kv = parseKeyValue(line)
+      if (kv === undefined) problem(label(field), line, 'it is not KEY=value', accepted)
+      return kv === undefined ? [] : [kv]
+    })
+  const buildArgs = keyValues('build-args', 'give one NAME=value per line')
+
+  const run: SmokeCommand[] = []
+  for (const line of splitLines(get('smoke-run'))) {
+    const parsed = parseSmokeCommand(line)
+    if (typeof parsed === 'string') problem(label('smoke-run'), line, parsed, ACCEPTED_SMOKE_RUN)
+    else run.push(parsed)
+  }
+  const httpText = get('smoke-http').trim()
+  const expectText = get('smoke-http-expect').trim()
+  let http: HttpProbe | undefined
+  const expect = parseHttpExpectation(expectText)
+  if (typeof expect === 'string')
+    problem(label('smoke-http-expect'), expectText, expect, ACCEPTED_HTTP_EXPECT)
+  if (httpText !== '') {
+    const probeTarget = parseHttpProbeTarget(httpText)
+    if (typeof probeTarget === 'string')
+      problem(label('smoke-http'), httpText, probeTarget, ACCEPTED_SMOKE_HTTP)
+    else if (typeof expect !== 'string') http = { ...probeTarget, expect }
+  } else if (expectText !== '') {
+    problem(
+      label('smoke-http-expect'),
+      expectText,
+      'it is set but smoke-http is not',
+      'set smoke-http too, or remove it',
+    )
+  }
+  const env = keyValues('smoke-env', 'give one KEY=value per line')
+  const timeout = parseTimeoutTable(
+    get('smoke-timeout').trim() || '60',
+    label('smoke-timeout'),
+    problem,
+  )
+  for (const [field, count] of [
+    ['smoke-run', run.length],
+    ['platforms', platforms.length],
+  ] as const) {
+    if (count > MAX_LINES)
+      problem(label(field), `${count} entries`, 'there are too many', `give at most ${MAX_LINES}`)
+  }
+  return { platforms, context, file, target, buildArgs, smoke: { run, http, env, timeout } }
+}
+
+/** The name a single-image release gives its only image: the repository's last path part. */
+const imageName = (image: ImageRepository): string => image.path.split('/').pop() ?? image.path
+
+/** A YAML value as the text an input of the same name would hold. */
+function asInputText(value: unknown): string {
+  if (value === undefined || value === null) return ''
+  if (Array.isArray(value)) return value.map(asInputText).join('\n')
+  if (typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k}=${asInputText(v)}`)
+      .join('\n')
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value)
+}
+
+const COMPONENT_FIELDS = [
+  'name',
+  'image',
+  'context',
+  'file',
+  'target',
+  'build-args',
+  'platforms',
+  'smoke-run',
+  'smoke-http',
+  'smoke-http-expect',
+  'smoke-env',
+  'smoke-timeout',
+]
+const COMPONENT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
+export const ACCEPTED_COMPONENTS =
+  'give a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name, image, and optionally context, file, target, build-args, platforms and the smoke-* settings'
+
+/** The components input: a YAML list inline, or the path of a YAML file. */
+function parseComponents(
+  text: string,
+  defaults: (field: string) => string,
+  problem: Problem,
+  exists: (path: string) => boolean,
+  readText: (path: string) => string | undefined,
+): ImageBuild[] {
+  let yamlText = text
+  if (!text.includes('\n') && /\.ya?ml$/.test(text.trim())) {
+    const fromFile = readText(text.trim())
+    if (fromFile === undefined) {
+      problem('components', text, 'the file does not exist', ACCEPTED_COMPONENTS)
+      return []
+    }
+    yamlText = fromFile
+  }
+  let entries: unknown
+  try {
+    entries = parseYaml(yamlText)
+  } catch (error) {
+    problem(
+      'components',
+      text.slice(0, 80),
+      `it is not YAML (${error instanceof Error ? (error.message.split('\n')[0] ?? '') : ''})`,
+      ACCEPTED_COMPONENTS,
+    )
+    return []
+  }
+  if (!Array.isArray(entries) || entries.length === 0) {
+    problem('components', text.slice(0, 80), 'it is not a list of components', ACCEPTED_COMPONENTS)
+    return []
+  }
+  if (entries.length > MAX_LINES) {
+    problem(
+      'components',
+      `${entries.length} entries`,
+      'there are too many',
+      `give at most ${MAX_LINES}`,
+    )
+    return []
+  }
+  const builds: ImageBuild[] = []
+  for (const [index, entry] of entries.entries()) {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      problem(
+        `components[${index}]`,
+        asInputText(entry).slice(0, 80),
+        'it is not a mapping',
+        ACCEPTED_COMPONENTS,
+      )
+      continue
+    }
+    const fields = entry as Record<string, unknown>
+    const name = asInputText(fields.name).trim()
+    const where = `components[${COMPONENT_NAME.test(name) ? name : index}]`
+    for (const key of Object.keys(fields)) {
+      if (!COMPONENT_FIELDS.includes(key))
+        problem(
+          `${where}.${key}`,
+          asInputText(fields[key]).slice(0, 80),
+          'it is not a component field',
+          `use ${COMPONENT_FIELDS.join(', ')}`,
+        )
+    }
+    if (!COMPONENT_NAME.test(name)) {
+      problem(
+        `${where}.name`,
+        name,
+        'it is not a component name',
+        'use lowercase letters, digits and dashes, such as api or web-ui',
+      )
+    } else if (builds.some((b) => b.name === name)) {
+      problem(
+        `${where}.name`,
+        name,
+        'another component has this name',
+        'give each component its own name',
+      )
+    }
+    const imageText = asInputText(fields.image).trim()
+    const image = parseImageRepository(imageText)
+    if (typeof image === 'string') {
+      problem(
+        `${where}.image`,
+        imageText,
+        imageText === '' ? 'it is required' : image,
+        ACCEPTED_IMAGE,
+      )
+    } else if (builds.some((b) => b.image.name === image.name)) {
+      problem(
+        `${where}.image`,
+        imageText,
+        'another component has this image',
+        'give each component its own repository',
+      )
+    }
+    const settings = parseBuildSettings(
+      {
+        get: (field) => (field in fields ? asInputText(fields[field]) : defaults(field)),
+        label: (field) => `${where}.${field}`,
+      },
+      problem,
+      exists,
+    )
+    if (typeof image !== 'string') builds.push({ name, image, ...settings })
+  }
+  return builds
+}
+
 /**
  * Parses every input; collects every problem and throws them together as one InputError,
  * so a user fixes all of them in one go.
@@ -124,9 +398,10 @@ export function envInputReader(env: NodeJS.ProcessEnv): InputReader {
 export function parseInputs(
   reader: InputReader,
   exists: (path: string) => boolean = () => true,
+  readText: (path: string) => string | undefined = () => undefined,
 ): Inputs {
   const problems: InputProblem[] = []
-  const problem = (input: string, value: string, reason: string, accepted: string): void => {
+  const problem: Problem = (input, value, reason, accepted) => {
     problems.push({ input, value, accepted: `${reason}; ${accepted}` })
   }
   const tooLong = new Set<string>()
@@ -148,27 +423,34 @@ export function parseInputs(
   const get = (name: string): string => read(name).trim()
 
   const modeText = get('mode') || 'auto'
-  const modes: Mode[] = ['auto', 'build', 'release']
+  const modes: Mode[] = ['auto', 'build', 'release', 'build-platform']
   const mode = modes.find((m) => m === modeText)
   if (mode === undefined)
     problem('mode', modeText, 'unknown mode', `use one of ${modes.join(', ')}`)
 
-  const imageText = get('image')
-  const image = parseImageRepository(imageText)
-  if (imageText === '') problem('image', imageText, 'it is required', ACCEPTED_IMAGE)
-  else if (typeof image === 'string') problem('image', imageText, image, ACCEPTED_IMAGE)
-
-  const platformsText = get('platforms') || (INPUT_DEFAULTS.platforms ?? '')
-  const platforms: Platform[] = []
-  for (const item of splitList(platformsText)) {
-    const parsed = parsePlatform(item)
-    if (typeof parsed === 'string') problem('platforms', item, parsed, ACCEPTED_PLATFORMS)
-    else if (platforms.some((p) => formatPlatform(p) === formatPlatform(parsed))) {
-      problem('platforms', item, 'it is listed twice', 'list each platform once')
-    } else platforms.push(parsed)
-  }
-  if (splitList(platformsText).length === 0) {
-    problem('platforms', platformsText, 'no platform is listed', ACCEPTED_PLATFORMS)
+  // The top-level build settings: the single image's, and every component's defaults.
+  const topLevel = (field: string): string =>
+    field === 'platforms' ? get('platforms') || (INPUT_DEFAULTS.platforms ?? '') : read(field)
+  const componentsText = read('components')
+  let components: ImageBuild[]
+  if (componentsText.trim() === '') {
+    const imageText = get('image')
+    const image = parseImageRepository(imageText)
+    if (imageText === '')
+      problem('image', imageText, 'it is required (or components)', ACCEPTED_IMAGE)
+    else if (typeof image === 'string') problem('image', imageText, image, ACCEPTED_IMAGE)
+    const settings = parseBuildSettings({ get: topLevel, label: (field) => field }, problem, exists)
+    components = typeof image === 'string' ? [] : [{ name: imageName(image), image, ...settings }]
+  } else {
+    if (get('image') !== '') {
+      problem(
+        'image',
+        get('image'),
+        'it is set together with components',
+        'give the image of each component in components, and leave image empty',
+      )
+    }
+    components = parseComponents(componentsText, topLevel, problem, exists, readText)
   }
 
   const channelText = get('channel')
@@ -184,77 +466,6 @@ export function parseInputs(
   const bump = bumps.find((b) => b === bumpText)
   if (bump === undefined)
     problem('bump', bumpText, 'unknown bump', `use one of ${bumps.join(', ')}`)
-
-  const context = get('context') || '.'
-  const file = get('file') || `${context.replace(/\/+$/, '')}/Dockerfile`
-  // A remote context (git or HTTP URL) is fetched by buildx itself; a local one must be there.
-  if (!/^(https?:\/\/|git@|git:\/\/)/.test(context)) {
-    if (!exists(context)) {
-      problem(
-        'context',
-        context,
-        'the folder does not exist',
-        'give the build context folder, relative to the workspace',
-      )
-    } else if (!exists(file)) {
-      problem(
-        'file',
-        file,
-        'the Dockerfile does not exist',
-        'give the Dockerfile path, relative to the workspace (default <context>/Dockerfile)',
-      )
-    }
-  }
-  const target = get('target') || undefined
-  if (target !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(target)) {
-    problem(
-      'target',
-      target,
-      'it is not a build stage name',
-      'use the name of a FROM … AS <name> stage',
-    )
-  }
-
-  const keyValues = (name: string, accepted: string): KeyValue[] =>
-    splitLines(read(name)).flatMap((line) => {
-      const kv = parseKeyValue(line)
-      if (kv === undefined) problem(name, line, 'it is not KEY=value', accepted)
-      return kv === undefined ? [] : [kv]
-    })
-  const buildArgs = keyValues('build-args', 'give one NAME=value per line')
-
-  const smokeRun: SmokeCommand[] = []
-  for (const line of splitLines(read('smoke-run'))) {
-    const parsed = parseSmokeCommand(line)
-    if (typeof parsed === 'string') problem('smoke-run', line, parsed, ACCEPTED_SMOKE_RUN)
-    else smokeRun.push(parsed)
-  }
-
-  const httpText = get('smoke-http')
-  const expectText = get('smoke-http-expect')
-  let http: HttpProbe | undefined
-  const expect = parseHttpExpectation(expectText)
-  if (typeof expect === 'string')
-    problem('smoke-http-expect', expectText, expect, ACCEPTED_HTTP_EXPECT)
-  if (httpText !== '') {
-    const probeTarget = parseHttpProbeTarget(httpText)
-    if (typeof probeTarget === 'string')
-      problem('smoke-http', httpText, probeTarget, ACCEPTED_SMOKE_HTTP)
-    else if (typeof expect !== 'string') http = { ...probeTarget, expect }
-  } else if (expectText !== '') {
-    problem(
-      'smoke-http-expect',
-      expectText,
-      'it is set but smoke-http is not',
-      'set smoke-http too, or remove it',
-    )
-  }
-
-  const smokeEnv = keyValues('smoke-env', 'give one KEY=value per line')
-  const timeout = parseTimeoutTable(
-    get('smoke-timeout') || (INPUT_DEFAULTS['smoke-timeout'] ?? '60'),
-    problem,
-  )
 
   const releaseAssets = splitLines(read('release-assets'))
   for (const pattern of releaseAssets) {
@@ -272,10 +483,8 @@ export function parseInputs(
     }
   }
   for (const [name, count] of [
-    ['smoke-run', smokeRun.length],
     ['release-assets', releaseAssets.length],
     ['tags', splitLines(read('tags')).length],
-    ['platforms', platforms.length],
   ] as const) {
     if (count > MAX_LINES)
       problem(name, `${count} entries`, 'there are too many', `give at most ${MAX_LINES}`)
@@ -368,20 +577,63 @@ export function parseInputs(
     )
   }
 
+  const builder = get('builder')
+  if (builder !== '' && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(builder)) {
+    problem(
+      'builder',
+      builder,
+      'it is not a buildx builder name',
+      'give the name docker/setup-buildx-action reports (its name output), or leave it empty',
+    )
+  }
+
+  const platformDigests: PlatformDigest[] = []
+  for (const line of splitLines(read('platform-digests'))) {
+    const match = /^(?:([^=\s]+)=)?(sha256:[0-9a-f]{64})$/.exec(line)
+    const platform = match?.[1] === undefined ? undefined : parsePlatform(match[1])
+    if (!match || typeof platform === 'string') {
+      problem(
+        'platform-digests',
+        line,
+        typeof platform === 'string' ? platform : 'it is not a digest',
+        'give one sha256:<64 hex> per line, optionally as linux/arm64=sha256:…, from the digest output of each build-platform run',
+      )
+    } else platformDigests.push({ platform, digest: match[2] ?? '' })
+  }
+  if (platformDigests.length > 0 && components.length > 1) {
+    problem(
+      'platform-digests',
+      `${platformDigests.length} digests`,
+      'it is set together with components',
+      'assemble one image per release job, or build the components in one job',
+    )
+  }
+  if (mode === 'build-platform') {
+    for (const c of components.filter((c) => c.platforms.length !== 1)) {
+      problem(
+        components.length > 1 ? `components[${c.name}].platforms` : 'platforms',
+        c.platforms.map(formatPlatform).join(','),
+        'mode build-platform builds exactly one platform',
+        'give the one platform of this runner, for example linux/arm64 on ubuntu-24.04-arm',
+      )
+    }
+    if (platformDigests.length > 0)
+      problem(
+        'platform-digests',
+        `${platformDigests.length} digests`,
+        'it is for the release run, not for mode build-platform',
+        'set it in the job that assembles the release',
+      )
+  }
+
   if (problems.length > 0) throw new InputError(problems)
   return {
     mode: mode ?? 'auto',
-    image: image as ImageRepository,
-    platforms,
+    components,
     channel: channel as ChannelInput,
     version: version as semver.SemVer | undefined,
     bump: bump ?? 'auto',
-    context,
-    file,
-    target,
-    buildArgs,
     githubToken,
-    smoke: { run: smokeRun, http, env: smokeEnv, timeout },
     releaseAssets,
     releaseNotes,
     provenance: provenanceText === '' ? undefined : provenanceText,
@@ -390,13 +642,12 @@ export function parseInputs(
     initialVersion: initial as semver.SemVer,
     tagScheme: { imageTagPrefix, extra: extraTags },
     labels,
+    builder: builder === '' ? undefined : builder,
+    platformDigests,
   }
 }
 
-function parseTimeoutTable(
-  text: string,
-  problem: (input: string, value: string, reason: string, accepted: string) => void,
-): TimeoutTable {
+function parseTimeoutTable(text: string, input: string, problem: Problem): TimeoutTable {
   const accepted = `${ACCEPTED_SECONDS}, optionally followed by per-platform overrides such as 120,linux/arm64=300`
   let fallback: Duration = { ms: 60_000 }
   const overrides = new Map<string, Duration>()
@@ -404,14 +655,14 @@ function parseTimeoutTable(
     const eq = item.indexOf('=')
     if (eq < 0) {
       const parsed = parseSeconds(item)
-      if (typeof parsed === 'string') problem('smoke-timeout', item, parsed, accepted)
+      if (typeof parsed === 'string') problem(input, item, parsed, accepted)
       else fallback = parsed
       continue
     }
     const platform = parsePlatform(item.slice(0, eq))
     const parsed = parseSeconds(item.slice(eq + 1))
-    if (typeof platform === 'string') problem('smoke-timeout', item, platform, accepted)
-    else if (typeof parsed === 'string') problem('smoke-timeout', item, parsed, accepted)
+    if (typeof platform === 'string') problem(input, item, platform, accepted)
+    else if (typeof parsed === 'string') problem(input, item, parsed, accepted)
     else overrides.set(formatPlatform(platform), parsed)
   }
   return { fallback, overrides }

@@ -2,6 +2,8 @@
 export const IMAGE_SECTION_MARKER = '<!-- multiarch-release:image -->'
 
 export interface ImageSection {
+  /** The component's name, shown when the release has several images. */
+  readonly name: string
   readonly image: string
   readonly version: string
   readonly digest: string
@@ -9,12 +11,8 @@ export interface ImageSection {
   readonly tags: readonly string[]
 }
 
-/** The Release body's image section: how to pull, the digest, the platforms and the tags. */
-export function renderImageSection(section: ImageSection): string {
+function renderImage(section: ImageSection): string[] {
   return [
-    IMAGE_SECTION_MARKER,
-    '## Container image',
-    '',
     '```sh',
     `docker pull ${section.image}:${section.version}`,
     '```',
@@ -25,14 +23,26 @@ export function renderImageSection(section: ImageSection): string {
     `| Platforms | ${section.platforms.join(', ')} |`,
     `| Tags | ${section.tags.map((t) => `\`${t}\``).join(', ')} |`,
     '',
-  ].join('\n')
+  ]
+}
+
+/** The Release body's image section: for each image, how to pull it, its digest, platforms and tags. */
+export function renderImageSection(sections: readonly ImageSection[]): string {
+  const lines = [IMAGE_SECTION_MARKER]
+  if (sections.length === 1 && sections[0]) {
+    lines.push('## Container image', '', ...renderImage(sections[0]))
+  } else {
+    lines.push('## Container images', '')
+    for (const section of sections) lines.push(`### ${section.name}`, '', ...renderImage(section))
+  }
+  return lines.join('\n')
 }
 
 /** A body with the image section put in place: the notes, then this run's image section. */
-export function releaseBody(notes: string, section: ImageSection): string {
+export function releaseBody(notes: string, sections: readonly ImageSection[]): string {
   const marker = notes.indexOf(IMAGE_SECTION_MARKER)
   const own = (marker >= 0 ? notes.slice(0, marker) : notes).trimEnd()
-  return `${own === '' ? '' : `${own}\n\n`}${renderImageSection(section)}`
+  return `${own === '' ? '' : `${own}\n\n`}${renderImageSection(sections)}`
 }
 
 /** A SHA256SUMS file as sha256sum writes it, sorted by name. */

@@ -314,9 +314,15 @@ export class OctokitGitHub implements GitHub {
   }
 
   async deleteRelease(id: number): Promise<void> {
-    await this.call('deleting a duplicate draft', async () => {
+    try {
       await this.octokit.rest.repos.deleteRelease({ ...this.repoParams, release_id: id })
-    })
+    } catch (error) {
+      // Another run may have removed the same duplicate first: gone is gone.
+      if (httpStatus(error) === 404) return
+      throw new StepFailure(
+        `GitHub API: deleting a duplicate draft failed: ${gitHubMessage(error)}`,
+      )
+    }
   }
 
   async listAssets(releaseId: number): Promise<Asset[]> {

@@ -31,6 +31,12 @@ export interface Registry {
   imageConfig(ref: string): Promise<ImageConfig>
   /** Points a tag at the manifest of a digest reference, keeping the digest. */
   copy(sourceDigestRef: string, targetTagRef: string): Promise<void>
+  /** Makes one index of several pushed images (one per platform) under a tag, with index annotations. */
+  assemble(
+    sourceRefs: readonly string[],
+    targetTagRef: string,
+    annotations: Readonly<Record<string, string>>,
+  ): Promise<void>
   /** Removes a tag (not the manifest); false when the registry does not allow it. */
   deleteTag(image: ImageRepository, tag: string): Promise<boolean>
 }
@@ -131,6 +137,29 @@ export class ImagetoolsRegistry implements Registry {
     if (result.exitCode !== 0) {
       throw new StepFailure(
         `pointing ${targetTagRef} at ${sourceDigestRef} failed: ${tail(result.stderr, 4)}`,
+      )
+    }
+  }
+
+  async assemble(
+    sourceRefs: readonly string[],
+    targetTagRef: string,
+    annotations: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    const annotationArgs = Object.entries(annotations).flatMap(([k, v]) => [
+      '--annotation',
+      `index:${k}=${v}`,
+    ])
+    const result = await this.imagetools(`assembling ${targetTagRef}`, [
+      'create',
+      '--tag',
+      targetTagRef,
+      ...annotationArgs,
+      ...sourceRefs,
+    ])
+    if (result.exitCode !== 0) {
+      throw new StepFailure(
+        `assembling ${targetTagRef} from ${sourceRefs.join(', ')} failed: ${tail(result.stderr, 4)}`,
       )
     }
   }

@@ -11,7 +11,11 @@ export interface ActionOutputs {
   'release-id': string
   'release-url': string
   'skipped-reason': string
+  components: string
 }
+
+const platformsOf = (inputs: Inputs): string =>
+  [...new Set(inputs.components.flatMap((c) => c.platforms.map(formatPlatform)))].join(',')
 
 /** The outputs of a run that stopped before its pipeline: nothing built, nothing published. */
 export function emptyOutputs(inputs: Inputs, skippedReason: string): ActionOutputs {
@@ -19,11 +23,12 @@ export function emptyOutputs(inputs: Inputs, skippedReason: string): ActionOutpu
     version: '',
     digest: '',
     tags: '',
-    platforms: inputs.platforms.map(formatPlatform).join(','),
+    platforms: platformsOf(inputs),
     published: 'false',
     'release-id': '',
     'release-url': '',
     'skipped-reason': skippedReason,
+    components: '{}',
   }
 }
 
@@ -33,12 +38,26 @@ export function collectOutputs(ctx: RunContext): ActionOutputs {
   const tags = ctx.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []))
   return {
     version: ctx.plan?.version ?? '',
-    digest: ctx.candidate?.digest ?? '',
+    // One image: its digest; several components: the first one's (all are in components).
+    digest: ctx.images[0]?.candidate?.digest ?? '',
     tags: tags.join('\n'),
-    platforms: ctx.inputs.platforms.map(formatPlatform).join(','),
+    platforms: platformsOf(ctx.inputs),
     published: release ? 'true' : 'false',
     'release-id': release ? String(release.id) : '',
     'release-url': release ? release.url : '',
     'skipped-reason': ctx.skipped ?? '',
+    components: JSON.stringify(
+      Object.fromEntries(
+        ctx.images.map((run) => [
+          run.build.name,
+          {
+            image: run.build.image.name,
+            digest: run.candidate?.digest ?? '',
+            platforms: run.build.platforms.map(formatPlatform),
+            tags: tags.filter((t) => t.startsWith(`${run.build.image.name}:`)),
+          },
+        ]),
+      ),
+    ),
   }
 }

@@ -20,20 +20,30 @@ export function renderSummary(ctx: RunContext, failure?: ReleaseError): string {
   } else {
     lines.push(`Visible to users: ${visibility(ctx)}.`, '')
   }
-  lines.push('| Platform | Manifest | Smoke | Duration |', '| --- | --- | --- | --- |')
-  for (const platform of ctx.inputs.platforms.map(formatPlatform)) {
-    const result = ctx.platforms.get(platform)
-    const smoke = result?.smoke
-      ? `${result.smoke.ok ? 'passed' : 'failed'}: ${escapeCell(result.smoke.detail)}`
-      : 'not run'
-    const ms = result?.smoke ? `${(result.smoke.ms / 1000).toFixed(1)} s` : ''
-    lines.push(
-      `| ${platform} | ${result?.manifestDigest ? `\`${result.manifestDigest.slice(0, 19)}…\`` : ''} | ${smoke} | ${ms} |`,
-    )
+  // A component × platform matrix; the component column only when there are several.
+  const several = ctx.images.length > 1
+  lines.push(
+    `| ${several ? 'Component | ' : ''}Platform | Manifest | Smoke | Duration |`,
+    `| ${several ? '--- | ' : ''}--- | --- | --- | --- |`,
+  )
+  for (const run of ctx.images) {
+    for (const platform of run.build.platforms.map(formatPlatform)) {
+      const result = run.platforms.get(platform)
+      const smoke = result?.smoke
+        ? `${result.smoke.ok ? 'passed' : 'failed'}: ${escapeCell(result.smoke.detail)}`
+        : 'not run'
+      const ms = result?.smoke ? `${(result.smoke.ms / 1000).toFixed(1)} s` : ''
+      const manifest = result?.manifestDigest ? `\`${result.manifestDigest.slice(0, 19)}…\`` : ''
+      lines.push(
+        `| ${several ? `${run.build.name} | ` : ''}${platform} | ${manifest} | ${smoke} | ${ms} |`,
+      )
+    }
   }
   lines.push('')
-  if (ctx.candidate)
-    lines.push(`Candidate: \`${ctx.candidate.ref}\` (\`${ctx.candidate.digest}\`)`, '')
+  for (const run of ctx.images) {
+    if (run.candidate)
+      lines.push(`Candidate: \`${run.candidate.ref}\` (\`${run.candidate.digest}\`)`, '')
+  }
   const tags = ctx.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []))
   if (tags.length > 0) lines.push('Tags:', '', ...tags.map((t) => `- \`${t}\``), '')
   const release = ctx.visible.find((v) => v.kind === 'release')

@@ -1,4 +1,4 @@
-import type { Inputs } from '../model/inputs.js'
+import type { SmokeSettings } from '../model/inputs.js'
 import { formatPlatform, normalizePlatform, type Platform } from '../model/platform.js'
 import { describeExpectation, expectationHolds, type HttpProbe } from '../model/smoke.js'
 import { timeoutFor } from '../model/duration.js'
@@ -33,7 +33,7 @@ export interface PlatformSmokeRequest {
   /** What is run: image@digest of the platform's own manifest, pulled first; or a loaded local tag. */
   readonly source: { kind: 'registry'; manifestDigest: string } | { kind: 'local'; tag: string }
   readonly config: ImageConfig
-  readonly smoke: Inputs['smoke']
+  readonly smoke: SmokeSettings
   readonly runId: string
 }
 

@@ -1,6 +1,7 @@
-import type { RunContext } from '../context.js'
+import { imageLabel, type ImageRun, type RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
 import { digestRef } from '../model/image-ref.js'
+import { formatPlatform } from '../model/platform.js'
 import {
   INDEX_MEDIA_TYPES,
   checkIndexPlatforms,
@@ -11,9 +12,9 @@ import { asIndex } from '../ports/registry.js'
 import type { Step } from './step.js'
 
 /** Reads a pushed index back and checks it holds exactly the requested platforms, each real. */
-export async function assertIndex(ctx: RunContext, digest: string): Promise<void> {
+export async function assertIndex(ctx: RunContext, run: ImageRun, digest: string): Promise<void> {
   const { registry } = ctx.ports
-  const { image, platforms } = ctx.inputs
+  const { image, platforms } = run.build
   const ref = digestRef(image, digest)
   const manifest = await registry.manifest(ref, { expectPresent: true })
   if (manifest === undefined) throw new StepFailure(`the registry has no manifest at ${ref}`)
@@ -23,9 +24,24 @@ export async function assertIndex(ctx: RunContext, digest: string): Promise<void
     )
   }
   if (!INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
-    throw new StepFailure(
-      `${ref} is a single manifest (${manifest.mediaType || 'no media type'}), not an index of platforms`,
-    )
+    // One platform pushed without attestations is a plain image manifest: its config must match.
+    const [only] = platforms
+    if (platforms.length !== 1 || only === undefined) {
+      throw new StepFailure(
+        `${ref} is a single manifest (${manifest.mediaType || 'no media type'}), not an index of platforms`,
+      )
+    }
+    const config = await registry.imageConfig(ref)
+    if (!configMatches(only, config)) {
+      throw new StepFailure(
+        `${ref} is an image for ${config.os}/${config.architecture}, not ${formatPlatform(only)}`,
+      )
+    }
+    run.platforms.set(formatPlatform(only), {
+      platform: formatPlatform(only),
+      manifestDigest: digest,
+    })
+    return
   }
   const check = checkIndexPlatforms(asIndex(manifest), platforms)
   const problems = describePlatformCheck(check)
@@ -44,8 +60,8 @@ export async function assertIndex(ctx: RunContext, digest: string): Promise<void
           `platform ${name}: its image config says ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}`,
         )
       }
-      ctx.platforms.set(name, {
-        ...(ctx.platforms.get(name) ?? { platform: name }),
+      run.platforms.set(name, {
+        ...(run.platforms.get(name) ?? { platform: name }),
         manifestDigest: descriptor.digest,
       })
     }),
@@ -65,8 +81,18 @@ export const assertManifest: Step = {
   why: 'read the pushed index back: exactly the requested platforms, every child resolves, no final tag yet',
   skip: (ctx) => (ctx.mode === 'build' ? 'build-only run: nothing was pushed' : undefined),
   async run(ctx) {
-    if (!ctx.candidate) throw new Error('the build must push a candidate before the assertion')
-    await assertIndex(ctx, ctx.candidate.digest)
+    for (const run of ctx.images) {
+      if (!run.candidate) throw new Error('the build must push a candidate before the assertion')
+      try {
+        await assertIndex(ctx, run, run.candidate.digest)
+      } catch (error) {
+        // Several components: say which one.
+        if (error instanceof StepFailure && ctx.images.length > 1) {
+          throw new StepFailure(`${imageLabel(ctx, run)}: ${error.message}`, error.remedy)
+        }
+        throw error
+      }
+    }
   },
   remedy: () =>
     'check the Dockerfile and the platforms input, then re-run the workflow; only an unannounced candidate reference was pushed, no final tag',

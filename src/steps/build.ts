@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { RunContext } from '../context.js'
+import type { ImageRun, RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
 import { digestRef, tagRef } from '../model/image-ref.js'
 import { tail } from '../ports/process.js'
@@ -15,12 +15,14 @@ import {
 } from '../build/buildx-args.js'
 import { formatPlatform } from '../model/platform.js'
 import type { Step } from './step.js'
+import { settleBounded } from '../parallel.js'
+import { candidateStrategy, driverAbilities } from '../build/strategy.js'
 
-/** The OCI labels and annotations of this run's image. */
-export function imageMetadata(ctx: RunContext): Record<string, string> {
+/** The OCI labels and annotations of one image of this run. */
+export function imageMetadata(ctx: RunContext, run: ImageRun): Record<string, string> {
   const plan = ctx.plan
   if (!plan) throw new Error('preflight must plan the release before the build')
-  const title = ctx.env.repo || ctx.inputs.image.path.split('/').pop() || ctx.inputs.image.name
+  const title = ctx.images.length > 1 ? run.build.name : ctx.env.repo || run.build.name
   return ociMetadata({
     version: plan.version,
     revision: plan.commit,
@@ -30,15 +32,22 @@ export function imageMetadata(ctx: RunContext): Record<string, string> {
   })
 }
 
-function outputFor(ctx: RunContext, commit: string): BuildOutput {
+function outputFor(ctx: RunContext, run: ImageRun, commit: string): BuildOutput {
+  const image = run.build.image
   if (ctx.mode === 'build') return { kind: 'cache-only' }
-  if (ctx.builderDriver === 'docker') {
+  const abilities = ctx.builderAbilities ?? driverAbilities(ctx.builderDriver ?? 'docker', true)
+  if (candidateStrategy(abilities) === 'candidate-tag') {
+    // The platform jobs of one workflow run share its id: each needs its own candidate tag.
+    const platform =
+      ctx.mode === 'build-platform'
+        ? `-${run.build.platforms.map(formatPlatform).join('').replace(/\//g, '-')}`
+        : ''
     return {
       kind: 'push-tag',
-      ref: tagRef(ctx.inputs.image, candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)),
+      ref: tagRef(image, `${candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)}${platform}`),
     }
   }
-  return { kind: 'push-by-digest', image: ctx.inputs.image.name }
+  return { kind: 'push-by-digest', image: image.name }
 }
 
 /** Reads the index digest that buildx wrote to its metadata file. */
@@ -66,7 +75,7 @@ async function diagnoseFailingPlatforms(
       ...plan,
       platforms: [platform],
       output: { kind: 'cache-only' },
-      metadataFile: join(ctx.workDir, 'diagnose-metadata.json'),
+      metadataFile: `${plan.metadataFile}.diagnose`,
     })
     const result = await ctx.ports.engine.docker(args)
     if (result.exitCode !== 0) failing.push(formatPlatform(platform))
@@ -76,80 +85,120 @@ async function diagnoseFailingPlatforms(
     : undefined
 }
 
-/** The build of this run's inputs, to the given output. */
+/** The build of one image of this run, to the given output. */
 export function buildPlanFor(
   ctx: RunContext,
+  run: ImageRun,
   output: BuildOutput,
   metadataFile: string,
 ): BuildPlan {
-  const { inputs } = ctx
-  const metadata = imageMetadata(ctx)
+  const { build } = run
+  const metadata = imageMetadata(ctx, run)
   return {
-    platforms: inputs.platforms,
-    context: inputs.context,
-    file: inputs.file,
-    target: inputs.target,
-    buildArgs: inputs.buildArgs,
+    platforms: build.platforms,
+    context: build.context,
+    file: build.file,
+    target: build.target,
+    buildArgs: build.buildArgs,
     labels: metadata,
     annotations: metadata,
     output,
     metadataFile,
-    provenance: inputs.provenance,
+    provenance: ctx.inputs.provenance,
+    builder: ctx.inputs.builder,
   }
+}
+
+/** At most this many images build at once: each build already uses every core. */
+const PARALLEL_BUILDS = 2
+
+/** A release job after build-platform jobs: one index from their digests, never a rebuild. */
+async function assembleImage(ctx: RunContext, run: ImageRun): Promise<void> {
+  const plan = ctx.plan
+  if (!plan) throw new Error('preflight must plan the release before the build')
+  const { image } = run.build
+  const ref = tagRef(image, candidateTag(plan.commit, ctx.env.runId, ctx.env.runAttempt))
+  const sources = ctx.inputs.platformDigests.map((d) => digestRef(image, d.digest))
+  await ctx.ports.registry.assemble(sources, ref, imageMetadata(ctx, run))
+  const assembled = await ctx.ports.registry.manifest(ref, { expectPresent: true })
+  if (!assembled) throw new StepFailure(`the assembled index ${ref} cannot be read back`)
+  run.candidate = { ref, digest: assembled.digest }
+  ctx.visible.push({ kind: 'candidate', ref })
+  ctx.log.info(`Assembled ${ref} (${assembled.digest}) from ${sources.length} platform image(s)`)
+}
+
+/** Builds one image and pushes its candidate (or, in a build-only run, keeps it in the cache). */
+async function buildImage(ctx: RunContext, run: ImageRun): Promise<void> {
+  const plan = ctx.plan
+  if (!plan) throw new Error('preflight must plan the release before the build')
+  const output = outputFor(ctx, run, plan.commit)
+  const metadataFile = join(ctx.workDir, `build-metadata-${run.build.name}.json`)
+  const buildPlan = buildPlanFor(ctx, run, output, metadataFile)
+  const args = buildxBuildArgs(buildPlan)
+  const what = ctx.images.length > 1 ? `component ${run.build.name}: ` : ''
+  // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
+  const result = await ctx.log.group(`Build ${what}${run.build.platforms.length} platform(s)`, () =>
+    retryCommand(
+      'pushing the candidate',
+      () =>
+        ctx.ports.engine.docker(args, {
+          stream: true,
+          env: { SOURCE_DATE_EPOCH: String(plan.commitTime) },
+        }),
+      (message) => {
+        ctx.log.warning(message)
+      },
+      retryPolicy(ctx.env.backoffMs),
+      (r) => /push/i.test(r.stderr) && TRANSIENT_FAILURE.test(tail(r.stderr, 8)),
+    ),
+  )
+  if (result.exitCode !== 0) {
+    const platform =
+      failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, buildPlan))
+    const errors = result.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('ERROR') || l.includes('did not complete successfully'))
+    const where = [ctx.images.length > 1 ? `component ${run.build.name}` : '', platform ?? '']
+      .filter((w) => w !== '')
+      .join(', ')
+    throw new StepFailure(
+      `the build failed${where ? ` for ${where}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`,
+    )
+  }
+  if (output.kind === 'cache-only') return
+  const digest = await readBuildDigest(metadataFile)
+  const ref = output.kind === 'push-tag' ? output.ref : digestRef(run.build.image, digest)
+  run.candidate = { ref, digest }
+  ctx.visible.push({ kind: 'candidate', ref })
+  ctx.log.info(`Pushed candidate ${ref} (${digest})`)
 }
 
 export const build: Step = {
   name: 'build',
-  why: 'build every platform in one buildx run and push the index to a candidate reference, never a final tag',
+  why: 'build every platform of every image with buildx and push each index to a candidate reference, never a final tag',
   skip: (ctx) =>
-    ctx.reused
-      ? `the digest of this commit was already verified (${ctx.reused}): no rebuild`
+    ctx.images.every((run) => run.reused)
+      ? `the digest of this commit was already verified (${ctx.images[0]?.reused ?? ''}): no rebuild`
       : undefined,
   async run(ctx) {
-    const { inputs, plan } = ctx
-    if (!plan) throw new Error('preflight must plan the release before the build')
-    const output = outputFor(ctx, plan.commit)
-    const metadataFile = join(ctx.workDir, 'build-metadata.json')
-    const buildPlan = buildPlanFor(ctx, output, metadataFile)
-    const args = buildxBuildArgs(buildPlan)
-    // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
-    const result = await ctx.log.group(`Build ${inputs.platforms.length} platform(s)`, () =>
-      retryCommand(
-        'pushing the candidate',
-        () =>
-          ctx.ports.engine.docker(args, {
-            stream: true,
-            env: { SOURCE_DATE_EPOCH: String(plan.commitTime) },
-          }),
-        (message) => {
-          ctx.log.warning(message)
-        },
-        retryPolicy(ctx.env.backoffMs),
-        (r) => /push/i.test(r.stderr) && TRANSIENT_FAILURE.test(tail(r.stderr, 8)),
-      ),
+    const pending = ctx.images.filter((run) => !run.reused)
+    const assembling = ctx.inputs.platformDigests.length > 0
+    const results = await settleBounded(pending, PARALLEL_BUILDS, (run) =>
+      assembling ? assembleImage(ctx, run) : buildImage(ctx, run),
     )
-    if (result.exitCode !== 0) {
-      const platform =
-        failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, buildPlan))
-      const errors = result.stderr
-        .split('\n')
-        .filter((l) => l.startsWith('ERROR') || l.includes('did not complete successfully'))
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))
+    if (failures.length > 0) {
+      const first = failures[0]
+      if (failures.length === 1 && first instanceof StepFailure) throw first
       throw new StepFailure(
-        `the build failed${platform ? ` for ${platform}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`,
+        failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; '),
       )
     }
-    if (output.kind === 'cache-only') {
+    if (ctx.mode === 'build')
       ctx.log.info('Built every platform; nothing was pushed (build-only run)')
-      return
-    }
-    const digest = await readBuildDigest(metadataFile)
-    const ref = output.kind === 'push-tag' ? output.ref : digestRef(inputs.image, digest)
-    ctx.candidate = { ref, digest }
-    ctx.visible.push({ kind: 'candidate', ref })
-    ctx.log.info(`Pushed candidate ${ref} (${digest})`)
   },
   remedy: (ctx) =>
-    ctx.candidate
-      ? 're-run the workflow; only an unannounced candidate reference was pushed'
+    ctx.images.some((run) => run.candidate)
+      ? 're-run the workflow; only unannounced candidate references were pushed'
       : 'fix the build and re-run the workflow; nothing was pushed',
 }

@@ -17,7 +17,9 @@ async function findDraft(ctx: RunContext, tag: string): Promise<Release | undefi
   const [keep, ...duplicates] = drafts
   for (const duplicate of duplicates) {
     // A duplicate left by an earlier race goes when it is empty; one with files is left to a person.
-    if ((await github.listAssets(duplicate.id)).length === 0) {
+    const assets = await github.listAssets(duplicate.id).catch(() => undefined)
+    if (assets === undefined) continue // removed meanwhile by a concurrent run
+    if (assets.length === 0) {
       await github.deleteRelease(duplicate.id)
       ctx.log.info(`Deleted the duplicate empty draft #${duplicate.id} for ${tag}`)
     } else {
@@ -66,16 +68,20 @@ export const draftRelease: Step = {
   why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
   skip: skipWhenReleaseDone,
   async run(ctx) {
-    const { plan, candidate, inputs } = ctx
-    if (!plan || !candidate) throw new Error('the checks must pass before the draft')
+    const { plan, inputs } = ctx
+    if (!plan) throw new Error('the checks must pass before the draft')
     const files = await resolveAssets(ctx.env.workspace, inputs.releaseAssets)
-    const section = {
-      image: inputs.image.name,
-      version: plan.version,
-      digest: candidate.digest,
-      platforms: inputs.platforms.map(formatPlatform),
-      tags: plan.tags.map((t) => tagRef(inputs.image, t.tag)),
-    }
+    const section = ctx.images.map((run) => {
+      if (!run.candidate) throw new Error('the checks must pass before the draft')
+      return {
+        name: run.build.name,
+        image: run.build.image.name,
+        version: plan.version,
+        digest: run.candidate.digest,
+        platforms: run.build.platforms.map(formatPlatform),
+        tags: plan.tags.map((t) => tagRef(run.build.image, t.tag)),
+      }
+    })
     const prerelease = plan.channel.kind === 'prerelease'
     const { github } = ctx.ports
     let draft = await findDraft(ctx, plan.gitTag)

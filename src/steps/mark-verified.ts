@@ -1,25 +1,27 @@
-import type { RunContext } from '../context.js'
 import { tagRef, digestRef } from '../model/image-ref.js'
 import { verifiedTag } from './plan-release.js'
-import type { Step } from './step.js'
+import { notReleasing, type Step } from './step.js'
 
 export const markVerified: Step = {
   name: 'mark-verified',
-  why: 'remember the digest that passed every check, so a re-run of this commit promotes it instead of rebuilding',
-  skip: (ctx: RunContext) =>
-    ctx.mode === 'build'
-      ? 'build-only run'
-      : ctx.reused
-        ? `the digest was reused from the ${ctx.reused}`
-        : undefined,
+  why: 'remember each digest that passed every check, so a re-run of this commit promotes it instead of rebuilding',
+  skip: (ctx) =>
+    notReleasing(ctx) ??
+    (ctx.images.every((run) => run.reused)
+      ? `the digest was reused from the ${ctx.images[0]?.reused ?? ''}`
+      : undefined),
   async run(ctx) {
-    const { candidate, plan, inputs } = ctx
-    if (!candidate || !plan) throw new Error('the checks must pass before the digest is marked')
-    const ref = tagRef(inputs.image, verifiedTag(plan.commit))
-    await ctx.ports.registry.copy(digestRef(inputs.image, candidate.digest), ref)
-    ctx.visible.push({ kind: 'candidate', ref })
-    ctx.log.info(`Marked ${candidate.digest} as verified: ${ref}`)
+    const { plan } = ctx
+    if (!plan) throw new Error('the checks must pass before the digest is marked')
+    for (const run of ctx.images.filter((r) => !r.reused)) {
+      const { candidate } = run
+      if (!candidate) throw new Error('the checks must pass before the digest is marked')
+      const ref = tagRef(run.build.image, verifiedTag(plan.commit))
+      await ctx.ports.registry.copy(digestRef(run.build.image, candidate.digest), ref)
+      ctx.visible.push({ kind: 'candidate', ref })
+      ctx.log.info(`Marked ${candidate.digest} as verified: ${ref}`)
+    }
   },
   remedy: () =>
-    're-run the workflow; the candidate passed every check and nothing final was written',
+    're-run the workflow; the candidates passed every check and nothing final was written',
 }

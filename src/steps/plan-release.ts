@@ -1,5 +1,5 @@
 import semver from 'semver'
-import type { RunContext } from '../context.js'
+import type { ImageRun, RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
 import { tagRef } from '../model/image-ref.js'
 import { intentFromLabels } from '../model/intent.js'
@@ -88,9 +88,7 @@ function explicitVersion(ctx: RunContext): semver.SemVer | undefined {
 async function checkEarlierRuns(ctx: RunContext): Promise<void> {
   const { plan } = ctx
   if (!plan) return
-  const { registry, github } = ctx.ports
-  const image = ctx.inputs.image
-
+  const { github } = ctx.ports
   const tagCommit = await github.tagCommit(plan.gitTag)
   if (tagCommit !== undefined && tagCommit !== plan.commit) {
     throw new StepFailure(
@@ -105,6 +103,15 @@ async function checkEarlierRuns(ctx: RunContext): Promise<void> {
     ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
   }
 
+  for (const run of ctx.images) await checkEarlierImage(ctx, run)
+}
+
+/** One image: its version tag taken by another commit stops the run; this commit's digest is reused. */
+async function checkEarlierImage(ctx: RunContext, run: ImageRun): Promise<void> {
+  const { plan } = ctx
+  if (!plan) return
+  const { registry } = ctx.ports
+  const image = run.build.image
   const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version
   const versionRef = tagRef(image, versionTag)
   const existing = await registry.manifest(versionRef)
@@ -116,8 +123,8 @@ async function checkEarlierRuns(ctx: RunContext): Promise<void> {
         "release a new version (bump it, or set the 'version' input); never overwrite a released image",
       )
     }
-    ctx.candidate = { ref: versionRef, digest: existing.digest }
-    ctx.reused = 'version tag'
+    run.candidate = { ref: versionRef, digest: existing.digest }
+    run.reused = 'version tag'
     ctx.visible.push({ kind: 'tag', ref: versionRef, floating: false })
     ctx.log.info(
       `${versionRef} already holds ${existing.digest} from this commit: it is reused, not rebuilt`,
@@ -126,11 +133,11 @@ async function checkEarlierRuns(ctx: RunContext): Promise<void> {
   }
   const verified = await registry.manifest(tagRef(image, verifiedTag(plan.commit)))
   if (verified && annotationsOf(verified)[REVISION] === plan.commit) {
-    ctx.candidate = { ref: tagRef(image, verifiedTag(plan.commit)), digest: verified.digest }
-    ctx.reused = 'verified marker'
-    ctx.visible.push({ kind: 'candidate', ref: ctx.candidate.ref })
+    run.candidate = { ref: tagRef(image, verifiedTag(plan.commit)), digest: verified.digest }
+    run.reused = 'verified marker'
+    ctx.visible.push({ kind: 'candidate', ref: run.candidate.ref })
     ctx.log.info(
-      `${ctx.candidate.ref} holds ${verified.digest}, which already passed every check: it is reused, not rebuilt`,
+      `${run.candidate.ref} holds ${verified.digest}, which already passed every check: it is reused, not rebuilt`,
     )
   }
 }
@@ -199,7 +206,8 @@ export const planRelease: Step = {
     ctx.log.info(
       `Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}`,
     )
-    await checkEarlierRuns(ctx)
+    // A build-platform job pushes one platform; the release job looks at what earlier runs left.
+    if (ctx.mode === 'release') await checkEarlierRuns(ctx)
   },
   remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
 }

@@ -2,6 +2,7 @@ import semver from 'semver'
 import type { RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
 import { formatPlatform } from '../model/platform.js'
+import { driverAbilities } from '../build/strategy.js'
 import { WORKFLOW_RUN_CHECKOUT } from '../model/trigger.js'
 import { resolveAssets } from '../release/assets.js'
 import { PERMISSION_REMEDY } from '../ports/github.js'
@@ -11,7 +12,7 @@ const MIN_BUILDX = '0.12.0'
 
 async function checkEngine(ctx: RunContext): Promise<void> {
   const { inputs, ports, log } = ctx
-  const info = await ports.engine.info()
+  const info = await ports.engine.info(inputs.builder)
   log.info(
     `Docker engine ${info.serverVersion}, buildx ${info.buildxVersion}, builder '${info.builder.name}' (${info.builder.driver} driver)`,
   )
@@ -21,15 +22,15 @@ async function checkEngine(ctx: RunContext): Promise<void> {
       'update buildx (docker/setup-buildx-action installs a current one)',
     )
   }
-  if (info.builder.driver === 'docker' && inputs.platforms.length > 1 && !info.containerdStore) {
+  const platforms = [...new Set(inputs.components.flatMap((c) => c.platforms.map(formatPlatform)))]
+  const abilities = driverAbilities(info.builder.driver, info.containerdStore)
+  if (!abilities.multiPlatform && inputs.components.some((c) => c.platforms.length > 1)) {
     throw new StepFailure(
       `the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`,
       'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json',
     )
   }
-  const unsupported = inputs.platforms
-    .map(formatPlatform)
-    .filter((p) => !info.builder.platforms.includes(p))
+  const unsupported = platforms.filter((p) => !info.builder.platforms.includes(p))
   if (unsupported.length > 0) {
     throw new StepFailure(
       `the builder '${info.builder.name}' cannot build ${unsupported.join(', ')} (it supports ${info.builder.platforms.join(', ') || 'no platform'})`,
@@ -37,6 +38,7 @@ async function checkEngine(ctx: RunContext): Promise<void> {
     )
   }
   ctx.builderDriver = info.builder.driver
+  ctx.builderAbilities = abilities
 }
 
 /** The workspace is what gets built: it must hold the commit the event releases. */

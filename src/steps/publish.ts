@@ -36,17 +36,19 @@ export const publish: Step = {
   why: 'make the Release visible only once every final tag reads back as the promoted digest',
   skip: skipWhenReleaseDone,
   async run(ctx) {
-    const { plan, candidate, release, inputs } = ctx
-    if (!plan || !candidate || !release)
-      throw new Error('the draft and the tags must exist before publishing')
-    for (const { tag } of plan.tags.filter((t) => !ctx.keptFloating.includes(t.tag))) {
-      const ref = tagRef(inputs.image, tag)
-      const current = await ctx.ports.registry.manifest(ref, { expectPresent: true })
-      if (current?.digest !== candidate.digest) {
-        throw new StepFailure(
-          `${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${candidate.digest}; the Release stays a draft`,
-          current ? CONCURRENT_REMEDY : undefined,
-        )
+    const { plan, release } = ctx
+    if (!plan || !release) throw new Error('the draft and the tags must exist before publishing')
+    for (const run of ctx.images) {
+      const digest = run.candidate?.digest ?? ''
+      for (const { tag } of plan.tags.filter((t) => !run.keptFloating.includes(t.tag))) {
+        const ref = tagRef(run.build.image, tag)
+        const current = await ctx.ports.registry.manifest(ref, { expectPresent: true })
+        if (current?.digest !== digest) {
+          throw new StepFailure(
+            `${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${digest}; the Release stays a draft`,
+            current ? CONCURRENT_REMEDY : undefined,
+          )
+        }
       }
     }
     const stable = plan.channel.kind === 'stable'
@@ -57,7 +59,7 @@ export const publish: Step = {
         (await adoptPublished(ctx, release)) ??
         (await ctx.ports.github.publish(release.id, {
           prerelease: !stable,
-          makeLatest: stable && !ctx.keptFloating.includes('latest'),
+          makeLatest: stable && !ctx.images.some((run) => run.keptFloating.includes('latest')),
         }))
     } catch (error) {
       const adopted = await adoptPublished(ctx, release)

@@ -1,61 +1,79 @@
 import { join } from 'node:path'
-import type { RunContext } from '../context.js'
+import { imageLabel, type ImageRun, type RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
 import { formatPlatform, type Platform } from '../model/platform.js'
 import { buildPlanFor } from './build.js'
 import { buildxBuildArgs } from '../build/buildx-args.js'
+import { settleBounded } from '../parallel.js'
 import { tail } from '../ports/process.js'
 import { smokePlatform, type PlatformSmokeResult } from '../smoke/platform-smoke.js'
 import type { Step } from './step.js'
 
-function describeFailure(result: PlatformSmokeResult): string {
-  const failed = result.checks.find((c) => !c.ok)
-  return `${result.platform}: ${failed ? `${failed.name}: ${failed.detail}` : 'failed'}`
+/** Smoke containers at once: enough that emulated platforms overlap, few enough for a runner. */
+const PARALLEL_SMOKE = 4
+
+interface Outcome {
+  readonly run: ImageRun
+  readonly result: PlatformSmokeResult
 }
 
-function record(ctx: RunContext, result: PlatformSmokeResult): void {
+function describeFailure(ctx: RunContext, { run, result }: Outcome): string {
+  const failed = result.checks.find((c) => !c.ok)
+  return `${imageLabel(ctx, run, result.platform)}: ${failed ? `${failed.name}: ${failed.detail}` : 'failed'}`
+}
+
+function record(ctx: RunContext, outcome: Outcome): void {
+  const { run, result } = outcome
   for (const check of result.checks) {
     ctx.log.info(
-      `${result.platform}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`,
+      `${imageLabel(ctx, run, result.platform)}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`,
     )
   }
-  const entry = ctx.platforms.get(result.platform) ?? { platform: result.platform }
+  const entry = run.platforms.get(result.platform) ?? { platform: result.platform }
   entry.smoke = {
     ok: result.ok,
-    detail: result.ok ? result.checks.map((c) => c.name).join(', ') : describeFailure(result),
+    detail: result.ok ? result.checks.map((c) => c.name).join(', ') : describeFailure(ctx, outcome),
     ms: result.ms,
   }
-  ctx.platforms.set(result.platform, entry)
+  run.platforms.set(result.platform, entry)
 }
 
-/** A release: every platform pulled from the registry by its own digest, all in parallel. */
+/** A release: every platform pulled from the registry by its own digest. */
 async function smokeFromRegistry(
   ctx: RunContext,
+  run: ImageRun,
   platform: Platform,
 ): Promise<PlatformSmokeResult> {
-  const { inputs, ports } = ctx
+  const { ports } = ctx
+  const { image, smoke } = run.build
   const name = formatPlatform(platform)
-  const manifestDigest = ctx.platforms.get(name)?.manifestDigest
+  const manifestDigest = run.platforms.get(name)?.manifestDigest
   if (manifestDigest === undefined) throw new Error(`no manifest digest recorded for ${name}`)
   return smokePlatform(ports.engine, {
-    image: inputs.image.name,
+    image: image.name,
     platform,
     source: { kind: 'registry', manifestDigest },
-    config: await ports.registry.imageConfig(`${inputs.image.name}@${manifestDigest}`),
-    smoke: inputs.smoke,
+    config: await ports.registry.imageConfig(`${image.name}@${manifestDigest}`),
+    smoke,
     runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
   })
 }
 
 /** A build-only run: each platform loaded into the engine in turn (from the warm cache), then removed. */
-async function smokeLoaded(ctx: RunContext, platform: Platform): Promise<PlatformSmokeResult> {
-  const { inputs, ports } = ctx
+async function smokeLoaded(
+  ctx: RunContext,
+  run: ImageRun,
+  platform: Platform,
+): Promise<PlatformSmokeResult> {
+  const { ports } = ctx
   const name = formatPlatform(platform)
-  const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${name.replace(/\//g, '-')}`
+  const slug = `${run.build.name}-${name.replace(/\//g, '-')}`
+  const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${slug}`
   const plan = buildPlanFor(
     ctx,
+    run,
     { kind: 'load', tag },
-    join(ctx.workDir, `smoke-${name.replace(/\//g, '-')}.json`),
+    join(ctx.workDir, `smoke-${slug}.json`),
   )
   const loaded = await ports.engine.docker(buildxBuildArgs({ ...plan, platforms: [platform] }), {
     env: { SOURCE_DATE_EPOCH: String(ctx.plan?.commitTime ?? 0) },
@@ -74,7 +92,7 @@ async function smokeLoaded(ctx: RunContext, platform: Platform): Promise<Platfor
       platform,
       source: { kind: 'local', tag },
       config: await ports.engine.localImageConfig(tag),
-      smoke: inputs.smoke,
+      smoke: run.build.smoke,
       runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
     })
   } finally {
@@ -82,49 +100,51 @@ async function smokeLoaded(ctx: RunContext, platform: Platform): Promise<Platfor
   }
 }
 
-const hasSmokeTests = (ctx: RunContext): boolean =>
-  ctx.inputs.smoke.run.length > 0 || ctx.inputs.smoke.http !== undefined
+const hasSmokeTests = (run: ImageRun): boolean =>
+  run.build.smoke.run.length > 0 || run.build.smoke.http !== undefined
 
 export const smoke: Step = {
   name: 'smoke',
-  why: 'run every platform before anything is final: a crashing arm64 never becomes latest',
+  why: 'run every platform of every image before anything is final: a crashing arm64 never becomes latest',
   skip: (ctx) =>
-    ctx.mode === 'build' && !hasSmokeTests(ctx)
-      ? 'build-only run without smoke-run or smoke-http'
-      : ctx.reused
-        ? `the digest was reused from the ${ctx.reused}: it passed every check before`
-        : undefined,
+    ctx.inputs.platformDigests.length > 0
+      ? 'each platform was smoke-tested natively by its build-platform job'
+      : ctx.mode === 'build' && !ctx.images.some(hasSmokeTests)
+        ? 'build-only run without smoke-run or smoke-http'
+        : ctx.images.every((run) => run.reused)
+          ? `the digest was reused from the ${ctx.images[0]?.reused ?? ''}: it passed every check before`
+          : undefined,
   async run(ctx) {
-    const { inputs } = ctx
-    const results = await ctx.log.group(
-      `Smoke tests on ${inputs.platforms.length} platform(s)`,
-      async () => {
-        if (ctx.mode === 'release') {
-          // Platforms run in parallel: the slowest (emulated) one sets the pace, not their sum.
-          return Promise.all(
-            inputs.platforms.map(async (platform) => {
-              const result = await smokeFromRegistry(ctx, platform)
-              record(ctx, result)
-              return result
-            }),
-          )
-        }
-        const loaded: PlatformSmokeResult[] = []
-        for (const platform of inputs.platforms) {
-          const result = await smokeLoaded(ctx, platform)
-          record(ctx, result)
-          loaded.push(result)
-        }
-        return loaded
-      },
+    // Pushed images (a release, a build-platform run) are tested from the registry.
+    const release = ctx.mode !== 'build'
+    const pairs = ctx.images
+      .filter((run) => (release ? !run.reused : hasSmokeTests(run)))
+      .flatMap((run) => run.build.platforms.map((platform) => ({ run, platform })))
+    // In a release, platforms run in parallel (the slowest, emulated one sets the pace); a
+    // build-only run loads each platform into the engine in turn.
+    const settled = await ctx.log.group(`Smoke tests on ${pairs.length} image platform(s)`, () =>
+      settleBounded(pairs, release ? PARALLEL_SMOKE : 1, async ({ run, platform }) => {
+        const result = await (release
+          ? smokeFromRegistry(ctx, run, platform)
+          : smokeLoaded(ctx, run, platform))
+        const outcome = { run, result }
+        record(ctx, outcome)
+        return outcome
+      }),
     )
-    const failed = results.filter((r) => !r.ok)
+    const broken = settled.find((s) => s.status === 'rejected')
+    if (broken?.status === 'rejected') throw broken.reason
+    const failed = settled.flatMap((s) =>
+      s.status === 'fulfilled' && !s.value.result.ok ? [s.value] : [],
+    )
     if (failed.length > 0) {
-      throw new StepFailure(`smoke test failed on ${failed.map(describeFailure).join('; ')}`)
+      throw new StepFailure(
+        `smoke test failed on ${failed.map((f) => describeFailure(ctx, f)).join('; ')}`,
+      )
     }
   },
   remedy: (ctx) =>
     ctx.mode === 'build'
       ? 'fix the image for the platform named above; nothing was pushed'
-      : 'fix the image for the platform named above and re-run the workflow; only the unannounced candidate was pushed, no final tag, no Release',
+      : 'fix the image for the platform named above and re-run the workflow; only unannounced candidates were pushed, no final tag, no Release',
 }

@@ -12,9 +12,18 @@ export interface Step {
   remedy(ctx: RunContext): string
 }
 
-/** The Release steps have nothing to do in a build-only run, or once an earlier run published it. */
-export function skipWhenReleaseDone(ctx: RunContext): string | undefined {
+/** Why a run does not release at all: a build-only run, or one platform for a release job. */
+export function notReleasing(ctx: RunContext): string | undefined {
   if (ctx.mode === 'build') return 'build-only run'
+  if (ctx.mode === 'build-platform')
+    return 'a build-platform run hands its digest to the release job'
+  return undefined
+}
+
+/** The Release steps have nothing to do when not releasing, or once an earlier run published it. */
+export function skipWhenReleaseDone(ctx: RunContext): string | undefined {
+  const reason = notReleasing(ctx)
+  if (reason !== undefined) return reason
   return ctx.releaseDone
     ? 'the Release of this version is already published for this commit'
     : undefined

@@ -1,0 +1,104 @@
+import type { ContainerEngine, EngineInfo } from '../../src/ports/engine.js'
+import { parseBuilderInspect, parseBuildxVersion } from '../../src/ports/engine.js'
+import { StepFailure } from '../../src/model/errors.js'
+import { preflight } from '../../src/steps/preflight.js'
+import { contextFor } from '../support/context.js'
+import { FakeGitHub, FakeRegistry } from '../support/fakes.js'
+
+const SHA = '0123456789abcdef0123456789abcdef01234567'
+
+test.each<[string, string | undefined]>([
+  ['github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3', '0.13.1'],
+  ['github.com/docker/buildx v0.19.3 48d6a39', '0.19.3'],
+  ['buildx: not found', undefined],
+])('parseBuildxVersion(%j) = %j', (text, version) => {
+  expect(parseBuildxVersion(text)).toBe(version)
+})
+
+test('parseBuilderInspect reads the name, the driver and the platforms', () => {
+  const text = [
+    'Name:          ci',
+    'Driver:        docker-container',
+    'Last Activity: 2026-11-29 12:00:00 +0000 UTC',
+    '',
+    'Nodes:',
+    'Name:      ci0',
+    'Endpoint:  unix:///var/run/docker.sock',
+    'Status:    running',
+    'Platforms: linux/amd64*, linux/amd64/v2, linux/arm64, linux/arm/v7',
+  ].join('\n')
+  expect(parseBuilderInspect(text)).toEqual({
+    name: 'ci',
+    driver: 'docker-container',
+    platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/arm64', 'linux/arm/v7'],
+  })
+})
+
+function engineWith(info: Partial<EngineInfo>): ContainerEngine {
+  const full: EngineInfo = {
+    serverVersion: '26.1.5',
+    buildxVersion: '0.13.1',
+    builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64', 'linux/arm64'] },
+    containerdStore: true,
+    ...info,
+  }
+  return {
+    info: () => Promise.resolve(full),
+    docker: () => Promise.resolve({ exitCode: 0, stdout: '', stderr: '' }),
+    readImageFile: () => Promise.resolve(undefined),
+    localImageConfig: () => Promise.reject(new Error('not used')),
+  }
+}
+
+const git = { head: () => Promise.resolve(SHA), commitTime: () => Promise.resolve(0) }
+
+describe('preflight refuses an engine that cannot do the job, and says how to fix it', () => {
+  test.each<[string, Partial<EngineInfo>, RegExp, RegExp]>([
+    [
+      'buildx too old',
+      { buildxVersion: '0.10.4' },
+      /buildx 0\.10\.4 is too old/,
+      /docker\/setup-buildx-action/,
+    ],
+    [
+      'the docker driver without the containerd image store',
+      { containerdStore: false },
+      /cannot build several platforms into one image/,
+      /containerd-snapshotter/,
+    ],
+    [
+      'a builder without arm64 (no QEMU)',
+      { builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64'] } },
+      /cannot build linux\/arm64 \(it supports linux\/amd64\)/,
+      /docker\/setup-qemu-action/,
+    ],
+  ])('%s', async (_name, info, message, remedy) => {
+    const ctx = contextFor(
+      { image: 'r.example.test/acme/app' },
+      {
+        engine: engineWith(info),
+        registry: new FakeRegistry(),
+        github: new FakeGitHub(),
+        git,
+      },
+    )
+    const failure = await preflight.run(ctx).catch((e: unknown) => e)
+    expect(failure).toBeInstanceOf(StepFailure)
+    expect((failure as StepFailure).message).toMatch(message)
+    expect((failure as StepFailure).remedy).toMatch(remedy)
+  })
+
+  test('a capable engine passes and its driver is recorded', async () => {
+    const ctx = contextFor(
+      { image: 'r.example.test/acme/app', 'github-token': 't' },
+      {
+        engine: engineWith({}),
+        registry: new FakeRegistry(),
+        github: new FakeGitHub(),
+        git,
+      },
+    )
+    await preflight.run(ctx)
+    expect(ctx.builderDriver).toBe('docker')
+  })
+})
