@@ -40812,7 +40812,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6644);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9728);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -40821,7 +40821,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6644:
+/***/ 9728:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44481,7 +44481,7 @@ function parseInputs(reader, exists = () => true, readText = () => undefined) {
     };
     const get = (name) => read(name).trim();
     const modeText = get('mode') || 'auto';
-    const modes = ['auto', 'build', 'release', 'build-platform'];
+    const modes = ['auto', 'build', 'release', 'build-platform', 'rollback'];
     const mode = modes.find((m) => m === modeText);
     if (mode === undefined)
         problem('mode', modeText, 'unknown mode', `use one of ${modes.join(', ')}`);
@@ -44595,6 +44595,9 @@ function parseInputs(reader, exists = () => true, readText = () => undefined) {
     }
     if (platformDigests.length > 0 && components.length > 1) {
         problem('platform-digests', `${platformDigests.length} digests`, 'it is set together with components', 'assemble one image per release job, or build the components in one job');
+    }
+    if (mode === 'rollback' && version === undefined) {
+        problem('version', versionText, 'mode rollback needs the version to roll back to', 'set version to a released version, for example 1.2.0');
     }
     if (mode === 'build-platform') {
         for (const c of components.filter((c) => c.platforms.length !== 1)) {
@@ -44720,7 +44723,7 @@ function decideTrigger(input) {
         };
     }
     if (BUILD_ONLY_EVENTS.includes(eventName)) {
-        if (mode === 'release') {
+        if (mode === 'release' || mode === 'rollback') {
             return {
                 kind: 'refuse',
                 reason: `a '${eventName}' event never releases: its code is not merged`,
@@ -50019,6 +50022,16 @@ class OctokitGitHub {
             return toRelease(data);
         });
     }
+    async markLatest(id) {
+        return this.call('marking the release as latest', async () => {
+            const { data } = await this.octokit.rest.repos.updateRelease({
+                ...this.repoParams,
+                release_id: id,
+                make_latest: 'true',
+            });
+            return toRelease(data);
+        });
+    }
     async deleteRelease(id) {
         try {
             await this.octokit.rest.repos.deleteRelease({ ...this.repoParams, release_id: id });
@@ -50117,13 +50130,15 @@ const preflight = {
         if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
             throw new StepFailure('the commit to build is unknown: GITHUB_SHA is not set', 'run the action in a workflow job after actions/checkout');
         }
-        await checkWorkspace(ctx);
-        if (ctx.mode !== 'release')
+        if (ctx.mode !== 'rollback')
+            await checkWorkspace(ctx);
+        if (ctx.mode !== 'release' && ctx.mode !== 'rollback')
             return;
         if (ctx.inputs.githubToken === '') {
             throw new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'");
         }
-        await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
+        if (ctx.mode === 'release')
+            await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
         // Before spending time building: a token that cannot publish would fail at the end.
         if ((await ctx.ports.github.canWrite()) === false) {
             throw new StepFailure(`the token may read ${ctx.env.owner}/${ctx.env.repo} but not write to it, so the Release cannot be created`, PERMISSION_REMEDY);
@@ -51613,8 +51628,8 @@ const smoke = {
     why: 'run every platform of every image before anything is final: a crashing arm64 never becomes latest',
     skip: (ctx) => ctx.inputs.platformDigests.length > 0
         ? 'each platform was smoke-tested natively by its build-platform job'
-        : ctx.mode === 'build' && !ctx.images.some(hasSmokeTests)
-            ? 'build-only run without smoke-run or smoke-http'
+        : (ctx.mode === 'build' || ctx.mode === 'rollback') && !ctx.images.some(hasSmokeTests)
+            ? 'no smoke-run or smoke-http for this run'
             : ctx.images.every((run) => run.reused)
                 ? `the digest was reused from the ${ctx.images[0]?.reused ?? ''}: it passed every check before`
                 : undefined,
@@ -52032,7 +52047,101 @@ const cleanup = {
     remedy: () => 'nothing to do: the release is complete',
 };
 
+;// CONCATENATED MODULE: ./src/steps/rollback.ts
+
+
+
+
+
+
+const rollback_VERSION = 'org.opencontainers.image.version';
+/** Checks that the version was released: its published Release and every image with every platform. */
+const checkRollback = {
+    name: 'check-rollback',
+    why: 'refuse a version that was never released, before anything moves',
+    async run(ctx) {
+        const { inputs, ports } = ctx;
+        const version = inputs.version;
+        if (!version)
+            throw new StepFailure('mode rollback needs the version input');
+        const gitTag = `${inputs.tagPrefix}${version.version}`;
+        const release = await ports.github.publishedRelease(gitTag);
+        if (!release) {
+            throw new StepFailure(`${version.version} was never released: there is no published Release for ${gitTag}`, 'roll back to a version that has a published Release');
+        }
+        const channel = channelOfVersion(version);
+        const tags = finalTags(version.version, channel, inputs.tagScheme);
+        if (typeof tags === 'string')
+            throw new StepFailure(tags);
+        const versionTag = tags.find((t) => t.kind === 'version')?.tag ?? version.version;
+        const commit = (await ports.github.tagCommit(gitTag)) ?? '';
+        ctx.plan = { version: version.version, channel, commit, commitTime: 0, gitTag, tags };
+        ctx.release = release;
+        ctx.visible.push({ kind: 'release', id: release.id, url: release.htmlUrl });
+        for (const run of ctx.images) {
+            const ref = tagRef(run.build.image, versionTag);
+            const manifest = await ports.registry.manifest(ref);
+            if (!manifest) {
+                throw new StepFailure(`${version.version} was never released as an image: ${ref} does not exist`, 'roll back to a version whose images are in the registry');
+            }
+            run.candidate = { ref, digest: manifest.digest };
+            await assertIndex(ctx, run, manifest.digest);
+        }
+        ctx.log.info(`Rolling back to ${version.version} (${gitTag}, ${release.htmlUrl})`);
+    },
+    remedy: () => 'nothing moved; fix the version and run again',
+};
+/** Moves the floating tags (1.2, 1, latest or the channel's) back to the version, each read back. */
+const moveFloatingTags = {
+    name: 'move-tags',
+    why: 'point the floating tags at the version rolled back to: on purpose backwards',
+    async run(ctx) {
+        const { plan } = ctx;
+        if (!plan)
+            throw new Error('the rollback must be checked first');
+        for (const { tag } of plan.tags.filter((t) => t.kind === 'floating')) {
+            for (const run of ctx.images) {
+                const { candidate } = run;
+                if (!candidate)
+                    throw new Error('the rollback must be checked first');
+                const ref = tagRef(run.build.image, tag);
+                const current = await ctx.ports.registry.manifest(ref);
+                const from = current
+                    ? `${annotationsOf(current)[rollback_VERSION] ?? 'an unknown version'} (${current.digest})`
+                    : 'nothing';
+                if (current?.digest !== candidate.digest) {
+                    await ctx.ports.registry.copy(digestRef(run.build.image, candidate.digest), ref);
+                    const back = await ctx.ports.registry.manifest(ref, { expectPresent: true });
+                    if (back?.digest !== candidate.digest) {
+                        throw new StepFailure(`${ref} was written but reads back as ${back?.digest ?? 'nothing'}`);
+                    }
+                }
+                const to = `${plan.version} (${candidate.digest})`;
+                ctx.moves.push({ ref, from, to });
+                ctx.visible.push({ kind: 'tag', ref, floating: true });
+                ctx.log.info(`${ref}: ${from} -> ${to}`);
+            }
+        }
+    },
+    remedy: () => 'run the rollback again: it moves the tags that are not moved yet',
+};
+/** Marks the version's Release as the latest again (stable versions only). */
+const markLatest = {
+    name: 'mark-latest',
+    why: 'make the Release of the version rolled back to the repository’s latest',
+    skip: (ctx) => ctx.plan?.channel.kind === 'prerelease'
+        ? 'a prerelease is never the latest Release'
+        : undefined,
+    async run(ctx) {
+        if (!ctx.release)
+            throw new Error('the rollback must be checked first');
+        await ctx.ports.github.markLatest(ctx.release.id);
+    },
+    remedy: () => 'run the rollback again: the tags already point at the version',
+};
+
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
 
 
 
@@ -52057,6 +52166,14 @@ const PIPELINE = [
     promote, // version tag first, floating tags last, each read back
     publish, // the Release becomes visible only after every tag reads back as the digest
     cleanup, // remove candidate tags where the registry allows; only warns
+];
+/** A rollback: nothing is built; a released version becomes the latest again. */
+const ROLLBACK_PIPELINE = [
+    preflight, // check the engine and the token
+    checkRollback, // the version was released: its Release, every image, every platform
+    smoke, // optionally, the smoke tests again on the version rolled back to
+    moveFloatingTags, // latest (or the channel's tag) and the 1.2 / 1 tags back to the version
+    markLatest, // its Release becomes the latest again
 ];
 /** Runs the steps in order; the first failure stops the run as a ReleaseError that says where things stand. */
 async function runPipeline(ctx, steps = PIPELINE) {
@@ -52238,7 +52355,7 @@ const escapeCell = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, '<br>');
 /** The job summary in Markdown: result, platforms, what is visible, and the step timeline. */
 function renderSummary(ctx, failure) {
     const lines = [];
-    const what = ctx.mode === 'build' ? 'Build' : 'Release';
+    const what = ctx.mode === 'build' ? 'Build' : ctx.mode === 'rollback' ? 'Rollback to' : 'Release';
     const version = ctx.plan?.version ? ` ${ctx.plan.version}` : '';
     lines.push(`## multiarch-release: ${what}${version} ${failure ? 'failed' : 'succeeded'}`, '');
     if (failure) {
@@ -52266,6 +52383,12 @@ function renderSummary(ctx, failure) {
     for (const run of ctx.images) {
         if (run.candidate)
             lines.push(`Candidate: \`${run.candidate.ref}\` (\`${run.candidate.digest}\`)`, '');
+    }
+    if (ctx.moves.length > 0) {
+        lines.push('| Tag | From | To |', '| --- | --- | --- |');
+        for (const move of ctx.moves)
+            lines.push(`| \`${move.ref}\` | ${move.from} | ${move.to} |`);
+        lines.push('');
     }
     const tags = ctx.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []));
     if (tags.length > 0)
@@ -52384,9 +52507,10 @@ async function run(env = process.env) {
             }),
         },
         log: coreLogger,
-        mode: trigger.kind === 'release' && inputs.mode === 'build-platform'
-            ? 'build-platform'
+        mode: trigger.kind === 'release' && (inputs.mode === 'build-platform' || inputs.mode === 'rollback')
+            ? inputs.mode
             : trigger.kind,
+        moves: [],
         trigger,
         workDir: await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runEnv.tempDir || (0,external_node_os_namespaceObject.tmpdir)(), 'multiarch-release-')),
         images: inputs.components.map(newImageRun),
@@ -52395,7 +52519,7 @@ async function run(env = process.env) {
     };
     let failure;
     try {
-        await runPipeline(ctx);
+        await runPipeline(ctx, ctx.mode === 'rollback' ? ROLLBACK_PIPELINE : PIPELINE);
     }
     catch (error) {
         failure =

@@ -88,7 +88,9 @@ export interface RunContext {
   readonly ports: Ports
   readonly log: Logger
   /** build: nothing pushed; build-platform: one platform pushed and checked for a release job; release. */
-  readonly mode: 'build' | 'release' | 'build-platform'
+  readonly mode: 'build' | 'release' | 'build-platform' | 'rollback'
+  /** Floating tags a rollback moved: from where, to where. */
+  readonly moves: { ref: string; from: string; to: string }[]
   /** What the event asked for, and the commit it releases or builds. */
   readonly trigger: Extract<Trigger, { kind: 'build' | 'release' }>
   /** Set when the job is cancelled (SIGTERM, SIGINT): the run stops at the next safe point. */

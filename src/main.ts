@@ -8,7 +8,7 @@ import { InputError, ReleaseError, messageOf } from './model/errors.js'
 import { envInputReader, parseInputs } from './model/inputs.js'
 import { decideTrigger } from './model/trigger.js'
 import { readRunEnvironment } from './model/run-env.js'
-import { runPipeline } from './pipeline.js'
+import { PIPELINE, ROLLBACK_PIPELINE, runPipeline } from './pipeline.js'
 import { DockerEngine } from './ports/engine.js'
 import { GitCli } from './ports/git.js'
 import { OctokitGitHub } from './ports/github.js'
@@ -106,9 +106,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     },
     log: coreLogger,
     mode:
-      trigger.kind === 'release' && inputs.mode === 'build-platform'
-        ? 'build-platform'
+      trigger.kind === 'release' && (inputs.mode === 'build-platform' || inputs.mode === 'rollback')
+        ? inputs.mode
         : trigger.kind,
+    moves: [],
     trigger,
     workDir: await mkdtemp(join(runEnv.tempDir || tmpdir(), 'multiarch-release-')),
     images: inputs.components.map(newImageRun),
@@ -117,7 +118,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   }
   let failure: ReleaseError | undefined
   try {
-    await runPipeline(ctx)
+    await runPipeline(ctx, ctx.mode === 'rollback' ? ROLLBACK_PIPELINE : PIPELINE)
   } catch (error) {
     failure =
       error instanceof ReleaseError

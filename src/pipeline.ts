@@ -11,6 +11,7 @@ import { draftRelease } from './steps/draft-release.js'
 import { promote } from './steps/promote.js'
 import { publish } from './steps/publish.js'
 import { cleanup } from './steps/cleanup.js'
+import { checkRollback, markLatest, moveFloatingTags } from './steps/rollback.js'
 
 /** The release, in order. The order is the guarantee: nothing final before its proof. */
 export const PIPELINE: readonly Step[] = [
@@ -24,6 +25,15 @@ export const PIPELINE: readonly Step[] = [
   promote, // version tag first, floating tags last, each read back
   publish, // the Release becomes visible only after every tag reads back as the digest
   cleanup, // remove candidate tags where the registry allows; only warns
+]
+
+/** A rollback: nothing is built; a released version becomes the latest again. */
+export const ROLLBACK_PIPELINE: readonly Step[] = [
+  preflight, // check the engine and the token
+  checkRollback, // the version was released: its Release, every image, every platform
+  smoke, // optionally, the smoke tests again on the version rolled back to
+  moveFloatingTags, // latest (or the channel's tag) and the 1.2 / 1 tags back to the version
+  markLatest, // its Release becomes the latest again
 ]
 
 /** Runs the steps in order; the first failure stops the run as a ReleaseError that says where things stand. */

@@ -48,6 +48,7 @@ export function contextFor(
     trigger: { kind: 'release', commit: testEnvironment.sha, tagVersion: undefined },
     workDir: '/tmp',
     cancellation: {},
+    moves: [],
     images: inputs.components.map(newImageRun),
     visible: [],
     timeline: [],

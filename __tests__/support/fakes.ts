@@ -142,6 +142,10 @@ export class FakeGitHub implements GitHub {
     this.releases = this.releases.map((r) => (r.id === id ? published : r))
     return Promise.resolve(published)
   }
+  markLatest(id: number): Promise<Release> {
+    this.calls.push(`markLatest ${id}`)
+    return Promise.resolve(this.find(id))
+  }
   deleteRelease(id: number): Promise<void> {
     this.calls.push(`deleteRelease ${id}`)
     this.releases = this.releases.filter((r) => r.id !== id)

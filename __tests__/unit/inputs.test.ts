@@ -318,6 +318,21 @@ describe('refused values name the input, the value and what is accepted', () => 
       /^label-channel-prefix: release:: it is the same as label-type-prefix/,
     ],
     [
+      'rollback without a version',
+      { mode: 'rollback' },
+      /^version: : mode rollback needs the version to roll back to/,
+    ],
+    [
+      'a platform digest that is not one',
+      { 'platform-digests': 'linux/arm64=sha256:abc' },
+      /^platform-digests: linux\/arm64=sha256:abc: it is not a digest/,
+    ],
+    [
+      'a builder name with a space',
+      { builder: 'my builder' },
+      /^builder: my builder: it is not a buildx builder name/,
+    ],
+    [
       'target with spaces',
       { target: 'my stage' },
       /^target: my stage: it is not a build stage name/,

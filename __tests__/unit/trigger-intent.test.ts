@@ -42,6 +42,24 @@ describe('decideTrigger: event × mode', () => {
     ['merge_group builds', { eventName: 'merge_group' }, 'build', { pullRequest: undefined }],
     ['mode build on push builds', { mode: 'build' }, 'build', { commit: D }],
     [
+      'mode rollback on a pull request is refused',
+      { mode: 'rollback', eventName: 'pull_request' },
+      'refuse',
+      /never releases/,
+    ],
+    [
+      'mode rollback on workflow_dispatch',
+      { mode: 'rollback', eventName: 'workflow_dispatch' },
+      'release',
+      { commit: D },
+    ],
+    [
+      'mode build-platform on a pull request only builds',
+      { mode: 'build-platform', eventName: 'pull_request' },
+      'build',
+      { commit: D },
+    ],
+    [
       'mode release on a pull request is refused',
       { mode: 'release', eventName: 'pull_request' },
       'refuse',

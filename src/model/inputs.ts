@@ -26,7 +26,7 @@ import {
   type SmokeCommand,
 } from './smoke.js'
 
-export type Mode = 'auto' | 'build' | 'release' | 'build-platform'
+export type Mode = 'auto' | 'build' | 'release' | 'build-platform' | 'rollback'
 
 export interface KeyValue {
   readonly key: string
@@ -423,7 +423,7 @@ export function parseInputs(
   const get = (name: string): string => read(name).trim()
 
   const modeText = get('mode') || 'auto'
-  const modes: Mode[] = ['auto', 'build', 'release', 'build-platform']
+  const modes: Mode[] = ['auto', 'build', 'release', 'build-platform', 'rollback']
   const mode = modes.find((m) => m === modeText)
   if (mode === undefined)
     problem('mode', modeText, 'unknown mode', `use one of ${modes.join(', ')}`)
@@ -606,6 +606,14 @@ export function parseInputs(
       `${platformDigests.length} digests`,
       'it is set together with components',
       'assemble one image per release job, or build the components in one job',
+    )
+  }
+  if (mode === 'rollback' && version === undefined) {
+    problem(
+      'version',
+      versionText,
+      'mode rollback needs the version to roll back to',
+      'set version to a released version, for example 1.2.0',
     )
   }
   if (mode === 'build-platform') {

@@ -100,7 +100,7 @@ export function decideTrigger(input: TriggerInput): Trigger {
     }
   }
   if (BUILD_ONLY_EVENTS.includes(eventName)) {
-    if (mode === 'release') {
+    if (mode === 'release' || mode === 'rollback') {
       return {
         kind: 'refuse',
         reason: `a '${eventName}' event never releases: its code is not merged`,

@@ -66,6 +66,8 @@ export interface GitHub {
     update: { commit: string; body: string; prerelease: boolean },
   ): Promise<Release>
   publish(id: number, options: { prerelease: boolean; makeLatest: boolean }): Promise<Release>
+  /** Marks a published Release as the repository's latest. */
+  markLatest(id: number): Promise<Release>
   deleteRelease(id: number): Promise<void>
   listAssets(releaseId: number): Promise<Asset[]>
   uploadAsset(release: Release, name: string, data: Buffer, contentType: string): Promise<Asset>
@@ -308,6 +310,17 @@ export class OctokitGitHub implements GitHub {
         draft: false,
         prerelease: options.prerelease,
         make_latest: options.makeLatest ? 'true' : 'false',
+      })
+      return toRelease(data)
+    })
+  }
+
+  async markLatest(id: number): Promise<Release> {
+    return this.call('marking the release as latest', async () => {
+      const { data } = await this.octokit.rest.repos.updateRelease({
+        ...this.repoParams,
+        release_id: id,
+        make_latest: 'true',
       })
       return toRelease(data)
     })

@@ -8,7 +8,7 @@ const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(
 /** The job summary in Markdown: result, platforms, what is visible, and the step timeline. */
 export function renderSummary(ctx: RunContext, failure?: ReleaseError): string {
   const lines: string[] = []
-  const what = ctx.mode === 'build' ? 'Build' : 'Release'
+  const what = ctx.mode === 'build' ? 'Build' : ctx.mode === 'rollback' ? 'Rollback to' : 'Release'
   const version = ctx.plan?.version ? ` ${ctx.plan.version}` : ''
   lines.push(`## multiarch-release: ${what}${version} ${failure ? 'failed' : 'succeeded'}`, '')
   if (failure) {
@@ -43,6 +43,11 @@ export function renderSummary(ctx: RunContext, failure?: ReleaseError): string {
   for (const run of ctx.images) {
     if (run.candidate)
       lines.push(`Candidate: \`${run.candidate.ref}\` (\`${run.candidate.digest}\`)`, '')
+  }
+  if (ctx.moves.length > 0) {
+    lines.push('| Tag | From | To |', '| --- | --- | --- |')
+    for (const move of ctx.moves) lines.push(`| \`${move.ref}\` | ${move.from} | ${move.to} |`)
+    lines.push('')
   }
   const tags = ctx.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []))
   if (tags.length > 0) lines.push('Tags:', '', ...tags.map((t) => `- \`${t}\``), '')

@@ -67,15 +67,15 @@ export const preflight: Step = {
         'run the action in a workflow job after actions/checkout',
       )
     }
-    await checkWorkspace(ctx)
-    if (ctx.mode !== 'release') return
+    if (ctx.mode !== 'rollback') await checkWorkspace(ctx)
+    if (ctx.mode !== 'release' && ctx.mode !== 'rollback') return
     if (ctx.inputs.githubToken === '') {
       throw new StepFailure(
         "the 'github-token' input is empty, so the Release cannot be published",
         "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'",
       )
     }
-    await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets)
+    if (ctx.mode === 'release') await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets)
     // Before spending time building: a token that cannot publish would fail at the end.
     if ((await ctx.ports.github.canWrite()) === false) {
       throw new StepFailure(

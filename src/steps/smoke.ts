@@ -109,8 +109,8 @@ export const smoke: Step = {
   skip: (ctx) =>
     ctx.inputs.platformDigests.length > 0
       ? 'each platform was smoke-tested natively by its build-platform job'
-      : ctx.mode === 'build' && !ctx.images.some(hasSmokeTests)
-        ? 'build-only run without smoke-run or smoke-http'
+      : (ctx.mode === 'build' || ctx.mode === 'rollback') && !ctx.images.some(hasSmokeTests)
+        ? 'no smoke-run or smoke-http for this run'
         : ctx.images.every((run) => run.reused)
           ? `the digest was reused from the ${ctx.images[0]?.reused ?? ''}: it passed every check before`
           : undefined,
