@@ -47,6 +47,10 @@ export class FakeRegistry implements Registry {
     return Promise.resolve()
   }
 
+  archive(): Promise<void> {
+    return Promise.reject(new Error('not used by these tests'))
+  }
+
   assemble(): Promise<void> {
     return Promise.reject(new Error('not used by these tests'))
   }

@@ -79,6 +79,8 @@ export interface Inputs {
   readonly builder: string | undefined
   /** The digests that build-platform runs pushed, one per platform, for the release to assemble. */
   readonly platformDigests: readonly PlatformDigest[]
+  /** Attach an OCI image layout archive of every image (all platforms) to the Release. */
+  readonly releaseOciArchives: boolean
 }
 
 export interface PlatformDigest {
@@ -99,6 +101,7 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'initial-version': '0.1.0',
   'label-type-prefix': 'type:',
   'label-channel-prefix': 'channel:',
+  'release-oci-archives': 'false',
 }
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/
@@ -634,6 +637,11 @@ export function parseInputs(
       )
   }
 
+  const archivesText = get('release-oci-archives') || 'false'
+  if (archivesText !== 'true' && archivesText !== 'false') {
+    problem('release-oci-archives', archivesText, 'it is not a boolean', 'use true or false')
+  }
+
   if (problems.length > 0) throw new InputError(problems)
   return {
     mode: mode ?? 'auto',
@@ -652,6 +660,7 @@ export function parseInputs(
     labels,
     builder: builder === '' ? undefined : builder,
     platformDigests,
+    releaseOciArchives: archivesText === 'true',
   }
 }
 

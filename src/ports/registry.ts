@@ -3,6 +3,8 @@ import { StepFailure } from '../model/errors.js'
 import type { ImageRepository } from '../model/image-ref.js'
 import type { ImageConfigPlatform, ImageIndex } from '../model/manifest.js'
 import { runCommand, tail, type CommandResult } from './process.js'
+import { RegistryReader } from './registry-http.js'
+import { writeOciArchive } from '../release/oci-archive.js'
 import { DEFAULT_RETRY, TRANSIENT_FAILURE, retryCommand, type RetryPolicy } from './retry.js'
 
 /** A manifest read back from the registry, with the digest of its exact bytes. */
@@ -37,6 +39,8 @@ export interface Registry {
     targetTagRef: string,
     annotations: Readonly<Record<string, string>>,
   ): Promise<void>
+  /** Writes the index at a digest, every platform and blob, as an OCI image layout tar. */
+  archive(image: ImageRepository, digest: string, tag: string, path: string): Promise<void>
   /** Removes a tag (not the manifest); false when the registry does not allow it. */
   deleteTag(image: ImageRepository, tag: string): Promise<boolean>
 }
@@ -162,6 +166,10 @@ export class ImagetoolsRegistry implements Registry {
         `assembling ${targetTagRef} from ${sourceRefs.join(', ')} failed: ${tail(result.stderr, 4)}`,
       )
     }
+  }
+
+  async archive(image: ImageRepository, digest: string, tag: string, path: string): Promise<void> {
+    await writeOciArchive(new RegistryReader(image), image, digest, tag, path)
   }
 
   async deleteTag(image: ImageRepository, tag: string): Promise<boolean> {

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import type { RunContext } from '../context.js'
 import { tagRef } from '../model/image-ref.js'
@@ -63,6 +65,24 @@ async function uploadAssets(
   }
 }
 
+/** An OCI archive of each image's promoted digest, for air-gapped installs. */
+async function ociArchives(ctx: RunContext): Promise<AssetFile[]> {
+  const { plan } = ctx
+  if (!ctx.inputs.releaseOciArchives || !plan) return []
+  const files: AssetFile[] = []
+  for (const run of ctx.images) {
+    if (!run.candidate) continue
+    const name = `${run.build.name}-${plan.version}.oci.tar`
+    const path = join(ctx.workDir, name)
+    await ctx.log.group(`Archive ${run.build.image.name}@${run.candidate.digest}`, () =>
+      ctx.ports.registry.archive(run.build.image, run.candidate?.digest ?? '', plan.version, path),
+    )
+    const data = await readFile(path)
+    files.push({ path, name, data, sha256: createHash('sha256').update(data).digest('hex') })
+  }
+  return files
+}
+
 export const draftRelease: Step = {
   name: 'draft-release',
   why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
@@ -70,7 +90,10 @@ export const draftRelease: Step = {
   async run(ctx) {
     const { plan, inputs } = ctx
     if (!plan) throw new Error('the checks must pass before the draft')
-    const files = await resolveAssets(ctx.env.workspace, inputs.releaseAssets)
+    const files = [
+      ...(await resolveAssets(ctx.env.workspace, inputs.releaseAssets)),
+      ...(await ociArchives(ctx)),
+    ]
     const section = ctx.images.map((run) => {
       if (!run.candidate) throw new Error('the checks must pass before the draft')
       return {
