@@ -43863,7 +43863,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4669);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5449);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -43872,7 +43872,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4669:
+/***/ 5449:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47308,6 +47308,9 @@ const INPUT_DEFAULTS = {
     'label-type-prefix': 'type:',
     'label-channel-prefix': 'channel:',
     'release-oci-archives': 'false',
+    cache: 'none',
+    sign: 'none',
+    'cosign-tlog-upload': 'true',
 };
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const MAX_INPUT_LENGTH = 65_536;
@@ -47662,6 +47665,40 @@ function parseInputs(reader, exists = () => true, readText = () => undefined) {
     if (archivesText !== 'true' && archivesText !== 'false') {
         problem('release-oci-archives', archivesText, 'it is not a boolean', 'use true or false');
     }
+    const sbomText = get('sbom');
+    if (sbomText !== '' && !/^(true|false|generator=[^\s,]+)$/.test(sbomText)) {
+        problem('sbom', sbomText, 'it is not an SBOM setting', "leave it empty for buildx's default, or use true, false or generator=<image>");
+    }
+    const cacheText = get('cache') || 'none';
+    const caches = ['none', 'registry', 'gha'];
+    const cache = caches.find((c) => c === cacheText);
+    if (cache === undefined)
+        problem('cache', cacheText, 'unknown cache', `use one of ${caches.join(', ')}`);
+    const username = get('registry-username');
+    const password = read('registry-password');
+    if ((username === '') !== (password === '')) {
+        problem(username === '' ? 'registry-username' : 'registry-password', '', 'it is empty while the other is set', 'give both registry-username and registry-password, or neither (docker/login-action)');
+    }
+    const signText = get('sign') || 'none';
+    const tlogText = get('cosign-tlog-upload') || 'true';
+    if (tlogText !== 'true' && tlogText !== 'false')
+        problem('cosign-tlog-upload', tlogText, 'it is not a boolean', 'use true or false');
+    const tlogUpload = tlogText !== 'false';
+    const key = read('cosign-key');
+    const keyPassword = read('cosign-password');
+    let signing = { kind: 'none' };
+    if (signText === 'key') {
+        if (!key.includes('PRIVATE KEY')) {
+            problem('cosign-key', key === '' ? '' : '(hidden)', 'sign: key needs the private key', 'pass the contents of cosign.key from a secret, e.g. ${{ secrets.COSIGN_KEY }}');
+        }
+        signing = { kind: 'key', key, password: keyPassword, tlogUpload };
+    }
+    else if (signText === 'keyless') {
+        signing = { kind: 'keyless', tlogUpload };
+    }
+    else if (signText !== 'none') {
+        problem('sign', signText, 'unknown signing', 'use none, key or keyless');
+    }
     if (problems.length > 0)
         throw new InputError(problems);
     return {
@@ -47682,6 +47719,10 @@ function parseInputs(reader, exists = () => true, readText = () => undefined) {
         builder: builder === '' ? undefined : builder,
         platformDigests,
         releaseOciArchives: archivesText === 'true',
+        sbom: sbomText === '' ? undefined : sbomText,
+        cache: cache ?? 'none',
+        registryCredentials: username === '' ? undefined : { username, password },
+        signing,
     };
 }
 function parseTimeoutTable(text, input, problem) {
@@ -47845,6 +47886,8 @@ function readRunEnvironment(env) {
         tempDir: env.RUNNER_TEMP ?? '',
         // Only the project's own tests shorten it, to exercise retries without waiting.
         backoffMs: Number(env.MULTIARCH_RELEASE_BACKOFF_MS ?? '') || 1000,
+        oidc: (env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '') !== '' &&
+            (env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? '') !== '',
     };
 }
 
@@ -47914,6 +47957,58 @@ async function resolveAssets(workspace, globs) {
         }
     }
     return files;
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/ports/process.ts
+
+
+/** Runs a program with an argument list (never a shell string) and captures its output. */
+async function runCommand(program, args, options = {}) {
+    const env = options.env
+        ? { ...process.env, ...options.env }
+        : undefined;
+    try {
+        const result = await getExecOutput(program, [...args], {
+            ignoreReturnCode: true,
+            silent: options.stream !== true,
+            ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+            ...(env !== undefined ? { env } : {}),
+            ...(options.input !== undefined ? { input: Buffer.from(options.input) } : {}),
+        });
+        return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+    }
+    catch (error) {
+        // The program itself could not be started (not installed, not executable).
+        return {
+            exitCode: 127,
+            stdout: '',
+            stderr: error instanceof Error ? error.message : String(error),
+        };
+    }
+}
+/** The last meaningful lines of a command's error output, for a failure message. */
+function tail(text, lines = 12) {
+    return text
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .filter((l) => l !== '')
+        .slice(-lines)
+        .join('\n');
+}
+/** Runs a program and keeps its standard output as bytes (for tar streams). */
+function runCommandBinary(program, args, timeoutMs = 120_000) {
+    return new Promise((resolve) => {
+        (0,external_node_child_process_namespaceObject.execFile)(program, [...args], { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024, timeout: timeoutMs }, (error, stdout, stderr) => {
+            const code = error?.code;
+            resolve({
+                exitCode: error ? (typeof code === 'number' ? code : 1) : 0,
+                stdout,
+                stderr: stderr.toString(),
+            });
+        });
+    });
 }
 
 ;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
@@ -53148,6 +53243,8 @@ class OctokitGitHub {
 
 
 
+
+
 const MIN_BUILDX = '0.12.0';
 async function checkEngine(ctx) {
     const { inputs, ports, log } = ctx;
@@ -53179,6 +53276,40 @@ async function checkWorkspace(ctx) {
         : `check out the commit of the event (actions/checkout with ref: ${commit})`;
     throw new StepFailure(`the workspace is at commit ${head.slice(0, 12)}, but this run ${ctx.mode === 'release' ? 'releases' : 'builds'} commit ${commit.slice(0, 12)}; building the workspace would ship the wrong code`, fix);
 }
+/** Logs in to every image's registry with registry-username: wrong credentials stop the run here. */
+async function logIn(ctx) {
+    const credentials = ctx.inputs.registryCredentials;
+    if (!credentials)
+        return;
+    const registries = [...new Set(ctx.images.map((run) => run.build.image.registry))];
+    for (const registry of registries) {
+        const result = await ctx.ports.engine.docker(['login', registry, '--username', credentials.username, '--password-stdin'], { input: credentials.password });
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`the registry ${registry} rejected the credentials of registry-username '${credentials.username}': ${tail(result.stderr, 2)}`, 'check registry-username and registry-password (a token that may push to the repository)');
+        }
+        ctx.loggedIn.push(registry);
+        ctx.log.info(`Logged in to ${registry} as ${credentials.username}`);
+    }
+}
+/** Signing needs cosign, and keyless signing GitHub's OIDC token: both are known before building. */
+async function checkSigning(ctx) {
+    const { signing } = ctx.inputs;
+    if (signing.kind === 'none' || ctx.mode !== 'release')
+        return;
+    if (!(await ctx.ports.signer?.available())) {
+        throw new StepFailure('sign is set but cosign is not installed', 'add sigstore/cosign-installer before this step');
+    }
+    if (signing.kind === 'keyless' && !ctx.env.oidc) {
+        throw new StepFailure('keyless signing needs an OIDC token, and this job has none', 'give the job "permissions:\n  id-token: write" (and contents: write)');
+    }
+}
+/** One read per image repository: credentials a registry rejects stop the run before the build. */
+async function probeRegistries(ctx) {
+    for (const run of ctx.images) {
+        // A tag nobody pushes: "not found" means the registry let us in.
+        await ctx.ports.registry.manifest(tagRef(run.build.image, 'multiarch-release-access-check'));
+    }
+}
 const preflight = {
     name: 'preflight',
     why: 'check the engine, the builder, the workspace and the token before spending time building',
@@ -53189,6 +53320,11 @@ const preflight = {
         }
         if (ctx.mode !== 'rollback')
             await checkWorkspace(ctx);
+        // A build-only run (a pull request, a fork) never needs registry credentials.
+        if (ctx.mode !== 'build') {
+            await logIn(ctx);
+            await probeRegistries(ctx);
+        }
         if (ctx.mode !== 'release' && ctx.mode !== 'rollback')
             return;
         if (ctx.inputs.githubToken === '') {
@@ -53196,6 +53332,7 @@ const preflight = {
         }
         if (ctx.mode === 'release')
             await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
+        await checkSigning(ctx);
         // Before spending time building: a token that cannot publish would fail at the end.
         if ((await ctx.ports.github.canWrite()) === false) {
             throw new StepFailure(`the token may read ${ctx.env.owner}/${ctx.env.repo} but not write to it, so the Release cannot be created`, PERMISSION_REMEDY);
@@ -53232,58 +53369,6 @@ function intentFromLabels(labels, scheme, pullRequest) {
     }
     const channel = channels[0];
     return { kind: 'release', bump: type, channel };
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/ports/process.ts
-
-
-/** Runs a program with an argument list (never a shell string) and captures its output. */
-async function runCommand(program, args, options = {}) {
-    const env = options.env
-        ? { ...process.env, ...options.env }
-        : undefined;
-    try {
-        const result = await getExecOutput(program, [...args], {
-            ignoreReturnCode: true,
-            silent: options.stream !== true,
-            ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-            ...(env !== undefined ? { env } : {}),
-            ...(options.input !== undefined ? { input: Buffer.from(options.input) } : {}),
-        });
-        return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-    }
-    catch (error) {
-        // The program itself could not be started (not installed, not executable).
-        return {
-            exitCode: 127,
-            stdout: '',
-            stderr: error instanceof Error ? error.message : String(error),
-        };
-    }
-}
-/** The last meaningful lines of a command's error output, for a failure message. */
-function tail(text, lines = 12) {
-    return text
-        .split('\n')
-        .map((l) => l.trimEnd())
-        .filter((l) => l !== '')
-        .slice(-lines)
-        .join('\n');
-}
-/** Runs a program and keeps its standard output as bytes (for tar streams). */
-function runCommandBinary(program, args, timeoutMs = 120_000) {
-    return new Promise((resolve) => {
-        (0,external_node_child_process_namespaceObject.execFile)(program, [...args], { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024, timeout: timeoutMs }, (error, stdout, stderr) => {
-            const code = error?.code;
-            resolve({
-                exitCode: error ? (typeof code === 'number' ? code : 1) : 0,
-                stdout,
-                stderr: stderr.toString(),
-            });
-        });
-    });
 }
 
 // EXTERNAL MODULE: external "node:stream"
@@ -53808,6 +53893,7 @@ function imageConfigOf(raw, configKey, osKey, architectureKey, variantKey) {
         raw,
     };
 }
+const UNAUTHORIZED = /unauthorized|authentication required|authorization failed|no basic auth credentials|401 Unauthorized|403 Forbidden|denied:/i;
 const NOT_FOUND = /not found|manifest unknown|name unknown|404/i;
 /** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
 class ImagetoolsRegistry {
@@ -53823,6 +53909,9 @@ class ImagetoolsRegistry {
     async manifest(ref, options = {}) {
         const result = await this.imagetools(`reading ${ref}`, ['inspect', '--raw', ref], options.expectPresent ? NOT_FOUND : undefined);
         if (result.exitCode !== 0) {
+            if (UNAUTHORIZED.test(result.stderr)) {
+                throw new StepFailure(`the registry rejected the credentials for ${ref}: ${tail(result.stderr, 2)}`, 'log in before this step (docker/login-action) or set registry-username and registry-password, with a token that may push to this repository');
+            }
             if (NOT_FOUND.test(result.stderr))
                 return undefined;
             throw new StepFailure(`reading ${ref} from the registry failed: ${tail(result.stderr, 4)}`);
@@ -54101,6 +54190,12 @@ function buildxBuildArgs(plan) {
         args.push('--label', `${key}=${value}`);
     if (plan.provenance !== undefined)
         args.push('--provenance', plan.provenance);
+    if (plan.sbom !== undefined)
+        args.push('--sbom', plan.sbom);
+    for (const from of plan.cacheFrom ?? [])
+        args.push('--cache-from', from);
+    for (const to of plan.cacheTo ?? [])
+        args.push('--cache-to', to);
     const annotationLevels = plan.output.kind === 'load' || plan.output.kind === 'cache-only' ? [] : ['index', 'manifest'];
     for (const level of annotationLevels) {
         for (const [key, value] of Object.entries(plan.annotations))
@@ -54133,6 +54228,25 @@ function ociMetadata(meta) {
         'org.opencontainers.image.title': meta.title,
     };
 }
+/** The cache flags of a build: read always, write only where the run may push. */
+function cacheFlags(cache, image, scope, write) {
+    switch (cache) {
+        case 'none':
+            return { cacheFrom: [], cacheTo: [] };
+        case 'registry': {
+            const ref = `${image}:buildcache`;
+            return {
+                cacheFrom: [`type=registry,ref=${ref}`],
+                cacheTo: write ? [`type=registry,ref=${ref},mode=max`] : [],
+            };
+        }
+        case 'gha':
+            return {
+                cacheFrom: [`type=gha,scope=${scope}`],
+                cacheTo: write ? [`type=gha,scope=${scope},mode=max`] : [],
+            };
+    }
+}
 /** A candidate tag unique to this run and attempt, never confused with a release tag. */
 function candidateTag(sha, runId, runAttempt) {
     return `candidate-${sha.slice(0, 12)}-${runId}-${runAttempt}`;
@@ -54150,6 +54264,20 @@ function failedPlatform(stderr) {
     // The failing vertex may not name its platform; an earlier line of the same vertex may.
     const vertex = match[1] ?? '';
     return new RegExp(String.raw `^#${vertex} \[${platform}`, 'm').exec(stderr)?.[1];
+}
+/** How many of a build's Dockerfile steps came from the cache, read from buildx's plain progress. */
+function cacheUse(progress) {
+    const steps = new Set();
+    const cached = new Set();
+    for (const line of progress.split('\n')) {
+        const step = /^#(\d+) \[(?:[a-z]+\/[a-z0-9]+(?:\/v\d)? )?\d+\/\d+\]/.exec(line);
+        if (step?.[1] !== undefined)
+            steps.add(step[1]);
+        const hit = /^#(\d+) CACHED\s*$/.exec(line);
+        if (hit?.[1] !== undefined)
+            cached.add(hit[1]);
+    }
+    return { cached: [...cached].filter((id) => steps.has(id)).length, steps: steps.size };
 }
 
 ;// CONCATENATED MODULE: ./src/parallel.ts
@@ -54263,7 +54391,10 @@ function buildPlanFor(ctx, run, output, metadataFile) {
         output,
         metadataFile,
         provenance: ctx.inputs.provenance,
+        sbom: ctx.inputs.sbom,
         builder: ctx.inputs.builder,
+        // Pull request builds read the cache but never write to a registry they may not push to.
+        ...cacheFlags(ctx.inputs.cache, build.image.name, build.name, ctx.mode !== 'build' && output.kind !== 'load'),
     };
 }
 /** At most this many images build at once: each build already uses every core. */
@@ -54311,6 +54442,7 @@ async function buildImage(ctx, run) {
             .join(', ');
         throw new StepFailure(`the build failed${where ? ` for ${where}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`);
     }
+    run.cache = cacheUse(result.stderr);
     if (output.kind === 'cache-only')
         return;
     const digest = await readBuildDigest(metadataFile);
@@ -54448,6 +54580,7 @@ async function assertIndex(ctx, run, digest) {
     if (problems.length > 0) {
         throw new StepFailure(`the index ${ref} does not hold exactly the requested platforms: ${problems.join('; ')}`);
     }
+    run.attestations = check.attestations;
     ctx.log.info(`Index ${digest} holds ${[...check.entries.keys()].join(', ')}${check.attestations > 0 ? ` and ${check.attestations} attestation manifest(s)` : ''}`);
 }
 const assertManifest = {
@@ -54948,6 +55081,33 @@ const markVerified = {
     remedy: () => 're-run the workflow; the candidates passed every check and nothing final was written',
 };
 
+;// CONCATENATED MODULE: ./src/steps/sign.ts
+
+
+const sign = {
+    name: 'sign',
+    why: 'sign every verified digest and verify the signature before any final tag or Release exists',
+    skip: (ctx) => notReleasing(ctx) ?? (ctx.inputs.signing.kind === 'none' ? 'sign is none' : undefined),
+    async run(ctx) {
+        const { signer } = ctx.ports;
+        if (!signer)
+            throw new Error('signing asks for a signer');
+        for (const run of ctx.images) {
+            if (!run.candidate)
+                throw new Error('the checks must pass before signing');
+            const target = {
+                ref: digestRef(run.build.image, run.candidate.digest),
+                plainHttp: /^(localhost|127\.|\[::1\])/.test(run.build.image.registry),
+            };
+            await signer.sign(target);
+            // Verified as a deployment would, before anything is final.
+            await signer.verify(target);
+            ctx.log.info(`Signed and verified ${target.ref}`);
+        }
+    },
+    remedy: () => 'fix the signing setup (cosign-key, cosign-password, or id-token: write for keyless) and re-run the workflow; no final tag and no Release exist yet',
+};
+
 ;// CONCATENATED MODULE: ./src/model/release-notes.ts
 /** Marks the section this action writes into a Release body, so a re-run can find and replace it. */
 const IMAGE_SECTION_MARKER = '<!-- multiarch-release:image -->';
@@ -55415,6 +55575,7 @@ const markLatest = {
 
 
 
+
 /** The release, in order. The order is the guarantee: nothing final before its proof. */
 const PIPELINE = [
     preflight, // check engine, builder, workspace and token before spending time building
@@ -55423,6 +55584,7 @@ const PIPELINE = [
     assertManifest, // the pushed index holds exactly the requested platforms, each real
     smoke, // every platform runs from the registry by digest before anything is final
     markVerified, // remember the verified digest, so a re-run promotes it instead of rebuilding
+    sign, // sign and verify each digest before any final tag (sign: key or keyless)
     draftRelease, // the Release as an invisible draft with notes and assets, before any final tag
     promote, // version tag first, floating tags last, each read back
     publish, // the Release becomes visible only after every tag reads back as the digest
@@ -55488,6 +55650,7 @@ class DockerEngine {
         return runCommand('docker', args, {
             stream: options.stream ?? false,
             ...(options.env ? { env: options.env } : {}),
+            ...(options.input !== undefined ? { input: options.input } : {}),
         });
     }
     async info(builder) {
@@ -55563,6 +55726,102 @@ class GitCli {
     async commitTime(sha) {
         const out = await this.git(['show', '-s', '--format=%ct', sha]);
         return out === undefined || out === '' ? undefined : Number(out);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/sign/cosign-args.ts
+/** GitHub Actions' OIDC issuer: keyless signatures name it as the identity's issuer. */
+const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
+/** `cosign sign` for a digest: never interactive; the key comes from a file, its password from the environment. */
+function cosignSignArgs(signing, target, keyPath) {
+    return [
+        'sign',
+        '--yes',
+        ...(signing.kind === 'key' ? ['--key', keyPath] : []),
+        ...(signing.tlogUpload ? [] : ['--tlog-upload=false']),
+        ...(target.plainHttp ? ['--allow-http-registry'] : []),
+        target.ref,
+    ];
+}
+/**
+ * `cosign verify` for a reference: with the public key, or for keyless, the certificate the
+ * workflows of this repository get from GitHub's OIDC issuer.
+ */
+function cosignVerifyArgs(signing, target, publicKeyPath, repository) {
+    const identity = signing.kind === 'key'
+        ? ['--key', publicKeyPath]
+        : [
+            '--certificate-identity-regexp',
+            `^${repository.serverUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/${repository.owner}/${repository.repo}/`,
+            '--certificate-oidc-issuer',
+            GITHUB_OIDC_ISSUER,
+        ];
+    return [
+        'verify',
+        ...identity,
+        ...(signing.tlogUpload ? [] : ['--insecure-ignore-tlog=true']),
+        ...(target.plainHttp ? ['--allow-http-registry'] : []),
+        target.ref,
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/ports/signer.ts
+
+
+
+
+
+/** cosign, with the key written to a private file for the run's lifetime. */
+class CosignSigner {
+    signing;
+    workDir;
+    repository;
+    keyFiles;
+    constructor(signing, workDir, repository) {
+        this.signing = signing;
+        this.workDir = workDir;
+        this.repository = repository;
+    }
+    env() {
+        return { COSIGN_PASSWORD: this.signing.kind === 'key' ? this.signing.password : '' };
+    }
+    async files() {
+        this.keyFiles ??= (async () => {
+            const key = (0,external_node_path_namespaceObject.join)(this.workDir, 'cosign.key');
+            const pub = (0,external_node_path_namespaceObject.join)(this.workDir, 'cosign.pub');
+            if (this.signing.kind !== 'key')
+                return { key, pub };
+            await (0,promises_namespaceObject.writeFile)(key, this.signing.key, { mode: 0o600 });
+            await (0,promises_namespaceObject.chmod)(key, 0o600);
+            const derived = await runCommand('cosign', ['public-key', '--key', key, '--outfile', pub], {
+                env: this.env(),
+            });
+            if (derived.exitCode !== 0) {
+                throw new StepFailure(`cosign cannot read cosign-key: ${tail(derived.stderr, 2)}`, 'check cosign-key and cosign-password');
+            }
+            return { key, pub };
+        })();
+        return this.keyFiles;
+    }
+    async available() {
+        return (await runCommand('cosign', ['version'])).exitCode === 0;
+    }
+    async sign(target) {
+        const { key } = await this.files();
+        const result = await runCommand('cosign', cosignSignArgs(this.signing, target, key), {
+            env: this.env(),
+        });
+        if (result.exitCode !== 0)
+            throw new StepFailure(`signing ${target.ref} failed: ${tail(result.stderr, 4)}`);
+    }
+    async verify(target) {
+        const { pub } = await this.files();
+        const result = await runCommand('cosign', cosignVerifyArgs(this.signing, target, pub, this.repository), {
+            env: this.env(),
+        });
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`the signature of ${target.ref} does not verify: ${tail(result.stderr, 4)}`);
+        }
     }
 }
 
@@ -55642,6 +55901,19 @@ function renderSummary(ctx, failure) {
     }
     lines.push('');
     for (const run of ctx.images) {
+        const name = several ? `${run.build.name}: ` : '';
+        const notes = [
+            run.cache && run.cache.steps > 0
+                ? `build cache: ${run.cache.cached} of ${run.cache.steps} steps cached`
+                : '',
+            run.attestations !== undefined
+                ? `attestations: ${run.attestations} (provenance/SBOM manifests, not platforms)`
+                : '',
+        ].filter((n) => n !== '');
+        if (notes.length > 0)
+            lines.push(`${name}${notes.join('; ')}`, '');
+    }
+    for (const run of ctx.images) {
         if (run.candidate)
             lines.push(`Candidate: \`${run.candidate.ref}\` (\`${run.candidate.digest}\`)`, '');
     }
@@ -55685,6 +55957,7 @@ function renderSummary(ctx, failure) {
 
 
 
+
 const coreLogger = {
     info: (message) => {
         info(message);
@@ -55710,8 +55983,15 @@ async function run(env = process.env) {
         setFailed(error instanceof InputError ? error.message : `Invalid configuration: ${messageOf(error)}`);
         return;
     }
-    if (inputs.githubToken !== '')
-        core_setSecret(inputs.githubToken);
+    for (const secret of [
+        inputs.githubToken,
+        inputs.registryCredentials?.password ?? '',
+        inputs.signing.kind === 'key' ? inputs.signing.key : '',
+        inputs.signing.kind === 'key' ? inputs.signing.password : '',
+    ]) {
+        if (secret !== '')
+            core_setSecret(secret);
+    }
     const trigger = decideTrigger({
         mode: inputs.mode,
         eventName: runEnv.eventName,
@@ -55737,6 +56017,7 @@ async function run(env = process.env) {
         }
         return;
     }
+    const workDir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runEnv.tempDir || (0,external_node_os_namespaceObject.tmpdir)(), 'multiarch-release-'));
     const cancellation = {};
     const onSignal = (signal) => {
         if (cancellation.signal !== undefined)
@@ -55756,6 +56037,15 @@ async function run(env = process.env) {
                 warning(m);
             }, retryPolicy(runEnv.backoffMs)),
             git: new GitCli(runEnv.workspace),
+            ...(inputs.signing.kind !== 'none'
+                ? {
+                    signer: new CosignSigner(inputs.signing, workDir, {
+                        serverUrl: runEnv.serverUrl,
+                        owner: runEnv.owner,
+                        repo: runEnv.repo,
+                    }),
+                }
+                : {}),
             github: new OctokitGitHub({
                 apiUrl: runEnv.apiUrl,
                 token: inputs.githubToken,
@@ -55772,8 +56062,9 @@ async function run(env = process.env) {
             ? inputs.mode
             : trigger.kind,
         moves: [],
+        loggedIn: [],
         trigger,
-        workDir: await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runEnv.tempDir || (0,external_node_os_namespaceObject.tmpdir)(), 'multiarch-release-')),
+        workDir,
         images: inputs.components.map(newImageRun),
         visible: [],
         timeline: [],
@@ -55788,6 +56079,9 @@ async function run(env = process.env) {
                 ? error
                 : new ReleaseError('internal', messageOf(error), visibility(ctx), 'report this as a bug with the log');
     }
+    // Credentials given as inputs do not outlive the run.
+    for (const registry of ctx.loggedIn)
+        await ctx.ports.engine.docker(['logout', registry]);
     for (const [name, value] of Object.entries(collectOutputs(ctx)))
         setOutput(name, value);
     if (env.GITHUB_STEP_SUMMARY)

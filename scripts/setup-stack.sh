@@ -2,7 +2,14 @@
 # setup-stack.sh — install and start the container stack the end-to-end tests need:
 #   * a Docker engine with buildx and the containerd image store (multi-platform images),
 #   * QEMU user emulation registered with binfmt_misc (linux/arm64, linux/arm/v7),
-#   * a local registry (distribution 2.8) on 127.0.0.1:5000,
+#   * a local registry (distribution 2.8) on 127.0.0.1:5000 (plain HTTP, no auth),
+#   * a second registry with TLS (self-signed test CA) and htpasswd auth on port 5443 of the
+#     docker0 bridge address (usually 172.17.0.1:5443; not loopback, which buildx/containerd
+#     resolvers always treat as plain HTTP); its address, test-only credentials and CA path are
+#     written to /etc/multiarch-release/registry-auth.env (tests: `set -a; . /etc/multiarch-release/registry-auth.env`;
+#     host in $REGISTRY_AUTH_HOST; Node.js needs NODE_EXTRA_CA_CERTS=$REGISTRY_AUTH_CA,
+#     docker/buildx/curl/cosign trust the CA system-wide and via /etc/docker/certs.d),
+#   * cosign (Debian trixie's package) for signing tests,
 #   * per-architecture static busybox fixtures in example/bin/.
 #
 # Target: Debian bookworm, as root, no systemd, only Debian's apt mirrors reachable.
@@ -14,9 +21,10 @@
 #        scripts/setup-stack.sh --check   verify only (no installs, nothing started)
 #
 # Started processes (stop them with scripts/stop-stack.sh):
-#   dockerd   pid /var/run/multiarch-release/dockerd.pid   log /var/log/multiarch-release/dockerd.log
-#             (dockerd starts and supervises its own containerd; its output goes to the same log)
-#   registry  pid /var/run/multiarch-release/registry.pid  log /var/log/multiarch-release/registry.log
+#   dockerd        pid /var/run/multiarch-release/dockerd.pid        log /var/log/multiarch-release/dockerd.log
+#                  (dockerd starts and supervises its own containerd; its output goes to the same log)
+#   registry       pid /var/run/multiarch-release/registry.pid       log /var/log/multiarch-release/registry.log
+#   registry-auth  pid /var/run/multiarch-release/registry-auth.pid  log /var/log/multiarch-release/registry-auth.log
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
@@ -32,6 +40,27 @@ REGISTRY_ADDR=127.0.0.1:5000
 REGISTRY_CONFIG="$CONF_DIR/registry.yml"
 REGISTRY_DATA="$STATE_DIR/registry"
 SELFTEST_TAG=multiarch-release-selftest
+
+# Second registry: TLS + htpasswd auth. TEST-ONLY credentials (no real secret; it listens on the
+# docker0 bridge address only, reachable from this host and its containers, not from outside).
+# AUTH_REGISTRY_ADDR (<docker0 IPv4>:5443) and DOCKER_CERTS_D_CA are set by resolve_auth_addr
+# once dockerd runs (the bridge exists only then).
+AUTH_REGISTRY_PORT=5443
+AUTH_REGISTRY_ADDR=""
+AUTH_REGISTRY_USER=ci
+AUTH_REGISTRY_PASSWORD=ci-password
+AUTH_REGISTRY_CONFIG="$CONF_DIR/registry-auth.yml"
+AUTH_REGISTRY_HTPASSWD="$CONF_DIR/registry-auth.htpasswd"
+AUTH_REGISTRY_ENV="$CONF_DIR/registry-auth.env"
+AUTH_REGISTRY_DATA="$STATE_DIR/registry-auth"
+# no longer written (see setup_auth_registry); removed if an earlier version left it
+OLD_AUTH_BUILDKITD_CONFIG="$CONF_DIR/buildkitd-registry-auth.toml"
+TLS_DIR="$CONF_DIR/tls"
+TLS_CA="$TLS_DIR/ca.crt"
+# where dockerd (per registry, read on each connection, no restart) and the system trust
+# store (buildx CLI, cosign, curl: Go/OpenSSL read /etc/ssl/certs) pick up the test CA
+DOCKER_CERTS_D_CA=""
+SYSTEM_CA_FILE=/usr/local/share/ca-certificates/multiarch-release-ca.crt
 
 # Engine packages taken from Debian trixie (bookworm's docker.io 20.10 has no buildx and
 # no containerd image store). Wanted upstream versions; whatever trixie offers is accepted
@@ -52,7 +81,7 @@ CHECK_ONLY=false
 case "${1:-}" in
   "") ;;
   --check) CHECK_ONLY=true ;;
-  -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
   *) die "unknown argument: $1 (use --check or --help)" ;;
 esac
 
@@ -175,6 +204,20 @@ apt_opts() {
   printf '%s\n' "${o[@]}"
 }
 
+# suite_apt_prepare SUITE [base-only] — set up (and apt-get update, once per run) the separate
+# apt instance $STATE_DIR/apt-SUITE for amd64, with the machine's bookworm sources renamed to
+# SUITE (see write_sources). The caller gets its options with: mapfile -t o < <(apt_opts DIR amd64)
+declare -A SUITE_UPDATED=()
+suite_apt_prepare() {
+  local suite="$1" mode="${2:-all}" dir="$STATE_DIR/apt-$1" opts
+  [[ -n "${SUITE_UPDATED[$suite]:-}" ]] && return 0
+  mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/debs"
+  write_sources "$dir" bookworm "$suite" "$mode"
+  mapfile -t opts < <(apt_opts "$dir" amd64)
+  apt_update_dir "$dir" "${opts[@]}"
+  SUITE_UPDATED[$suite]=1
+}
+
 # pidfile helpers: a pid counts only if the process is alive and has the expected name.
 pid_alive() { # PIDFILE COMM
   local pid
@@ -250,10 +293,8 @@ install_engine() {
   fi
 
   local dir="$STATE_DIR/apt-trixie" opts
-  mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/debs"
-  write_sources "$dir" bookworm trixie
+  suite_apt_prepare trixie
   mapfile -t opts < <(apt_opts "$dir" amd64)
-  apt_update_dir "$dir" "${opts[@]}"
 
   local p want v chosen specs=()
   for p in "${ENGINE_PKGS[@]}"; do
@@ -283,6 +324,57 @@ install_engine() {
     { tail -n 30 "$LOG_DIR/dpkg-engine.log" >&2; die "dpkg -i of the trixie engine packages failed"; }
   engine_pkgs_installed || die "engine packages not installed after dpkg -i"
   log "installed docker.io $(installed_version docker.io), containerd $(installed_version containerd), docker-buildx $(installed_version docker-buildx)"
+}
+
+# ---------------------------------------------------------------------------
+# 1b. cosign from Debian trixie (bookworm has none); a static Go binary (Depends: libc6)
+# ---------------------------------------------------------------------------
+cosign_ok() { timeout 20 cosign version >/dev/null 2>&1; }
+# Debian's build reports "GitVersion: devel": show the package version then
+cosign_version() {
+  local v
+  v="$(timeout 20 cosign version 2>/dev/null | awk '/^GitVersion:/ {print $2}' || true)"
+  if [[ -z "$v" || "$v" == devel ]] && [[ -n "$(installed_version cosign)" ]]; then
+    v="${v:-?} (Debian package $(installed_version cosign))"
+  fi
+  echo "$v"
+}
+
+install_cosign() {
+  if cosign_ok; then
+    log "cosign present: $(cosign_version) ($(command -v cosign))"
+    return 0
+  fi
+  if [[ "$(host_codename)" != bookworm ]]; then
+    apt_install cosign
+  else
+    # trixie first; unstable (sid, same mirror, base suite only) if trixie ever drops it.
+    # NOTE: sid carries cosign 3.x (3.1.1 when this was written), whose signing defaults
+    # and flags differ from trixie's 2.5 (the version the tests were written against).
+    local suite mode dir opts cand="" spec=""
+    for suite in trixie sid; do
+      mode=all
+      [[ "$suite" == sid ]] && mode=base-only
+      dir="$STATE_DIR/apt-$suite"
+      suite_apt_prepare "$suite" "$mode"
+      mapfile -t opts < <(apt_opts "$dir" amd64)
+      cand="$(apt-cache "${opts[@]}" policy cosign 2>/dev/null | awk '/Candidate:/ {print $2}')"
+      if [[ -n "$cand" && "$cand" != "(none)" ]]; then
+        spec="cosign=$cand"
+        break
+      fi
+      log "NOTE: $suite offers no cosign package"
+    done
+    [[ -n "$spec" ]] || die "no cosign package in trixie or sid"
+    rm -f "$dir/debs/"cosign_*.deb
+    log "apt-get download $spec ($suite)"
+    (cd "$dir/debs" && apt-get "${opts[@]}" download -qq "$spec")
+    log "dpkg -i $(cd "$dir/debs" && echo cosign_*.deb)"
+    dpkg -i "$dir/debs/"cosign_*.deb >"$LOG_DIR/dpkg-cosign.log" 2>&1 ||
+      { tail -n 30 "$LOG_DIR/dpkg-cosign.log" >&2; die "dpkg -i of cosign ($suite) failed"; }
+  fi
+  cosign_ok || die "cosign installed but 'cosign version' fails"
+  log "installed cosign $(cosign_version) (package $(installed_version cosign))"
 }
 
 # ---------------------------------------------------------------------------
@@ -482,6 +574,208 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
+# 4b. registry with TLS + htpasswd auth on <docker0 IPv4>:5443
+# ---------------------------------------------------------------------------
+# Why not 127.0.0.1: the registry resolvers of buildx (`docker buildx imagetools`) and
+# containerd/BuildKit send every loopback registry (127.0.0.0/8, localhost, ::1) plain HTTP,
+# so a TLS registry on loopback needs per-builder configuration. On the docker0 bridge
+# address the registry is an ordinary HTTPS registry for every client: dockerd (login,
+# push from its BuildKit) trusts the CA via /etc/docker/certs.d/<addr>/ca.crt, the buildx
+# CLI, cosign and curl via the system trust store, Node.js via NODE_EXTRA_CA_CERTS.
+
+# docker0_ip — IPv4 address of Docker's default bridge (empty if there is none)
+docker0_ip() {
+  ip -4 -o addr show dev docker0 2>/dev/null | awk '{split($4, a, "/"); print a[1]; exit}'
+}
+
+# resolve_auth_addr — set AUTH_REGISTRY_ADDR / DOCKER_CERTS_D_CA from the docker0 address
+resolve_auth_addr() {
+  [[ -n "$AUTH_REGISTRY_ADDR" ]] && return 0
+  if ! command -v ip >/dev/null; then
+    $CHECK_ONLY && die "no 'ip' command (iproute2) to read the docker0 address (run scripts/setup-stack.sh)"
+    apt_install iproute2
+  fi
+  local addr
+  addr="$(docker0_ip)"
+  [[ "$addr" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+    die "no IPv4 address on the docker0 bridge ('ip -4 -o addr show docker0': $(ip -4 -o addr show docker0 2>&1 | head -n1 || true)); the TLS registry listens there. Is dockerd running with its default bridge (not \"bridge\": \"none\" in daemon.json)?"
+  AUTH_REGISTRY_ADDR="$addr:$AUTH_REGISTRY_PORT"
+  DOCKER_CERTS_D_CA="/etc/docker/certs.d/$AUTH_REGISTRY_ADDR/ca.crt"
+}
+
+# auth_registry_status [CURL-ARGS...] — HTTP status of GET /v2/ (000: no answer / TLS error)
+auth_registry_status() {
+  curl -sS -m 5 -o /dev/null -w '%{http_code}' "$@" "https://$AUTH_REGISTRY_ADDR/v2/" 2>/dev/null || true
+}
+auth_registry_ok() { [[ "$(auth_registry_status --cacert "$TLS_CA")" == 401 ]]; }
+
+# install_if_changed SRC DEST MODE — copy SRC to DEST unless identical; returns 1 if unchanged
+install_if_changed() {
+  if [[ -f "$2" ]] && cmp -s "$1" "$2"; then return 1; fi
+  install -D -m "$3" "$1" "$2"
+  log "installed $2"
+}
+
+# server_cert_has_ip CERT IP — the certificate's subjectAltName lists IP Address:IP
+server_cert_has_ip() {
+  openssl x509 -noout -ext subjectAltName -in "$1" 2>/dev/null | tr ',' '\n' |
+    sed 's/^[[:space:]]*//' | grep -qxF "IP Address:$2"
+}
+
+# setup_tls — test CA and server certificate for the docker0 address and 127.0.0.1 (IP SANs) /
+# localhost (DNS SAN), created only if missing, expiring within a day, (server) not issued by
+# the current CA, or (server) without the current docker0 address. The CA is kept whenever
+# it is still valid, so trust (certs.d, system store, NODE_EXTRA_CA_CERTS) stays stable.
+# Sets TLS_CHANGED=true when the server certificate was (re)created.
+TLS_CHANGED=false
+setup_tls() {
+  apt_install openssl ca-certificates
+  mkdir -p "$TLS_DIR"
+  chmod 0755 "$TLS_DIR"
+  local ca_key="$TLS_DIR/ca.key" srv_crt="$TLS_DIR/server.crt" srv_key="$TLS_DIR/server.key"
+  if [[ ! -s "$TLS_CA" || ! -s "$ca_key" ]] || ! openssl x509 -checkend 86400 -noout -in "$TLS_CA" >/dev/null 2>&1; then
+    log "creating test CA $TLS_CA"
+    (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+      -keyout "$ca_key" -out "$TLS_CA" -subj "/CN=multiarch-release test CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      >/dev/null 2>&1) || die "openssl: could not create the test CA"
+    chmod 0644 "$TLS_CA"
+    rm -f "$srv_crt" # a new CA needs a new server certificate
+  fi
+  local host="${AUTH_REGISTRY_ADDR%:*}"
+  if [[ ! -s "$srv_crt" || ! -s "$srv_key" ]] ||
+    ! openssl verify -CAfile "$TLS_CA" "$srv_crt" >/dev/null 2>&1 ||
+    ! openssl x509 -checkend 86400 -noout -in "$srv_crt" >/dev/null 2>&1 ||
+    ! server_cert_has_ip "$srv_crt" "$host" || ! server_cert_has_ip "$srv_crt" 127.0.0.1; then
+    log "creating server certificate $srv_crt (IP:$host, IP:127.0.0.1, DNS:localhost)"
+    local tmp
+    tmp="$(mktemp -d)"
+    (umask 077 && openssl req -new -newkey rsa:2048 -nodes -sha256 -keyout "$srv_key" \
+      -out "$tmp/server.csr" -subj "/CN=$host" >/dev/null 2>&1) || die "openssl: could not create the server key/CSR"
+    printf '%s\n' "subjectAltName=IP:$host,IP:127.0.0.1,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$tmp/ext.cnf"
+    openssl x509 -req -sha256 -days 825 -in "$tmp/server.csr" -CA "$TLS_CA" -CAkey "$ca_key" \
+      -set_serial "0x$(openssl rand -hex 16)" -extfile "$tmp/ext.cnf" -out "$srv_crt" >/dev/null 2>&1 ||
+      die "openssl: could not sign the server certificate"
+    rm -rf "$tmp"
+    chmod 0644 "$srv_crt"
+    TLS_CHANGED=true
+  fi
+  log "TLS: CA $TLS_CA, server certificate for $host $(openssl x509 -noout -enddate -in "$srv_crt" | sed 's/notAfter=/valid until /')"
+
+  # trust: dockerd (certs.d, read per connection: no restart) and the system store
+  install_if_changed "$TLS_CA" "$DOCKER_CERTS_D_CA" 0644 || true
+  # certs.d entries for this CA under earlier addresses (127.0.0.1:5443, an old docker0 address)
+  local d
+  for d in /etc/docker/certs.d/*:"$AUTH_REGISTRY_PORT"; do
+    [[ -d "$d" && "$d" != "${DOCKER_CERTS_D_CA%/ca.crt}" ]] || continue
+    if [[ "$(ls -A "$d")" == ca.crt ]] && cmp -s "$TLS_CA" "$d/ca.crt"; then
+      rm -rf "$d"
+      log "removed stale $d"
+    fi
+  done
+  if install_if_changed "$TLS_CA" "$SYSTEM_CA_FILE" 0644; then
+    log "update-ca-certificates"
+    update-ca-certificates >"$LOG_DIR/update-ca-certificates.log" 2>&1 ||
+      { cat "$LOG_DIR/update-ca-certificates.log" >&2; die "update-ca-certificates failed"; }
+  fi
+}
+
+setup_auth_registry() {
+  apt_install docker-registry curl apache2-utils
+  resolve_auth_addr
+  setup_tls
+  mkdir -p "$CONF_DIR" "$AUTH_REGISTRY_DATA"
+
+  local restart=$TLS_CHANGED
+  # bcrypt hashes are salted: only rewrite when the stored one does not match
+  if ! htpasswd -vb "$AUTH_REGISTRY_HTPASSWD" "$AUTH_REGISTRY_USER" "$AUTH_REGISTRY_PASSWORD" >/dev/null 2>&1; then
+    (umask 077 && htpasswd -Bbn "$AUTH_REGISTRY_USER" "$AUTH_REGISTRY_PASSWORD" >"$AUTH_REGISTRY_HTPASSWD.tmp")
+    mv "$AUTH_REGISTRY_HTPASSWD.tmp" "$AUTH_REGISTRY_HTPASSWD"
+    log "wrote $AUTH_REGISTRY_HTPASSWD (bcrypt, user $AUTH_REGISTRY_USER)"
+    restart=true
+  fi
+
+  local envc
+  envc="$(cat <<EOF
+# written by scripts/setup-stack.sh (multiarch-release): TEST-ONLY credentials of the
+# registry with TLS + htpasswd auth on the docker0 bridge address. docker, buildx (incl.
+# imagetools), curl and cosign trust its CA; Node.js: NODE_EXTRA_CA_CERTS=\$REGISTRY_AUTH_CA
+REGISTRY_AUTH_USER=$AUTH_REGISTRY_USER
+REGISTRY_AUTH_PASSWORD=$AUTH_REGISTRY_PASSWORD
+REGISTRY_AUTH_HOST=$AUTH_REGISTRY_ADDR
+REGISTRY_AUTH_CA=$TLS_CA
+EOF
+)"
+  if [[ ! -f "$AUTH_REGISTRY_ENV" ]] || [[ "$(cat "$AUTH_REGISTRY_ENV")" != "$envc" ]]; then
+    echo "$envc" >"$AUTH_REGISTRY_ENV"
+    chmod 0644 "$AUTH_REGISTRY_ENV"
+    log "wrote $AUTH_REGISTRY_ENV"
+  fi
+
+  # An earlier version bound 127.0.0.1:5443 and needed a BuildKit config (http = false) for
+  # `docker buildx imagetools`; on the bridge address no builder configuration is needed.
+  if [[ -f "$OLD_AUTH_BUILDKITD_CONFIG" ]]; then
+    rm -f "$OLD_AUTH_BUILDKITD_CONFIG"
+    log "removed $OLD_AUTH_BUILDKITD_CONFIG (no longer needed)"
+  fi
+
+  local cfg
+  cfg="$(cat <<EOF
+# written by scripts/setup-stack.sh (multiarch-release); not the package's own config
+version: 0.1
+log:
+  level: info
+  formatter: text
+storage:
+  filesystem:
+    rootdirectory: $AUTH_REGISTRY_DATA
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: $AUTH_REGISTRY_ADDR
+  tls:
+    certificate: $TLS_DIR/server.crt
+    key: $TLS_DIR/server.key
+  headers:
+    X-Content-Type-Options: [nosniff]
+auth:
+  htpasswd:
+    realm: multiarch-release
+    path: $AUTH_REGISTRY_HTPASSWD
+EOF
+)"
+  if [[ ! -f "$AUTH_REGISTRY_CONFIG" ]] || [[ "$(cat "$AUTH_REGISTRY_CONFIG")" != "$cfg" ]]; then
+    echo "$cfg" >"$AUTH_REGISTRY_CONFIG"
+    restart=true
+    log "wrote $AUTH_REGISTRY_CONFIG"
+  fi
+
+  local pidf="$RUN_DIR/registry-auth.pid" i
+  if pid_alive "$pidf" docker-registry && $restart; then
+    log "restarting registry-auth for the new configuration/certificate/htpasswd"
+    kill "$(cat "$pidf")"
+    for i in $(seq 1 20); do pid_alive "$pidf" docker-registry || break; sleep 0.5; done
+    pid_alive "$pidf" docker-registry && die "registry-auth (pid $(cat "$pidf")) did not stop"
+  fi
+  if auth_registry_ok; then
+    log "registry-auth already answers on https://$AUTH_REGISTRY_ADDR/v2/ (401 without credentials)"
+    return 0
+  fi
+  if ! pid_alive "$pidf" docker-registry; then
+    start_bg registry-auth "$LOG_DIR/registry-auth.log" /usr/bin/docker-registry serve "$AUTH_REGISTRY_CONFIG"
+  fi
+  for i in $(seq 1 30); do
+    if auth_registry_ok; then log "registry-auth answers 401 on https://$AUTH_REGISTRY_ADDR/v2/ after ${i}s"; return 0; fi
+    sleep 1
+  done
+  tail -n 30 "$LOG_DIR/registry-auth.log" >&2 || true
+  die "registry-auth did not come up on $AUTH_REGISTRY_ADDR (status $(auth_registry_status --cacert "$TLS_CA"))"
+}
+
+# ---------------------------------------------------------------------------
 # 5. fixtures: static busybox per architecture (names keyed by Docker's TARGETARCH)
 # ---------------------------------------------------------------------------
 elf_machine() { # prints e_machine of an ELF file (62 x86-64, 183 aarch64, 40 arm)
@@ -537,6 +831,100 @@ setup_fixtures() {
     echo example/bin/ >>"$gi"
     log "added example/bin/ to .gitignore"
   fi
+}
+
+# verify_auth_registry — checks of the TLS + auth registry (uses fail/ok of verify).
+# docker login (dockerd), a multi-platform buildx push (dockerd's BuildKit), imagetools
+# inspect/create (buildx CLI, no special builder), cosign sign/verify and the refusals
+# (no credentials, wrong password), all with a throw-away DOCKER_CONFIG: the machine's docker
+# config and builders are not touched.
+verify_auth_registry() {
+  local code out host="${AUTH_REGISTRY_ADDR%:*}" bindir="$REPO_ROOT/example/bin"
+  code="$(auth_registry_status --cacert "$TLS_CA")"
+  if [[ "$code" == 401 ]]; then ok "registry-auth: https://$AUTH_REGISTRY_ADDR/v2/ answers 401 without credentials"; else fail "registry-auth: https://$AUTH_REGISTRY_ADDR/v2/ without credentials: HTTP $code (expected 401)"; fi
+  code="$(auth_registry_status --cacert "$TLS_CA" -u "$AUTH_REGISTRY_USER:$AUTH_REGISTRY_PASSWORD")"
+  if [[ "$code" == 200 ]]; then ok "registry-auth: 200 with -u $AUTH_REGISTRY_USER:***"; else fail "registry-auth: https://$AUTH_REGISTRY_ADDR/v2/ with credentials: HTTP $code (expected 200)"; fi
+  if server_cert_has_ip "$TLS_DIR/server.crt" "$host" && server_cert_has_ip "$TLS_DIR/server.crt" 127.0.0.1; then
+    ok "registry-auth: server certificate has IP SANs $host and 127.0.0.1"
+  else
+    fail "registry-auth: $TLS_DIR/server.crt lacks IP SAN $host or 127.0.0.1 (run scripts/setup-stack.sh)"
+  fi
+  # system trust store (what buildx's CLI, cosign and curl use without --cacert)
+  code="$(auth_registry_status)"
+  if [[ "$code" == 401 ]]; then ok "registry-auth: test CA is in the system trust store"; else fail "registry-auth: curl without --cacert: HTTP $code (test CA not in the system trust store?)"; fi
+  if [[ -f "$DOCKER_CERTS_D_CA" ]] && cmp -s "$TLS_CA" "$DOCKER_CERTS_D_CA"; then ok "dockerd trusts the test CA ($DOCKER_CERTS_D_CA)"; else fail "$DOCKER_CERTS_D_CA missing or not the current test CA"; fi
+  if [[ -r "$AUTH_REGISTRY_ENV" ]] && grep -qxF "REGISTRY_AUTH_HOST=$AUTH_REGISTRY_ADDR" "$AUTH_REGISTRY_ENV"; then
+    ok "$AUTH_REGISTRY_ENV: REGISTRY_AUTH_HOST=$AUTH_REGISTRY_ADDR"
+  else
+    fail "$AUTH_REGISTRY_ENV missing or REGISTRY_AUTH_HOST is not $AUTH_REGISTRY_ADDR (run scripts/setup-stack.sh)"
+  fi
+  if command -v node >/dev/null; then
+    # Node.js ignores the system store: tests need NODE_EXTRA_CA_CERTS (read at process start)
+    out="$(env -u NODE_OPTIONS NODE_EXTRA_CA_CERTS="$TLS_CA" timeout 20 node -e \
+      "fetch('https://$AUTH_REGISTRY_ADDR/v2/').then(r => console.log(r.status), e => console.log(String(e.cause || e)))" 2>&1 || true)"
+    if [[ "$out" == 401 ]]; then ok "registry-auth: Node.js fetch with NODE_EXTRA_CA_CERTS=$TLS_CA answers 401"; else fail "registry-auth: Node.js fetch with NODE_EXTRA_CA_CERTS: $out"; fi
+  fi
+  [[ "$code" == 401 && -f "$REPO_ROOT/example/Dockerfile" && -x "$bindir/busybox-amd64" && -x "$bindir/busybox-arm64" ]] || return 0
+
+  local dc repo="$AUTH_REGISTRY_ADDR/$SELFTEST_TAG" alog="$LOG_DIR/selftest-auth.log" digest="" step=""
+  dc="$(mktemp -d)"
+  : >"$alog"
+  # dc_run CMD... — run with the throw-away DOCKER_CONFIG, output to the log
+  dc_run() { echo "+ $*" >>"$alog"; DOCKER_CONFIG="$dc" "$@" >>"$alog" 2>&1; }
+  # dc_push REF — multi-platform build + push, up to 3 attempts. Such a push fails now and then
+  # with "unexpected status from HEAD request to .../manifests/<tag>: 500 Internal Server
+  # Error": dockerd 26 with the containerd image store pushes every platform manifest by tag
+  # too (moby/moby#49949, fixed in later releases) and distribution 2.8's filesystem driver
+  # rewrites the tag link in place, so a concurrent HEAD may read it half-written (registry
+  # log: "invalid checksum digest format"). The plain registry on :5000 has the same race.
+  dc_push() {
+    local n
+    for n in 1 2 3; do
+      dc_run docker buildx build --builder default -q --platform linux/amd64,linux/arm64 -t "$1" --push "$REPO_ROOT/example" && return 0
+      tail -n 1 "$alog" | grep -q '500 Internal Server Error' || return 1
+      warn "registry-auth: push attempt $n hit the registry's tag race (HTTP 500, moby/moby#49949)"
+    done
+    return 1
+  }
+
+  # refusals first, while not logged in
+  out="$(DOCKER_CONFIG="$dc" timeout 60 docker buildx imagetools inspect "$repo:latest" 2>&1 || true)"
+  if [[ "$out" == *unauthorized* || "$out" == *authorization* || "$out" == *401* ]]; then
+    ok "registry-auth: imagetools inspect without credentials refused ($(tail -n1 <<<"$out"))"
+  else
+    fail "registry-auth: imagetools inspect without credentials did not fail as unauthorized: $out"
+  fi
+  if out="$(printf 'wrong-password' | DOCKER_CONFIG="$dc" timeout 60 docker login "$AUTH_REGISTRY_ADDR" -u "$AUTH_REGISTRY_USER" --password-stdin 2>&1)"; then
+    fail "registry-auth: docker login with a wrong password succeeded: $out"
+  elif [[ "$out" == *unauthorized* || "$out" == *401* ]]; then
+    ok "registry-auth: docker login with a wrong password refused ($(tail -n1 <<<"$out"))"
+  else
+    fail "registry-auth: docker login with a wrong password: $out"
+  fi
+
+  if ! printf '%s' "$AUTH_REGISTRY_PASSWORD" | dc_run docker login "$AUTH_REGISTRY_ADDR" -u "$AUTH_REGISTRY_USER" --password-stdin; then
+    step="docker login $AUTH_REGISTRY_ADDR"
+  elif ! dc_push "$repo:latest"; then
+    step="docker buildx build --platform linux/amd64,linux/arm64 --push -t $repo:latest"
+  elif ! DOCKER_CONFIG="$dc" docker buildx imagetools inspect --raw "$repo:latest" >"$dc/index.json" 2>>"$alog" ||
+    ! grep -q '"arm64"' "$dc/index.json" || ! grep -q '"amd64"' "$dc/index.json"; then
+    step="docker buildx imagetools inspect --raw $repo:latest (amd64+arm64 index)"
+  elif ! digest="sha256:$(sha256sum "$dc/index.json" | awk '{print $1}')" ||
+    ! dc_run docker buildx imagetools create --tag "$repo:copy" "$repo@$digest" ||
+    ! dc_run docker buildx imagetools inspect "$repo:copy"; then
+    step="docker buildx imagetools create --tag $repo:copy $repo@$digest"
+  elif ! (cd "$dc" && COSIGN_PASSWORD=selftest dc_run cosign generate-key-pair) ||
+    ! COSIGN_PASSWORD=selftest dc_run cosign sign --key "$dc/cosign.key" --tlog-upload=false --yes "$repo@$digest" ||
+    ! dc_run cosign verify --key "$dc/cosign.pub" --insecure-ignore-tlog=true "$repo:latest"; then
+    step="cosign sign/verify $repo@$digest"
+  fi
+  if [[ -n "$step" ]]; then
+    fail "registry-auth: $step failed (see $alog)"
+  else
+    ok "registry-auth: docker login, buildx push (amd64+arm64), imagetools inspect/create and cosign sign/verify work on $AUTH_REGISTRY_ADDR"
+  fi
+  DOCKER_CONFIG="$dc" docker logout "$AUTH_REGISTRY_ADDR" >/dev/null 2>&1 || true
+  rm -rf "$dc"
 }
 
 # ---------------------------------------------------------------------------
@@ -615,10 +1003,21 @@ verify() {
     fail "registry does not answer on http://$REGISTRY_ADDR/v2/"
   fi
 
+  if ! command -v ip >/dev/null; then
+    fail "registry-auth: no 'ip' command (iproute2) to read the docker0 address"
+  elif [[ -n "$(docker0_ip)" ]]; then
+    resolve_auth_addr
+    verify_auth_registry
+  else
+    fail "registry-auth: no IPv4 address on the docker0 bridge ('ip -4 -o addr show docker0'); the TLS registry listens there"
+  fi
+
+  if cosign_ok; then ok "cosign $(cosign_version)"; else fail "cosign version fails (not installed?)"; fi
+
   if ((fails)); then
     die "$fails check(s) failed"
   fi
-  log "ready: engine $server, buildx ${buildx}, registry $REGISTRY_ADDR"
+  log "ready: engine $server, buildx ${buildx}, registry $REGISTRY_ADDR, registry-auth $AUTH_REGISTRY_ADDR (TLS+auth), cosign $(cosign_version)"
 }
 
 # ---------------------------------------------------------------------------
@@ -640,7 +1039,9 @@ main() {
     start_dockerd
   fi
 
+  install_cosign
   setup_registry
+  setup_auth_registry
   setup_fixtures
   verify
   log "done in $((SECONDS - t0))s"

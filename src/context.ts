@@ -9,6 +9,7 @@ import type { ContainerEngine } from './ports/engine.js'
 import type { Registry } from './ports/registry.js'
 import type { GitRepository } from './ports/git.js'
 import type { GitHub, Release } from './ports/github.js'
+import type { Signer } from './ports/signer.js'
 
 /** How the action talks to the log, without importing the toolkit into the pipeline. */
 export interface Logger {
@@ -22,6 +23,8 @@ export interface Ports {
   readonly registry: Registry
   readonly git: GitRepository
   readonly github: GitHub
+  /** cosign, when the release is signed. */
+  readonly signer?: Signer
 }
 
 /** Something this run made visible outside the runner. */
@@ -68,6 +71,10 @@ export interface ImageRun {
   readonly platforms: Map<string, PlatformResult>
   /** Floating tags left where they are because they point at a newer version. */
   readonly keptFloating: string[]
+  /** How much of the build came from the cache. */
+  cache?: { cached: number; steps: number }
+  /** Attestation manifests (provenance, SBOM) found in the index, per platform they describe. */
+  attestations?: number
 }
 
 export function newImageRun(build: ImageBuild): ImageRun {
@@ -91,6 +98,8 @@ export interface RunContext {
   readonly mode: 'build' | 'release' | 'build-platform' | 'rollback'
   /** Floating tags a rollback moved: from where, to where. */
   readonly moves: { ref: string; from: string; to: string }[]
+  /** Registries this run logged in to (registry-username): logged out when it ends. */
+  readonly loggedIn: string[]
   /** What the event asked for, and the commit it releases or builds. */
   readonly trigger: Extract<Trigger, { kind: 'build' | 'release' }>
   /** Set when the job is cancelled (SIGTERM, SIGINT): the run stops at the next safe point. */

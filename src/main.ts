@@ -12,6 +12,7 @@ import { PIPELINE, ROLLBACK_PIPELINE, runPipeline } from './pipeline.js'
 import { DockerEngine } from './ports/engine.js'
 import { GitCli } from './ports/git.js'
 import { OctokitGitHub } from './ports/github.js'
+import { CosignSigner } from './ports/signer.js'
 import { retryPolicy } from './ports/retry.js'
 import { ImagetoolsRegistry } from './ports/registry.js'
 import { collectOutputs, emptyOutputs } from './report/outputs.js'
@@ -49,7 +50,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     )
     return
   }
-  if (inputs.githubToken !== '') core.setSecret(inputs.githubToken)
+  for (const secret of [
+    inputs.githubToken,
+    inputs.registryCredentials?.password ?? '',
+    inputs.signing.kind === 'key' ? inputs.signing.key : '',
+    inputs.signing.kind === 'key' ? inputs.signing.password : '',
+  ]) {
+    if (secret !== '') core.setSecret(secret)
+  }
   const trigger = decideTrigger({
     mode: inputs.mode,
     eventName: runEnv.eventName,
@@ -73,6 +81,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     }
     return
   }
+  const workDir = await mkdtemp(join(runEnv.tempDir || tmpdir(), 'multiarch-release-'))
   const cancellation: { signal?: string } = {}
   const onSignal = (signal: NodeJS.Signals): void => {
     if (cancellation.signal !== undefined) process.exit(130)
@@ -93,6 +102,15 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
         core.warning(m)
       }, retryPolicy(runEnv.backoffMs)),
       git: new GitCli(runEnv.workspace),
+      ...(inputs.signing.kind !== 'none'
+        ? {
+            signer: new CosignSigner(inputs.signing, workDir, {
+              serverUrl: runEnv.serverUrl,
+              owner: runEnv.owner,
+              repo: runEnv.repo,
+            }),
+          }
+        : {}),
       github: new OctokitGitHub({
         apiUrl: runEnv.apiUrl,
         token: inputs.githubToken,
@@ -110,8 +128,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
         ? inputs.mode
         : trigger.kind,
     moves: [],
+    loggedIn: [],
     trigger,
-    workDir: await mkdtemp(join(runEnv.tempDir || tmpdir(), 'multiarch-release-')),
+    workDir,
     images: inputs.components.map(newImageRun),
     visible: [],
     timeline: [],
@@ -130,6 +149,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
             'report this as a bug with the log',
           )
   }
+  // Credentials given as inputs do not outlive the run.
+  for (const registry of ctx.loggedIn) await ctx.ports.engine.docker(['logout', registry])
   for (const [name, value] of Object.entries(collectOutputs(ctx))) core.setOutput(name, value)
   if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(ctx, failure)).write()
   if (failure) core.setFailed(failure.message)

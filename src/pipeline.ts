@@ -7,6 +7,7 @@ import { build } from './steps/build.js'
 import { assertManifest } from './steps/assert-manifest.js'
 import { smoke } from './steps/smoke.js'
 import { markVerified } from './steps/mark-verified.js'
+import { sign } from './steps/sign.js'
 import { draftRelease } from './steps/draft-release.js'
 import { promote } from './steps/promote.js'
 import { publish } from './steps/publish.js'
@@ -21,6 +22,7 @@ export const PIPELINE: readonly Step[] = [
   assertManifest, // the pushed index holds exactly the requested platforms, each real
   smoke, // every platform runs from the registry by digest before anything is final
   markVerified, // remember the verified digest, so a re-run promotes it instead of rebuilding
+  sign, // sign and verify each digest before any final tag (sign: key or keyless)
   draftRelease, // the Release as an invisible draft with notes and assets, before any final tag
   promote, // version tag first, floating tags last, each read back
   publish, // the Release becomes visible only after every tag reads back as the digest

@@ -30,6 +30,7 @@ export const testEnvironment: RunEnvironment = {
   payload: {},
   tempDir: '/tmp',
   backoffMs: 10,
+  oidc: false,
 }
 
 /** A run context from input values, with the ports given (real or fake). */
@@ -49,6 +50,7 @@ export function contextFor(
     workDir: '/tmp',
     cancellation: {},
     moves: [],
+    loggedIn: [],
     images: inputs.components.map(newImageRun),
     visible: [],
     timeline: [],

@@ -332,6 +332,23 @@ describe('refused values name the input, the value and what is accepted', () => 
       { builder: 'my builder' },
       /^builder: my builder: it is not a buildx builder name/,
     ],
+    ['sbom gibberish', { sbom: 'yes please' }, /^sbom: yes please: it is not an SBOM setting/],
+    [
+      'an unknown cache',
+      { cache: 's3' },
+      /^cache: s3: unknown cache; use one of none, registry, gha/,
+    ],
+    [
+      'a registry user without a password',
+      { 'registry-username': 'ci' },
+      /^registry-password: : it is empty while the other is set/,
+    ],
+    ['sign: key without a key', { sign: 'key' }, /^cosign-key: : sign: key needs the private key/],
+    [
+      'an unknown signing',
+      { sign: 'gpg' },
+      /^sign: gpg: unknown signing; use none, key or keyless/,
+    ],
     [
       'target with spaces',
       { target: 'my stage' },

@@ -25,6 +25,9 @@ export interface BuildPlan {
   readonly metadataFile: string
   readonly builder?: string | undefined
   readonly provenance?: string | undefined
+  readonly sbom?: string | undefined
+  readonly cacheFrom?: readonly string[]
+  readonly cacheTo?: readonly string[]
 }
 
 /** The argv of `docker buildx build` for a plan: pure data, never a shell string. */
@@ -37,6 +40,9 @@ export function buildxBuildArgs(plan: BuildPlan): string[] {
   for (const { key, value } of plan.buildArgs) args.push('--build-arg', `${key}=${value}`)
   for (const [key, value] of Object.entries(plan.labels)) args.push('--label', `${key}=${value}`)
   if (plan.provenance !== undefined) args.push('--provenance', plan.provenance)
+  if (plan.sbom !== undefined) args.push('--sbom', plan.sbom)
+  for (const from of plan.cacheFrom ?? []) args.push('--cache-from', from)
+  for (const to of plan.cacheTo ?? []) args.push('--cache-to', to)
   const annotationLevels =
     plan.output.kind === 'load' || plan.output.kind === 'cache-only' ? [] : ['index', 'manifest']
   for (const level of annotationLevels) {
@@ -81,6 +87,31 @@ export function ociMetadata(meta: {
   }
 }
 
+/** The cache flags of a build: read always, write only where the run may push. */
+export function cacheFlags(
+  cache: 'none' | 'registry' | 'gha',
+  image: string,
+  scope: string,
+  write: boolean,
+): { cacheFrom: string[]; cacheTo: string[] } {
+  switch (cache) {
+    case 'none':
+      return { cacheFrom: [], cacheTo: [] }
+    case 'registry': {
+      const ref = `${image}:buildcache`
+      return {
+        cacheFrom: [`type=registry,ref=${ref}`],
+        cacheTo: write ? [`type=registry,ref=${ref},mode=max`] : [],
+      }
+    }
+    case 'gha':
+      return {
+        cacheFrom: [`type=gha,scope=${scope}`],
+        cacheTo: write ? [`type=gha,scope=${scope},mode=max`] : [],
+      }
+  }
+}
+
 /** A candidate tag unique to this run and attempt, never confused with a release tag. */
 export function candidateTag(sha: string, runId: string, runAttempt: string): string {
   return `candidate-${sha.slice(0, 12)}-${runId}-${runAttempt}`
@@ -98,4 +129,17 @@ export function failedPlatform(stderr: string): string | undefined {
   // The failing vertex may not name its platform; an earlier line of the same vertex may.
   const vertex = match[1] ?? ''
   return new RegExp(String.raw`^#${vertex} \[${platform}`, 'm').exec(stderr)?.[1]
+}
+
+/** How many of a build's Dockerfile steps came from the cache, read from buildx's plain progress. */
+export function cacheUse(progress: string): { cached: number; steps: number } {
+  const steps = new Set<string>()
+  const cached = new Set<string>()
+  for (const line of progress.split('\n')) {
+    const step = /^#(\d+) \[(?:[a-z]+\/[a-z0-9]+(?:\/v\d)? )?\d+\/\d+\]/.exec(line)
+    if (step?.[1] !== undefined) steps.add(step[1])
+    const hit = /^#(\d+) CACHED\s*$/.exec(line)
+    if (hit?.[1] !== undefined) cached.add(hit[1])
+  }
+  return { cached: [...cached].filter((id) => steps.has(id)).length, steps: steps.size }
 }

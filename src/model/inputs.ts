@@ -81,7 +81,19 @@ export interface Inputs {
   readonly platformDigests: readonly PlatformDigest[]
   /** Attach an OCI image layout archive of every image (all platforms) to the Release. */
   readonly releaseOciArchives: boolean
+  /** buildx --sbom: undefined keeps buildx's default. */
+  readonly sbom: string | undefined
+  readonly cache: 'none' | 'registry' | 'gha'
+  /** Credentials to log in to every image's registry with (masked, logged out afterwards). */
+  readonly registryCredentials: { username: string; password: string } | undefined
+  readonly signing: Signing
 }
+
+/** How the promoted digests are signed with cosign before the Release is published. */
+export type Signing =
+  | { kind: 'none' }
+  | { kind: 'key'; key: string; password: string; tlogUpload: boolean }
+  | { kind: 'keyless'; tlogUpload: boolean }
 
 export interface PlatformDigest {
   readonly platform: Platform | undefined
@@ -102,6 +114,9 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'label-type-prefix': 'type:',
   'label-channel-prefix': 'channel:',
   'release-oci-archives': 'false',
+  cache: 'none',
+  sign: 'none',
+  'cosign-tlog-upload': 'true',
 }
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/
@@ -642,6 +657,56 @@ export function parseInputs(
     problem('release-oci-archives', archivesText, 'it is not a boolean', 'use true or false')
   }
 
+  const sbomText = get('sbom')
+  if (sbomText !== '' && !/^(true|false|generator=[^\s,]+)$/.test(sbomText)) {
+    problem(
+      'sbom',
+      sbomText,
+      'it is not an SBOM setting',
+      "leave it empty for buildx's default, or use true, false or generator=<image>",
+    )
+  }
+  const cacheText = get('cache') || 'none'
+  const caches = ['none', 'registry', 'gha'] as const
+  const cache = caches.find((c) => c === cacheText)
+  if (cache === undefined)
+    problem('cache', cacheText, 'unknown cache', `use one of ${caches.join(', ')}`)
+
+  const username = get('registry-username')
+  const password = read('registry-password')
+  if ((username === '') !== (password === '')) {
+    problem(
+      username === '' ? 'registry-username' : 'registry-password',
+      '',
+      'it is empty while the other is set',
+      'give both registry-username and registry-password, or neither (docker/login-action)',
+    )
+  }
+
+  const signText = get('sign') || 'none'
+  const tlogText = get('cosign-tlog-upload') || 'true'
+  if (tlogText !== 'true' && tlogText !== 'false')
+    problem('cosign-tlog-upload', tlogText, 'it is not a boolean', 'use true or false')
+  const tlogUpload = tlogText !== 'false'
+  const key = read('cosign-key')
+  const keyPassword = read('cosign-password')
+  let signing: Signing = { kind: 'none' }
+  if (signText === 'key') {
+    if (!key.includes('PRIVATE KEY')) {
+      problem(
+        'cosign-key',
+        key === '' ? '' : '(hidden)',
+        'sign: key needs the private key',
+        'pass the contents of cosign.key from a secret, e.g. ${{ secrets.COSIGN_KEY }}',
+      )
+    }
+    signing = { kind: 'key', key, password: keyPassword, tlogUpload }
+  } else if (signText === 'keyless') {
+    signing = { kind: 'keyless', tlogUpload }
+  } else if (signText !== 'none') {
+    problem('sign', signText, 'unknown signing', 'use none, key or keyless')
+  }
+
   if (problems.length > 0) throw new InputError(problems)
   return {
     mode: mode ?? 'auto',
@@ -661,6 +726,10 @@ export function parseInputs(
     builder: builder === '' ? undefined : builder,
     platformDigests,
     releaseOciArchives: archivesText === 'true',
+    sbom: sbomText === '' ? undefined : sbomText,
+    cache: cache ?? 'none',
+    registryCredentials: username === '' ? undefined : { username, password },
+    signing,
   }
 }
 

@@ -16,6 +16,8 @@ export interface RunEnvironment {
   readonly tempDir: string
   /** The first wait before retrying a registry or GitHub call; later waits grow from it. */
   readonly backoffMs: number
+  /** GitHub hands this job an OIDC token (permissions: id-token: write), as keyless signing needs. */
+  readonly oidc: boolean
 }
 
 export const ACCEPTED_REPOSITORY = 'GITHUB_REPOSITORY must be owner/name, as the runner sets it'
@@ -55,5 +57,8 @@ export function readRunEnvironment(env: NodeJS.ProcessEnv): RunEnvironment {
     tempDir: env.RUNNER_TEMP ?? '',
     // Only the project's own tests shorten it, to exercise retries without waiting.
     backoffMs: Number(env.MULTIARCH_RELEASE_BACKOFF_MS ?? '') || 1000,
+    oidc:
+      (env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '') !== '' &&
+      (env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? '') !== '',
   }
 }

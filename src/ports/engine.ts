@@ -27,7 +27,7 @@ export interface ContainerEngine {
   /** Runs `docker <args>` with its output in the log; the result is returned, never thrown. */
   docker(
     args: readonly string[],
-    options?: { stream?: boolean; env?: Record<string, string> },
+    options?: { stream?: boolean; env?: Record<string, string>; input?: string },
   ): Promise<CommandResult>
 }
 
@@ -50,11 +50,12 @@ export function parseBuilderInspect(text: string): BuilderInfo {
 export class DockerEngine implements ContainerEngine {
   async docker(
     args: readonly string[],
-    options: { stream?: boolean; env?: Record<string, string> } = {},
+    options: { stream?: boolean; env?: Record<string, string>; input?: string } = {},
   ): Promise<CommandResult> {
     return runCommand('docker', args, {
       stream: options.stream ?? false,
       ...(options.env ? { env: options.env } : {}),
+      ...(options.input !== undefined ? { input: options.input } : {}),
     })
   }
 

@@ -73,6 +73,8 @@ export function imageConfigOf(
   }
 }
 
+const UNAUTHORIZED =
+  /unauthorized|authentication required|authorization failed|no basic auth credentials|401 Unauthorized|403 Forbidden|denied:/i
 const NOT_FOUND = /not found|manifest unknown|name unknown|404/i
 
 /** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
@@ -102,6 +104,12 @@ export class ImagetoolsRegistry implements Registry {
       options.expectPresent ? NOT_FOUND : undefined,
     )
     if (result.exitCode !== 0) {
+      if (UNAUTHORIZED.test(result.stderr)) {
+        throw new StepFailure(
+          `the registry rejected the credentials for ${ref}: ${tail(result.stderr, 2)}`,
+          'log in before this step (docker/login-action) or set registry-username and registry-password, with a token that may push to this repository',
+        )
+      }
       if (NOT_FOUND.test(result.stderr)) return undefined
       throw new StepFailure(`reading ${ref} from the registry failed: ${tail(result.stderr, 4)}`)
     }

@@ -41,6 +41,18 @@ export function renderSummary(ctx: RunContext, failure?: ReleaseError): string {
   }
   lines.push('')
   for (const run of ctx.images) {
+    const name = several ? `${run.build.name}: ` : ''
+    const notes = [
+      run.cache && run.cache.steps > 0
+        ? `build cache: ${run.cache.cached} of ${run.cache.steps} steps cached`
+        : '',
+      run.attestations !== undefined
+        ? `attestations: ${run.attestations} (provenance/SBOM manifests, not platforms)`
+        : '',
+    ].filter((n) => n !== '')
+    if (notes.length > 0) lines.push(`${name}${notes.join('; ')}`, '')
+  }
+  for (const run of ctx.images) {
     if (run.candidate)
       lines.push(`Candidate: \`${run.candidate.ref}\` (\`${run.candidate.digest}\`)`, '')
   }

@@ -71,6 +71,7 @@ export async function assertIndex(ctx: RunContext, run: ImageRun, digest: string
       `the index ${ref} does not hold exactly the requested platforms: ${problems.join('; ')}`,
     )
   }
+  run.attestations = check.attestations
   ctx.log.info(
     `Index ${digest} holds ${[...check.entries.keys()].join(', ')}${check.attestations > 0 ? ` and ${check.attestations} attestation manifest(s)` : ''}`,
   )

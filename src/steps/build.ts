@@ -7,6 +7,8 @@ import { tail } from '../ports/process.js'
 import { TRANSIENT_FAILURE, retryCommand, retryPolicy } from '../ports/retry.js'
 import {
   buildxBuildArgs,
+  cacheFlags,
+  cacheUse,
   candidateTag,
   failedPlatform,
   ociMetadata,
@@ -105,7 +107,15 @@ export function buildPlanFor(
     output,
     metadataFile,
     provenance: ctx.inputs.provenance,
+    sbom: ctx.inputs.sbom,
     builder: ctx.inputs.builder,
+    // Pull request builds read the cache but never write to a registry they may not push to.
+    ...cacheFlags(
+      ctx.inputs.cache,
+      build.image.name,
+      build.name,
+      ctx.mode !== 'build' && output.kind !== 'load',
+    ),
   }
 }
 
@@ -165,6 +175,7 @@ async function buildImage(ctx: RunContext, run: ImageRun): Promise<void> {
       `the build failed${where ? ` for ${where}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`,
     )
   }
+  run.cache = cacheUse(result.stderr)
   if (output.kind === 'cache-only') return
   const digest = await readBuildDigest(metadataFile)
   const ref = output.kind === 'push-tag' ? output.ref : digestRef(run.build.image, digest)

@@ -5,6 +5,8 @@ import { formatPlatform } from '../model/platform.js'
 import { driverAbilities } from '../build/strategy.js'
 import { WORKFLOW_RUN_CHECKOUT } from '../model/trigger.js'
 import { resolveAssets } from '../release/assets.js'
+import { tail } from '../ports/process.js'
+import { tagRef } from '../model/image-ref.js'
 import { PERMISSION_REMEDY } from '../ports/github.js'
 import type { Step } from './step.js'
 
@@ -56,6 +58,53 @@ async function checkWorkspace(ctx: RunContext): Promise<void> {
   )
 }
 
+/** Logs in to every image's registry with registry-username: wrong credentials stop the run here. */
+async function logIn(ctx: RunContext): Promise<void> {
+  const credentials = ctx.inputs.registryCredentials
+  if (!credentials) return
+  const registries = [...new Set(ctx.images.map((run) => run.build.image.registry))]
+  for (const registry of registries) {
+    const result = await ctx.ports.engine.docker(
+      ['login', registry, '--username', credentials.username, '--password-stdin'],
+      { input: credentials.password },
+    )
+    if (result.exitCode !== 0) {
+      throw new StepFailure(
+        `the registry ${registry} rejected the credentials of registry-username '${credentials.username}': ${tail(result.stderr, 2)}`,
+        'check registry-username and registry-password (a token that may push to the repository)',
+      )
+    }
+    ctx.loggedIn.push(registry)
+    ctx.log.info(`Logged in to ${registry} as ${credentials.username}`)
+  }
+}
+
+/** Signing needs cosign, and keyless signing GitHub's OIDC token: both are known before building. */
+async function checkSigning(ctx: RunContext): Promise<void> {
+  const { signing } = ctx.inputs
+  if (signing.kind === 'none' || ctx.mode !== 'release') return
+  if (!(await ctx.ports.signer?.available())) {
+    throw new StepFailure(
+      'sign is set but cosign is not installed',
+      'add sigstore/cosign-installer before this step',
+    )
+  }
+  if (signing.kind === 'keyless' && !ctx.env.oidc) {
+    throw new StepFailure(
+      'keyless signing needs an OIDC token, and this job has none',
+      'give the job "permissions:\n  id-token: write" (and contents: write)',
+    )
+  }
+}
+
+/** One read per image repository: credentials a registry rejects stop the run before the build. */
+async function probeRegistries(ctx: RunContext): Promise<void> {
+  for (const run of ctx.images) {
+    // A tag nobody pushes: "not found" means the registry let us in.
+    await ctx.ports.registry.manifest(tagRef(run.build.image, 'multiarch-release-access-check'))
+  }
+}
+
 export const preflight: Step = {
   name: 'preflight',
   why: 'check the engine, the builder, the workspace and the token before spending time building',
@@ -68,6 +117,11 @@ export const preflight: Step = {
       )
     }
     if (ctx.mode !== 'rollback') await checkWorkspace(ctx)
+    // A build-only run (a pull request, a fork) never needs registry credentials.
+    if (ctx.mode !== 'build') {
+      await logIn(ctx)
+      await probeRegistries(ctx)
+    }
     if (ctx.mode !== 'release' && ctx.mode !== 'rollback') return
     if (ctx.inputs.githubToken === '') {
       throw new StepFailure(
@@ -76,6 +130,7 @@ export const preflight: Step = {
       )
     }
     if (ctx.mode === 'release') await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets)
+    await checkSigning(ctx)
     // Before spending time building: a token that cannot publish would fail at the end.
     if ((await ctx.ports.github.canWrite()) === false) {
       throw new StepFailure(
