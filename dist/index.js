@@ -53940,6 +53940,22 @@ class ImagetoolsRegistry {
         const raw = JSON.parse(result.stdout);
         return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant');
     }
+    async indexConfigs(ref) {
+        const result = await this.imagetools(`reading the image configs of ${ref}`, [
+            'inspect',
+            '--format',
+            '{{json .Image}}',
+            ref,
+        ]);
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`reading the image configs of ${ref} failed: ${tail(result.stderr, 4)}`);
+        }
+        const byPlatform = JSON.parse(result.stdout);
+        return new Map(Object.entries(byPlatform).map(([platform, raw]) => [
+            platform,
+            imageConfigOf(raw, 'config', 'os', 'architecture', 'variant'),
+        ]));
+    }
     async copy(sourceDigestRef, targetTagRef) {
         const result = await this.imagetools(`pointing ${targetTagRef} at ${sourceDigestRef}`, [
             'create',
@@ -54074,8 +54090,7 @@ async function checkEarlierRuns(ctx) {
         ctx.releaseDone = true;
         ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
     }
-    for (const run of ctx.images)
-        await checkEarlierImage(ctx, run);
+    await Promise.all(ctx.images.map((run) => checkEarlierImage(ctx, run)));
 }
 /** One image: its version tag taken by another commit stops the run; this commit's digest is reused. */
 async function checkEarlierImage(ctx, run) {
@@ -54086,7 +54101,11 @@ async function checkEarlierImage(ctx, run) {
     const image = run.build.image;
     const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version;
     const versionRef = tagRef(image, versionTag);
-    const existing = await registry.manifest(versionRef);
+    // Both reads at once: the verified marker matters only when the version tag is not there.
+    const [existing, verified] = await Promise.all([
+        registry.manifest(versionRef),
+        registry.manifest(tagRef(image, verifiedTag(plan.commit))),
+    ]);
     if (existing) {
         const revision = annotationsOf(existing)[REVISION];
         if (revision !== plan.commit) {
@@ -54098,7 +54117,6 @@ async function checkEarlierImage(ctx, run) {
         ctx.log.info(`${versionRef} already holds ${existing.digest} from this commit: it is reused, not rebuilt`);
         return;
     }
-    const verified = await registry.manifest(tagRef(image, verifiedTag(plan.commit)));
     if (verified && annotationsOf(verified)[REVISION] === plan.commit) {
         run.candidate = { ref: tagRef(image, verifiedTag(plan.commit)), digest: verified.digest };
         run.reused = 'verified marker';
@@ -54531,6 +54549,11 @@ function configMatches(entry, config) {
 
 
 
+/** imagetools names platforms as linux/arm/v7; the index check as linux/arm. */
+function normalizeKey(key) {
+    const parsed = parsePlatform(key);
+    return typeof parsed === 'string' ? key : formatPlatform(parsed);
+}
 /** Reads a pushed index back and checks it holds exactly the requested platforms, each real. */
 async function assertIndex(ctx, run, digest) {
     const { registry } = ctx.ports;
@@ -54560,21 +54583,26 @@ async function assertIndex(ctx, run, digest) {
     }
     const check = checkIndexPlatforms(asIndex(manifest), platforms);
     const problems = describePlatformCheck(check);
-    // Every child must resolve, and its config must be built for the platform its entry claims.
+    // Every child must resolve, and its config must be built for the platform its entry claims:
+    // one read for all platforms, and one per platform only to name what failed.
+    const configs = await registry.indexConfigs(ref).then((found) => new Map([...found].map(([key, config]) => [normalizeKey(key), config])), () => undefined);
     await Promise.all([...check.entries].map(async ([name, descriptor]) => {
         const childRef = digestRef(image, descriptor.digest);
-        const child = await registry.manifest(childRef);
-        if (child === undefined) {
-            problems.push(`platform ${name}: its manifest ${descriptor.digest} does not resolve`);
-            return;
+        let config = configs?.get(name);
+        if (config === undefined) {
+            if ((await registry.manifest(childRef)) === undefined) {
+                problems.push(`platform ${name}: its manifest ${descriptor.digest} does not resolve`);
+                return;
+            }
+            config = await registry.imageConfig(childRef);
         }
-        const config = await registry.imageConfig(childRef);
         if (descriptor.platform && !configMatches(descriptor.platform, config)) {
             problems.push(`platform ${name}: its image config says ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}`);
         }
         run.platforms.set(name, {
             ...(run.platforms.get(name) ?? { platform: name }),
             manifestDigest: descriptor.digest,
+            config,
         });
     }));
     if (problems.length > 0) {
@@ -54957,7 +54985,8 @@ async function smokeFromRegistry(ctx, run, platform) {
         image: image.name,
         platform,
         source: { kind: 'registry', manifestDigest },
-        config: await ports.registry.imageConfig(`${image.name}@${manifestDigest}`),
+        config: run.platforms.get(name)?.config ??
+            (await ports.registry.imageConfig(`${image.name}@${manifestDigest}`)),
         smoke,
         runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
     });
@@ -55315,7 +55344,7 @@ function recordTag(ctx, ref, floating) {
         ctx.visible.push({ kind: 'tag', ref, floating });
 }
 /** Points one tag of one image at its verified digest, unless that would move it backwards. */
-async function promoteTag(ctx, run, { tag, kind }) {
+async function promoteTag(ctx, run, { tag, kind }, current) {
     const { plan } = ctx;
     const { candidate } = run;
     if (!plan || !candidate)
@@ -55327,7 +55356,6 @@ async function promoteTag(ctx, run, { tag, kind }) {
         throw new StepFailure(`the job was cancelled (${ctx.cancellation.signal}) before ${ref} was written`);
     }
     const floating = kind === 'floating';
-    const current = await registry.manifest(ref);
     if (current?.digest === candidate.digest) {
         recordTag(ctx, ref, floating);
         return;
@@ -55362,9 +55390,11 @@ const promote = {
         const { plan } = ctx;
         if (!plan)
             throw new Error('the checks must pass before promotion');
-        for (const tag of plan.tags) {
-            for (const run of ctx.images)
-                await promoteTag(ctx, run, tag);
+        // What every tag shows now, read at once; each write is still read back on its own.
+        const current = await Promise.all(ctx.images.map((run) => Promise.all(plan.tags.map((t) => ctx.ports.registry.manifest(tagRef(run.build.image, t.tag))))));
+        for (const [t, tag] of plan.tags.entries()) {
+            for (const [i, run] of ctx.images.entries())
+                await promoteTag(ctx, run, tag, current[i]?.[t]);
         }
     },
     remedy: () => 're-run the workflow: the tags already promoted point at the verified digests; the re-run promotes the rest and publishes the Release',
@@ -55405,16 +55435,18 @@ const publish = {
         const { plan, release } = ctx;
         if (!plan || !release)
             throw new Error('the draft and the tags must exist before publishing');
-        for (const run of ctx.images) {
+        // Every final tag of every image, read back at once.
+        const checks = ctx.images.flatMap((run) => plan.tags
+            .filter((t) => !run.keptFloating.includes(t.tag))
+            .map(async ({ tag }) => {
             const digest = run.candidate?.digest ?? '';
-            for (const { tag } of plan.tags.filter((t) => !run.keptFloating.includes(t.tag))) {
-                const ref = tagRef(run.build.image, tag);
-                const current = await ctx.ports.registry.manifest(ref, { expectPresent: true });
-                if (current?.digest !== digest) {
-                    throw new StepFailure(`${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${digest}; the Release stays a draft`, current ? CONCURRENT_REMEDY : undefined);
-                }
+            const ref = tagRef(run.build.image, tag);
+            const current = await ctx.ports.registry.manifest(ref, { expectPresent: true });
+            if (current?.digest !== digest) {
+                throw new StepFailure(`${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${digest}; the Release stays a draft`, current ? CONCURRENT_REMEDY : undefined);
             }
-        }
+        }));
+        await Promise.all(checks);
         const stable = plan.channel.kind === 'stable';
         let published;
         try {
@@ -55636,6 +55668,21 @@ async function runPipeline(ctx, steps = PIPELINE) {
 function parseBuildxVersion(text) {
     return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1];
 }
+/** The server's version and image store, from `docker info --format '{{json .}}'`. */
+function parseEngineInfo(json) {
+    try {
+        const info = JSON.parse(json);
+        if (!info.ServerVersion)
+            return undefined;
+        return {
+            version: info.ServerVersion,
+            containerdStore: JSON.stringify(info.DriverStatus ?? []).includes('io.containerd.snapshotter'),
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
 /** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
 function parseBuilderInspect(text) {
     const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
@@ -55654,33 +55701,31 @@ class DockerEngine {
         });
     }
     async info(builder) {
-        const version = await this.docker(['version', '--format', '{{.Server.Version}}']);
-        if (version.exitCode === 127) {
+        // Three independent questions, asked at once: each is a process start.
+        const [engine, buildx, inspect] = await Promise.all([
+            this.docker(['info', '--format', '{{json .}}']),
+            this.docker(['buildx', 'version']),
+            this.docker(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
+        ]);
+        if (engine.exitCode === 127) {
             throw new StepFailure('the docker CLI is not installed', 'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian');
         }
-        if (version.exitCode !== 0 || version.stdout.trim() === '') {
-            throw new StepFailure(`the Docker engine does not answer: ${tail(version.stderr, 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
+        const server = parseEngineInfo(engine.stdout);
+        if (engine.exitCode !== 0 || server === undefined) {
+            throw new StepFailure(`the Docker engine does not answer: ${tail(engine.stderr, 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
         }
-        const buildx = await this.docker(['buildx', 'version']);
         const buildxVersion = parseBuildxVersion(buildx.stdout);
         if (buildx.exitCode !== 0 || buildxVersion === undefined) {
             throw new StepFailure(`docker buildx is not available: ${tail(buildx.stderr || buildx.stdout, 3)}`, 'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)');
         }
-        const inspect = await this.docker([
-            'buildx',
-            'inspect',
-            '--bootstrap',
-            ...(builder ? [builder] : []),
-        ]);
         if (inspect.exitCode !== 0) {
             throw new StepFailure(`the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${tail(inspect.stderr, 3)}`, 'create the builder first (docker/setup-buildx-action), or leave the builder input empty');
         }
-        const driverStatus = await this.docker(['info', '--format', '{{json .DriverStatus}}']);
         return {
-            serverVersion: version.stdout.trim(),
+            serverVersion: server.version,
             buildxVersion,
             builder: parseBuilderInspect(inspect.stdout),
-            containerdStore: driverStatus.stdout.includes('io.containerd.snapshotter'),
+            containerdStore: server.containerdStore,
         };
     }
     async localImageConfig(ref) {

@@ -10,6 +10,7 @@ import type { Registry } from './ports/registry.js'
 import type { GitRepository } from './ports/git.js'
 import type { GitHub, Release } from './ports/github.js'
 import type { Signer } from './ports/signer.js'
+import type { ImageConfig } from './ports/registry.js'
 
 /** How the action talks to the log, without importing the toolkit into the pipeline. */
 export interface Logger {
@@ -51,6 +52,8 @@ export interface ReleasePlan {
 export interface PlatformResult {
   readonly platform: string
   manifestDigest?: string
+  /** The platform's image config, read once by the assertion and used by the smoke tests. */
+  config?: ImageConfig
   smoke?: { ok: boolean; detail: string; ms: number }
 }
 

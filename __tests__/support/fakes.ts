@@ -47,6 +47,10 @@ export class FakeRegistry implements Registry {
     return Promise.resolve()
   }
 
+  indexConfigs(): Promise<Map<string, ImageConfig>> {
+    return Promise.reject(new Error('not used by these tests'))
+  }
+
   archive(): Promise<void> {
     return Promise.reject(new Error('not used by these tests'))
   }

@@ -1,5 +1,5 @@
 import type { ContainerEngine, EngineInfo } from '../../src/ports/engine.js'
-import { parseBuilderInspect, parseBuildxVersion } from '../../src/ports/engine.js'
+import { parseBuilderInspect, parseBuildxVersion, parseEngineInfo } from '../../src/ports/engine.js'
 import { StepFailure } from '../../src/model/errors.js'
 import { preflight } from '../../src/steps/preflight.js'
 import { contextFor } from '../support/context.js'
@@ -101,4 +101,22 @@ describe('preflight refuses an engine that cannot do the job, and says how to fi
     await preflight.run(ctx)
     expect(ctx.builderDriver).toBe('docker')
   })
+})
+
+test.each<[string, ReturnType<typeof parseEngineInfo>]>([
+  [
+    JSON.stringify({
+      ServerVersion: '26.1.5',
+      DriverStatus: [['driver-type', 'io.containerd.snapshotter.v1']],
+    }),
+    { version: '26.1.5', containerdStore: true },
+  ],
+  [
+    JSON.stringify({ ServerVersion: '24.0.7', DriverStatus: [['Backing Filesystem', 'extfs']] }),
+    { version: '24.0.7', containerdStore: false },
+  ],
+  [JSON.stringify({ ServerErrors: ['Cannot connect to the Docker daemon'] }), undefined],
+  ['not json', undefined],
+])('parseEngineInfo(%s)', (json, expected) => {
+  expect(parseEngineInfo(json)).toEqual(expected)
 })

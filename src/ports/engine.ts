@@ -36,6 +36,24 @@ export function parseBuildxVersion(text: string): string | undefined {
   return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1]
 }
 
+/** The server's version and image store, from `docker info --format '{{json .}}'`. */
+export function parseEngineInfo(
+  json: string,
+): { version: string; containerdStore: boolean } | undefined {
+  try {
+    const info = JSON.parse(json) as { ServerVersion?: string; DriverStatus?: unknown }
+    if (!info.ServerVersion) return undefined
+    return {
+      version: info.ServerVersion,
+      containerdStore: JSON.stringify(info.DriverStatus ?? []).includes(
+        'io.containerd.snapshotter',
+      ),
+    }
+  } catch {
+    return undefined
+  }
+}
+
 /** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
 export function parseBuilderInspect(text: string): BuilderInfo {
   const field = (name: string): string =>
@@ -60,20 +78,25 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async info(builder?: string): Promise<EngineInfo> {
-    const version = await this.docker(['version', '--format', '{{.Server.Version}}'])
-    if (version.exitCode === 127) {
+    // Three independent questions, asked at once: each is a process start.
+    const [engine, buildx, inspect] = await Promise.all([
+      this.docker(['info', '--format', '{{json .}}']),
+      this.docker(['buildx', 'version']),
+      this.docker(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
+    ])
+    if (engine.exitCode === 127) {
       throw new StepFailure(
         'the docker CLI is not installed',
         'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian',
       )
     }
-    if (version.exitCode !== 0 || version.stdout.trim() === '') {
+    const server = parseEngineInfo(engine.stdout)
+    if (engine.exitCode !== 0 || server === undefined) {
       throw new StepFailure(
-        `the Docker engine does not answer: ${tail(version.stderr, 3)}`,
+        `the Docker engine does not answer: ${tail(engine.stderr, 3)}`,
         'start the Docker engine (dockerd) before this step, and check that this user may use its socket',
       )
     }
-    const buildx = await this.docker(['buildx', 'version'])
     const buildxVersion = parseBuildxVersion(buildx.stdout)
     if (buildx.exitCode !== 0 || buildxVersion === undefined) {
       throw new StepFailure(
@@ -81,24 +104,17 @@ export class DockerEngine implements ContainerEngine {
         'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)',
       )
     }
-    const inspect = await this.docker([
-      'buildx',
-      'inspect',
-      '--bootstrap',
-      ...(builder ? [builder] : []),
-    ])
     if (inspect.exitCode !== 0) {
       throw new StepFailure(
         `the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${tail(inspect.stderr, 3)}`,
         'create the builder first (docker/setup-buildx-action), or leave the builder input empty',
       )
     }
-    const driverStatus = await this.docker(['info', '--format', '{{json .DriverStatus}}'])
     return {
-      serverVersion: version.stdout.trim(),
+      serverVersion: server.version,
       buildxVersion,
       builder: parseBuilderInspect(inspect.stdout),
-      containerdStore: driverStatus.stdout.includes('io.containerd.snapshotter'),
+      containerdStore: server.containerdStore,
     }
   }
 

@@ -31,6 +31,11 @@ export interface Registry {
   manifest(ref: string, options?: { expectPresent?: boolean }): Promise<RemoteManifest | undefined>
   /** Reads the image config of a single-platform manifest reference (name@digest). */
   imageConfig(ref: string): Promise<ImageConfig>
+  /**
+   * The image config of every platform of an index (name@digest), keyed by the platform as
+   * imagetools prints it; it fails when any platform's manifest or config does not resolve.
+   */
+  indexConfigs(ref: string): Promise<Map<string, ImageConfig>>
   /** Points a tag at the manifest of a digest reference, keeping the digest. */
   copy(sourceDigestRef: string, targetTagRef: string): Promise<void>
   /** Makes one index of several pushed images (one per platform) under a tag, with index annotations. */
@@ -137,6 +142,25 @@ export class ImagetoolsRegistry implements Registry {
     }
     const raw = JSON.parse(result.stdout) as Record<string, unknown>
     return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant')
+  }
+
+  async indexConfigs(ref: string): Promise<Map<string, ImageConfig>> {
+    const result = await this.imagetools(`reading the image configs of ${ref}`, [
+      'inspect',
+      '--format',
+      '{{json .Image}}',
+      ref,
+    ])
+    if (result.exitCode !== 0) {
+      throw new StepFailure(`reading the image configs of ${ref} failed: ${tail(result.stderr, 4)}`)
+    }
+    const byPlatform = JSON.parse(result.stdout) as Record<string, Record<string, unknown>>
+    return new Map(
+      Object.entries(byPlatform).map(([platform, raw]) => [
+        platform,
+        imageConfigOf(raw, 'config', 'os', 'architecture', 'variant'),
+      ]),
+    )
   }
 
   async copy(sourceDigestRef: string, targetTagRef: string): Promise<void> {

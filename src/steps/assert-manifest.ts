@@ -1,7 +1,7 @@
 import { imageLabel, type ImageRun, type RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
 import { digestRef } from '../model/image-ref.js'
-import { formatPlatform } from '../model/platform.js'
+import { formatPlatform, parsePlatform } from '../model/platform.js'
 import {
   INDEX_MEDIA_TYPES,
   checkIndexPlatforms,
@@ -10,6 +10,12 @@ import {
 } from '../model/manifest.js'
 import { asIndex } from '../ports/registry.js'
 import type { Step } from './step.js'
+
+/** imagetools names platforms as linux/arm/v7; the index check as linux/arm. */
+function normalizeKey(key: string): string {
+  const parsed = parsePlatform(key)
+  return typeof parsed === 'string' ? key : formatPlatform(parsed)
+}
 
 /** Reads a pushed index back and checks it holds exactly the requested platforms, each real. */
 export async function assertIndex(ctx: RunContext, run: ImageRun, digest: string): Promise<void> {
@@ -45,16 +51,23 @@ export async function assertIndex(ctx: RunContext, run: ImageRun, digest: string
   }
   const check = checkIndexPlatforms(asIndex(manifest), platforms)
   const problems = describePlatformCheck(check)
-  // Every child must resolve, and its config must be built for the platform its entry claims.
+  // Every child must resolve, and its config must be built for the platform its entry claims:
+  // one read for all platforms, and one per platform only to name what failed.
+  const configs = await registry.indexConfigs(ref).then(
+    (found) => new Map([...found].map(([key, config]) => [normalizeKey(key), config])),
+    () => undefined,
+  )
   await Promise.all(
     [...check.entries].map(async ([name, descriptor]) => {
       const childRef = digestRef(image, descriptor.digest)
-      const child = await registry.manifest(childRef)
-      if (child === undefined) {
-        problems.push(`platform ${name}: its manifest ${descriptor.digest} does not resolve`)
-        return
+      let config = configs?.get(name)
+      if (config === undefined) {
+        if ((await registry.manifest(childRef)) === undefined) {
+          problems.push(`platform ${name}: its manifest ${descriptor.digest} does not resolve`)
+          return
+        }
+        config = await registry.imageConfig(childRef)
       }
-      const config = await registry.imageConfig(childRef)
       if (descriptor.platform && !configMatches(descriptor.platform, config)) {
         problems.push(
           `platform ${name}: its image config says ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}`,
@@ -63,6 +76,7 @@ export async function assertIndex(ctx: RunContext, run: ImageRun, digest: string
       run.platforms.set(name, {
         ...(run.platforms.get(name) ?? { platform: name }),
         manifestDigest: descriptor.digest,
+        config,
       })
     }),
   )

@@ -103,7 +103,7 @@ async function checkEarlierRuns(ctx: RunContext): Promise<void> {
     ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
   }
 
-  for (const run of ctx.images) await checkEarlierImage(ctx, run)
+  await Promise.all(ctx.images.map((run) => checkEarlierImage(ctx, run)))
 }
 
 /** One image: its version tag taken by another commit stops the run; this commit's digest is reused. */
@@ -114,7 +114,11 @@ async function checkEarlierImage(ctx: RunContext, run: ImageRun): Promise<void> 
   const image = run.build.image
   const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version
   const versionRef = tagRef(image, versionTag)
-  const existing = await registry.manifest(versionRef)
+  // Both reads at once: the verified marker matters only when the version tag is not there.
+  const [existing, verified] = await Promise.all([
+    registry.manifest(versionRef),
+    registry.manifest(tagRef(image, verifiedTag(plan.commit))),
+  ])
   if (existing) {
     const revision = annotationsOf(existing)[REVISION]
     if (revision !== plan.commit) {
@@ -131,7 +135,6 @@ async function checkEarlierImage(ctx: RunContext, run: ImageRun): Promise<void> 
     )
     return
   }
-  const verified = await registry.manifest(tagRef(image, verifiedTag(plan.commit)))
   if (verified && annotationsOf(verified)[REVISION] === plan.commit) {
     run.candidate = { ref: tagRef(image, verifiedTag(plan.commit)), digest: verified.digest }
     run.reused = 'verified marker'

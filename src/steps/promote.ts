@@ -3,7 +3,7 @@ import type { FinalTag } from '../model/tags.js'
 import { StepFailure } from '../model/errors.js'
 import { digestRef, tagRef } from '../model/image-ref.js'
 import { floatingMayMove } from '../model/tags.js'
-import { annotationsOf } from '../ports/registry.js'
+import { annotationsOf, type RemoteManifest } from '../ports/registry.js'
 import { notReleasing, type Step } from './step.js'
 
 const VERSION = 'org.opencontainers.image.version'
@@ -17,7 +17,12 @@ function recordTag(ctx: RunContext, ref: string, floating: boolean): void {
 }
 
 /** Points one tag of one image at its verified digest, unless that would move it backwards. */
-async function promoteTag(ctx: RunContext, run: ImageRun, { tag, kind }: FinalTag): Promise<void> {
+async function promoteTag(
+  ctx: RunContext,
+  run: ImageRun,
+  { tag, kind }: FinalTag,
+  current: RemoteManifest | undefined,
+): Promise<void> {
   const { plan } = ctx
   const { candidate } = run
   if (!plan || !candidate) throw new Error('the checks must pass before promotion')
@@ -30,7 +35,6 @@ async function promoteTag(ctx: RunContext, run: ImageRun, { tag, kind }: FinalTa
     )
   }
   const floating = kind === 'floating'
-  const current = await registry.manifest(ref)
   if (current?.digest === candidate.digest) {
     recordTag(ctx, ref, floating)
     return
@@ -73,8 +77,16 @@ export const promote: Step = {
   async run(ctx) {
     const { plan } = ctx
     if (!plan) throw new Error('the checks must pass before promotion')
-    for (const tag of plan.tags) {
-      for (const run of ctx.images) await promoteTag(ctx, run, tag)
+    // What every tag shows now, read at once; each write is still read back on its own.
+    const current = await Promise.all(
+      ctx.images.map((run) =>
+        Promise.all(
+          plan.tags.map((t) => ctx.ports.registry.manifest(tagRef(run.build.image, t.tag))),
+        ),
+      ),
+    )
+    for (const [t, tag] of plan.tags.entries()) {
+      for (const [i, run] of ctx.images.entries()) await promoteTag(ctx, run, tag, current[i]?.[t])
     }
   },
   remedy: () =>

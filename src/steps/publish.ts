@@ -38,19 +38,23 @@ export const publish: Step = {
   async run(ctx) {
     const { plan, release } = ctx
     if (!plan || !release) throw new Error('the draft and the tags must exist before publishing')
-    for (const run of ctx.images) {
-      const digest = run.candidate?.digest ?? ''
-      for (const { tag } of plan.tags.filter((t) => !run.keptFloating.includes(t.tag))) {
-        const ref = tagRef(run.build.image, tag)
-        const current = await ctx.ports.registry.manifest(ref, { expectPresent: true })
-        if (current?.digest !== digest) {
-          throw new StepFailure(
-            `${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${digest}; the Release stays a draft`,
-            current ? CONCURRENT_REMEDY : undefined,
-          )
-        }
-      }
-    }
+    // Every final tag of every image, read back at once.
+    const checks = ctx.images.flatMap((run) =>
+      plan.tags
+        .filter((t) => !run.keptFloating.includes(t.tag))
+        .map(async ({ tag }) => {
+          const digest = run.candidate?.digest ?? ''
+          const ref = tagRef(run.build.image, tag)
+          const current = await ctx.ports.registry.manifest(ref, { expectPresent: true })
+          if (current?.digest !== digest) {
+            throw new StepFailure(
+              `${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${digest}; the Release stays a draft`,
+              current ? CONCURRENT_REMEDY : undefined,
+            )
+          }
+        }),
+    )
+    await Promise.all(checks)
     const stable = plan.channel.kind === 'stable'
     let published: Release
     try {

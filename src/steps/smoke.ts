@@ -53,7 +53,9 @@ async function smokeFromRegistry(
     image: image.name,
     platform,
     source: { kind: 'registry', manifestDigest },
-    config: await ports.registry.imageConfig(`${image.name}@${manifestDigest}`),
+    config:
+      run.platforms.get(name)?.config ??
+      (await ports.registry.imageConfig(`${image.name}@${manifestDigest}`)),
     smoke,
     runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
   })
