@@ -10,7 +10,8 @@
 #     host in $REGISTRY_AUTH_HOST; Node.js needs NODE_EXTRA_CA_CERTS=$REGISTRY_AUTH_CA,
 #     docker/buildx/curl/cosign trust the CA system-wide and via /etc/docker/certs.d),
 #   * cosign (Debian trixie's package) for signing tests,
-#   * per-architecture static busybox fixtures in example/bin/.
+#   * per-architecture static busybox fixtures in example/bin/ (amd64, arm64, arm; s390x and
+#     ppc64le for the benchmark's platform scaling, bench/run.ts).
 #
 # Target: Debian bookworm, as root, no systemd, only Debian's apt mirrors reachable.
 # Every section is idempotent: a re-run only checks and returns quickly.
@@ -778,16 +779,19 @@ EOF
 # ---------------------------------------------------------------------------
 # 5. fixtures: static busybox per architecture (names keyed by Docker's TARGETARCH)
 # ---------------------------------------------------------------------------
-elf_machine() { # prints e_machine of an ELF file (62 x86-64, 183 aarch64, 40 arm)
-  od -An -t u2 -j 18 -N 2 "$1" | tr -d ' '
+elf_machine() { # prints e_machine of an ELF file (62 x86-64, 183 aarch64, 40 arm, 22 s390x, 21 ppc64)
+  # in the file's own byte order (EI_DATA, byte 5: 1 little-endian, 2 big-endian such as s390x)
+  local b
+  read -r -a b <<<"$(od -An -t u1 -j 5 -N 1 "$1") $(od -An -t u1 -j 18 -N 2 "$1")"
+  if [[ "${b[0]}" == 2 ]]; then echo $((b[1] * 256 + b[2])); else echo $((b[2] * 256 + b[1])); fi
 }
 
 setup_fixtures() {
   local bindir="$REPO_ROOT/example/bin"
-  declare -A DEB_ARCH=([amd64]=amd64 [arm64]=arm64 [arm]=armhf)
-  declare -A ELF=([amd64]=62 [arm64]=183 [arm]=40)
+  declare -A DEB_ARCH=([amd64]=amd64 [arm64]=arm64 [arm]=armhf [s390x]=s390x [ppc64le]=ppc64el)
+  declare -A ELF=([amd64]=62 [arm64]=183 [arm]=40 [s390x]=22 [ppc64le]=21)
   local missing=() a
-  for a in amd64 arm64 arm; do
+  for a in amd64 arm64 arm s390x ppc64le; do
     if [[ -x "$bindir/busybox-$a" ]] && [[ "$(elf_machine "$bindir/busybox-$a")" == "${ELF[$a]}" ]]; then
       continue
     fi
@@ -801,7 +805,7 @@ setup_fixtures() {
     mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/debs" "$bindir"
     # busybox-static comes from the release suite itself: base-only keeps this instance small
     write_sources "$dir" "$codename" "$codename" base-only
-    mapfile -t opts < <(apt_opts "$dir" amd64 arm64 armhf)
+    mapfile -t opts < <(apt_opts "$dir" amd64 arm64 armhf s390x ppc64el)
     apt_update_dir "$dir" "${opts[@]}"
     local specs=()
     for a in "${missing[@]}"; do specs+=("busybox-static:${DEB_ARCH[$a]}"); done
@@ -819,7 +823,7 @@ setup_fixtures() {
       log "example/bin/busybox-$a <- $(basename "$deb")"
     done
   else
-    log "fixtures present: example/bin/busybox-{amd64,arm64,arm}"
+    log "fixtures present: example/bin/busybox-{amd64,arm64,arm,s390x,ppc64le}"
   fi
 
   local gi="$REPO_ROOT/.gitignore"
