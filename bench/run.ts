@@ -15,25 +15,25 @@ import {
   removeLocalImages,
   watchCi,
   type CiWatch,
-} from './lib/machine.js'
-import { compareWithPrevious, renderReadme } from './lib/report.js'
+} from './support/machine.js'
+import { compareWithPrevious, renderReadme } from './support/report.js'
 import {
   flatMetrics,
   medians,
   type Comparison,
   type ComponentRow,
   type Results,
-} from './lib/results.js'
-import { actionSpawns, manifestGetMs, scriptSpawns } from './lib/spawns.js'
-import { measureStartup } from './lib/startup.js'
-import { ratio, sec } from './lib/stats.js'
+} from './support/results.js'
+import { actionSpawns, manifestGetMs, scriptSpawns } from './support/spawns.js'
+import { measureStartup } from './support/startup.js'
+import { ratio, sec } from './support/stats.js'
 import {
   ActionSubject,
   ScriptSubject,
   benchImage,
   pushedImages,
   type Timing,
-} from './lib/subjects.js'
+} from './support/subjects.js'
 
 const RESULTS = join(REPO_ROOT, 'bench', 'results.json')
 const README = join(REPO_ROOT, 'bench', 'README.md')
