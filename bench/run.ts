@@ -1,4 +1,4 @@
-// npm run bench [-- --rounds 5 --scale-rounds 5 --startup-runs 10 --no-write]
+// npm run bench [-- --rounds 5 --scale-rounds 5 --startup-runs 10 --no-write --remove-images]
 //
 // Issue 8: the same release of the bundled example image through the bundled action and through
 // bench/by-hand.sh (the hand-written workflow it replaces), on the real stack. Writes
@@ -68,6 +68,7 @@ const { values: args } = parseArgs({
     'scale-rounds': { type: 'string', default: '5' },
     'startup-runs': { type: 'string', default: '10' },
     'no-write': { type: 'boolean', default: false },
+    'remove-images': { type: 'boolean', default: false },
   },
 })
 const options = {
@@ -177,6 +178,7 @@ async function compareCold(
   return comparison(platforms, results)
 }
 
+/** The components input: `count` entries, each its own repository and COMPONENT build argument. */
 function componentsYaml(count: number): string {
   return Array.from({ length: count }, (_, i) =>
     [
@@ -225,9 +227,12 @@ async function probeSinglePlatform(): Promise<{ provenance: string; finding: str
     return { provenance: 'false', finding: 'works.' }
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[1] ?? ''
+    const why = message.includes('index annotations')
+      ? ": with one platform and no attestation buildx writes a plain manifest, which cannot carry the action's `--annotation index:…`"
+      : ''
     return {
       provenance: 'mode=min',
-      finding: `fails in the build step (\`${message}\`): with one platform and no attestation buildx writes a plain manifest, which cannot carry the action's \`--annotation index:…\`. The platform scaling releases therefore use buildx's default provenance (mode=min) for both the action and the script.`,
+      finding: `fails (\`${message}\`)${why}. The platform scaling releases therefore use buildx's default provenance (mode=min) for both the action and the script.`,
     }
   } finally {
     await action.close()
@@ -342,7 +347,12 @@ async function main(): Promise<void> {
     await publish({ ...measured, metrics: flatMetrics(measured) }, previous)
   } finally {
     ci.stop()
-    log(`removed ${removeLocalImages(pushedImages)} local image references of ${REGISTRY}/bench/*`)
+    // Slow with the containerd image store (seconds per image on a busy engine): only on request.
+    if (args['remove-images'])
+      log(
+        `removed ${removeLocalImages(pushedImages)} local image references of ${REGISTRY}/bench/*`,
+      )
+    else log(`the engine keeps the images of ${REGISTRY}/bench/* (--remove-images removes them)`)
   }
 }
 

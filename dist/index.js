@@ -54214,7 +54214,13 @@ function buildxBuildArgs(plan) {
         args.push('--cache-from', from);
     for (const to of plan.cacheTo ?? [])
         args.push('--cache-to', to);
-    const annotationLevels = plan.output.kind === 'load' || plan.output.kind === 'cache-only' ? [] : ['index', 'manifest'];
+    // One platform without attestations is pushed as a plain manifest: it has no index to annotate.
+    const plainManifest = plan.platforms.length === 1 && plan.provenance === 'false' && plan.sbom !== 'true';
+    const annotationLevels = plan.output.kind === 'load' || plan.output.kind === 'cache-only'
+        ? []
+        : plainManifest
+            ? ['manifest']
+            : ['index', 'manifest'];
     for (const level of annotationLevels) {
         for (const [key, value] of Object.entries(plan.annotations))
             args.push('--annotation', `${level}:${key}=${value}`);

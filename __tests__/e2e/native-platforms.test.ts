@@ -71,3 +71,25 @@ test('build-platform refuses more than one platform before any side effect', asy
     await w.github.close()
   }
 })
+
+test('a build-platform run without attestations pushes a plain manifest and checks it', async () => {
+  const w = await releaseWorld('native-plain')
+  try {
+    const run = await w.run({
+      mode: 'build-platform',
+      platforms: 'linux/arm64',
+      version: '1.0.0',
+      provenance: 'false',
+    })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    const manifest = (await getManifest(w.image.path, run.outputs.digest ?? '')) as {
+      mediaType?: string
+    }
+    // A single image manifest (OCI or Docker's own media type), not an index.
+    expect(manifest.mediaType).toMatch(/manifest\.v[12]\+json$/)
+    expect(manifest.mediaType).not.toMatch(/index|list/)
+  } finally {
+    await w.github.close()
+  }
+})

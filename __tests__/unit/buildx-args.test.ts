@@ -148,6 +148,32 @@ describe('buildxBuildArgs', () => {
       ],
     ],
     [
+      'one platform without attestations: a plain manifest, so no index annotations',
+      {
+        platforms: platforms('linux/arm64'),
+        provenance: 'false',
+        annotations: { k: 'v' },
+        output: { kind: 'push-tag', ref: 'r/a:c' },
+      },
+      [
+        ...head,
+        '--platform',
+        'linux/arm64',
+        '--file',
+        './Dockerfile',
+        '--provenance',
+        'false',
+        '--annotation',
+        'manifest:k=v',
+        '--tag',
+        'r/a:c',
+        '--push',
+        '--metadata-file',
+        '/tmp/m.json',
+        '.',
+      ],
+    ],
+    [
       'provenance off',
       { provenance: 'false' },
       [

@@ -446,11 +446,13 @@ one static busybox per architecture, serving /health on 8080) on the real stack,
   GitHub Release.
 
 Run: \`npm run bench\` (${Math.ceil(r.durationMs / 60_000)} minutes on the machine below). Options, with their defaults:
-\`npm run bench -- --rounds 5 --scale-rounds 5 --startup-runs 10\`; \`--no-write\` only prints. It
-writes this file and bench/results.json, and prints the change against the previous
-results.json. Run it when no CI run uses the engine (\`pgrep -f .ci/run\`); it says below if one
-did. It needs example/bin/busybox-{amd64,arm64,s390x,ppc64le} (scripts/setup-stack.sh fetches
-them).
+\`npm run bench -- --rounds 5 --scale-rounds 5 --startup-runs 10\`; \`--no-write\` only prints;
+\`--remove-images\` removes the engine's copies of the benchmark's images afterwards (the
+end-to-end tests keep theirs too; with the containerd image store each removal takes seconds on
+an engine that holds many images). It writes this file and bench/results.json, and prints the
+change against the previous results.json. Run it when no CI run uses the engine
+(\`pgrep -f .ci/run\`); it says below if one did. It needs
+example/bin/busybox-{amd64,arm64,s390x,ppc64le} (scripts/setup-stack.sh fetches them).
 
 Method:
 

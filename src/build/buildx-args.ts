@@ -43,8 +43,15 @@ export function buildxBuildArgs(plan: BuildPlan): string[] {
   if (plan.sbom !== undefined) args.push('--sbom', plan.sbom)
   for (const from of plan.cacheFrom ?? []) args.push('--cache-from', from)
   for (const to of plan.cacheTo ?? []) args.push('--cache-to', to)
+  // One platform without attestations is pushed as a plain manifest: it has no index to annotate.
+  const plainManifest =
+    plan.platforms.length === 1 && plan.provenance === 'false' && plan.sbom !== 'true'
   const annotationLevels =
-    plan.output.kind === 'load' || plan.output.kind === 'cache-only' ? [] : ['index', 'manifest']
+    plan.output.kind === 'load' || plan.output.kind === 'cache-only'
+      ? []
+      : plainManifest
+        ? ['manifest']
+        : ['index', 'manifest']
   for (const level of annotationLevels) {
     for (const [key, value] of Object.entries(plan.annotations))
       args.push('--annotation', `${level}:${key}=${value}`)
