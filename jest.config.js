@@ -1,12 +1,16 @@
 // Two projects: fast unit tests of pure logic, and end-to-end tests on the real container stack.
-const tsJest = {
+const transform = {
   '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
+  // ESM written for bundlers: its JSON imports lack the import attribute Jest will require.
+  '/node_modules/@actions/workflow-parser/.+\\.js$':
+    '<rootDir>/__tests__/support/json-import-attributes.js',
 }
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  transform: tsJest,
+  transform,
+  transformIgnorePatterns: ['/node_modules/(?!@actions/workflow-parser/)'],
 }
 
 export default {
