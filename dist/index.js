@@ -43863,7 +43863,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5449);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3073);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -43872,7 +43872,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5449:
+/***/ 3073:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -46708,7 +46708,7 @@ function isDebug() {
  * @param message debug message
  */
 function core_debug(message) {
-    issueCommand('debug', {}, message);
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -47536,7 +47536,7 @@ function parseInputs(reader, exists = () => true, readText = () => undefined) {
     };
     const get = (name) => read(name).trim();
     const modeText = get('mode') || 'auto';
-    const modes = ['auto', 'build', 'release', 'build-platform', 'rollback'];
+    const modes = ['auto', 'build', 'release', 'build-platform', 'rollback', 'plan'];
     const mode = modes.find((m) => m === modeText);
     if (mode === undefined)
         problem('mode', modeText, 'unknown mode', `use one of ${modes.join(', ')}`);
@@ -47807,7 +47807,7 @@ function workflowRun(input) {
     }
     return { kind: 'release', commit, tagVersion: undefined };
 }
-/** Decides build, release, skip or refusal from the mode input and the event. */
+/** Decides build, release, skip or refusal from the mode input and the event; mode plan decides as auto. */
 function decideTrigger(input) {
     const { eventName, mode } = input;
     const pullRequest = Number(record(input.payload.pull_request).number ?? input.payload.number) || undefined;
@@ -53313,6 +53313,7 @@ async function probeRegistries(ctx) {
 const preflight = {
     name: 'preflight',
     why: 'check the engine, the builder, the workspace and the token before spending time building',
+    readOnly: true,
     async run(ctx) {
         await checkEngine(ctx);
         if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
@@ -53322,7 +53323,9 @@ const preflight = {
             await checkWorkspace(ctx);
         // A build-only run (a pull request, a fork) never needs registry credentials.
         if (ctx.mode !== 'build') {
-            await logIn(ctx);
+            // A plan reads with the Docker credentials already there: it never logs in.
+            if (ctx.inputs.mode !== 'plan')
+                await logIn(ctx);
             await probeRegistries(ctx);
         }
         if (ctx.mode !== 'release' && ctx.mode !== 'rollback')
@@ -53369,183 +53372,6 @@ function intentFromLabels(labels, scheme, pullRequest) {
     }
     const channel = channels[0];
     return { kind: 'release', bump: type, channel };
-}
-
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ./src/ports/registry-http.ts
-
-
-
-
-
-const MANIFEST_TYPES = [
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-    'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
-/** The credentials docker login (or docker/login-action) left for a registry, if any. */
-async function dockerCredentials(registry) {
-    const dir = process.env.DOCKER_CONFIG ?? (0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.homedir)(), '.docker');
-    try {
-        const config = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, 'config.json'), 'utf8'));
-        const host = registry === 'docker.io' ? 'https://index.docker.io/v1/' : registry;
-        return config.auths?.[host]?.auth ?? config.auths?.[`https://${host}`]?.auth;
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Reads manifests and blobs over the registry's HTTP API (distribution spec), with the token
- * or basic authentication the registry asks for and Docker's stored credentials.
- */
-class RegistryReader {
-    image;
-    token;
-    constructor(image) {
-        this.image = image;
-    }
-    base() {
-        const local = /^(localhost|127\.|\[::1\])/.test(this.image.registry);
-        const host = this.image.registry === 'docker.io' ? 'registry-1.docker.io' : this.image.registry;
-        return `${local ? 'http' : 'https'}://${host}/v2/${this.image.path}`;
-    }
-    /** Answers a 401's challenge: a bearer token from the realm, or basic credentials. */
-    async authenticate(challenge) {
-        const credentials = await dockerCredentials(this.image.registry);
-        if (/^basic/i.test(challenge)) {
-            if (!credentials)
-                throw new StepFailure(`${this.image.registry} asks for credentials and Docker has none for it`, 'log in first (docker/login-action)');
-            this.token = `Basic ${credentials}`;
-            return;
-        }
-        const field = (name) => new RegExp(`${name}="([^"]*)"`).exec(challenge)?.[1];
-        const realm = field('realm');
-        if (!realm)
-            throw new StepFailure(`${this.image.registry} answered 401 without a usable challenge`);
-        const url = new URL(realm);
-        const service = field('service');
-        if (service)
-            url.searchParams.set('service', service);
-        url.searchParams.set('scope', field('scope') ?? `repository:${this.image.path}:pull`);
-        const response = await fetch(url, credentials ? { headers: { authorization: `Basic ${credentials}` } } : {});
-        if (!response.ok)
-            throw new StepFailure(`getting a pull token from ${url.host} failed: ${response.status}`);
-        const body = (await response.json());
-        this.token = `Bearer ${body.token ?? body.access_token ?? ''}`;
-    }
-    async get(path, accept) {
-        for (let attempt = 0; attempt < 2; attempt++) {
-            const headers = {};
-            if (accept)
-                headers.accept = accept;
-            if (this.token)
-                headers.authorization = this.token;
-            const response = await fetch(`${this.base()}${path}`, { headers });
-            if (response.status === 401 && attempt === 0) {
-                await this.authenticate(response.headers.get('www-authenticate') ?? '');
-                continue;
-            }
-            if (!response.ok)
-                throw new StepFailure(`reading ${this.image.name}${path} failed: ${response.status}`);
-            return response;
-        }
-        throw new StepFailure(`reading ${this.image.name}${path} failed: not authorized`);
-    }
-    /** A manifest's exact bytes (their digest is the manifest's identity). */
-    async manifest(digest) {
-        const response = await this.get(`/manifests/${digest}`, MANIFEST_TYPES);
-        return Buffer.from(await response.arrayBuffer());
-    }
-    /** A blob as a stream, for writing large layers without holding them in memory. */
-    async blob(digest) {
-        const response = await this.get(`/blobs/${digest}`);
-        if (!response.body)
-            throw new StepFailure(`the registry sent no body for ${digest}`);
-        return external_node_stream_.Readable.fromWeb(response.body);
-    }
-}
-
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
-;// CONCATENATED MODULE: ./src/release/oci-archive.ts
-
-
-
-
-
-const hex = (digest) => digest.replace(/^sha256:/, '');
-/**
- * Writes an OCI image layout (as a tar) holding the index at `digest` with every platform,
- * attestation and blob, read from the registry: the very image the release promoted.
- */
-async function writeOciArchive(reader, image, digest, tag, path) {
-    const pack = (0,tar_stream.pack)();
-    const written = (0,external_node_stream_promises_namespaceObject.pipeline)(pack, (0,external_node_fs_namespaceObject.createWriteStream)(path));
-    const seen = new Set();
-    const addBytes = (name, bytes) => {
-        pack.entry({ name, size: bytes.length }, bytes);
-    };
-    const addBlob = async (descriptor) => {
-        if (seen.has(descriptor.digest))
-            return;
-        seen.add(descriptor.digest);
-        const source = await reader.blob(descriptor.digest);
-        const entry = pack.entry({
-            name: `blobs/sha256/${hex(descriptor.digest)}`,
-            size: descriptor.size,
-        });
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(source, entry);
-    };
-    // Manifests are written as the registry's exact bytes, so every digest still holds.
-    const addManifest = async (manifestDigest) => {
-        const bytes = await reader.manifest(manifestDigest);
-        const actual = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-        if (actual !== manifestDigest)
-            throw new StepFailure(`the registry served ${actual} for ${manifestDigest}`);
-        if (!seen.has(manifestDigest)) {
-            seen.add(manifestDigest);
-            addBytes(`blobs/sha256/${hex(manifestDigest)}`, bytes);
-        }
-        return JSON.parse(bytes.toString());
-    };
-    addBytes('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
-    const index = await addManifest(digest);
-    for (const child of (index.manifests ?? [])) {
-        const manifest = await addManifest(child.digest);
-        await addBlob(manifest.config);
-        for (const layer of (manifest.layers ?? []))
-            await addBlob(layer);
-    }
-    const indexBytes = await reader.manifest(digest);
-    addBytes('index.json', Buffer.from(JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.index.v1+json',
-        manifests: [
-            {
-                mediaType: typeof index.mediaType === 'string'
-                    ? index.mediaType
-                    : 'application/vnd.oci.image.index.v1+json',
-                digest,
-                size: indexBytes.length,
-                // docker load names the image after these.
-                annotations: {
-                    'org.opencontainers.image.ref.name': tag,
-                    'io.containerd.image.name': `${image.name}:${tag}`,
-                },
-            },
-        ],
-    })));
-    pack.finalize();
-    await written;
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path))
-        hash.update(chunk);
-    return { sha256: hash.digest('hex'), blobs: seen.size };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
@@ -53822,6 +53648,428 @@ function makeRetriable(function_, options) {
 	};
 }
 
+;// CONCATENATED MODULE: ./src/model/manifest.ts
+
+const INDEX_MEDIA_TYPES = [
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+/** Attestation manifests (provenance, SBOM) sit in the index as unknown/unknown; never platforms. */
+function isAttestation(d) {
+    return (d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+        (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'));
+}
+/** Compares an index's platform entries with the platforms asked for. */
+function checkIndexPlatforms(index, requested) {
+    const entries = new Map();
+    const duplicated = [];
+    const unexpected = [];
+    let attestations = 0;
+    const wanted = new Set(requested.map(formatPlatform));
+    for (const descriptor of index.manifests) {
+        if (isAttestation(descriptor)) {
+            attestations++;
+            continue;
+        }
+        const name = descriptor.platform ? formatPlatform(descriptor.platform) : 'no platform';
+        if (entries.has(name))
+            duplicated.push(name);
+        else
+            entries.set(name, descriptor);
+        if (!wanted.has(name))
+            unexpected.push(name);
+    }
+    const missing = [...wanted].filter((name) => !entries.has(name));
+    return { entries, missing, unexpected, duplicated, attestations };
+}
+function describePlatformCheck(check) {
+    const lines = [];
+    for (const name of check.missing)
+        lines.push(`platform ${name} is missing from the index`);
+    for (const name of check.unexpected)
+        lines.push(`platform ${name} is in the index but was not requested`);
+    for (const name of check.duplicated)
+        lines.push(`platform ${name} appears more than once in the index`);
+    return lines;
+}
+function configMatches(entry, config) {
+    return formatPlatform(normalizePlatform(entry)) === formatPlatform(normalizePlatform(config));
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+;// CONCATENATED MODULE: ./src/ports/registry-http.ts
+
+
+
+
+
+
+
+
+const MANIFEST_TYPES = [
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+/**
+ * This registry cannot be spoken to over plain HTTP from here the way Docker speaks to it (a
+ * credential helper holds the password, a CA Docker does not share, an insecure registry):
+ * the caller falls back to Docker's own client.
+ */
+class HttpUnavailable extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'HttpUnavailable';
+    }
+}
+/** An answer the registry gave: worth another try (5xx, 429) or a dropped connection. */
+class TransientHttpFailure extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'TransientHttpFailure';
+    }
+}
+/** The credentials the registry refused (401 or 403 after authenticating). */
+class RegistryUnauthorized extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'RegistryUnauthorized';
+    }
+}
+/** Where Docker keeps its client configuration (docker login, docker/login-action). */
+function dockerConfigDir() {
+    return process.env.DOCKER_CONFIG ?? (0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.homedir)(), '.docker');
+}
+/** The docker config.json keys a registry's credentials may be stored under. */
+function configKeys(registry) {
+    return registry === 'docker.io'
+        ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io']
+        : [registry, `https://${registry}`, `http://${registry}`];
+}
+/**
+ * The basic credentials (base64 user:password) Docker stored for a registry; undefined when
+ * there are none, and HttpUnavailable when a credential helper holds them.
+ */
+async function dockerCredentials(registry) {
+    let config;
+    try {
+        config = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dockerConfigDir(), 'config.json'), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const keys = configKeys(registry);
+    for (const key of keys) {
+        const entry = config.auths?.[key];
+        if (entry?.auth)
+            return entry.auth;
+        if (entry?.identitytoken)
+            throw new HttpUnavailable(`${registry}: an identity token is stored`);
+    }
+    if (keys.some((key) => config.credHelpers?.[key]) || config.credsStore) {
+        throw new HttpUnavailable(`${registry}: a credential helper holds the credentials`);
+    }
+    return undefined;
+}
+/** Docker's own trust for a registry: /etc/docker/certs.d/<host>/ca.crt, as the engine reads it. */
+function registryCa(registry) {
+    const file = (0,external_node_path_namespaceObject.join)(process.env.MULTIARCH_RELEASE_CERTS_D ?? '/etc/docker/certs.d', registry, 'ca.crt');
+    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+        return undefined;
+    const extra = process.env.NODE_EXTRA_CA_CERTS;
+    return [
+        ...external_node_tls_.rootCertificates,
+        (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'),
+        ...(extra && (0,external_node_fs_namespaceObject.existsSync)(extra) ? [(0,external_node_fs_namespaceObject.readFileSync)(extra, 'utf8')] : []),
+    ];
+}
+/** Loopback registries speak plain HTTP, as Docker and buildx assume; everything else HTTPS. */
+function isLoopbackRegistry(registry) {
+    return /^(localhost|127\.|\[::1\])/.test(registry);
+}
+const TLS_FAILURE = /^(ERR_TLS|ERR_SSL|EPROTO$|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL|HOSTNAME_MISMATCH)/;
+const NETWORK_FAILURE = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|UND_ERR)/;
+/** One HTTP exchange, following redirects (blob storage); the answer's body is left unread. */
+function exchange(url, request, ca, redirects = 5) {
+    return new Promise((resolve, reject) => {
+        const client = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
+        const req = client.request(url, {
+            method: request.method,
+            headers: {
+                ...request.headers,
+                ...(request.body ? { 'content-length': String(request.body.length) } : {}),
+            },
+            ...(ca && url.protocol === 'https:' ? { ca } : {}),
+            timeout: 60_000,
+        }, (response) => {
+            const location = response.headers.location;
+            const status = response.statusCode ?? 0;
+            if (status >= 300 && status < 400 && location && redirects > 0) {
+                response.resume();
+                const next = new URL(location, url);
+                // Credentials stay with the registry; blob storage gets a signed URL instead.
+                const headers = { ...request.headers };
+                if (next.host !== url.host)
+                    delete headers.authorization;
+                exchange(next, { ...request, headers }, ca, redirects - 1).then(resolve, reject);
+                return;
+            }
+            resolve(response);
+        });
+        req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+        req.on('error', (error) => {
+            const code = error.code ?? '';
+            if (TLS_FAILURE.test(code)) {
+                reject(new HttpUnavailable(`${url.host}: ${code} ${error.message}`));
+            }
+            else if (NETWORK_FAILURE.test(code) || /socket hang up/.test(error.message)) {
+                reject(new TransientHttpFailure(`${url.host}: ${code || error.message}`));
+            }
+            else {
+                reject(error);
+            }
+        });
+        req.end(request.body);
+    });
+}
+async function readBody(response) {
+    const chunks = [];
+    for await (const chunk of response)
+        chunks.push(chunk);
+    return Buffer.concat(chunks);
+}
+/**
+ * One repository over the registry's HTTP API (the distribution spec), with the bearer token
+ * or basic authentication the registry asks for and the credentials Docker stored: one
+ * request where `docker buildx imagetools` starts a process.
+ */
+class RegistryClient {
+    image;
+    authorization;
+    ca;
+    constructor(image) {
+        this.image = image;
+        this.ca = registryCa(image.registry);
+    }
+    url(path) {
+        const host = this.image.registry === 'docker.io' ? 'registry-1.docker.io' : this.image.registry;
+        const scheme = isLoopbackRegistry(this.image.registry) ? 'http' : 'https';
+        return new URL(`${scheme}://${host}/v2/${this.image.path}${path}`);
+    }
+    /** Answers a 401's challenge: a bearer token from the realm, or basic credentials. */
+    async authenticate(challenge) {
+        const credentials = await dockerCredentials(this.image.registry);
+        if (/^basic/i.test(challenge)) {
+            if (!credentials) {
+                throw new RegistryUnauthorized(`${this.image.registry} asks for credentials and Docker has none for it`);
+            }
+            this.authorization = `Basic ${credentials}`;
+            return;
+        }
+        const field = (name) => new RegExp(`${name}="([^"]*)"`).exec(challenge)?.[1];
+        const realm = field('realm');
+        if (!/^bearer/i.test(challenge) || !realm) {
+            throw new HttpUnavailable(`${this.image.registry} answered 401 without a usable challenge`);
+        }
+        const url = new URL(realm);
+        const service = field('service');
+        if (service)
+            url.searchParams.set('service', service);
+        url.searchParams.set('scope', field('scope') ?? `repository:${this.image.path}:pull`);
+        const response = await exchange(url, { method: 'GET', headers: credentials ? { authorization: `Basic ${credentials}` } : {} }, this.ca);
+        const body = await readBody(response);
+        const status = response.statusCode ?? 0;
+        if (status === 401 || status === 403) {
+            throw new RegistryUnauthorized(`${url.host} refused a token: ${status}`);
+        }
+        if (status >= 500 || status === 429) {
+            throw new TransientHttpFailure(`getting a token from ${url.host} failed: ${status}`);
+        }
+        if (status !== 200)
+            throw new StepFailure(`getting a token from ${url.host} failed: ${status}`);
+        const token = JSON.parse(body.toString('utf8'));
+        this.authorization = `Bearer ${token.token ?? token.access_token ?? ''}`;
+    }
+    /**
+     * Sends a request, authenticating when the registry asks (again when a write needs a wider
+     * token scope). 5xx and 429 become TransientHttpFailure; 401/403 after authenticating,
+     * RegistryUnauthorized. The body of a successful answer is left for the caller.
+     */
+    async send(path, request) {
+        let lastChallenge;
+        for (let attempt = 0; attempt < 3; attempt++) {
+            const headers = { ...request.headers };
+            if (this.authorization)
+                headers.authorization = this.authorization;
+            const response = await exchange(this.url(path), { ...request, headers }, this.ca);
+            const status = response.statusCode ?? 0;
+            if (status === 401) {
+                response.resume();
+                const challenge = response.headers['www-authenticate'] ?? '';
+                if (challenge === lastChallenge)
+                    break;
+                lastChallenge = challenge;
+                await this.authenticate(challenge);
+                continue;
+            }
+            if (status === 403) {
+                response.resume();
+                break;
+            }
+            if (status >= 500 || status === 429) {
+                const body = await readBody(response);
+                throw new TransientHttpFailure(`${request.method} ${this.image.name}${path}: ${status} ${body.toString('utf8').slice(0, 200).trim()}`);
+            }
+            return response;
+        }
+        throw new RegistryUnauthorized(`${request.method} ${this.image.name}${path}: the registry refused the credentials`);
+    }
+    /** Sends a request and reads the whole answer. */
+    async fetch(path, request) {
+        const response = await this.send(path, request);
+        return {
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: await readBody(response),
+        };
+    }
+    /** A manifest's exact bytes and media type (their digest is the manifest's identity), or undefined on 404. */
+    async getManifest(reference) {
+        const answer = await this.fetch(`/manifests/${reference}`, {
+            method: 'GET',
+            headers: { accept: MANIFEST_TYPES },
+        });
+        if (answer.status === 404)
+            return undefined;
+        if (answer.status !== 200) {
+            throw new StepFailure(`reading ${this.image.name}:${reference} failed: ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`);
+        }
+        return { body: answer.body, contentType: answer.headers['content-type'] ?? '' };
+    }
+    /** Stores a manifest under a tag (or its digest), byte for byte. */
+    async putManifest(reference, body, contentType) {
+        const answer = await this.fetch(`/manifests/${reference}`, {
+            method: 'PUT',
+            headers: { 'content-type': contentType },
+            body,
+        });
+        if (answer.status !== 201 && answer.status !== 200) {
+            throw new StepFailure(`writing ${this.image.name}:${reference} failed: ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`);
+        }
+    }
+    /** A manifest's exact bytes, which must exist (for the OCI archive). */
+    async manifest(digest) {
+        const found = await this.getManifest(digest);
+        if (!found)
+            throw new StepFailure(`reading ${this.image.name}@${digest} failed: 404`);
+        return found.body;
+    }
+    /** A small blob (an image config) read whole. */
+    async blobBytes(digest) {
+        const answer = await this.fetch(`/blobs/${digest}`, { method: 'GET' });
+        if (answer.status !== 200)
+            throw new StepFailure(`reading the blob ${this.image.name}@${digest} failed: ${answer.status}`);
+        return answer.body;
+    }
+    /** A blob as a stream, for writing large layers without holding them in memory. */
+    async blob(digest) {
+        const response = await this.send(`/blobs/${digest}`, { method: 'GET' });
+        if (response.statusCode !== 200) {
+            response.resume();
+            throw new StepFailure(`reading the blob ${this.image.name}@${digest} failed: ${response.statusCode ?? 0}`);
+        }
+        return response;
+    }
+}
+
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./src/release/oci-archive.ts
+
+
+
+
+
+const hex = (digest) => digest.replace(/^sha256:/, '');
+/**
+ * Writes an OCI image layout (as a tar) holding the index at `digest` with every platform,
+ * attestation and blob, read from the registry: the very image the release promoted.
+ */
+async function writeOciArchive(reader, image, digest, tag, path) {
+    const pack = (0,tar_stream.pack)();
+    const written = (0,external_node_stream_promises_namespaceObject.pipeline)(pack, (0,external_node_fs_namespaceObject.createWriteStream)(path));
+    const seen = new Set();
+    const addBytes = (name, bytes) => {
+        pack.entry({ name, size: bytes.length }, bytes);
+    };
+    const addBlob = async (descriptor) => {
+        if (seen.has(descriptor.digest))
+            return;
+        seen.add(descriptor.digest);
+        const source = await reader.blob(descriptor.digest);
+        const entry = pack.entry({
+            name: `blobs/sha256/${hex(descriptor.digest)}`,
+            size: descriptor.size,
+        });
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(source, entry);
+    };
+    // Manifests are written as the registry's exact bytes, so every digest still holds.
+    const addManifest = async (manifestDigest) => {
+        const bytes = await reader.manifest(manifestDigest);
+        const actual = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+        if (actual !== manifestDigest)
+            throw new StepFailure(`the registry served ${actual} for ${manifestDigest}`);
+        if (!seen.has(manifestDigest)) {
+            seen.add(manifestDigest);
+            addBytes(`blobs/sha256/${hex(manifestDigest)}`, bytes);
+        }
+        return JSON.parse(bytes.toString());
+    };
+    addBytes('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
+    const index = await addManifest(digest);
+    for (const child of (index.manifests ?? [])) {
+        const manifest = await addManifest(child.digest);
+        await addBlob(manifest.config);
+        for (const layer of (manifest.layers ?? []))
+            await addBlob(layer);
+    }
+    const indexBytes = await reader.manifest(digest);
+    addBytes('index.json', Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+            {
+                mediaType: typeof index.mediaType === 'string'
+                    ? index.mediaType
+                    : 'application/vnd.oci.image.index.v1+json',
+                digest,
+                size: indexBytes.length,
+                // docker load names the image after these.
+                annotations: {
+                    'org.opencontainers.image.ref.name': tag,
+                    'io.containerd.image.name': `${image.name}:${tag}`,
+                },
+            },
+        ],
+    })));
+    pack.finalize();
+    await written;
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path))
+        hash.update(chunk);
+    return { sha256: hash.digest('hex'), blobs: seen.size };
+}
+
 ;// CONCATENATED MODULE: ./src/ports/retry.ts
 
 /** Registry and network failures worth another try: 5xx, 429, dropped connections. */
@@ -53874,6 +54122,9 @@ async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTrans
 
 
 
+
+
+
 const strings = (value) => Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
 const registry_text = (value) => (typeof value === 'string' ? value : '');
 /**
@@ -53893,6 +54144,7 @@ function imageConfigOf(raw, configKey, osKey, architectureKey, variantKey) {
         raw,
     };
 }
+const CREDENTIALS_REMEDY = 'log in before this step (docker/login-action) or set registry-username and registry-password, with a token that may push to this repository; then re-run the workflow: it reuses what was verified and promotes the rest';
 const UNAUTHORIZED = /unauthorized|authentication required|authorization failed|no basic auth credentials|401 Unauthorized|403 Forbidden|denied:/i;
 const NOT_FOUND = /not found|manifest unknown|name unknown|404/i;
 /** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
@@ -53910,7 +54162,7 @@ class ImagetoolsRegistry {
         const result = await this.imagetools(`reading ${ref}`, ['inspect', '--raw', ref], options.expectPresent ? NOT_FOUND : undefined);
         if (result.exitCode !== 0) {
             if (UNAUTHORIZED.test(result.stderr)) {
-                throw new StepFailure(`the registry rejected the credentials for ${ref}: ${tail(result.stderr, 2)}`, 'log in before this step (docker/login-action) or set registry-username and registry-password, with a token that may push to this repository');
+                throw new StepFailure(`the registry rejected the credentials for ${ref}: ${tail(result.stderr, 2)}`, CREDENTIALS_REMEDY);
             }
             if (NOT_FOUND.test(result.stderr))
                 return undefined;
@@ -53984,19 +54236,193 @@ class ImagetoolsRegistry {
         }
     }
     async archive(image, digest, tag, path) {
-        await writeOciArchive(new RegistryReader(image), image, digest, tag, path);
+        await writeOciArchive(new RegistryClient(image), image, digest, tag, path);
     }
     async deleteTag(image, tag) {
         // The OCI distribution spec allows deleting a tag; many registries answer 400/405 instead.
-        const local = /^(localhost|127\.|\[::1\])/.test(image.registry);
-        const url = `${local ? 'http' : 'https'}://${image.registry}/v2/${image.path}/manifests/${encodeURIComponent(tag)}`;
         try {
-            const response = await fetch(url, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
-            return response.status === 202 || response.status === 200;
+            const answer = await new RegistryClient(image).fetch(`/manifests/${encodeURIComponent(tag)}`, { method: 'DELETE' });
+            return answer.status === 202 || answer.status === 200;
         }
         catch {
             return false;
         }
+    }
+}
+/** A reference as the release writes them (name:tag or name@digest), split for the HTTP API. */
+function splitReference(ref) {
+    const at = ref.indexOf('@');
+    const slash = ref.lastIndexOf('/');
+    const colon = ref.lastIndexOf(':');
+    const [name, reference] = at >= 0
+        ? [ref.slice(0, at), ref.slice(at + 1)]
+        : colon > slash
+            ? [ref.slice(0, colon), ref.slice(colon + 1)]
+            : [ref, 'latest'];
+    const image = parseImageRepository(name);
+    if (typeof image === 'string')
+        throw new Error(`not an image reference: ${ref} (${image})`);
+    return { image, reference };
+}
+const sha256 = (bytes) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+/** The manifest was not there yet although it was just written (expectPresent). */
+class NotYetPresent extends Error {
+}
+function toRemote(body, contentType) {
+    const raw = body.toString('utf8');
+    const json = JSON.parse(raw);
+    return {
+        digest: sha256(body),
+        mediaType: typeof json.mediaType === 'string' ? json.mediaType : (contentType.split(';')[0] ?? ''),
+        raw,
+        json,
+    };
+}
+/**
+ * The registry over its HTTP API: one request per read or tag write, where imagetools starts a
+ * process each time (about 60 ms). It falls back to imagetools, for good, for a registry it
+ * cannot reach the way Docker does (credential helpers, insecure registries, a CA that only
+ * the engine trusts), and uses imagetools for what needs more than copying bytes (assembling
+ * an index from several images).
+ */
+class HttpRegistry {
+    docker;
+    warn;
+    policy;
+    debug;
+    clients = new Map();
+    viaDocker = new Set();
+    constructor(docker, warn = () => undefined, policy = DEFAULT_RETRY, debug = () => undefined) {
+        this.docker = docker;
+        this.warn = warn;
+        this.policy = policy;
+        this.debug = debug;
+    }
+    client(image) {
+        const key = `${image.registry}/${image.path}`;
+        let client = this.clients.get(key);
+        if (!client) {
+            client = new RegistryClient(image);
+            this.clients.set(key, client);
+        }
+        return client;
+    }
+    /** Runs an HTTP exchange with retries; falls back to imagetools when HTTP cannot be used. */
+    async attempt(what, ref, image, overHttp, viaDocker) {
+        if (this.viaDocker.has(image.registry))
+            return viaDocker();
+        try {
+            return await pRetry(() => overHttp(this.client(image)), {
+                retries: this.policy.retries,
+                minTimeout: this.policy.minTimeoutMs,
+                maxTimeout: this.policy.maxTimeoutMs,
+                shouldRetry: ({ error }) => error instanceof TransientHttpFailure || error instanceof NotYetPresent,
+                onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+                    if (retriesLeft > 0 && error instanceof TransientHttpFailure)
+                        this.warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`);
+                },
+            });
+        }
+        catch (error) {
+            if (error instanceof HttpUnavailable) {
+                this.viaDocker.add(image.registry);
+                this.debug(`${image.registry}: using docker buildx imagetools (${error.message})`);
+                return viaDocker();
+            }
+            if (error instanceof RegistryUnauthorized) {
+                throw new StepFailure(`the registry rejected the credentials for ${ref}: ${error.message}`, CREDENTIALS_REMEDY);
+            }
+            if (error instanceof TransientHttpFailure) {
+                throw new StepFailure(`${what} failed: ${error.message}`);
+            }
+            throw error;
+        }
+    }
+    async manifest(ref, options = {}) {
+        const { image, reference } = splitReference(ref);
+        try {
+            return await this.attempt(`reading ${ref}`, ref, image, async (client) => {
+                const found = await client.getManifest(reference);
+                if (!found && options.expectPresent)
+                    throw new NotYetPresent(ref);
+                return found && toRemote(found.body, found.contentType);
+            }, () => this.docker.manifest(ref, options));
+        }
+        catch (error) {
+            if (error instanceof NotYetPresent)
+                return undefined;
+            throw error;
+        }
+    }
+    /** The config of a single-platform manifest, read with the client that read the manifest. */
+    async configOf(client, manifest) {
+        const config = manifest.json.config;
+        if (typeof config?.digest !== 'string') {
+            throw new StepFailure(`the manifest ${manifest.digest} names no image config`);
+        }
+        const raw = JSON.parse((await client.blobBytes(config.digest)).toString('utf8'));
+        return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant');
+    }
+    async imageConfig(ref) {
+        const { image, reference } = splitReference(ref);
+        return this.attempt(`reading the image config of ${ref}`, ref, image, async (client) => {
+            const found = await client.getManifest(reference);
+            if (!found)
+                throw new StepFailure(`reading the image config of ${ref} failed: no manifest`);
+            return this.configOf(client, toRemote(found.body, found.contentType));
+        }, () => this.docker.imageConfig(ref));
+    }
+    async indexConfigs(ref) {
+        const { image, reference } = splitReference(ref);
+        return this.attempt(`reading the image configs of ${ref}`, ref, image, async (client) => {
+            const found = await client.getManifest(reference);
+            if (!found)
+                throw new StepFailure(`reading the image configs of ${ref} failed: no manifest`);
+            const index = toRemote(found.body, found.contentType);
+            if (!INDEX_MEDIA_TYPES.includes(index.mediaType)) {
+                throw new StepFailure(`${ref} is not an index`);
+            }
+            const children = asIndex(index).manifests.filter((d) => d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' &&
+                d.platform?.os !== 'unknown');
+            const entries = await Promise.all(children.map(async (child) => {
+                const manifest = await client.getManifest(child.digest);
+                if (!manifest)
+                    throw new StepFailure(`${image.name}@${child.digest} does not resolve`);
+                const { os = '', architecture = '', variant } = child.platform ?? {};
+                return [
+                    [os, architecture, ...(variant ? [variant] : [])].join('/'),
+                    await this.configOf(client, toRemote(manifest.body, manifest.contentType)),
+                ];
+            }));
+            return new Map(entries);
+        }, () => this.docker.indexConfigs(ref));
+    }
+    async copy(sourceDigestRef, targetTagRef) {
+        const source = splitReference(sourceDigestRef);
+        const target = splitReference(targetTagRef);
+        // Another repository needs its blobs mounted: imagetools does that.
+        if (source.image.name !== target.image.name) {
+            return this.docker.copy(sourceDigestRef, targetTagRef);
+        }
+        return this.attempt(`pointing ${targetTagRef} at ${sourceDigestRef}`, targetTagRef, target.image, async (client) => {
+            const found = await client.getManifest(source.reference);
+            if (!found)
+                throw new StepFailure(`${sourceDigestRef} does not exist in the registry`);
+            if (sha256(found.body) !== source.reference) {
+                throw new StepFailure(`the registry served ${sha256(found.body)} for ${sourceDigestRef}; nothing was written`);
+            }
+            const mediaType = toRemote(found.body, found.contentType).mediaType || found.contentType;
+            await client.putManifest(target.reference, found.body, mediaType);
+        }, () => this.docker.copy(sourceDigestRef, targetTagRef));
+    }
+    assemble(sourceRefs, targetTagRef, annotations) {
+        return this.docker.assemble(sourceRefs, targetTagRef, annotations);
+    }
+    archive(image, digest, tag, path) {
+        return this.docker.archive(image, digest, tag, path);
+    }
+    deleteTag(image, tag) {
+        return this.docker.deleteTag(image, tag);
     }
 }
 function asIndex(manifest) {
@@ -54134,6 +54560,7 @@ function buildVersion(ctx) {
 const planRelease = {
     name: 'plan',
     why: 'decide the version and the tags from the inputs, the pushed tag or the merged pull request, and see what earlier runs left',
+    readOnly: true,
     async run(ctx) {
         const { inputs, trigger, ports } = ctx;
         const commit = trigger.commit;
@@ -54326,7 +54753,23 @@ async function settleBounded(items, limit, fn) {
     return results;
 }
 
+;// CONCATENATED MODULE: ./src/report/progress.ts
+// Progress lines for the log: a long step says how far it got, one line per finished part.
+const progress_seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+/**
+ * Counts the parts of a step as they finish, in the order they finish (parts run in parallel):
+ * `build 1/3 linux/arm64 done in 4.2 s`, `smoke 2/4 linux/arm64 failed in 0.8 s: run true: exit 1`.
+ */
+function progress(step, total) {
+    let finished = 0;
+    return (what, outcome, ms, detail) => {
+        finished++;
+        return `${step} ${finished}/${total} ${what} ${outcome} in ${progress_seconds(ms)}${detail ? `: ${detail}` : ''}`;
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/steps/build.ts
+
 
 
 
@@ -54475,16 +54918,47 @@ async function buildImage(ctx, run) {
     ctx.visible.push({ kind: 'candidate', ref });
     ctx.log.info(`Pushed candidate ${ref} (${digest})`);
 }
+/** Where the plan says an image's candidate would go: unannounced, never a final tag. */
+function candidateOf(ctx, run) {
+    const commit = ctx.plan?.commit ?? ctx.trigger.commit;
+    const output = ctx.inputs.platformDigests.length > 0
+        ? {
+            kind: 'push-tag',
+            ref: tagRef(run.build.image, candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)),
+        }
+        : outputFor(ctx, run, commit);
+    if (output.kind === 'push-tag')
+        return [{ kind: 'candidate', ref: output.ref, announced: false }];
+    if (output.kind !== 'push-by-digest')
+        return [];
+    return [
+        { kind: 'candidate', ref: output.image, announced: false, note: 'pushed by digest, no tag' },
+    ];
+}
 const build = {
     name: 'build',
     why: 'build every platform of every image with buildx and push each index to a candidate reference, never a final tag',
     skip: (ctx) => ctx.images.every((run) => run.reused)
         ? `the digest of this commit was already verified (${ctx.images[0]?.reused ?? ''}): no rebuild`
         : undefined,
+    reveals: (ctx) => ctx.images.filter((run) => !run.reused).flatMap((run) => candidateOf(ctx, run)),
     async run(ctx) {
         const pending = ctx.images.filter((run) => !run.reused);
         const assembling = ctx.inputs.platformDigests.length > 0;
-        const results = await settleBounded(pending, PARALLEL_BUILDS, (run) => assembling ? assembleImage(ctx, run) : buildImage(ctx, run));
+        const step = progress('build', pending.length);
+        const results = await settleBounded(pending, PARALLEL_BUILDS, async (run) => {
+            const started = Date.now();
+            const platforms = run.build.platforms.map(formatPlatform).join(', ');
+            const what = ctx.images.length > 1 ? `component ${run.build.name} (${platforms})` : platforms;
+            try {
+                await (assembling ? assembleImage(ctx, run) : buildImage(ctx, run));
+                ctx.log.info(step(what, 'done', Date.now() - started));
+            }
+            catch (error) {
+                ctx.log.info(step(what, 'failed', Date.now() - started));
+                throw error;
+            }
+        });
         const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
         if (failures.length > 0) {
             const first = failures[0];
@@ -54499,54 +54973,6 @@ const build = {
         ? 're-run the workflow; only unannounced candidate references were pushed'
         : 'fix the build and re-run the workflow; nothing was pushed',
 };
-
-;// CONCATENATED MODULE: ./src/model/manifest.ts
-
-const INDEX_MEDIA_TYPES = [
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-];
-/** Attestation manifests (provenance, SBOM) sit in the index as unknown/unknown; never platforms. */
-function isAttestation(d) {
-    return (d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
-        (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'));
-}
-/** Compares an index's platform entries with the platforms asked for. */
-function checkIndexPlatforms(index, requested) {
-    const entries = new Map();
-    const duplicated = [];
-    const unexpected = [];
-    let attestations = 0;
-    const wanted = new Set(requested.map(formatPlatform));
-    for (const descriptor of index.manifests) {
-        if (isAttestation(descriptor)) {
-            attestations++;
-            continue;
-        }
-        const name = descriptor.platform ? formatPlatform(descriptor.platform) : 'no platform';
-        if (entries.has(name))
-            duplicated.push(name);
-        else
-            entries.set(name, descriptor);
-        if (!wanted.has(name))
-            unexpected.push(name);
-    }
-    const missing = [...wanted].filter((name) => !entries.has(name));
-    return { entries, missing, unexpected, duplicated, attestations };
-}
-function describePlatformCheck(check) {
-    const lines = [];
-    for (const name of check.missing)
-        lines.push(`platform ${name} is missing from the index`);
-    for (const name of check.unexpected)
-        lines.push(`platform ${name} is in the index but was not requested`);
-    for (const name of check.duplicated)
-        lines.push(`platform ${name} appears more than once in the index`);
-    return lines;
-}
-function configMatches(entry, config) {
-    return formatPlatform(normalizePlatform(entry)) === formatPlatform(normalizePlatform(config));
-}
 
 ;// CONCATENATED MODULE: ./src/steps/assert-manifest.ts
 
@@ -54960,22 +55386,26 @@ async function smokePlatform(engine, request) {
 
 
 
+
 /** Smoke containers at once: enough that emulated platforms overlap, few enough for a runner. */
 const PARALLEL_SMOKE = 4;
 function describeFailure(ctx, { run, result }) {
     const failed = result.checks.find((c) => !c.ok);
     return `${imageLabel(ctx, run, result.platform)}: ${failed ? `${failed.name}: ${failed.detail}` : 'failed'}`;
 }
-function smoke_record(ctx, outcome) {
+function smoke_record(ctx, outcome, step) {
     const { run, result } = outcome;
+    const label = imageLabel(ctx, run, result.platform);
     for (const check of result.checks) {
-        ctx.log.info(`${imageLabel(ctx, run, result.platform)}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`);
+        ctx.log.info(`${label}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`);
     }
+    ctx.log.info(step(label, result.ok ? 'passed' : 'failed', result.ms, result.checks.find((c) => !c.ok)?.name));
     const entry = run.platforms.get(result.platform) ?? { platform: result.platform };
     entry.smoke = {
         ok: result.ok,
         detail: result.ok ? result.checks.map((c) => c.name).join(', ') : describeFailure(ctx, outcome),
         ms: result.ms,
+        checks: result.checks,
     };
     run.platforms.set(result.platform, entry);
 }
@@ -55048,12 +55478,13 @@ const smoke = {
             .flatMap((run) => run.build.platforms.map((platform) => ({ run, platform })));
         // In a release, platforms run in parallel (the slowest, emulated one sets the pace); a
         // build-only run loads each platform into the engine in turn.
+        const step = progress('smoke', pairs.length);
         const settled = await ctx.log.group(`Smoke tests on ${pairs.length} image platform(s)`, () => settleBounded(pairs, release ? PARALLEL_SMOKE : 1, async ({ run, platform }) => {
             const result = await (release
                 ? smokeFromRegistry(ctx, run, platform)
                 : smokeLoaded(ctx, run, platform));
             const outcome = { run, result };
-            smoke_record(ctx, outcome);
+            smoke_record(ctx, outcome, step);
             return outcome;
         }));
         const broken = settled.find((s) => s.status === 'rejected');
@@ -55099,6 +55530,13 @@ const markVerified = {
         (ctx.images.every((run) => run.reused)
             ? `the digest was reused from the ${ctx.images[0]?.reused ?? ''}`
             : undefined),
+    reveals: (ctx) => ctx.images
+        .filter((run) => !run.reused)
+        .map((run) => ({
+        kind: 'verified marker',
+        ref: tagRef(run.build.image, verifiedTag(ctx.plan?.commit ?? ctx.trigger.commit)),
+        announced: false,
+    })),
     async run(ctx) {
         const { plan } = ctx;
         if (!plan)
@@ -55123,6 +55561,12 @@ const sign = {
     name: 'sign',
     why: 'sign every verified digest and verify the signature before any final tag or Release exists',
     skip: (ctx) => notReleasing(ctx) ?? (ctx.inputs.signing.kind === 'none' ? 'sign is none' : undefined),
+    reveals: (ctx) => ctx.images.map((run) => ({
+        kind: 'signature',
+        ref: `${run.build.image.name}@${run.candidate?.digest ?? '<the verified digest>'}`,
+        announced: false,
+        note: `cosign (${ctx.inputs.signing.kind}) stores it in the registry next to the image`,
+    })),
     async run(ctx) {
         const { signer } = ctx.ports;
         if (!signer)
@@ -55187,6 +55631,116 @@ function checksumsFile(files) {
         .join('');
 }
 
+;// CONCATENATED MODULE: ./src/steps/promote.ts
+
+
+
+
+
+const promote_VERSION = 'org.opencontainers.image.version';
+const CONCURRENT_REMEDY = 'let the other run finish (its Release is the one that counts), and give the workflow a concurrency group such as "concurrency: release-${{ github.sha }}" so that runs of one release wait for each other';
+function recordTag(ctx, ref, floating) {
+    if (!ctx.visible.some((v) => v.kind === 'tag' && v.ref === ref))
+        ctx.visible.push({ kind: 'tag', ref, floating });
+}
+function promotionOf(kind, current, digest, version) {
+    if (current === undefined)
+        return { action: 'write', from: undefined };
+    if (current.digest === digest)
+        return { action: 'already' };
+    if (kind === 'version')
+        return { action: 'taken', digest: current.digest };
+    const shown = annotationsOf(current)[promote_VERSION];
+    if (kind === 'floating' && !floatingMayMove(shown, version))
+        return { action: 'stay', shown: shown ?? '?' };
+    return { action: 'write', from: shown ?? current.digest };
+}
+/** What the plan says about one tag; undefined for a new tag. */
+function describePromotion(p) {
+    switch (p.action) {
+        case 'already':
+            return 'already points at this digest: nothing to write';
+        case 'stay':
+            return `stays at ${p.shown}: floating tags never go backwards`;
+        case 'taken':
+            return `holds another digest (${p.digest}): the release would stop here`;
+        case 'write':
+            return p.from === undefined ? undefined : `moves from ${p.from}`;
+    }
+}
+/** Points one tag of one image at its verified digest, unless that would move it backwards. */
+async function promoteTag(ctx, run, { tag, kind }, current) {
+    const { plan } = ctx;
+    const { candidate } = run;
+    if (!plan || !candidate)
+        throw new Error('the checks must pass before promotion');
+    const { registry } = ctx.ports;
+    const ref = tagRef(run.build.image, tag);
+    // A cancelled job stops between two tags, never in the middle of one.
+    if (ctx.cancellation.signal !== undefined) {
+        throw new StepFailure(`the job was cancelled (${ctx.cancellation.signal}) before ${ref} was written`);
+    }
+    const floating = kind === 'floating';
+    const promotion = promotionOf(kind, current, candidate.digest, plan.version);
+    if (promotion.action === 'already') {
+        recordTag(ctx, ref, floating);
+        return;
+    }
+    if (promotion.action === 'taken') {
+        throw new StepFailure(`${ref} appeared meanwhile with digest ${promotion.digest}; version tags are immutable, so it is left as it is`, 'check which run released this version; release a new version if this one is taken');
+    }
+    if (promotion.action === 'stay') {
+        run.keptFloating.push(tag);
+        ctx.log.info(`${ref} stays at ${promotion.shown}: it is newer than ${plan.version}, and floating tags never go backwards`);
+        return;
+    }
+    if (current && floating && annotationsOf(current)[promote_VERSION] === undefined)
+        ctx.log.warning(`${ref} carries no version annotation; it is moved to ${plan.version}`);
+    await registry.copy(digestRef(run.build.image, candidate.digest), ref);
+    const back = await registry.manifest(ref, { expectPresent: true });
+    if (back?.digest !== candidate.digest) {
+        // Another digest there means another run is releasing this version right now.
+        throw new StepFailure(`${ref} was written but reads back as ${back?.digest ?? 'nothing'}, not ${candidate.digest}${back ? ': another run is releasing this version at the same time' : ''}`, back ? CONCURRENT_REMEDY : undefined);
+    }
+    recordTag(ctx, ref, floating);
+    ctx.log.info(`Promoted ${ref} -> ${candidate.digest}`);
+}
+/** What every tag of every image shows now, read at once; each write is still read back on its own. */
+function currentTags(ctx, plan) {
+    return Promise.all(ctx.images.map((run) => Promise.all(plan.tags.map((t) => ctx.ports.registry.manifest(tagRef(run.build.image, t.tag))))));
+}
+const promote = {
+    name: 'promote',
+    why: 'copy each verified digest to its version tag first and the floating tags last, every image before the next tag, each read back',
+    skip: notReleasing,
+    async reveals(ctx) {
+        const { plan } = ctx;
+        if (!plan)
+            return [];
+        const current = await currentTags(ctx, plan);
+        return plan.tags.flatMap((t, i) => ctx.images.map((run, j) => {
+            const p = promotionOf(t.kind, current[j]?.[i], run.candidate?.digest, plan.version);
+            return {
+                kind: `${t.kind} tag`,
+                ref: tagRef(run.build.image, t.tag),
+                announced: true,
+                note: describePromotion(p),
+            };
+        }));
+    },
+    async run(ctx) {
+        const { plan } = ctx;
+        if (!plan)
+            throw new Error('the checks must pass before promotion');
+        const current = await currentTags(ctx, plan);
+        for (const [t, tag] of plan.tags.entries()) {
+            for (const [i, run] of ctx.images.entries())
+                await promoteTag(ctx, run, tag, current[i]?.[t]);
+        }
+    },
+    remedy: () => 're-run the workflow: the tags already promoted point at the verified digests; the re-run promotes the rest and publishes the Release',
+};
+
 ;// CONCATENATED MODULE: ./src/steps/draft-release.ts
 
 
@@ -55197,13 +55751,17 @@ function checksumsFile(files) {
 
 
 
-/** One draft per tag: drafts are invisible to GET /releases/tags, so they are found by listing. */
-async function findDraft(ctx, tag) {
-    const { github } = ctx.ports;
-    const drafts = (await github.listReleases())
+
+/** The drafts of a tag, oldest first: drafts are invisible to GET /releases/tags, so they are listed. */
+async function draftsOf(ctx, tag) {
+    return (await ctx.ports.github.listReleases())
         .filter((r) => r.draft && r.tagName === tag)
         .sort((a, b) => a.id - b.id);
-    const [keep, ...duplicates] = drafts;
+}
+/** One draft per tag: the oldest is kept. */
+async function findDraft(ctx, tag) {
+    const { github } = ctx.ports;
+    const [keep, ...duplicates] = await draftsOf(ctx, tag);
     for (const duplicate of duplicates) {
         // A duplicate left by an earlier race goes when it is empty; one with files is left to a person.
         const assets = await github.listAssets(duplicate.id).catch(() => undefined);
@@ -55218,6 +55776,29 @@ async function findDraft(ctx, tag) {
         }
     }
     return keep;
+}
+/**
+ * No draft, but the Release may have been published meanwhile by a concurrent run: for this
+ * commit it is adopted (the promotion then checks the tags hold this run's digest); for another
+ * commit this run stops before making a second Release.
+ */
+async function publishedMeanwhile(ctx) {
+    const { plan } = ctx;
+    if (!plan)
+        return false;
+    const { github } = ctx.ports;
+    const published = await github.publishedRelease(plan.gitTag);
+    if (!published)
+        return false;
+    const commit = await github.tagCommit(plan.gitTag);
+    if (commit !== plan.commit) {
+        throw new StepFailure(`${plan.gitTag} was published meanwhile for commit ${commit?.slice(0, 12) ?? 'unknown'}, not ${plan.commit.slice(0, 12)}; no draft was made`, CONCURRENT_REMEDY);
+    }
+    ctx.release = published;
+    ctx.releaseDone = true;
+    ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
+    ctx.log.info(`${plan.gitTag} was published meanwhile by another run (#${published.id}) for this commit: no draft is made, the promotion checks the tags`);
+    return true;
 }
 /** Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. */
 async function uploadAssets(ctx, release, files) {
@@ -55273,6 +55854,18 @@ const draftRelease = {
     name: 'draft-release',
     why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
     skip: skipWhenReleaseDone,
+    async reveals(ctx) {
+        const tag = ctx.plan?.gitTag ?? '';
+        const [draft] = await draftsOf(ctx, tag);
+        return [
+            {
+                kind: 'draft',
+                ref: tag,
+                announced: false,
+                note: draft ? `the draft #${draft.id} of an earlier run is reused` : 'a new draft',
+            },
+        ];
+    },
     async run(ctx) {
         const { plan, inputs } = ctx;
         if (!plan)
@@ -55296,6 +55889,8 @@ const draftRelease = {
         const prerelease = plan.channel.kind === 'prerelease';
         const { github } = ctx.ports;
         let draft = await findDraft(ctx, plan.gitTag);
+        if (!draft && (await publishedMeanwhile(ctx)))
+            return;
         if (draft) {
             draft = await github.updateDraft(draft.id, {
                 commit: plan.commit,
@@ -55337,75 +55932,6 @@ const draftRelease = {
     remedy: () => 're-run the workflow: the verified candidate is reused (no rebuild), the draft is found again and completed; no final tag was written',
 };
 
-;// CONCATENATED MODULE: ./src/steps/promote.ts
-
-
-
-
-
-const promote_VERSION = 'org.opencontainers.image.version';
-const CONCURRENT_REMEDY = 'let the other run finish (its Release is the one that counts), and give the workflow a concurrency group such as "concurrency: release-${{ github.sha }}" so that runs of one release wait for each other';
-function recordTag(ctx, ref, floating) {
-    if (!ctx.visible.some((v) => v.kind === 'tag' && v.ref === ref))
-        ctx.visible.push({ kind: 'tag', ref, floating });
-}
-/** Points one tag of one image at its verified digest, unless that would move it backwards. */
-async function promoteTag(ctx, run, { tag, kind }, current) {
-    const { plan } = ctx;
-    const { candidate } = run;
-    if (!plan || !candidate)
-        throw new Error('the checks must pass before promotion');
-    const { registry } = ctx.ports;
-    const ref = tagRef(run.build.image, tag);
-    // A cancelled job stops between two tags, never in the middle of one.
-    if (ctx.cancellation.signal !== undefined) {
-        throw new StepFailure(`the job was cancelled (${ctx.cancellation.signal}) before ${ref} was written`);
-    }
-    const floating = kind === 'floating';
-    if (current?.digest === candidate.digest) {
-        recordTag(ctx, ref, floating);
-        return;
-    }
-    if (current && kind === 'version') {
-        throw new StepFailure(`${ref} appeared meanwhile with digest ${current.digest}; version tags are immutable, so it is left as it is`, 'check which run released this version; release a new version if this one is taken');
-    }
-    if (current && floating) {
-        const shown = annotationsOf(current)[promote_VERSION];
-        if (!floatingMayMove(shown, plan.version)) {
-            run.keptFloating.push(tag);
-            ctx.log.info(`${ref} stays at ${shown ?? '?'}: it is newer than ${plan.version}, and floating tags never go backwards`);
-            return;
-        }
-        if (shown === undefined)
-            ctx.log.warning(`${ref} carries no version annotation; it is moved to ${plan.version}`);
-    }
-    await registry.copy(digestRef(run.build.image, candidate.digest), ref);
-    const back = await registry.manifest(ref, { expectPresent: true });
-    if (back?.digest !== candidate.digest) {
-        // Another digest there means another run is releasing this version right now.
-        throw new StepFailure(`${ref} was written but reads back as ${back?.digest ?? 'nothing'}, not ${candidate.digest}${back ? ': another run is releasing this version at the same time' : ''}`, back ? CONCURRENT_REMEDY : undefined);
-    }
-    recordTag(ctx, ref, floating);
-    ctx.log.info(`Promoted ${ref} -> ${candidate.digest}`);
-}
-const promote = {
-    name: 'promote',
-    why: 'copy each verified digest to its version tag first and the floating tags last, every image before the next tag, each read back',
-    skip: notReleasing,
-    async run(ctx) {
-        const { plan } = ctx;
-        if (!plan)
-            throw new Error('the checks must pass before promotion');
-        // What every tag shows now, read at once; each write is still read back on its own.
-        const current = await Promise.all(ctx.images.map((run) => Promise.all(plan.tags.map((t) => ctx.ports.registry.manifest(tagRef(run.build.image, t.tag))))));
-        for (const [t, tag] of plan.tags.entries()) {
-            for (const [i, run] of ctx.images.entries())
-                await promoteTag(ctx, run, tag, current[i]?.[t]);
-        }
-    },
-    remedy: () => 're-run the workflow: the tags already promoted point at the verified digests; the re-run promotes the rest and publishes the Release',
-};
-
 ;// CONCATENATED MODULE: ./src/steps/publish.ts
 
 
@@ -55437,6 +55963,14 @@ const publish = {
     name: 'publish',
     why: 'make the Release visible only once every final tag reads back as the promoted digest',
     skip: skipWhenReleaseDone,
+    reveals: (ctx) => [
+        {
+            kind: 'release',
+            ref: ctx.plan?.gitTag ?? '',
+            announced: true,
+            note: `${ctx.plan?.channel.kind === 'prerelease' ? 'a prerelease' : 'the latest Release'}, with the git tag ${ctx.plan?.gitTag ?? ''} at ${ctx.plan?.commit.slice(0, 12) ?? ''}`,
+        },
+    ],
     async run(ctx) {
         const { plan, release } = ctx;
         if (!plan || !release)
@@ -55891,6 +56425,7 @@ function emptyOutputs(inputs, skippedReason) {
         'release-url': '',
         'skipped-reason': skippedReason,
         components: '{}',
+        plan: '',
     };
 }
 /** Every output, from what the run did; empty strings for what it did not get to. */
@@ -55916,44 +56451,564 @@ function collectOutputs(ctx) {
                 tags: tags.filter((t) => t.startsWith(`${run.build.image.name}:`)),
             },
         ]))),
+        plan: '',
     };
+}
+/** A plan's outputs: what the run would release, and the plan itself as JSON. */
+function planOutputs(base, preview) {
+    return {
+        ...base,
+        version: preview.version,
+        'skipped-reason': preview.skipped ?? '',
+        tags: preview.images.flatMap((image) => image.tags).join('\n'),
+        components: JSON.stringify(Object.fromEntries(preview.images.map((image) => [
+            image.name,
+            {
+                image: image.image,
+                digest: image.reused?.digest ?? '',
+                platforms: image.platforms,
+                tags: image.tags,
+            },
+        ]))),
+        plan: JSON.stringify(preview),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/plan/read-only-ports.ts
+/** Thrown when a plan reaches for a write: a bug, never a thing the plan may do. */
+class PlanWriteAttempt extends Error {
+    constructor(what) {
+        super(`a plan changes nothing, yet it was about to ${what}`);
+        this.name = 'PlanWriteAttempt';
+    }
+}
+const refuse = (what) => Promise.reject(new PlanWriteAttempt(what));
+/**
+ * The ports a plan gets: every read passes through, every write is refused. Each method is
+ * listed, so a method added to a port is a compile error here until someone decides which it is.
+ */
+function readOnlyPorts(ports) {
+    const { engine, registry, github, git, signer } = ports;
+    return {
+        git,
+        engine: {
+            info: (builder) => engine.info(builder),
+            localImageConfig: (ref) => engine.localImageConfig(ref),
+            readImageFile: (ref) => refuse(`create a container of ${ref}`),
+            docker: (args) => refuse(`run docker ${args.slice(0, 2).join(' ')}`),
+        },
+        registry: {
+            manifest: (ref, options) => registry.manifest(ref, options),
+            imageConfig: (ref) => registry.imageConfig(ref),
+            indexConfigs: (ref) => registry.indexConfigs(ref),
+            copy: (_source, target) => refuse(`write the tag ${target}`),
+            assemble: (_sources, target) => refuse(`assemble ${target}`),
+            archive: (image) => refuse(`archive ${image.name}`),
+            deleteTag: (image, tag) => refuse(`delete ${image.name}:${tag}`),
+        },
+        github: {
+            canWrite: () => github.canWrite(),
+            listReleases: () => github.listReleases(),
+            publishedRelease: (tag) => github.publishedRelease(tag),
+            tagsWithPrefix: (prefix) => github.tagsWithPrefix(prefix),
+            pullRequestsOfCommit: (sha) => github.pullRequestsOfCommit(sha),
+            tagCommit: (tag) => github.tagCommit(tag),
+            listAssets: (id) => github.listAssets(id),
+            createDraft: (request) => refuse(`create a draft Release for ${request.tag}`),
+            updateDraft: (id) => refuse(`update the draft #${id}`),
+            publish: (id) => refuse(`publish the Release #${id}`),
+            markLatest: (id) => refuse(`mark the Release #${id} latest`),
+            deleteRelease: (id) => refuse(`delete the Release #${id}`),
+            uploadAsset: (_release, name) => refuse(`upload ${name}`),
+            deleteAsset: (id) => refuse(`delete the asset #${id}`),
+            // A POST, though it stores nothing: a plan makes no POST at all.
+            generateNotes: (tag) => refuse(`generate the notes of ${tag}`),
+        },
+        ...(signer
+            ? {
+                signer: {
+                    available: () => signer.available(),
+                    sign: (target) => refuse(`sign ${target.ref}`),
+                    verify: (target) => refuse(`verify ${target.ref}`),
+                },
+            }
+            : {}),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/plan/preview.ts
+
+
+
+
+
+function describeVisible(change) {
+    switch (change.kind) {
+        case 'candidate':
+            return `verified marker ${change.ref}`;
+        case 'tag':
+            return `${change.floating ? 'floating tag' : 'tag'} ${change.ref}`;
+        case 'draft':
+            return `draft Release ${change.url}`;
+        case 'release':
+            return `published Release ${change.url}`;
+    }
+}
+function imagesOf(ctx) {
+    return ctx.images.map((run) => ({
+        name: run.build.name,
+        image: run.build.image.name,
+        platforms: run.build.platforms.map(formatPlatform),
+        tags: (ctx.plan?.tags ?? []).map((t) => tagRef(run.build.image, t.tag)),
+        ...(run.reused && run.candidate
+            ? { reused: { from: run.reused, ref: run.candidate.ref, digest: run.candidate.digest } }
+            : {}),
+    }));
+}
+/**
+ * Walks the pipeline without changing anything: the steps that only read (preflight, plan) run
+ * for real on read-only ports; every other step is asked whether it would be skipped, and what
+ * it would make visible. After a failure the run would stop: later steps are not reached.
+ */
+async function previewRelease(run, steps) {
+    const ctx = { ...run, ports: readOnlyPorts(run.ports) };
+    const planned = [];
+    const failures = [];
+    for (const step of steps) {
+        const base = { name: step.name, why: step.why, reveals: [] };
+        const stop = failures[0] && `the run stops at ${failures[0].step}`;
+        if (stop && !step.readOnly) {
+            planned.push({ ...base, outcome: 'not reached', reason: stop });
+            continue;
+        }
+        const skip = ctx.skipped ?? step.skip?.(ctx);
+        if (skip !== undefined) {
+            planned.push({ ...base, outcome: 'skipped', reason: skip });
+            continue;
+        }
+        if (step.readOnly) {
+            try {
+                await step.run(ctx);
+            }
+            catch (error) {
+                const remedy = error instanceof StepFailure && error.remedy ? error.remedy : step.remedy(ctx);
+                failures.push({ step: step.name, cause: messageOf(error), remedy });
+                planned.push({ ...base, outcome: 'fails', reason: messageOf(error) });
+                continue;
+            }
+            // Past a failure, the steps that only read still run: the plan shows what they found.
+            if (stop) {
+                planned.push({
+                    ...base,
+                    outcome: 'not reached',
+                    reason: `${stop}; read anyway for this plan`,
+                });
+                continue;
+            }
+        }
+        try {
+            planned.push({ ...base, outcome: 'runs', reveals: (await step.reveals?.(ctx)) ?? [] });
+        }
+        catch (error) {
+            planned.push({
+                ...base,
+                outcome: 'runs',
+                reason: `what it would make visible could not be read: ${messageOf(error)}`,
+            });
+        }
+    }
+    const { plan } = ctx;
+    return {
+        kind: ctx.skipped !== undefined ? 'skip' : ctx.mode === 'build' ? 'build' : 'release',
+        event: ctx.env.eventName,
+        commit: ctx.trigger.commit,
+        version: plan?.version ?? '',
+        channel: plan && ctx.mode !== 'build' ? channelName(plan.channel) : '',
+        gitTag: plan?.gitTag ?? '',
+        images: imagesOf(ctx),
+        steps: planned,
+        alreadyVisible: ctx.visible.map(describeVisible),
+        ...(ctx.skipped !== undefined ? { skipped: ctx.skipped } : {}),
+        failures,
+        notes: notesOf(ctx.inputs, ctx.mode),
+    };
+}
+function notesOf(inputs, mode) {
+    const notes = [];
+    if (mode === 'build')
+        notes.push('a build-only run: nothing is pushed, tagged or published');
+    if (inputs.registryCredentials) {
+        notes.push('registry-username is set, but a plan never logs in: its registry reads use the Docker credentials already there');
+    }
+    return notes;
+}
+/** The plan of a run that the event alone decides: skipped on purpose, or refused. */
+function previewOfTrigger(inputs, event, trigger, steps) {
+    const skip = trigger.kind === 'skip';
+    return {
+        kind: trigger.kind,
+        event,
+        commit: '',
+        version: '',
+        channel: '',
+        gitTag: '',
+        images: inputs.components.map((c) => ({
+            name: c.name,
+            image: c.image.name,
+            platforms: c.platforms.map(formatPlatform),
+            tags: [],
+        })),
+        steps: steps.map((step) => ({
+            name: step.name,
+            why: step.why,
+            outcome: skip ? 'skipped' : 'not reached',
+            reason: skip ? trigger.reason : 'the event is refused before any step',
+            reveals: [],
+        })),
+        alreadyVisible: [],
+        ...(skip ? { skipped: trigger.reason } : {}),
+        failures: skip ? [] : [{ step: 'trigger', cause: trigger.reason, remedy: trigger.remedy }],
+        notes: [],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+// Markdown for the job summary: user-controlled text is escaped where it lands, never trusted.
+/** Punctuation that would open emphasis, code, links, HTML, entities, strikethrough or math, or end a cell. */
+const INLINE_SYNTAX = /[\\`*_[\]<>|~&$]/g;
+/** Text for a paragraph or a table cell: shown as written, on one source line (<br> for breaks). */
+function markdown_text(value) {
+    return value.replace(/\r\n?/g, '\n').replace(INLINE_SYNTAX, '\\$&').replace(/\n/g, '<br>');
+}
+/** A code span that holds any text: its fence is longer than any run of backticks inside. */
+function code(value, where = 'cell') {
+    const flat = value.replace(/\r?\n/g, ' ');
+    // A value holding \| would read \\| here, where GFM ends the cell: it is shown as plain text.
+    if (where === 'cell' && flat.includes('\\|'))
+        return markdown_text(flat);
+    const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
+    const fence = '`'.repeat(longest + 1);
+    // A space keeps a backtick at either end apart from the fence; both spaces are stripped again.
+    const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+    // In a table, GFM reads \| as a pipe even inside code; elsewhere the backslash would show.
+    const body = where === 'cell' ? flat.replace(/\|/g, '\\|') : flat;
+    return `${fence}${pad}${body}${pad}${fence}`;
+}
+/** A link whose destination may hold spaces or parentheses. */
+function markdown_link(label, url) {
+    const destination = url.replace(/[<>\\\s]/g, (c) => encodeURIComponent(c));
+    return `[${markdown_text(label)}](<${destination}>)`;
+}
+/** A GFM table; cells are Markdown already (escaped by the caller). */
+function table(header, rows) {
+    const line = (cells) => `| ${cells.join(' | ')} |`;
+    return [line(header), line(header.map(() => '---')), ...rows.map(line)];
+}
+
+;// CONCATENATED MODULE: ./src/plan/render.ts
+
+/** The plan's title: the version, or why there is none. */
+function planTitle(preview) {
+    if (preview.kind === 'refuse')
+        return 'multiarch-release: plan: the run would be refused';
+    if (preview.version === '')
+        return 'multiarch-release: plan: nothing to release';
+    return `multiarch-release: plan for ${preview.version}${preview.kind === 'build' ? ' (build only)' : ''}`;
+}
+/** One sentence on what the event makes of the run. */
+function decision(preview) {
+    const commit = preview.commit.slice(0, 12);
+    switch (preview.kind) {
+        case 'release':
+            return `a '${preview.event}' event releases commit ${commit}: ${preview.channel} channel, git tag ${preview.gitTag}`;
+        case 'build':
+            return `a '${preview.event}' event builds commit ${commit} only`;
+        case 'skip':
+            return `a '${preview.event}' event releases nothing: ${preview.skipped ?? ''}`;
+        case 'refuse':
+            return `a '${preview.event}' event is refused: ${preview.failures[0]?.cause ?? ''}`;
+    }
+}
+const revealText = (r) => `${r.kind} ${r.ref}${r.announced ? '' : ' (unannounced)'}${r.note ? `: ${r.note}` : ''}`;
+function stepText(step) {
+    switch (step.outcome) {
+        case 'runs':
+            return `runs: ${step.why}${step.reason ? ` (${step.reason})` : ''}`;
+        case 'skipped':
+            return `skipped: ${step.reason ?? ''}`;
+        case 'fails':
+            return `fails: ${step.reason ?? ''}`;
+        case 'not reached':
+            return `not reached: ${step.reason ?? ''}`;
+    }
+}
+function stoppedAt(preview) {
+    const [first] = preview.failures;
+    if (!first || preview.kind === 'refuse')
+        return undefined;
+    return `The run would stop at ${first.step}: ${first.cause}\nRemedy: ${first.remedy}`;
+}
+/** The error a plan ends with when the run would fail; undefined when it would not. */
+function planFailure(preview) {
+    const [first] = preview.failures;
+    if (!first)
+        return undefined;
+    return preview.kind === 'refuse'
+        ? `The run would be refused: ${first.cause}\nRemedy: ${first.remedy}`
+        : stoppedAt(preview);
+}
+/** The plan as the log shows it. */
+function renderPlanText(preview) {
+    const lines = [
+        `${planTitle(preview)} (a preview: nothing is built, pushed, tagged or published)`,
+        `Decision: ${decision(preview)}`,
+    ];
+    if (preview.kind === 'refuse')
+        lines.push(`Remedy: ${preview.failures[0]?.remedy ?? ''}`);
+    for (const image of preview.images) {
+        lines.push(`Image ${image.name}: ${image.image}`, `  platforms: ${image.platforms.join(', ')}`);
+        if (image.tags.length > 0)
+            lines.push(`  tags: ${image.tags.join(', ')}`);
+        if (image.reused) {
+            lines.push(`  reuses: ${image.reused.digest} from the ${image.reused.from} ${image.reused.ref} (verified by an earlier run): no rebuild`);
+        }
+    }
+    if (preview.alreadyVisible.length > 0)
+        lines.push(`Already visible: ${preview.alreadyVisible.join('; ')}`);
+    for (const note of preview.notes)
+        lines.push(`Note: ${note}`);
+    const stop = stoppedAt(preview);
+    if (stop)
+        lines.push(stop);
+    lines.push('Steps, in order:');
+    const width = Math.max(...preview.steps.map((s) => s.name.length));
+    for (const [i, step] of preview.steps.entries()) {
+        lines.push(`  ${String(i + 1).padStart(2)}. ${step.name.padEnd(width)}  ${stepText(step)}`);
+    }
+    const reveals = preview.steps.filter((s) => s.reveals.length > 0);
+    if (reveals.length > 0) {
+        lines.push('Becomes visible, in order:');
+        for (const step of reveals) {
+            for (const [i, r] of step.reveals.entries()) {
+                const label = i === 0 ? `after ${step.name}:` : '';
+                lines.push(`  ${label.padEnd(width + 7)}${revealText(r)}`);
+            }
+        }
+    }
+    return lines.join('\n');
+}
+const capitalized = (sentence) => sentence.charAt(0).toUpperCase() + sentence.slice(1);
+const revealCell = (r) => `${markdown_text(r.kind)} ${code(r.ref)}${r.announced ? '' : ' (unannounced)'}${r.note ? `: ${markdown_text(r.note)}` : ''}`;
+/** The plan as the job summary shows it. */
+function renderPlanMarkdown(preview) {
+    const lines = [
+        `## ${markdown_text(planTitle(preview))}`,
+        '',
+        'A preview: nothing was built, pushed, tagged or published.',
+        '',
+        `${markdown_text(capitalized(decision(preview)))}.`,
+        '',
+    ];
+    if (preview.kind === 'refuse')
+        lines.push(`Remedy: ${markdown_text(preview.failures[0]?.remedy ?? '')}`, '');
+    lines.push(...table(['Image', 'Platforms', 'Tags'], preview.images.map((image) => [
+        code(image.image),
+        markdown_text(image.platforms.join(', ')),
+        [
+            ...image.tags.map((t) => code(t)),
+            ...(image.reused
+                ? [`reuses ${code(image.reused.digest)} from the ${markdown_text(image.reused.from)}`]
+                : []),
+        ].join('<br>'),
+    ])), '');
+    if (preview.alreadyVisible.length > 0)
+        lines.push(`Already visible: ${markdown_text(preview.alreadyVisible.join('; '))}.`, '');
+    for (const note of preview.notes)
+        lines.push(`Note: ${markdown_text(note)}.`, '');
+    const stop = stoppedAt(preview);
+    if (stop)
+        lines.push(markdown_text(stop), '');
+    lines.push(...table(['Step', 'Runs or skipped (why)', 'Becomes visible'], preview.steps.map((step) => [
+        markdown_text(step.name),
+        markdown_text(stepText(step)),
+        step.reveals.map(revealCell).join('<br>'),
+    ])));
+    return lines.join('\n') + '\n';
+}
+
+;// CONCATENATED MODULE: ./src/report/timeline.ts
+/** Words that open a Mermaid gantt statement: a task named so would be read as that statement. */
+const GANTT_KEYWORDS = /^(title|section|dateformat|axisformat|tickinterval|excludes|includes|todaymarker|weekday|weekend|inclusiveenddates|topaxis|acctitle|accdescr|click)\b/i;
+/** A Mermaid task name: Mermaid ends a name at ':' and reads '#', ';' and '%' as syntax, so only plain characters stay. */
+function mermaidName(name) {
+    const plain = name
+        .replace(/[^\p{L}\p{N} ._/()+-]/gu, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+    if (plain === '')
+        return 'step';
+    return GANTT_KEYWORDS.test(plain) ? `step ${plain}` : plain;
+}
+/**
+ * The steps as a Mermaid Gantt chart (GitHub renders it in the job summary): one task per step
+ * that ran, from its start to its end in epoch milliseconds; the failed one is marked crit.
+ * Skipped steps took no time and are left to the step table.
+ */
+function renderGantt(timeline) {
+    const tasks = timeline.flatMap((step, index) => {
+        if (step.outcome === 'skipped')
+            return [];
+        const tag = step.outcome === 'failed' ? 'crit' : step.outcome === 'done' ? 'done' : 'active';
+        const end = Math.max(step.startedAt, step.endedAt ?? step.startedAt);
+        return [`  ${mermaidName(step.name)} :${tag}, step${index}, ${step.startedAt}, ${end}`];
+    });
+    if (tasks.length === 0)
+        return [];
+    return [
+        '```mermaid',
+        'gantt',
+        '  dateFormat x',
+        '  axisFormat %M:%S',
+        '  todayMarker off',
+        '  section Steps',
+        ...tasks,
+        '```',
+    ];
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 
 
-const escapeCell = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, '<br>');
-/** The job summary in Markdown: result, platforms, what is visible, and the step timeline. */
-function renderSummary(ctx, failure) {
-    const lines = [];
-    const what = ctx.mode === 'build' ? 'Build' : ctx.mode === 'rollback' ? 'Rollback to' : 'Release';
-    const version = ctx.plan?.version ? ` ${ctx.plan.version}` : '';
-    lines.push(`## multiarch-release: ${what}${version} ${failure ? 'failed' : 'succeeded'}`, '');
+
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const summary_platformsOf = (ctx) => [
+    ...new Set(ctx.images.flatMap((run) => run.build.platforms.map(formatPlatform))),
+];
+/** What was built, counted: "2 platforms", or "3 components, 2 platforms". */
+function extent(ctx) {
+    const platforms = plural(summary_platformsOf(ctx).length, 'platform');
+    return ctx.images.length > 1
+        ? `${plural(ctx.images.length, 'component')}, ${platforms}`
+        : platforms;
+}
+/** The first line: did it work, what came out, and on failure where it stopped. */
+function resultLine(ctx, failure) {
+    const version = ctx.plan?.version ?? '';
     if (failure) {
-        lines.push('| Failed step | Cause | Visible to users | Remedy |', '| --- | --- | --- | --- |');
-        lines.push(`| ${failure.step} | ${escapeCell(failure.reason)} | ${failure.visible} | ${escapeCell(failure.remedy)} |`, '');
+        const what = ctx.mode === 'build'
+            ? 'Build'
+            : ctx.mode === 'rollback'
+                ? `Rollback to ${version}`
+                : ctx.mode === 'build-platform'
+                    ? `Platform build ${version}`
+                    : `Release ${version}`;
+        return `❌ ${markdown_text(what.trim())} failed in ${markdown_text(failure.step)} — visible: ${failure.visible}`;
     }
-    else {
-        lines.push(`Visible to users: ${visibility(ctx)}.`, '');
-    }
-    // A component × platform matrix; the component column only when there are several.
-    const several = ctx.images.length > 1;
-    lines.push(`| ${several ? 'Component | ' : ''}Platform | Manifest | Smoke | Duration |`, `| ${several ? '--- | ' : ''}--- | --- | --- | --- |`);
-    for (const run of ctx.images) {
-        for (const platform of run.build.platforms.map(formatPlatform)) {
-            const result = run.platforms.get(platform);
-            const smoke = result?.smoke
-                ? `${result.smoke.ok ? 'passed' : 'failed'}: ${escapeCell(result.smoke.detail)}`
-                : 'not run';
-            const ms = result?.smoke ? `${(result.smoke.ms / 1000).toFixed(1)} s` : '';
-            const manifest = result?.manifestDigest ? `\`${result.manifestDigest.slice(0, 19)}…\`` : '';
-            lines.push(`| ${several ? `${run.build.name} | ` : ''}${platform} | ${manifest} | ${smoke} | ${ms} |`);
+    if (ctx.skipped !== undefined)
+        return `⏭️ Nothing released — ${markdown_text(ctx.skipped)}`;
+    const tags = ctx.visible.filter((v) => v.kind === 'tag').length;
+    const reused = ctx.images.every((run) => run.reused) ? ', reused the verified digest' : '';
+    switch (ctx.mode) {
+        case 'build':
+            return `✅ Built ${extent(ctx)} — nothing pushed (build-only run)`;
+        case 'build-platform':
+            return `✅ Built and checked ${markdown_text(summary_platformsOf(ctx).join(', '))} — candidate pushed for the release job`;
+        case 'rollback': {
+            const latest = ctx.timeline.some((s) => s.name === 'mark-latest' && s.outcome === 'done');
+            return `✅ Rolled back to ${markdown_text(version)} — ${plural(ctx.moves.length, 'tag')} moved${latest ? ', Release marked latest' : ''}`;
+        }
+        case 'release': {
+            const release = ctx.releaseDone
+                ? 'Release already published'
+                : ctx.visible.some((v) => v.kind === 'release')
+                    ? 'Release published'
+                    : 'no Release';
+            return `✅ Released ${markdown_text(version)} — ${extent(ctx)}, ${plural(tags, 'tag')}, ${release}${reused}`;
         }
     }
-    lines.push('');
+    // A kind of run added later still gets a result line.
+    return `✅ ${markdown_text(String(ctx.mode))} run finished`;
+}
+/** Checks named as column headings: Run `--version`, HTTP `8080/health`. */
+function checkHeading(name) {
+    const [, kind, rest = ''] = /^(run|http) ([\s\S]*)$/.exec(name) ?? [];
+    if (kind === 'run')
+        return `Run ${code(rest)}`;
+    if (kind === 'http')
+        return `HTTP ${code(rest)}`;
+    return markdown_text(name.charAt(0).toUpperCase() + name.slice(1));
+}
+/** The check of that name; a failed one first (two smoke-run lines may be the same command). */
+const checkNamed = (checks, name) => checks.find((c) => c.name === name && !c.ok) ?? checks.find((c) => c.name === name);
+/** ✅ passed, ❌ failed, — not run; an architecture check with nothing to inspect did not check. */
+function mark(check) {
+    if (check === undefined)
+        return '—';
+    if (!check.ok)
+        return '❌';
+    return check.detail.startsWith('not checked') ? '—' : '✅';
+}
+function smokeCell(result) {
+    const smoke = result?.smoke;
+    if (smoke === undefined)
+        return '—';
+    const checks = smoke.checks;
+    if (smoke.ok)
+        return checks ? `passed: ${plural(checks.length, 'check')}` : `passed: ${markdown_text(smoke.detail)}`;
+    const failed = checks?.find((c) => !c.ok);
+    return `failed: ${markdown_text(failed ? `${failed.name}: ${failed.detail}` : smoke.detail)}`;
+}
+/** One row per component × platform; a column per check that ran anywhere, in the order they ran. */
+function platformTable(ctx) {
+    const several = ctx.images.length > 1;
+    const rows = ctx.images.flatMap((run) => run.build.platforms.map(formatPlatform).map((platform) => ({
+        run,
+        platform,
+        result: run.platforms.get(platform),
+    })));
+    const checkNames = [
+        ...new Set(rows.flatMap((r) => (r.result?.smoke?.checks ?? []).map((c) => c.name))),
+    ];
+    const header = [
+        ...(several ? ['Component'] : []),
+        'Platform',
+        'Manifest',
+        ...checkNames.map(checkHeading),
+        'Smoke',
+        'Duration',
+    ];
+    return table(header, rows.map(({ run, platform, result }) => {
+        const checks = result?.smoke?.checks ?? [];
+        const digest = result?.manifestDigest;
+        return [
+            ...(several ? [markdown_text(run.build.name)] : []),
+            markdown_text(platform),
+            digest ? `\`${digest.slice(0, 19)}…\` ✅` : '—',
+            ...checkNames.map((name) => mark(checkNamed(checks, name))),
+            smokeCell(result),
+            result?.smoke ? progress_seconds(result.smoke.ms) : '—',
+        ];
+    }));
+}
+/** The image that a tag reference belongs to. */
+function imageOf(ctx, ref) {
+    return ctx.images.find((run) => ref.startsWith(`${run.build.image.name}:`));
+}
+/** Each final tag and the digest it points at; floating tags left at a newer version say so. */
+function tagTable(ctx) {
+    const rows = ctx.visible.flatMap((v) => v.kind === 'tag' ? [[code(v.ref), code(imageOf(ctx, v.ref)?.candidate?.digest ?? '?')]] : []);
     for (const run of ctx.images) {
-        const name = several ? `${run.build.name}: ` : '';
-        const notes = [
+        for (const tag of run.keptFloating) {
+            rows.push([code(`${run.build.image.name}:${tag}`), 'kept: it points at a newer version']);
+        }
+    }
+    return rows.length > 0 ? ['### Tags', '', ...table(['Tag', 'Digest'], rows), ''] : [];
+}
+/** Build cache use and attestations, per image. */
+function notes(ctx) {
+    return ctx.images.flatMap((run) => {
+        const found = [
             run.cache && run.cache.steps > 0
                 ? `build cache: ${run.cache.cached} of ${run.cache.steps} steps cached`
                 : '',
@@ -55961,35 +57016,61 @@ function renderSummary(ctx, failure) {
                 ? `attestations: ${run.attestations} (provenance/SBOM manifests, not platforms)`
                 : '',
         ].filter((n) => n !== '');
-        if (notes.length > 0)
-            lines.push(`${name}${notes.join('; ')}`, '');
+        const name = ctx.images.length > 1 ? `${markdown_text(run.build.name)}: ` : '';
+        return found.length > 0 ? [`${name}${found.join('; ')}`, ''] : [];
+    });
+}
+function releaseLine(ctx) {
+    const label = ctx.release?.tagName || ctx.plan?.gitTag || 'Release';
+    const published = ctx.visible.find((v) => v.kind === 'release');
+    if (published)
+        return [`Release: ${markdown_link(label, published.url)}`, ''];
+    const draft = ctx.visible.find((v) => v.kind === 'draft');
+    if (draft)
+        return [`Draft Release (not visible to users): ${markdown_link(label, draft.url)}`, ''];
+    return [];
+}
+function stepTable(ctx) {
+    return table(['Step', 'Outcome', 'Time'], ctx.timeline.map((step) => [
+        markdown_text(step.name),
+        markdown_text(step.outcome === 'skipped'
+            ? `skipped: ${step.note ?? ''}`
+            : (step.outcome ?? 'not finished')),
+        step.endedAt ? progress_seconds(step.endedAt - step.startedAt) : '',
+    ]));
+}
+/**
+ * The job summary in Markdown, read at a glance: the result line (on failure, the cause and the
+ * remedy), the platform × check table, the tags with their digest, the Release, and the steps
+ * as a Mermaid Gantt chart above their table.
+ */
+function renderSummary(ctx, failure) {
+    const lines = [`## ${resultLine(ctx, failure)}`, ''];
+    if (failure) {
+        lines.push(`**Cause:** ${markdown_text(failure.reason)}`, '', `**Remedy:** ${markdown_text(failure.remedy)}`, '');
     }
+    lines.push('### Platforms', '', ...platformTable(ctx), '', ...notes(ctx));
     for (const run of ctx.images) {
-        if (run.candidate)
-            lines.push(`Candidate: \`${run.candidate.ref}\` (\`${run.candidate.digest}\`)`, '');
+        if (run.candidate) {
+            lines.push(`Candidate: ${code(run.candidate.ref, 'paragraph')} (${code(run.candidate.digest, 'paragraph')})`, '');
+        }
     }
     if (ctx.moves.length > 0) {
-        lines.push('| Tag | From | To |', '| --- | --- | --- |');
-        for (const move of ctx.moves)
-            lines.push(`| \`${move.ref}\` | ${move.from} | ${move.to} |`);
-        lines.push('');
+        lines.push(...table(['Tag', 'From', 'To'], ctx.moves.map((m) => [code(m.ref), markdown_text(m.from), markdown_text(m.to)])), '');
     }
-    const tags = ctx.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []));
-    if (tags.length > 0)
-        lines.push('Tags:', '', ...tags.map((t) => `- \`${t}\``), '');
-    const release = ctx.visible.find((v) => v.kind === 'release');
-    if (release && release.kind === 'release')
-        lines.push(`Release: ${release.url}`, '');
-    lines.push('| Step | Outcome | Time |', '| --- | --- | --- |');
-    for (const step of ctx.timeline) {
-        const seconds = step.endedAt ? `${((step.endedAt - step.startedAt) / 1000).toFixed(1)} s` : '';
-        const outcome = step.outcome === 'skipped' ? `skipped: ${step.note ?? ''}` : (step.outcome ?? 'not finished');
-        lines.push(`| ${step.name} | ${escapeCell(outcome)} | ${seconds} |`);
-    }
+    lines.push(...tagTable(ctx), ...releaseLine(ctx));
+    const gantt = renderGantt(ctx.timeline);
+    lines.push('### Steps', '', ...(gantt.length > 0 ? [...gantt, ''] : []), ...stepTable(ctx));
     return lines.join('\n') + '\n';
+}
+/** The ::error annotation of a failed run: a title naming the step, the message with the remedy. */
+function failureAnnotation(failure) {
+    return { title: `multiarch-release: ${failure.step} failed`, message: failure.message };
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -56018,6 +57099,17 @@ const coreLogger = {
     },
     group: (title, fn) => group(title, fn),
 };
+/** mode plan: the plan in the log, the job summary and the plan output; it fails as the run would. */
+async function reportPlan(preview, outputs, env) {
+    info(renderPlanText(preview));
+    for (const [name, value] of Object.entries(planOutputs(outputs, preview)))
+        setOutput(name, value);
+    if (env.GITHUB_STEP_SUMMARY)
+        await summary.addRaw(renderPlanMarkdown(preview)).write();
+    const failure = planFailure(preview);
+    if (failure !== undefined)
+        setFailed(failure);
+}
 /** The action: read inputs, run the pipeline, set outputs, report. */
 async function run(env = process.env) {
     let inputs;
@@ -56055,6 +57147,8 @@ async function run(env = process.env) {
     if (trigger.kind === 'refuse' || trigger.kind === 'skip') {
         // Decided from the event alone: nothing was touched.
         const outputs = emptyOutputs(inputs, trigger.kind === 'skip' ? trigger.reason : '');
+        if (inputs.mode === 'plan')
+            return reportPlan(previewOfTrigger(inputs, runEnv.eventName, trigger, PIPELINE), outputs, env);
         for (const [name, value] of Object.entries(outputs))
             setOutput(name, value);
         if (trigger.kind === 'refuse') {
@@ -56084,9 +57178,13 @@ async function run(env = process.env) {
         env: runEnv,
         ports: {
             engine: new DockerEngine(),
-            registry: new ImagetoolsRegistry((m) => {
+            registry: new HttpRegistry(new ImagetoolsRegistry((m) => {
                 warning(m);
-            }, retryPolicy(runEnv.backoffMs)),
+            }, retryPolicy(runEnv.backoffMs)), (m) => {
+                warning(m);
+            }, retryPolicy(runEnv.backoffMs), (m) => {
+                core_debug(m);
+            }),
             git: new GitCli(runEnv.workspace),
             ...(inputs.signing.kind !== 'none'
                 ? {
@@ -56120,6 +57218,10 @@ async function run(env = process.env) {
         visible: [],
         timeline: [],
     };
+    if (inputs.mode === 'plan') {
+        const preview = await group('Reading what the run would start from (nothing is written)', () => previewRelease(ctx, PIPELINE));
+        return reportPlan(preview, collectOutputs(ctx), env);
+    }
     let failure;
     try {
         await runPipeline(ctx, ctx.mode === 'rollback' ? ROLLBACK_PIPELINE : PIPELINE);
@@ -56137,8 +57239,12 @@ async function run(env = process.env) {
         setOutput(name, value);
     if (env.GITHUB_STEP_SUMMARY)
         await summary.addRaw(renderSummary(ctx, failure)).write();
-    if (failure)
-        setFailed(failure.message);
+    if (failure) {
+        // One annotation with a title that names the step; its message ends with the remedy.
+        const { title, message } = failureAnnotation(failure);
+        error(message, { title });
+        process.exitCode = ExitCode.Failure;
+    }
 }
 
 

@@ -11,6 +11,7 @@ import type { GitRepository } from './ports/git.js'
 import type { GitHub, Release } from './ports/github.js'
 import type { Signer } from './ports/signer.js'
 import type { ImageConfig } from './ports/registry.js'
+import type { SmokeCheck } from './smoke/platform-smoke.js'
 
 /** How the action talks to the log, without importing the toolkit into the pipeline. */
 export interface Logger {
@@ -54,7 +55,8 @@ export interface PlatformResult {
   manifestDigest?: string
   /** The platform's image config, read once by the assertion and used by the smoke tests. */
   config?: ImageConfig
-  smoke?: { ok: boolean; detail: string; ms: number }
+  /** detail: the check names, or what failed; checks: each check as it ran, for the summary's table. */
+  smoke?: { ok: boolean; detail: string; ms: number; checks?: readonly SmokeCheck[] }
 }
 
 export interface StepRecord {

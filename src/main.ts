@@ -14,9 +14,11 @@ import { GitCli } from './ports/git.js'
 import { OctokitGitHub } from './ports/github.js'
 import { CosignSigner } from './ports/signer.js'
 import { retryPolicy } from './ports/retry.js'
-import { ImagetoolsRegistry } from './ports/registry.js'
-import { collectOutputs, emptyOutputs } from './report/outputs.js'
-import { renderSummary } from './report/summary.js'
+import { HttpRegistry, ImagetoolsRegistry } from './ports/registry.js'
+import { collectOutputs, emptyOutputs, planOutputs, type ActionOutputs } from './report/outputs.js'
+import { previewOfTrigger, previewRelease, type ReleasePreview } from './plan/preview.js'
+import { planFailure, renderPlanMarkdown, renderPlanText } from './plan/render.js'
+import { failureAnnotation, renderSummary } from './report/summary.js'
 
 const coreLogger: Logger = {
   info: (message) => {
@@ -26,6 +28,20 @@ const coreLogger: Logger = {
     core.warning(message)
   },
   group: (title, fn) => core.group(title, fn),
+}
+
+/** mode plan: the plan in the log, the job summary and the plan output; it fails as the run would. */
+async function reportPlan(
+  preview: ReleasePreview,
+  outputs: ActionOutputs,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  core.info(renderPlanText(preview))
+  for (const [name, value] of Object.entries(planOutputs(outputs, preview)))
+    core.setOutput(name, value)
+  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderPlanMarkdown(preview)).write()
+  const failure = planFailure(preview)
+  if (failure !== undefined) core.setFailed(failure)
 }
 
 /** The action: read inputs, run the pipeline, set outputs, report. */
@@ -70,6 +86,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (trigger.kind === 'refuse' || trigger.kind === 'skip') {
     // Decided from the event alone: nothing was touched.
     const outputs = emptyOutputs(inputs, trigger.kind === 'skip' ? trigger.reason : '')
+    if (inputs.mode === 'plan')
+      return reportPlan(previewOfTrigger(inputs, runEnv.eventName, trigger, PIPELINE), outputs, env)
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
     if (trigger.kind === 'refuse') {
       core.setFailed(`${trigger.reason}\nRemedy: ${trigger.remedy}`)
@@ -98,9 +116,18 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     env: runEnv,
     ports: {
       engine: new DockerEngine(),
-      registry: new ImagetoolsRegistry((m) => {
-        core.warning(m)
-      }, retryPolicy(runEnv.backoffMs)),
+      registry: new HttpRegistry(
+        new ImagetoolsRegistry((m) => {
+          core.warning(m)
+        }, retryPolicy(runEnv.backoffMs)),
+        (m) => {
+          core.warning(m)
+        },
+        retryPolicy(runEnv.backoffMs),
+        (m) => {
+          core.debug(m)
+        },
+      ),
       git: new GitCli(runEnv.workspace),
       ...(inputs.signing.kind !== 'none'
         ? {
@@ -135,6 +162,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     visible: [],
     timeline: [],
   }
+  if (inputs.mode === 'plan') {
+    const preview = await core.group(
+      'Reading what the run would start from (nothing is written)',
+      () => previewRelease(ctx, PIPELINE),
+    )
+    return reportPlan(preview, collectOutputs(ctx), env)
+  }
   let failure: ReleaseError | undefined
   try {
     await runPipeline(ctx, ctx.mode === 'rollback' ? ROLLBACK_PIPELINE : PIPELINE)
@@ -153,5 +187,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   for (const registry of ctx.loggedIn) await ctx.ports.engine.docker(['logout', registry])
   for (const [name, value] of Object.entries(collectOutputs(ctx))) core.setOutput(name, value)
   if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(ctx, failure)).write()
-  if (failure) core.setFailed(failure.message)
+  if (failure) {
+    // One annotation with a title that names the step; its message ends with the remedy.
+    const { title, message } = failureAnnotation(failure)
+    core.error(message, { title })
+    process.exitCode = core.ExitCode.Failure
+  }
 }

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
@@ -118,6 +118,39 @@ test('with the credentials docker/login-action left in the Docker config', async
   expect(run.errors).toEqual([])
   expect(run.exitCode).toBe(0)
   expect(digestOf(config, `${w.image.name}:1.0.0`)).toBe(run.outputs.digest)
+})
+
+test('with the credentials in a credential helper (credsStore): registry reads fall back to docker buildx imagetools', async () => {
+  const w = await world('auth-helper')
+  // A credential helper as docker-credential-ecr-login or a desktop keychain would be.
+  const bin = mkdtempSync(join(tmpdir(), 'cred-helper-'))
+  const helper = join(bin, 'docker-credential-mrtest')
+  writeFileSync(
+    helper,
+    `#!/bin/sh\n[ "$1" = get ] || exit 0\nprintf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}' "$(cat)" '${registry.user}' '${registry.password}'\n`,
+  )
+  chmodSync(helper, 0o755)
+  const config = dockerConfig()
+  writeFileSync(join(config, 'config.json'), JSON.stringify({ credsStore: 'mrtest' }))
+  const run = await w.run(
+    { version: '1.0.0', 'smoke-run': 'true' },
+    {
+      env: {
+        DOCKER_CONFIG: config,
+        NODE_EXTRA_CA_CERTS: registry.ca,
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        RUNNER_DEBUG: '1',
+      },
+      secrets: [registry.password],
+    },
+  )
+  expect(run.errors).toEqual([])
+  expect(run.exitCode).toBe(0)
+  expect(run.stdout).toMatch(/using docker buildx imagetools .*credential helper/)
+  const check = dockerConfig()
+  login(check, registry.password)
+  for (const tag of ['1.0.0', 'latest'])
+    expect(digestOf(check, `${w.image.name}:${tag}`)).toBe(run.outputs.digest)
 })
 
 test.each<[string, Record<string, string>, RegExp]>([

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals'
 import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { dockerFault } from '../support/docker-fault.js'
+import { startRegistryProxy, type RegistryProxy } from '../support/registry-proxy.js'
 import { listTags, resolveDigest } from '../support/registry-http.js'
 import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { requireStack } from '../support/stack.js'
@@ -19,8 +19,12 @@ afterEach(async () => {
   }
 })
 
-async function world(label: string, files: Record<string, string> = {}): Promise<ReleaseWorld> {
-  const w = await releaseWorld(label, files)
+async function world(
+  label: string,
+  files: Record<string, string> = {},
+  image?: Parameters<typeof releaseWorld>[2],
+): Promise<ReleaseWorld> {
+  const w = await releaseWorld(label, files, image)
   worlds.push(w)
   return w
 }
@@ -145,7 +149,15 @@ describe('a failure at any step keeps the promises, and a re-run completes the r
     readonly step: string
     readonly visible: string
     readonly finalTagsAfterFailure: string[]
+    /** The image goes through the fault-injecting registry proxy. */
+    readonly viaProxy?: boolean
+    readonly remedy?: RegExp
   }
+  let proxy: RegistryProxy
+  beforeAll(async () => {
+    proxy = await startRegistryProxy()
+  })
+  afterAll(() => proxy.close())
   const scenarios: Scenario[] = [
     {
       label: 'draft creation failing',
@@ -179,16 +191,16 @@ describe('a failure at any step keeps the promises, and a re-run completes the r
       finalTagsAfterFailure: [],
     },
     {
-      label: 'promotion failing on latest',
-      inject: () => ({
-        env: dockerFault(
-          /imagetools create --tag \S+:latest /,
-          'ERROR: denied: requested access to the resource is denied',
-        ).env,
-      }),
+      label: 'promotion denied on latest (403)',
+      viaProxy: true,
+      inject: () => {
+        proxy.fail({ method: 'PUT', path: /\/manifests\/latest$/, status: 403, times: Infinity })
+        return {}
+      },
       step: 'promote',
       visible: 'tags promoted',
       finalTagsAfterFailure: ['1', '1.0', '1.0.0'],
+      remedy: /Remedy: log in before this step .*; then re-run the workflow/,
     },
     {
       label: 'publishing failing',
@@ -208,7 +220,10 @@ describe('a failure at any step keeps the promises, and a re-run completes the r
   ]
 
   test.each(scenarios.map((s) => [s.label, s] as const))('%s', async (_label, scenario) => {
-    const w = await world(`rerun-${scenario.step}`)
+    const path = `e2e/rerun-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+    const w = scenario.viaProxy
+      ? await world(`rerun-${scenario.step}`, {}, { name: `${proxy.host}/${path}`, path })
+      : await world(`rerun-${scenario.step}`)
     addAsset(w, 'notes.txt', 'a file that must appear exactly once\n')
     const inputs = { version: '1.0.0', 'smoke-run': 'true', 'release-assets': 'out/*.txt' }
     const injected = scenario.inject(w)
@@ -217,13 +232,14 @@ describe('a failure at any step keeps the promises, and a re-run completes the r
     const error = failed.errors.join('\n')
     expect(error).toMatch(new RegExp(`Step '${scenario.step}' failed`))
     expect(error).toMatch(new RegExp(`Visible to users: ${scenario.visible}\\.`))
-    expect(error).toMatch(/Remedy: re-run the workflow/)
+    expect(error).toMatch(scenario.remedy ?? /Remedy: re-run the workflow/)
     expect(failed.summary).toContain(`| ${scenario.step} | `)
     expect((await finalTags(w)).sort()).toEqual(scenario.finalTagsAfterFailure)
     expect(releases(w).filter((r) => !r.draft)).toEqual([])
 
     w.github.clearFaults()
     w.github.clearRequests()
+    proxy.clear()
     const rerun = await w.run(inputs, { runAttempt: '2' })
     expect(rerun.errors).toEqual([])
     expect(rerun.exitCode).toBe(0)

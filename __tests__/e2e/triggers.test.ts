@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
+import { workflowRunPayload } from '../support/events.js'
 import { addCommit } from '../support/fixture-repo.js'
 import { fakeSha } from '../support/github-standin/index.js'
 import { listTags, resolveDigest } from '../support/registry-http.js'
@@ -41,26 +42,6 @@ function mergedPull(w: ReleaseWorld, number: number, labels: string[]): void {
 }
 
 const releases = (w: ReleaseWorld) => w.github.releases('acme', 'app')
-
-/** The workflow_run payload GitHub sends after the CI workflow ran on a commit. */
-function workflowRunPayload(
-  headSha: string,
-  run: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return {
-    action: 'completed',
-    repository: { full_name: 'acme/app', default_branch: 'main' },
-    workflow_run: {
-      name: 'CI',
-      conclusion: 'success',
-      event: 'push',
-      head_branch: 'main',
-      head_sha: headSha,
-      head_repository: { full_name: 'acme/app' },
-      ...run,
-    },
-  }
-}
 
 function revisionLabel(image: string, tag: string): string {
   const config = JSON.parse(

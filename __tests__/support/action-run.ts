@@ -3,6 +3,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO_ROOT } from './stack.js'
+// The GITHUB_OUTPUT file, read as the command line reads it.
+import { parseOutputFile } from '../../bin/plan-args.js'
 
 export interface ActionRun {
   readonly exitCode: number
@@ -32,21 +34,6 @@ export interface ActionRunOptions {
   readonly onSpawn?: (child: ChildProcess) => void
   /** Sent to the process after this many milliseconds (as a cancelled job does). */
   readonly killAfter?: { ms: number; signal: NodeJS.Signals }
-}
-
-/** Parses the GITHUB_OUTPUT file the toolkit writes: name<<delimiter, value lines, delimiter. */
-export function parseOutputFile(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const match = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? '')
-    if (!match) continue
-    const [, name = '', delimiter] = match
-    const value: string[] = []
-    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? '')
-    outputs[name] = value.join('\n')
-  }
-  return outputs
 }
 
 /** Runs the bundled action as the runner does: a node process with INPUT_* and GITHUB_* set. */

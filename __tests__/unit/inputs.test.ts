@@ -178,6 +178,7 @@ describe('accepted values', () => {
     ['default-bump none', { 'default-bump': 'none' }, (i) => i.defaultBump, 'none'],
     ['initial version', { 'initial-version': 'v1.0.0' }, (i) => i.initialVersion.version, '1.0.0'],
     ['explicit mode', { mode: 'release' }, (i) => i.mode, 'release'],
+    ['mode plan', { mode: 'plan' }, (i) => i.mode, 'plan'],
     ['explicit bump', { bump: 'minor' }, (i) => i.bump, 'minor'],
     ['channel rc', { channel: 'rc' }, (i) => i.channel, { kind: 'prerelease', name: 'rc' }],
   ])('%s', (_name, values, pick, expected) => {

@@ -1,5 +1,6 @@
 import { DEFAULT_LABELS, intentFromLabels, type Intent } from '../../src/model/intent.js'
 import { decideTrigger, type Trigger, type TriggerInput } from '../../src/model/trigger.js'
+import { workflowRunPayload } from '../support/events.js'
 
 const C = 'c'.repeat(40)
 const D = 'd'.repeat(40)
@@ -12,18 +13,8 @@ const base: TriggerInput = {
   repository: 'acme/app',
   tagPrefix: 'v',
 }
-const workflowRun = (run: Record<string, unknown>): Record<string, unknown> => ({
-  repository: { full_name: 'acme/app', default_branch: 'main' },
-  workflow_run: {
-    name: 'CI',
-    conclusion: 'success',
-    event: 'push',
-    head_branch: 'main',
-    head_sha: C,
-    head_repository: { full_name: 'acme/app' },
-    ...run,
-  },
-})
+const workflowRun = (run: Record<string, unknown>): Record<string, unknown> =>
+  workflowRunPayload(C, run)
 
 describe('decideTrigger: event × mode', () => {
   test.each<[string, Partial<TriggerInput>, Trigger['kind'], RegExp | Partial<Trigger>]>([
@@ -154,6 +145,25 @@ describe('decideTrigger: event × mode', () => {
     if (expected instanceof RegExp)
       expect('reason' in trigger ? trigger.reason : '').toMatch(expected)
     else expect(trigger).toMatchObject(expected)
+  })
+})
+
+describe('decideTrigger: mode plan', () => {
+  test.each<[string, Partial<TriggerInput>]>([
+    ['push', {}],
+    ['a pushed v tag', { ref: 'refs/tags/v1.2.3' }],
+    ['pull_request', { eventName: 'pull_request', payload: { number: 7 } }],
+    ['merge_group', { eventName: 'merge_group' }],
+    ['workflow_run success', { eventName: 'workflow_run', payload: workflowRun({}) }],
+    [
+      'workflow_run failure',
+      { eventName: 'workflow_run', payload: workflowRun({ conclusion: 'failure' }) },
+    ],
+    ['release', { eventName: 'release' }],
+    ['issue_comment', { eventName: 'issue_comment' }],
+  ])('on %s decides as auto does', (_name, change) => {
+    const plan = decideTrigger({ ...base, ...change, mode: 'plan' })
+    expect(plan).toEqual(decideTrigger({ ...base, ...change, mode: 'auto' }))
   })
 })
 

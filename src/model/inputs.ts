@@ -26,7 +26,8 @@ import {
   type SmokeCommand,
 } from './smoke.js'
 
-export type Mode = 'auto' | 'build' | 'release' | 'build-platform' | 'rollback'
+/** plan: print what an auto run would do (version, tags, steps), reading only, changing nothing. */
+export type Mode = 'auto' | 'build' | 'release' | 'build-platform' | 'rollback' | 'plan'
 
 export interface KeyValue {
   readonly key: string
@@ -441,7 +442,7 @@ export function parseInputs(
   const get = (name: string): string => read(name).trim()
 
   const modeText = get('mode') || 'auto'
-  const modes: Mode[] = ['auto', 'build', 'release', 'build-platform', 'rollback']
+  const modes: Mode[] = ['auto', 'build', 'release', 'build-platform', 'rollback', 'plan']
   const mode = modes.find((m) => m === modeText)
   if (mode === undefined)
     problem('mode', modeText, 'unknown mode', `use one of ${modes.join(', ')}`)

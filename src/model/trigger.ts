@@ -84,7 +84,7 @@ function workflowRun(input: TriggerInput): Trigger {
   return { kind: 'release', commit, tagVersion: undefined }
 }
 
-/** Decides build, release, skip or refusal from the mode input and the event. */
+/** Decides build, release, skip or refusal from the mode input and the event; mode plan decides as auto. */
 export function decideTrigger(input: TriggerInput): Trigger {
   const { eventName, mode } = input
   const pullRequest =

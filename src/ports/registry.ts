@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto'
+import pRetry from 'p-retry'
 import { StepFailure } from '../model/errors.js'
-import type { ImageRepository } from '../model/image-ref.js'
-import type { ImageConfigPlatform, ImageIndex } from '../model/manifest.js'
+import { parseImageRepository, type ImageRepository } from '../model/image-ref.js'
+import { INDEX_MEDIA_TYPES, type ImageConfigPlatform, type ImageIndex } from '../model/manifest.js'
 import { runCommand, tail, type CommandResult } from './process.js'
-import { RegistryReader } from './registry-http.js'
+import {
+  HttpUnavailable,
+  RegistryClient,
+  RegistryUnauthorized,
+  TransientHttpFailure,
+} from './registry-http.js'
 import { writeOciArchive } from '../release/oci-archive.js'
 import { DEFAULT_RETRY, TRANSIENT_FAILURE, retryCommand, type RetryPolicy } from './retry.js'
 
@@ -78,6 +84,9 @@ export function imageConfigOf(
   }
 }
 
+const CREDENTIALS_REMEDY =
+  'log in before this step (docker/login-action) or set registry-username and registry-password, with a token that may push to this repository; then re-run the workflow: it reuses what was verified and promotes the rest'
+
 const UNAUTHORIZED =
   /unauthorized|authentication required|authorization failed|no basic auth credentials|401 Unauthorized|403 Forbidden|denied:/i
 const NOT_FOUND = /not found|manifest unknown|name unknown|404/i
@@ -112,7 +121,7 @@ export class ImagetoolsRegistry implements Registry {
       if (UNAUTHORIZED.test(result.stderr)) {
         throw new StepFailure(
           `the registry rejected the credentials for ${ref}: ${tail(result.stderr, 2)}`,
-          'log in before this step (docker/login-action) or set registry-username and registry-password, with a token that may push to this repository',
+          CREDENTIALS_REMEDY,
         )
       }
       if (NOT_FOUND.test(result.stderr)) return undefined
@@ -201,19 +210,257 @@ export class ImagetoolsRegistry implements Registry {
   }
 
   async archive(image: ImageRepository, digest: string, tag: string, path: string): Promise<void> {
-    await writeOciArchive(new RegistryReader(image), image, digest, tag, path)
+    await writeOciArchive(new RegistryClient(image), image, digest, tag, path)
   }
 
   async deleteTag(image: ImageRepository, tag: string): Promise<boolean> {
     // The OCI distribution spec allows deleting a tag; many registries answer 400/405 instead.
-    const local = /^(localhost|127\.|\[::1\])/.test(image.registry)
-    const url = `${local ? 'http' : 'https'}://${image.registry}/v2/${image.path}/manifests/${encodeURIComponent(tag)}`
     try {
-      const response = await fetch(url, { method: 'DELETE', signal: AbortSignal.timeout(10_000) })
-      return response.status === 202 || response.status === 200
+      const answer = await new RegistryClient(image).fetch(
+        `/manifests/${encodeURIComponent(tag)}`,
+        { method: 'DELETE' },
+      )
+      return answer.status === 202 || answer.status === 200
     } catch {
       return false
     }
+  }
+}
+
+/** A reference as the release writes them (name:tag or name@digest), split for the HTTP API. */
+export function splitReference(ref: string): { image: ImageRepository; reference: string } {
+  const at = ref.indexOf('@')
+  const slash = ref.lastIndexOf('/')
+  const colon = ref.lastIndexOf(':')
+  const [name, reference] =
+    at >= 0
+      ? [ref.slice(0, at), ref.slice(at + 1)]
+      : colon > slash
+        ? [ref.slice(0, colon), ref.slice(colon + 1)]
+        : [ref, 'latest']
+  const image = parseImageRepository(name)
+  if (typeof image === 'string') throw new Error(`not an image reference: ${ref} (${image})`)
+  return { image, reference }
+}
+
+const sha256 = (bytes: Buffer): string =>
+  `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+
+/** The manifest was not there yet although it was just written (expectPresent). */
+class NotYetPresent extends Error {}
+
+function toRemote(body: Buffer, contentType: string): RemoteManifest {
+  const raw = body.toString('utf8')
+  const json = JSON.parse(raw) as Record<string, unknown>
+  return {
+    digest: sha256(body),
+    mediaType:
+      typeof json.mediaType === 'string' ? json.mediaType : (contentType.split(';')[0] ?? ''),
+    raw,
+    json,
+  }
+}
+
+interface Descriptor {
+  readonly digest: string
+  readonly platform?: { os?: string; architecture?: string; variant?: string }
+  readonly annotations?: Record<string, string>
+}
+
+/**
+ * The registry over its HTTP API: one request per read or tag write, where imagetools starts a
+ * process each time (about 60 ms). It falls back to imagetools, for good, for a registry it
+ * cannot reach the way Docker does (credential helpers, insecure registries, a CA that only
+ * the engine trusts), and uses imagetools for what needs more than copying bytes (assembling
+ * an index from several images).
+ */
+export class HttpRegistry implements Registry {
+  private readonly clients = new Map<string, RegistryClient>()
+  private readonly viaDocker = new Set<string>()
+
+  constructor(
+    private readonly docker: ImagetoolsRegistry,
+    private readonly warn: (message: string) => void = () => undefined,
+    private readonly policy: RetryPolicy = DEFAULT_RETRY,
+    private readonly debug: (message: string) => void = () => undefined,
+  ) {}
+
+  private client(image: ImageRepository): RegistryClient {
+    const key = `${image.registry}/${image.path}`
+    let client = this.clients.get(key)
+    if (!client) {
+      client = new RegistryClient(image)
+      this.clients.set(key, client)
+    }
+    return client
+  }
+
+  /** Runs an HTTP exchange with retries; falls back to imagetools when HTTP cannot be used. */
+  private async attempt<T>(
+    what: string,
+    ref: string,
+    image: ImageRepository,
+    overHttp: (client: RegistryClient) => Promise<T>,
+    viaDocker: () => Promise<T>,
+  ): Promise<T> {
+    if (this.viaDocker.has(image.registry)) return viaDocker()
+    try {
+      return await pRetry(() => overHttp(this.client(image)), {
+        retries: this.policy.retries,
+        minTimeout: this.policy.minTimeoutMs,
+        maxTimeout: this.policy.maxTimeoutMs,
+        shouldRetry: ({ error }) =>
+          error instanceof TransientHttpFailure || error instanceof NotYetPresent,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft > 0 && error instanceof TransientHttpFailure)
+            this.warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`)
+        },
+      })
+    } catch (error) {
+      if (error instanceof HttpUnavailable) {
+        this.viaDocker.add(image.registry)
+        this.debug(`${image.registry}: using docker buildx imagetools (${error.message})`)
+        return viaDocker()
+      }
+      if (error instanceof RegistryUnauthorized) {
+        throw new StepFailure(
+          `the registry rejected the credentials for ${ref}: ${error.message}`,
+          CREDENTIALS_REMEDY,
+        )
+      }
+      if (error instanceof TransientHttpFailure) {
+        throw new StepFailure(`${what} failed: ${error.message}`)
+      }
+      throw error
+    }
+  }
+
+  async manifest(
+    ref: string,
+    options: { expectPresent?: boolean } = {},
+  ): Promise<RemoteManifest | undefined> {
+    const { image, reference } = splitReference(ref)
+    try {
+      return await this.attempt(
+        `reading ${ref}`,
+        ref,
+        image,
+        async (client) => {
+          const found = await client.getManifest(reference)
+          if (!found && options.expectPresent) throw new NotYetPresent(ref)
+          return found && toRemote(found.body, found.contentType)
+        },
+        () => this.docker.manifest(ref, options),
+      )
+    } catch (error) {
+      if (error instanceof NotYetPresent) return undefined
+      throw error
+    }
+  }
+
+  /** The config of a single-platform manifest, read with the client that read the manifest. */
+  private async configOf(client: RegistryClient, manifest: RemoteManifest): Promise<ImageConfig> {
+    const config = manifest.json.config as { digest?: unknown } | undefined
+    if (typeof config?.digest !== 'string') {
+      throw new StepFailure(`the manifest ${manifest.digest} names no image config`)
+    }
+    const raw = JSON.parse((await client.blobBytes(config.digest)).toString('utf8')) as Record<
+      string,
+      unknown
+    >
+    return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant')
+  }
+
+  async imageConfig(ref: string): Promise<ImageConfig> {
+    const { image, reference } = splitReference(ref)
+    return this.attempt(
+      `reading the image config of ${ref}`,
+      ref,
+      image,
+      async (client) => {
+        const found = await client.getManifest(reference)
+        if (!found) throw new StepFailure(`reading the image config of ${ref} failed: no manifest`)
+        return this.configOf(client, toRemote(found.body, found.contentType))
+      },
+      () => this.docker.imageConfig(ref),
+    )
+  }
+
+  async indexConfigs(ref: string): Promise<Map<string, ImageConfig>> {
+    const { image, reference } = splitReference(ref)
+    return this.attempt(
+      `reading the image configs of ${ref}`,
+      ref,
+      image,
+      async (client) => {
+        const found = await client.getManifest(reference)
+        if (!found) throw new StepFailure(`reading the image configs of ${ref} failed: no manifest`)
+        const index = toRemote(found.body, found.contentType)
+        if (!INDEX_MEDIA_TYPES.includes(index.mediaType)) {
+          throw new StepFailure(`${ref} is not an index`)
+        }
+        const children = (asIndex(index).manifests as readonly Descriptor[]).filter(
+          (d) =>
+            d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' &&
+            d.platform?.os !== 'unknown',
+        )
+        const entries = await Promise.all(
+          children.map(async (child): Promise<[string, ImageConfig]> => {
+            const manifest = await client.getManifest(child.digest)
+            if (!manifest) throw new StepFailure(`${image.name}@${child.digest} does not resolve`)
+            const { os = '', architecture = '', variant } = child.platform ?? {}
+            return [
+              [os, architecture, ...(variant ? [variant] : [])].join('/'),
+              await this.configOf(client, toRemote(manifest.body, manifest.contentType)),
+            ]
+          }),
+        )
+        return new Map(entries)
+      },
+      () => this.docker.indexConfigs(ref),
+    )
+  }
+
+  async copy(sourceDigestRef: string, targetTagRef: string): Promise<void> {
+    const source = splitReference(sourceDigestRef)
+    const target = splitReference(targetTagRef)
+    // Another repository needs its blobs mounted: imagetools does that.
+    if (source.image.name !== target.image.name) {
+      return this.docker.copy(sourceDigestRef, targetTagRef)
+    }
+    return this.attempt(
+      `pointing ${targetTagRef} at ${sourceDigestRef}`,
+      targetTagRef,
+      target.image,
+      async (client) => {
+        const found = await client.getManifest(source.reference)
+        if (!found) throw new StepFailure(`${sourceDigestRef} does not exist in the registry`)
+        if (sha256(found.body) !== source.reference) {
+          throw new StepFailure(
+            `the registry served ${sha256(found.body)} for ${sourceDigestRef}; nothing was written`,
+          )
+        }
+        const mediaType = toRemote(found.body, found.contentType).mediaType || found.contentType
+        await client.putManifest(target.reference, found.body, mediaType)
+      },
+      () => this.docker.copy(sourceDigestRef, targetTagRef),
+    )
+  }
+
+  assemble(
+    sourceRefs: readonly string[],
+    targetTagRef: string,
+    annotations: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    return this.docker.assemble(sourceRefs, targetTagRef, annotations)
+  }
+
+  archive(image: ImageRepository, digest: string, tag: string, path: string): Promise<void> {
+    return this.docker.archive(image, digest, tag, path)
+  }
+
+  deleteTag(image: ImageRepository, tag: string): Promise<boolean> {
+    return this.docker.deleteTag(image, tag)
   }
 }
 

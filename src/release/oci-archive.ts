@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import { pack as tarPack } from 'tar-stream'
 import type { ImageRepository } from '../model/image-ref.js'
 import { StepFailure } from '../model/errors.js'
-import type { RegistryReader } from '../ports/registry-http.js'
+import type { RegistryClient } from '../ports/registry-http.js'
 
 interface Descriptor {
   mediaType?: string
@@ -19,7 +19,7 @@ const hex = (digest: string): string => digest.replace(/^sha256:/, '')
  * attestation and blob, read from the registry: the very image the release promoted.
  */
 export async function writeOciArchive(
-  reader: RegistryReader,
+  reader: RegistryClient,
   image: ImageRepository,
   digest: string,
   tag: string,

@@ -1,6 +1,7 @@
 import type { RunContext } from '../context.js'
 import type { Inputs } from '../model/inputs.js'
 import { formatPlatform } from '../model/platform.js'
+import type { ReleasePreview } from '../plan/preview.js'
 
 export interface ActionOutputs {
   version: string
@@ -12,6 +13,8 @@ export interface ActionOutputs {
   'release-url': string
   'skipped-reason': string
   components: string
+  /** mode plan: the plan as JSON. */
+  plan: string
 }
 
 const platformsOf = (inputs: Inputs): string =>
@@ -29,6 +32,7 @@ export function emptyOutputs(inputs: Inputs, skippedReason: string): ActionOutpu
     'release-url': '',
     'skipped-reason': skippedReason,
     components: '{}',
+    plan: '',
   }
 }
 
@@ -59,5 +63,30 @@ export function collectOutputs(ctx: RunContext): ActionOutputs {
         ]),
       ),
     ),
+    plan: '',
+  }
+}
+
+/** A plan's outputs: what the run would release, and the plan itself as JSON. */
+export function planOutputs(base: ActionOutputs, preview: ReleasePreview): ActionOutputs {
+  return {
+    ...base,
+    version: preview.version,
+    'skipped-reason': preview.skipped ?? '',
+    tags: preview.images.flatMap((image) => image.tags).join('\n'),
+    components: JSON.stringify(
+      Object.fromEntries(
+        preview.images.map((image) => [
+          image.name,
+          {
+            image: image.image,
+            digest: image.reused?.digest ?? '',
+            platforms: image.platforms,
+            tags: image.tags,
+          },
+        ]),
+      ),
+    ),
+    plan: JSON.stringify(preview),
   }
 }

@@ -16,9 +16,10 @@ import {
   type BuildPlan,
 } from '../build/buildx-args.js'
 import { formatPlatform } from '../model/platform.js'
-import type { Step } from './step.js'
+import type { Reveal, Step } from './step.js'
 import { settleBounded } from '../parallel.js'
 import { candidateStrategy, driverAbilities } from '../build/strategy.js'
+import { progress } from '../report/progress.js'
 
 /** The OCI labels and annotations of one image of this run. */
 export function imageMetadata(ctx: RunContext, run: ImageRun): Record<string, string> {
@@ -184,6 +185,23 @@ async function buildImage(ctx: RunContext, run: ImageRun): Promise<void> {
   ctx.log.info(`Pushed candidate ${ref} (${digest})`)
 }
 
+/** Where the plan says an image's candidate would go: unannounced, never a final tag. */
+function candidateOf(ctx: RunContext, run: ImageRun): Reveal[] {
+  const commit = ctx.plan?.commit ?? ctx.trigger.commit
+  const output: BuildOutput =
+    ctx.inputs.platformDigests.length > 0
+      ? {
+          kind: 'push-tag',
+          ref: tagRef(run.build.image, candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)),
+        }
+      : outputFor(ctx, run, commit)
+  if (output.kind === 'push-tag') return [{ kind: 'candidate', ref: output.ref, announced: false }]
+  if (output.kind !== 'push-by-digest') return []
+  return [
+    { kind: 'candidate', ref: output.image, announced: false, note: 'pushed by digest, no tag' },
+  ]
+}
+
 export const build: Step = {
   name: 'build',
   why: 'build every platform of every image with buildx and push each index to a candidate reference, never a final tag',
@@ -191,12 +209,23 @@ export const build: Step = {
     ctx.images.every((run) => run.reused)
       ? `the digest of this commit was already verified (${ctx.images[0]?.reused ?? ''}): no rebuild`
       : undefined,
+  reveals: (ctx) => ctx.images.filter((run) => !run.reused).flatMap((run) => candidateOf(ctx, run)),
   async run(ctx) {
     const pending = ctx.images.filter((run) => !run.reused)
     const assembling = ctx.inputs.platformDigests.length > 0
-    const results = await settleBounded(pending, PARALLEL_BUILDS, (run) =>
-      assembling ? assembleImage(ctx, run) : buildImage(ctx, run),
-    )
+    const step = progress('build', pending.length)
+    const results = await settleBounded(pending, PARALLEL_BUILDS, async (run) => {
+      const started = Date.now()
+      const platforms = run.build.platforms.map(formatPlatform).join(', ')
+      const what = ctx.images.length > 1 ? `component ${run.build.name} (${platforms})` : platforms
+      try {
+        await (assembling ? assembleImage(ctx, run) : buildImage(ctx, run))
+        ctx.log.info(step(what, 'done', Date.now() - started))
+      } catch (error) {
+        ctx.log.info(step(what, 'failed', Date.now() - started))
+        throw error
+      }
+    })
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))
     if (failures.length > 0) {
       const first = failures[0]

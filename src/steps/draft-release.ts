@@ -4,19 +4,24 @@ import { createHash } from 'node:crypto'
 import type { RunContext } from '../context.js'
 import { tagRef } from '../model/image-ref.js'
 import { formatPlatform } from '../model/platform.js'
-import { messageOf } from '../model/errors.js'
+import { StepFailure, messageOf } from '../model/errors.js'
 import { checksumsFile, releaseBody } from '../model/release-notes.js'
 import type { Release } from '../ports/github.js'
 import { CHECKSUMS_NAME, resolveAssets, type AssetFile } from '../release/assets.js'
 import { skipWhenReleaseDone, type Step } from './step.js'
+import { CONCURRENT_REMEDY } from './promote.js'
 
-/** One draft per tag: drafts are invisible to GET /releases/tags, so they are found by listing. */
-async function findDraft(ctx: RunContext, tag: string): Promise<Release | undefined> {
-  const { github } = ctx.ports
-  const drafts = (await github.listReleases())
+/** The drafts of a tag, oldest first: drafts are invisible to GET /releases/tags, so they are listed. */
+async function draftsOf(ctx: RunContext, tag: string): Promise<Release[]> {
+  return (await ctx.ports.github.listReleases())
     .filter((r) => r.draft && r.tagName === tag)
     .sort((a, b) => a.id - b.id)
-  const [keep, ...duplicates] = drafts
+}
+
+/** One draft per tag: the oldest is kept. */
+async function findDraft(ctx: RunContext, tag: string): Promise<Release | undefined> {
+  const { github } = ctx.ports
+  const [keep, ...duplicates] = await draftsOf(ctx, tag)
   for (const duplicate of duplicates) {
     // A duplicate left by an earlier race goes when it is empty; one with files is left to a person.
     const assets = await github.listAssets(duplicate.id).catch(() => undefined)
@@ -29,6 +34,33 @@ async function findDraft(ctx: RunContext, tag: string): Promise<Release | undefi
     }
   }
   return keep
+}
+
+/**
+ * No draft, but the Release may have been published meanwhile by a concurrent run: for this
+ * commit it is adopted (the promotion then checks the tags hold this run's digest); for another
+ * commit this run stops before making a second Release.
+ */
+async function publishedMeanwhile(ctx: RunContext): Promise<boolean> {
+  const { plan } = ctx
+  if (!plan) return false
+  const { github } = ctx.ports
+  const published = await github.publishedRelease(plan.gitTag)
+  if (!published) return false
+  const commit = await github.tagCommit(plan.gitTag)
+  if (commit !== plan.commit) {
+    throw new StepFailure(
+      `${plan.gitTag} was published meanwhile for commit ${commit?.slice(0, 12) ?? 'unknown'}, not ${plan.commit.slice(0, 12)}; no draft was made`,
+      CONCURRENT_REMEDY,
+    )
+  }
+  ctx.release = published
+  ctx.releaseDone = true
+  ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
+  ctx.log.info(
+    `${plan.gitTag} was published meanwhile by another run (#${published.id}) for this commit: no draft is made, the promotion checks the tags`,
+  )
+  return true
 }
 
 /** Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. */
@@ -87,6 +119,18 @@ export const draftRelease: Step = {
   name: 'draft-release',
   why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
   skip: skipWhenReleaseDone,
+  async reveals(ctx) {
+    const tag = ctx.plan?.gitTag ?? ''
+    const [draft] = await draftsOf(ctx, tag)
+    return [
+      {
+        kind: 'draft',
+        ref: tag,
+        announced: false,
+        note: draft ? `the draft #${draft.id} of an earlier run is reused` : 'a new draft',
+      },
+    ]
+  },
   async run(ctx) {
     const { plan, inputs } = ctx
     if (!plan) throw new Error('the checks must pass before the draft')
@@ -108,6 +152,7 @@ export const draftRelease: Step = {
     const prerelease = plan.channel.kind === 'prerelease'
     const { github } = ctx.ports
     let draft = await findDraft(ctx, plan.gitTag)
+    if (!draft && (await publishedMeanwhile(ctx))) return
     if (draft) {
       draft = await github.updateDraft(draft.id, {
         commit: plan.commit,

@@ -10,6 +10,14 @@ export const markVerified: Step = {
     (ctx.images.every((run) => run.reused)
       ? `the digest was reused from the ${ctx.images[0]?.reused ?? ''}`
       : undefined),
+  reveals: (ctx) =>
+    ctx.images
+      .filter((run) => !run.reused)
+      .map((run) => ({
+        kind: 'verified marker',
+        ref: tagRef(run.build.image, verifiedTag(ctx.plan?.commit ?? ctx.trigger.commit)),
+        announced: false,
+      })),
   async run(ctx) {
     const { plan } = ctx
     if (!plan) throw new Error('the checks must pass before the digest is marked')

@@ -155,6 +155,7 @@ function buildVersion(ctx: RunContext): string {
 export const planRelease: Step = {
   name: 'plan',
   why: 'decide the version and the tags from the inputs, the pushed tag or the merged pull request, and see what earlier runs left',
+  readOnly: true,
   async run(ctx) {
     const { inputs, trigger, ports } = ctx
     const commit = trigger.commit

@@ -108,6 +108,7 @@ async function probeRegistries(ctx: RunContext): Promise<void> {
 export const preflight: Step = {
   name: 'preflight',
   why: 'check the engine, the builder, the workspace and the token before spending time building',
+  readOnly: true,
   async run(ctx) {
     await checkEngine(ctx)
     if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
@@ -119,7 +120,8 @@ export const preflight: Step = {
     if (ctx.mode !== 'rollback') await checkWorkspace(ctx)
     // A build-only run (a pull request, a fork) never needs registry credentials.
     if (ctx.mode !== 'build') {
-      await logIn(ctx)
+      // A plan reads with the Docker credentials already there: it never logs in.
+      if (ctx.inputs.mode !== 'plan') await logIn(ctx)
       await probeRegistries(ctx)
     }
     if (ctx.mode !== 'release' && ctx.mode !== 'rollback') return

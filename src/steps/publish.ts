@@ -35,6 +35,14 @@ export const publish: Step = {
   name: 'publish',
   why: 'make the Release visible only once every final tag reads back as the promoted digest',
   skip: skipWhenReleaseDone,
+  reveals: (ctx) => [
+    {
+      kind: 'release',
+      ref: ctx.plan?.gitTag ?? '',
+      announced: true,
+      note: `${ctx.plan?.channel.kind === 'prerelease' ? 'a prerelease' : 'the latest Release'}, with the git tag ${ctx.plan?.gitTag ?? ''} at ${ctx.plan?.commit.slice(0, 12) ?? ''}`,
+    },
+  ],
   async run(ctx) {
     const { plan, release } = ctx
     if (!plan || !release) throw new Error('the draft and the tags must exist before publishing')

@@ -6,6 +6,13 @@ export const sign: Step = {
   why: 'sign every verified digest and verify the signature before any final tag or Release exists',
   skip: (ctx) =>
     notReleasing(ctx) ?? (ctx.inputs.signing.kind === 'none' ? 'sign is none' : undefined),
+  reveals: (ctx) =>
+    ctx.images.map((run) => ({
+      kind: 'signature',
+      ref: `${run.build.image.name}@${run.candidate?.digest ?? '<the verified digest>'}`,
+      announced: false,
+      note: `cosign (${ctx.inputs.signing.kind}) stores it in the registry next to the image`,
+    })),
   async run(ctx) {
     const { signer } = ctx.ports
     if (!signer) throw new Error('signing asks for a signer')

@@ -8,6 +8,7 @@ import { settleBounded } from '../parallel.js'
 import { tail } from '../ports/process.js'
 import { smokePlatform, type PlatformSmokeResult } from '../smoke/platform-smoke.js'
 import type { Step } from './step.js'
+import { progress } from '../report/progress.js'
 
 /** Smoke containers at once: enough that emulated platforms overlap, few enough for a runner. */
 const PARALLEL_SMOKE = 4
@@ -22,18 +23,23 @@ function describeFailure(ctx: RunContext, { run, result }: Outcome): string {
   return `${imageLabel(ctx, run, result.platform)}: ${failed ? `${failed.name}: ${failed.detail}` : 'failed'}`
 }
 
-function record(ctx: RunContext, outcome: Outcome): void {
+function record(ctx: RunContext, outcome: Outcome, step: ReturnType<typeof progress>): void {
   const { run, result } = outcome
+  const label = imageLabel(ctx, run, result.platform)
   for (const check of result.checks) {
     ctx.log.info(
-      `${imageLabel(ctx, run, result.platform)}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`,
+      `${label}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`,
     )
   }
+  ctx.log.info(
+    step(label, result.ok ? 'passed' : 'failed', result.ms, result.checks.find((c) => !c.ok)?.name),
+  )
   const entry = run.platforms.get(result.platform) ?? { platform: result.platform }
   entry.smoke = {
     ok: result.ok,
     detail: result.ok ? result.checks.map((c) => c.name).join(', ') : describeFailure(ctx, outcome),
     ms: result.ms,
+    checks: result.checks,
   }
   run.platforms.set(result.platform, entry)
 }
@@ -124,13 +130,14 @@ export const smoke: Step = {
       .flatMap((run) => run.build.platforms.map((platform) => ({ run, platform })))
     // In a release, platforms run in parallel (the slowest, emulated one sets the pace); a
     // build-only run loads each platform into the engine in turn.
+    const step = progress('smoke', pairs.length)
     const settled = await ctx.log.group(`Smoke tests on ${pairs.length} image platform(s)`, () =>
       settleBounded(pairs, release ? PARALLEL_SMOKE : 1, async ({ run, platform }) => {
         const result = await (release
           ? smokeFromRegistry(ctx, run, platform)
           : smokeLoaded(ctx, run, platform))
         const outcome = { run, result }
-        record(ctx, outcome)
+        record(ctx, outcome, step)
         return outcome
       }),
     )

@@ -1,0 +1,193 @@
+import type { RunContext, VisibleChange } from '../context.js'
+import { StepFailure, messageOf } from '../model/errors.js'
+import { tagRef } from '../model/image-ref.js'
+import type { Inputs } from '../model/inputs.js'
+import { formatPlatform } from '../model/platform.js'
+import type { Trigger } from '../model/trigger.js'
+import { channelName } from '../model/version.js'
+import type { Reveal, Step } from '../steps/step.js'
+import { readOnlyPorts } from './read-only-ports.js'
+
+/** What one step would do: run, be skipped (and why), fail (and the remedy), or not be reached. */
+export interface PlannedStep {
+  readonly name: string
+  readonly why: string
+  readonly outcome: 'runs' | 'skipped' | 'fails' | 'not reached'
+  /** Why it is skipped, why it fails, or where the run stops before it. */
+  readonly reason?: string
+  /** What it would make visible, in order. */
+  readonly reveals: readonly Reveal[]
+}
+
+export interface PlannedImage {
+  readonly name: string
+  readonly image: string
+  readonly platforms: readonly string[]
+  /** The final references, in promotion order. */
+  readonly tags: readonly string[]
+  /** A digest of this commit that an earlier run verified: the release promotes it, no rebuild. */
+  readonly reused?: { readonly from: string; readonly ref: string; readonly digest: string }
+}
+
+/** What a run would do, computed by reading only: the plan output, log and summary show it. */
+export interface ReleasePreview {
+  /** release; build: build only, nothing pushed; skip: nothing on purpose; refuse: the run fails. */
+  readonly kind: 'release' | 'build' | 'skip' | 'refuse'
+  readonly event: string
+  readonly commit: string
+  /** The version, or '' when none is decided. */
+  readonly version: string
+  readonly channel: string
+  readonly gitTag: string
+  readonly images: readonly PlannedImage[]
+  readonly steps: readonly PlannedStep[]
+  /** What earlier runs already made visible (a reused tag, a published Release). */
+  readonly alreadyVisible: readonly string[]
+  /** Why nothing would be released, when the run would skip on purpose. */
+  readonly skipped?: string
+  /** Each step that would fail; the run stops at the first. */
+  readonly failures: readonly { step: string; cause: string; remedy: string }[]
+  readonly notes: readonly string[]
+}
+
+function describeVisible(change: VisibleChange): string {
+  switch (change.kind) {
+    case 'candidate':
+      return `verified marker ${change.ref}`
+    case 'tag':
+      return `${change.floating ? 'floating tag' : 'tag'} ${change.ref}`
+    case 'draft':
+      return `draft Release ${change.url}`
+    case 'release':
+      return `published Release ${change.url}`
+  }
+}
+
+function imagesOf(ctx: RunContext): PlannedImage[] {
+  return ctx.images.map((run) => ({
+    name: run.build.name,
+    image: run.build.image.name,
+    platforms: run.build.platforms.map(formatPlatform),
+    tags: (ctx.plan?.tags ?? []).map((t) => tagRef(run.build.image, t.tag)),
+    ...(run.reused && run.candidate
+      ? { reused: { from: run.reused, ref: run.candidate.ref, digest: run.candidate.digest } }
+      : {}),
+  }))
+}
+
+/**
+ * Walks the pipeline without changing anything: the steps that only read (preflight, plan) run
+ * for real on read-only ports; every other step is asked whether it would be skipped, and what
+ * it would make visible. After a failure the run would stop: later steps are not reached.
+ */
+export async function previewRelease(
+  run: RunContext,
+  steps: readonly Step[],
+): Promise<ReleasePreview> {
+  const ctx: RunContext = { ...run, ports: readOnlyPorts(run.ports) }
+  const planned: PlannedStep[] = []
+  const failures: { step: string; cause: string; remedy: string }[] = []
+  for (const step of steps) {
+    const base = { name: step.name, why: step.why, reveals: [] }
+    const stop = failures[0] && `the run stops at ${failures[0].step}`
+    if (stop && !step.readOnly) {
+      planned.push({ ...base, outcome: 'not reached', reason: stop })
+      continue
+    }
+    const skip = ctx.skipped ?? step.skip?.(ctx)
+    if (skip !== undefined) {
+      planned.push({ ...base, outcome: 'skipped', reason: skip })
+      continue
+    }
+    if (step.readOnly) {
+      try {
+        await step.run(ctx)
+      } catch (error) {
+        const remedy =
+          error instanceof StepFailure && error.remedy ? error.remedy : step.remedy(ctx)
+        failures.push({ step: step.name, cause: messageOf(error), remedy })
+        planned.push({ ...base, outcome: 'fails', reason: messageOf(error) })
+        continue
+      }
+      // Past a failure, the steps that only read still run: the plan shows what they found.
+      if (stop) {
+        planned.push({
+          ...base,
+          outcome: 'not reached',
+          reason: `${stop}; read anyway for this plan`,
+        })
+        continue
+      }
+    }
+    try {
+      planned.push({ ...base, outcome: 'runs', reveals: (await step.reveals?.(ctx)) ?? [] })
+    } catch (error) {
+      planned.push({
+        ...base,
+        outcome: 'runs',
+        reason: `what it would make visible could not be read: ${messageOf(error)}`,
+      })
+    }
+  }
+  const { plan } = ctx
+  return {
+    kind: ctx.skipped !== undefined ? 'skip' : ctx.mode === 'build' ? 'build' : 'release',
+    event: ctx.env.eventName,
+    commit: ctx.trigger.commit,
+    version: plan?.version ?? '',
+    channel: plan && ctx.mode !== 'build' ? channelName(plan.channel) : '',
+    gitTag: plan?.gitTag ?? '',
+    images: imagesOf(ctx),
+    steps: planned,
+    alreadyVisible: ctx.visible.map(describeVisible),
+    ...(ctx.skipped !== undefined ? { skipped: ctx.skipped } : {}),
+    failures,
+    notes: notesOf(ctx.inputs, ctx.mode),
+  }
+}
+
+function notesOf(inputs: Inputs, mode: RunContext['mode']): string[] {
+  const notes: string[] = []
+  if (mode === 'build') notes.push('a build-only run: nothing is pushed, tagged or published')
+  if (inputs.registryCredentials) {
+    notes.push(
+      'registry-username is set, but a plan never logs in: its registry reads use the Docker credentials already there',
+    )
+  }
+  return notes
+}
+
+/** The plan of a run that the event alone decides: skipped on purpose, or refused. */
+export function previewOfTrigger(
+  inputs: Inputs,
+  event: string,
+  trigger: Extract<Trigger, { kind: 'skip' | 'refuse' }>,
+  steps: readonly Step[],
+): ReleasePreview {
+  const skip = trigger.kind === 'skip'
+  return {
+    kind: trigger.kind,
+    event,
+    commit: '',
+    version: '',
+    channel: '',
+    gitTag: '',
+    images: inputs.components.map((c) => ({
+      name: c.name,
+      image: c.image.name,
+      platforms: c.platforms.map(formatPlatform),
+      tags: [],
+    })),
+    steps: steps.map((step) => ({
+      name: step.name,
+      why: step.why,
+      outcome: skip ? 'skipped' : 'not reached',
+      reason: skip ? trigger.reason : 'the event is refused before any step',
+      reveals: [],
+    })),
+    alreadyVisible: [],
+    ...(skip ? { skipped: trigger.reason } : {}),
+    failures: skip ? [] : [{ step: 'trigger', cause: trigger.reason, remedy: trigger.remedy }],
+    notes: [],
+  }
+}

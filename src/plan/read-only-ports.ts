@@ -1,0 +1,64 @@
+import type { Ports } from '../context.js'
+
+/** Thrown when a plan reaches for a write: a bug, never a thing the plan may do. */
+export class PlanWriteAttempt extends Error {
+  constructor(what: string) {
+    super(`a plan changes nothing, yet it was about to ${what}`)
+    this.name = 'PlanWriteAttempt'
+  }
+}
+
+const refuse = (what: string): Promise<never> => Promise.reject(new PlanWriteAttempt(what))
+
+/**
+ * The ports a plan gets: every read passes through, every write is refused. Each method is
+ * listed, so a method added to a port is a compile error here until someone decides which it is.
+ */
+export function readOnlyPorts(ports: Ports): Ports {
+  const { engine, registry, github, git, signer } = ports
+  return {
+    git,
+    engine: {
+      info: (builder) => engine.info(builder),
+      localImageConfig: (ref) => engine.localImageConfig(ref),
+      readImageFile: (ref) => refuse(`create a container of ${ref}`),
+      docker: (args) => refuse(`run docker ${args.slice(0, 2).join(' ')}`),
+    },
+    registry: {
+      manifest: (ref, options) => registry.manifest(ref, options),
+      imageConfig: (ref) => registry.imageConfig(ref),
+      indexConfigs: (ref) => registry.indexConfigs(ref),
+      copy: (_source, target) => refuse(`write the tag ${target}`),
+      assemble: (_sources, target) => refuse(`assemble ${target}`),
+      archive: (image) => refuse(`archive ${image.name}`),
+      deleteTag: (image, tag) => refuse(`delete ${image.name}:${tag}`),
+    },
+    github: {
+      canWrite: () => github.canWrite(),
+      listReleases: () => github.listReleases(),
+      publishedRelease: (tag) => github.publishedRelease(tag),
+      tagsWithPrefix: (prefix) => github.tagsWithPrefix(prefix),
+      pullRequestsOfCommit: (sha) => github.pullRequestsOfCommit(sha),
+      tagCommit: (tag) => github.tagCommit(tag),
+      listAssets: (id) => github.listAssets(id),
+      createDraft: (request) => refuse(`create a draft Release for ${request.tag}`),
+      updateDraft: (id) => refuse(`update the draft #${id}`),
+      publish: (id) => refuse(`publish the Release #${id}`),
+      markLatest: (id) => refuse(`mark the Release #${id} latest`),
+      deleteRelease: (id) => refuse(`delete the Release #${id}`),
+      uploadAsset: (_release, name) => refuse(`upload ${name}`),
+      deleteAsset: (id) => refuse(`delete the asset #${id}`),
+      // A POST, though it stores nothing: a plan makes no POST at all.
+      generateNotes: (tag) => refuse(`generate the notes of ${tag}`),
+    },
+    ...(signer
+      ? {
+          signer: {
+            available: () => signer.available(),
+            sign: (target) => refuse(`sign ${target.ref}`),
+            verify: (target) => refuse(`verify ${target.ref}`),
+          },
+        }
+      : {}),
+  }
+}
