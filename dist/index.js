@@ -14606,7 +14606,7 @@ function addLength (str) {
 /***/ 6118:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(5763)
+exports.extract = __nccwpck_require__(5763)
 exports.pack = __nccwpck_require__(861)
 
 
@@ -43863,7 +43863,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3073);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -43872,7 +43872,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3073:
+/***/ 9025:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -53255,6 +53255,11 @@ async function checkEngine(ctx) {
     }
     const platforms = [...new Set(inputs.components.flatMap((c) => c.platforms.map(formatPlatform)))];
     const abilities = driverAbilities(info.builder.driver, info.containerdStore);
+    ctx.builderDriver = info.builder.driver;
+    ctx.builderAbilities = abilities;
+    // A release job that assembles the digests of native runners builds nothing here.
+    if (ctx.mode === 'release' && inputs.platformDigests.length > 0)
+        return;
     if (!abilities.multiPlatform && inputs.components.some((c) => c.platforms.length > 1)) {
         throw new StepFailure(`the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`, 'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json');
     }
@@ -53262,8 +53267,6 @@ async function checkEngine(ctx) {
     if (unsupported.length > 0) {
         throw new StepFailure(`the builder '${info.builder.name}' cannot build ${unsupported.join(', ')} (it supports ${info.builder.platforms.join(', ') || 'no platform'})`, 'install QEMU emulation before this step (docker/setup-qemu-action), or build those platforms on native runners');
     }
-    ctx.builderDriver = info.builder.driver;
-    ctx.builderAbilities = abilities;
 }
 /** The workspace is what gets built: it must hold the commit the event releases. */
 async function checkWorkspace(ctx) {
@@ -54070,6 +54073,107 @@ async function writeOciArchive(reader, image, digest, tag, path) {
     return { sha256: hash.digest('hex'), blobs: seen.size };
 }
 
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/ports/layer-files.ts
+
+
+
+/** Layers worth streaming: larger images are left to the engine (docker cp). */
+const MAX_LAYER_BYTES = 64 * 1024 * 1024;
+const GZIP = /(tar\+gzip|tar\.gzip|diff\.tar\.gzip)$/;
+const PLAIN = /(layer\.v1\.tar|diff\.tar)$/;
+const normalize = (name) => external_node_path_namespaceObject.posix.normalize(`/${name}`).replace(/\/$/, '');
+function parentsOf(path) {
+    const parents = [];
+    for (let dir = external_node_path_namespaceObject.posix.dirname(path); dir !== '/'; dir = external_node_path_namespaceObject.posix.dirname(dir))
+        parents.push(dir);
+    return parents;
+}
+/** Reads one layer's tar until it knows what the layer says about `path`. */
+async function scanLayer(stream, gzipped, path, bytes) {
+    const parents = new Set(parentsOf(path));
+    const whiteout = `${external_node_path_namespaceObject.posix.dirname(path)}/.wh.${external_node_path_namespaceObject.posix.basename(path)}`.replace(/^\/\//, '/');
+    const tar = (0,tar_stream.extract)();
+    const source = gzipped ? stream.pipe((0,external_node_zlib_.createGunzip)()) : stream;
+    source.on('error', (error) => {
+        tar.destroy(error);
+    });
+    source.pipe(tar);
+    let finding;
+    try {
+        for await (const entry of tar) {
+            const header = entry.header;
+            const name = normalize(header.name);
+            if (name === path) {
+                if (header.type === 'file' || header.type === 'contiguous-file') {
+                    const chunks = [];
+                    let length = 0;
+                    for await (const chunk of entry) {
+                        chunks.push(chunk);
+                        length += chunk.length;
+                        if (length >= bytes)
+                            break;
+                    }
+                    finding = { kind: 'file', head: Buffer.concat(chunks).subarray(0, bytes) };
+                }
+                else if (header.type === 'symlink' && header.linkname) {
+                    finding = { kind: 'link', target: external_node_path_namespaceObject.posix.resolve(external_node_path_namespaceObject.posix.dirname(path), header.linkname) };
+                }
+                else if (header.type === 'link' && header.linkname) {
+                    finding = { kind: 'link', target: normalize(header.linkname) };
+                }
+                else {
+                    finding = { kind: 'unsure' };
+                }
+                break;
+            }
+            const parentNotDir = parents.has(name) && header.type !== 'directory';
+            const hidden = name === whiteout ||
+                [...parents].some((dir) => name === `${external_node_path_namespaceObject.posix.dirname(dir)}/.wh.${external_node_path_namespaceObject.posix.basename(dir)}`.replace(/^\/\//, '/') ||
+                    name === `${dir}/.wh..wh..opq`) ||
+                name === '/.wh..wh..opq';
+            if (parentNotDir || hidden) {
+                finding = { kind: 'unsure' };
+                break;
+            }
+            entry.resume();
+        }
+    }
+    finally {
+        tar.destroy();
+        stream.destroy();
+    }
+    return finding;
+}
+/**
+ * The first bytes of a file of an image, read from its layer blobs (newest layer first),
+ * without creating a container. Undefined when this cannot tell for certain (the file is not
+ * found, a whiteout or a parent symlink is in the way, a layer is compressed with zstd, the
+ * layers are large): the caller then asks the engine.
+ */
+async function fileHeadFromLayers(layers, path, bytes = 512) {
+    if (layers.reduce((n, l) => n + l.size, 0) > MAX_LAYER_BYTES)
+        return undefined;
+    if (!layers.every((l) => GZIP.test(l.mediaType) || PLAIN.test(l.mediaType)))
+        return undefined;
+    let wanted = normalize(path);
+    for (let hops = 0; hops < 8; hops++) {
+        let finding;
+        for (const layer of [...layers].reverse()) {
+            finding = await scanLayer(await layer.open(), GZIP.test(layer.mediaType), wanted, bytes);
+            if (finding)
+                break;
+        }
+        if (finding?.kind === 'file')
+            return finding.head;
+        if (finding?.kind !== 'link')
+            return undefined;
+        wanted = finding.target;
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/ports/retry.ts
 
 /** Registry and network failures worth another try: 5xx, 429, dropped connections. */
@@ -54116,6 +54220,7 @@ async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTrans
 }
 
 ;// CONCATENATED MODULE: ./src/ports/registry.ts
+
 
 
 
@@ -54423,6 +54528,29 @@ class HttpRegistry {
     }
     deleteTag(image, tag) {
         return this.docker.deleteTag(image, tag);
+    }
+    async fileHead(ref, path) {
+        const { image, reference } = splitReference(ref);
+        if (this.viaDocker.has(image.registry))
+            return undefined;
+        const client = this.client(image);
+        try {
+            const found = await client.getManifest(reference);
+            if (!found)
+                return undefined;
+            const layers = toRemote(found.body, found.contentType).json.layers;
+            if (!Array.isArray(layers))
+                return undefined;
+            return await fileHeadFromLayers(layers.map((layer) => ({
+                mediaType: layer.mediaType ?? '',
+                size: layer.size ?? 0,
+                open: () => client.blob(layer.digest ?? ''),
+            })), path);
+        }
+        catch {
+            // Any doubt goes to the engine, which reads the file from a container.
+            return undefined;
+        }
     }
 }
 function asIndex(manifest) {
@@ -55154,6 +55282,8 @@ function firstFileInTar(tar) {
 
 
 const POLL_MS = 250;
+const FIRST_POLL_MS = 25;
+const EXIT_CHECK_MS = 1000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 class Deadline {
     at;
@@ -55196,9 +55326,10 @@ function programCandidates(config) {
         .map((dir) => `${dir.replace(/\/$/, '')}/${program}`);
 }
 /** The first of the candidate paths that exists in the image, with its first bytes. */
-async function findProgram(engine, ref, platform, candidates) {
+async function findProgram(engine, request, ref, candidates) {
+    const platform = formatPlatform(request.platform);
     for (const path of candidates) {
-        const bytes = await engine.readImageFile(ref, platform, path);
+        const bytes = (await request.readHead?.(path)) ?? (await engine.readImageFile(ref, platform, path));
         if (bytes !== undefined)
             return { path, head: bytes.subarray(0, 512) };
     }
@@ -55207,13 +55338,12 @@ async function findProgram(engine, ref, platform, candidates) {
 /** Checks that the image's program is built for the platform: QEMU would hide a wrong one. */
 async function checkArchitecture(engine, request, ref) {
     const name = 'architecture';
-    const platform = formatPlatform(request.platform);
     const expected = normalizePlatform(request.platform).architecture;
     const candidates = programCandidates(request.config);
     if (candidates.length === 0) {
         return { name, ok: true, detail: 'not checked: the image has no entrypoint or command' };
     }
-    let program = await findProgram(engine, ref, platform, candidates);
+    let program = await findProgram(engine, request, ref, candidates);
     if (program === undefined) {
         return {
             name,
@@ -55224,7 +55354,7 @@ async function checkArchitecture(engine, request, ref) {
     let kind = inspectBinary(program.head);
     // A script entrypoint is checked through its interpreter.
     if (kind.kind === 'script' && kind.interpreter.startsWith('/')) {
-        const interpreter = await findProgram(engine, ref, platform, [kind.interpreter]);
+        const interpreter = await findProgram(engine, request, ref, [kind.interpreter]);
         if (interpreter === undefined) {
             return {
                 name,
@@ -55291,6 +55421,9 @@ async function probeCheck(engine, spec, probe, deadline) {
         }
         const url = `http://127.0.0.1:${hostPort}${probe.path}`;
         let last = 'no answer yet';
+        // Poll soon (a small server answers within milliseconds), then back off to POLL_MS.
+        let interval = FIRST_POLL_MS;
+        let askedAt = Date.now();
         while (deadline.remaining() > 0) {
             try {
                 const response = await fetch(url, {
@@ -55310,10 +55443,18 @@ async function probeCheck(engine, spec, probe, deadline) {
                             : error.message
                         : String(error);
             }
-            const stopped = await exited();
+            // Whether it stopped is asked at most once a second (each question starts a docker
+            // process), while waiting for the next poll rather than on top of it.
+            const ask = Date.now() - askedAt >= EXIT_CHECK_MS;
+            if (ask)
+                askedAt = Date.now();
+            const [stopped] = await Promise.all([
+                ask ? exited() : undefined,
+                sleep(Math.min(interval, deadline.remaining())),
+            ]);
             if (stopped)
                 return stopped;
-            await sleep(Math.min(POLL_MS, deadline.remaining()));
+            interval = Math.min(POLL_MS, interval * 2);
         }
         const logs = await engine.docker(['logs', '--tail', '20', spec.name]);
         return {
@@ -55334,12 +55475,16 @@ async function smokePlatform(engine, request) {
     const source = request.source;
     const ref = source.kind === 'registry' ? `${request.image}@${source.manifestDigest}` : source.tag;
     const checks = [];
-    const record = async (check) => {
+    const timed = async (check) => {
         const t = Date.now();
         const result = deadline.remaining() > 0
             ? await check()
             : { name: 'timeout', ok: false, detail: 'no time left' };
-        checks.push({ ...result, ms: Date.now() - t });
+        return { ...result, ms: Date.now() - t };
+    };
+    const record = async (check) => {
+        const result = await timed(check);
+        checks.push(result);
         return result.ok;
     };
     const done = () => ({
@@ -55358,21 +55503,20 @@ async function smokePlatform(engine, request) {
         if (!pulled)
             return done();
     }
-    if (!(await record(() => checkArchitecture(engine, request, ref))))
-        return done();
     const spec = (check) => ({
         ref,
         platform: request.platform,
         name: containerName(request.runId, request.platform, check),
         env: request.smoke.env,
     });
-    for (const [i, words] of request.smoke.run.entries()) {
-        if (!(await record(() => runCommandCheck(engine, spec(`run${i}`), words, deadline))))
-            return done();
-    }
+    // The checks are independent containers and reads of the pulled image: they run at once,
+    // and are reported in a fixed order (architecture, each command, the probe).
     const probe = request.smoke.http;
-    if (probe)
-        await record(() => probeCheck(engine, spec('http'), probe, deadline));
+    checks.push(...(await Promise.all([
+        timed(() => checkArchitecture(engine, request, ref)),
+        ...request.smoke.run.map((words, i) => timed(() => runCommandCheck(engine, spec(`run${i}`), words, deadline))),
+        ...(probe ? [timed(() => probeCheck(engine, spec('http'), probe, deadline))] : []),
+    ])));
     return done();
 }
 
@@ -55425,6 +55569,12 @@ async function smokeFromRegistry(ctx, run, platform) {
             (await ports.registry.imageConfig(`${image.name}@${manifestDigest}`)),
         smoke,
         runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
+        ...(ports.registry.fileHead
+            ? {
+                readHead: (path) => ports.registry.fileHead?.(`${image.name}@${manifestDigest}`, path) ??
+                    Promise.resolve(undefined),
+            }
+            : {}),
     });
 }
 /** A build-only run: each platform loaded into the engine in turn (from the warm cache), then removed. */

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StepFailure } from '../../src/model/errors.js'
+import { inspectBinary } from '../../src/smoke/elf.js'
 import { HttpRegistry, ImagetoolsRegistry } from '../../src/ports/registry.js'
 import { listTags } from '../support/registry-http.js'
 import { REPO_ROOT, requireStack, uniqueImage } from '../support/stack.js'
@@ -134,6 +135,25 @@ describe('the loopback registry over HTTP reads and writes what imagetools does'
     const single = await http().imageConfig(`${image.name}@${child}`)
     expect(single.entrypoint).toEqual(['/bin/busybox'])
     expect(single).toEqual(await imagetools.imageConfig(`${image.name}@${child}`))
+  })
+
+  test("each platform's entrypoint binary is read from its layers, without a container", async () => {
+    const index = await http().manifest(`${image.name}:source`)
+    const children = index?.json.manifests as {
+      digest: string
+      platform: { architecture: string }
+    }[]
+    expect(children.map((c) => c.platform.architecture).sort()).toEqual(['amd64', 'arm64'])
+    for (const child of children) {
+      const head = await http().fileHead(`${image.name}@${child.digest}`, '/bin/busybox')
+      expect(head).toBeDefined()
+      expect(inspectBinary(head ?? Buffer.alloc(0))).toMatchObject({
+        kind: 'elf',
+        architecture: child.platform.architecture,
+      })
+      // A path that is not in the image: left to the engine.
+      expect(await http().fileHead(`${image.name}@${child.digest}`, '/bin/nope')).toBeUndefined()
+    }
   })
 
   test('copying a digest to a tag keeps the digest, as imagetools create does', async () => {

@@ -88,6 +88,26 @@ describe('preflight refuses an engine that cannot do the job, and says how to fi
     expect((failure as StepFailure).remedy).toMatch(remedy)
   })
 
+  test('a release job assembling platform-digests builds nothing, so any builder will do', async () => {
+    const digest = (c: string): string => `sha256:${c.repeat(64)}`
+    const inputs = {
+      image: 'r.example.test/acme/app',
+      'github-token': 't',
+      'platform-digests': `linux/amd64=${digest('a')}\nlinux/arm64=${digest('b')}`,
+    }
+    const narrow = {
+      containerdStore: false,
+      builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64'] },
+    }
+    const ports = { registry: new FakeRegistry(), github: new FakeGitHub(), git }
+    await preflight.run(contextFor(inputs, { ...ports, engine: engineWith(narrow) }))
+    // The same engine cannot build those platforms itself.
+    const building = { image: inputs.image, 'github-token': 't' }
+    await expect(
+      preflight.run(contextFor(building, { ...ports, engine: engineWith(narrow) })),
+    ).rejects.toThrow(/cannot build several platforms/)
+  })
+
   test('a capable engine passes and its driver is recorded', async () => {
     const ctx = contextFor(
       { image: 'r.example.test/acme/app', 'github-token': 't' },

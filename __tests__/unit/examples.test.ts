@@ -101,6 +101,37 @@ test.each(workflowFiles())(
   },
 )
 
+/** The README's YAML blocks that are whole workflows (they have jobs:), with their heading. */
+function readmeWorkflows(): [string, string][] {
+  const readme = readFileSync('README.md', 'utf8')
+  const blocks: [string, string][] = []
+  let heading = ''
+  for (const [, title, yaml] of readme.matchAll(/^#+ (.+)$|^```yaml\n([\s\S]*?)^```$/gm)) {
+    if (title !== undefined) heading = title
+    else if (yaml !== undefined && /^jobs:/m.test(yaml)) blocks.push([`README: ${heading}`, yaml])
+  }
+  return blocks
+}
+
+test("the README's quick starts are whole workflows: one for each of the three ways", () => {
+  expect(readmeWorkflows().map(([name]) => name)).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/Pull requests/),
+      expect.stringMatching(/workflow_run/),
+      expect.stringMatching(/Native runners/),
+    ]),
+  )
+})
+
+test.each(readmeWorkflows())(
+  "%s passes GitHub's workflow parser and gives this action only inputs of action.yml",
+  async (name, content) => {
+    const { problems, steps } = await checkWorkflow(name, content)
+    expect(problems).toEqual([])
+    expect(steps.length).toBeGreaterThan(0)
+  },
+)
+
 test('the examples and the project workflows are all there (the table above is not empty)', () => {
   expect(workflowFiles()).toEqual(
     expect.arrayContaining([

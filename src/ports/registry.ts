@@ -11,6 +11,7 @@ import {
   TransientHttpFailure,
 } from './registry-http.js'
 import { writeOciArchive } from '../release/oci-archive.js'
+import { fileHeadFromLayers } from './layer-files.js'
 import { DEFAULT_RETRY, TRANSIENT_FAILURE, retryCommand, type RetryPolicy } from './retry.js'
 
 /** A manifest read back from the registry, with the digest of its exact bytes. */
@@ -54,6 +55,11 @@ export interface Registry {
   archive(image: ImageRepository, digest: string, tag: string, path: string): Promise<void>
   /** Removes a tag (not the manifest); false when the registry does not allow it. */
   deleteTag(image: ImageRepository, tag: string): Promise<boolean>
+  /**
+   * The first bytes of a file in a single-platform image (name@digest), read from its layers;
+   * undefined when this way cannot tell for certain (then the engine is asked).
+   */
+  fileHead?(ref: string, path: string): Promise<Buffer | undefined>
 }
 
 const strings = (value: unknown): string[] =>
@@ -461,6 +467,29 @@ export class HttpRegistry implements Registry {
 
   deleteTag(image: ImageRepository, tag: string): Promise<boolean> {
     return this.docker.deleteTag(image, tag)
+  }
+
+  async fileHead(ref: string, path: string): Promise<Buffer | undefined> {
+    const { image, reference } = splitReference(ref)
+    if (this.viaDocker.has(image.registry)) return undefined
+    const client = this.client(image)
+    try {
+      const found = await client.getManifest(reference)
+      if (!found) return undefined
+      const layers = toRemote(found.body, found.contentType).json.layers
+      if (!Array.isArray(layers)) return undefined
+      return await fileHeadFromLayers(
+        (layers as { mediaType?: string; size?: number; digest?: string }[]).map((layer) => ({
+          mediaType: layer.mediaType ?? '',
+          size: layer.size ?? 0,
+          open: () => client.blob(layer.digest ?? ''),
+        })),
+        path,
+      )
+    } catch {
+      // Any doubt goes to the engine, which reads the file from a container.
+      return undefined
+    }
   }
 }
 

@@ -35,9 +35,13 @@ export interface PlatformSmokeRequest {
   readonly config: ImageConfig
   readonly smoke: SmokeSettings
   readonly runId: string
+  /** Reads a file's first bytes without a container (from the registry's layers), if it can. */
+  readonly readHead?: (path: string) => Promise<Buffer | undefined>
 }
 
 const POLL_MS = 250
+const FIRST_POLL_MS = 25
+const EXIT_CHECK_MS = 1000
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -86,12 +90,14 @@ function programCandidates(config: ImageConfig): string[] {
 /** The first of the candidate paths that exists in the image, with its first bytes. */
 async function findProgram(
   engine: ContainerEngine,
+  request: PlatformSmokeRequest,
   ref: string,
-  platform: string,
   candidates: readonly string[],
 ): Promise<{ path: string; head: Buffer } | undefined> {
+  const platform = formatPlatform(request.platform)
   for (const path of candidates) {
-    const bytes = await engine.readImageFile(ref, platform, path)
+    const bytes =
+      (await request.readHead?.(path)) ?? (await engine.readImageFile(ref, platform, path))
     if (bytes !== undefined) return { path, head: bytes.subarray(0, 512) }
   }
   return undefined
@@ -104,13 +110,12 @@ async function checkArchitecture(
   ref: string,
 ): Promise<Omit<SmokeCheck, 'ms'>> {
   const name = 'architecture'
-  const platform = formatPlatform(request.platform)
   const expected = normalizePlatform(request.platform).architecture
   const candidates = programCandidates(request.config)
   if (candidates.length === 0) {
     return { name, ok: true, detail: 'not checked: the image has no entrypoint or command' }
   }
-  let program = await findProgram(engine, ref, platform, candidates)
+  let program = await findProgram(engine, request, ref, candidates)
   if (program === undefined) {
     return {
       name,
@@ -121,7 +126,7 @@ async function checkArchitecture(
   let kind = inspectBinary(program.head)
   // A script entrypoint is checked through its interpreter.
   if (kind.kind === 'script' && kind.interpreter.startsWith('/')) {
-    const interpreter = await findProgram(engine, ref, platform, [kind.interpreter])
+    const interpreter = await findProgram(engine, request, ref, [kind.interpreter])
     if (interpreter === undefined) {
       return {
         name,
@@ -203,6 +208,9 @@ async function probeCheck(
     }
     const url = `http://127.0.0.1:${hostPort}${probe.path}`
     let last = 'no answer yet'
+    // Poll soon (a small server answers within milliseconds), then back off to POLL_MS.
+    let interval = FIRST_POLL_MS
+    let askedAt = Date.now()
     while (deadline.remaining() > 0) {
       try {
         const response = await fetch(url, {
@@ -221,9 +229,16 @@ async function probeCheck(
               : error.message
             : String(error)
       }
-      const stopped = await exited()
+      // Whether it stopped is asked at most once a second (each question starts a docker
+      // process), while waiting for the next poll rather than on top of it.
+      const ask = Date.now() - askedAt >= EXIT_CHECK_MS
+      if (ask) askedAt = Date.now()
+      const [stopped] = await Promise.all([
+        ask ? exited() : undefined,
+        sleep(Math.min(interval, deadline.remaining())),
+      ])
       if (stopped) return stopped
-      await sleep(Math.min(POLL_MS, deadline.remaining()))
+      interval = Math.min(POLL_MS, interval * 2)
     }
     const logs = await engine.docker(['logs', '--tail', '20', spec.name])
     return {
@@ -247,13 +262,17 @@ export async function smokePlatform(
   const source = request.source
   const ref = source.kind === 'registry' ? `${request.image}@${source.manifestDigest}` : source.tag
   const checks: SmokeCheck[] = []
-  const record = async (check: () => Promise<Omit<SmokeCheck, 'ms'>>): Promise<boolean> => {
+  const timed = async (check: () => Promise<Omit<SmokeCheck, 'ms'>>): Promise<SmokeCheck> => {
     const t = Date.now()
     const result =
       deadline.remaining() > 0
         ? await check()
         : { name: 'timeout', ok: false, detail: 'no time left' }
-    checks.push({ ...result, ms: Date.now() - t })
+    return { ...result, ms: Date.now() - t }
+  }
+  const record = async (check: () => Promise<Omit<SmokeCheck, 'ms'>>): Promise<boolean> => {
+    const result = await timed(check)
+    checks.push(result)
     return result.ok
   }
   const done = (): PlatformSmokeResult => ({
@@ -272,18 +291,23 @@ export async function smokePlatform(
     })
     if (!pulled) return done()
   }
-  if (!(await record(() => checkArchitecture(engine, request, ref)))) return done()
   const spec = (check: string): ContainerSpec => ({
     ref,
     platform: request.platform,
     name: containerName(request.runId, request.platform, check),
     env: request.smoke.env,
   })
-  for (const [i, words] of request.smoke.run.entries()) {
-    if (!(await record(() => runCommandCheck(engine, spec(`run${i}`), words, deadline))))
-      return done()
-  }
+  // The checks are independent containers and reads of the pulled image: they run at once,
+  // and are reported in a fixed order (architecture, each command, the probe).
   const probe = request.smoke.http
-  if (probe) await record(() => probeCheck(engine, spec('http'), probe, deadline))
+  checks.push(
+    ...(await Promise.all([
+      timed(() => checkArchitecture(engine, request, ref)),
+      ...request.smoke.run.map((words, i) =>
+        timed(() => runCommandCheck(engine, spec(`run${i}`), words, deadline)),
+      ),
+      ...(probe ? [timed(() => probeCheck(engine, spec('http'), probe, deadline))] : []),
+    ])),
+  )
   return done()
 }

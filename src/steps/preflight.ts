@@ -26,6 +26,10 @@ async function checkEngine(ctx: RunContext): Promise<void> {
   }
   const platforms = [...new Set(inputs.components.flatMap((c) => c.platforms.map(formatPlatform)))]
   const abilities = driverAbilities(info.builder.driver, info.containerdStore)
+  ctx.builderDriver = info.builder.driver
+  ctx.builderAbilities = abilities
+  // A release job that assembles the digests of native runners builds nothing here.
+  if (ctx.mode === 'release' && inputs.platformDigests.length > 0) return
   if (!abilities.multiPlatform && inputs.components.some((c) => c.platforms.length > 1)) {
     throw new StepFailure(
       `the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`,
@@ -39,8 +43,6 @@ async function checkEngine(ctx: RunContext): Promise<void> {
       'install QEMU emulation before this step (docker/setup-qemu-action), or build those platforms on native runners',
     )
   }
-  ctx.builderDriver = info.builder.driver
-  ctx.builderAbilities = abilities
 }
 
 /** The workspace is what gets built: it must hold the commit the event releases. */

@@ -64,6 +64,13 @@ async function smokeFromRegistry(
       (await ports.registry.imageConfig(`${image.name}@${manifestDigest}`)),
     smoke,
     runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
+    ...(ports.registry.fileHead
+      ? {
+          readHead: (path: string) =>
+            ports.registry.fileHead?.(`${image.name}@${manifestDigest}`, path) ??
+            Promise.resolve(undefined),
+        }
+      : {}),
   })
 }
 

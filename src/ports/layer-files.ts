@@ -1,0 +1,121 @@
+import { posix } from 'node:path'
+import type { Readable } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import { extract, type Header } from 'tar-stream'
+
+/** One layer of an image manifest, newest last, with a way to stream its blob. */
+export interface Layer {
+  readonly mediaType: string
+  readonly size: number
+  open(): Promise<Readable>
+}
+
+/** Layers worth streaming: larger images are left to the engine (docker cp). */
+export const MAX_LAYER_BYTES = 64 * 1024 * 1024
+
+const GZIP = /(tar\+gzip|tar\.gzip|diff\.tar\.gzip)$/
+const PLAIN = /(layer\.v1\.tar|diff\.tar)$/
+
+/** What one layer says about a path. */
+type Finding =
+  | { readonly kind: 'file'; readonly head: Buffer }
+  | { readonly kind: 'link'; readonly target: string }
+  /** Something only the engine resolves for certain: a whiteout, a parent that is not a directory. */
+  | { readonly kind: 'unsure' }
+  | undefined
+
+const normalize = (name: string): string => posix.normalize(`/${name}`).replace(/\/$/, '')
+
+function parentsOf(path: string): string[] {
+  const parents: string[] = []
+  for (let dir = posix.dirname(path); dir !== '/'; dir = posix.dirname(dir)) parents.push(dir)
+  return parents
+}
+
+/** Reads one layer's tar until it knows what the layer says about `path`. */
+async function scanLayer(
+  stream: Readable,
+  gzipped: boolean,
+  path: string,
+  bytes: number,
+): Promise<Finding> {
+  const parents = new Set(parentsOf(path))
+  const whiteout = `${posix.dirname(path)}/.wh.${posix.basename(path)}`.replace(/^\/\//, '/')
+  const tar = extract()
+  const source = gzipped ? stream.pipe(createGunzip()) : stream
+  source.on('error', (error) => {
+    tar.destroy(error)
+  })
+  source.pipe(tar)
+  let finding: Finding
+  try {
+    for await (const entry of tar) {
+      const header: Header = entry.header
+      const name = normalize(header.name)
+      if (name === path) {
+        if (header.type === 'file' || header.type === 'contiguous-file') {
+          const chunks: Buffer[] = []
+          let length = 0
+          for await (const chunk of entry) {
+            chunks.push(chunk as Buffer)
+            length += (chunk as Buffer).length
+            if (length >= bytes) break
+          }
+          finding = { kind: 'file', head: Buffer.concat(chunks).subarray(0, bytes) }
+        } else if (header.type === 'symlink' && header.linkname) {
+          finding = { kind: 'link', target: posix.resolve(posix.dirname(path), header.linkname) }
+        } else if (header.type === 'link' && header.linkname) {
+          finding = { kind: 'link', target: normalize(header.linkname) }
+        } else {
+          finding = { kind: 'unsure' }
+        }
+        break
+      }
+      const parentNotDir = parents.has(name) && header.type !== 'directory'
+      const hidden =
+        name === whiteout ||
+        [...parents].some(
+          (dir) =>
+            name === `${posix.dirname(dir)}/.wh.${posix.basename(dir)}`.replace(/^\/\//, '/') ||
+            name === `${dir}/.wh..wh..opq`,
+        ) ||
+        name === '/.wh..wh..opq'
+      if (parentNotDir || hidden) {
+        finding = { kind: 'unsure' }
+        break
+      }
+      entry.resume()
+    }
+  } finally {
+    tar.destroy()
+    stream.destroy()
+  }
+  return finding
+}
+
+/**
+ * The first bytes of a file of an image, read from its layer blobs (newest layer first),
+ * without creating a container. Undefined when this cannot tell for certain (the file is not
+ * found, a whiteout or a parent symlink is in the way, a layer is compressed with zstd, the
+ * layers are large): the caller then asks the engine.
+ */
+export async function fileHeadFromLayers(
+  layers: readonly Layer[],
+  path: string,
+  bytes = 512,
+): Promise<Buffer | undefined> {
+  if (layers.reduce((n, l) => n + l.size, 0) > MAX_LAYER_BYTES) return undefined
+  if (!layers.every((l) => GZIP.test(l.mediaType) || PLAIN.test(l.mediaType))) return undefined
+  let wanted = normalize(path)
+  for (let hops = 0; hops < 8; hops++) {
+    let finding: Finding
+    for (const layer of [...layers].reverse()) {
+      finding = await scanLayer(await layer.open(), GZIP.test(layer.mediaType), wanted, bytes)
+      if (finding) break
+    }
+    if (finding?.kind === 'file') return finding.head
+    if (finding?.kind !== 'link') return undefined
+    wanted = finding.target
+  }
+  return undefined
+}
