@@ -1,4 +1,5 @@
 // npm run bench [-- --rounds 5 --scale-rounds 5 --startup-runs 10 --no-write --remove-images]
+// npm run bench -- --report-only   (bench/README.md again from bench/results.json)
 //
 // Issue 8: the same release of the bundled example image through the bundled action and through
 // bench/by-hand.sh (the hand-written workflow it replaces), on the real stack. Writes
@@ -22,6 +23,7 @@ import {
   medians,
   type Comparison,
   type ComponentRow,
+  type RegistryCacheRow,
   type Results,
 } from './support/results.js'
 import { actionSpawns, manifestGetMs, scriptSpawns } from './support/spawns.js'
@@ -69,6 +71,8 @@ const { values: args } = parseArgs({
     'startup-runs': { type: 'string', default: '10' },
     'no-write': { type: 'boolean', default: false },
     'remove-images': { type: 'boolean', default: false },
+    /** Renders bench/README.md again from bench/results.json, measuring nothing. */
+    'report-only': { type: 'boolean', default: false },
   },
 })
 const options = {
@@ -239,6 +243,43 @@ async function probeSinglePlatform(): Promise<{ provenance: string; finding: str
   }
 }
 
+/**
+ * Issue 7: a release on a builder whose local cache is empty (a fresh runner), with cache:
+ * registry (the cache an earlier release wrote to <image>:buildcache) and without a cache.
+ */
+async function measureRegistryCache(rounds: number): Promise<RegistryCacheRow> {
+  const platforms = PLATFORMS.slice(0, 2)
+  const base = { ...SMOKE_INPUTS, platforms: platforms.join(',') }
+  const cached = await ActionSubject.create('registry-cache', { ...base, cache: 'registry' })
+  const uncached = await ActionSubject.create('no-cache', base)
+  try {
+    await cached.release() // untimed: writes <image>:buildcache
+    const withCache: Timing[] = []
+    const withoutCache: Timing[] = []
+    for (let round = 0; round < rounds; round++) {
+      pruneBuildCache()
+      const w = await cached.release()
+      if (w.cache === undefined || w.cache.cached < w.cache.steps)
+        throw new Error(`cache: registry did not hit every step: ${JSON.stringify(w.cache)}`)
+      pruneBuildCache()
+      const wo = await uncached.release()
+      log(`registry cache round ${round + 1}: with ${describe(w)}; without ${describe(wo)}`)
+      withCache.push(w)
+      withoutCache.push(wo)
+    }
+    return {
+      platforms,
+      withCache,
+      withoutCache,
+      withCacheMedians: medians(withCache),
+      withoutCacheMedians: medians(withoutCache),
+    }
+  } finally {
+    await cached.close()
+    await uncached.close()
+  }
+}
+
 /** One instrumented (untimed for the tables) warm release of each, to count process spawns. */
 async function measureSpawns(): Promise<Results['spawns']> {
   const platforms = PLATFORMS.slice(0, 2).join(',')
@@ -300,6 +341,8 @@ async function measure(ci: CiWatch): Promise<Omit<Results, 'metrics'>> {
   const components: ComponentRow[] = []
   for (const count of [1, 4, 8])
     components.push(await measureComponents(count, options.scaleRounds))
+  log(`registry cache, cold builder, ${options.scaleRounds} rounds`)
+  const registryCache = await measureRegistryCache(options.scaleRounds)
   log('one instrumented release of each, counting process spawns')
   const spawns = await measureSpawns()
   return {
@@ -319,6 +362,7 @@ async function measure(ci: CiWatch): Promise<Omit<Results, 'metrics'>> {
     platformProvenance: single.provenance,
     singlePlatformNoProvenance: single.finding,
     components,
+    registryCache,
     spawns,
   }
 }
@@ -339,6 +383,13 @@ async function publish(results: Results, previous: Results | undefined): Promise
 }
 
 async function main(): Promise<void> {
+  if (args['report-only']) {
+    const results = readPrevious()
+    if (!results) throw new Error(`${RESULTS} is missing or unreadable: run npm run bench first`)
+    writeFileSync(README, await formatted(README, renderReadme(results)))
+    log('wrote bench/README.md from bench/results.json')
+    return
+  }
   await requireStack()
   const previous = readPrevious()
   const ci = watchCi()

@@ -372,57 +372,46 @@ function analysis(r: Results): string {
     k.name.startsWith('docker buildx imagetools'),
   )
   const imagetoolsCount = imagetools.reduce((n, k) => n + k.count, 0)
-  const imagetoolsMedian = median(imagetools.map((k) => k.medianMs))
   // From the instrumented release itself, so the parts add up.
   const rest = action.timing.overheadMs - action.overheadSpawnWallMs - r.startup.medianActionMs
   const engine = action.overheadPurposes.find((p) => p.name.startsWith('preflight: engine'))
-  const slowestEngineQuestion = action.overheadKinds
-    .filter((k) => /^docker (info|version)$|^docker buildx (version|inspect)$/.test(k.name))
-    .sort((x, y) => y.medianMs - x.medianMs)[0]
   const components = growth(
     r.components.map((c) => c.components),
     r.components.map((c) => c.action),
   )
-  return `## Analysis: the action's overhead, and what would fix it
+  const smokeProcesses = action.spawns - action.overheadSpawns
+  return `## Analysis: where the action's time goes
 
 Per warm release the action spends ${sec(a.overheadMs)} beyond the build and the smoke containers; the
 script ${sec(s.overheadMs)} (one \`imagetools inspect\` and four \`imagetools create\`). The action's overhead is:
 
 - **${action.overheadSpawns} docker/git processes outside the build and the smoke tests**, busy ${sec(action.overheadSpawnWallMs)}
-  (table above). ${imagetoolsCount} of them are \`docker buildx imagetools\` processes of ~${ms(imagetoolsMedian)} each: every
-  one starts the docker CLI and the buildx plugin and opens a new registry connection, to read or
-  write one manifest of a few hundred bytes, which the registry serves over HTTP in
-  ${r.spawns.manifestGetMs.toFixed(1)} ms (a GET from this process, median of 10).
+  (table above)${engine ? `, ${engine.count} of them the engine and builder questions of preflight` : ''}.
+  ${imagetoolsCount === 0 ? 'No `docker buildx imagetools` process: manifest reads, tag writes and read-backs' : `${imagetoolsCount} \`docker buildx imagetools\` processes; the other manifest reads, tag writes and read-backs`} go
+  over the registry's HTTP API (src/ports/registry.ts, HttpRegistry), where one manifest GET takes
+  ${r.spawns.manifestGetMs.toFixed(1)} ms against the ~60 ms of a process.
 - **start-up**: ${ms(r.startup.medianActionMs)} until the first step (node alone: ${ms(r.startup.medianNodeMs)}).
 - **the rest**, ${sec(Math.max(0, rest))} (of that release's ${sec(action.timing.overheadMs)}): ${action.apiRequests ?? 0} GitHub API requests (to the local stand-in: a
-  real api.github.com adds 0.1–0.3 s each), the job summary and outputs, and the gaps between processes.
+  real api.github.com adds 0.1–0.3 s each), the job summary and outputs, and the gaps between steps.
 
 Each added component adds ${sec(components.overhead)} of overhead: its own reads, its marker, its four promotions, each with
 a read-back.
 
-What would bring the overhead under ${sec(OVERHEAD_GOAL_MS)}, the largest saving first:
+The smoke step: ${smokeNote(r)}. Within a platform the checks run at once (the
+architecture check reads the entrypoint's first bytes from the layer blobs over HTTP, without a
+container, and falls back to \`docker create\` + \`docker cp\` when it cannot tell); the
+${smokeProcesses} processes of the build and the smoke tests (pull, \`docker run\` per command, the probe's
+run, port, inspect and rm) are the floor this machine's ${r.machine.cpus} cores share.
 
-1. **Talk to the registry over HTTP, not through imagetools processes.** The action already has a
-   registry client (src/ports/registry-http.ts, with Docker's stored credentials and token
-   challenges). A manifest read is a GET or HEAD, a tag write a PUT of the same manifest bytes
-   (the digest cannot change), a read-back a HEAD; on one keep-alive connection each costs a few
-   milliseconds. That replaces the ${imagetoolsCount} imagetools processes and keeps every promise: the version
-   tag first, the floating tags last, each write read back. Cross-repository copies and
-   attestation-aware \`imagetools create\` can stay as the fallback for registries that refuse a PUT.
-2. **Ask the engine less at start.** The engine and builder questions keep ${engine?.count ?? 0} processes busy for
-   ${sec(engine?.busyMs ?? 0)} (the slowest: \`${slowestEngineQuestion?.name ?? '?'}\`, ${ms(slowestEngineQuestion?.medianMs ?? 0)}). \`docker buildx inspect\` alone tells
-   the driver and the platforms; the engine's version and image store can come from the Docker
-   API socket (GET /info) without starting a process.
-3. **Overlap the GitHub calls with the smoke tests.** The draft Release is invisible, so drafting it
-   (and uploading assets) can run while the smoke containers run (a failed smoke test leaves only
-   the draft, which a re-run finds again); on real GitHub that hides several round trips.
-4. **Start faster.** Loading the bundle costs ${ms(r.startup.medianActionMs - r.startup.medianNodeMs)} beyond node itself; node 22's
-   compile cache (\`module.enableCompileCache()\`, the action runs on node24) or loading the rarely
-   used parts (rollback, signing, OCI archives) only when needed shortens it.
+What could still shorten a release, largest first:
 
-The smoke step is the other half of the ratio target: ${smokeNote(r)}. The architecture check
-(\`docker create\`, \`docker cp\`, \`docker rm\` per platform) could run beside the first smoke command
-instead of before it, or read the program's first bytes from the layer blob over HTTP.
+1. **Overlap the GitHub calls with the smoke tests.** The draft Release is invisible, so drafting
+   it (and uploading assets) could run while the smoke containers run; against the local stand-in
+   that saves little, on api.github.com several round trips.
+2. **Ask the engine less at start.** \`docker buildx inspect\` alone tells the driver and the
+   platforms; the engine's version and image store could come from the Docker API socket.
+3. **Start faster.** Loading the bundle costs ${ms(r.startup.medianActionMs - r.startup.medianNodeMs)} beyond node itself; node's compile cache
+   or loading the rarely used parts (rollback, signing, OCI archives) lazily would shorten it.
 `
 }
 
@@ -447,6 +436,7 @@ one static busybox per architecture, serving /health on 8080) on the real stack,
 
 Run: \`npm run bench\` (${Math.ceil(r.durationMs / 60_000)} minutes on the machine below). Options, with their defaults:
 \`npm run bench -- --rounds 5 --scale-rounds 5 --startup-runs 10\`; \`--no-write\` only prints;
+\`--report-only\` renders this file again from bench/results.json without measuring;
 \`--remove-images\` removes the engine's copies of the benchmark's images afterwards (the
 end-to-end tests keep theirs too; with the containerd image store each removal takes seconds on
 an engine that holds many images). It writes this file and bench/results.json, and prints the
@@ -478,6 +468,31 @@ Method:
 - **Processes**: one more warm release of each with docker, git and jq behind a wrapper that logs
   each call's start and end (a few ms per call; these releases are in no other table).
 `
+
+/** Issue 7's figure: what cache: registry saves when the runner's build cache is empty. */
+function registryCacheTable(r: Results): string {
+  const c = r.registryCache
+  if (!c) return 'Not measured in this run.'
+  const hits = c.withCache.map((t) => (t.cache ? `${t.cache.cached}/${t.cache.steps}` : '?'))
+  const rows = [
+    ['Medians, ' + c.platforms.join(' + '), 'cache: registry', 'no cache', 'Saved'],
+    ['---', '---', '---', '---'],
+    ...(['totalMs', 'buildMs'] as const).map((k) => [
+      k === 'totalMs' ? 'whole release' : 'build',
+      sec(c.withCacheMedians[k]),
+      sec(c.withoutCacheMedians[k]),
+      sec(c.withoutCacheMedians[k] - c.withCacheMedians[k]),
+    ]),
+  ]
+  return `${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}
+
+Before each timed release \`docker buildx prune --all --force\` empties the local build cache, as on a
+fresh runner. With \`cache: registry\` the build reads \`<image>:buildcache\` (written by the release
+before, \`mode=max\`); the summary counted cached steps per round: ${hits.join(', ')} (every step, or the
+benchmark stops). A pull request build reads the same cache and never writes it
+(__tests__/e2e/supply-chain.test.ts proves the release after an unchanged pull request build is
+all cached).`
+}
 
 export function renderReadme(r: Results, targets = evaluateTargets(r)): string {
   const ci = r.ciActive
@@ -515,6 +530,10 @@ ${platformsTable(r)}
 ## Scaling with components (action only, warm, rounds: ${r.options.scaleRounds})
 
 ${componentsTable(r)}
+
+## Registry cache on a fresh builder (issue 7, rounds: ${r.options.scaleRounds})
+
+${registryCacheTable(r)}
 
 ## Start-up and bundle
 

@@ -37,6 +37,17 @@ export interface ComponentRow {
   readonly action: Medians
 }
 
+/** Issue 7: releases on a builder with an empty local cache, with and without cache: registry. */
+export interface RegistryCacheRow {
+  readonly platforms: readonly string[]
+  /** cache: registry, the local build cache pruned before each release. */
+  readonly withCache: readonly Timing[]
+  /** cache: none, the local build cache pruned before each release. */
+  readonly withoutCache: readonly Timing[]
+  readonly withCacheMedians: Medians
+  readonly withoutCacheMedians: Medians
+}
+
 export interface Results {
   readonly version: 1
   readonly date: string
@@ -55,6 +66,8 @@ export interface Results {
   /** What a single-platform release with provenance: false does. */
   readonly singlePlatformNoProvenance: string
   readonly components: readonly ComponentRow[]
+  /** Absent in results written before issue 7's cache figures. */
+  readonly registryCache?: RegistryCacheRow
   readonly spawns: {
     readonly action: SpawnAnalysis
     readonly script: SpawnAnalysis
@@ -116,6 +129,10 @@ export function flatMetrics(results: Omit<Results, 'metrics'>): Record<string, n
     metrics[`platforms.${c.platforms.length}.ratio`] = c.ratio
   }
   for (const row of results.components) add(`components.${row.components}.action`, row.action)
+  if (results.registryCache) {
+    add('registryCache.with.action', results.registryCache.withCacheMedians)
+    add('registryCache.without.action', results.registryCache.withoutCacheMedians)
+  }
   metrics['spawns.action.overhead.count'] = results.spawns.action.overheadSpawns
   metrics['spawns.action.total.count'] = results.spawns.action.spawns
   return metrics

@@ -30,6 +30,8 @@ export interface Timing {
   readonly checksMs: Readonly<Record<string, readonly number[]>>
   /** The action process's peak resident memory. */
   readonly peakRssKb?: number
+  /** The build steps BuildKit took from a cache, of all steps (the action's summary). */
+  readonly cache?: { readonly cached: number; readonly steps: number }
 }
 
 export interface ReleaseHooks {
@@ -90,6 +92,12 @@ function clock(hooks: ReleaseHooks): { onSpawn: (child: ChildProcess) => void; m
 }
 
 /** The bundled action on its own fixture checkout, stand-in and image repository. */
+/** The summary's cache note, e.g. `build cache: 4 of 4 steps cached`. */
+export function cacheHits(summary: string): Pick<Timing, 'cache'> {
+  const match = /build cache: (\d+) of (\d+) steps cached/.exec(summary)
+  return match ? { cache: { cached: Number(match[1]), steps: Number(match[2]) } } : {}
+}
+
 export class ActionSubject {
   private releases = 0
   private readonly tmp = mkdtempSync(join(tmpdir(), 'bench-action-'))
@@ -148,6 +156,7 @@ export class ActionSubject {
       platformSmokeMs: platformSmokeTimes(run.summary),
       checksMs: checkTimes(run.stdout),
       ...(existsSync(rssFile) ? { peakRssKb: Number(readFileSync(rssFile, 'utf8')) } : {}),
+      ...cacheHits(run.summary),
     }
   }
 
