@@ -490,7 +490,7 @@ Before each timed release \`docker buildx prune --all --force\` empties the loca
 fresh runner. With \`cache: registry\` the build reads \`<image>:buildcache\` (written by the release
 before, \`mode=max\`); the summary counted cached steps per round: ${hits.join(', ')} (every step, or the
 benchmark stops). A pull request build reads the same cache and never writes it
-(__tests__/e2e/supply-chain.test.ts proves the release after an unchanged pull request build is
+(\`__tests__/e2e/supply-chain.test.ts\` proves the release after an unchanged pull request build is
 all cached).`
 }
 
