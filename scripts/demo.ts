@@ -15,14 +15,26 @@ writeFileSync(
   join(world.repo.dir, 'out', 'install.sh'),
   '#!/bin/sh\ndocker run --rm -p 8080:8080 127.0.0.1:5000/demo/app\n',
 )
-console.log(`Releasing ${world.image.name} ${version} (commit ${world.repo.sha.slice(0, 12)})…\n`)
-const run = await world.run({
+const inputs = {
   version,
   'smoke-run': 'uname -m\necho hello from the image',
   'smoke-http': '8080/health',
   'smoke-http-expect': 'ok',
   'release-assets': 'out/*',
-})
+}
+// First what the release would do (mode: plan reads, and changes nothing).
+console.log(`== Plan (mode: plan)\n`)
+const plan = await world.run({ ...inputs, mode: 'plan' })
+process.stdout.write(
+  plan.stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('::'))
+    .join('\n'),
+)
+console.log(
+  `\n== Releasing ${world.image.name} ${version} (commit ${world.repo.sha.slice(0, 12)})…\n`,
+)
+const run = await world.run(inputs)
 // The build's own progress lines are long; the action's lines tell the story.
 process.stdout.write(
   run.stdout

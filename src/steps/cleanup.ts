@@ -3,7 +3,7 @@ import { notReleasing, type Step } from './step.js'
 
 export const cleanup: Step = {
   name: 'cleanup',
-  why: 'remove the candidate and verified tags where the registry allows it; a failure here only warns',
+  why: 'remove the candidate tags where the registry allows it (the verified-<sha12> marker stays, for re-runs of this commit); a failure here only warns',
   skip: notReleasing,
   async run(ctx) {
     for (const { build } of ctx.images) {
