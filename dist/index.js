@@ -54908,6 +54908,12 @@ function progress(step, total) {
 
 
 
+/**
+ * A manifest refused with 400 while pushing: registries answer so (MANIFEST_BLOB_UNKNOWN) when
+ * another push of the same blobs, such as a concurrent run of this release, has not committed
+ * them yet. The retry finds them there.
+ */
+const PUSH_RACE = /PUT request to \S+\/manifests\/\S+: 400 Bad Request/;
 /** The OCI labels and annotations of one image of this run. */
 function imageMetadata(ctx, run) {
     const plan = ctx.plan;
@@ -55026,7 +55032,8 @@ async function buildImage(ctx, run) {
         env: { SOURCE_DATE_EPOCH: String(plan.commitTime) },
     }), (message) => {
         ctx.log.warning(message);
-    }, retryPolicy(ctx.env.backoffMs), (r) => /push/i.test(r.stderr) && TRANSIENT_FAILURE.test(tail(r.stderr, 8))));
+    }, retryPolicy(ctx.env.backoffMs), (r) => /push/i.test(r.stderr) &&
+        (TRANSIENT_FAILURE.test(tail(r.stderr, 8)) || PUSH_RACE.test(tail(r.stderr, 8)))));
     if (result.exitCode !== 0) {
         const platform = failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, buildPlan));
         const errors = result.stderr

@@ -80,6 +80,13 @@ const rows: FaultRow[] = [
     outcome: { kind: 'absorbed' },
   },
   {
+    point: 'registry 400 on the candidate manifest (a concurrent push of the same blobs)',
+    inject: ({ proxy }) => {
+      proxy.fail({ method: 'PUT', path: /\/manifests\/candidate-/, status: 400, times: 1 })
+    },
+    outcome: { kind: 'absorbed' },
+  },
+  {
     point: 'registry 500 three times on manifest reads',
     inject: ({ proxy }) => {
       proxy.fail({ method: 'GET', path: /\/manifests\/sha256:/, status: 500, times: 3 })

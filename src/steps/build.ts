@@ -21,6 +21,13 @@ import { settleBounded } from '../parallel.js'
 import { candidateStrategy, driverAbilities } from '../build/strategy.js'
 import { progress } from '../report/progress.js'
 
+/**
+ * A manifest refused with 400 while pushing: registries answer so (MANIFEST_BLOB_UNKNOWN) when
+ * another push of the same blobs, such as a concurrent run of this release, has not committed
+ * them yet. The retry finds them there.
+ */
+const PUSH_RACE = /PUT request to \S+\/manifests\/\S+: 400 Bad Request/
+
 /** The OCI labels and annotations of one image of this run. */
 export function imageMetadata(ctx: RunContext, run: ImageRun): Record<string, string> {
   const plan = ctx.plan
@@ -160,7 +167,9 @@ async function buildImage(ctx: RunContext, run: ImageRun): Promise<void> {
         ctx.log.warning(message)
       },
       retryPolicy(ctx.env.backoffMs),
-      (r) => /push/i.test(r.stderr) && TRANSIENT_FAILURE.test(tail(r.stderr, 8)),
+      (r) =>
+        /push/i.test(r.stderr) &&
+        (TRANSIENT_FAILURE.test(tail(r.stderr, 8)) || PUSH_RACE.test(tail(r.stderr, 8))),
     ),
   )
   if (result.exitCode !== 0) {
