@@ -6,6 +6,7 @@ import {
 } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createHash } from 'node:crypto'
+import { pipeline } from 'node:stream'
 import { REGISTRY } from './stack.js'
 
 /** A fault for requests to the registry: which ones, and how they fail. */
@@ -100,7 +101,9 @@ export async function startRegistryProxy(target = REGISTRY): Promise<RegistryPro
         if (typeof headers.location === 'string')
           headers.location = headers.location.replace(`//${target}`, `//${proxyHost}`)
         res.writeHead(answer.statusCode ?? 502, headers)
-        answer.pipe(res)
+        // A client that hangs up early (one that read only a blob's first bytes) ends the
+        // upstream answer too, so no registry connection is left paused.
+        pipeline(answer, res, () => undefined)
       },
     )
     upstream.on('error', () => res.destroy())
