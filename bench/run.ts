@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { format, resolveConfig } from 'prettier'
+import { COMPONENT_DOCKERFILE } from '../__tests__/support/fixtures.js'
 import { REGISTRY, REPO_ROOT, requireStack } from '../__tests__/support/stack.js'
 import {
   actionRevision,
@@ -50,19 +51,6 @@ const SMOKE_INPUTS = {
   'smoke-http-expect': 'ok',
   provenance: 'false',
 }
-
-/** The example image made into distinct components by a build argument (as components.test.ts does). */
-const COMPONENT_DOCKERFILE = [
-  'FROM scratch',
-  'ARG TARGETARCH',
-  'ARG COMPONENT',
-  'COPY bin/busybox-${TARGETARCH} /bin/busybox',
-  'COPY www/ /www/',
-  'RUN ["/bin/busybox", "sh", "-c", "echo $COMPONENT > /www/component"]',
-  'ENTRYPOINT ["/bin/busybox"]',
-  'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
-  '',
-].join('\n')
 
 const { values: args } = parseArgs({
   options: {

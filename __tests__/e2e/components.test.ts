@@ -1,24 +1,12 @@
 import { jest } from '@jest/globals'
 import { listTags, resolveDigest } from '../support/registry-http.js'
 import { releaseWorld } from '../support/release-world.js'
+import { COMPONENT_DOCKERFILE } from '../support/fixtures.js'
 import { REGISTRY, requireStack } from '../support/stack.js'
 
 jest.setTimeout(300_000)
 
 beforeAll(requireStack)
-
-/** One example image, made into three components by a build argument. */
-const DOCKERFILE = [
-  'FROM scratch',
-  'ARG TARGETARCH',
-  'ARG COMPONENT',
-  'COPY bin/busybox-${TARGETARCH} /bin/busybox',
-  'COPY www/ /www/',
-  'RUN ["/bin/busybox", "sh", "-c", "echo $COMPONENT > /www/component"]',
-  'ENTRYPOINT ["/bin/busybox"]',
-  'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]',
-  '',
-].join('\n')
 
 function components(prefix: string, workerSmoke: string): string {
   return ['backend', 'frontend', 'worker']
@@ -34,7 +22,7 @@ function components(prefix: string, workerSmoke: string): string {
 }
 
 test("a 3-component release: one component's arm64 smoke failing stops all of them; fixed, all three are promoted under one Release", async () => {
-  const w = await releaseWorld('components', { Dockerfile: DOCKERFILE })
+  const w = await releaseWorld('components', { Dockerfile: COMPONENT_DOCKERFILE })
   try {
     const prefix = `e2e/components-${Date.now().toString(36)}`
     const failing = await w.run({

@@ -3,32 +3,11 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { authRegistry } from '../support/fixtures.js'
 import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { requireStack } from '../support/stack.js'
 
 jest.setTimeout(300_000)
-
-const ENV_FILE = '/etc/multiarch-release/registry-auth.env'
-
-/** The authenticated TLS registry that scripts/setup-stack.sh starts. */
-function authRegistry(): { host: string; user: string; password: string; ca: string } {
-  if (!existsSync(ENV_FILE)) throw new Error(`${ENV_FILE} is missing: run scripts/setup-stack.sh`)
-  const values = Object.fromEntries(
-    readFileSync(ENV_FILE, 'utf8')
-      .split('\n')
-      .filter((l) => /^[A-Z_]+=/.test(l))
-      .map((l) => [
-        l.slice(0, l.indexOf('=')),
-        l.slice(l.indexOf('=') + 1).replace(/^["']|["']$/g, ''),
-      ]),
-  )
-  return {
-    host: values.REGISTRY_AUTH_HOST ?? '',
-    user: values.REGISTRY_AUTH_USER ?? '',
-    password: values.REGISTRY_AUTH_PASSWORD ?? '',
-    ca: values.REGISTRY_AUTH_CA ?? '',
-  }
-}
 
 let registry: ReturnType<typeof authRegistry>
 beforeAll(async () => {

@@ -1,36 +1,18 @@
 import { jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StepFailure } from '../../src/model/errors.js'
 import { inspectBinary } from '../../src/smoke/elf.js'
 import { HttpRegistry, ImagetoolsRegistry } from '../../src/ports/registry.js'
+import { authRegistry } from '../support/fixtures.js'
 import { listTags } from '../support/registry-http.js'
 import { REPO_ROOT, requireStack, uniqueImage } from '../support/stack.js'
 
 jest.setTimeout(300_000)
 
-const ENV_FILE = '/etc/multiarch-release/registry-auth.env'
 const FAST = { retries: 2, minTimeoutMs: 20, maxTimeoutMs: 50 }
-
-function authRegistry(): { host: string; user: string; password: string } {
-  if (!existsSync(ENV_FILE)) throw new Error(`${ENV_FILE} is missing: run scripts/setup-stack.sh`)
-  const values = Object.fromEntries(
-    readFileSync(ENV_FILE, 'utf8')
-      .split('\n')
-      .filter((l) => /^[A-Z_]+=/.test(l))
-      .map((l) => [
-        l.slice(0, l.indexOf('=')),
-        l.slice(l.indexOf('=') + 1).replace(/^["']|["']$/g, ''),
-      ]),
-  )
-  return {
-    host: values.REGISTRY_AUTH_HOST ?? '',
-    user: values.REGISTRY_AUTH_USER ?? '',
-    password: values.REGISTRY_AUTH_PASSWORD ?? '',
-  }
-}
 
 /** Runs with DOCKER_CONFIG pointing at `config`, as the action does under docker/login-action. */
 async function withDockerConfig<T>(config: string, fn: () => Promise<T>): Promise<T> {
