@@ -55576,12 +55576,7 @@ async function smokeFromRegistry(ctx, run, platform) {
             (await ports.registry.imageConfig(`${image.name}@${manifestDigest}`)),
         smoke,
         runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
-        ...(ports.registry.fileHead
-            ? {
-                readHead: (path) => ports.registry.fileHead?.(`${image.name}@${manifestDigest}`, path) ??
-                    Promise.resolve(undefined),
-            }
-            : {}),
+        readHead: async (path) => ports.registry.fileHead?.(`${image.name}@${manifestDigest}`, path),
     });
 }
 /** A build-only run: each platform loaded into the engine in turn (from the warm cache), then removed. */

@@ -64,13 +64,7 @@ async function smokeFromRegistry(
       (await ports.registry.imageConfig(`${image.name}@${manifestDigest}`)),
     smoke,
     runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
-    ...(ports.registry.fileHead
-      ? {
-          readHead: (path: string) =>
-            ports.registry.fileHead?.(`${image.name}@${manifestDigest}`, path) ??
-            Promise.resolve(undefined),
-        }
-      : {}),
+    readHead: async (path) => ports.registry.fileHead?.(`${image.name}@${manifestDigest}`, path),
   })
 }
 
