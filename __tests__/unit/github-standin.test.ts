@@ -242,10 +242,11 @@ describe('GitHub stand-in, driven by @octokit/rest', () => {
     expect(found.data.tag_name).toBe(latest)
   })
 
-  test('make_latest false given on a draft still holds when the draft is published', async () => {
+  test('make_latest sent with a draft is not remembered: publishing without it makes it latest', async () => {
+    // softprops/action-gh-release#703: the publishing PATCH must carry make_latest itself.
     const draft = await createRelease({ tag_name: 'v1.0.0', draft: true, make_latest: 'false' })
     await octokit.rest.repos.updateRelease({ owner, repo, release_id: draft.id, draft: false })
-    expect(standIn.latestRelease(owner, repo)?.tag_name).toBe('v0.9.0')
+    expect(standIn.latestRelease(owner, repo)?.tag_name).toBe('v1.0.0')
   })
 
   test('lists more than 100 releases page by page with GitHub Link headers', async () => {
@@ -640,7 +641,28 @@ describe('GitHub stand-in, driven by @octokit/rest', () => {
     await octokit.rest.repos.generateReleaseNotes({ owner, repo, tag_name: 'v1.1.0' })
     await octokit.rest.repos.listReleaseAssets({ owner, repo, release_id: draft.id })
     await octokit.rest.repos.getReleaseAsset({ owner, repo, asset_id: asset.id })
+    await octokit.rest.repos.updateReleaseAsset({ owner, repo, asset_id: asset.id, label: 'A' })
     await octokit.rest.repos.deleteReleaseAsset({ owner, repo, asset_id: asset.id })
+    const tag = await octokit.rest.git.createTag({
+      owner,
+      repo,
+      tag: 'v1.0.1',
+      message: 'Release v1.0.1',
+      object: c(5),
+      type: 'commit',
+    })
+    await octokit.rest.git.getTag({ owner, repo, tag_sha: tag.data.sha })
+    const head = await octokit.rest.git.getCommit({ owner, repo, commit_sha: c(5) })
+    await octokit.rest.git.getTree({ owner, repo, tree_sha: head.data.tree.sha })
+    const next = await octokit.rest.git.createCommit({
+      owner,
+      repo,
+      message: 'Next',
+      tree: head.data.tree.sha,
+      parents: [c(5)],
+    })
+    await octokit.rest.git.updateRef({ owner, repo, ref: 'heads/topic', sha: next.data.sha })
+    await octokit.rest.git.deleteRef({ owner, repo, ref: 'heads/topic' })
     await octokit.rest.repos.deleteRelease({ owner, repo, release_id: draft.id })
 
     expect(new Set(standIn.requests.map((r) => r.operation))).toEqual(

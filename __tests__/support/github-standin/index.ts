@@ -20,8 +20,9 @@ import {
   type RequestRecord,
   type Violation,
 } from './server.js'
-import type { SeedCommit, SeedPull, SeedRelease, SeedRepo } from './seeds.js'
-import { World } from './state.js'
+import { peel } from './git.js'
+import type { SeedAnnotatedTag, SeedCommit, SeedPull, SeedRelease, SeedRepo } from './seeds.js'
+import { World, type Repo } from './state.js'
 
 export type { Fault, FaultSpec } from './faults.js'
 export type { Actor, AssetJson, ReleaseJson } from './representations.js'
@@ -29,6 +30,7 @@ export type { RequestRecord, Violation } from './server.js'
 export { fakeSha } from './seeds.js'
 export type {
   MakeLatest,
+  SeedAnnotatedTag,
   SeedAsset,
   SeedCommit,
   SeedPull,
@@ -73,16 +75,24 @@ export interface GitHubStandIn {
   /** Releases as `GET /releases` lists them (newest first, drafts included). */
   releases(owner: string, repo: string): ReleaseJson[]
   release(id: number): ReleaseJson | undefined
+  /** The release `GET /releases/latest` answers, if any. */
   latestRelease(owner: string, repo: string): ReleaseJson | undefined
-  /** Tag name → commit sha. */
+  /** Tag name → commit sha (an annotated tag is followed to its commit). */
   tags(owner: string, repo: string): Record<string, string>
   /** Branch name → head sha. */
   branches(owner: string, repo: string): Record<string, string>
+  /** Every ref, custom namespaces included: full name → the sha it stores (tag object or commit). */
+  refs(owner: string, repo: string): Record<string, string>
   assets(releaseId: number): StoredAsset[]
   seedRepo(seed: SeedRepo): void
   seedCommits(owner: string, repo: string, commits: SeedCommit[]): void
   setBranch(owner: string, repo: string, branch: string, sha: string): void
+  /** A lightweight tag. */
   setTag(owner: string, repo: string, tag: string, sha: string): void
+  /** An annotated tag; returns the tag object's sha (what `refs/tags/<tag>` then stores). */
+  setAnnotatedTag(owner: string, repo: string, tag: string, seed: SeedAnnotatedTag): string
+  /** The repository setting: releases published while it is on lock their assets and tag. */
+  setImmutableReleases(owner: string, repo: string, on: boolean): void
   seedPull(owner: string, repo: string, pull: SeedPull): void
   seedRelease(owner: string, repo: string, release: SeedRelease): ReleaseJson
   close(): Promise<void>
@@ -90,11 +100,12 @@ export interface GitHubStandIn {
 
 const DEFAULT_ACTOR: Actor = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' }
 
-function refsUnder(refs: Map<string, string>, prefix: string): Record<string, string> {
+/** Refs under a prefix, named without it, each followed to the commit it names. */
+function commitsUnder(repo: Repo, prefix: string): Record<string, string> {
   return Object.fromEntries(
-    [...refs.entries()]
+    [...repo.refs.entries()]
       .filter(([ref]) => ref.startsWith(prefix))
-      .map(([ref, sha]) => [ref.slice(prefix.length), sha]),
+      .map(([ref, sha]) => [ref.slice(prefix.length), peel(repo, sha) ?? sha]),
   )
 }
 
@@ -178,8 +189,9 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
       const found = world.latestRelease(repo(owner, name))
       return found && releaseJson(urls, actor, found)
     },
-    tags: (owner, name) => refsUnder(repo(owner, name).refs, 'refs/tags/'),
-    branches: (owner, name) => refsUnder(repo(owner, name).refs, 'refs/heads/'),
+    tags: (owner, name) => commitsUnder(repo(owner, name), 'refs/tags/'),
+    branches: (owner, name) => commitsUnder(repo(owner, name), 'refs/heads/'),
+    refs: (owner, name) => Object.fromEntries(repo(owner, name).refs),
     assets: (releaseId) =>
       (world.release(releaseId)?.assets ?? []).map((a) => ({
         ...assetJson(urls, actor, a),
@@ -196,6 +208,11 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
     },
     setTag: (owner, name, tag, sha) => {
       world.setRef(repo(owner, name), `refs/tags/${tag}`, sha)
+    },
+    setAnnotatedTag: (owner, name, tag, seed) =>
+      world.setAnnotatedTag(repo(owner, name), tag, seed).sha,
+    setImmutableReleases: (owner, name, on) => {
+      repo(owner, name).immutableReleases = on
     },
     seedPull: (owner, name, pull) => {
       world.addPull(repo(owner, name), pull)

@@ -110,8 +110,9 @@ function compileOperation(template: string, method: string, op: OperationObject)
         if (name === undefined) return escapeRegExp(part)
         index += 1
         if (integerParams.has(name)) return '(\\d+)'
-        // Refs and tags may contain unencoded slashes: the last parameter may then span segments.
-        return greedyLast && index === paramNames.length ? '(.+)' : '([^/]+)'
+        // Refs and tags may contain unencoded slashes: the last parameter may then span segments,
+        // or be empty (`/git/matching-refs/` lists every ref).
+        return greedyLast && index === paramNames.length ? '(.*)' : '([^/]+)'
       })
       .join('')
     return new RegExp(`^${source}$`)

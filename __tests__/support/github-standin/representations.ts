@@ -2,7 +2,8 @@
 // compiler already checks every required field before the OpenAPI validator does.
 import { createHash } from 'node:crypto'
 import type { RestEndpointMethodTypes } from '@octokit/rest'
-import type { Asset, Commit, Pull, Release, Repo } from './state.js'
+import type { GitObjectType } from './git.js'
+import type { Asset, Commit, Pull, Release, Repo, TagObject } from './state.js'
 
 type Data<T extends { response: { data: unknown } }> = T['response']['data']
 type Repos = RestEndpointMethodTypes['repos']
@@ -15,6 +16,9 @@ export type CommitJson = Data<Repos['getCommit']>
 export type PullJson = Data<Repos['listPullRequestsAssociatedWithCommit']>[number]
 export type TagJson = Data<Repos['listTags']>[number]
 export type RefJson = Data<Git['getRef']>
+export type GitCommitJson = Data<Git['getCommit']>
+export type GitTagJson = Data<Git['getTag']>
+export type GitTreeJson = Data<Git['getTree']>
 type UserJson = ReleaseJson['author']
 type RepositoryJson = PullJson['base']['repo']
 
@@ -181,10 +185,17 @@ function foreignRepositoryJson(urls: Urls, fullName: string): RepositoryJson {
   })
 }
 
+const UNSIGNED = {
+  verified: false,
+  reason: 'unsigned',
+  payload: null,
+  signature: null,
+  verified_at: null,
+} as const
+
 export function commitJson(urls: Urls, repo: Repo, commit: Commit): CommitJson {
   const api = `${urls.api}/repos/${repo.fullName}`
   const html = `${urls.server}/${repo.fullName}`
-  const person = { name: commit.author.name, email: commit.author.email, date: commit.date }
   return {
     sha: commit.sha,
     node_id: nodeId('C', commit.sha),
@@ -193,21 +204,12 @@ export function commitJson(urls: Urls, repo: Repo, commit: Commit): CommitJson {
     comments_url: `${api}/commits/${commit.sha}/comments`,
     commit: {
       url: `${api}/git/commits/${commit.sha}`,
-      author: person,
-      committer: person,
+      author: { ...commit.author, date: commit.authorDate },
+      committer: { ...commit.committer, date: commit.date },
       message: commit.message,
       comment_count: 0,
-      tree: {
-        sha: createHash('sha1').update(`tree:${commit.sha}`).digest('hex'),
-        url: `${api}/git/trees/${commit.sha}`,
-      },
-      verification: {
-        verified: false,
-        reason: 'unsigned',
-        payload: null,
-        signature: null,
-        verified_at: null,
-      },
+      tree: { sha: commit.tree, url: `${api}/git/trees/${commit.tree}` },
+      verification: UNSIGNED,
     },
     author: null,
     committer: null,
@@ -219,6 +221,52 @@ export function commitJson(urls: Urls, repo: Repo, commit: Commit): CommitJson {
     stats: { additions: 0, deletions: 0, total: 0 },
     files: [],
   }
+}
+
+/** The Git database's view of a commit (`GET /git/commits/{sha}`). */
+export function gitCommitJson(urls: Urls, repo: Repo, commit: Commit): GitCommitJson {
+  const api = `${urls.api}/repos/${repo.fullName}`
+  const html = `${urls.server}/${repo.fullName}`
+  return {
+    sha: commit.sha,
+    node_id: nodeId('C', commit.sha),
+    url: `${api}/git/commits/${commit.sha}`,
+    html_url: `${html}/commit/${commit.sha}`,
+    author: { ...commit.author, date: commit.authorDate },
+    committer: { ...commit.committer, date: commit.date },
+    message: commit.message,
+    tree: { sha: commit.tree, url: `${api}/git/trees/${commit.tree}` },
+    parents: commit.parents.map((sha) => ({
+      sha,
+      url: `${api}/git/commits/${sha}`,
+      html_url: `${html}/commit/${sha}`,
+    })),
+    verification: UNSIGNED,
+  }
+}
+
+/** Where the API serves an object of each type. */
+function objectUrl(urls: Urls, repo: Repo, type: GitObjectType, sha: string): string {
+  const kind = { commit: 'commits', tag: 'tags', tree: 'trees' }[type]
+  return `${urls.api}/repos/${repo.fullName}/git/${kind}/${sha}`
+}
+
+export function tagObjectJson(urls: Urls, repo: Repo, tag: TagObject): GitTagJson {
+  return {
+    node_id: nodeId('TAG', tag.sha),
+    tag: tag.tag,
+    sha: tag.sha,
+    url: objectUrl(urls, repo, 'tag', tag.sha),
+    message: tag.message,
+    tagger: tag.tagger,
+    object: { sha: tag.object, type: tag.type, url: objectUrl(urls, repo, tag.type, tag.object) },
+    verification: UNSIGNED,
+  }
+}
+
+/** Trees hold no entries in the stand-in: it keeps no file contents. */
+export function treeJson(urls: Urls, repo: Repo, sha: string): GitTreeJson {
+  return { sha, url: objectUrl(urls, repo, 'tree', sha), tree: [], truncated: false }
 }
 
 export function pullJson(urls: Urls, repo: Repo, pull: Pull): PullJson {
@@ -311,13 +359,19 @@ export function tagJson(urls: Urls, repo: Repo, name: string, sha: string): TagJ
   }
 }
 
-export function refJson(urls: Urls, repo: Repo, ref: string, sha: string): RefJson {
-  const api = `${urls.api}/repos/${repo.fullName}`
+/** A ref and the object it points at: a commit, or for an annotated tag the tag object. */
+export function refJson(
+  urls: Urls,
+  repo: Repo,
+  ref: string,
+  sha: string,
+  type: GitObjectType,
+): RefJson {
   return {
     ref,
     node_id: nodeId('REF', `${repo.fullName}:${ref}`),
-    url: `${api}/git/${ref}`,
-    object: { type: 'commit', sha, url: `${api}/git/commits/${sha}` },
+    url: `${urls.api}/repos/${repo.fullName}/git/${ref}`,
+    object: { type, sha, url: objectUrl(urls, repo, type, sha) },
   }
 }
 
@@ -368,7 +422,7 @@ export function releaseJson(urls: Urls, actor: Actor, release: Release): Release
     target_commitish: release.targetCommitish,
     name: release.name,
     draft: release.draft,
-    immutable: false,
+    immutable: release.immutable,
     prerelease: release.prerelease,
     created_at: release.createdAt,
     updated_at: release.updatedAt,

@@ -1,20 +1,26 @@
 // One handler per implemented GitHub operation, keyed by the operation id GitHub documents.
 import type { IncomingHttpHeaders } from 'node:http'
+import { objectType, peel } from './git.js'
+import type { Signature } from './git.js'
 import {
   assetJson,
   commitJson,
   downloadUrl,
+  gitCommitJson,
   pullJson,
   refJson,
   releaseJson,
   repositoryJson,
   tagJson,
+  tagObjectJson,
+  treeJson,
   type Actor,
   type Urls,
 } from './representations.js'
 import {
   ApiError,
   notFound,
+  type Asset,
   type NotesInput,
   type ReleaseInput,
   type Release,
@@ -102,6 +108,41 @@ const releaseReply = (ctx: HandlerContext, release: Release, status = 200): Repl
   }),
 })
 
+function assetOf(ctx: HandlerContext): Asset {
+  const repo = repoOf(ctx)
+  const asset = ctx.world.asset(numberParam(ctx, 'asset_id'))
+  if (asset?.release.repo !== repo) throw notFound()
+  return asset
+}
+
+/** The JSON of a ref, typed by the object it points at. */
+function refReply(ctx: HandlerContext, repo: Repo, ref: string, status = 200): Reply {
+  const sha = repo.refs.get(ref)
+  const type = sha === undefined ? undefined : objectType(repo, sha)
+  if (sha === undefined || type === undefined) throw notFound()
+  return { status, json: refJson(ctx.urls, repo, ref, sha, type) }
+}
+
+/** GitHub's default author: the token's user, now; the committer defaults to the author. */
+function signature(
+  ctx: HandlerContext,
+  given: { name?: string; email?: string; date?: string } | undefined,
+  fallback?: Signature,
+): Signature {
+  const login = ctx.actor.login
+  const base = fallback ?? {
+    name: login,
+    email: `${ctx.actor.id}+${login}@users.noreply.github.com`,
+    date: ctx.world.now(),
+  }
+  if (!given) return base
+  return {
+    name: given.name ?? base.name,
+    email: given.email ?? base.email,
+    date: given.date ?? base.date,
+  }
+}
+
 function noCommit(ref: string): ApiError {
   return new ApiError(422, { message: `No commit found for SHA: ${ref}` })
 }
@@ -152,42 +193,117 @@ export const handlers: Readonly<Record<string, Handler>> = {
 
   'git/get-ref': (ctx) => {
     const repo = repoOf(ctx)
-    const ref = `refs/${ctx.params.ref ?? ''}`
-    const sha = repo.refs.get(ref)
-    if (sha === undefined) throw notFound()
-    return ok(refJson(ctx.urls, repo, ref, sha))
+    return refReply(ctx, repo, `refs/${ctx.params.ref ?? ''}`)
   },
 
   'git/list-matching-refs': (ctx) => {
     const repo = repoOf(ctx)
+    // Everything under refs/ matches a prefix, custom namespaces included; no ref means all.
     const prefix = `refs/${ctx.params.ref ?? ''}`
-    const refs = [...repo.refs.entries()]
-      .filter(([ref]) => ref.startsWith(prefix))
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-    return ok(refs.map(([ref, sha]) => refJson(ctx.urls, repo, ref, sha)))
+    const refs = [...repo.refs.keys()].filter((ref) => ref.startsWith(prefix)).sort()
+    return ok(refs.map((ref) => refReply(ctx, repo, ref).json))
   },
 
   'git/create-ref': (ctx) => {
     const repo = repoOf(ctx)
     const { ref, sha } = ctx.body as { ref: string; sha: string }
-    if (!/^refs\/[^/]+\/.+/.test(ref)) {
-      throw new ApiError(422, { message: 'Reference name is invalid' })
-    }
-    if (!repo.commits.has(sha)) throw new ApiError(422, { message: 'Object does not exist' })
-    if (repo.refs.has(ref)) throw new ApiError(422, { message: 'Reference already exists' })
-    ctx.world.setRef(repo, ref, sha)
+    ctx.world.createRef(repo, ref, sha)
     return {
-      status: 201,
-      json: refJson(ctx.urls, repo, ref, sha),
+      ...refReply(ctx, repo, ref, 201),
       headers: { location: `${ctx.urls.api}/repos/${repo.fullName}/git/${ref}` },
     }
   },
 
+  'git/update-ref': (ctx) => {
+    const repo = repoOf(ctx)
+    const ref = `refs/${ctx.params.ref ?? ''}`
+    const { sha, force } = ctx.body as { sha: string; force?: boolean }
+    ctx.world.updateRef(repo, ref, sha, force ?? false)
+    return refReply(ctx, repo, ref)
+  },
+
+  'git/delete-ref': (ctx) => {
+    ctx.world.deleteRef(repoOf(ctx), `refs/${ctx.params.ref ?? ''}`)
+    return { status: 204 }
+  },
+
+  'git/create-tag': (ctx) => {
+    const repo = repoOf(ctx)
+    const body = ctx.body as {
+      tag: string
+      message: string
+      object: string
+      tagger?: { name: string; email: string; date?: string }
+    }
+    const tag = ctx.world.createTagObject(repo, {
+      tag: body.tag,
+      message: body.message,
+      object: body.object,
+      tagger: signature(ctx, body.tagger),
+    })
+    return {
+      status: 201,
+      json: tagObjectJson(ctx.urls, repo, tag),
+      headers: { location: `${ctx.urls.api}/repos/${repo.fullName}/git/tags/${tag.sha}` },
+    }
+  },
+
+  'git/get-tag': (ctx) => {
+    const repo = repoOf(ctx)
+    const tag = repo.tagObjects.get(ctx.params.tag_sha ?? '')
+    if (!tag) throw notFound()
+    return ok(tagObjectJson(ctx.urls, repo, tag))
+  },
+
+  'git/create-commit': (ctx) => {
+    const repo = repoOf(ctx)
+    const body = ctx.body as {
+      message: string
+      tree: string
+      parents?: string[]
+      author?: { name: string; email: string; date?: string }
+      committer?: { name?: string; email?: string; date?: string }
+    }
+    const author = signature(ctx, body.author)
+    const commit = ctx.world.createCommit(repo, {
+      message: body.message,
+      tree: body.tree,
+      parents: body.parents ?? [],
+      author,
+      committer: signature(ctx, body.committer, author),
+    })
+    return {
+      status: 201,
+      json: gitCommitJson(ctx.urls, repo, commit),
+      headers: { location: `${ctx.urls.api}/repos/${repo.fullName}/git/commits/${commit.sha}` },
+    }
+  },
+
+  'git/get-commit': (ctx) => {
+    const repo = repoOf(ctx)
+    const commit = repo.commits.get(ctx.params.commit_sha ?? '')
+    if (!commit) throw notFound()
+    return ok(gitCommitJson(ctx.urls, repo, commit))
+  },
+
+  'git/get-tree': (ctx) => {
+    const repo = repoOf(ctx)
+    // GitHub also takes a ref or commit here and answers its tree.
+    const asked = ctx.params.tree_sha ?? ''
+    const commit = repo.commits.get(ctx.world.resolveCommitish(repo, asked) ?? '')
+    const sha = repo.trees.has(asked) ? asked : commit?.tree
+    if (sha === undefined) throw notFound()
+    return ok(treeJson(ctx.urls, repo, sha))
+  },
+
   'repos/list-tags': (ctx) => {
     const repo = repoOf(ctx)
+    // GitHub lists the commit an annotated tag points at, not the tag object.
     const tags = [...repo.refs.entries()]
       .filter(([ref]) => ref.startsWith('refs/tags/'))
-      .map(([ref, sha]) => tagJson(ctx.urls, repo, ref.slice('refs/tags/'.length), sha))
+      .map(([ref, sha]) => ({ name: ref.slice('refs/tags/'.length), commit: peel(repo, sha) }))
+      .filter((t): t is { name: string; commit: string } => t.commit !== undefined)
+      .map((t) => tagJson(ctx.urls, repo, t.name, t.commit))
       .sort((a, b) => (a.name < b.name ? 1 : -1))
     return paginate(ctx, tags)
   },
@@ -243,7 +359,7 @@ export const handlers: Readonly<Record<string, Handler>> = {
     const release = releaseOf(ctx)
     const name = assetName(ctx.query.get('name') ?? '')
     if (name === '') throw validationFailed('ReleaseAsset', 'missing_field', 'name')
-    const asset = ctx.world.addAsset(release, {
+    const asset = ctx.world.uploadAsset(release, {
       name,
       label: ctx.query.get('label'),
       contentType: ctx.headers['content-type'] ?? 'application/octet-stream',
@@ -254,9 +370,7 @@ export const handlers: Readonly<Record<string, Handler>> = {
   },
 
   'repos/get-release-asset': (ctx) => {
-    const repo = repoOf(ctx)
-    const asset = ctx.world.asset(numberParam(ctx, 'asset_id'))
-    if (asset?.release.repo !== repo) throw notFound()
+    const asset = assetOf(ctx)
     // Like GitHub, the binary is a redirect away when the caller asks for octet-stream.
     if (ctx.headers.accept?.includes('application/octet-stream')) {
       return { status: 302, headers: { location: downloadUrl(ctx.urls, asset) } }
@@ -264,11 +378,14 @@ export const handlers: Readonly<Record<string, Handler>> = {
     return ok(assetJson(ctx.urls, ctx.actor, asset))
   },
 
+  'repos/update-release-asset': (ctx) => {
+    const asset = assetOf(ctx)
+    ctx.world.updateAsset(asset, ctx.body as { name?: string; label?: string; state?: string })
+    return ok(assetJson(ctx.urls, ctx.actor, asset))
+  },
+
   'repos/delete-release-asset': (ctx) => {
-    const repo = repoOf(ctx)
-    const asset = ctx.world.asset(numberParam(ctx, 'asset_id'))
-    if (asset?.release.repo !== repo) throw notFound()
-    ctx.world.deleteAsset(asset)
+    ctx.world.deleteAsset(assetOf(ctx))
     return { status: 204 }
   },
 }

@@ -11,6 +11,17 @@ export interface SeedCommit {
   date?: string
   parents?: string[]
   author?: { name: string; email: string }
+  /** The commit's tree; default: one derived from the commit's sha. */
+  tree?: string
+}
+
+/** An annotated tag: a tag object (with its own sha) pointing at a commit. */
+export interface SeedAnnotatedTag {
+  /** The commit tagged. */
+  sha: string
+  message?: string
+  /** Default: the seeds' default author, at 2024-01-01T00:00:00Z. */
+  tagger?: { name: string; email: string; date: string }
 }
 
 export interface SeedPull {
@@ -62,6 +73,10 @@ export interface SeedRepo {
   branches?: Record<string, string>
   /** Lightweight tags: name → sha. */
   tags?: Record<string, string>
+  /** Annotated tags: `refs/tags/<name>` points at a tag object, which points at the commit. */
+  annotatedTags?: Record<string, SeedAnnotatedTag>
+  /** The repository setting: releases published from now on lock their assets and tag. */
+  immutableReleases?: boolean
   pulls?: SeedPull[]
   releases?: SeedRelease[]
 }
