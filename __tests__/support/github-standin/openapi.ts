@@ -176,7 +176,12 @@ export function matchOperation(
   path: string,
   uploads: boolean,
 ): OperationMatch | undefined {
-  return bestMatch(method, path, uploads, false) ?? bestMatch(method, path, uploads, true)
+  const strict = bestMatch(method, path, uploads, false)
+  if (strict) return strict
+  // Octokit drops an empty last parameter with its slash: `/git/matching-refs` lists every ref.
+  return [bestMatch(method, path, uploads, true), bestMatch(method, `${path}/`, uploads, true)]
+    .filter((m): m is OperationMatch => m !== undefined)
+    .sort((a, b) => b.operation.literalSegments - a.operation.literalSegments)[0]
 }
 
 const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'example', 'examples'])
