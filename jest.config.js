@@ -1,4 +1,7 @@
 // Two projects: fast unit tests of pure logic, and end-to-end tests on the real container stack.
+import process from 'node:process'
+// JEST_PROJECT=unit|e2e picks one (npm run test:unit / test:e2e), so that file paths given after
+// `--` select test files rather than being read as project names.
 const transform = {
   '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   // ESM written for bundlers: its JSON imports lack the import attribute Jest will require.
@@ -13,13 +16,18 @@ const common = {
   transformIgnorePatterns: ['/node_modules/(?!@actions/workflow-parser/)'],
 }
 
+const projects = [
+  { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
+  {
+    ...common,
+    displayName: 'e2e',
+    testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'],
+    // The end-to-end tests run dist/index.js: a bundle older than src/ is rebuilt first.
+    globalSetup: '<rootDir>/__tests__/support/fresh-dist.js',
+  },
+]
+
+const only = process.env.JEST_PROJECT
 export default {
-  projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
-    {
-      ...common,
-      displayName: 'e2e',
-      testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'],
-    },
-  ],
+  projects: only ? projects.filter((p) => p.displayName === only) : projects,
 }

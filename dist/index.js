@@ -4714,7 +4714,7 @@ exports.isEnoentCodeError = isEnoentCodeError;
 
 /***/ }),
 
-/***/ 6979:
+/***/ 9360:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -4750,7 +4750,7 @@ const array = __nccwpck_require__(5711);
 exports.array = array;
 const errno = __nccwpck_require__(9718);
 exports.errno = errno;
-const fs = __nccwpck_require__(6979);
+const fs = __nccwpck_require__(9360);
 exports.fs = fs;
 const path = __nccwpck_require__(9283);
 exports.path = path;
@@ -8603,6 +8603,2510 @@ exports.wrapOutput = (input, state = {}, options = {}) => {
     output = `(?:^(?!${output}).*$)`;
   }
   return output;
+};
+
+
+/***/ }),
+
+/***/ 4006:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const pico = __nccwpck_require__(8016);
+const utils = __nccwpck_require__(4059);
+
+function picomatch(glob, options, returnState = false) {
+  // default to os.platform()
+  if (options && (options.windows === null || options.windows === undefined)) {
+    // don't mutate the original options object
+    options = { ...options, windows: utils.isWindows() };
+  }
+
+  return pico(glob, options, returnState);
+}
+
+Object.assign(picomatch, pico);
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 5595:
+/***/ ((module) => {
+
+
+
+const WIN_SLASH = '\\\\/';
+const WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+
+const DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+
+/**
+ * Posix glob regex
+ */
+
+const DOT_LITERAL = '\\.';
+const PLUS_LITERAL = '\\+';
+const QMARK_LITERAL = '\\?';
+const SLASH_LITERAL = '\\/';
+const ONE_CHAR = '(?=.)';
+const QMARK = '[^/]';
+const END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+const START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+const DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+const NO_DOT = `(?!${DOT_LITERAL})`;
+const NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+const NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+const NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+const QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+const STAR = `${QMARK}*?`;
+const SEP = '/';
+
+const POSIX_CHARS = {
+  DOT_LITERAL,
+  PLUS_LITERAL,
+  QMARK_LITERAL,
+  SLASH_LITERAL,
+  ONE_CHAR,
+  QMARK,
+  END_ANCHOR,
+  DOTS_SLASH,
+  NO_DOT,
+  NO_DOTS,
+  NO_DOT_SLASH,
+  NO_DOTS_SLASH,
+  QMARK_NO_DOT,
+  STAR,
+  START_ANCHOR,
+  SEP
+};
+
+/**
+ * Windows glob regex
+ */
+
+const WINDOWS_CHARS = {
+  ...POSIX_CHARS,
+
+  SLASH_LITERAL: `[${WIN_SLASH}]`,
+  QMARK: WIN_NO_SLASH,
+  STAR: `${WIN_NO_SLASH}*?`,
+  DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+  NO_DOT: `(?!${DOT_LITERAL})`,
+  NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+  NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+  START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+  END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+  SEP: '\\'
+};
+
+/**
+ * POSIX Bracket Regex
+ */
+
+const POSIX_REGEX_SOURCE = {
+  __proto__: null,
+  alnum: 'a-zA-Z0-9',
+  alpha: 'a-zA-Z',
+  ascii: '\\x00-\\x7F',
+  blank: ' \\t',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '\\x21-\\x7E',
+  lower: 'a-z',
+  print: '\\x20-\\x7E ',
+  punct: '\\-!"#$%&\'()\\*+,./:;<=>?@[\\]^_`{|}~',
+  space: ' \\t\\r\\n\\v\\f',
+  upper: 'A-Z',
+  word: 'A-Za-z0-9_',
+  xdigit: 'A-Fa-f0-9'
+};
+
+module.exports = {
+  DEFAULT_MAX_EXTGLOB_RECURSION,
+  MAX_LENGTH: 1024 * 64,
+  POSIX_REGEX_SOURCE,
+
+  // regular expressions
+  REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+  REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+  REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+  REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+  REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+  REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+
+  // Replace globs with equivalent patterns to reduce parsing time.
+  REPLACEMENTS: {
+    __proto__: null,
+    '***': '*',
+    '**/**': '**',
+    '**/**/**': '**'
+  },
+
+  // Digits
+  CHAR_0: 48, /* 0 */
+  CHAR_9: 57, /* 9 */
+
+  // Alphabet chars.
+  CHAR_UPPERCASE_A: 65, /* A */
+  CHAR_LOWERCASE_A: 97, /* a */
+  CHAR_UPPERCASE_Z: 90, /* Z */
+  CHAR_LOWERCASE_Z: 122, /* z */
+
+  CHAR_LEFT_PARENTHESES: 40, /* ( */
+  CHAR_RIGHT_PARENTHESES: 41, /* ) */
+
+  CHAR_ASTERISK: 42, /* * */
+
+  // Non-alphabetic chars.
+  CHAR_AMPERSAND: 38, /* & */
+  CHAR_AT: 64, /* @ */
+  CHAR_BACKWARD_SLASH: 92, /* \ */
+  CHAR_CARRIAGE_RETURN: 13, /* \r */
+  CHAR_CIRCUMFLEX_ACCENT: 94, /* ^ */
+  CHAR_COLON: 58, /* : */
+  CHAR_COMMA: 44, /* , */
+  CHAR_DOT: 46, /* . */
+  CHAR_DOUBLE_QUOTE: 34, /* " */
+  CHAR_EQUAL: 61, /* = */
+  CHAR_EXCLAMATION_MARK: 33, /* ! */
+  CHAR_FORM_FEED: 12, /* \f */
+  CHAR_FORWARD_SLASH: 47, /* / */
+  CHAR_GRAVE_ACCENT: 96, /* ` */
+  CHAR_HASH: 35, /* # */
+  CHAR_HYPHEN_MINUS: 45, /* - */
+  CHAR_LEFT_ANGLE_BRACKET: 60, /* < */
+  CHAR_LEFT_CURLY_BRACE: 123, /* { */
+  CHAR_LEFT_SQUARE_BRACKET: 91, /* [ */
+  CHAR_LINE_FEED: 10, /* \n */
+  CHAR_NO_BREAK_SPACE: 160, /* \u00A0 */
+  CHAR_PERCENT: 37, /* % */
+  CHAR_PLUS: 43, /* + */
+  CHAR_QUESTION_MARK: 63, /* ? */
+  CHAR_RIGHT_ANGLE_BRACKET: 62, /* > */
+  CHAR_RIGHT_CURLY_BRACE: 125, /* } */
+  CHAR_RIGHT_SQUARE_BRACKET: 93, /* ] */
+  CHAR_SEMICOLON: 59, /* ; */
+  CHAR_SINGLE_QUOTE: 39, /* ' */
+  CHAR_SPACE: 32, /*   */
+  CHAR_TAB: 9, /* \t */
+  CHAR_UNDERSCORE: 95, /* _ */
+  CHAR_VERTICAL_LINE: 124, /* | */
+  CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279, /* \uFEFF */
+
+  /**
+   * Create EXTGLOB_CHARS
+   */
+
+  extglobChars(chars) {
+    return {
+      '!': { type: 'negate', open: '(?:(?!(?:', close: `))${chars.STAR})` },
+      '?': { type: 'qmark', open: '(?:', close: ')?' },
+      '+': { type: 'plus', open: '(?:', close: ')+' },
+      '*': { type: 'star', open: '(?:', close: ')*' },
+      '@': { type: 'at', open: '(?:', close: ')' }
+    };
+  },
+
+  /**
+   * Create GLOB_CHARS
+   */
+
+  globChars(win32) {
+    return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+  }
+};
+
+
+/***/ }),
+
+/***/ 8265:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const constants = __nccwpck_require__(5595);
+const utils = __nccwpck_require__(4059);
+
+/**
+ * Constants
+ */
+
+const {
+  MAX_LENGTH,
+  POSIX_REGEX_SOURCE,
+  REGEX_NON_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_BACKREF,
+  REPLACEMENTS
+} = constants;
+
+/**
+ * Helpers
+ */
+
+const expandRange = (args, options) => {
+  if (typeof options.expandRange === 'function') {
+    return options.expandRange(...args, options);
+  }
+
+  args.sort();
+  const value = `[${args.join('-')}]`;
+
+  try {
+    /* eslint-disable-next-line no-new */
+    new RegExp(value);
+  } catch (ex) {
+    return args.map(v => utils.escapeRegex(v)).join('..');
+  }
+
+  return value;
+};
+
+/**
+ * Create the message for a syntax error
+ */
+
+const syntaxError = (type, char) => {
+  return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+};
+
+const splitTopLevel = input => {
+  const parts = [];
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let value = '';
+  let escaped = false;
+
+  for (const ch of input) {
+    if (escaped === true) {
+      value += ch;
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      value += ch;
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      value += ch;
+      continue;
+    }
+
+    if (quote === 0) {
+      if (ch === '[') {
+        bracket++;
+      } else if (ch === ']' && bracket > 0) {
+        bracket--;
+      } else if (bracket === 0) {
+        if (ch === '(') {
+          paren++;
+        } else if (ch === ')' && paren > 0) {
+          paren--;
+        } else if (ch === '|' && paren === 0) {
+          parts.push(value);
+          value = '';
+          continue;
+        }
+      }
+    }
+
+    value += ch;
+  }
+
+  parts.push(value);
+  return parts;
+};
+
+const isPlainBranch = branch => {
+  let escaped = false;
+
+  for (const ch of branch) {
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (/[?*+@!()[\]{}]/.test(ch)) {
+      return false;
+    }
+  }
+
+  return true;
+};
+
+const normalizeSimpleBranch = branch => {
+  let value = branch.trim();
+  let changed = true;
+
+  while (changed === true) {
+    changed = false;
+
+    if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+      value = value.slice(2, -1);
+      changed = true;
+    }
+  }
+
+  if (!isPlainBranch(value)) {
+    return;
+  }
+
+  return value.replace(/\\(.)/g, '$1');
+};
+
+const hasRepeatedCharPrefixOverlap = branches => {
+  const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+
+  for (let i = 0; i < values.length; i++) {
+    for (let j = i + 1; j < values.length; j++) {
+      const a = values[i];
+      const b = values[j];
+      const char = a[0];
+
+      if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
+        continue;
+      }
+
+      if (a === b || a.startsWith(b) || b.startsWith(a)) {
+        return true;
+      }
+    }
+  }
+
+  return false;
+};
+
+const parseRepeatedExtglob = (pattern, requireEnd = true) => {
+  if ((pattern[0] !== '+' && pattern[0] !== '*') || pattern[1] !== '(') {
+    return;
+  }
+
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let escaped = false;
+
+  for (let i = 1; i < pattern.length; i++) {
+    const ch = pattern[i];
+
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      continue;
+    }
+
+    if (quote === 1) {
+      continue;
+    }
+
+    if (ch === '[') {
+      bracket++;
+      continue;
+    }
+
+    if (ch === ']' && bracket > 0) {
+      bracket--;
+      continue;
+    }
+
+    if (bracket > 0) {
+      continue;
+    }
+
+    if (ch === '(') {
+      paren++;
+      continue;
+    }
+
+    if (ch === ')') {
+      paren--;
+
+      if (paren === 0) {
+        if (requireEnd === true && i !== pattern.length - 1) {
+          return;
+        }
+
+        return {
+          type: pattern[0],
+          body: pattern.slice(2, i),
+          end: i
+        };
+      }
+    }
+  }
+};
+
+const buildCharClassStar = chars => {
+  const source = chars.length === 1
+    ? utils.escapeRegex(chars[0])
+    : `[${chars.map(ch => utils.escapeRegex(ch)).join('')}]`;
+
+  return `${source}*`;
+};
+
+const getStarExtglobSequenceChars = pattern => {
+  let index = 0;
+  const chars = [];
+
+  while (index < pattern.length) {
+    const match = parseRepeatedExtglob(pattern.slice(index), false);
+
+    if (!match || match.type !== '*') {
+      return;
+    }
+
+    const branches = splitTopLevel(match.body).map(branch => branch.trim());
+    if (branches.length !== 1) {
+      return;
+    }
+
+    const branch = normalizeSimpleBranch(branches[0]);
+    if (!branch || branch.length !== 1) {
+      return;
+    }
+
+    chars.push(branch);
+    index += match.end + 1;
+  }
+
+  if (chars.length < 1) {
+    return;
+  }
+
+  return chars;
+};
+
+const repeatedExtglobRecursion = pattern => {
+  let depth = 0;
+  let value = pattern.trim();
+  let match = parseRepeatedExtglob(value);
+
+  while (match) {
+    depth++;
+    value = match.body.trim();
+    match = parseRepeatedExtglob(value);
+  }
+
+  return depth;
+};
+
+const analyzeRepeatedExtglob = (body, options) => {
+  if (options.maxExtglobRecursion === false) {
+    return { risky: false };
+  }
+
+  const max =
+    typeof options.maxExtglobRecursion === 'number'
+      ? options.maxExtglobRecursion
+      : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+
+  const branches = splitTopLevel(body).map(branch => branch.trim());
+
+  if (branches.length > 1) {
+    if (
+      branches.some(branch => branch === '') ||
+      branches.some(branch => /^[*?]+$/.test(branch)) ||
+      hasRepeatedCharPrefixOverlap(branches)
+    ) {
+      return { risky: true };
+    }
+  }
+
+  // A repeated extglob is "risky" (prone to catastrophic backtracking) when a
+  // branch is itself a `*(...)` sequence, since that nests an unbounded quantifier
+  // inside the outer `+(...)`/`*(...)`. When *every* branch reduces to single
+  // characters we can emit one flat, ReDoS-safe character class that preserves the
+  // meaning of ALL branches (e.g. `+(*(a)|*(b))` -> `[ab]*`), rather than dropping
+  // every branch but the first.
+  const safeChars = [];
+  let sawStarSequence = false;
+  let combinable = true;
+
+  for (const branch of branches) {
+    const chars = getStarExtglobSequenceChars(branch);
+    if (chars) {
+      sawStarSequence = true;
+      safeChars.push(...chars);
+      continue;
+    }
+
+    const literal = normalizeSimpleBranch(branch);
+    if (literal && literal.length === 1) {
+      safeChars.push(literal);
+      continue;
+    }
+
+    combinable = false;
+
+    if (repeatedExtglobRecursion(branch) > max) {
+      return { risky: true };
+    }
+  }
+
+  if (sawStarSequence) {
+    return combinable
+      ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) }
+      : { risky: true };
+  }
+
+  return { risky: false };
+};
+
+/**
+ * Parse the given input string.
+ * @param {String} input
+ * @param {Object} options
+ * @return {Object}
+ */
+
+const parse = (input, options) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected a string');
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+
+  let len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  const bos = { type: 'bos', value: '', output: opts.prepend || '' };
+  const tokens = [bos];
+
+  const capture = opts.capture ? '' : '?:';
+
+  // create constants based on platform, for windows or posix
+  const PLATFORM_CHARS = constants.globChars(opts.windows);
+  const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+
+  const {
+    DOT_LITERAL,
+    PLUS_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOT_SLASH,
+    NO_DOTS_SLASH,
+    QMARK,
+    QMARK_NO_DOT,
+    STAR,
+    START_ANCHOR
+  } = PLATFORM_CHARS;
+
+  const globstar = opts => {
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const nodot = opts.dot ? '' : NO_DOT;
+  const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+  let star = opts.bash === true ? globstar(opts) : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  // minimatch options support
+  if (typeof opts.noext === 'boolean') {
+    opts.noextglob = opts.noext;
+  }
+
+  const state = {
+    input,
+    index: -1,
+    start: 0,
+    dot: opts.dot === true,
+    consumed: '',
+    output: '',
+    prefix: '',
+    backtrack: false,
+    negated: false,
+    brackets: 0,
+    braces: 0,
+    parens: 0,
+    quotes: 0,
+    globstar: false,
+    tokens
+  };
+
+  input = utils.removePrefix(input, state);
+  len = input.length;
+
+  const extglobs = [];
+  const braces = [];
+  const stack = [];
+  let prev = bos;
+  let value;
+
+  /**
+   * Tokenizing helpers
+   */
+
+  const eos = () => state.index === len - 1;
+  const peek = state.peek = (n = 1) => input[state.index + n];
+  const advance = state.advance = () => input[++state.index] || '';
+  const remaining = () => input.slice(state.index + 1);
+  const consume = (value = '', num = 0) => {
+    state.consumed += value;
+    state.index += num;
+  };
+
+  const append = token => {
+    state.output += token.output != null ? token.output : token.value;
+    consume(token.value);
+  };
+
+  const negate = () => {
+    let count = 1;
+
+    while (peek() === '!' && (peek(2) !== '(' || peek(3) === '?')) {
+      advance();
+      state.start++;
+      count++;
+    }
+
+    if (count % 2 === 0) {
+      return false;
+    }
+
+    state.negated = true;
+    state.start++;
+    return true;
+  };
+
+  const increment = type => {
+    state[type]++;
+    stack.push(type);
+  };
+
+  const decrement = type => {
+    state[type]--;
+    stack.pop();
+  };
+
+  /**
+   * Push tokens onto the tokens array. This helper speeds up
+   * tokenizing by 1) helping us avoid backtracking as much as possible,
+   * and 2) helping us avoid creating extra tokens when consecutive
+   * characters are plain text. This improves performance and simplifies
+   * lookbehinds.
+   */
+
+  const push = tok => {
+    if (prev.type === 'globstar') {
+      const isBrace = state.braces > 0 && (tok.type === 'comma' || tok.type === 'brace');
+      const isExtglob = tok.extglob === true || (extglobs.length && (tok.type === 'pipe' || tok.type === 'paren'));
+
+      if (tok.type !== 'slash' && tok.type !== 'paren' && !isBrace && !isExtglob) {
+        state.output = state.output.slice(0, -prev.output.length);
+        prev.type = 'star';
+        prev.value = '*';
+        prev.output = star;
+        state.output += prev.output;
+      }
+    }
+
+    if (extglobs.length && tok.type !== 'paren') {
+      extglobs[extglobs.length - 1].inner += tok.value;
+    }
+
+    if (tok.value || tok.output) append(tok);
+    if (prev && prev.type === 'text' && tok.type === 'text') {
+      prev.output = (prev.output || prev.value) + tok.value;
+      prev.value += tok.value;
+      return;
+    }
+
+    tok.prev = prev;
+    tokens.push(tok);
+    prev = tok;
+  };
+
+  const extglobOpen = (type, value) => {
+    const token = { ...EXTGLOB_CHARS[value], conditions: 1, inner: '' };
+
+    token.prev = prev;
+    token.parens = state.parens;
+    token.output = state.output;
+    token.startIndex = state.index;
+    token.tokensIndex = tokens.length;
+    const output = (opts.capture ? '(' : '') + token.open;
+
+    increment('parens');
+    push({ type, value, output: state.output ? '' : ONE_CHAR });
+    push({ type: 'paren', extglob: true, value: advance(), output });
+    extglobs.push(token);
+  };
+
+  const extglobClose = token => {
+    const literal = input.slice(token.startIndex, state.index + 1);
+    const body = input.slice(token.startIndex + 2, state.index);
+    const analysis = analyzeRepeatedExtglob(body, opts);
+
+    if ((token.type === 'plus' || token.type === 'star') && analysis.risky) {
+      const safeOutput = analysis.safeOutput
+        ? (token.output ? '' : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput)
+        : undefined;
+      const open = tokens[token.tokensIndex];
+
+      open.type = 'text';
+      open.value = literal;
+      open.output = safeOutput || utils.escapeRegex(literal);
+
+      for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+        tokens[i].value = '';
+        tokens[i].output = '';
+        delete tokens[i].suffix;
+      }
+
+      state.output = token.output + open.output;
+      state.backtrack = true;
+
+      push({ type: 'paren', extglob: true, value, output: '' });
+      decrement('parens');
+      return;
+    }
+
+    let output = token.close + (opts.capture ? ')' : '');
+    let rest;
+
+    if (token.type === 'negate') {
+      let extglobStar = star;
+
+      if (token.inner && token.inner.length > 1 && token.inner.includes('/')) {
+        extglobStar = globstar(opts);
+      }
+
+      if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+        output = token.close = `)$))${extglobStar}`;
+      }
+
+      if (token.inner.includes('*') && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+        // Any non-magical string (`.ts`) or even nested expression (`.{ts,tsx}`) can follow after the closing parenthesis.
+        // In this case, we need to parse the string and use it in the output of the original pattern.
+        // Suitable patterns: `/!(*.d).ts`, `/!(*.d).{ts,tsx}`, `**/!(*-dbg).@(js)`.
+        //
+        // Disabling the `fastpaths` option due to a problem with parsing strings as `.ts` in the pattern like `**/!(*.d).ts`.
+        const expression = parse(rest, { ...options, fastpaths: false }).output;
+
+        output = token.close = `)${expression})${extglobStar})`;
+      }
+
+      if (token.prev.type === 'bos') {
+        state.negatedExtglob = true;
+      }
+    }
+
+    push({ type: 'paren', extglob: true, value, output });
+    decrement('parens');
+  };
+
+  /**
+   * Fast paths
+   */
+
+  if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+    let backslashes = false;
+
+    let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc, chars, first, rest, index) => {
+      if (first === '\\') {
+        backslashes = true;
+        return m;
+      }
+
+      if (first === '?') {
+        if (esc) {
+          return esc + first + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        if (index === 0) {
+          return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        return QMARK.repeat(chars.length);
+      }
+
+      if (first === '.') {
+        return DOT_LITERAL.repeat(chars.length);
+      }
+
+      if (first === '*') {
+        if (esc) {
+          return esc + first + (rest ? star : '');
+        }
+        return star;
+      }
+      return esc ? m : `\\${m}`;
+    });
+
+    if (backslashes === true) {
+      if (opts.unescape === true) {
+        output = output.replace(/\\/g, '');
+      } else {
+        output = output.replace(/\\+/g, m => {
+          return m.length % 2 === 0 ? '\\\\' : (m ? '\\' : '');
+        });
+      }
+    }
+
+    if (output === input && opts.contains === true) {
+      state.output = input;
+      return state;
+    }
+
+    state.output = utils.wrapOutput(output, state, options);
+    return state;
+  }
+
+  /**
+   * Tokenize input until we reach end-of-string
+   */
+
+  while (!eos()) {
+    value = advance();
+
+    if (value === '\u0000') {
+      continue;
+    }
+
+    /**
+     * Escaped characters
+     */
+
+    if (value === '\\') {
+      const next = peek();
+
+      if (next === '/' && opts.bash !== true) {
+        continue;
+      }
+
+      if (next === '.' || next === ';') {
+        continue;
+      }
+
+      if (!next) {
+        value += '\\';
+        push({ type: 'text', value });
+        continue;
+      }
+
+      // collapse slashes to reduce potential for exploits
+      const match = /^\\+/.exec(remaining());
+      let slashes = 0;
+
+      if (match && match[0].length > 2) {
+        slashes = match[0].length;
+        state.index += slashes;
+        if (slashes % 2 !== 0) {
+          value += '\\';
+        }
+      }
+
+      if (opts.unescape === true) {
+        value = advance();
+      } else {
+        value += advance();
+      }
+
+      if (state.brackets === 0) {
+        push({ type: 'text', value });
+        continue;
+      }
+    }
+
+    /**
+     * If we're inside a regex character class, continue
+     * until we reach the closing bracket.
+     */
+
+    if (state.brackets > 0 && (value !== ']' || prev.value === '[' || prev.value === '[^')) {
+      if (opts.posix !== false && value === ':') {
+        const inner = prev.value.slice(1);
+        if (inner.includes('[')) {
+          prev.posix = true;
+
+          if (inner.includes(':')) {
+            const idx = prev.value.lastIndexOf('[');
+            const pre = prev.value.slice(0, idx);
+            const rest = prev.value.slice(idx + 2);
+            const posix = POSIX_REGEX_SOURCE[rest];
+            if (posix) {
+              prev.value = pre + posix;
+              state.backtrack = true;
+              advance();
+
+              if (!bos.output && tokens.indexOf(prev) === 1) {
+                bos.output = ONE_CHAR;
+              }
+              continue;
+            }
+          }
+        }
+      }
+
+      if ((value === '[' && peek() !== ':') || (value === '-' && peek() === ']')) {
+        value = `\\${value}`;
+      }
+
+      if (value === ']' && (prev.value === '[' || prev.value === '[^')) {
+        value = `\\${value}`;
+      }
+
+      if (opts.posix === true && value === '!' && prev.value === '[') {
+        value = '^';
+      }
+
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * If we're inside a quoted string, continue
+     * until we reach the closing double quote.
+     */
+
+    if (state.quotes === 1 && value !== '"') {
+      value = utils.escapeRegex(value);
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * Double quotes
+     */
+
+    if (value === '"') {
+      state.quotes = state.quotes === 1 ? 0 : 1;
+      if (opts.keepQuotes === true) {
+        push({ type: 'text', value });
+      }
+      continue;
+    }
+
+    /**
+     * Parentheses
+     */
+
+    if (value === '(') {
+      increment('parens');
+      push({ type: 'paren', value });
+      continue;
+    }
+
+    if (value === ')') {
+      if (state.parens === 0 && opts.strictBrackets === true) {
+        throw new SyntaxError(syntaxError('opening', '('));
+      }
+
+      const extglob = extglobs[extglobs.length - 1];
+      if (extglob && state.parens === extglob.parens + 1) {
+        extglobClose(extglobs.pop());
+        continue;
+      }
+
+      push({ type: 'paren', value, output: state.parens ? ')' : '\\)' });
+      decrement('parens');
+      continue;
+    }
+
+    /**
+     * Square brackets
+     */
+
+    if (value === '[') {
+      if (opts.nobracket === true || !remaining().includes(']')) {
+        if (opts.nobracket !== true && opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('closing', ']'));
+        }
+
+        value = `\\${value}`;
+      } else {
+        increment('brackets');
+      }
+
+      push({ type: 'bracket', value });
+      continue;
+    }
+
+    if (value === ']') {
+      if (opts.nobracket === true || (prev && prev.type === 'bracket' && prev.value.length === 1)) {
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      if (state.brackets === 0) {
+        if (opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('opening', '['));
+        }
+
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      decrement('brackets');
+
+      const prevValue = prev.value.slice(1);
+      if (prev.posix !== true && prevValue[0] === '^' && !prevValue.includes('/')) {
+        value = `/${value}`;
+      }
+
+      prev.value += value;
+      append({ value });
+
+      // when literal brackets are explicitly disabled
+      // assume we should match with a regex character class
+      if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+        continue;
+      }
+
+      const escaped = utils.escapeRegex(prev.value);
+      state.output = state.output.slice(0, -prev.value.length);
+
+      // when literal brackets are explicitly enabled
+      // assume we should escape the brackets to match literal characters
+      if (opts.literalBrackets === true) {
+        state.output += escaped;
+        prev.value = escaped;
+        continue;
+      }
+
+      // when the user specifies nothing, try to match both
+      prev.value = `(${capture}${escaped}|${prev.value})`;
+      state.output += prev.value;
+      continue;
+    }
+
+    /**
+     * Braces
+     */
+
+    if (value === '{' && opts.nobrace !== true) {
+      increment('braces');
+
+      const open = {
+        type: 'brace',
+        value,
+        output: '(',
+        outputIndex: state.output.length,
+        tokensIndex: state.tokens.length
+      };
+
+      braces.push(open);
+      push(open);
+      continue;
+    }
+
+    if (value === '}') {
+      const brace = braces[braces.length - 1];
+
+      if (opts.nobrace === true || !brace) {
+        push({ type: 'text', value, output: value });
+        continue;
+      }
+
+      let output = ')';
+
+      if (brace.dots === true) {
+        const arr = tokens.slice();
+        const range = [];
+
+        for (let i = arr.length - 1; i >= 0; i--) {
+          tokens.pop();
+          if (arr[i].type === 'brace') {
+            break;
+          }
+          if (arr[i].type !== 'dots') {
+            range.unshift(arr[i].value);
+          }
+        }
+
+        output = expandRange(range, opts);
+        state.backtrack = true;
+      }
+
+      if (brace.comma !== true && brace.dots !== true) {
+        const out = state.output.slice(0, brace.outputIndex);
+        const toks = state.tokens.slice(brace.tokensIndex);
+        brace.value = brace.output = '\\{';
+        value = output = '\\}';
+        state.output = out;
+        for (const t of toks) {
+          state.output += (t.output || t.value);
+        }
+      }
+
+      push({ type: 'brace', value, output });
+      decrement('braces');
+      braces.pop();
+      continue;
+    }
+
+    /**
+     * Pipes
+     */
+
+    if (value === '|') {
+      if (extglobs.length > 0) {
+        extglobs[extglobs.length - 1].conditions++;
+      }
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Commas
+     */
+
+    if (value === ',') {
+      let output = value;
+
+      const brace = braces[braces.length - 1];
+      if (brace && stack[stack.length - 1] === 'braces') {
+        brace.comma = true;
+        output = '|';
+      }
+
+      push({ type: 'comma', value, output });
+      continue;
+    }
+
+    /**
+     * Slashes
+     */
+
+    if (value === '/') {
+      // if the beginning of the glob is "./", advance the start
+      // to the current index, and don't add the "./" characters
+      // to the state. This greatly simplifies lookbehinds when
+      // checking for BOS characters like "!" and "." (not "./")
+      if (prev.type === 'dot' && state.index === state.start + 1) {
+        state.start = state.index + 1;
+        state.consumed = '';
+        state.output = '';
+        tokens.pop();
+        prev = bos; // reset "prev" to the first token
+        continue;
+      }
+
+      push({ type: 'slash', value, output: SLASH_LITERAL });
+      continue;
+    }
+
+    /**
+     * Dots
+     */
+
+    if (value === '.') {
+      if (state.braces > 0 && prev.type === 'dot') {
+        if (prev.value === '.') prev.output = DOT_LITERAL;
+        const brace = braces[braces.length - 1];
+        prev.type = 'dots';
+        prev.output += value;
+        prev.value += value;
+        brace.dots = true;
+        continue;
+      }
+
+      if ((state.braces + state.parens) === 0 && prev.type !== 'bos' && prev.type !== 'slash') {
+        push({ type: 'text', value, output: DOT_LITERAL });
+        continue;
+      }
+
+      push({ type: 'dot', value, output: DOT_LITERAL });
+      continue;
+    }
+
+    /**
+     * Question marks
+     */
+
+    if (value === '?') {
+      const isGroup = prev && prev.value === '(';
+      if (!isGroup && opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('qmark', value);
+        continue;
+      }
+
+      if (prev && prev.type === 'paren') {
+        const next = peek();
+        let output = value;
+
+        if ((prev.value === '(' && !/[!=<:]/.test(next)) || (next === '<' && !/<([!=]|\w+>)/.test(remaining()))) {
+          output = `\\${value}`;
+        }
+
+        push({ type: 'text', value, output });
+        continue;
+      }
+
+      if (opts.dot !== true && (prev.type === 'slash' || prev.type === 'bos')) {
+        push({ type: 'qmark', value, output: QMARK_NO_DOT });
+        continue;
+      }
+
+      push({ type: 'qmark', value, output: QMARK });
+      continue;
+    }
+
+    /**
+     * Exclamation
+     */
+
+    if (value === '!') {
+      if (opts.noextglob !== true && peek() === '(') {
+        if (peek(2) !== '?' || !/[!=<:]/.test(peek(3))) {
+          extglobOpen('negate', value);
+          continue;
+        }
+      }
+
+      if (opts.nonegate !== true && state.index === 0) {
+        negate();
+        continue;
+      }
+    }
+
+    /**
+     * Plus
+     */
+
+    if (value === '+') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('plus', value);
+        continue;
+      }
+
+      if ((prev && prev.value === '(') || opts.regex === false) {
+        push({ type: 'plus', value, output: PLUS_LITERAL });
+        continue;
+      }
+
+      if ((prev && (prev.type === 'bracket' || prev.type === 'paren' || prev.type === 'brace')) || state.parens > 0) {
+        push({ type: 'plus', value });
+        continue;
+      }
+
+      push({ type: 'plus', value: PLUS_LITERAL });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value === '@') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        push({ type: 'at', extglob: true, value, output: '' });
+        continue;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value !== '*') {
+      if (value === '$' || value === '^') {
+        value = `\\${value}`;
+      }
+
+      const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+      if (match) {
+        value += match[0];
+        state.index += match[0].length;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Stars
+     */
+
+    if (prev && (prev.type === 'globstar' || prev.star === true)) {
+      prev.type = 'star';
+      prev.star = true;
+      prev.value += value;
+      prev.output = star;
+      state.backtrack = true;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    let rest = remaining();
+    if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+      extglobOpen('star', value);
+      continue;
+    }
+
+    if (prev.type === 'star') {
+      if (opts.noglobstar === true) {
+        consume(value);
+        continue;
+      }
+
+      const prior = prev.prev;
+      const before = prior.prev;
+      const isStart = prior.type === 'slash' || prior.type === 'bos';
+      const afterStar = before && (before.type === 'star' || before.type === 'globstar');
+
+      if (opts.bash === true && (!isStart || (rest[0] && rest[0] !== '/'))) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      const isBrace = state.braces > 0 && (prior.type === 'comma' || prior.type === 'brace');
+      const isExtglob = extglobs.length && (prior.type === 'pipe' || prior.type === 'paren');
+      if (!isStart && prior.type !== 'paren' && !isBrace && !isExtglob) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      // strip consecutive `/**/`
+      while (rest.slice(0, 3) === '/**') {
+        const after = input[state.index + 4];
+        if (after && after !== '/') {
+          break;
+        }
+        rest = rest.slice(3);
+        consume('/**', 3);
+      }
+
+      // A globstar followed only by balanced closing parens is at the logical end of patterns like
+      // `test(/utils/**)` and `test?(/utils/**)`. Treat it as EOS so the trailing `/**` can match its
+      // parent path, except in negated extglobs where that would change the exclusion semantics.
+      const isEnd = eos() || (
+        state.parens > 0
+        && rest === ')'.repeat(state.parens)
+        && !extglobs.some(extglob => extglob.type === 'negate')
+      );
+
+      if (prior.type === 'bos' && eos()) {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = globstar(opts);
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && !afterStar && isEnd) {
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = globstar(opts) + (opts.strictSlashes ? ')' : '|$)');
+        prev.value += value;
+        state.globstar = true;
+        state.output += prior.output + prev.output;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && rest[0] === '/') {
+        const end = rest[1] !== void 0 ? '|$' : '';
+
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+        prev.value += value;
+
+        state.output += prior.output + prev.output;
+        state.globstar = true;
+
+        consume(value + advance());
+
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      if (prior.type === 'bos' && rest[0] === '/') {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value + advance());
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      // remove single star from output
+      state.output = state.output.slice(0, -prev.output.length);
+
+      // reset previous token to globstar
+      prev.type = 'globstar';
+      prev.output = globstar(opts);
+      prev.value += value;
+
+      // reset output with globstar
+      state.output += prev.output;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    const token = { type: 'star', value, output: star };
+
+    if (opts.bash === true) {
+      token.output = '.*?';
+      if (prev.type === 'bos' || prev.type === 'slash') {
+        token.output = nodot + token.output;
+      }
+      push(token);
+      continue;
+    }
+
+    if (prev && (prev.type === 'bracket' || prev.type === 'paren') && opts.regex === true) {
+      token.output = value;
+      push(token);
+      continue;
+    }
+
+    if (state.index === state.start || prev.type === 'slash' || prev.type === 'dot') {
+      if (prev.type === 'dot') {
+        state.output += NO_DOT_SLASH;
+        prev.output += NO_DOT_SLASH;
+
+      } else if (opts.dot === true) {
+        state.output += NO_DOTS_SLASH;
+        prev.output += NO_DOTS_SLASH;
+
+      } else {
+        state.output += nodot;
+        prev.output += nodot;
+      }
+
+      if (peek() !== '*') {
+        state.output += ONE_CHAR;
+        prev.output += ONE_CHAR;
+      }
+    }
+
+    push(token);
+  }
+
+  while (state.brackets > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ']'));
+    state.output = utils.escapeLast(state.output, '[');
+    decrement('brackets');
+  }
+
+  while (state.parens > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ')'));
+    state.output = utils.escapeLast(state.output, '(');
+    decrement('parens');
+  }
+
+  while (state.braces > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', '}'));
+    state.output = utils.escapeLast(state.output, '{');
+    decrement('braces');
+  }
+
+  if (opts.strictSlashes !== true && (prev.type === 'star' || prev.type === 'bracket')) {
+    push({ type: 'maybe_slash', value: '', output: `${SLASH_LITERAL}?` });
+  }
+
+  // rebuild the output if we had to backtrack at any point
+  if (state.backtrack === true) {
+    state.output = '';
+
+    for (const token of state.tokens) {
+      state.output += token.output != null ? token.output : token.value;
+
+      if (token.suffix) {
+        state.output += token.suffix;
+      }
+    }
+  }
+
+  return state;
+};
+
+/**
+ * Fast paths for creating regular expressions for common glob patterns.
+ * This can significantly speed up processing and has very little downside
+ * impact when none of the fast paths match.
+ */
+
+parse.fastpaths = (input, options) => {
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+  const len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  // create constants based on platform, for windows or posix
+  const {
+    DOT_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOTS,
+    NO_DOTS_SLASH,
+    STAR,
+    START_ANCHOR
+  } = constants.globChars(opts.windows);
+
+  const nodot = opts.dot ? NO_DOTS : NO_DOT;
+  const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+  const capture = opts.capture ? '' : '?:';
+  const state = { negated: false, prefix: '' };
+  let star = opts.bash === true ? '.*?' : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  const globstar = opts => {
+    if (opts.noglobstar === true) return star;
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const create = str => {
+    switch (str) {
+      case '*':
+        return `${nodot}${ONE_CHAR}${star}`;
+
+      case '.*':
+        return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*.*':
+        return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*/*':
+        return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+
+      case '**':
+        return nodot + globstar(opts);
+
+      case '**/*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+
+      case '**/*.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '**/.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      default: {
+        const match = /^(.*?)\.(\w+)$/.exec(str);
+        if (!match) return;
+
+        const source = create(match[1]);
+        if (!source) return;
+
+        return source + DOT_LITERAL + match[2];
+      }
+    }
+  };
+
+  const output = utils.removePrefix(input, state);
+  let source = create(output);
+
+  if (source && opts.strictSlashes !== true) {
+    source += `${SLASH_LITERAL}?`;
+  }
+
+  return source;
+};
+
+module.exports = parse;
+
+
+/***/ }),
+
+/***/ 8016:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const scan = __nccwpck_require__(1781);
+const parse = __nccwpck_require__(8265);
+const utils = __nccwpck_require__(4059);
+const constants = __nccwpck_require__(5595);
+const isObject = val => val && typeof val === 'object' && !Array.isArray(val);
+
+/**
+ * Creates a matcher function from one or more glob patterns. The
+ * returned function takes a string to match as its first argument,
+ * and returns true if the string is a match. The returned matcher
+ * function also takes a boolean as the second argument that, when true,
+ * returns an object with additional information.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch(glob[, options]);
+ *
+ * const isMatch = picomatch('*.!(*a)');
+ * console.log(isMatch('a.a')); //=> false
+ * console.log(isMatch('a.b')); //=> true
+ *
+ * // For environments without `node.js`, `picomatch/posix` provides you a dependency-free matcher, without automatic OS detection.
+ * const picomatch = require('picomatch/posix');
+ * // the same API, defaulting to posix paths
+ * const isMatch = picomatch('a/*');
+ * console.log(isMatch('a\\b')); //=> false
+ * console.log(isMatch('a/b')); //=> true
+ *
+ * // you can still configure the matcher function to accept windows paths
+ * const isMatch = picomatch('a/*', { options: windows });
+ * console.log(isMatch('a\\b')); //=> true
+ * console.log(isMatch('a/b')); //=> true
+ * ```
+ * @name picomatch
+ * @param {String|Array} `globs` One or more glob patterns.
+ * @param {Object=} `options`
+ * @return {Function=} Returns a matcher function.
+ * @api public
+ */
+
+const picomatch = (glob, options, returnState = false) => {
+  if (Array.isArray(glob)) {
+    const fns = glob.map(input => picomatch(input, options, returnState));
+    const arrayMatcher = str => {
+      for (const isMatch of fns) {
+        const state = isMatch(str);
+        if (state) return state;
+      }
+      return false;
+    };
+    return arrayMatcher;
+  }
+
+  const isState = isObject(glob) && glob.tokens && glob.input;
+
+  if (glob === '' || (typeof glob !== 'string' && !isState)) {
+    throw new TypeError('Expected pattern to be a non-empty string');
+  }
+
+  const opts = options || {};
+  const posix = opts.windows;
+  const regex = isState
+    ? picomatch.compileRe(glob, options)
+    : picomatch.makeRe(glob, options, false, true);
+
+  const state = regex.state;
+  delete regex.state;
+
+  let isIgnored = () => false;
+  if (opts.ignore) {
+    const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+    isIgnored = picomatch(opts.ignore, ignoreOpts, returnState);
+  }
+
+  const matcher = (input, returnObject = false) => {
+    const { isMatch, match, output } = picomatch.test(input, regex, options, { glob, posix });
+    const result = { glob, state, regex, posix, input, output, match, isMatch };
+
+    if (typeof opts.onResult === 'function') {
+      opts.onResult(result);
+    }
+
+    if (isMatch === false) {
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (isIgnored(input)) {
+      if (typeof opts.onIgnore === 'function') {
+        opts.onIgnore(result);
+      }
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (typeof opts.onMatch === 'function') {
+      opts.onMatch(result);
+    }
+    return returnObject ? result : true;
+  };
+
+  if (returnState) {
+    matcher.state = state;
+  }
+
+  return matcher;
+};
+
+/**
+ * Test `input` with the given `regex`. This is used by the main
+ * `picomatch()` function to test the input string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.test(input, regex[, options]);
+ *
+ * console.log(picomatch.test('foo/bar', /^(?:([^/]*?)\/([^/]*?))$/));
+ * // { isMatch: true, match: [ 'foo/', 'foo', 'bar' ], output: 'foo/bar' }
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp} `regex`
+ * @return {Object} Returns an object with matching info.
+ * @api public
+ */
+
+picomatch.test = (input, regex, options, { glob, posix } = {}) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected input to be a string');
+  }
+
+  if (input === '') {
+    return { isMatch: false, output: '' };
+  }
+
+  const opts = options || {};
+  const format = opts.format || (posix ? utils.toPosixSlashes : null);
+  let match = input === glob;
+  let output = (match && format) ? format(input) : input;
+
+  if (match === false) {
+    output = format ? format(input) : input;
+    match = output === glob;
+  }
+
+  if (match === false || opts.capture === true) {
+    if (opts.matchBase === true || opts.basename === true) {
+      match = picomatch.matchBase(input, regex, options, posix);
+    } else {
+      match = regex.exec(output);
+    }
+  }
+
+  return { isMatch: Boolean(match), match, output };
+};
+
+/**
+ * Match the basename of a filepath.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.matchBase(input, glob[, options]);
+ * console.log(picomatch.matchBase('foo/bar.js', '*.js'); // true
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp|String} `glob` Glob pattern or regex created by [.makeRe](#makeRe).
+ * @return {Boolean}
+ * @api public
+ */
+
+picomatch.matchBase = (input, glob, options, posix = options && options.windows) => {
+  const regex = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options);
+  return regex.test(utils.basename(input, { windows: posix }));
+};
+
+/**
+ * Returns true if **any** of the given glob `patterns` match the specified `string`.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.isMatch(string, patterns[, options]);
+ *
+ * console.log(picomatch.isMatch('a.a', ['b.*', '*.a'])); //=> true
+ * console.log(picomatch.isMatch('a.a', 'b.*')); //=> false
+ * ```
+ * @param {String|Array} str The string to test.
+ * @param {String|Array} patterns One or more glob patterns to use for matching.
+ * @param {Object} [options] See available [options](#options).
+ * @return {Boolean} Returns true if any patterns match `str`
+ * @api public
+ */
+
+picomatch.isMatch = (str, patterns, options) => picomatch(patterns, options)(str);
+
+/**
+ * Parse a glob pattern to create the source string for a regular
+ * expression.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const result = picomatch.parse(pattern[, options]);
+ * ```
+ * @param {String} `pattern`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with useful properties and output to be used as a regex source string.
+ * @api public
+ */
+
+picomatch.parse = (pattern, options) => {
+  if (Array.isArray(pattern)) return pattern.map(p => picomatch.parse(p, options));
+  return parse(pattern, { ...options, fastpaths: false });
+};
+
+/**
+ * Scan a glob pattern to separate the pattern into segments.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.scan(input[, options]);
+ *
+ * const result = picomatch.scan('!./foo/*.js');
+ * console.log(result);
+ * { prefix: '!./',
+ *   input: '!./foo/*.js',
+ *   start: 3,
+ *   base: 'foo',
+ *   glob: '*.js',
+ *   isBrace: false,
+ *   isBracket: false,
+ *   isGlob: true,
+ *   isExtglob: false,
+ *   isGlobstar: false,
+ *   negated: true }
+ * ```
+ * @param {String} `input` Glob pattern to scan.
+ * @param {Object} `options`
+ * @return {Object} Returns an object with
+ * @api public
+ */
+
+picomatch.scan = (input, options) => scan(input, options);
+
+/**
+ * Compile a regular expression from the `state` object returned by the
+ * [parse()](#parse) method.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const state = picomatch.parse('*.js');
+ * // picomatch.compileRe(state[, options]);
+ *
+ * console.log(picomatch.compileRe(state));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {Object} `state`
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Intended for implementors, this argument allows you to return the raw output from the parser.
+ * @param {Boolean} `returnState` Adds the state to a `state` property on the returned regex. Useful for implementors and debugging.
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.compileRe = (state, options, returnOutput = false, returnState = false) => {
+  if (returnOutput === true) {
+    return state.output;
+  }
+
+  const opts = options || {};
+  const prepend = opts.contains ? '' : '^';
+  const append = opts.contains ? '' : '$';
+
+  let source = `${prepend}(?:${state.output})${append}`;
+  if (state && state.negated === true) {
+    source = `^(?!${source}).*$`;
+  }
+
+  const regex = picomatch.toRegex(source, options);
+  if (returnState === true) {
+    regex.state = state;
+  }
+
+  return regex;
+};
+
+/**
+ * Create a regular expression from a parsed glob pattern.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.makeRe(state[, options]);
+ *
+ * const result = picomatch.makeRe('*.js');
+ * console.log(result);
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `state` The object returned from the `.parse` method.
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Implementors may use this argument to return the compiled output, instead of a regular expression. This is not exposed on the options to prevent end-users from mutating the result.
+ * @param {Boolean} `returnState` Implementors may use this argument to return the state from the parsed glob with the returned regular expression.
+ * @return {RegExp} Returns a regex created from the given pattern.
+ * @api public
+ */
+
+picomatch.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+  if (!input || typeof input !== 'string') {
+    throw new TypeError('Expected a non-empty string');
+  }
+
+  let parsed = { negated: false, fastpaths: true };
+
+  if (options.fastpaths !== false && (input[0] === '.' || input[0] === '*')) {
+    parsed.output = parse.fastpaths(input, options);
+  }
+
+  if (!parsed.output) {
+    parsed = parse(input, options);
+  }
+
+  return picomatch.compileRe(parsed, options, returnOutput, returnState);
+};
+
+/**
+ * Create a regular expression from the given regex source string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.toRegex(source[, options]);
+ *
+ * const { output } = picomatch.parse('*.js');
+ * console.log(picomatch.toRegex(output));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `source` Regular expression source string.
+ * @param {Object} `options`
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.toRegex = (source, options) => {
+  try {
+    const opts = options || {};
+    return new RegExp(source, opts.flags || (opts.nocase ? 'i' : ''));
+  } catch (err) {
+    if (options && options.debug === true) throw err;
+    return /$^/;
+  }
+};
+
+/**
+ * Picomatch constants.
+ * @return {Object}
+ */
+
+picomatch.constants = constants;
+
+/**
+ * Expose "picomatch"
+ */
+
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 1781:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const utils = __nccwpck_require__(4059);
+const {
+  CHAR_ASTERISK,             /* * */
+  CHAR_AT,                   /* @ */
+  CHAR_BACKWARD_SLASH,       /* \ */
+  CHAR_COMMA,                /* , */
+  CHAR_DOT,                  /* . */
+  CHAR_EXCLAMATION_MARK,     /* ! */
+  CHAR_FORWARD_SLASH,        /* / */
+  CHAR_LEFT_CURLY_BRACE,     /* { */
+  CHAR_LEFT_PARENTHESES,     /* ( */
+  CHAR_LEFT_SQUARE_BRACKET,  /* [ */
+  CHAR_PLUS,                 /* + */
+  CHAR_QUESTION_MARK,        /* ? */
+  CHAR_RIGHT_CURLY_BRACE,    /* } */
+  CHAR_RIGHT_PARENTHESES,    /* ) */
+  CHAR_RIGHT_SQUARE_BRACKET  /* ] */
+} = __nccwpck_require__(5595);
+
+const isPathSeparator = code => {
+  return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+};
+
+const depth = token => {
+  if (token.isPrefix !== true) {
+    token.depth = token.isGlobstar ? Infinity : 1;
+  }
+};
+
+/**
+ * Quickly scans a glob pattern and returns an object with a handful of
+ * useful properties, like `isGlob`, `path` (the leading non-glob, if it exists),
+ * `glob` (the actual pattern), `negated` (true if the path starts with `!` but not
+ * with `!(`) and `negatedExtglob` (true if the path starts with `!(`).
+ *
+ * ```js
+ * const pm = require('picomatch');
+ * console.log(pm.scan('foo/bar/*.js'));
+ * { isGlob: true, input: 'foo/bar/*.js', base: 'foo/bar', glob: '*.js' }
+ * ```
+ * @param {String} `str`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with tokens and regex source string.
+ * @api public
+ */
+
+const scan = (input, options) => {
+  const opts = options || {};
+
+  const length = input.length - 1;
+  const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+  const slashes = [];
+  const tokens = [];
+  const parts = [];
+
+  let str = input;
+  let index = -1;
+  let start = 0;
+  let lastIndex = 0;
+  let isBrace = false;
+  let isBracket = false;
+  let isGlob = false;
+  let isExtglob = false;
+  let isGlobstar = false;
+  let braceEscaped = false;
+  let backslashes = false;
+  let negated = false;
+  let negatedExtglob = false;
+  let finished = false;
+  let braces = 0;
+  let prev;
+  let code;
+  let token = { value: '', depth: 0, isGlob: false };
+
+  const eos = () => index >= length;
+  const peek = () => str.charCodeAt(index + 1);
+  const advance = () => {
+    prev = code;
+    return str.charCodeAt(++index);
+  };
+
+  while (index < length) {
+    code = advance();
+    let next;
+
+    if (code === CHAR_BACKWARD_SLASH) {
+      backslashes = token.backslashes = true;
+      code = advance();
+
+      if (code === CHAR_LEFT_CURLY_BRACE) {
+        braceEscaped = true;
+      }
+      continue;
+    }
+
+    if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+      braces++;
+
+      while (eos() !== true && (code = advance())) {
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          continue;
+        }
+
+        if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (braceEscaped !== true && code === CHAR_COMMA) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (code === CHAR_RIGHT_CURLY_BRACE) {
+          braces--;
+
+          if (braces === 0) {
+            braceEscaped = false;
+            isBrace = token.isBrace = true;
+            finished = true;
+            break;
+          }
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (code === CHAR_FORWARD_SLASH) {
+      slashes.push(index);
+      tokens.push(token);
+      token = { value: '', depth: 0, isGlob: false };
+
+      if (finished === true) continue;
+      if (prev === CHAR_DOT && index === (start + 1)) {
+        start += 2;
+        continue;
+      }
+
+      lastIndex = index + 1;
+      continue;
+    }
+
+    if (opts.noext !== true) {
+      const isExtglobChar = code === CHAR_PLUS
+        || code === CHAR_AT
+        || code === CHAR_ASTERISK
+        || code === CHAR_QUESTION_MARK
+        || code === CHAR_EXCLAMATION_MARK;
+
+      if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+        isGlob = token.isGlob = true;
+        isExtglob = token.isExtglob = true;
+        finished = true;
+        if (code === CHAR_EXCLAMATION_MARK && index === start) {
+          negatedExtglob = true;
+        }
+
+        if (scanToEnd === true) {
+          let parens = 0;
+
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+
+            if (code === CHAR_LEFT_PARENTHESES) {
+              parens++;
+              continue;
+            }
+
+            if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+              finished = true;
+              break;
+            }
+          }
+          continue;
+        }
+        break;
+      }
+    }
+
+    if (code === CHAR_ASTERISK) {
+      if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_QUESTION_MARK) {
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_LEFT_SQUARE_BRACKET) {
+      while (eos() !== true && (next = advance())) {
+        if (next === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+          isBracket = token.isBracket = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          break;
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+      negated = token.negated = true;
+      start++;
+      continue;
+    }
+
+    if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+      isGlob = token.isGlob = true;
+
+      if (scanToEnd === true) {
+        let parens = 1;
+
+        while (eos() !== true && (code = advance())) {
+          if (code === CHAR_BACKWARD_SLASH) {
+            backslashes = token.backslashes = true;
+            advance();
+            continue;
+          }
+
+          if (code === CHAR_LEFT_PARENTHESES) {
+            parens++;
+            continue;
+          }
+
+          if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+            finished = true;
+            break;
+          }
+        }
+        continue;
+      }
+      break;
+    }
+
+    if (isGlob === true) {
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+  }
+
+  if (opts.noext === true) {
+    isExtglob = false;
+    isGlob = false;
+  }
+
+  let base = str;
+  let prefix = '';
+  let glob = '';
+
+  if (start > 0) {
+    prefix = str.slice(0, start);
+    str = str.slice(start);
+    lastIndex -= start;
+  }
+
+  if (base && isGlob === true && lastIndex > 0) {
+    base = str.slice(0, lastIndex);
+    glob = str.slice(lastIndex);
+  } else if (isGlob === true) {
+    base = '';
+    glob = str;
+  } else {
+    base = str;
+  }
+
+  if (base && base !== '' && base !== '/' && base !== str) {
+    if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+      base = base.slice(0, -1);
+    }
+  }
+
+  if (opts.unescape === true) {
+    if (glob) glob = utils.removeBackslashes(glob);
+
+    if (base && backslashes === true) {
+      base = utils.removeBackslashes(base);
+    }
+  }
+
+  const state = {
+    prefix,
+    input,
+    start,
+    base,
+    glob,
+    isBrace,
+    isBracket,
+    isGlob,
+    isExtglob,
+    isGlobstar,
+    negated,
+    negatedExtglob
+  };
+
+  if (opts.tokens === true) {
+    state.maxDepth = 0;
+    if (!isPathSeparator(code)) {
+      tokens.push(token);
+    }
+    state.tokens = tokens;
+  }
+
+  if (opts.parts === true || opts.tokens === true) {
+    let prevIndex;
+
+    for (let idx = 0; idx < slashes.length; idx++) {
+      const n = prevIndex !== undefined ? prevIndex + 1 : start;
+      const i = slashes[idx];
+      const value = input.slice(n, i);
+      if (opts.tokens) {
+        if (idx === 0 && start !== 0) {
+          tokens[idx].isPrefix = true;
+          tokens[idx].value = prefix;
+        } else {
+          tokens[idx].value = value;
+        }
+        depth(tokens[idx]);
+        state.maxDepth += tokens[idx].depth;
+      }
+      if (i >= start) {
+        parts.push(value);
+        prevIndex = i;
+      }
+    }
+
+    const n = prevIndex !== undefined ? prevIndex + 1 : start;
+    const value = input.slice(n);
+    parts.push(value);
+
+    if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+      tokens[tokens.length - 1].value = value;
+      depth(tokens[tokens.length - 1]);
+      state.maxDepth += tokens[tokens.length - 1].depth;
+    }
+
+    state.slashes = slashes;
+    state.parts = parts;
+  }
+
+  return state;
+};
+
+module.exports = scan;
+
+
+/***/ }),
+
+/***/ 4059:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+/*global navigator*/
+
+
+const {
+  REGEX_BACKSLASH,
+  REGEX_REMOVE_BACKSLASH,
+  REGEX_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_GLOBAL
+} = __nccwpck_require__(5595);
+
+exports.isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
+exports.hasRegexChars = str => REGEX_SPECIAL_CHARS.test(str);
+exports.isRegexChar = str => str.length === 1 && exports.hasRegexChars(str);
+exports.escapeRegex = str => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, '\\$1');
+exports.toPosixSlashes = str => str.replace(REGEX_BACKSLASH, '/');
+
+exports.isWindows = () => {
+  if (typeof navigator !== 'undefined' && navigator.platform) {
+    const platform = navigator.platform.toLowerCase();
+    return platform === 'win32' || platform === 'windows';
+  }
+
+  if (typeof process !== 'undefined' && process.platform) {
+    return process.platform === 'win32';
+  }
+
+  return false;
+};
+
+exports.removeBackslashes = str => {
+  return str.replace(REGEX_REMOVE_BACKSLASH, match => {
+    return match === '\\' ? '' : match;
+  });
+};
+
+exports.escapeLast = (input, char, lastIdx) => {
+  const idx = input.lastIndexOf(char, lastIdx);
+  if (idx === -1) return input;
+  if (input[idx - 1] === '\\') return exports.escapeLast(input, char, idx - 1);
+  return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+};
+
+exports.removePrefix = (input, state = {}) => {
+  let output = input;
+  if (output.startsWith('./')) {
+    output = output.slice(2);
+    state.prefix = './';
+  }
+  return output;
+};
+
+exports.wrapOutput = (input, state = {}, options = {}) => {
+  const prepend = options.contains ? '' : '^';
+  const append = options.contains ? '' : '$';
+
+  let output = `${prepend}(?:${input})${append}`;
+  if (state.negated === true) {
+    output = `(?:^(?!${output}).*$)`;
+  }
+  return output;
+};
+
+exports.basename = (path, { windows } = {}) => {
+  const segs = path.split(windows ? /[\\/]/ : '/');
+  const last = segs[segs.length - 1];
+
+  if (last === '') {
+    return segs[segs.length - 2];
+  }
+
+  return last;
 };
 
 
@@ -43863,7 +46367,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6979);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -43872,7 +46376,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9025:
+/***/ 6979:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43905,7 +46409,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -46716,7 +49220,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -46724,7 +49228,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -46732,7 +49236,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -46836,7 +49340,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/context.ts
 function newImageRun(build) {
-    return { build, platforms: new Map(), keptFloating: [] };
+    return { build, platforms: new Map(), keptFloating: [], candidateTags: [] };
 }
 /** How a message names an image: by component when the release has several. */
 function imageLabel(ctx, run, platform) {
@@ -47128,6 +49632,146 @@ function resolveVersion(request) {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
+;// CONCATENATED MODULE: ./src/model/history.ts
+
+
+function inLine(line, version) {
+    const stable = version.prerelease.length === 0;
+    switch (line.kind) {
+        case 'stable':
+            return stable;
+        case 'major':
+            return stable && version.major === line.major;
+        case 'minor':
+            return stable && version.major === line.major && version.minor === line.minor;
+        case 'channel':
+            return version.prerelease[0] === line.name;
+    }
+}
+function describeLine(line) {
+    switch (line.kind) {
+        case 'stable':
+            return 'stable versions';
+        case 'major':
+            return `the ${line.major}.x line`;
+        case 'minor':
+            return `the ${line.major}.${line.minor}.x line`;
+        case 'channel':
+            return `the ${line.name} channel`;
+    }
+}
+/**
+ * The versions the repository has released: its version tags and its published Releases,
+ * read through the API. Names that are not versions are ignored.
+ */
+function releasedVersions(tagPrefix, ...names) {
+    const seen = new Map();
+    for (const name of names.flat()) {
+        if (!name.startsWith(tagPrefix))
+            continue;
+        const parsed = parseVersion(name.slice(tagPrefix.length));
+        if (typeof parsed !== 'string')
+            seen.set(parsed.version, parsed);
+    }
+    return semver_default().rsort([...seen.values()]);
+}
+function highestInLine(line, versions) {
+    return semver_default().rsort(versions.filter((v) => inLine(line, v)))[0];
+}
+/**
+ * A floating tag moves only to the highest version of its line: never below the version the
+ * image under it shows, and never below a version of the line the repository has released.
+ * An image whose version cannot be read is judged by the history alone.
+ */
+function decideFloating(line, version, shown, history) {
+    if (shown !== undefined && semver_default().gt(shown, version))
+        return {
+            move: false,
+            reason: `it shows ${shown.version}, which is newer than ${version.version}`,
+        };
+    const highest = highestInLine(line, history);
+    if (highest !== undefined && semver_default().gt(highest, version)) {
+        return {
+            move: false,
+            reason: `${highest.version} is released and is the highest of ${describeLine(line)}; ${version.version} is not`,
+        };
+    }
+    return { move: true };
+}
+/**
+ * Whether the Release becomes GitHub's Latest: a stable version that no released stable version
+ * exceeds, and never from a maintenance branch.
+ */
+function decideLatest(version, channel, history, maintenance) {
+    if (channel.kind !== 'stable')
+        return { latest: false, reason: `${version.version} is a prerelease` };
+    if (maintenance !== undefined) {
+        return {
+            latest: false,
+            reason: `it is released from the maintenance branch ${maintenance}`,
+        };
+    }
+    const highest = highestInLine({ kind: 'stable' }, history);
+    if (highest !== undefined && semver_default().gt(highest, version)) {
+        return {
+            latest: false,
+            reason: `${highest.version} is released and is higher than ${version.version}`,
+        };
+    }
+    return { latest: true, reason: `${version.version} is the highest stable version` };
+}
+
+;// CONCATENATED MODULE: ./src/model/branch-policy.ts
+
+
+
+const ACCEPTED_RELEASE_BRANCHES = 'give branch names or globs, one per line or comma-separated, for example release/* or 1.x (the default branch always releases)';
+/** The version line a branch name ends with: 1.x, 1.4.x, 1.4, v2, release/1.4, release-2. */
+function maintenanceLineOf(branch) {
+    const match = /(?:^|[/_-])v?(\d+)(?:\.(\d+|x))?(?:\.x)?$/.exec(branch);
+    if (!match?.[1])
+        return undefined;
+    const major = Number(match[1]);
+    const minor = match[2] === undefined || match[2] === 'x' ? undefined : Number(match[2]);
+    return minor === undefined ? { kind: 'major', major } : { kind: 'minor', major, minor };
+}
+/**
+ * The default branch releases; a branch listed in release-branches releases too, its own line
+ * when its name ends with one; any other branch only builds.
+ */
+function branchVerdict(branch, defaultBranch, releaseBranches) {
+    if (branch === defaultBranch)
+        return { kind: 'release' };
+    const listed = releaseBranches.some((pattern) => picomatch_default().isMatch(branch, pattern));
+    if (!listed) {
+        return {
+            kind: 'not-release',
+            rule: releaseBranches.length > 0
+                ? `only the default branch '${defaultBranch}' and the release-branches ${releaseBranches.join(', ')} release`
+                : `only the default branch '${defaultBranch}' releases`,
+            remedy: `merge into ${defaultBranch} to release, push a version tag, or list the branch in release-branches`,
+        };
+    }
+    const line = maintenanceLineOf(branch);
+    return line === undefined
+        ? { kind: 'release' }
+        : { kind: 'release', maintenance: { branch, line } };
+}
+/** Why a version cannot be released from a maintenance branch, or undefined when it can. */
+function outsideLine(version, maintenance) {
+    const core = new (semver_default()).SemVer(`${version.major}.${version.minor}.${version.patch}`);
+    if (inLine(maintenance.line, core))
+        return undefined;
+    return `version ${version.version} is outside ${describeLine(maintenance.line)} of the maintenance branch ${maintenance.branch}`;
+}
+/** The first version of a maintenance line, when it has none yet: 1.0.0 for 1.x, 1.4.0 for 1.4. */
+function firstOfLine(line) {
+    return new (semver_default()).SemVer(`${line.major}.${line.kind === 'minor' ? line.minor : 0}.0`);
+}
+
 ;// CONCATENATED MODULE: ./src/model/tags.ts
 
 
@@ -47153,9 +49797,10 @@ function renderTemplate(template, fields) {
 /**
  * The image tags of a release, in promotion order: the version tag, the extra tags, then the
  * floating tags from the narrowest to the widest (stable: 1.2, 1, latest; a prerelease channel:
- * its name). Returns why a rendered tag is invalid instead.
+ * its name). A maintenance branch never writes latest. Returns why a rendered tag is invalid
+ * instead.
  */
-function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] }, commit = '') {
+function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] }, commit = '', options = {}) {
     const v = new (semver_default()).SemVer(version);
     const fields = {
         version,
@@ -47171,24 +49816,26 @@ function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] },
     for (const template of scheme.extra)
         tags.push({ tag: renderTemplate(template, fields), kind: 'extra' });
     if (channel.kind === 'stable') {
-        tags.push({ tag: `${p}${v.major}.${v.minor}`, kind: 'floating' }, { tag: `${p}${v.major}`, kind: 'floating' });
+        tags.push({
+            tag: `${p}${v.major}.${v.minor}`,
+            kind: 'floating',
+            line: { kind: 'minor', major: v.major, minor: v.minor },
+        }, { tag: `${p}${v.major}`, kind: 'floating', line: { kind: 'major', major: v.major } });
+        if (options.maintenance !== true)
+            tags.push({ tag: floatingTag(channel), kind: 'floating', line: { kind: 'stable' } });
     }
-    tags.push({ tag: floatingTag(channel), kind: 'floating' });
+    else {
+        tags.push({
+            tag: floatingTag(channel),
+            kind: 'floating',
+            line: { kind: 'channel', name: channel.name },
+        });
+    }
     const invalid = tags.find((t) => !isValidTag(t.tag));
     if (invalid)
         return `the image tag '${invalid.tag}' is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`;
     const seen = new Set();
     return tags.filter((t) => (seen.has(t.tag) ? false : (seen.add(t.tag), true)));
-}
-/**
- * Whether a floating tag may move from the version it shows now to the one being released:
- * never backwards. A tag whose current version cannot be read is moved.
- */
-function floatingMayMove(current, next) {
-    if (current === undefined)
-        return true;
-    const parsed = semver_default().parse(current.replace(/^v/, ''));
-    return parsed === null || semver_default().gte(next, parsed);
 }
 
 ;// CONCATENATED MODULE: ./src/model/duration.ts
@@ -47286,6 +49933,7 @@ function expectationHolds(expect, status, body) {
 }
 
 ;// CONCATENATED MODULE: ./src/model/inputs.ts
+
 
 
 
@@ -47679,6 +50327,12 @@ function parseInputs(reader, exists = () => true, readText = () => undefined) {
     if ((username === '') !== (password === '')) {
         problem(username === '' ? 'registry-username' : 'registry-password', '', 'it is empty while the other is set', 'give both registry-username and registry-password, or neither (docker/login-action)');
     }
+    const releaseBranches = splitList(read('release-branches'));
+    for (const pattern of releaseBranches) {
+        if (!/^[A-Za-z0-9._/*?{},!@+-]+$/.test(pattern) || pattern.startsWith('refs/')) {
+            problem('release-branches', pattern, 'it is not a branch name or glob', ACCEPTED_RELEASE_BRANCHES);
+        }
+    }
     const signText = get('sign') || 'none';
     const tlogText = get('cosign-tlog-upload') || 'true';
     if (tlogText !== 'true' && tlogText !== 'false')
@@ -47723,6 +50377,7 @@ function parseInputs(reader, exists = () => true, readText = () => undefined) {
         cache: cache ?? 'none',
         registryCredentials: username === '' ? undefined : { username, password },
         signing,
+        releaseBranches,
     };
 }
 function parseTimeoutTable(text, input, problem) {
@@ -47752,6 +50407,7 @@ function parseTimeoutTable(text, input, problem) {
 }
 
 ;// CONCATENATED MODULE: ./src/model/trigger.ts
+
 /** Events whose runs build every platform and never push, log in or publish. */
 const BUILD_ONLY_EVENTS = ['pull_request', 'pull_request_target', 'merge_group'];
 /** Events that may release. */
@@ -47778,16 +50434,16 @@ const WORKFLOW_RUN_CHECKOUT = [
  */
 function workflowRun(input) {
     const run = record(input.payload.workflow_run);
-    const defaultBranch = trigger_text(record(input.payload.repository).default_branch) || 'main';
     const headRepository = trigger_text(record(run.head_repository).full_name);
     const name = trigger_text(run.name) || 'the triggering workflow';
     const problems = [];
     if (trigger_text(run.conclusion) !== 'success')
         problems.push(`${name} concluded '${trigger_text(run.conclusion) || 'unknown'}', not 'success'`);
+    const branch = branchVerdict(trigger_text(run.head_branch), input.defaultBranch, input.releaseBranches);
     if (trigger_text(run.event) !== 'push')
         problems.push(`${name} ran for a '${trigger_text(run.event) || 'unknown'}' event, not a push`);
-    else if (trigger_text(run.head_branch) !== defaultBranch) {
-        problems.push(`${name} ran on branch '${trigger_text(run.head_branch)}', not on the default branch '${defaultBranch}'`);
+    else if (branch.kind === 'not-release') {
+        problems.push(`${name} ran on branch '${trigger_text(run.head_branch)}', which is not a release branch: ${branch.rule}`);
     }
     if (headRepository.toLowerCase() !== input.repository.toLowerCase()) {
         problems.push(`${name} ran on commits from ${headRepository || 'an unknown repository'}, not from ${input.repository}`);
@@ -47801,11 +50457,16 @@ function workflowRun(input) {
             ? {
                 kind: 'refuse',
                 reason,
-                remedy: 'release from a successful push to the default branch, or set mode: auto to skip such runs quietly',
+                remedy: 'release from a successful push to the default branch or a release branch, or set mode: auto to skip such runs quietly',
             }
             : { kind: 'skip', reason };
     }
-    return { kind: 'release', commit, tagVersion: undefined };
+    return {
+        kind: 'release',
+        commit,
+        tagVersion: undefined,
+        ...(branch.kind === 'release' && branch.maintenance ? { maintenance: branch.maintenance } : {}),
+    };
 }
 /** Decides build, release, skip or refusal from the mode input and the event; mode plan decides as auto. */
 function decideTrigger(input) {
@@ -47848,7 +50509,28 @@ function decideTrigger(input) {
             remedy: `push a tag such as ${input.tagPrefix}1.2.3, or set the 'tag-prefix' input`,
         };
     }
-    return { kind: 'release', commit: input.sha, tagVersion };
+    // A pushed version tag releases; a branch releases only when it is a release branch.
+    if (tagVersion !== undefined || mode === 'rollback')
+        return { kind: 'release', commit: input.sha, tagVersion };
+    const name = input.ref.replace(/^refs\/heads\//, '');
+    const branch = branchVerdict(name, input.defaultBranch, input.releaseBranches);
+    if (branch.kind === 'release') {
+        return {
+            kind: 'release',
+            commit: input.sha,
+            tagVersion: undefined,
+            ...(branch.maintenance ? { maintenance: branch.maintenance } : {}),
+        };
+    }
+    const reason = `branch '${name}' is not a release branch: ${branch.rule}`;
+    if (mode === 'release')
+        return { kind: 'refuse', reason: `nothing to release: ${reason}`, remedy: branch.remedy };
+    return {
+        kind: 'build',
+        commit: input.sha,
+        pullRequest: undefined,
+        reason,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/model/run-env.ts
@@ -47888,6 +50570,9 @@ function readRunEnvironment(env) {
         backoffMs: Number(env.MULTIARCH_RELEASE_BACKOFF_MS ?? '') || 1000,
         oidc: (env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '') !== '' &&
             (env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? '') !== '',
+        // Only the project's own tests shorten them, to force expiries without waiting minutes.
+        leaseTtlMs: Number(env.MULTIARCH_RELEASE_LEASE_TTL_MS ?? '') || 120_000,
+        leaseWaitMs: Number(env.MULTIARCH_RELEASE_LEASE_WAIT_MS ?? '') || 900_000,
     };
 }
 
@@ -53223,6 +55908,80 @@ class OctokitGitHub {
             await this.octokit.rest.repos.deleteReleaseAsset({ ...this.repoParams, asset_id: id });
         });
     }
+    async defaultBranch() {
+        return this.call('reading the repository', async () => {
+            const { data } = await this.octokit.rest.repos.get(this.repoParams);
+            return data.default_branch;
+        });
+    }
+    async refTarget(ref) {
+        try {
+            const { data } = await this.octokit.rest.git.getRef({
+                ...this.repoParams,
+                ref: ref.replace(/^refs\//, ''),
+            });
+            return data.object.sha;
+        }
+        catch (error) {
+            if (httpStatus(error) === 404)
+                return undefined;
+            throw new StepFailure(`GitHub API: reading ${ref} failed: ${gitHubMessage(error)}`);
+        }
+    }
+    async readCommit(sha) {
+        return this.call(`reading the commit ${sha.slice(0, 12)}`, async () => {
+            const { data } = await this.octokit.rest.git.getCommit({
+                ...this.repoParams,
+                commit_sha: sha,
+            });
+            return {
+                sha: data.sha,
+                message: data.message,
+                tree: data.tree.sha,
+                parents: data.parents.map((p) => p.sha),
+            };
+        });
+    }
+    async createCommit(commit) {
+        return this.call('writing a commit object', async () => {
+            const { data } = await this.octokit.rest.git.createCommit({
+                ...this.repoParams,
+                message: commit.message,
+                tree: commit.tree,
+                parents: [...commit.parents],
+            });
+            return data.sha;
+        });
+    }
+    async createRef(ref, sha) {
+        try {
+            await this.octokit.rest.git.createRef({ ...this.repoParams, ref, sha });
+            return true;
+        }
+        catch (error) {
+            // GitHub answers 422 "Reference already exists".
+            if (httpStatus(error) === 422 && /already exists/i.test(gitHubMessage(error)))
+                return false;
+            throw new StepFailure(`GitHub API: creating ${ref} failed: ${gitHubMessage(error)}`);
+        }
+    }
+    async fastForwardRef(ref, sha) {
+        try {
+            await this.octokit.rest.git.updateRef({
+                ...this.repoParams,
+                ref: ref.replace(/^refs\//, ''),
+                sha,
+                force: false,
+            });
+            return true;
+        }
+        catch (error) {
+            // GitHub answers 422 "Update is not a fast forward" when the ref moved meanwhile.
+            if (httpStatus(error) === 422 && /fast.?forward/i.test(gitHubMessage(error)))
+                return false;
+            throw new StepFailure(`GitHub API: moving ${ref} failed: ${gitHubMessage(error)}`);
+        }
+    }
     async generateNotes(tag, commit) {
         return this.call('generating release notes', async () => {
             const { data } = await this.octokit.rest.repos.generateReleaseNotes({
@@ -54568,183 +57327,60 @@ function annotationsOf(manifest) {
         : {};
 }
 
-;// CONCATENATED MODULE: ./src/steps/plan-release.ts
+;// CONCATENATED MODULE: ./src/model/build-identity.ts
 
-
-
-
-
-
-const REVISION = 'org.opencontainers.image.revision';
-/** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
-const verifiedTag = (commit) => `verified-${commit.slice(0, 12)}`;
-const plan_release_short = (sha) => sha.slice(0, 12);
-/** Bump and channel: the inputs when set, else the merged pull request's labels, else default-bump. */
-async function releaseIntent(ctx) {
-    const { inputs, ports, trigger, env } = ctx;
-    const defaultBranch = env.payload.repository?.default_branch ?? 'main';
-    const pulls = await ports.github.pullRequestsOfCommit(trigger.commit);
-    const merged = pulls.find((p) => p.mergedAt !== undefined && p.mergeCommitSha === trigger.commit) ??
-        pulls.find((p) => p.mergedAt !== undefined && p.baseRef === defaultBranch);
-    let labelled = {
-        bump: undefined,
-        channel: undefined,
-    };
-    if (merged) {
-        const intent = intentFromLabels(merged.labels, inputs.labels, merged.number);
-        if (intent.kind === 'skip')
-            return { skip: intent.reason };
-        if (intent.kind === 'invalid') {
-            throw new StepFailure(intent.reason, `fix the labels of pull request #${merged.number}, then re-run the workflow`);
-        }
-        labelled = intent;
-        ctx.log.info(`Pull request #${merged.number} was merged as ${plan_release_short(trigger.commit)}; labels: ${merged.labels.join(', ') || 'none'}`);
-    }
-    else {
-        ctx.log.info(`No pull request was merged as ${plan_release_short(trigger.commit)}: default-bump (${inputs.defaultBump}) applies`);
-    }
-    const bump = inputs.bump !== 'auto' ? inputs.bump : (labelled.bump ?? inputs.defaultBump);
-    if (bump === 'none') {
-        return {
-            skip: `commit ${plan_release_short(trigger.commit)} has no release label${merged ? ` on pull request #${merged.number}` : ' and no pull request'}, and default-bump is none`,
-        };
-    }
-    const channel = inputs.channel.kind !== 'auto' ? inputs.channel : (labelled.channel ?? inputs.channel);
-    return { bump, channel };
-}
-/** The explicit version: the input, else the pushed tag's. */
-function explicitVersion(ctx) {
-    if (ctx.inputs.version)
-        return ctx.inputs.version;
-    const tagVersion = ctx.trigger.kind === 'release' ? ctx.trigger.tagVersion : undefined;
-    if (tagVersion === undefined)
-        return undefined;
-    const parsed = parseVersion(tagVersion);
-    if (typeof parsed === 'string') {
-        throw new StepFailure(`the pushed tag ${ctx.inputs.tagPrefix}${tagVersion} is not a version: ${parsed}`, `push tags such as ${ctx.inputs.tagPrefix}1.2.3`);
-    }
-    return parsed;
+/** The index annotation that records what a digest was built from. */
+const BUILD_IDENTITY_ANNOTATION = 'dev.multiarch-release.build-identity';
+const sorted = (record) => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/** The identity as `sha256:<hex>` of a canonical JSON form (schema 1). */
+function buildIdentity(parts) {
+    const canonical = JSON.stringify([
+        1,
+        parts.commit,
+        parts.version,
+        parts.platforms,
+        parts.context,
+        parts.file,
+        parts.target ?? null,
+        parts.buildArgs.map(({ key, value }) => [key, value]),
+        parts.provenance ?? null,
+        parts.sbom ?? null,
+        parts.driver,
+        sorted(parts.labels),
+        sorted(parts.annotations),
+        [...parts.secretIds].sort(),
+        parts.sources ?? null,
+    ]);
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(canonical).digest('hex')}`;
 }
 /**
- * What earlier runs left: a version that is taken by another commit stops the run here; the
- * same commit's promoted or verified digest is reused, and its published Release is kept.
+ * Compares what a digest records (its annotations) with the identity of this run's build. The
+ * commit is checked first, so that the message names the plainest difference.
  */
-async function checkEarlierRuns(ctx) {
-    const { plan } = ctx;
-    if (!plan)
-        return;
-    const { github } = ctx.ports;
-    const tagCommit = await github.tagCommit(plan.gitTag);
-    if (tagCommit !== undefined && tagCommit !== plan.commit) {
-        throw new StepFailure(`the git tag ${plan.gitTag} already points at commit ${plan_release_short(tagCommit)}, not at ${plan_release_short(plan.commit)}; released versions are immutable`, "release a new version (bump it, or set the 'version' input); never move a released tag");
-    }
-    const published = await github.publishedRelease(plan.gitTag);
-    if (published && tagCommit === plan.commit) {
-        ctx.release = published;
-        ctx.releaseDone = true;
-        ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
-    }
-    await Promise.all(ctx.images.map((run) => checkEarlierImage(ctx, run)));
-}
-/** One image: its version tag taken by another commit stops the run; this commit's digest is reused. */
-async function checkEarlierImage(ctx, run) {
-    const { plan } = ctx;
-    if (!plan)
-        return;
-    const { registry } = ctx.ports;
-    const image = run.build.image;
-    const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version;
-    const versionRef = tagRef(image, versionTag);
-    // Both reads at once: the verified marker matters only when the version tag is not there.
-    const [existing, verified] = await Promise.all([
-        registry.manifest(versionRef),
-        registry.manifest(tagRef(image, verifiedTag(plan.commit))),
-    ]);
-    if (existing) {
-        const revision = annotationsOf(existing)[REVISION];
-        if (revision !== plan.commit) {
-            throw new StepFailure(`${versionRef} already exists with digest ${existing.digest}, built from ${revision ? `commit ${plan_release_short(revision)}` : 'an unknown commit'}, not ${plan_release_short(plan.commit)}; version tags are immutable`, "release a new version (bump it, or set the 'version' input); never overwrite a released image");
-        }
-        run.candidate = { ref: versionRef, digest: existing.digest };
-        run.reused = 'version tag';
-        ctx.visible.push({ kind: 'tag', ref: versionRef, floating: false });
-        ctx.log.info(`${versionRef} already holds ${existing.digest} from this commit: it is reused, not rebuilt`);
-        return;
-    }
-    if (verified && annotationsOf(verified)[REVISION] === plan.commit) {
-        run.candidate = { ref: tagRef(image, verifiedTag(plan.commit)), digest: verified.digest };
-        run.reused = 'verified marker';
-        ctx.visible.push({ kind: 'candidate', ref: run.candidate.ref });
-        ctx.log.info(`${run.candidate.ref} holds ${verified.digest}, which already passed every check: it is reused, not rebuilt`);
-    }
-}
-/** A build-only run labels its image with a version that can never be mistaken for a release. */
-function buildVersion(ctx) {
-    if (ctx.inputs.version)
-        return ctx.inputs.version.version;
-    const pr = ctx.trigger.kind === 'build' ? ctx.trigger.pullRequest : undefined;
-    return pr !== undefined ? `0.0.0-pr.${pr}` : `0.0.0-build.${ctx.trigger.commit.slice(0, 7)}`;
-}
-const planRelease = {
-    name: 'plan',
-    why: 'decide the version and the tags from the inputs, the pushed tag or the merged pull request, and see what earlier runs left',
-    readOnly: true,
-    async run(ctx) {
-        const { inputs, trigger, ports } = ctx;
-        const commit = trigger.commit;
-        const commitTime = (await ports.git.commitTime(commit)) ?? Math.floor(Date.now() / 1000);
-        if (ctx.mode === 'build') {
-            const version = buildVersion(ctx);
-            ctx.plan = { version, channel: { kind: 'stable' }, commit, commitTime, gitTag: '', tags: [] };
-            return;
-        }
-        const tags = await ports.github.tagsWithPrefix(inputs.tagPrefix);
-        const released = tags.flatMap((t) => {
-            const parsed = parseVersion(t.name.slice(inputs.tagPrefix.length));
-            return typeof parsed === 'string' ? [] : [{ version: parsed, commit: t.commit }];
-        });
-        const explicit = explicitVersion(ctx);
-        let bump = 'patch';
-        let channel = inputs.channel;
-        if (explicit === undefined) {
-            const intent = await releaseIntent(ctx);
-            if ('skip' in intent) {
-                ctx.skipped = intent.skip;
-                ctx.log.info(`Nothing to release: ${intent.skip}`);
-                return;
-            }
-            ;
-            ({ bump, channel } = intent);
-        }
-        const resolved = resolveVersion({
-            ...(explicit ? { explicit } : {}),
-            channel,
-            bump,
-            released,
-            commit,
-            initial: inputs.initialVersion,
-        });
-        if (typeof resolved === 'string') {
-            throw new StepFailure(resolved, "make the 'version' input, the channel input and the channel label agree");
-        }
-        const planned = finalTags(resolved.version.version, resolved.channel, inputs.tagScheme, commit);
-        if (typeof planned === 'string')
-            throw new StepFailure(planned, "fix the 'tags' or 'image-tag-prefix' input");
-        ctx.plan = {
-            version: resolved.version.version,
-            channel: resolved.channel,
-            commit,
-            commitTime,
-            gitTag: `${inputs.tagPrefix}${resolved.version.version}`,
-            tags: planned,
+function reuseVerdict(recorded, expected) {
+    const commit = recorded['org.opencontainers.image.revision'];
+    if (commit !== expected.commit) {
+        return {
+            reuse: false,
+            why: `built from ${commit ? `commit ${commit.slice(0, 12)}` : 'an unknown commit'}, not ${expected.commit.slice(0, 12)}`,
         };
-        ctx.log.info(`Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}`);
-        // A build-platform job pushes one platform; the release job looks at what earlier runs left.
-        if (ctx.mode === 'release')
-            await checkEarlierRuns(ctx);
-    },
-    remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
-};
+    }
+    const identity = recorded[BUILD_IDENTITY_ANNOTATION];
+    if (identity === undefined)
+        return {
+            reuse: false,
+            why: 'built from this commit, but it records no build identity, so its build inputs are unknown',
+        };
+    if (identity === expected.identity)
+        return { reuse: true };
+    const version = recorded['org.opencontainers.image.version'];
+    return {
+        reuse: false,
+        why: version !== undefined && version !== expected.version
+            ? `built from this commit as version ${version}, not ${expected.version}`
+            : 'built from this commit with other build inputs (build-args, file, context, target, platforms, provenance, sbom, builder or labels)',
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/build/buildx-args.ts
 
@@ -54859,6 +57495,263 @@ function cacheUse(progress) {
     return { cached: [...cached].filter((id) => steps.has(id)).length, steps: steps.size };
 }
 
+;// CONCATENATED MODULE: ./src/steps/image-metadata.ts
+
+
+
+/** The OCI labels of one image of this run (its annotations add the build identity). */
+function imageMetadata(ctx, run) {
+    const plan = ctx.plan;
+    if (!plan)
+        throw new Error('preflight must plan the release before the build');
+    const title = ctx.images.length > 1 ? run.build.name : ctx.env.repo || run.build.name;
+    return ociMetadata({
+        version: plan.version,
+        revision: plan.commit,
+        source: `${ctx.env.serverUrl}/${ctx.env.owner}/${ctx.env.repo}`,
+        created: new Date(plan.commitTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        title,
+    });
+}
+/**
+ * What this run's build of an image is made from: a digest is reused only when it records the
+ * same identity. A release job assembling native runners' digests is identified by them.
+ */
+function identityOf(ctx, run) {
+    const plan = ctx.plan;
+    if (!plan)
+        throw new Error('preflight must plan the release before the build');
+    const { build } = run;
+    const labels = imageMetadata(ctx, run);
+    const assembling = ctx.inputs.platformDigests.length > 0;
+    return buildIdentity({
+        commit: plan.commit,
+        version: plan.version,
+        platforms: build.platforms.map(formatPlatform),
+        context: build.context,
+        file: build.file,
+        target: build.target,
+        buildArgs: build.buildArgs,
+        provenance: ctx.inputs.provenance,
+        sbom: ctx.inputs.sbom,
+        driver: assembling ? '' : (ctx.builderDriver ?? ''),
+        labels,
+        annotations: labels,
+        secretIds: [],
+        ...(assembling ? { sources: ctx.inputs.platformDigests.map((d) => d.digest) } : {}),
+    });
+}
+/** The annotations of one image's index and manifests: its labels and its build identity. */
+function imageAnnotations(ctx, run) {
+    return { ...imageMetadata(ctx, run), [BUILD_IDENTITY_ANNOTATION]: identityOf(ctx, run) };
+}
+
+;// CONCATENATED MODULE: ./src/steps/plan-release.ts
+
+
+
+
+
+
+
+
+
+
+
+/** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
+const verifiedTag = (commit) => `verified-${commit.slice(0, 12)}`;
+const plan_release_short = (sha) => sha.slice(0, 12);
+/** 1.4.3-rc.1 → 1.4.3: which line a version belongs to. */
+const coreVersion = (v) => new (semver_default()).SemVer(`${v.major}.${v.minor}.${v.patch}`);
+const describeMaintenance = (m) => `${describeLine(m.line)} from the maintenance branch ${m.branch}`;
+/** Bump and channel: the inputs when set, else the merged pull request's labels, else default-bump. */
+async function releaseIntent(ctx) {
+    const { inputs, ports, trigger, env } = ctx;
+    const defaultBranch = env.payload.repository?.default_branch ?? 'main';
+    const pulls = await ports.github.pullRequestsOfCommit(trigger.commit);
+    const merged = pulls.find((p) => p.mergedAt !== undefined && p.mergeCommitSha === trigger.commit) ??
+        pulls.find((p) => p.mergedAt !== undefined && p.baseRef === defaultBranch);
+    let labelled = {
+        bump: undefined,
+        channel: undefined,
+    };
+    if (merged) {
+        const intent = intentFromLabels(merged.labels, inputs.labels, merged.number);
+        if (intent.kind === 'skip')
+            return { skip: intent.reason };
+        if (intent.kind === 'invalid') {
+            throw new StepFailure(intent.reason, `fix the labels of pull request #${merged.number}, then re-run the workflow`);
+        }
+        labelled = intent;
+        ctx.log.info(`Pull request #${merged.number} was merged as ${plan_release_short(trigger.commit)}; labels: ${merged.labels.join(', ') || 'none'}`);
+    }
+    else {
+        ctx.log.info(`No pull request was merged as ${plan_release_short(trigger.commit)}: default-bump (${inputs.defaultBump}) applies`);
+    }
+    const bump = inputs.bump !== 'auto' ? inputs.bump : (labelled.bump ?? inputs.defaultBump);
+    if (bump === 'none') {
+        return {
+            skip: `commit ${plan_release_short(trigger.commit)} has no release label${merged ? ` on pull request #${merged.number}` : ' and no pull request'}, and default-bump is none`,
+        };
+    }
+    const channel = inputs.channel.kind !== 'auto' ? inputs.channel : (labelled.channel ?? inputs.channel);
+    return { bump, channel };
+}
+/** The explicit version: the input, else the pushed tag's. */
+function explicitVersion(ctx) {
+    if (ctx.inputs.version)
+        return ctx.inputs.version;
+    const tagVersion = ctx.trigger.kind === 'release' ? ctx.trigger.tagVersion : undefined;
+    if (tagVersion === undefined)
+        return undefined;
+    const parsed = parseVersion(tagVersion);
+    if (typeof parsed === 'string') {
+        throw new StepFailure(`the pushed tag ${ctx.inputs.tagPrefix}${tagVersion} is not a version: ${parsed}`, `push tags such as ${ctx.inputs.tagPrefix}1.2.3`);
+    }
+    return parsed;
+}
+/**
+ * What earlier runs left: a version that is taken by another commit stops the run here; the
+ * same commit's promoted or verified digest is reused, and its published Release is kept.
+ */
+async function checkEarlierRuns(ctx) {
+    const { plan } = ctx;
+    if (!plan)
+        return;
+    const { github } = ctx.ports;
+    const tagCommit = await github.tagCommit(plan.gitTag);
+    if (tagCommit !== undefined && tagCommit !== plan.commit) {
+        throw new StepFailure(`the git tag ${plan.gitTag} already points at commit ${plan_release_short(tagCommit)}, not at ${plan_release_short(plan.commit)}; released versions are immutable`, "release a new version (bump it, or set the 'version' input); never move a released tag");
+    }
+    const published = await github.publishedRelease(plan.gitTag);
+    if (published && tagCommit === plan.commit) {
+        ctx.release = published;
+        ctx.releaseDone = true;
+        ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
+    }
+    await Promise.all(ctx.images.map((run) => checkEarlierImage(ctx, run)));
+}
+/**
+ * One image: its version tag taken by another build stops the run; a digest of this very build
+ * (same commit, same build identity) is reused.
+ */
+async function checkEarlierImage(ctx, run) {
+    const { plan } = ctx;
+    if (!plan)
+        return;
+    const { registry } = ctx.ports;
+    const image = run.build.image;
+    const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version;
+    const versionRef = tagRef(image, versionTag);
+    const markerRef = tagRef(image, verifiedTag(plan.commit));
+    const expected = { commit: plan.commit, version: plan.version, identity: identityOf(ctx, run) };
+    // Both reads at once: the verified marker matters only when the version tag is not there.
+    const [existing, verified] = await Promise.all([
+        registry.manifest(versionRef),
+        registry.manifest(markerRef),
+    ]);
+    if (existing) {
+        const verdict = reuseVerdict(annotationsOf(existing), expected);
+        if (!verdict.reuse) {
+            throw new StepFailure(`${versionRef} already exists with digest ${existing.digest}, ${verdict.why}; version tags are immutable`, "release a new version (bump it, or set the 'version' input); never overwrite a released image");
+        }
+        run.candidate = { ref: versionRef, digest: existing.digest };
+        run.reused = 'version tag';
+        ctx.visible.push({ kind: 'tag', ref: versionRef, floating: false });
+        ctx.log.info(`${versionRef} already holds ${existing.digest}, built from this commit with the same inputs: it is reused, not rebuilt`);
+        return;
+    }
+    if (!verified)
+        return;
+    const verdict = reuseVerdict(annotationsOf(verified), expected);
+    if (!verdict.reuse) {
+        ctx.log.info(`${markerRef} holds ${verified.digest}, which is not reused: ${verdict.why}; this run builds again (the build cache makes it cheap)`);
+        return;
+    }
+    run.candidate = { ref: markerRef, digest: verified.digest };
+    run.reused = 'verified marker';
+    ctx.visible.push({ kind: 'candidate', ref: markerRef });
+    ctx.log.info(`${markerRef} holds ${verified.digest}, built from this commit with the same inputs, which already passed every check: it is reused, not rebuilt`);
+}
+/** A build-only run labels its image with a version that can never be mistaken for a release. */
+function buildVersion(ctx) {
+    if (ctx.inputs.version)
+        return ctx.inputs.version.version;
+    const pr = ctx.trigger.kind === 'build' ? ctx.trigger.pullRequest : undefined;
+    return pr !== undefined ? `0.0.0-pr.${pr}` : `0.0.0-build.${ctx.trigger.commit.slice(0, 7)}`;
+}
+const planRelease = {
+    name: 'plan',
+    why: 'decide the version and the tags from the inputs, the pushed tag or the merged pull request, and see what earlier runs left',
+    readOnly: true,
+    async run(ctx) {
+        const { inputs, trigger, ports } = ctx;
+        const commit = trigger.commit;
+        const commitTime = (await ports.git.commitTime(commit)) ?? Math.floor(Date.now() / 1000);
+        if (ctx.mode === 'build') {
+            const version = buildVersion(ctx);
+            ctx.plan = { version, channel: { kind: 'stable' }, commit, commitTime, gitTag: '', tags: [] };
+            return;
+        }
+        const tags = await ports.github.tagsWithPrefix(inputs.tagPrefix);
+        const released = tags.flatMap((t) => {
+            const parsed = parseVersion(t.name.slice(inputs.tagPrefix.length));
+            return typeof parsed === 'string' ? [] : [{ version: parsed, commit: t.commit }];
+        });
+        const explicit = explicitVersion(ctx);
+        let bump = 'patch';
+        let channel = inputs.channel;
+        if (explicit === undefined) {
+            const intent = await releaseIntent(ctx);
+            if ('skip' in intent) {
+                ctx.skipped = intent.skip;
+                ctx.log.info(`Nothing to release: ${intent.skip}`);
+                return;
+            }
+            ;
+            ({ bump, channel } = intent);
+        }
+        // A maintenance branch releases its own line: the next version of that line.
+        const maintenance = trigger.kind === 'release' ? trigger.maintenance : undefined;
+        const resolved = resolveVersion({
+            ...(explicit ? { explicit } : {}),
+            channel,
+            bump,
+            released: maintenance
+                ? released.filter((r) => inLine(maintenance.line, coreVersion(r.version)))
+                : released,
+            commit,
+            initial: maintenance ? firstOfLine(maintenance.line) : inputs.initialVersion,
+        });
+        if (typeof resolved === 'string') {
+            throw new StepFailure(resolved, "make the 'version' input, the channel input and the channel label agree");
+        }
+        const outside = maintenance && outsideLine(resolved.version, maintenance);
+        if (outside) {
+            throw new StepFailure(outside, `release ${describeMaintenance(maintenance)} only (a patch, or set the 'version' input within it), or release the new line from the default branch`);
+        }
+        const planned = finalTags(resolved.version.version, resolved.channel, inputs.tagScheme, commit, {
+            maintenance: maintenance !== undefined,
+        });
+        if (typeof planned === 'string')
+            throw new StepFailure(planned, "fix the 'tags' or 'image-tag-prefix' input");
+        ctx.plan = {
+            version: resolved.version.version,
+            channel: resolved.channel,
+            commit,
+            commitTime,
+            gitTag: `${inputs.tagPrefix}${resolved.version.version}`,
+            tags: planned,
+            ...(maintenance ? { maintenance } : {}),
+        };
+        ctx.log.info(`Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}${maintenance ? `; maintenance branch ${maintenance.branch}: latest and GitHub's Latest stay where they are` : ''}`);
+        // A build-platform job pushes one platform; the release job looks at what earlier runs left.
+        if (ctx.mode === 'release')
+            await checkEarlierRuns(ctx);
+    },
+    remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
+};
+
 ;// CONCATENATED MODULE: ./src/parallel.ts
 // Bounded parallelism for builds and smoke tests: each already keeps the machine busy.
 /** Runs `fn` on every item, at most `limit` at a time; settles them all. */
@@ -54908,26 +57801,13 @@ function progress(step, total) {
 
 
 
+
 /**
  * A manifest refused with 400 while pushing: registries answer so (MANIFEST_BLOB_UNKNOWN) when
  * another push of the same blobs, such as a concurrent run of this release, has not committed
  * them yet. The retry finds them there.
  */
 const PUSH_RACE = /PUT request to \S+\/manifests\/\S+: 400 Bad Request/;
-/** The OCI labels and annotations of one image of this run. */
-function imageMetadata(ctx, run) {
-    const plan = ctx.plan;
-    if (!plan)
-        throw new Error('preflight must plan the release before the build');
-    const title = ctx.images.length > 1 ? run.build.name : ctx.env.repo || run.build.name;
-    return ociMetadata({
-        version: plan.version,
-        revision: plan.commit,
-        source: `${ctx.env.serverUrl}/${ctx.env.owner}/${ctx.env.repo}`,
-        created: new Date(plan.commitTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        title,
-    });
-}
 function outputFor(ctx, run, commit) {
     const image = run.build.image;
     if (ctx.mode === 'build')
@@ -54980,15 +57860,14 @@ async function diagnoseFailingPlatforms(ctx, plan) {
 /** The build of one image of this run, to the given output. */
 function buildPlanFor(ctx, run, output, metadataFile) {
     const { build } = run;
-    const metadata = imageMetadata(ctx, run);
     return {
         platforms: build.platforms,
         context: build.context,
         file: build.file,
         target: build.target,
         buildArgs: build.buildArgs,
-        labels: metadata,
-        annotations: metadata,
+        labels: imageMetadata(ctx, run),
+        annotations: imageAnnotations(ctx, run),
         output,
         metadataFile,
         provenance: ctx.inputs.provenance,
@@ -55008,7 +57887,8 @@ async function assembleImage(ctx, run) {
     const { image } = run.build;
     const ref = tagRef(image, candidateTag(plan.commit, ctx.env.runId, ctx.env.runAttempt));
     const sources = ctx.inputs.platformDigests.map((d) => digestRef(image, d.digest));
-    await ctx.ports.registry.assemble(sources, ref, imageMetadata(ctx, run));
+    await ctx.ports.registry.assemble(sources, ref, imageAnnotations(ctx, run));
+    run.candidateTags.push(ref);
     const assembled = await ctx.ports.registry.manifest(ref, { expectPresent: true });
     if (!assembled)
         throw new StepFailure(`the assembled index ${ref} cannot be read back`);
@@ -55047,6 +57927,8 @@ async function buildImage(ctx, run) {
     run.cache = cacheUse(result.stderr);
     if (output.kind === 'cache-only')
         return;
+    if (output.kind === 'push-tag')
+        run.candidateTags.push(output.ref);
     const digest = await readBuildDigest(metadataFile);
     const ref = output.kind === 'push-tag' ? output.ref : digestRef(run.build.image, digest);
     run.candidate = { ref, digest };
@@ -55783,7 +58665,219 @@ function checksumsFile(files) {
         .join('');
 }
 
+;// CONCATENATED MODULE: ./src/release/lease.ts
+
+
+/**
+ * The ref that holds the release lease: not a branch or a tag, so users never see it. Its
+ * commits form a chain; moving the ref by fast-forward only makes taking the lease atomic.
+ */
+const LEASE_REF = 'refs/multiarch-release/lease';
+const TITLE = 'multiarch-release: release lease';
+function leaseMessage(record) {
+    return [
+        `${TITLE} ${record.state} by run ${record.runId} attempt ${record.attempt} (${record.version})`,
+        '',
+        `holder: ${record.holder}`,
+        `run: ${record.runId}`,
+        `attempt: ${record.attempt}`,
+        `version: ${record.version}`,
+        `state: ${record.state}`,
+        `expires: ${new Date(record.expires).toISOString()}`,
+        '',
+    ].join('\n');
+}
+/** Reads a lease commit's message; undefined for anything else (the ref is then free). */
+function parseLease(message) {
+    if (!message.startsWith(TITLE))
+        return undefined;
+    const field = (name) => new RegExp(`^${name}: (.+)$`, 'm').exec(message)?.[1]?.trim();
+    const state = field('state');
+    const expires = Date.parse(field('expires') ?? '');
+    const attempt = Number(field('attempt'));
+    const holder = field('holder');
+    if ((state !== 'held' && state !== 'released') || Number.isNaN(expires) || !holder)
+        return undefined;
+    return {
+        holder,
+        runId: field('run') ?? '',
+        attempt: Number.isInteger(attempt) ? attempt : 0,
+        version: field('version') ?? '',
+        state,
+        expires,
+    };
+}
+/** Whether a lease another run holds can be taken now, and why. */
+function takeable(record, options, now) {
+    if (record.state === 'released')
+        return 'released';
+    if (record.expires <= now)
+        return `expired at ${new Date(record.expires).toISOString()} (run ${record.runId} stopped holding it)`;
+    // The runner starts a re-run only once the earlier attempt of the same run has ended.
+    if (record.runId === options.runId && record.attempt < options.attempt)
+        return `held by attempt ${record.attempt} of this run, which has ended`;
+    return undefined;
+}
+const realSleep = (ms) => new Promise((resolve) => {
+    setTimeout(resolve, ms);
+});
+/**
+ * The release lease: while a run holds it, no other run moves floating tags or publishes, so
+ * each run decides from the history the previous one left. Taking it is a ref creation or a
+ * fast-forward, which GitHub performs atomically; a lease that is not renewed expires.
+ */
+class Lease {
+    options;
+    holder;
+    head;
+    tree;
+    expires;
+    constructor(options, holder, head, tree, expires) {
+        this.options = options;
+        this.holder = holder;
+        this.head = head;
+        this.tree = tree;
+        this.expires = expires;
+    }
+    static now(options) {
+        return (options.now ?? Date.now)();
+    }
+    static record(options, holder, state, expires) {
+        const { runId, attempt, version } = options;
+        return { holder, runId, attempt, version, state, expires };
+    }
+    /** Takes the lease, waiting while another live run holds it. */
+    static async acquire(options) {
+        const { store } = options;
+        const holder = `${options.runId}-${options.attempt}-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+        const deadline = Lease.now(options) + options.waitMs;
+        const seen = new Map();
+        let waitingFor;
+        let pause = 250;
+        for (;;) {
+            const signal = options.cancelled();
+            if (signal !== undefined) {
+                throw new StepFailure(`the job was cancelled (${signal}) while waiting for the release lease`);
+            }
+            const now = Lease.now(options);
+            const expires = now + options.ttlMs;
+            const head = await store.refTarget(LEASE_REF);
+            if (head === undefined) {
+                const { tree } = await store.readCommit(options.baseCommit);
+                const message = leaseMessage(Lease.record(options, holder, 'held', expires));
+                const sha = await store.createCommit({ message, tree, parents: [] });
+                if (await store.createRef(LEASE_REF, sha))
+                    return new Lease(options, holder, sha, tree, expires);
+                continue;
+            }
+            let known = seen.get(head);
+            if (!known) {
+                const commit = await store.readCommit(head);
+                known = { record: parseLease(commit.message), tree: commit.tree };
+                seen.set(head, known);
+            }
+            const { record, tree } = known;
+            // An answer lost after our own write: the lease is ours already.
+            if (record?.holder === holder)
+                return new Lease(options, holder, head, tree, record.expires);
+            const why = record === undefined ? 'not a lease' : takeable(record, options, now);
+            if (why !== undefined || record === undefined) {
+                const message = leaseMessage(Lease.record(options, holder, 'held', expires));
+                const sha = await store.createCommit({ message, tree, parents: [head] });
+                if (await store.fastForwardRef(LEASE_REF, sha)) {
+                    if (record?.state === 'held')
+                        options.log(`Took the release lease: it was ${why}`);
+                    return new Lease(options, holder, sha, tree, expires);
+                }
+                continue;
+            }
+            if (now >= deadline) {
+                throw new StepFailure(`run ${record.runId} (attempt ${record.attempt}, releasing ${record.version}) still holds the release lease, until ${new Date(record.expires).toISOString()}; this run waited ${Math.round(options.waitMs / 1000)} s and wrote no final tag`, 're-run the workflow once that run has finished: this run reuses its verified digest and its draft');
+            }
+            if (waitingFor !== record.holder) {
+                waitingFor = record.holder;
+                options.log(`Waiting for run ${record.runId} (releasing ${record.version}) to finish promoting: it holds the release lease until ${new Date(record.expires).toISOString()}`);
+            }
+            await (options.sleep ?? realSleep)(Math.max(10, Math.min(pause, record.expires - now + 10, deadline - now)));
+            pause = Math.min(2_000, pause * 2);
+        }
+    }
+    /**
+     * Called before every write under the lease: renews it when half its time is gone, and
+     * stops the run when another run took it over after it expired.
+     */
+    async keep() {
+        const now = Lease.now(this.options);
+        if (this.expires - now > this.options.ttlMs / 2)
+            return;
+        const expires = now + this.options.ttlMs;
+        if (!(await this.advance('held', expires))) {
+            throw new StepFailure('the release lease expired and another run took it over; this run stopped before its next write', 're-run the workflow: it continues from the tags already promoted');
+        }
+        this.expires = expires;
+    }
+    /** Gives the lease back at once, so a waiting run need not wait for it to expire. */
+    async release() {
+        if (await this.advance('released', Lease.now(this.options)))
+            return;
+        this.options.log('The release lease had already passed to another run');
+    }
+    async advance(state, expires) {
+        const { store } = this.options;
+        const message = leaseMessage(Lease.record(this.options, this.holder, state, expires));
+        const sha = await store.createCommit({ message, tree: this.tree, parents: [this.head] });
+        if (await store.fastForwardRef(LEASE_REF, sha)) {
+            this.head = sha;
+            return true;
+        }
+        // A lost answer after our own move leaves the ref at our commit.
+        if ((await store.refTarget(LEASE_REF)) === sha) {
+            this.head = sha;
+            return true;
+        }
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/steps/take-lease.ts
+
+
+/** Takes the release lease for this run, unless it holds it already. */
+async function holdLease(ctx) {
+    if (ctx.lease)
+        return ctx.lease;
+    const version = ctx.plan?.version ?? ctx.inputs.version?.version ?? '';
+    ctx.lease = await Lease.acquire({
+        store: ctx.ports.github,
+        runId: ctx.env.runId,
+        attempt: Number(ctx.env.runAttempt) || 1,
+        version,
+        baseCommit: ctx.plan?.commit || ctx.trigger.commit,
+        ttlMs: ctx.env.leaseTtlMs,
+        waitMs: ctx.env.leaseWaitMs,
+        log: (message) => {
+            ctx.log.info(message);
+        },
+        cancelled: () => ctx.cancellation.signal,
+    });
+    ctx.log.info(`Holding the release lease (${version})`);
+    return ctx.lease;
+}
+const takeLease = {
+    name: 'lease',
+    why: 'take the release lease, so that runs releasing other versions move the floating tags and GitHub’s Latest one after the other, each deciding from what the previous one left',
+    // A published Release needs no lease, unless promotion finds a tag still to write.
+    skip: skipWhenReleaseDone,
+    reveals: () => [],
+    async run(ctx) {
+        await holdLease(ctx);
+    },
+    remedy: () => 're-run the workflow once the other run has finished: this run reuses its verified digest and its draft; no final tag was written',
+};
+
 ;// CONCATENATED MODULE: ./src/steps/promote.ts
+
+
 
 
 
@@ -55795,17 +58889,20 @@ function recordTag(ctx, ref, floating) {
     if (!ctx.visible.some((v) => v.kind === 'tag' && v.ref === ref))
         ctx.visible.push({ kind: 'tag', ref, floating });
 }
-function promotionOf(kind, current, digest, version) {
-    if (current === undefined)
-        return { action: 'write', from: undefined };
-    if (current.digest === digest)
+function promotionOf(tag, current, digest, version, history) {
+    const { manifest } = current;
+    if (manifest !== undefined && manifest.digest === digest)
         return { action: 'already' };
-    if (kind === 'version')
-        return { action: 'taken', digest: current.digest };
-    const shown = annotationsOf(current)[promote_VERSION];
-    if (kind === 'floating' && !floatingMayMove(shown, version))
-        return { action: 'stay', shown: shown ?? '?' };
-    return { action: 'write', from: shown ?? current.digest };
+    if (tag.kind === 'version') {
+        return manifest === undefined
+            ? { action: 'write', from: undefined }
+            : { action: 'taken', digest: manifest.digest };
+    }
+    const from = manifest && (current.version?.version ?? manifest.digest);
+    if (tag.kind !== 'floating')
+        return { action: 'write', from };
+    const decision = decideFloating(tag.line, new (semver_default()).SemVer(version), current.version, history);
+    return decision.move ? { action: 'write', from } : { action: 'stay', reason: decision.reason };
 }
 /** What the plan says about one tag; undefined for a new tag. */
 function describePromotion(p) {
@@ -55813,27 +58910,69 @@ function describePromotion(p) {
         case 'already':
             return 'already points at this digest: nothing to write';
         case 'stay':
-            return `stays at ${p.shown}: floating tags never go backwards`;
+            return `stays: ${p.reason}; floating tags never go backwards`;
         case 'taken':
             return `holds another digest (${p.digest}): the release would stop here`;
         case 'write':
             return p.from === undefined ? undefined : `moves from ${p.from}`;
     }
 }
+/**
+ * The version an image under a tag says it is: its index's version annotation, else the version
+ * label of its image config (images pushed by other tools carry only the label).
+ */
+async function shownVersion(registry, ref, manifest) {
+    const annotated = annotationsOf(manifest)[promote_VERSION];
+    if (annotated !== undefined)
+        return semver_default().parse(annotated.replace(/^v/, '')) ?? undefined;
+    let config;
+    try {
+        const digested = `${ref.slice(0, ref.lastIndexOf(':'))}@${manifest.digest}`;
+        config = Array.isArray(manifest.json.manifests)
+            ? [...(await registry.indexConfigs(digested)).values()][0]
+            : await registry.imageConfig(digested);
+    }
+    catch {
+        return undefined;
+    }
+    const labels = config?.raw.config?.Labels;
+    const label = labels?.[promote_VERSION];
+    return label === undefined ? undefined : (semver_default().parse(label.replace(/^v/, '')) ?? undefined);
+}
+/** What every tag of every image shows now, read at once; each write is still read back on its own. */
+function currentTags(ctx, plan) {
+    const { registry } = ctx.ports;
+    return Promise.all(ctx.images.map((run) => Promise.all(plan.tags.map(async (t) => {
+        const ref = tagRef(run.build.image, t.tag);
+        const manifest = await registry.manifest(ref);
+        const version = manifest && t.kind === 'floating'
+            ? await shownVersion(registry, ref, manifest)
+            : undefined;
+        return { manifest, version };
+    }))));
+}
+/** The versions this repository has released, as the API says now: version tags and Releases. */
+async function releaseHistory(ctx) {
+    const { github } = ctx.ports;
+    const [tags, releases] = await Promise.all([
+        github.tagsWithPrefix(ctx.inputs.tagPrefix),
+        github.listReleases(),
+    ]);
+    return releasedVersions(ctx.inputs.tagPrefix, tags.map((t) => t.name), releases.filter((r) => !r.draft).map((r) => r.tagName));
+}
 /** Points one tag of one image at its verified digest, unless that would move it backwards. */
-async function promoteTag(ctx, run, { tag, kind }, current) {
+async function promoteTag(ctx, run, tag, promotion) {
     const { plan } = ctx;
     const { candidate } = run;
     if (!plan || !candidate)
         throw new Error('the checks must pass before promotion');
     const { registry } = ctx.ports;
-    const ref = tagRef(run.build.image, tag);
+    const ref = tagRef(run.build.image, tag.tag);
     // A cancelled job stops between two tags, never in the middle of one.
     if (ctx.cancellation.signal !== undefined) {
         throw new StepFailure(`the job was cancelled (${ctx.cancellation.signal}) before ${ref} was written`);
     }
-    const floating = kind === 'floating';
-    const promotion = promotionOf(kind, current, candidate.digest, plan.version);
+    const floating = tag.kind === 'floating';
     if (promotion.action === 'already') {
         recordTag(ctx, ref, floating);
         return;
@@ -55842,12 +58981,11 @@ async function promoteTag(ctx, run, { tag, kind }, current) {
         throw new StepFailure(`${ref} appeared meanwhile with digest ${promotion.digest}; version tags are immutable, so it is left as it is`, 'check which run released this version; release a new version if this one is taken');
     }
     if (promotion.action === 'stay') {
-        run.keptFloating.push(tag);
-        ctx.log.info(`${ref} stays at ${promotion.shown}: it is newer than ${plan.version}, and floating tags never go backwards`);
+        run.keptFloating.push({ tag: tag.tag, reason: promotion.reason });
+        ctx.log.info(`${ref} stays where it is: ${promotion.reason}`);
         return;
     }
-    if (current && floating && annotationsOf(current)[promote_VERSION] === undefined)
-        ctx.log.warning(`${ref} carries no version annotation; it is moved to ${plan.version}`);
+    await ctx.lease?.keep();
     await registry.copy(digestRef(run.build.image, candidate.digest), ref);
     const back = await registry.manifest(ref, { expectPresent: true });
     if (back?.digest !== candidate.digest) {
@@ -55855,23 +58993,20 @@ async function promoteTag(ctx, run, { tag, kind }, current) {
         throw new StepFailure(`${ref} was written but reads back as ${back?.digest ?? 'nothing'}, not ${candidate.digest}${back ? ': another run is releasing this version at the same time' : ''}`, back ? CONCURRENT_REMEDY : undefined);
     }
     recordTag(ctx, ref, floating);
-    ctx.log.info(`Promoted ${ref} -> ${candidate.digest}`);
-}
-/** What every tag of every image shows now, read at once; each write is still read back on its own. */
-function currentTags(ctx, plan) {
-    return Promise.all(ctx.images.map((run) => Promise.all(plan.tags.map((t) => ctx.ports.registry.manifest(tagRef(run.build.image, t.tag))))));
+    ctx.log.info(`Promoted ${ref} -> ${candidate.digest}${promotion.from !== undefined ? ` (was ${promotion.from})` : ''}`);
 }
 const promote = {
     name: 'promote',
-    why: 'copy each verified digest to its version tag first and the floating tags last, every image before the next tag, each read back',
+    why: 'copy each verified digest to its version tag first and the floating tags last, each read back; a floating tag moves only to the highest released version of its line',
     skip: notReleasing,
     async reveals(ctx) {
         const { plan } = ctx;
         if (!plan)
             return [];
-        const current = await currentTags(ctx, plan);
+        const [current, history] = await Promise.all([currentTags(ctx, plan), releaseHistory(ctx)]);
         return plan.tags.flatMap((t, i) => ctx.images.map((run, j) => {
-            const p = promotionOf(t.kind, current[j]?.[i], run.candidate?.digest, plan.version);
+            const state = current[j]?.[i] ?? { manifest: undefined, version: undefined };
+            const p = promotionOf(t, state, run.candidate?.digest, plan.version, history);
             return {
                 kind: `${t.kind} tag`,
                 ref: tagRef(run.build.image, t.tag),
@@ -55884,10 +59019,24 @@ const promote = {
         const { plan } = ctx;
         if (!plan)
             throw new Error('the checks must pass before promotion');
-        const current = await currentTags(ctx, plan);
+        const decide = async () => {
+            const [current, history] = await Promise.all([currentTags(ctx, plan), releaseHistory(ctx)]);
+            ctx.latest = decideLatest(new (semver_default()).SemVer(plan.version), plan.channel, history, plan.maintenance?.branch);
+            return ctx.images.map((run, i) => plan.tags.map((tag, t) => promotionOf(tag, current[i]?.[t] ?? { manifest: undefined, version: undefined }, run.candidate?.digest, plan.version, history)));
+        };
+        // Decided under the lease: from the history as the previous run left it. A published
+        // Release takes the lease only when a tag is still to be written, then decides again.
+        let promotions = await decide();
+        if (!ctx.lease && promotions.flat().some((p) => p.action === 'write')) {
+            await holdLease(ctx);
+            promotions = await decide();
+        }
         for (const [t, tag] of plan.tags.entries()) {
-            for (const [i, run] of ctx.images.entries())
-                await promoteTag(ctx, run, tag, current[i]?.[t]);
+            for (const [i, run] of ctx.images.entries()) {
+                const promotion = promotions[i]?.[t];
+                if (promotion)
+                    await promoteTag(ctx, run, tag, promotion);
+            }
         }
     },
     remedy: () => 're-run the workflow: the tags already promoted point at the verified digests; the re-run promotes the rest and publishes the Release',
@@ -56089,6 +59238,8 @@ const draftRelease = {
 
 
 
+
+
 /**
  * The Release of this version that another run published for the same commit, with this
  * run's own draft removed if it is another one; undefined when there is none.
@@ -56115,21 +59266,28 @@ const publish = {
     name: 'publish',
     why: 'make the Release visible only once every final tag reads back as the promoted digest',
     skip: skipWhenReleaseDone,
-    reveals: (ctx) => [
-        {
-            kind: 'release',
-            ref: ctx.plan?.gitTag ?? '',
-            announced: true,
-            note: `${ctx.plan?.channel.kind === 'prerelease' ? 'a prerelease' : 'the latest Release'}, with the git tag ${ctx.plan?.gitTag ?? ''} at ${ctx.plan?.commit.slice(0, 12) ?? ''}`,
-        },
-    ],
+    async reveals(ctx) {
+        const { plan } = ctx;
+        if (!plan)
+            return [];
+        const latest = decideLatest(new (semver_default()).SemVer(plan.version), plan.channel, await releaseHistory(ctx), plan.maintenance?.branch);
+        const kind = latest.latest ? 'the latest Release' : `not the latest Release (${latest.reason})`;
+        return [
+            {
+                kind: 'release',
+                ref: plan.gitTag,
+                announced: true,
+                note: `${kind}, with the git tag ${plan.gitTag} at ${plan.commit.slice(0, 12)}`,
+            },
+        ];
+    },
     async run(ctx) {
         const { plan, release } = ctx;
         if (!plan || !release)
             throw new Error('the draft and the tags must exist before publishing');
         // Every final tag of every image, read back at once.
         const checks = ctx.images.flatMap((run) => plan.tags
-            .filter((t) => !run.keptFloating.includes(t.tag))
+            .filter((t) => !run.keptFloating.some((kept) => kept.tag === t.tag))
             .map(async ({ tag }) => {
             const digest = run.candidate?.digest ?? '';
             const ref = tagRef(run.build.image, tag);
@@ -56140,6 +59298,10 @@ const publish = {
         }));
         await Promise.all(checks);
         const stable = plan.channel.kind === 'stable';
+        // Decided by promote under the lease, from the history: a hotfix of an older line is never Latest.
+        const latest = ctx.latest ?? { latest: false, reason: 'promotion did not decide it' };
+        ctx.log.info(`The Release ${latest.latest ? 'becomes' : 'does not become'} GitHub's Latest: ${latest.reason}`);
+        await ctx.lease?.keep();
         let published;
         try {
             // A concurrent run may have published this version already.
@@ -56147,7 +59309,7 @@ const publish = {
                 (await adoptPublished(ctx, release)) ??
                     (await ctx.ports.github.publish(release.id, {
                         prerelease: !stable,
-                        makeLatest: stable && !ctx.images.some((run) => run.keptFloating.includes('latest')),
+                        makeLatest: latest.latest,
                     }));
         }
         catch (error) {
@@ -56168,16 +59330,14 @@ const publish = {
 
 const cleanup = {
     name: 'cleanup',
-    why: 'remove the candidate tags where the registry allows it (the verified-<sha12> marker stays, for re-runs of this commit); a failure here only warns',
+    why: 'remove the candidate tags this run pushed, by tag, where the registry allows it (never a marker, never by digest: a final tag shares it); a failure here only warns',
     skip: notReleasing,
     async run(ctx) {
-        for (const { build } of ctx.images) {
-            const prefix = `${build.image.name}:`;
-            const tags = ctx.visible.flatMap((v) => v.kind === 'candidate' && v.ref.startsWith(prefix) ? [v.ref.slice(prefix.length)] : []);
-            for (const tag of tags) {
-                const ref = tagRef(build.image, tag);
+        for (const run of ctx.images) {
+            for (const ref of run.candidateTags) {
+                const { reference: tag } = splitReference(ref);
                 try {
-                    if (await ctx.ports.registry.deleteTag(build.image, tag))
+                    if (await ctx.ports.registry.deleteTag(run.build.image, tag))
                         ctx.log.info(`Removed ${ref}`);
                     else {
                         ctx.log.warning(`The registry did not remove ${ref} (it may not allow deleting tags); remove it with the registry's own tools if you like`);
@@ -56255,6 +59415,7 @@ const moveFloatingTags = {
                     ? `${annotationsOf(current)[rollback_VERSION] ?? 'an unknown version'} (${current.digest})`
                     : 'nothing';
                 if (current?.digest !== candidate.digest) {
+                    await ctx.lease?.keep();
                     await ctx.ports.registry.copy(digestRef(run.build.image, candidate.digest), ref);
                     const back = await ctx.ports.registry.manifest(ref, { expectPresent: true });
                     if (back?.digest !== candidate.digest) {
@@ -56300,6 +59461,7 @@ const markLatest = {
 
 
 
+
 /** The release, in order. The order is the guarantee: nothing final before its proof. */
 const PIPELINE = [
     preflight, // check engine, builder, workspace and token before spending time building
@@ -56310,7 +59472,8 @@ const PIPELINE = [
     markVerified, // remember the verified digest, so a re-run promotes it instead of rebuilding
     sign, // sign and verify each digest before any final tag (sign: key or keyless)
     draftRelease, // the Release as an invisible draft with notes and assets, before any final tag
-    promote, // version tag first, floating tags last, each read back
+    takeLease, // runs releasing other versions promote and publish one after the other
+    promote, // version tag first, floating tags last (never below the history), each read back
     publish, // the Release becomes visible only after every tag reads back as the digest
     cleanup, // remove candidate tags where the registry allows; only warns
 ];
@@ -56319,6 +59482,7 @@ const ROLLBACK_PIPELINE = [
     preflight, // check the engine and the token
     checkRollback, // the version was released: its Release, every image, every platform
     smoke, // optionally, the smoke tests again on the version rolled back to
+    takeLease, // no release promotes while the floating tags move back
     moveFloatingTags, // latest (or the channel's tag) and the 1.2 / 1 tags back to the version
     markLatest, // its Release becomes the latest again
 ];
@@ -56593,7 +59757,7 @@ function collectOutputs(ctx) {
         published: release ? 'true' : 'false',
         'release-id': release ? String(release.id) : '',
         'release-url': release ? release.url : '',
-        'skipped-reason': ctx.skipped ?? '',
+        'skipped-reason': ctx.skipped ?? (ctx.trigger.kind === 'build' ? ctx.trigger.reason : undefined) ?? '',
         components: JSON.stringify(Object.fromEntries(ctx.images.map((run) => [
             run.build.name,
             {
@@ -56675,6 +59839,12 @@ function readOnlyPorts(ports) {
             deleteAsset: (id) => refuse(`delete the asset #${id}`),
             // A POST, though it stores nothing: a plan makes no POST at all.
             generateNotes: (tag) => refuse(`generate the notes of ${tag}`),
+            defaultBranch: () => github.defaultBranch(),
+            refTarget: (ref) => github.refTarget(ref),
+            readCommit: (sha) => github.readCommit(sha),
+            createCommit: () => refuse('write a commit object'),
+            createRef: (ref) => refuse(`create ${ref}`),
+            fastForwardRef: (ref) => refuse(`move ${ref}`),
         },
         ...(signer
             ? {
@@ -56770,6 +59940,8 @@ async function previewRelease(run, steps) {
         }
     }
     const { plan } = ctx;
+    const builtOnly = ctx.trigger.kind === 'build' ? ctx.trigger.reason : undefined;
+    const skipped = ctx.skipped ?? builtOnly;
     return {
         kind: ctx.skipped !== undefined ? 'skip' : ctx.mode === 'build' ? 'build' : 'release',
         event: ctx.env.eventName,
@@ -56780,15 +59952,19 @@ async function previewRelease(run, steps) {
         images: imagesOf(ctx),
         steps: planned,
         alreadyVisible: ctx.visible.map(describeVisible),
-        ...(ctx.skipped !== undefined ? { skipped: ctx.skipped } : {}),
+        ...(skipped !== undefined ? { skipped } : {}),
         failures,
-        notes: notesOf(ctx.inputs, ctx.mode),
+        notes: notesOf(ctx.inputs, ctx.mode, builtOnly, plan?.maintenance?.branch),
     };
 }
-function notesOf(inputs, mode) {
+function notesOf(inputs, mode, builtOnly, maintenance) {
     const notes = [];
-    if (mode === 'build')
-        notes.push('a build-only run: nothing is pushed, tagged or published');
+    if (mode === 'build') {
+        notes.push(`a build-only run: nothing is pushed, tagged or published${builtOnly ? ` (${builtOnly})` : ''}`);
+    }
+    if (maintenance !== undefined) {
+        notes.push(`the maintenance branch ${maintenance} releases its own line: latest and GitHub's Latest never move`);
+    }
     if (inputs.registryCredentials) {
         notes.push('registry-username is set, but a plan never logs in: its registry reads use the Docker credentials already there');
     }
@@ -57063,7 +60239,9 @@ function resultLine(ctx, failure) {
     const reused = ctx.images.every((run) => run.reused) ? ', reused the verified digest' : '';
     switch (ctx.mode) {
         case 'build':
-            return `✅ Built ${extent(ctx)} — nothing pushed (build-only run)`;
+            return ctx.trigger.kind === 'build' && ctx.trigger.reason !== undefined
+                ? `✅ Built ${extent(ctx)} — nothing pushed: ${markdown_text(ctx.trigger.reason)}`
+                : `✅ Built ${extent(ctx)} — nothing pushed (build-only run)`;
         case 'build-platform':
             return `✅ Built and checked ${markdown_text(summary_platformsOf(ctx).join(', '))} — candidate pushed for the release job`;
         case 'rollback': {
@@ -57151,11 +60329,17 @@ function imageOf(ctx, ref) {
 function tagTable(ctx) {
     const rows = ctx.visible.flatMap((v) => v.kind === 'tag' ? [[code(v.ref), code(imageOf(ctx, v.ref)?.candidate?.digest ?? '?')]] : []);
     for (const run of ctx.images) {
-        for (const tag of run.keptFloating) {
-            rows.push([code(`${run.build.image.name}:${tag}`), 'kept: it points at a newer version']);
+        for (const kept of run.keptFloating) {
+            rows.push([code(`${run.build.image.name}:${kept.tag}`), `stays: ${markdown_text(kept.reason)}`]);
         }
     }
-    return rows.length > 0 ? ['### Tags', '', ...table(['Tag', 'Digest'], rows), ''] : [];
+    const latest = ctx.latest
+        ? [
+            `GitHub's Latest: ${ctx.latest.latest ? 'this Release' : 'unchanged'} (${markdown_text(ctx.latest.reason)})`,
+            '',
+        ]
+        : [];
+    return rows.length > 0 ? ['### Tags', '', ...table(['Tag', 'Digest'], rows), '', ...latest] : [];
 }
 /** Build cache use and attestations, per image. */
 function notes(ctx) {
@@ -57262,6 +60446,20 @@ async function reportPlan(preview, outputs, env) {
     if (failure !== undefined)
         setFailed(failure);
 }
+/**
+ * The default branch, which always releases: from the event, or (a schedule event names no
+ * repository) from the API. Build-only runs never ask: a fork's pull request has no API access.
+ */
+async function resolveDefaultBranch(runEnv, mode, github) {
+    const fromEvent = runEnv.payload.repository
+        ?.default_branch;
+    if (typeof fromEvent === 'string' && fromEvent !== '')
+        return fromEvent;
+    const mayRelease = mode !== 'build' &&
+        RELEASE_EVENTS.includes(runEnv.eventName) &&
+        runEnv.ref.startsWith('refs/heads/');
+    return mayRelease ? github.defaultBranch() : 'main';
+}
 /** The action: read inputs, run the pipeline, set outputs, report. */
 async function run(env = process.env) {
     let inputs;
@@ -57287,6 +60485,24 @@ async function run(env = process.env) {
         if (secret !== '')
             core_setSecret(secret);
     }
+    const github = new OctokitGitHub({
+        apiUrl: runEnv.apiUrl,
+        token: inputs.githubToken,
+        owner: runEnv.owner,
+        repo: runEnv.repo,
+        backoffMs: runEnv.backoffMs,
+        warn: (m) => {
+            warning(m);
+        },
+    });
+    let defaultBranch;
+    try {
+        defaultBranch = await resolveDefaultBranch(runEnv, inputs.mode, github);
+    }
+    catch (error) {
+        setFailed(`The repository's default branch could not be read, so whether this branch releases is unknown: ${messageOf(error)}\nRemedy: re-run the workflow; give the token 'contents: read' at least`);
+        return;
+    }
     const trigger = decideTrigger({
         mode: inputs.mode,
         eventName: runEnv.eventName,
@@ -57295,6 +60511,8 @@ async function run(env = process.env) {
         ref: runEnv.ref,
         repository: `${runEnv.owner}/${runEnv.repo}`,
         tagPrefix: inputs.tagPrefix,
+        defaultBranch,
+        releaseBranches: inputs.releaseBranches,
     });
     if (trigger.kind === 'refuse' || trigger.kind === 'skip') {
         // Decided from the event alone: nothing was touched.
@@ -57314,6 +60532,8 @@ async function run(env = process.env) {
         }
         return;
     }
+    if (trigger.kind === 'build' && trigger.reason !== undefined)
+        notice(`Built only, nothing pushed: ${trigger.reason}`);
     const workDir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runEnv.tempDir || (0,external_node_os_namespaceObject.tmpdir)(), 'multiarch-release-'));
     const cancellation = {};
     const onSignal = (signal) => {
@@ -57347,16 +60567,7 @@ async function run(env = process.env) {
                     }),
                 }
                 : {}),
-            github: new OctokitGitHub({
-                apiUrl: runEnv.apiUrl,
-                token: inputs.githubToken,
-                owner: runEnv.owner,
-                repo: runEnv.repo,
-                backoffMs: runEnv.backoffMs,
-                warn: (m) => {
-                    warning(m);
-                },
-            }),
+            github,
         },
         log: coreLogger,
         mode: trigger.kind === 'release' && (inputs.mode === 'build-platform' || inputs.mode === 'rollback')
@@ -57383,6 +60594,12 @@ async function run(env = process.env) {
             error instanceof ReleaseError
                 ? error
                 : new ReleaseError('internal', messageOf(error), visibility(ctx), 'report this as a bug with the log');
+    }
+    // Whatever happened, the next run need not wait for the lease to expire.
+    if (ctx.lease) {
+        await ctx.lease.release().catch((error) => {
+            warning(`The release lease could not be given back (${messageOf(error)}); it expires by itself`);
+        });
     }
     // Credentials given as inputs do not outlive the run.
     for (const registry of ctx.loggedIn)

@@ -12,6 +12,11 @@ interface Row {
 }
 
 const rows = JSON.parse(readFileSync('tmp/fault-report.json', 'utf8')) as Row[]
+/** The history suite's cases: versions, branches, races (__tests__/e2e/history.test.ts). */
+const cases = JSON.parse(readFileSync('tmp/history-report.json', 'utf8')) as {
+  point: string
+  checked: string
+}[]
 const engine = (() => {
   try {
     return execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], {
@@ -28,6 +33,11 @@ const table = [
     (r) => `| ${r.point} | ${r.firstRun} | ${r.promisesHeld ? 'yes' : 'NO'} | ${r.rerun} |`,
   ),
 ].join('\n')
+const caseTable = [
+  '| Case | What was checked in the registry and the GitHub stand-in |',
+  '| --- | --- |',
+  ...cases.map((c) => `| ${c.point} | ${c.checked} |`),
+].join('\n')
 const held = rows.filter((r) => r.promisesHeld && !r.rerun.startsWith('FAILED')).length
 const doc = `# Reliability
 
@@ -42,6 +52,16 @@ Latest run: ${new Date().toISOString().slice(0, 10)}, Docker engine ${engine}, $
 ${Math.round(totalmem() / 2 ** 30)} GiB. ${held} of ${rows.length} fault points held every promise.
 
 ${table}
+
+## The release history, branches and races
+
+The history suite (\`__tests__/e2e/history.test.ts\`, run by \`npm run test:faults\` too)
+releases against histories this action did not write and forces races between runs releasing
+different versions (a proxy holds one run's request while the other arrives; a run is killed
+holding the release lease). Every case below held; a case that fails is missing from the table
+and fails the suite.
+
+${caseTable}
 `
 writeFileSync('docs/reliability.md', doc)
 console.log(table)

@@ -2,6 +2,7 @@ import type { ImageBuild, Inputs } from './model/inputs.js'
 import type { RunEnvironment } from './model/run-env.js'
 import type { Channel } from './model/version.js'
 import type { FinalTag } from './model/tags.js'
+import type { MaintenanceLine } from './model/branch-policy.js'
 import type { DriverAbilities } from './build/strategy.js'
 import type { Trigger } from './model/trigger.js'
 import type { Visibility } from './model/errors.js'
@@ -12,6 +13,7 @@ import type { GitHub, Release } from './ports/github.js'
 import type { Signer } from './ports/signer.js'
 import type { ImageConfig } from './ports/registry.js'
 import type { SmokeCheck } from './smoke/platform-smoke.js'
+import type { Lease } from './release/lease.js'
 
 /** How the action talks to the log, without importing the toolkit into the pipeline. */
 export interface Logger {
@@ -48,6 +50,8 @@ export interface ReleasePlan {
   readonly gitTag: string
   /** The image tags in promotion order: the version tag first, the floating tags last. */
   readonly tags: readonly FinalTag[]
+  /** Released from a maintenance branch: its line only, never latest or GitHub's Latest. */
+  readonly maintenance?: MaintenanceLine
 }
 
 export interface PlatformResult {
@@ -71,11 +75,13 @@ export interface StepRecord {
 export interface ImageRun {
   readonly build: ImageBuild
   candidate?: { ref: string; digest: string }
-  /** Where an already verified digest of this commit was found, so build and smoke are skipped. */
+  /** Candidate tags this run pushed: cleanup removes these, and nothing else. */
+  readonly candidateTags: string[]
+  /** Where an already verified digest of this build was found, so build and smoke are skipped. */
   reused?: 'version tag' | 'verified marker'
   readonly platforms: Map<string, PlatformResult>
-  /** Floating tags left where they are because they point at a newer version. */
-  readonly keptFloating: string[]
+  /** Floating tags left where they are: a higher version of their line is there or released. */
+  readonly keptFloating: { readonly tag: string; readonly reason: string }[]
   /** How much of the build came from the cache. */
   cache?: { cached: number; steps: number }
   /** Attestation manifests (provenance, SBOM) found in the index, per platform they describe. */
@@ -83,7 +89,7 @@ export interface ImageRun {
 }
 
 export function newImageRun(build: ImageBuild): ImageRun {
-  return { build, platforms: new Map(), keptFloating: [] }
+  return { build, platforms: new Map(), keptFloating: [], candidateTags: [] }
 }
 
 /** How a message names an image: by component when the release has several. */
@@ -122,6 +128,10 @@ export interface RunContext {
   release?: Release
   /** The release was already published for this commit by an earlier run. */
   releaseDone?: boolean
+  /** Held while floating tags move and the Release is published: runs take turns. */
+  lease?: Lease
+  /** Whether the Release becomes GitHub's Latest, decided under the lease from the history. */
+  latest?: { readonly latest: boolean; readonly reason: string }
   readonly visible: VisibleChange[]
   readonly timeline: StepRecord[]
 }

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { newImageRun, visibility, type Logger, type RunContext } from './context.js'
 import { InputError, ReleaseError, messageOf } from './model/errors.js'
-import { envInputReader, parseInputs } from './model/inputs.js'
-import { decideTrigger } from './model/trigger.js'
-import { readRunEnvironment } from './model/run-env.js'
+import { envInputReader, parseInputs, type Inputs } from './model/inputs.js'
+import { RELEASE_EVENTS, decideTrigger } from './model/trigger.js'
+import { readRunEnvironment, type RunEnvironment } from './model/run-env.js'
 import { PIPELINE, ROLLBACK_PIPELINE, runPipeline } from './pipeline.js'
 import { DockerEngine } from './ports/engine.js'
 import { GitCli } from './ports/git.js'
-import { OctokitGitHub } from './ports/github.js'
+import { OctokitGitHub, type GitHub } from './ports/github.js'
 import { CosignSigner } from './ports/signer.js'
 import { retryPolicy } from './ports/retry.js'
 import { HttpRegistry, ImagetoolsRegistry } from './ports/registry.js'
@@ -44,6 +44,25 @@ async function reportPlan(
   if (failure !== undefined) core.setFailed(failure)
 }
 
+/**
+ * The default branch, which always releases: from the event, or (a schedule event names no
+ * repository) from the API. Build-only runs never ask: a fork's pull request has no API access.
+ */
+async function resolveDefaultBranch(
+  runEnv: RunEnvironment,
+  mode: Inputs['mode'],
+  github: GitHub,
+): Promise<string> {
+  const fromEvent = (runEnv.payload.repository as { default_branch?: unknown } | undefined)
+    ?.default_branch
+  if (typeof fromEvent === 'string' && fromEvent !== '') return fromEvent
+  const mayRelease =
+    mode !== 'build' &&
+    RELEASE_EVENTS.includes(runEnv.eventName) &&
+    runEnv.ref.startsWith('refs/heads/')
+  return mayRelease ? github.defaultBranch() : 'main'
+}
+
 /** The action: read inputs, run the pipeline, set outputs, report. */
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let inputs
@@ -74,6 +93,25 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   ]) {
     if (secret !== '') core.setSecret(secret)
   }
+  const github = new OctokitGitHub({
+    apiUrl: runEnv.apiUrl,
+    token: inputs.githubToken,
+    owner: runEnv.owner,
+    repo: runEnv.repo,
+    backoffMs: runEnv.backoffMs,
+    warn: (m) => {
+      core.warning(m)
+    },
+  })
+  let defaultBranch: string
+  try {
+    defaultBranch = await resolveDefaultBranch(runEnv, inputs.mode, github)
+  } catch (error) {
+    core.setFailed(
+      `The repository's default branch could not be read, so whether this branch releases is unknown: ${messageOf(error)}\nRemedy: re-run the workflow; give the token 'contents: read' at least`,
+    )
+    return
+  }
   const trigger = decideTrigger({
     mode: inputs.mode,
     eventName: runEnv.eventName,
@@ -82,6 +120,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     ref: runEnv.ref,
     repository: `${runEnv.owner}/${runEnv.repo}`,
     tagPrefix: inputs.tagPrefix,
+    defaultBranch,
+    releaseBranches: inputs.releaseBranches,
   })
   if (trigger.kind === 'refuse' || trigger.kind === 'skip') {
     // Decided from the event alone: nothing was touched.
@@ -99,6 +139,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     }
     return
   }
+  if (trigger.kind === 'build' && trigger.reason !== undefined)
+    core.notice(`Built only, nothing pushed: ${trigger.reason}`)
   const workDir = await mkdtemp(join(runEnv.tempDir || tmpdir(), 'multiarch-release-'))
   const cancellation: { signal?: string } = {}
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -138,16 +180,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
             }),
           }
         : {}),
-      github: new OctokitGitHub({
-        apiUrl: runEnv.apiUrl,
-        token: inputs.githubToken,
-        owner: runEnv.owner,
-        repo: runEnv.repo,
-        backoffMs: runEnv.backoffMs,
-        warn: (m) => {
-          core.warning(m)
-        },
-      }),
+      github,
     },
     log: coreLogger,
     mode:
@@ -182,6 +215,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
             visibility(ctx),
             'report this as a bug with the log',
           )
+  }
+  // Whatever happened, the next run need not wait for the lease to expire.
+  if (ctx.lease) {
+    await ctx.lease.release().catch((error: unknown) => {
+      core.warning(
+        `The release lease could not be given back (${messageOf(error)}); it expires by itself`,
+      )
+    })
   }
   // Credentials given as inputs do not outlive the run.
   for (const registry of ctx.loggedIn) await ctx.ports.engine.docker(['logout', registry])

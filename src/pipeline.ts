@@ -12,6 +12,7 @@ import { draftRelease } from './steps/draft-release.js'
 import { promote } from './steps/promote.js'
 import { publish } from './steps/publish.js'
 import { cleanup } from './steps/cleanup.js'
+import { takeLease } from './steps/take-lease.js'
 import { checkRollback, markLatest, moveFloatingTags } from './steps/rollback.js'
 
 /** The release, in order. The order is the guarantee: nothing final before its proof. */
@@ -24,7 +25,8 @@ export const PIPELINE: readonly Step[] = [
   markVerified, // remember the verified digest, so a re-run promotes it instead of rebuilding
   sign, // sign and verify each digest before any final tag (sign: key or keyless)
   draftRelease, // the Release as an invisible draft with notes and assets, before any final tag
-  promote, // version tag first, floating tags last, each read back
+  takeLease, // runs releasing other versions promote and publish one after the other
+  promote, // version tag first, floating tags last (never below the history), each read back
   publish, // the Release becomes visible only after every tag reads back as the digest
   cleanup, // remove candidate tags where the registry allows; only warns
 ]
@@ -34,6 +36,7 @@ export const ROLLBACK_PIPELINE: readonly Step[] = [
   preflight, // check the engine and the token
   checkRollback, // the version was released: its Release, every image, every platform
   smoke, // optionally, the smoke tests again on the version rolled back to
+  takeLease, // no release promotes while the floating tags move back
   moveFloatingTags, // latest (or the channel's tag) and the 1.2 / 1 tags back to the version
   markLatest, // its Release becomes the latest again
 ]

@@ -5,8 +5,9 @@ import { join } from 'node:path'
 import type { ActionRunOptions } from '../support/action-run.js'
 import { listTags, resolveDigest } from '../support/registry-http.js'
 import { startRegistryProxy, type RegistryProxy } from '../support/registry-proxy.js'
-import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
+import { TOKEN, releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { REPO_ROOT, requireStack } from '../support/stack.js'
+import { LEASE_REF, leaseMessage } from '../../src/release/lease.js'
 
 jest.setTimeout(300_000)
 
@@ -47,7 +48,7 @@ interface FaultRow {
   readonly inputs?: Record<string, string>
   /** Inputs of the re-run, when the fault was in the inputs (a smoke test fixed, a build arg). */
   readonly rerunInputs?: Record<string, string>
-  readonly inject: (i: Injected) => void
+  readonly inject: (i: Injected) => void | Promise<void>
   readonly outcome: Outcome
 }
 
@@ -213,6 +214,51 @@ const rows: FaultRow[] = [
     outcome: { kind: 'fails', step: 'draft-release', visible: 'draft only', finalTags: [] },
   },
   {
+    point: 'GitHub 503 three times while taking the release lease, then recovering',
+    inject: ({ w }) => {
+      w.github.fail({ method: 'POST', route: 'git/create-ref', status: 503, times: 3 })
+    },
+    outcome: { kind: 'absorbed' },
+  },
+  {
+    point: 'GitHub refusing every write of the release lease',
+    inject: ({ w }) => {
+      w.github.fail({ method: 'POST', route: 'git/create-commit', status: 500, times: Infinity })
+    },
+    outcome: { kind: 'fails', step: 'lease', visible: 'draft only', finalTags: [] },
+  },
+  {
+    point: 'another run died holding the release lease: it is taken once it expires',
+    inject: async ({ w }) => {
+      // Run 999 took the lease a moment ago, through the API as a run does, and died.
+      const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+        const response = await fetch(`${w.github.apiUrl}/repos/acme/app${path}`, {
+          method,
+          headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        })
+        if (!response.ok) throw new Error(`${method} ${path}: ${response.status}`)
+        return response.json()
+      }
+      const base = (await api('GET', `/git/commits/${w.repo.sha}`)) as { tree: { sha: string } }
+      const message = leaseMessage({
+        holder: '999-1-dead',
+        runId: '999',
+        attempt: 1,
+        version: '0.9.0',
+        state: 'held',
+        expires: Date.now() + 3_000,
+      })
+      const lease = (await api('POST', '/git/commits', {
+        message,
+        tree: base.tree.sha,
+        parents: [],
+      })) as { sha: string }
+      await api('POST', '/git/refs', { ref: LEASE_REF, sha: lease.sha })
+    },
+    outcome: { kind: 'absorbed' },
+  },
+  {
     point: 'promotion failing after the version tag, before latest',
     inject: ({ proxy }) => {
       proxy.fail({ method: 'PUT', path: /\/manifests\/latest$/, status: 500, times: Infinity })
@@ -299,7 +345,7 @@ test.each(rows.map((r) => [r.point, r] as const))('%s', async (_point, row) => {
     writeFileSync(join(w.repo.dir, 'out', 'notes.txt'), 'exactly one copy\n')
     proxy.clear()
     let child: ChildProcess | undefined
-    row.inject({ w, proxy, child: () => child })
+    await row.inject({ w, proxy, child: () => child })
     const options: Partial<ActionRunOptions> = {
       onSpawn: (c) => {
         child = c

@@ -296,12 +296,17 @@ describe('versions are immutable and floating tags never go backwards', () => {
     expect(releases(second)).toEqual([])
   })
 
-  test('re-releasing an older version does not move latest', async () => {
+  test("re-releasing an older version moves neither latest nor GitHub's Latest", async () => {
     const newer = await world('older')
     const v110 = await newer.run({ version: '1.1.0' })
     expect(v110.exitCode).toBe(0)
-    const older = await releaseWorld('older', { 'www/health': 'older\n' }, newer.image)
-    worlds.push(older)
+    // Another commit of the same repository, released after 1.1.0 as 1.0.5.
+    const older = await releaseWorld(
+      'older',
+      { 'www/health': 'older\n' },
+      newer.image,
+      newer.github,
+    )
     const v105 = await older.run({ version: '1.0.5' })
     expect(v105.errors).toEqual([])
     expect(v105.exitCode).toBe(0)
@@ -310,10 +315,22 @@ describe('versions are immutable and floating tags never go backwards', () => {
     expect(v105.outputs.digest).not.toBe(v110.outputs.digest)
     expect(v105.outputs.tags).toBe(`${newer.image.name}:1.0.5\n${newer.image.name}:1.0`)
     expect(await resolveDigest(newer.image.path, '1')).toBe(v110.outputs.digest)
-    expect(v105.stdout).toMatch(/:latest stays at 1\.1\.0/)
-    const [release] = releases(older)
-    expect(release).toMatchObject({ tag_name: 'v1.0.5', draft: false })
-    // The older version's Release is not marked latest either.
-    expect(older.github.requests.some((r) => r.method === 'PATCH' && r.status === 200)).toBe(true)
+    expect(v105.stdout).toMatch(
+      /:latest stays where it is: it shows 1\.1\.0, which is newer than 1\.0\.5/,
+    )
+    const published = releases(older)
+      .filter((r) => !r.draft)
+      .map((r) => r.tag_name)
+    expect(published.sort()).toEqual(['v1.0.5', 'v1.1.0'])
+    expect(older.github.latestRelease('acme', 'app')?.tag_name).toBe('v1.1.0')
+    const publishing = older.github.requests.filter(
+      (r) =>
+        r.operation === 'repos/update-release' &&
+        (r.body as { draft?: boolean } | undefined)?.draft === false,
+    )
+    expect(publishing.map((r) => (r.body as { make_latest?: string }).make_latest)).toEqual([
+      'true',
+      'false',
+    ])
   })
 })

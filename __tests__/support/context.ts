@@ -31,6 +31,8 @@ export const testEnvironment: RunEnvironment = {
   tempDir: '/tmp',
   backoffMs: 10,
   oidc: false,
+  leaseTtlMs: 120_000,
+  leaseWaitMs: 900_000,
 }
 
 /** A run context from input values, with the ports given (real or fake). */

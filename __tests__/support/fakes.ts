@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type {
   Asset,
   DraftRequest,
+  GitCommit,
   GitHub,
   GitTag,
   PullRequest,
@@ -183,5 +184,40 @@ export class FakeGitHub implements GitHub {
   }
   generateNotes(tag: string): Promise<string> {
     return Promise.resolve(`## What's Changed in ${tag}`)
+  }
+
+  /** The git database's refs (full names) and commits, with GitHub's atomic ref rules. */
+  readonly refs = new Map<string, string>()
+  readonly commits = new Map<string, GitCommit>()
+  private nextCommit = 1
+
+  defaultBranch(): Promise<string> {
+    return Promise.resolve('main')
+  }
+  refTarget(ref: string): Promise<string | undefined> {
+    return Promise.resolve(this.refs.get(ref))
+  }
+  readCommit(sha: string): Promise<GitCommit> {
+    const commit = this.commits.get(sha) ?? { sha, message: '', tree: `tree-${sha}`, parents: [] }
+    return Promise.resolve(commit)
+  }
+  createCommit(commit: Omit<GitCommit, 'sha'>): Promise<string> {
+    const sha = (this.nextCommit++).toString(16).padStart(40, '0')
+    this.commits.set(sha, { sha, ...commit })
+    return Promise.resolve(sha)
+  }
+  createRef(ref: string, sha: string): Promise<boolean> {
+    this.calls.push(`createRef ${ref}`)
+    if (this.refs.has(ref)) return Promise.resolve(false)
+    this.refs.set(ref, sha)
+    return Promise.resolve(true)
+  }
+  fastForwardRef(ref: string, sha: string): Promise<boolean> {
+    this.calls.push(`fastForwardRef ${ref}`)
+    const current = this.refs.get(ref)
+    if (current === undefined || !this.commits.get(sha)?.parents.includes(current))
+      return Promise.resolve(false)
+    this.refs.set(ref, sha)
+    return Promise.resolve(true)
   }
 }

@@ -24,6 +24,8 @@ export interface RegistryFault {
   readonly times?: number
   /** Hold the request this long before handling it. */
   readonly delayMs?: number
+  /** Hold the request until this settles (a test forcing an interleaving lets it go). */
+  readonly hold?: Promise<unknown>
   /** Called when a request matches (to act at that very moment, e.g. cancel the job). */
   readonly onMatch?: () => void
   /** Forward, then serve this rewrite of the answer's body, with its digest header fixed. */
@@ -113,6 +115,13 @@ export async function startRegistryProxy(target = REGISTRY): Promise<RegistryPro
   const server = createServer((req, res) => {
     const fault = matching(req)
     fault?.onMatch?.()
+    if (fault?.hold !== undefined) {
+      const go = (): void => {
+        handle(req, res, { ...fault, hold: undefined })
+      }
+      fault.hold.then(go, go)
+      return
+    }
     if (fault?.delayMs !== undefined) {
       setTimeout(() => {
         handle(req, res, { ...fault, delayMs: undefined })

@@ -6,7 +6,9 @@ import { PlanWriteAttempt, readOnlyPorts } from '../../src/plan/read-only-ports.
 import { planFailure, planTitle, renderPlanMarkdown } from '../../src/plan/render.js'
 import type { ContainerEngine } from '../../src/ports/engine.js'
 import type { GitRepository } from '../../src/ports/git.js'
-import { promotionOf } from '../../src/steps/promote.js'
+import semver from 'semver'
+import type { FinalTag } from '../../src/model/tags.js'
+import { promotionOf, type Promotion, type TagState } from '../../src/steps/promote.js'
 import { contextFor, testEnvironment } from '../support/context.js'
 import { FakeGitHub, FakeRegistry } from '../support/fakes.js'
 
@@ -117,7 +119,8 @@ describe('the plan changes nothing', () => {
       'registry-username is set, but a plan never logs in: its registry reads use the Docker credentials already there',
     )
     expect(registry.copies).toEqual([])
-    expect(github.calls).toEqual(['listReleases'])
+    // Reads only: the draft, the promotion and the publication each look at the Releases.
+    expect(new Set(github.calls)).toEqual(new Set(['listReleases']))
     // A docker-container builder pushes by digest: no candidate tag.
     expect(preview.steps.find((s) => s.name === 'build')?.reveals).toEqual([
       { kind: 'candidate', ref: IMAGE, announced: false, note: 'pushed by digest, no tag' },
@@ -203,7 +206,10 @@ describe('why steps would be skipped, fail or not be reached', () => {
       ['1.2.0', undefined],
       ['1.2', undefined],
       ['1', 'moves from 1.1.0'],
-      ['latest', 'stays at 2.0.0: floating tags never go backwards'],
+      [
+        'latest',
+        'stays: it shows 2.0.0, which is newer than 1.2.0; floating tags never go backwards',
+      ],
     ])
   })
 
@@ -253,46 +259,77 @@ describe('why steps would be skipped, fail or not be reached', () => {
 })
 
 describe('promotionOf: what promotion does with one tag', () => {
-  const manifest = (digest: string, version?: string) => ({
+  const manifest = (digest: string) => ({
     digest,
     mediaType: 'application/vnd.oci.image.index.v1+json',
     raw: '',
-    json: { annotations: version ? { [VERSION]: version } : {} },
+    json: {},
   })
-  test.each([
-    ['a new tag is written', 'floating', undefined, { action: 'write', from: undefined }],
-    ['a tag at the digest stays', 'version', manifest('sha256:d'), { action: 'already' }],
+  const state = (digest?: string, version?: string): TagState => ({
+    manifest: digest === undefined ? undefined : manifest(digest),
+    version: version === undefined ? undefined : new semver.SemVer(version),
+  })
+  const latest: FinalTag = { tag: 'latest', kind: 'floating', line: { kind: 'stable' } }
+  const major2: FinalTag = { tag: '2', kind: 'floating', line: { kind: 'major', major: 2 } }
+  const versionTag: FinalTag = { tag: '2.0.0', kind: 'version' }
+  const extra: FinalTag = { tag: 'sha-abc', kind: 'extra' }
+  const v = (...versions: string[]) => versions.map((x) => new semver.SemVer(x))
+  test.each<[string, FinalTag, TagState, semver.SemVer[], Promotion]>([
+    ['a new tag is written', latest, state(), [], { action: 'write', from: undefined }],
+    ['a tag at the digest stays', versionTag, state('sha256:d'), [], { action: 'already' }],
     [
       'a version tag at another digest is taken',
-      'version',
-      manifest('sha256:x'),
+      versionTag,
+      state('sha256:x'),
+      [],
       { action: 'taken', digest: 'sha256:x' },
     ],
     [
       'an older floating tag moves',
-      'floating',
-      manifest('sha256:x', '1.0.0'),
+      latest,
+      state('sha256:x', '1.0.0'),
+      v('1.0.0'),
       { action: 'write', from: '1.0.0' },
     ],
     [
-      'a newer floating tag stays',
-      'floating',
-      manifest('sha256:x', '3.0.0'),
-      { action: 'stay', shown: '3.0.0' },
+      'a floating tag showing a newer version stays',
+      latest,
+      state('sha256:x', '3.0.0'),
+      [],
+      { action: 'stay', reason: 'it shows 3.0.0, which is newer than 2.0.0' },
     ],
     [
-      'an unannotated floating tag moves',
-      'floating',
-      manifest('sha256:x'),
+      'a floating tag whose version cannot be read stays when the history holds a higher one',
+      latest,
+      state('sha256:x'),
+      v('1.0.0', '2.1.0'),
+      {
+        action: 'stay',
+        reason: '2.1.0 is released and is the highest of stable versions; 2.0.0 is not',
+      },
+    ],
+    [
+      'a floating tag whose version cannot be read moves when nothing higher is released',
+      latest,
+      state('sha256:x'),
+      v('1.9.0'),
       { action: 'write', from: 'sha256:x' },
     ],
     [
+      'a higher version of another line does not hold back the 2 tag',
+      major2,
+      state('sha256:x', '2.0.0-rc.1'),
+      v('3.0.0', '1.9.9'),
+      { action: 'write', from: '2.0.0-rc.1' },
+    ],
+    [
       'an extra tag is overwritten',
-      'extra',
-      manifest('sha256:x', '3.0.0'),
+      extra,
+      state('sha256:x', '3.0.0'),
+      v('3.0.0'),
       { action: 'write', from: '3.0.0' },
     ],
-  ] as const)('%s', (_name, kind, current, expected) => {
-    expect(promotionOf(kind, current, 'sha256:d', '2.0.0')).toEqual(expected)
+  ])('%s', (_name, tag, current, history, expected) => {
+    expect(promotionOf(tag, current, 'sha256:d', '2.0.0', history)).toEqual(expected)
   })
 })

@@ -1,10 +1,5 @@
 import { IMAGE_SECTION_MARKER, checksumsFile, releaseBody } from '../../src/model/release-notes.js'
-import {
-  finalTags,
-  floatingMayMove,
-  unknownPlaceholders,
-  type FinalTag,
-} from '../../src/model/tags.js'
+import { finalTags, unknownPlaceholders, type FinalTag } from '../../src/model/tags.js'
 
 const section = {
   name: 'app',
@@ -116,17 +111,4 @@ test.each<[string, string[]]>([
   ['{{sha}}{{nope}}{{run}}', ['nope', 'run']],
 ])('unknownPlaceholders(%j) = %j', (template, unknown) => {
   expect(unknownPlaceholders(template)).toEqual(unknown)
-})
-
-test.each<[string | undefined, string, boolean]>([
-  [undefined, '1.0.0', true],
-  ['1.0.0', '1.0.1', true],
-  ['1.0.1', '1.0.1', true],
-  ['1.3.0', '1.2.9', false],
-  ['v2.0.0', '1.9.9', false],
-  ['2.0.0-rc.2', '2.0.0-rc.1', false],
-  ['2.0.0-rc.2', '2.0.0', true],
-  ['not-a-version', '0.1.0', true],
-])('floatingMayMove(%s -> %s) = %s', (current, next, allowed) => {
-  expect(floatingMayMove(current, next)).toBe(allowed)
 })

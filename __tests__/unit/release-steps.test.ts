@@ -22,6 +22,7 @@ const image = (ctx: RunContext): ImageRun => {
 const DIGEST = 'sha256:1111'
 const OLD = 'sha256:0000'
 const COMMIT = '0123456789abcdef0123456789abcdef01234567'
+const OTHER_COMMIT = 'fedcba9876543210fedcba9876543210fedcba98'
 
 function releaseContext(
   version: string,
@@ -78,7 +79,7 @@ describe('promote', () => {
     registry.annotations.set(OLD, { 'org.opencontainers.image.version': current })
     await promote.run(ctx)
     expect(registry.tags.get(`${IMAGE}:${floating}`)).toBe(moves ? DIGEST : OLD)
-    expect(image(ctx).keptFloating).toEqual(moves ? [] : [floating])
+    expect(image(ctx).keptFloating.map((k) => k.tag)).toEqual(moves ? [] : [floating])
     expect(registry.tags.get(`${IMAGE}:${version}`)).toBe(DIGEST)
   })
 
@@ -112,21 +113,58 @@ describe('publish', () => {
     return parts
   }
 
-  test.each<[string, string, 'stable' | 'rc', string[], string]>([
-    ['stable and latest moved: make_latest', '1.2.3', 'stable', [], 'prerelease=false latest=true'],
+  test.each<[string, string, 'stable' | 'rc', string[], string | undefined, string, string[]]>([
     [
-      'stable but latest kept: not latest',
+      'the highest stable version becomes Latest',
       '1.2.3',
       'stable',
-      ['latest'],
-      'prerelease=false latest=false',
+      ['v1.2.2', 'v1.1.0'],
+      undefined,
+      'prerelease=false latest=true',
+      [],
     ],
-    ['rc: a prerelease, never latest', '2.0.0-rc.1', 'rc', [], 'prerelease=true latest=false'],
-  ])('%s', async (_name, version, channel, kept, flags) => {
-    const { ctx, registry, github } = await drafted(version, channel)
-    for (const { tag } of ctx.plan?.tags ?? [])
-      if (!kept.includes(tag)) registry.tags.set(`${IMAGE}:${tag}`, DIGEST)
-    image(ctx).keptFloating.push(...kept)
+    [
+      'a hotfix of an older line is not Latest, and latest and 1 stay',
+      '1.2.3',
+      'stable',
+      ['v1.3.0', 'v1.2.2'],
+      undefined,
+      'prerelease=false latest=false',
+      ['1', 'latest'],
+    ],
+    [
+      'a maintenance branch release is never Latest',
+      '1.2.3',
+      'stable',
+      ['v1.2.2'],
+      'release/1.2',
+      'prerelease=false latest=false',
+      [],
+    ],
+    [
+      'rc: a prerelease, never latest',
+      '2.0.0-rc.1',
+      'rc',
+      [],
+      undefined,
+      'prerelease=true latest=false',
+      [],
+    ],
+  ])('%s', async (_name, version, channel, released, maintenance, flags, kept) => {
+    const { ctx, github } = await drafted(version, channel)
+    for (const tag of released) github.gitTags.set(tag, OTHER_COMMIT)
+    if (maintenance && ctx.plan) {
+      const line = { kind: 'minor', major: 1, minor: 2 } as const
+      ctx.plan = {
+        ...ctx.plan,
+        maintenance: { branch: maintenance, line },
+        tags: finalTags(version, ctx.plan.channel, undefined, '', {
+          maintenance: true,
+        }) as FinalTag[],
+      }
+    }
+    await promote.run(ctx)
+    expect(image(ctx).keptFloating.map((k) => k.tag)).toEqual(kept)
     await publish.run(ctx)
     expect(github.calls.at(-1)).toBe(`publish 1 ${flags}`)
     expect(github.gitTags.get(`v${version}`)).toBe(COMMIT)

@@ -12,6 +12,8 @@ const base: TriggerInput = {
   ref: 'refs/heads/main',
   repository: 'acme/app',
   tagPrefix: 'v',
+  defaultBranch: 'main',
+  releaseBranches: [],
 }
 const workflowRun = (run: Record<string, unknown>): Record<string, unknown> =>
   workflowRunPayload(C, run)
@@ -127,7 +129,77 @@ describe('decideTrigger: event × mode', () => {
       'workflow_run on another branch skips',
       { eventName: 'workflow_run', payload: workflowRun({ head_branch: 'dev' }) },
       'skip',
-      /branch 'dev', not on the default branch 'main'/,
+      /CI ran on branch 'dev', which is not a release branch: only the default branch 'main' releases/,
+    ],
+    [
+      'push to a feature branch only builds, and says why',
+      { ref: 'refs/heads/feature/dashboards' },
+      'build',
+      {
+        pullRequest: undefined,
+        reason:
+          "branch 'feature/dashboards' is not a release branch: only the default branch 'main' releases",
+      },
+    ],
+    [
+      'push to a feature branch with mode release is refused with the remedy',
+      { ref: 'refs/heads/feature/dashboards', mode: 'release' },
+      'refuse',
+      /nothing to release: branch 'feature\/dashboards' is not a release branch/,
+    ],
+    [
+      'workflow_dispatch on a feature branch only builds',
+      { eventName: 'workflow_dispatch', ref: 'refs/heads/spike' },
+      'build',
+      /branch 'spike' is not a release branch/,
+    ],
+    [
+      'a build-platform job on a feature branch builds without pushing',
+      { mode: 'build-platform', ref: 'refs/heads/spike' },
+      'build',
+      { pullRequest: undefined },
+    ],
+    [
+      'a listed branch releases',
+      { ref: 'refs/heads/next', releaseBranches: ['next', 'release/*'] },
+      'release',
+      { commit: D, tagVersion: undefined },
+    ],
+    [
+      'a listed maintenance branch releases its line',
+      { ref: 'refs/heads/release/1.4', releaseBranches: ['release/*'] },
+      'release',
+      {
+        maintenance: { branch: 'release/1.4', line: { kind: 'minor', major: 1, minor: 4 } },
+      },
+    ],
+    [
+      'a pushed version tag releases whatever branch it is on',
+      { ref: 'refs/tags/v1.4.3', releaseBranches: [] },
+      'release',
+      { tagVersion: '1.4.3' },
+    ],
+    [
+      'a rollback is not bound to a release branch',
+      { mode: 'rollback', eventName: 'workflow_dispatch', ref: 'refs/heads/ops' },
+      'release',
+      { commit: D },
+    ],
+    [
+      'workflow_run on a listed maintenance branch releases its line',
+      {
+        eventName: 'workflow_run',
+        payload: workflowRun({ head_branch: '1.x' }),
+        releaseBranches: ['*.x'],
+      },
+      'release',
+      { commit: C, maintenance: { branch: '1.x', line: { kind: 'major', major: 1 } } },
+    ],
+    [
+      'a default branch other than main releases',
+      { ref: 'refs/heads/trunk', defaultBranch: 'trunk' },
+      'release',
+      { commit: D },
     ],
     [
       'workflow_run failure with mode release is refused',
@@ -146,6 +218,11 @@ describe('decideTrigger: event × mode', () => {
       expect('reason' in trigger ? trigger.reason : '').toMatch(expected)
     else expect(trigger).toMatchObject(expected)
   })
+})
+
+test('a listed branch without a version line is not a maintenance branch', () => {
+  const trigger = decideTrigger({ ...base, ref: 'refs/heads/next', releaseBranches: ['next'] })
+  expect(trigger).toEqual({ kind: 'release', commit: D, tagVersion: undefined })
 })
 
 describe('decideTrigger: mode plan', () => {

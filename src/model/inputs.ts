@@ -12,6 +12,7 @@ import {
   type ChannelInput,
 } from './version.js'
 import { parse as parseYaml } from 'yaml'
+import { ACCEPTED_RELEASE_BRANCHES } from './branch-policy.js'
 import type { LabelScheme } from './intent.js'
 import { TEMPLATE_FIELDS, unknownPlaceholders, type TagScheme } from './tags.js'
 import { ACCEPTED_SECONDS, parseSeconds, type Duration, type TimeoutTable } from './duration.js'
@@ -88,6 +89,8 @@ export interface Inputs {
   /** Credentials to log in to every image's registry with (masked, logged out afterwards). */
   readonly registryCredentials: { username: string; password: string } | undefined
   readonly signing: Signing
+  /** Branches (globs) that release besides the default branch; maintenance lines among them. */
+  readonly releaseBranches: readonly string[]
 }
 
 /** How the promoted digests are signed with cosign before the Release is published. */
@@ -684,6 +687,18 @@ export function parseInputs(
     )
   }
 
+  const releaseBranches = splitList(read('release-branches'))
+  for (const pattern of releaseBranches) {
+    if (!/^[A-Za-z0-9._/*?{},!@+-]+$/.test(pattern) || pattern.startsWith('refs/')) {
+      problem(
+        'release-branches',
+        pattern,
+        'it is not a branch name or glob',
+        ACCEPTED_RELEASE_BRANCHES,
+      )
+    }
+  }
+
   const signText = get('sign') || 'none'
   const tlogText = get('cosign-tlog-upload') || 'true'
   if (tlogText !== 'true' && tlogText !== 'false')
@@ -731,6 +746,7 @@ export function parseInputs(
     cache: cache ?? 'none',
     registryCredentials: username === '' ? undefined : { username, password },
     signing,
+    releaseBranches,
   }
 }
 

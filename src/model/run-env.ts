@@ -18,6 +18,10 @@ export interface RunEnvironment {
   readonly backoffMs: number
   /** GitHub hands this job an OIDC token (permissions: id-token: write), as keyless signing needs. */
   readonly oidc: boolean
+  /** How long the release lease lasts unrenewed: a run that dies holding it blocks others this long. */
+  readonly leaseTtlMs: number
+  /** How long a run waits for another run's release lease. */
+  readonly leaseWaitMs: number
 }
 
 export const ACCEPTED_REPOSITORY = 'GITHUB_REPOSITORY must be owner/name, as the runner sets it'
@@ -60,5 +64,8 @@ export function readRunEnvironment(env: NodeJS.ProcessEnv): RunEnvironment {
     oidc:
       (env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '') !== '' &&
       (env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? '') !== '',
+    // Only the project's own tests shorten them, to force expiries without waiting minutes.
+    leaseTtlMs: Number(env.MULTIARCH_RELEASE_LEASE_TTL_MS ?? '') || 120_000,
+    leaseWaitMs: Number(env.MULTIARCH_RELEASE_LEASE_WAIT_MS ?? '') || 900_000,
   }
 }

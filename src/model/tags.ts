@@ -1,15 +1,16 @@
 import semver from 'semver'
+import type { FloatingLine } from './history.js'
 import { isValidTag } from './image-ref.js'
 import { floatingTag, type Channel } from './version.js'
 
 /**
  * An image tag of a release. A version tag never moves; an extra tag (from the tags input) is
- * written as given; a floating tag (1.2, 1, latest, rc) moves between versions, never backwards.
+ * written as given; a floating tag (1.2, 1, latest, rc) points at the highest version of its
+ * line, never backwards.
  */
-export interface FinalTag {
-  readonly tag: string
-  readonly kind: 'version' | 'extra' | 'floating'
-}
+export type FinalTag =
+  | { readonly tag: string; readonly kind: 'version' | 'extra' }
+  | { readonly tag: string; readonly kind: 'floating'; readonly line: FloatingLine }
 
 export interface TagScheme {
   /** Put before the version-derived tags: 'v' gives v1.2.3, v1.2, v1. */
@@ -48,13 +49,15 @@ export function renderTemplate(
 /**
  * The image tags of a release, in promotion order: the version tag, the extra tags, then the
  * floating tags from the narrowest to the widest (stable: 1.2, 1, latest; a prerelease channel:
- * its name). Returns why a rendered tag is invalid instead.
+ * its name). A maintenance branch never writes latest. Returns why a rendered tag is invalid
+ * instead.
  */
 export function finalTags(
   version: string,
   channel: Channel,
   scheme: TagScheme = { imageTagPrefix: '', extra: [] },
   commit = '',
+  options: { maintenance?: boolean } = {},
 ): FinalTag[] | string {
   const v = new semver.SemVer(version)
   const fields = {
@@ -72,24 +75,25 @@ export function finalTags(
     tags.push({ tag: renderTemplate(template, fields), kind: 'extra' })
   if (channel.kind === 'stable') {
     tags.push(
-      { tag: `${p}${v.major}.${v.minor}`, kind: 'floating' },
-      { tag: `${p}${v.major}`, kind: 'floating' },
+      {
+        tag: `${p}${v.major}.${v.minor}`,
+        kind: 'floating',
+        line: { kind: 'minor', major: v.major, minor: v.minor },
+      },
+      { tag: `${p}${v.major}`, kind: 'floating', line: { kind: 'major', major: v.major } },
     )
+    if (options.maintenance !== true)
+      tags.push({ tag: floatingTag(channel), kind: 'floating', line: { kind: 'stable' } })
+  } else {
+    tags.push({
+      tag: floatingTag(channel),
+      kind: 'floating',
+      line: { kind: 'channel', name: channel.name },
+    })
   }
-  tags.push({ tag: floatingTag(channel), kind: 'floating' })
   const invalid = tags.find((t) => !isValidTag(t.tag))
   if (invalid)
     return `the image tag '${invalid.tag}' is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`
   const seen = new Set<string>()
   return tags.filter((t) => (seen.has(t.tag) ? false : (seen.add(t.tag), true)))
-}
-
-/**
- * Whether a floating tag may move from the version it shows now to the one being released:
- * never backwards. A tag whose current version cannot be read is moved.
- */
-export function floatingMayMove(current: string | undefined, next: string): boolean {
-  if (current === undefined) return true
-  const parsed = semver.parse(current.replace(/^v/, ''))
-  return parsed === null || semver.gte(next, parsed)
 }

@@ -1,3 +1,4 @@
+import { branchVerdict, type MaintenanceLine } from './branch-policy.js'
 import type { Mode } from './inputs.js'
 
 /** Events whose runs build every platform and never push, log in or publish. */
@@ -13,9 +14,18 @@ export const RELEASE_EVENTS = [
 
 /** What a run does, decided from the mode input and the triggering event alone. */
 export type Trigger =
-  | { kind: 'build'; commit: string; pullRequest: number | undefined }
-  /** tagVersion: the version of a pushed tag such as v1.2.3, which wins over any computation. */
-  | { kind: 'release'; commit: string; tagVersion: string | undefined }
+  /** reason: why an event that could release only builds (a branch that is not a release branch). */
+  | { kind: 'build'; commit: string; pullRequest: number | undefined; reason?: string }
+  /**
+   * tagVersion: the version of a pushed tag such as v1.2.3, which wins over any computation;
+   * maintenance: the line a maintenance branch releases (it never moves latest).
+   */
+  | {
+      kind: 'release'
+      commit: string
+      tagVersion: string | undefined
+      maintenance?: MaintenanceLine
+    }
   | { kind: 'skip'; reason: string }
   | { kind: 'refuse'; reason: string; remedy: string }
 
@@ -28,6 +38,10 @@ export interface TriggerInput {
   /** owner/name of the repository the workflow runs in. */
   readonly repository: string
   readonly tagPrefix: string
+  /** The repository's default branch: it always releases. */
+  readonly defaultBranch: string
+  /** Further branches (globs) that release: the release-branches input. */
+  readonly releaseBranches: readonly string[]
 }
 
 const record = (value: unknown): Record<string, unknown> =>
@@ -49,17 +63,17 @@ export const WORKFLOW_RUN_CHECKOUT = [
  */
 function workflowRun(input: TriggerInput): Trigger {
   const run = record(input.payload.workflow_run)
-  const defaultBranch = text(record(input.payload.repository).default_branch) || 'main'
   const headRepository = text(record(run.head_repository).full_name)
   const name = text(run.name) || 'the triggering workflow'
   const problems: string[] = []
   if (text(run.conclusion) !== 'success')
     problems.push(`${name} concluded '${text(run.conclusion) || 'unknown'}', not 'success'`)
+  const branch = branchVerdict(text(run.head_branch), input.defaultBranch, input.releaseBranches)
   if (text(run.event) !== 'push')
     problems.push(`${name} ran for a '${text(run.event) || 'unknown'}' event, not a push`)
-  else if (text(run.head_branch) !== defaultBranch) {
+  else if (branch.kind === 'not-release') {
     problems.push(
-      `${name} ran on branch '${text(run.head_branch)}', not on the default branch '${defaultBranch}'`,
+      `${name} ran on branch '${text(run.head_branch)}', which is not a release branch: ${branch.rule}`,
     )
   }
   if (headRepository.toLowerCase() !== input.repository.toLowerCase()) {
@@ -77,11 +91,16 @@ function workflowRun(input: TriggerInput): Trigger {
           kind: 'refuse',
           reason,
           remedy:
-            'release from a successful push to the default branch, or set mode: auto to skip such runs quietly',
+            'release from a successful push to the default branch or a release branch, or set mode: auto to skip such runs quietly',
         }
       : { kind: 'skip', reason }
   }
-  return { kind: 'release', commit, tagVersion: undefined }
+  return {
+    kind: 'release',
+    commit,
+    tagVersion: undefined,
+    ...(branch.kind === 'release' && branch.maintenance ? { maintenance: branch.maintenance } : {}),
+  }
 }
 
 /** Decides build, release, skip or refusal from the mode input and the event; mode plan decides as auto. */
@@ -126,5 +145,26 @@ export function decideTrigger(input: TriggerInput): Trigger {
       remedy: `push a tag such as ${input.tagPrefix}1.2.3, or set the 'tag-prefix' input`,
     }
   }
-  return { kind: 'release', commit: input.sha, tagVersion }
+  // A pushed version tag releases; a branch releases only when it is a release branch.
+  if (tagVersion !== undefined || mode === 'rollback')
+    return { kind: 'release', commit: input.sha, tagVersion }
+  const name = input.ref.replace(/^refs\/heads\//, '')
+  const branch = branchVerdict(name, input.defaultBranch, input.releaseBranches)
+  if (branch.kind === 'release') {
+    return {
+      kind: 'release',
+      commit: input.sha,
+      tagVersion: undefined,
+      ...(branch.maintenance ? { maintenance: branch.maintenance } : {}),
+    }
+  }
+  const reason = `branch '${name}' is not a release branch: ${branch.rule}`
+  if (mode === 'release')
+    return { kind: 'refuse', reason: `nothing to release: ${reason}`, remedy: branch.remedy }
+  return {
+    kind: 'build',
+    commit: input.sha,
+    pullRequest: undefined,
+    reason,
+  }
 }

@@ -130,6 +130,8 @@ export async function previewRelease(
     }
   }
   const { plan } = ctx
+  const builtOnly = ctx.trigger.kind === 'build' ? ctx.trigger.reason : undefined
+  const skipped = ctx.skipped ?? builtOnly
   return {
     kind: ctx.skipped !== undefined ? 'skip' : ctx.mode === 'build' ? 'build' : 'release',
     event: ctx.env.eventName,
@@ -140,15 +142,29 @@ export async function previewRelease(
     images: imagesOf(ctx),
     steps: planned,
     alreadyVisible: ctx.visible.map(describeVisible),
-    ...(ctx.skipped !== undefined ? { skipped: ctx.skipped } : {}),
+    ...(skipped !== undefined ? { skipped } : {}),
     failures,
-    notes: notesOf(ctx.inputs, ctx.mode),
+    notes: notesOf(ctx.inputs, ctx.mode, builtOnly, plan?.maintenance?.branch),
   }
 }
 
-function notesOf(inputs: Inputs, mode: RunContext['mode']): string[] {
+function notesOf(
+  inputs: Inputs,
+  mode: RunContext['mode'],
+  builtOnly: string | undefined,
+  maintenance: string | undefined,
+): string[] {
   const notes: string[] = []
-  if (mode === 'build') notes.push('a build-only run: nothing is pushed, tagged or published')
+  if (mode === 'build') {
+    notes.push(
+      `a build-only run: nothing is pushed, tagged or published${builtOnly ? ` (${builtOnly})` : ''}`,
+    )
+  }
+  if (maintenance !== undefined) {
+    notes.push(
+      `the maintenance branch ${maintenance} releases its own line: latest and GitHub's Latest never move`,
+    )
+  }
   if (inputs.registryCredentials) {
     notes.push(
       'registry-username is set, but a plan never logs in: its registry reads use the Docker credentials already there',

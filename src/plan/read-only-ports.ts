@@ -50,6 +50,12 @@ export function readOnlyPorts(ports: Ports): Ports {
       deleteAsset: (id) => refuse(`delete the asset #${id}`),
       // A POST, though it stores nothing: a plan makes no POST at all.
       generateNotes: (tag) => refuse(`generate the notes of ${tag}`),
+      defaultBranch: () => github.defaultBranch(),
+      refTarget: (ref) => github.refTarget(ref),
+      readCommit: (sha) => github.readCommit(sha),
+      createCommit: () => refuse('write a commit object'),
+      createRef: (ref) => refuse(`create ${ref}`),
+      fastForwardRef: (ref) => refuse(`move ${ref}`),
     },
     ...(signer
       ? {

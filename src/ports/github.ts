@@ -37,6 +37,14 @@ export interface GitTag {
   readonly commit: string
 }
 
+/** A commit of the repository's git database (the release lease is kept in such commits). */
+export interface GitCommit {
+  readonly sha: string
+  readonly message: string
+  readonly tree: string
+  readonly parents: readonly string[]
+}
+
 export interface DraftRequest {
   readonly tag: string
   readonly commit: string
@@ -74,6 +82,17 @@ export interface GitHub {
   deleteAsset(id: number): Promise<void>
   /** GitHub's generated release notes for a tag at a commit. */
   generateNotes(tag: string, commit: string): Promise<string>
+  /** The repository's default branch. */
+  defaultBranch(): Promise<string>
+  /** The commit a ref (refs/… of any namespace) points at, or undefined when there is none. */
+  refTarget(ref: string): Promise<string | undefined>
+  readCommit(sha: string): Promise<GitCommit>
+  /** Stores a commit object (no ref moves); its sha. */
+  createCommit(commit: Omit<GitCommit, 'sha'>): Promise<string>
+  /** Creates a ref; false when it exists already (the API makes this atomic). */
+  createRef(ref: string, sha: string): Promise<boolean>
+  /** Moves a ref by fast-forward only; false when the ref has moved elsewhere meanwhile. */
+  fastForwardRef(ref: string, sha: string): Promise<boolean>
 }
 
 export interface GitHubTarget {
@@ -372,6 +391,80 @@ export class OctokitGitHub implements GitHub {
     await this.call('deleting a release asset', async () => {
       await this.octokit.rest.repos.deleteReleaseAsset({ ...this.repoParams, asset_id: id })
     })
+  }
+
+  async defaultBranch(): Promise<string> {
+    return this.call('reading the repository', async () => {
+      const { data } = await this.octokit.rest.repos.get(this.repoParams)
+      return data.default_branch
+    })
+  }
+
+  async refTarget(ref: string): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.rest.git.getRef({
+        ...this.repoParams,
+        ref: ref.replace(/^refs\//, ''),
+      })
+      return data.object.sha
+    } catch (error) {
+      if (httpStatus(error) === 404) return undefined
+      throw new StepFailure(`GitHub API: reading ${ref} failed: ${gitHubMessage(error)}`)
+    }
+  }
+
+  async readCommit(sha: string): Promise<GitCommit> {
+    return this.call(`reading the commit ${sha.slice(0, 12)}`, async () => {
+      const { data } = await this.octokit.rest.git.getCommit({
+        ...this.repoParams,
+        commit_sha: sha,
+      })
+      return {
+        sha: data.sha,
+        message: data.message,
+        tree: data.tree.sha,
+        parents: data.parents.map((p) => p.sha),
+      }
+    })
+  }
+
+  async createCommit(commit: Omit<GitCommit, 'sha'>): Promise<string> {
+    return this.call('writing a commit object', async () => {
+      const { data } = await this.octokit.rest.git.createCommit({
+        ...this.repoParams,
+        message: commit.message,
+        tree: commit.tree,
+        parents: [...commit.parents],
+      })
+      return data.sha
+    })
+  }
+
+  async createRef(ref: string, sha: string): Promise<boolean> {
+    try {
+      await this.octokit.rest.git.createRef({ ...this.repoParams, ref, sha })
+      return true
+    } catch (error) {
+      // GitHub answers 422 "Reference already exists".
+      if (httpStatus(error) === 422 && /already exists/i.test(gitHubMessage(error))) return false
+      throw new StepFailure(`GitHub API: creating ${ref} failed: ${gitHubMessage(error)}`)
+    }
+  }
+
+  async fastForwardRef(ref: string, sha: string): Promise<boolean> {
+    try {
+      await this.octokit.rest.git.updateRef({
+        ...this.repoParams,
+        ref: ref.replace(/^refs\//, ''),
+        sha,
+        force: false,
+      })
+      return true
+    } catch (error) {
+      // GitHub answers 422 "Update is not a fast forward" when the ref moved meanwhile.
+      if (httpStatus(error) === 422 && /fast.?forward/i.test(gitHubMessage(error))) return false
+      throw new StepFailure(`GitHub API: moving ${ref} failed: ${gitHubMessage(error)}`)
+    }
   }
 
   async generateNotes(tag: string, commit: string): Promise<string> {

@@ -49,7 +49,8 @@ export function collectOutputs(ctx: RunContext): ActionOutputs {
     published: release ? 'true' : 'false',
     'release-id': release ? String(release.id) : '',
     'release-url': release ? release.url : '',
-    'skipped-reason': ctx.skipped ?? '',
+    'skipped-reason':
+      ctx.skipped ?? (ctx.trigger.kind === 'build' ? ctx.trigger.reason : undefined) ?? '',
     components: JSON.stringify(
       Object.fromEntries(
         ctx.images.map((run) => [

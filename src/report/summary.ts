@@ -39,7 +39,9 @@ function resultLine(ctx: RunContext, failure?: ReleaseError): string {
   const reused = ctx.images.every((run) => run.reused) ? ', reused the verified digest' : ''
   switch (ctx.mode) {
     case 'build':
-      return `✅ Built ${extent(ctx)} — nothing pushed (build-only run)`
+      return ctx.trigger.kind === 'build' && ctx.trigger.reason !== undefined
+        ? `✅ Built ${extent(ctx)} — nothing pushed: ${text(ctx.trigger.reason)}`
+        : `✅ Built ${extent(ctx)} — nothing pushed (build-only run)`
     case 'build-platform':
       return `✅ Built and checked ${text(platformsOf(ctx).join(', '))} — candidate pushed for the release job`
     case 'rollback': {
@@ -137,11 +139,17 @@ function tagTable(ctx: RunContext): string[] {
     v.kind === 'tag' ? [[code(v.ref), code(imageOf(ctx, v.ref)?.candidate?.digest ?? '?')]] : [],
   )
   for (const run of ctx.images) {
-    for (const tag of run.keptFloating) {
-      rows.push([code(`${run.build.image.name}:${tag}`), 'kept: it points at a newer version'])
+    for (const kept of run.keptFloating) {
+      rows.push([code(`${run.build.image.name}:${kept.tag}`), `stays: ${text(kept.reason)}`])
     }
   }
-  return rows.length > 0 ? ['### Tags', '', ...table(['Tag', 'Digest'], rows), ''] : []
+  const latest = ctx.latest
+    ? [
+        `GitHub's Latest: ${ctx.latest.latest ? 'this Release' : 'unchanged'} (${text(ctx.latest.reason)})`,
+        '',
+      ]
+    : []
+  return rows.length > 0 ? ['### Tags', '', ...table(['Tag', 'Digest'], rows), '', ...latest] : []
 }
 
 /** Build cache use and attestations, per image. */

@@ -11,7 +11,6 @@ import {
   cacheUse,
   candidateTag,
   failedPlatform,
-  ociMetadata,
   type BuildOutput,
   type BuildPlan,
 } from '../build/buildx-args.js'
@@ -20,6 +19,7 @@ import type { Reveal, Step } from './step.js'
 import { settleBounded } from '../parallel.js'
 import { candidateStrategy, driverAbilities } from '../build/strategy.js'
 import { progress } from '../report/progress.js'
+import { imageAnnotations, imageMetadata } from './image-metadata.js'
 
 /**
  * A manifest refused with 400 while pushing: registries answer so (MANIFEST_BLOB_UNKNOWN) when
@@ -27,20 +27,6 @@ import { progress } from '../report/progress.js'
  * them yet. The retry finds them there.
  */
 const PUSH_RACE = /PUT request to \S+\/manifests\/\S+: 400 Bad Request/
-
-/** The OCI labels and annotations of one image of this run. */
-export function imageMetadata(ctx: RunContext, run: ImageRun): Record<string, string> {
-  const plan = ctx.plan
-  if (!plan) throw new Error('preflight must plan the release before the build')
-  const title = ctx.images.length > 1 ? run.build.name : ctx.env.repo || run.build.name
-  return ociMetadata({
-    version: plan.version,
-    revision: plan.commit,
-    source: `${ctx.env.serverUrl}/${ctx.env.owner}/${ctx.env.repo}`,
-    created: new Date(plan.commitTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    title,
-  })
-}
 
 function outputFor(ctx: RunContext, run: ImageRun, commit: string): BuildOutput {
   const image = run.build.image
@@ -103,15 +89,14 @@ export function buildPlanFor(
   metadataFile: string,
 ): BuildPlan {
   const { build } = run
-  const metadata = imageMetadata(ctx, run)
   return {
     platforms: build.platforms,
     context: build.context,
     file: build.file,
     target: build.target,
     buildArgs: build.buildArgs,
-    labels: metadata,
-    annotations: metadata,
+    labels: imageMetadata(ctx, run),
+    annotations: imageAnnotations(ctx, run),
     output,
     metadataFile,
     provenance: ctx.inputs.provenance,
@@ -137,7 +122,8 @@ async function assembleImage(ctx: RunContext, run: ImageRun): Promise<void> {
   const { image } = run.build
   const ref = tagRef(image, candidateTag(plan.commit, ctx.env.runId, ctx.env.runAttempt))
   const sources = ctx.inputs.platformDigests.map((d) => digestRef(image, d.digest))
-  await ctx.ports.registry.assemble(sources, ref, imageMetadata(ctx, run))
+  await ctx.ports.registry.assemble(sources, ref, imageAnnotations(ctx, run))
+  run.candidateTags.push(ref)
   const assembled = await ctx.ports.registry.manifest(ref, { expectPresent: true })
   if (!assembled) throw new StepFailure(`the assembled index ${ref} cannot be read back`)
   run.candidate = { ref, digest: assembled.digest }
@@ -187,6 +173,7 @@ async function buildImage(ctx: RunContext, run: ImageRun): Promise<void> {
   }
   run.cache = cacheUse(result.stderr)
   if (output.kind === 'cache-only') return
+  if (output.kind === 'push-tag') run.candidateTags.push(output.ref)
   const digest = await readBuildDigest(metadataFile)
   const ref = output.kind === 'push-tag' ? output.ref : digestRef(run.build.image, digest)
   run.candidate = { ref, digest }

@@ -1,20 +1,17 @@
-import { tagRef } from '../model/image-ref.js'
+import { splitReference } from '../ports/registry.js'
 import { notReleasing, type Step } from './step.js'
 
 export const cleanup: Step = {
   name: 'cleanup',
-  why: 'remove the candidate tags where the registry allows it (the verified-<sha12> marker stays, for re-runs of this commit); a failure here only warns',
+  why: 'remove the candidate tags this run pushed, by tag, where the registry allows it (never a marker, never by digest: a final tag shares it); a failure here only warns',
   skip: notReleasing,
   async run(ctx) {
-    for (const { build } of ctx.images) {
-      const prefix = `${build.image.name}:`
-      const tags = ctx.visible.flatMap((v) =>
-        v.kind === 'candidate' && v.ref.startsWith(prefix) ? [v.ref.slice(prefix.length)] : [],
-      )
-      for (const tag of tags) {
-        const ref = tagRef(build.image, tag)
+    for (const run of ctx.images) {
+      for (const ref of run.candidateTags) {
+        const { reference: tag } = splitReference(ref)
         try {
-          if (await ctx.ports.registry.deleteTag(build.image, tag)) ctx.log.info(`Removed ${ref}`)
+          if (await ctx.ports.registry.deleteTag(run.build.image, tag))
+            ctx.log.info(`Removed ${ref}`)
           else {
             ctx.log.warning(
               `The registry did not remove ${ref} (it may not allow deleting tags); remove it with the registry's own tools if you like`,

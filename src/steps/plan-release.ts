@@ -13,14 +13,23 @@ import {
   type ReleasedVersion,
 } from '../model/version.js'
 import { annotationsOf } from '../ports/registry.js'
+import { reuseVerdict } from '../model/build-identity.js'
+import { firstOfLine, outsideLine, type MaintenanceLine } from '../model/branch-policy.js'
+import { describeLine, inLine } from '../model/history.js'
+import { identityOf } from './image-metadata.js'
 import type { Step } from './step.js'
-
-const REVISION = 'org.opencontainers.image.revision'
 
 /** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
 export const verifiedTag = (commit: string): string => `verified-${commit.slice(0, 12)}`
 
 const short = (sha: string): string => sha.slice(0, 12)
+
+/** 1.4.3-rc.1 → 1.4.3: which line a version belongs to. */
+const coreVersion = (v: semver.SemVer): semver.SemVer =>
+  new semver.SemVer(`${v.major}.${v.minor}.${v.patch}`)
+
+const describeMaintenance = (m: MaintenanceLine): string =>
+  `${describeLine(m.line)} from the maintenance branch ${m.branch}`
 
 /** Bump and channel: the inputs when set, else the merged pull request's labels, else default-bump. */
 async function releaseIntent(
@@ -106,7 +115,10 @@ async function checkEarlierRuns(ctx: RunContext): Promise<void> {
   await Promise.all(ctx.images.map((run) => checkEarlierImage(ctx, run)))
 }
 
-/** One image: its version tag taken by another commit stops the run; this commit's digest is reused. */
+/**
+ * One image: its version tag taken by another build stops the run; a digest of this very build
+ * (same commit, same build identity) is reused.
+ */
 async function checkEarlierImage(ctx: RunContext, run: ImageRun): Promise<void> {
   const { plan } = ctx
   if (!plan) return
@@ -114,16 +126,18 @@ async function checkEarlierImage(ctx: RunContext, run: ImageRun): Promise<void> 
   const image = run.build.image
   const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version
   const versionRef = tagRef(image, versionTag)
+  const markerRef = tagRef(image, verifiedTag(plan.commit))
+  const expected = { commit: plan.commit, version: plan.version, identity: identityOf(ctx, run) }
   // Both reads at once: the verified marker matters only when the version tag is not there.
   const [existing, verified] = await Promise.all([
     registry.manifest(versionRef),
-    registry.manifest(tagRef(image, verifiedTag(plan.commit))),
+    registry.manifest(markerRef),
   ])
   if (existing) {
-    const revision = annotationsOf(existing)[REVISION]
-    if (revision !== plan.commit) {
+    const verdict = reuseVerdict(annotationsOf(existing), expected)
+    if (!verdict.reuse) {
       throw new StepFailure(
-        `${versionRef} already exists with digest ${existing.digest}, built from ${revision ? `commit ${short(revision)}` : 'an unknown commit'}, not ${short(plan.commit)}; version tags are immutable`,
+        `${versionRef} already exists with digest ${existing.digest}, ${verdict.why}; version tags are immutable`,
         "release a new version (bump it, or set the 'version' input); never overwrite a released image",
       )
     }
@@ -131,18 +145,24 @@ async function checkEarlierImage(ctx: RunContext, run: ImageRun): Promise<void> 
     run.reused = 'version tag'
     ctx.visible.push({ kind: 'tag', ref: versionRef, floating: false })
     ctx.log.info(
-      `${versionRef} already holds ${existing.digest} from this commit: it is reused, not rebuilt`,
+      `${versionRef} already holds ${existing.digest}, built from this commit with the same inputs: it is reused, not rebuilt`,
     )
     return
   }
-  if (verified && annotationsOf(verified)[REVISION] === plan.commit) {
-    run.candidate = { ref: tagRef(image, verifiedTag(plan.commit)), digest: verified.digest }
-    run.reused = 'verified marker'
-    ctx.visible.push({ kind: 'candidate', ref: run.candidate.ref })
+  if (!verified) return
+  const verdict = reuseVerdict(annotationsOf(verified), expected)
+  if (!verdict.reuse) {
     ctx.log.info(
-      `${run.candidate.ref} holds ${verified.digest}, which already passed every check: it is reused, not rebuilt`,
+      `${markerRef} holds ${verified.digest}, which is not reused: ${verdict.why}; this run builds again (the build cache makes it cheap)`,
     )
+    return
   }
+  run.candidate = { ref: markerRef, digest: verified.digest }
+  run.reused = 'verified marker'
+  ctx.visible.push({ kind: 'candidate', ref: markerRef })
+  ctx.log.info(
+    `${markerRef} holds ${verified.digest}, built from this commit with the same inputs, which already passed every check: it is reused, not rebuilt`,
+  )
 }
 
 /** A build-only run labels its image with a version that can never be mistaken for a release. */
@@ -182,13 +202,17 @@ export const planRelease: Step = {
       }
       ;({ bump, channel } = intent)
     }
+    // A maintenance branch releases its own line: the next version of that line.
+    const maintenance = trigger.kind === 'release' ? trigger.maintenance : undefined
     const resolved = resolveVersion({
       ...(explicit ? { explicit } : {}),
       channel,
       bump,
-      released,
+      released: maintenance
+        ? released.filter((r) => inLine(maintenance.line, coreVersion(r.version)))
+        : released,
       commit,
-      initial: inputs.initialVersion,
+      initial: maintenance ? firstOfLine(maintenance.line) : inputs.initialVersion,
     })
     if (typeof resolved === 'string') {
       throw new StepFailure(
@@ -196,7 +220,22 @@ export const planRelease: Step = {
         "make the 'version' input, the channel input and the channel label agree",
       )
     }
-    const planned = finalTags(resolved.version.version, resolved.channel, inputs.tagScheme, commit)
+    const outside = maintenance && outsideLine(resolved.version, maintenance)
+    if (outside) {
+      throw new StepFailure(
+        outside,
+        `release ${describeMaintenance(maintenance)} only (a patch, or set the 'version' input within it), or release the new line from the default branch`,
+      )
+    }
+    const planned = finalTags(
+      resolved.version.version,
+      resolved.channel,
+      inputs.tagScheme,
+      commit,
+      {
+        maintenance: maintenance !== undefined,
+      },
+    )
     if (typeof planned === 'string')
       throw new StepFailure(planned, "fix the 'tags' or 'image-tag-prefix' input")
     ctx.plan = {
@@ -206,9 +245,10 @@ export const planRelease: Step = {
       commitTime,
       gitTag: `${inputs.tagPrefix}${resolved.version.version}`,
       tags: planned,
+      ...(maintenance ? { maintenance } : {}),
     }
     ctx.log.info(
-      `Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}`,
+      `Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}${maintenance ? `; maintenance branch ${maintenance.branch}: latest and GitHub's Latest stay where they are` : ''}`,
     )
     // A build-platform job pushes one platform; the release job looks at what earlier runs left.
     if (ctx.mode === 'release') await checkEarlierRuns(ctx)

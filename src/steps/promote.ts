@@ -1,10 +1,12 @@
+import semver from 'semver'
 import type { ImageRun, ReleasePlan, RunContext } from '../context.js'
 import type { FinalTag } from '../model/tags.js'
 import { StepFailure } from '../model/errors.js'
 import { digestRef, tagRef } from '../model/image-ref.js'
-import { floatingMayMove } from '../model/tags.js'
-import { annotationsOf, type RemoteManifest } from '../ports/registry.js'
+import { decideFloating, decideLatest, releasedVersions } from '../model/history.js'
+import { annotationsOf, type Registry, type RemoteManifest } from '../ports/registry.js'
 import { notReleasing, type Reveal, type Step } from './step.js'
+import { holdLease } from './take-lease.js'
 
 const VERSION = 'org.opencontainers.image.version'
 
@@ -22,24 +24,35 @@ export type Promotion =
   | { readonly action: 'already' }
   /** The tag is written: new, or moved from the version (or digest) it shows now. */
   | { readonly action: 'write'; readonly from: string | undefined }
-  /** A floating tag that shows a newer version stays where it is. */
-  | { readonly action: 'stay'; readonly shown: string }
+  /** A floating tag stays: it shows, or the history holds, a higher version of its line. */
+  | { readonly action: 'stay'; readonly reason: string }
   /** A version tag that holds another digest: versions are immutable. */
   | { readonly action: 'taken'; readonly digest: string }
 
+/** What a tag shows now: its manifest and the version its image says it is, if any. */
+export interface TagState {
+  readonly manifest: RemoteManifest | undefined
+  readonly version: semver.SemVer | undefined
+}
+
 export function promotionOf(
-  kind: FinalTag['kind'],
-  current: RemoteManifest | undefined,
+  tag: FinalTag,
+  current: TagState,
   digest: string | undefined,
   version: string,
+  history: readonly semver.SemVer[],
 ): Promotion {
-  if (current === undefined) return { action: 'write', from: undefined }
-  if (current.digest === digest) return { action: 'already' }
-  if (kind === 'version') return { action: 'taken', digest: current.digest }
-  const shown = annotationsOf(current)[VERSION]
-  if (kind === 'floating' && !floatingMayMove(shown, version))
-    return { action: 'stay', shown: shown ?? '?' }
-  return { action: 'write', from: shown ?? current.digest }
+  const { manifest } = current
+  if (manifest !== undefined && manifest.digest === digest) return { action: 'already' }
+  if (tag.kind === 'version') {
+    return manifest === undefined
+      ? { action: 'write', from: undefined }
+      : { action: 'taken', digest: manifest.digest }
+  }
+  const from = manifest && (current.version?.version ?? manifest.digest)
+  if (tag.kind !== 'floating') return { action: 'write', from }
+  const decision = decideFloating(tag.line, new semver.SemVer(version), current.version, history)
+  return decision.move ? { action: 'write', from } : { action: 'stay', reason: decision.reason }
 }
 
 /** What the plan says about one tag; undefined for a new tag. */
@@ -48,7 +61,7 @@ function describePromotion(p: Promotion): string | undefined {
     case 'already':
       return 'already points at this digest: nothing to write'
     case 'stay':
-      return `stays at ${p.shown}: floating tags never go backwards`
+      return `stays: ${p.reason}; floating tags never go backwards`
     case 'taken':
       return `holds another digest (${p.digest}): the release would stop here`
     case 'write':
@@ -56,26 +69,84 @@ function describePromotion(p: Promotion): string | undefined {
   }
 }
 
+/**
+ * The version an image under a tag says it is: its index's version annotation, else the version
+ * label of its image config (images pushed by other tools carry only the label).
+ */
+async function shownVersion(
+  registry: Registry,
+  ref: string,
+  manifest: RemoteManifest,
+): Promise<semver.SemVer | undefined> {
+  const annotated = annotationsOf(manifest)[VERSION]
+  if (annotated !== undefined) return semver.parse(annotated.replace(/^v/, '')) ?? undefined
+  let config
+  try {
+    const digested = `${ref.slice(0, ref.lastIndexOf(':'))}@${manifest.digest}`
+    config = Array.isArray(manifest.json.manifests)
+      ? [...(await registry.indexConfigs(digested)).values()][0]
+      : await registry.imageConfig(digested)
+  } catch {
+    return undefined
+  }
+  const labels = (config?.raw.config as { Labels?: Record<string, string> } | undefined)?.Labels
+  const label = labels?.[VERSION]
+  return label === undefined ? undefined : (semver.parse(label.replace(/^v/, '')) ?? undefined)
+}
+
+/** What every tag of every image shows now, read at once; each write is still read back on its own. */
+function currentTags(ctx: RunContext, plan: ReleasePlan): Promise<TagState[][]> {
+  const { registry } = ctx.ports
+  return Promise.all(
+    ctx.images.map((run) =>
+      Promise.all(
+        plan.tags.map(async (t): Promise<TagState> => {
+          const ref = tagRef(run.build.image, t.tag)
+          const manifest = await registry.manifest(ref)
+          const version =
+            manifest && t.kind === 'floating'
+              ? await shownVersion(registry, ref, manifest)
+              : undefined
+          return { manifest, version }
+        }),
+      ),
+    ),
+  )
+}
+
+/** The versions this repository has released, as the API says now: version tags and Releases. */
+export async function releaseHistory(ctx: RunContext): Promise<semver.SemVer[]> {
+  const { github } = ctx.ports
+  const [tags, releases] = await Promise.all([
+    github.tagsWithPrefix(ctx.inputs.tagPrefix),
+    github.listReleases(),
+  ])
+  return releasedVersions(
+    ctx.inputs.tagPrefix,
+    tags.map((t) => t.name),
+    releases.filter((r) => !r.draft).map((r) => r.tagName),
+  )
+}
+
 /** Points one tag of one image at its verified digest, unless that would move it backwards. */
 async function promoteTag(
   ctx: RunContext,
   run: ImageRun,
-  { tag, kind }: FinalTag,
-  current: RemoteManifest | undefined,
+  tag: FinalTag,
+  promotion: Promotion,
 ): Promise<void> {
   const { plan } = ctx
   const { candidate } = run
   if (!plan || !candidate) throw new Error('the checks must pass before promotion')
   const { registry } = ctx.ports
-  const ref = tagRef(run.build.image, tag)
+  const ref = tagRef(run.build.image, tag.tag)
   // A cancelled job stops between two tags, never in the middle of one.
   if (ctx.cancellation.signal !== undefined) {
     throw new StepFailure(
       `the job was cancelled (${ctx.cancellation.signal}) before ${ref} was written`,
     )
   }
-  const floating = kind === 'floating'
-  const promotion = promotionOf(kind, current, candidate.digest, plan.version)
+  const floating = tag.kind === 'floating'
   if (promotion.action === 'already') {
     recordTag(ctx, ref, floating)
     return
@@ -87,14 +158,11 @@ async function promoteTag(
     )
   }
   if (promotion.action === 'stay') {
-    run.keptFloating.push(tag)
-    ctx.log.info(
-      `${ref} stays at ${promotion.shown}: it is newer than ${plan.version}, and floating tags never go backwards`,
-    )
+    run.keptFloating.push({ tag: tag.tag, reason: promotion.reason })
+    ctx.log.info(`${ref} stays where it is: ${promotion.reason}`)
     return
   }
-  if (current && floating && annotationsOf(current)[VERSION] === undefined)
-    ctx.log.warning(`${ref} carries no version annotation; it is moved to ${plan.version}`)
+  await ctx.lease?.keep()
   await registry.copy(digestRef(run.build.image, candidate.digest), ref)
   const back = await registry.manifest(ref, { expectPresent: true })
   if (back?.digest !== candidate.digest) {
@@ -105,34 +173,23 @@ async function promoteTag(
     )
   }
   recordTag(ctx, ref, floating)
-  ctx.log.info(`Promoted ${ref} -> ${candidate.digest}`)
-}
-
-/** What every tag of every image shows now, read at once; each write is still read back on its own. */
-function currentTags(
-  ctx: RunContext,
-  plan: ReleasePlan,
-): Promise<(RemoteManifest | undefined)[][]> {
-  return Promise.all(
-    ctx.images.map((run) =>
-      Promise.all(
-        plan.tags.map((t) => ctx.ports.registry.manifest(tagRef(run.build.image, t.tag))),
-      ),
-    ),
+  ctx.log.info(
+    `Promoted ${ref} -> ${candidate.digest}${promotion.from !== undefined ? ` (was ${promotion.from})` : ''}`,
   )
 }
 
 export const promote: Step = {
   name: 'promote',
-  why: 'copy each verified digest to its version tag first and the floating tags last, every image before the next tag, each read back',
+  why: 'copy each verified digest to its version tag first and the floating tags last, each read back; a floating tag moves only to the highest released version of its line',
   skip: notReleasing,
   async reveals(ctx) {
     const { plan } = ctx
     if (!plan) return []
-    const current = await currentTags(ctx, plan)
+    const [current, history] = await Promise.all([currentTags(ctx, plan), releaseHistory(ctx)])
     return plan.tags.flatMap((t, i) =>
       ctx.images.map((run, j): Reveal => {
-        const p = promotionOf(t.kind, current[j]?.[i], run.candidate?.digest, plan.version)
+        const state = current[j]?.[i] ?? { manifest: undefined, version: undefined }
+        const p = promotionOf(t, state, run.candidate?.digest, plan.version, history)
         return {
           kind: `${t.kind} tag`,
           ref: tagRef(run.build.image, t.tag),
@@ -145,9 +202,38 @@ export const promote: Step = {
   async run(ctx) {
     const { plan } = ctx
     if (!plan) throw new Error('the checks must pass before promotion')
-    const current = await currentTags(ctx, plan)
+    const decide = async (): Promise<Promotion[][]> => {
+      const [current, history] = await Promise.all([currentTags(ctx, plan), releaseHistory(ctx)])
+      ctx.latest = decideLatest(
+        new semver.SemVer(plan.version),
+        plan.channel,
+        history,
+        plan.maintenance?.branch,
+      )
+      return ctx.images.map((run, i) =>
+        plan.tags.map((tag, t) =>
+          promotionOf(
+            tag,
+            current[i]?.[t] ?? { manifest: undefined, version: undefined },
+            run.candidate?.digest,
+            plan.version,
+            history,
+          ),
+        ),
+      )
+    }
+    // Decided under the lease: from the history as the previous run left it. A published
+    // Release takes the lease only when a tag is still to be written, then decides again.
+    let promotions = await decide()
+    if (!ctx.lease && promotions.flat().some((p) => p.action === 'write')) {
+      await holdLease(ctx)
+      promotions = await decide()
+    }
     for (const [t, tag] of plan.tags.entries()) {
-      for (const [i, run] of ctx.images.entries()) await promoteTag(ctx, run, tag, current[i]?.[t])
+      for (const [i, run] of ctx.images.entries()) {
+        const promotion = promotions[i]?.[t]
+        if (promotion) await promoteTag(ctx, run, tag, promotion)
+      }
     }
   },
   remedy: () =>

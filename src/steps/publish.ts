@@ -1,7 +1,9 @@
 import type { RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
 import type { Release } from '../ports/github.js'
-import { CONCURRENT_REMEDY } from './promote.js'
+import semver from 'semver'
+import { decideLatest } from '../model/history.js'
+import { CONCURRENT_REMEDY, releaseHistory } from './promote.js'
 import { tagRef } from '../model/image-ref.js'
 import { skipWhenReleaseDone, type Step } from './step.js'
 
@@ -35,21 +37,32 @@ export const publish: Step = {
   name: 'publish',
   why: 'make the Release visible only once every final tag reads back as the promoted digest',
   skip: skipWhenReleaseDone,
-  reveals: (ctx) => [
-    {
-      kind: 'release',
-      ref: ctx.plan?.gitTag ?? '',
-      announced: true,
-      note: `${ctx.plan?.channel.kind === 'prerelease' ? 'a prerelease' : 'the latest Release'}, with the git tag ${ctx.plan?.gitTag ?? ''} at ${ctx.plan?.commit.slice(0, 12) ?? ''}`,
-    },
-  ],
+  async reveals(ctx) {
+    const { plan } = ctx
+    if (!plan) return []
+    const latest = decideLatest(
+      new semver.SemVer(plan.version),
+      plan.channel,
+      await releaseHistory(ctx),
+      plan.maintenance?.branch,
+    )
+    const kind = latest.latest ? 'the latest Release' : `not the latest Release (${latest.reason})`
+    return [
+      {
+        kind: 'release',
+        ref: plan.gitTag,
+        announced: true,
+        note: `${kind}, with the git tag ${plan.gitTag} at ${plan.commit.slice(0, 12)}`,
+      },
+    ]
+  },
   async run(ctx) {
     const { plan, release } = ctx
     if (!plan || !release) throw new Error('the draft and the tags must exist before publishing')
     // Every final tag of every image, read back at once.
     const checks = ctx.images.flatMap((run) =>
       plan.tags
-        .filter((t) => !run.keptFloating.includes(t.tag))
+        .filter((t) => !run.keptFloating.some((kept) => kept.tag === t.tag))
         .map(async ({ tag }) => {
           const digest = run.candidate?.digest ?? ''
           const ref = tagRef(run.build.image, tag)
@@ -64,6 +77,12 @@ export const publish: Step = {
     )
     await Promise.all(checks)
     const stable = plan.channel.kind === 'stable'
+    // Decided by promote under the lease, from the history: a hotfix of an older line is never Latest.
+    const latest = ctx.latest ?? { latest: false, reason: 'promotion did not decide it' }
+    ctx.log.info(
+      `The Release ${latest.latest ? 'becomes' : 'does not become'} GitHub's Latest: ${latest.reason}`,
+    )
+    await ctx.lease?.keep()
     let published: Release
     try {
       // A concurrent run may have published this version already.
@@ -71,7 +90,7 @@ export const publish: Step = {
         (await adoptPublished(ctx, release)) ??
         (await ctx.ports.github.publish(release.id, {
           prerelease: !stable,
-          makeLatest: stable && !ctx.images.some((run) => run.keptFloating.includes('latest')),
+          makeLatest: latest.latest,
         }))
     } catch (error) {
       const adopted = await adoptPublished(ctx, release)

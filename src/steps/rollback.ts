@@ -67,6 +67,7 @@ export const moveFloatingTags: Step = {
           ? `${annotationsOf(current)[VERSION] ?? 'an unknown version'} (${current.digest})`
           : 'nothing'
         if (current?.digest !== candidate.digest) {
+          await ctx.lease?.keep()
           await ctx.ports.registry.copy(digestRef(run.build.image, candidate.digest), ref)
           const back = await ctx.ports.registry.manifest(ref, { expectPresent: true })
           if (back?.digest !== candidate.digest) {
