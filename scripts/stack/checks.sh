@@ -106,9 +106,11 @@ selftest_engine() {
 # cosign
 # ---------------------------------------------------------------------------
 check_cosign() {
+  local v
   if cosign_ok; then
-    ok "cosign $(cosign_version)"
-    CHECK_SUMMARY+=("cosign $(cosign_version)")
+    v="$(cosign_version)"
+    ok "cosign $v"
+    CHECK_SUMMARY+=("cosign $v")
   else
     fail "cosign version fails (not installed?)"
   fi
@@ -290,9 +292,11 @@ check_fixtures() {
 }
 
 check_node24() {
-  if node24_ok; then
-    ok "Node.js 24: $(node24_bin) ($(node24_version))"
-    CHECK_SUMMARY+=("node24 $(node24_version)")
+  local v
+  v="$(node24_version)"
+  if [[ "$v" == v24.* ]]; then
+    ok "Node.js 24: $(node24_bin) ($v)"
+    CHECK_SUMMARY+=("node24 $v")
   else
     fail "Node.js 24 missing: $NODE24_ENV names no NODE24 whose --version prints v24.*"
   fi
