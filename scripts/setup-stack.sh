@@ -34,6 +34,7 @@
 #                  (dockerd starts and supervises its own containerd; its output goes to the same log)
 #   registry       pid /var/run/multiarch-release/registry.pid       log /var/log/multiarch-release/registry.log
 #   registry-auth  pid /var/run/multiarch-release/registry-auth.pid  log /var/log/multiarch-release/registry-auth.log
+
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 

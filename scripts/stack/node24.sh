@@ -39,7 +39,7 @@ setup_node24() {
   log "npm pack $pkg@$version"
   tgz="$(cd "$tmp" && npm pack --silent "$pkg@$version")" || die "node24: npm pack $pkg@$version failed"
   mkdir -p "$NODE24_DIR"
-  rm -rf "${NODE24_DIR:?}/$version"
+  rm -rf "${NODE24_DIR:?}/$version" "$NODE24_DIR/$version.tmp"
   mkdir -p "$NODE24_DIR/$version.tmp"
   tar -xzf "$tmp/$tgz" -C "$NODE24_DIR/$version.tmp" --strip-components=1 --no-same-owner
   rm -rf "$tmp"
