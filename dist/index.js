@@ -47665,6 +47665,8 @@ function envInputReader(env) {
     // The runner passes the action.yml default when an input is not given; an empty value stays empty.
     return (name) => env[inputVariable(name)] ?? INPUT_DEFAULTS[name] ?? '';
 }
+/** action.yml's inputs, in its order. */
+const ACTION_INPUT_LIST = Object.entries(ACTION_INPUTS).map(([name, input]) => ({ name, description: input.description, default: input.default }));
 
 ;// CONCATENATED MODULE: ./src/model/signing.ts
 // The signing inputs: sign, and the cosign key, its password and the transparency log switch.
@@ -48169,11 +48171,13 @@ function decideTrigger(input) {
 
 ;// CONCATENATED MODULE: ./src/model/run-env.ts
 
+/** owner/name, as GITHUB_REPOSITORY and the command line give a repository. */
+const REPOSITORY = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
 const ACCEPTED_REPOSITORY = 'GITHUB_REPOSITORY must be owner/name, as the runner sets it';
 /** Reads the runner's GITHUB_* variables and the event payload file. */
 function readRunEnvironment(env) {
     const repository = env.GITHUB_REPOSITORY ?? '';
-    if (repository !== '' && !/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(repository)) {
+    if (repository !== '' && !REPOSITORY.test(repository)) {
         throw new Error(`GITHUB_REPOSITORY ${JSON.stringify(repository.slice(0, 100))} is not owner/name`);
     }
     const [owner = '', repo = ''] = repository.split('/');

@@ -3,16 +3,9 @@
 // it differs.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { parse } from 'yaml'
+import type { ActionInput } from '../src/model/input-env.js'
 
 export const GENERATED = 'src/model/action-inputs.generated.ts'
-
-/** One input as action.yml declares it. */
-export interface ActionInput {
-  readonly name: string
-  readonly description: string
-  /** As the runner passes it when the input is not given; undefined when action.yml has none. */
-  readonly default: string | undefined
-}
 
 /** The inputs action.yml declares, in its order. */
 export function actionInputs(actionYml: string): ActionInput[] {

@@ -26,3 +26,16 @@ export function envInputReader(env: NodeJS.ProcessEnv): InputReader {
   // The runner passes the action.yml default when an input is not given; an empty value stays empty.
   return (name) => env[inputVariable(name)] ?? INPUT_DEFAULTS[name] ?? ''
 }
+
+/** An input as action.yml declares it. */
+export interface ActionInput {
+  readonly name: string
+  readonly description: string
+  /** As action.yml gives it (an expression such as ${{ github.token }} included); undefined: none. */
+  readonly default: string | undefined
+}
+
+/** action.yml's inputs, in its order. */
+export const ACTION_INPUT_LIST: readonly ActionInput[] = Object.entries(ACTION_INPUTS).map(
+  ([name, input]) => ({ name, description: input.description, default: input.default }),
+)
