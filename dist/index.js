@@ -47669,7 +47669,6 @@ function envInputReader(env) {
 const ACTION_INPUT_LIST = Object.entries(ACTION_INPUTS).map(([name, input]) => ({ name, description: input.description, default: input.default }));
 
 ;// CONCATENATED MODULE: ./src/model/signing.ts
-// The signing inputs: sign, and the cosign key, its password and the transparency log switch.
 
 const SIGNING_INPUTS = {
     sign: oneOf(['none', 'key', 'keyless'], 'signing', 'use none, key or keyless'),

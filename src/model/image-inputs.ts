@@ -1,7 +1,7 @@
 // The inputs that describe one image (what to build, how to smoke-test it): the single image takes
 // them from the action's inputs, a component from its own fields, falling back to those inputs.
 import type { ImageBuild } from './inputs.js'
-import { ACTION_INPUTS } from './action-inputs.generated.js'
+import { ACTION_INPUTS, type InputName } from './action-inputs.generated.js'
 import { ACCEPTED_IMAGE, parseImageRepository } from './image-ref.js'
 import { ACCEPTED_PLATFORMS, formatPlatform, parsePlatform, type Platform } from './platform.js'
 import {
@@ -76,7 +76,7 @@ export const IMAGE_INPUTS = {
   'smoke-http-expect': parsedBy('text', parseHttpExpectation, ACCEPTED_HTTP_EXPECT),
   'smoke-env': keyValues('give one KEY=value per line'),
   'smoke-timeout': timeouts(ACTION_INPUTS['smoke-timeout'].default),
-}
+} satisfies Partial<Record<InputName, InputSpec<unknown>>>
 
 export type ImageInput = keyof typeof IMAGE_INPUTS
 type ImageValue<K extends ImageInput> = ReturnType<(typeof IMAGE_INPUTS)[K]['parse']>

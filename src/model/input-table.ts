@@ -131,7 +131,7 @@ export const RUN_INPUTS = {
       'give the name docker/setup-buildx-action reports (its name output), or leave it empty',
   }),
   'github-token': text(),
-}
+} satisfies Partial<Record<InputName, InputSpec<unknown>>>
 
 /** Every input of action.yml, one entry each. */
 export const INPUTS = { ...RUN_INPUTS, ...IMAGE_INPUTS } satisfies Record<

@@ -1,5 +1,6 @@
 // The signing inputs: sign, and the cosign key, its password and the transparency log switch.
-import { boolean, oneOf, verbatim, type FieldContext } from './input-kinds.js'
+import type { InputName } from './action-inputs.generated.js'
+import { boolean, oneOf, verbatim, type FieldContext, type InputSpec } from './input-kinds.js'
 
 /** How the promoted digests are signed with cosign before the Release is published. */
 export type Signing =
@@ -13,7 +14,7 @@ export const SIGNING_INPUTS = {
   'cosign-key': verbatim(),
   'cosign-password': verbatim(),
   'cosign-tlog-upload': boolean(),
-}
+} satisfies Partial<Record<InputName, InputSpec<unknown>>>
 
 type SigningValues = {
   readonly [K in keyof typeof SIGNING_INPUTS]: ReturnType<(typeof SIGNING_INPUTS)[K]['parse']>
