@@ -4714,7 +4714,7 @@ exports.isEnoentCodeError = isEnoentCodeError;
 
 /***/ }),
 
-/***/ 9360:
+/***/ 6979:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -4750,7 +4750,7 @@ const array = __nccwpck_require__(5711);
 exports.array = array;
 const errno = __nccwpck_require__(9718);
 exports.errno = errno;
-const fs = __nccwpck_require__(9360);
+const fs = __nccwpck_require__(6979);
 exports.fs = fs;
 const path = __nccwpck_require__(9283);
 exports.path = path;
@@ -46367,7 +46367,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6979);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7700);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46376,7 +46376,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6979:
+/***/ 7700:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49403,6 +49403,228 @@ function messageOf(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
+;// CONCATENATED MODULE: ./src/model/action-inputs.generated.ts
+// Generated from action.yml by `npm run docs` (scripts/action-inputs.ts): do not edit.
+/** action.yml's inputs, in its order: the default the runner passes, and the description. */
+const ACTION_INPUTS = {
+    "mode": {
+        default: "auto",
+        description: "auto (from the event: pull requests build only, other events release), build (build every platform, push nothing), release, or build-platform (on a native runner: build, push by digest and smoke-test the one platform of platforms, and output its digest for a release job's platform-digests), or rollback (move latest and the version's other floating tags back to the released version given in version, and mark its Release latest), or plan (decide as auto does, then only print the version, tags, platforms and steps the run would take, what each makes visible and why a step is skipped; reads, changes nothing).",
+    },
+    "image": {
+        default: undefined,
+        description: "The image repository without tag or digest, lowercase, for example ghcr.io/acme/app. Required unless components is given.",
+    },
+    "components": {
+        default: undefined,
+        description: "Several images released together, all or nothing: a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name and image, and optionally context, file, target, build-args, platforms and the smoke-* settings (defaults: the inputs of the same names).",
+    },
+    "platforms": {
+        default: "linux/amd64,linux/arm64",
+        description: "Platforms to build, comma- or newline-separated, for example linux/amd64,linux/arm64,linux/arm/v7.",
+    },
+    "channel": {
+        default: "auto",
+        description: "auto (stable, unless the version is a prerelease), stable, or a prerelease channel name such as rc or beta. stable moves the latest tag; a prerelease channel moves its own tag.",
+    },
+    "version": {
+        default: undefined,
+        description: "The version to release, with or without a leading v (for example 1.4.0 or v2.0.0-rc.1). Empty: the pushed v* tag, else the next version after the repository's tags.",
+    },
+    "bump": {
+        default: "auto",
+        description: "auto (from the merged pull request's type:* label, else default-bump), patch, minor or major; used when the version is computed.",
+    },
+    "default-bump": {
+        default: "patch",
+        description: "The bump of a released commit that no pull request was merged as (a direct push): patch, minor, major, or none to skip such releases.",
+    },
+    "release-branches": {
+        default: undefined,
+        description: "Branches that release besides the default branch, as names or globs (one per line or comma-separated), for example release/* or 1.x. A branch whose name ends with a version line (1.x, 1.4.x, release/1.4) is a maintenance branch: it releases only that line and never moves latest or GitHub's Latest. Pushes to any other branch build only, push nothing and set skipped-reason. A pushed version tag always releases.",
+    },
+    "tag-prefix": {
+        default: "v",
+        description: "The prefix of version tags in git, and of the Release's tag (v gives v1.2.3).",
+    },
+    "initial-version": {
+        default: "0.1.0",
+        description: "The first version, when no version tag exists yet.",
+    },
+    "image-tag-prefix": {
+        default: undefined,
+        description: "A prefix for the image's version tags (v gives v1.2.3, v1.2, v1); latest and channel tags have none.",
+    },
+    "tags": {
+        default: undefined,
+        description: "Extra image tags, one template per line, written with the version tag, for example sha-{{short}}. Placeholders: {{version}}, {{major}}, {{minor}}, {{patch}}, {{channel}}, {{sha}}, {{short}}.",
+    },
+    "label-type-prefix": {
+        default: "type:",
+        description: "The prefix of the labels that give the bump on the merged pull request (type:patch, type:minor, type:major; type:docs and type:skip release nothing).",
+    },
+    "label-channel-prefix": {
+        default: "channel:",
+        description: "The prefix of the labels that give the channel on the merged pull request (channel:stable, channel:rc, …).",
+    },
+    "context": {
+        default: ".",
+        description: "The build context folder, relative to the workspace, or a git or HTTP URL.",
+    },
+    "file": {
+        default: undefined,
+        description: "The Dockerfile. Default <context>/Dockerfile.",
+    },
+    "target": {
+        default: undefined,
+        description: "The Dockerfile stage to build.",
+    },
+    "build-args": {
+        default: undefined,
+        description: "Build arguments, one NAME=value per line.",
+    },
+    "smoke-run": {
+        default: undefined,
+        description: "Smoke commands, one per line; each line is the argument list given to the image (split like shell words, never run through a shell), for example --help. Each must exit 0 on every platform.",
+    },
+    "smoke-http": {
+        default: undefined,
+        description: "An HTTP health probe as PORT/PATH, for example 8080/health: the image is started detached with the port published on 127.0.0.1 and polled until it answers as expected.",
+    },
+    "smoke-http-expect": {
+        default: undefined,
+        description: "What the health probe must answer: empty for any 2xx, an exact body (after trimming), or /regex/.",
+    },
+    "smoke-env": {
+        default: undefined,
+        description: "Environment for the smoke containers, one KEY=value per line.",
+    },
+    "smoke-timeout": {
+        default: "60",
+        description: "Seconds per platform for its smoke tests, with per-platform overrides, for example 120,linux/arm64=300 (QEMU is slow).",
+    },
+    "release-assets": {
+        default: undefined,
+        description: "Files to attach to the GitHub Release, one glob per line, relative to the workspace. A SHA256SUMS file for them is added.",
+    },
+    "release-oci-archives": {
+        default: "false",
+        description: "true attaches, for each image, an OCI image layout archive of the promoted digest with every platform (docker load, skopeo and air-gapped registries read it), listed in SHA256SUMS.",
+    },
+    "release-notes": {
+        default: undefined,
+        description: "The Release body. Empty: GitHub's generated notes followed by an image section (pull command, digest, platforms, tags).",
+    },
+    "provenance": {
+        default: undefined,
+        description: "Provenance attestation, passed to buildx --provenance: empty for buildx's default, false for registries and platforms that cannot handle attestation manifests (and for reproducible digests), true, mode=min or mode=max.",
+    },
+    "platform-digests": {
+        default: undefined,
+        description: "In the release job after build-platform jobs: their digest outputs, one per line (optionally linux/arm64=sha256:…). The release assembles one index from them instead of building, asserts it, and promotes it.",
+    },
+    "sbom": {
+        default: undefined,
+        description: "SBOM attestation, passed to buildx --sbom: empty for buildx's default, true, false, or generator=<image>.",
+    },
+    "cache": {
+        default: "none",
+        description: "none, registry (cache-from and cache-to on <image>:buildcache with mode=max; pull request builds only read it) or gha (the GitHub Actions cache).",
+    },
+    "registry-username": {
+        default: undefined,
+        description: "Log in to each image's registry with this user before building (logged out afterwards). Empty: use the credentials docker/login-action left.",
+    },
+    "registry-password": {
+        default: undefined,
+        description: "The password or token for registry-username (masked).",
+    },
+    "sign": {
+        default: "none",
+        description: "none, key (cosign with cosign-key) or keyless (cosign with GitHub's OIDC identity; needs permissions id-token: write). The promoted digests are signed and verified before any final tag and before the Release.",
+    },
+    "cosign-key": {
+        default: undefined,
+        description: "The cosign private key (the contents of cosign.key), from a secret.",
+    },
+    "cosign-password": {
+        default: undefined,
+        description: "The password of cosign-key, from a secret.",
+    },
+    "cosign-tlog-upload": {
+        default: "true",
+        description: "true uploads signatures to the Rekor transparency log (cosign's default); false for private infrastructure without one.",
+    },
+    "builder": {
+        default: undefined,
+        description: "The buildx builder to build with, for example the name output of docker/setup-buildx-action (docker-container, kubernetes or remote driver, a BuildKit fleet). Empty: the current builder. Builders that can push by digest leave no candidate tag behind.",
+    },
+    "github-token": {
+        default: "${{ github.token }}",
+        description: "The token for the GitHub API (contents write for releases).",
+    },
+};
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/model/image-ref.ts
+// Grammar from the distribution reference spec: a repository is [domain/]path, lowercase path.
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const DOMAIN_LABEL = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const ACCEPTED_IMAGE = 'use a repository without tag or digest, lowercase path, for example ghcr.io/acme/app or 127.0.0.1:5000/acme/app';
+function isDomain(component) {
+    if (component === 'localhost')
+        return true;
+    if (!component.includes('.') && !component.includes(':'))
+        return false;
+    const [host = '', port, ...rest] = component.split(':');
+    if (rest.length > 0)
+        return false;
+    if (port !== undefined && !/^\d{1,5}$/.test(port))
+        return false;
+    return host.split('.').every((label) => DOMAIN_LABEL.test(label));
+}
+/** Parses a repository reference, or returns why it is not one. */
+function parseImageRepository(text) {
+    const name = text.trim();
+    if (name === '')
+        return 'the image is empty';
+    if (name.includes('@'))
+        return 'it holds a digest (@sha256:…); give the repository only';
+    if (name.length > 255)
+        return 'it is longer than 255 characters';
+    const components = name.split('/');
+    const first = components[0] ?? '';
+    const hasDomain = components.length > 1 && isDomain(first);
+    const pathComponents = hasDomain ? components.slice(1) : components;
+    const last = pathComponents[pathComponents.length - 1] ?? '';
+    if (last.includes(':')) {
+        return `it holds a tag (':${last.split(':')[1] ?? ''}'); give the repository only, the action chooses the tags`;
+    }
+    for (const component of pathComponents) {
+        if (component !== component.toLowerCase()) {
+            return `'${component}' has uppercase letters; registries accept lowercase repository names only`;
+        }
+        if (!PATH_COMPONENT.test(component))
+            return `'${component}' is not a valid repository path component`;
+    }
+    const registry = hasDomain ? first : 'docker.io';
+    let path = pathComponents.join('/');
+    if (!hasDomain && pathComponents.length === 1)
+        path = `library/${path}`;
+    return { name, registry, path };
+}
+function isValidTag(tag) {
+    return TAG.test(tag);
+}
+function tagRef(image, tag) {
+    return `${image.name}:${tag}`;
+}
+function digestRef(image, digest) {
+    return `${image.name}@${digest}`;
+}
+
 ;// CONCATENATED MODULE: ./src/model/platform.ts
 const ARCHITECTURES = {
     amd64: {
@@ -49482,62 +49704,499 @@ function unameMachine(platform) {
     return names[platform.architecture] ?? platform.architecture;
 }
 
-;// CONCATENATED MODULE: ./src/model/image-ref.ts
-// Grammar from the distribution reference spec: a repository is [domain/]path, lowercase path.
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const DOMAIN_LABEL = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const ACCEPTED_IMAGE = 'use a repository without tag or digest, lowercase path, for example ghcr.io/acme/app or 127.0.0.1:5000/acme/app';
-function isDomain(component) {
-    if (component === 'localhost')
-        return true;
-    if (!component.includes('.') && !component.includes(':'))
-        return false;
-    const [host = '', port, ...rest] = component.split(':');
-    if (rest.length > 0)
-        return false;
-    if (port !== undefined && !/^\d{1,5}$/.test(port))
-        return false;
-    return host.split('.').every((label) => DOMAIN_LABEL.test(label));
-}
-/** Parses a repository reference, or returns why it is not one. */
-function parseImageRepository(text) {
-    const name = text.trim();
-    if (name === '')
-        return 'the image is empty';
-    if (name.includes('@'))
-        return 'it holds a digest (@sha256:…); give the repository only';
-    if (name.length > 255)
-        return 'it is longer than 255 characters';
-    const components = name.split('/');
-    const first = components[0] ?? '';
-    const hasDomain = components.length > 1 && isDomain(first);
-    const pathComponents = hasDomain ? components.slice(1) : components;
-    const last = pathComponents[pathComponents.length - 1] ?? '';
-    if (last.includes(':')) {
-        return `it holds a tag (':${last.split(':')[1] ?? ''}'); give the repository only, the action chooses the tags`;
-    }
-    for (const component of pathComponents) {
-        if (component !== component.toLowerCase()) {
-            return `'${component}' has uppercase letters; registries accept lowercase repository names only`;
+// EXTERNAL MODULE: ./node_modules/shell-quote/index.js
+var shell_quote = __nccwpck_require__(6591);
+;// CONCATENATED MODULE: ./src/model/smoke.ts
+
+const ACCEPTED_SMOKE_RUN = 'give one command per line as the words passed to the image, for example --help or app version; shell operators (| ; & > <) are not run by a shell, wrap them as sh -c "…" if the image has a shell';
+/** Splits one smoke-run line into words as a shell would, refusing shell operators. */
+function parseSmokeCommand(line) {
+    // Keep $VAR literal: the runner's environment must never leak into the words.
+    const tokens = (0,shell_quote.parse)(line, (key) => (key === '' ? '$' : '${' + key + '}'));
+    const words = [];
+    for (const token of tokens) {
+        if (typeof token === 'string') {
+            words.push(token);
         }
-        if (!PATH_COMPONENT.test(component))
-            return `'${component}' is not a valid repository path component`;
+        else if ('op' in token && token.op === 'glob') {
+            words.push(token.pattern);
+        }
+        else if ('comment' in token) {
+            break;
+        }
+        else {
+            return `'${line}' holds the shell operator '${'op' in token ? token.op : '?'}'`;
+        }
     }
-    const registry = hasDomain ? first : 'docker.io';
-    let path = pathComponents.join('/');
-    if (!hasDomain && pathComponents.length === 1)
-        path = `library/${path}`;
-    return { name, registry, path };
+    if (words.length === 0)
+        return `'${line}' has no words`;
+    return words;
 }
-function isValidTag(tag) {
-    return TAG.test(tag);
+const ACCEPTED_SMOKE_HTTP = 'use PORT/PATH, for example 8080/health, with a port from 1 to 65535';
+function parseHttpProbeTarget(text) {
+    const match = /^(\d{1,5})(\/[^\s]*)?$/.exec(text.trim());
+    if (!match)
+        return `'${text}' is not PORT/PATH`;
+    const port = Number(match[1]);
+    if (port < 1 || port > 65535)
+        return `port ${port} is out of range`;
+    return { port, path: match[2] ?? '/' };
 }
-function tagRef(image, tag) {
-    return `${image.name}:${tag}`;
+const ACCEPTED_HTTP_EXPECT = 'leave it empty for any 2xx answer, give the exact body (compared after trimming), or /regex/';
+function parseHttpExpectation(text) {
+    const t = text.trim();
+    if (t === '')
+        return { kind: 'any-2xx' };
+    if (t.length >= 2 && t.startsWith('/') && t.endsWith('/')) {
+        const source = t.slice(1, -1);
+        try {
+            return { kind: 'regex', pattern: new RegExp(source), source };
+        }
+        catch (error) {
+            return `/${source}/ is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`;
+        }
+    }
+    return { kind: 'body', text: t };
 }
-function digestRef(image, digest) {
-    return `${image.name}@${digest}`;
+function describeExpectation(expect) {
+    switch (expect.kind) {
+        case 'any-2xx':
+            return 'any 2xx answer';
+        case 'body':
+            return `a 2xx answer with body ${JSON.stringify(expect.text)}`;
+        case 'regex':
+            return `a 2xx answer whose body matches /${expect.source}/`;
+    }
+}
+function expectationHolds(expect, status, body) {
+    if (status < 200 || status > 299)
+        return false;
+    switch (expect.kind) {
+        case 'any-2xx':
+            return true;
+        case 'body':
+            return body.trim() === expect.text;
+        case 'regex':
+            return expect.pattern.test(body);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/model/duration.ts
+
+const seconds = (s) => ({ ms: s * 1000 });
+function timeoutFor(table, platform) {
+    return table.overrides.get(formatPlatform(platform)) ?? table.fallback;
+}
+const ACCEPTED_SECONDS = 'use a whole number of seconds from 1 to 86400';
+function parseSeconds(text) {
+    const t = text.trim();
+    if (!/^\d+$/.test(t))
+        return `'${text}' is not a whole number of seconds`;
+    const n = Number(t);
+    if (n < 1 || n > 86400)
+        return `${n} is out of range`;
+    return seconds(n);
+}
+
+;// CONCATENATED MODULE: ./src/model/input-kinds.ts
+// The kinds of input (enum, boolean, list, key=value lines, …): one parser each, shared by every
+// entry of the input table, so each pattern and each message is written once.
+
+
+/** A value this long is a mistake (or an attack), never a configuration. */
+const MAX_INPUT_LENGTH = 65_536;
+/** The most entries a list input (platforms, smoke-run, tags, …) or components may hold. */
+const MAX_ENTRIES = 64;
+/** Splits a list input on commas and newlines, dropping blanks. */
+function splitList(text) {
+    return text
+        .split(/[,\n]/)
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+}
+/** Splits a multi-line input into its lines, dropping blanks and # comments. */
+function splitLines(text) {
+    return text
+        .split('\n')
+        .map((s) => s.trim())
+        .filter((s) => s !== '' && !s.startsWith('#'));
+}
+/** One of a fixed set of words. */
+function oneOf(values, noun, accepted = `use one of ${values.join(', ')}`) {
+    return {
+        kind: 'enum',
+        parse: (text, { report }) => {
+            const value = values.find((v) => v === text.trim());
+            if (value === undefined)
+                report(text.trim(), `unknown ${noun}`, accepted);
+            return value;
+        },
+    };
+}
+const input_kinds_boolean = () => ({
+    kind: 'boolean',
+    parse: (text, { report }) => {
+        const value = text.trim();
+        if (value === 'true' || value === 'false')
+            return value === 'true';
+        report(value, 'it is not a boolean', 'use true or false');
+        return undefined;
+    },
+});
+/** A word or a name, trimmed; blank is a value. */
+const input_kinds_text = (rule) => ({
+    kind: 'text',
+    parse: (value, { report }) => {
+        const trimmed = value.trim();
+        if (rule !== undefined && !rule.pattern.test(trimmed))
+            report(trimmed, rule.reason, rule.accepted);
+        return trimmed;
+    },
+});
+/** A setting that may be left out: blank is undefined, anything else must match. */
+const optionalText = (rule) => ({
+    kind: 'text',
+    parse: (value, at) => (value.trim() === '' ? undefined : input_kinds_text(rule).parse(value, at)),
+});
+/** Kept exactly as given, never trimmed: secrets, and the release notes' body. */
+const verbatim = () => ({ kind: 'verbatim', parse: (value) => value });
+/** Parsed by a model function that returns the value, or why the text is not one. */
+function parsedBy(kind, parse, accepted) {
+    return {
+        kind,
+        parse: (value, { report }) => {
+            const result = parse(value.trim());
+            if (typeof result !== 'string')
+                return result;
+            report(value.trim(), result, accepted);
+            return undefined;
+        },
+    };
+}
+/** Blank is undefined (not given); anything else goes to the spec. */
+const optional = (spec) => ({
+    ...spec,
+    parse: (value, at) => (value.trim() === '' ? undefined : spec.parse(value, at)),
+});
+/** An entry parsed by a model function that returns the value, or why the entry is not one. */
+const entryBy = (parse, accepted) => (entry, report) => {
+    const result = parse(entry);
+    if (typeof result !== 'string')
+        return result;
+    report(entry, result, accepted);
+    return undefined;
+};
+function entries(kind, split, parse, rule) {
+    return {
+        kind,
+        parse: (value, { report }) => {
+            const kept = [];
+            for (const entry of split(value)) {
+                const parsed = parse(entry, report, kept);
+                if (parsed !== undefined)
+                    kept.push(parsed);
+            }
+            if (rule.required !== undefined && split(value).length === 0)
+                report(value.trim(), rule.required.reason, rule.required.accepted);
+            if (rule.max !== undefined && kept.length > rule.max)
+                report(`${kept.length} entries`, 'there are too many', `give at most ${rule.max}`);
+            return kept;
+        },
+    };
+}
+/** Comma- or newline-separated entries. */
+const list = (parse, rule = {}) => entries('list', splitList, parse, rule);
+/** One entry per line; blank lines and # comments are skipped. */
+const lines = (parse, rule = {}) => entries('lines', splitLines, parse, rule);
+const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+function parseKeyValue(line) {
+    const eq = line.indexOf('=');
+    if (eq <= 0)
+        return undefined;
+    const key = line.slice(0, eq).trim();
+    if (!KEY.test(key))
+        return undefined;
+    return { key, value: line.slice(eq + 1) };
+}
+/** KEY=value lines (build arguments, environment); the value keeps = and spaces. */
+const keyValues = (accepted) => ({
+    ...lines((line, report) => {
+        const kv = parseKeyValue(line);
+        if (kv === undefined)
+            report(line, 'it is not KEY=value', accepted);
+        return kv;
+    }),
+    kind: 'key-values',
+});
+/** Seconds, with per-platform overrides such as 120,linux/arm64=300; blank is the fallback. */
+function timeouts(fallbackText) {
+    const accepted = `${ACCEPTED_SECONDS}, optionally followed by per-platform overrides such as 120,linux/arm64=300`;
+    return {
+        kind: 'duration',
+        parse: (value, { report }) => {
+            const declared = parseSeconds(fallbackText);
+            if (typeof declared === 'string')
+                throw new Error(`action.yml's default: ${declared}`);
+            let fallback = declared;
+            const overrides = new Map();
+            for (const item of splitList(value)) {
+                const eq = item.indexOf('=');
+                const platform = eq < 0 ? undefined : parsePlatform(item.slice(0, eq));
+                const seconds = parseSeconds(item.slice(eq + 1));
+                if (typeof platform === 'string')
+                    report(item, platform, accepted);
+                else if (typeof seconds === 'string')
+                    report(item, seconds, accepted);
+                else if (platform === undefined)
+                    fallback = seconds;
+                else
+                    overrides.set(formatPlatform(platform), seconds);
+            }
+            return { fallback, overrides };
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/model/image-inputs.ts
+
+
+
+
+
+/** A remote context (git or HTTP URL) is fetched by buildx itself; a local one must be there. */
+const isRemote = (context) => /^(https?:\/\/|git@|git:\/\/)/.test(context);
+const image_inputs_platform = (entry, report, earlier) => {
+    const parsed = parsePlatform(entry);
+    if (typeof parsed === 'string')
+        report(entry, parsed, ACCEPTED_PLATFORMS);
+    else if (earlier.some((p) => formatPlatform(p) === formatPlatform(parsed)))
+        report(entry, 'it is listed twice', 'list each platform once');
+    else
+        return parsed;
+    return undefined;
+};
+/** The inputs a component can set too, in the order a component's fields are named to users. */
+const IMAGE_INPUTS = {
+    // Required: the single image's and a component's messages say so differently.
+    image: optional(parsedBy('text', parseImageRepository, ACCEPTED_IMAGE)),
+    context: {
+        kind: 'text',
+        parse: (value, { report, exists }) => {
+            // Blank is the workspace, in a component as in the input.
+            const context = value.trim() || ACTION_INPUTS.context.default;
+            if (!isRemote(context) && !exists(context)) {
+                report(context, 'the folder does not exist', 'give the build context folder, relative to the workspace');
+            }
+            return context;
+        },
+    },
+    // Blank is <context>/Dockerfile, which only the image's settings know.
+    file: optional(input_kinds_text()),
+    target: optionalText({
+        pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+        reason: 'it is not a build stage name',
+        accepted: 'use the name of a FROM … AS <name> stage',
+    }),
+    'build-args': keyValues('give one NAME=value per line'),
+    platforms: list(image_inputs_platform, {
+        max: MAX_ENTRIES,
+        required: { reason: 'no platform is listed', accepted: ACCEPTED_PLATFORMS },
+    }),
+    'smoke-run': lines(entryBy(parseSmokeCommand, ACCEPTED_SMOKE_RUN), { max: MAX_ENTRIES }),
+    'smoke-http': optional(parsedBy('text', parseHttpProbeTarget, ACCEPTED_SMOKE_HTTP)),
+    'smoke-http-expect': parsedBy('text', parseHttpExpectation, ACCEPTED_HTTP_EXPECT),
+    'smoke-env': keyValues('give one KEY=value per line'),
+    'smoke-timeout': timeouts(ACTION_INPUTS['smoke-timeout'].default),
+};
+/**
+ * The build and smoke settings of one image. `text` gives a field's text (the input's, or the
+ * component's), `at` the context that names it in problems.
+ */
+function parseImageSettings(text, at) {
+    const field = (name) => IMAGE_INPUTS[name].parse(text(name), at(name));
+    const context = field('context');
+    const file = field('file') ?? `${context.replace(/\/+$/, '')}/Dockerfile`;
+    const { exists, report } = at('file');
+    if (!isRemote(context) && exists(context) && !exists(file)) {
+        report(file, 'the Dockerfile does not exist', 'give the Dockerfile path, relative to the workspace (default <context>/Dockerfile)');
+    }
+    const target = field('target');
+    const buildArgs = field('build-args');
+    const platforms = field('platforms');
+    const run = field('smoke-run');
+    const probe = field('smoke-http');
+    const expect = field('smoke-http-expect');
+    const expectText = text('smoke-http-expect').trim();
+    if (text('smoke-http').trim() === '' && expectText !== '') {
+        at('smoke-http-expect').report(expectText, 'it is set but smoke-http is not', 'set smoke-http too, or remove it');
+    }
+    const http = probe !== undefined && expect !== undefined ? { ...probe, expect } : undefined;
+    const env = field('smoke-env');
+    const timeout = field('smoke-timeout');
+    return { platforms, context, file, target, buildArgs, smoke: { run, http, env, timeout } };
+}
+
+;// CONCATENATED MODULE: ./src/model/components.ts
+// The components input: several images released together, each a YAML mapping of its name, its
+// image and any input that describes an image (platforms, context, smoke-run, …).
+
+
+
+
+const ACCEPTED_COMPONENTS = 'give a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name, image, and optionally context, file, target, build-args, platforms and the smoke-* settings';
+const COMPONENT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** A component's fields: its name, and every input that describes an image. */
+const COMPONENT_FIELDS = ['name', ...Object.keys(IMAGE_INPUTS)];
+/** A YAML value as the text an input of the same name would hold. */
+function asInputText(value) {
+    if (value === undefined || value === null)
+        return '';
+    if (Array.isArray(value))
+        return value.map(asInputText).join('\n');
+    if (typeof value === 'object') {
+        return Object.entries(value)
+            .map(([k, v]) => `${k}=${asInputText(v)}`)
+            .join('\n');
+    }
+    return typeof value === 'string' ? value : JSON.stringify(value);
+}
+/** The components input: a YAML list, inline or the path of a YAML file; blank is none. */
+const COMPONENTS_INPUT = {
+    kind: 'yaml',
+    parse: (text, { report, readText }) => {
+        if (text.trim() === '')
+            return undefined;
+        let yamlText = text;
+        if (!text.includes('\n') && /\.ya?ml$/.test(text.trim())) {
+            const fromFile = readText(text.trim());
+            if (fromFile === undefined) {
+                report(text, 'the file does not exist', ACCEPTED_COMPONENTS);
+                return undefined;
+            }
+            yamlText = fromFile;
+        }
+        let entries;
+        try {
+            entries = (0,dist/* parse */.qg)(yamlText);
+        }
+        catch (error) {
+            const first = error instanceof Error ? (error.message.split('\n')[0] ?? '') : '';
+            report(text.slice(0, 80), `it is not YAML (${first})`, ACCEPTED_COMPONENTS);
+            return undefined;
+        }
+        if (!Array.isArray(entries) || entries.length === 0) {
+            report(text.slice(0, 80), 'it is not a list of components', ACCEPTED_COMPONENTS);
+            return undefined;
+        }
+        if (entries.length > MAX_ENTRIES) {
+            report(`${entries.length} entries`, 'there are too many', `give at most ${MAX_ENTRIES}`);
+            return undefined;
+        }
+        return entries;
+    },
+};
+/** The name a single-image release gives its only image: the repository's last path part. */
+const imageName = (image) => image.path.split('/').pop() ?? image.path;
+/**
+ * The images of the release: every component, or the one of the image input. `input` gives an
+ * input's text (a component's default), `at` the context that names a problem's input.
+ */
+function parseImages(input, components, at) {
+    const imageText = input('image').trim();
+    if (input('components').trim() === '') {
+        if (imageText === '')
+            at('image').report(imageText, 'it is required (or components)', ACCEPTED_IMAGE);
+        const image = IMAGE_INPUTS.image.parse(imageText, at('image'));
+        const settings = parseImageSettings(input, at);
+        return image === undefined ? [] : [{ name: imageName(image), image, ...settings }];
+    }
+    if (imageText !== '') {
+        at('image').report(imageText, 'it is set together with components', 'give the image of each component in components, and leave image empty');
+    }
+    const builds = [];
+    for (const [index, entry] of (components ?? []).entries()) {
+        if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+            at(`components[${index}]`).report(asInputText(entry).slice(0, 80), 'it is not a mapping', ACCEPTED_COMPONENTS);
+            continue;
+        }
+        const build = parseComponent(entry, index, builds, input, at);
+        if (build !== undefined)
+            builds.push(build);
+    }
+    return builds;
+}
+/** One component: its name and image, unique among the earlier ones, and its settings. */
+function parseComponent(fields, index, earlier, input, at) {
+    const name = asInputText(fields.name).trim();
+    const where = `components[${COMPONENT_NAME.test(name) ? name : index}]`;
+    for (const key of Object.keys(fields)) {
+        if (!COMPONENT_FIELDS.includes(key)) {
+            at(`${where}.${key}`).report(asInputText(fields[key]).slice(0, 80), 'it is not a component field', `use ${COMPONENT_FIELDS.join(', ')}`);
+        }
+    }
+    const { report } = at(`${where}.name`);
+    if (!COMPONENT_NAME.test(name)) {
+        report(name, 'it is not a component name', 'use lowercase letters, digits and dashes, such as api or web-ui');
+    }
+    else if (earlier.some((b) => b.name === name)) {
+        report(name, 'another component has this name', 'give each component its own name');
+    }
+    const imageText = asInputText(fields.image).trim();
+    if (imageText === '')
+        at(`${where}.image`).report(imageText, 'it is required', ACCEPTED_IMAGE);
+    const image = IMAGE_INPUTS.image.parse(imageText, at(`${where}.image`));
+    if (image !== undefined && earlier.some((b) => b.image.name === image.name)) {
+        at(`${where}.image`).report(imageText, 'another component has this image', 'give each component its own repository');
+    }
+    // A field the component does not set is the input of the same name.
+    const settings = parseImageSettings((field) => (field in fields ? asInputText(fields[field]) : input(field)), (field) => at(`${where}.${field}`));
+    return image === undefined ? undefined : { name, image, ...settings };
+}
+
+;// CONCATENATED MODULE: ./src/model/input-env.ts
+
+/** The variable the runner passes an input in, as @actions/core reads it: INPUT_SMOKE-RUN. */
+function inputVariable(name) {
+    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+/** The default of an input, as action.yml declares it; undefined for none or an expression. */
+function declaredDefault(name) {
+    const value = ACTION_INPUTS[name].default;
+    return value?.includes('${{') ? undefined : value;
+}
+/** Defaults, as action.yml declares them (an expression such as ${{ github.token }} is the runner's). */
+const INPUT_DEFAULTS = Object.fromEntries(Object.keys(ACTION_INPUTS).flatMap((name) => {
+    const value = declaredDefault(name);
+    return value === undefined ? [] : [[name, value]];
+}));
+function envInputReader(env) {
+    // The runner passes the action.yml default when an input is not given; an empty value stays empty.
+    return (name) => env[inputVariable(name)] ?? INPUT_DEFAULTS[name] ?? '';
+}
+/** action.yml's inputs, in its order. */
+const ACTION_INPUT_LIST = Object.entries(ACTION_INPUTS).map(([name, input]) => ({ name, description: input.description, default: input.default }));
+
+;// CONCATENATED MODULE: ./src/model/signing.ts
+
+const SIGNING_INPUTS = {
+    sign: oneOf(['none', 'key', 'keyless'], 'signing', 'use none, key or keyless'),
+    // Secrets are kept exactly as given.
+    'cosign-key': verbatim(),
+    'cosign-password': verbatim(),
+    'cosign-tlog-upload': input_kinds_boolean(),
+};
+/** The signing the inputs ask for; sign: key needs the private key itself. */
+function signingOf(values, at) {
+    const { sign, 'cosign-key': key, 'cosign-password': password } = values;
+    const tlogUpload = values['cosign-tlog-upload'] !== false;
+    if (sign === 'keyless')
+        return { kind: 'keyless', tlogUpload };
+    if (sign !== 'key')
+        return { kind: 'none' };
+    if (!key.includes('PRIVATE KEY')) {
+        at('cosign-key').report(key === '' ? '' : '(hidden)', 'sign: key needs the private key', 'pass the contents of cosign.key from a secret, e.g. ${{ secrets.COSIGN_KEY }}');
+    }
+    return { kind: 'key', key, password, tlogUpload };
 }
 
 // EXTERNAL MODULE: ./node_modules/semver/index.js
@@ -49630,8 +50289,72 @@ function resolveVersion(request) {
     return { version: new (semver_default()).SemVer(`${next.version}-${target.name}.${n}`), channel: target };
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/model/tags.ts
+
+
+
+const TEMPLATE_FIELDS = [
+    'version',
+    'major',
+    'minor',
+    'patch',
+    'channel',
+    'sha',
+    'short',
+];
+/** The placeholders of a template that are not known, e.g. {{branch}}. */
+function unknownPlaceholders(template) {
+    return [...template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)]
+        .map((m) => m[1] ?? '')
+        .filter((name) => !TEMPLATE_FIELDS.includes(name));
+}
+function renderTemplate(template, fields) {
+    return template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_all, name) => fields[name]);
+}
+/**
+ * The image tags of a release, in promotion order: the version tag, the extra tags, then the
+ * floating tags from the narrowest to the widest (stable: 1.2, 1, latest; a prerelease channel:
+ * its name). A maintenance branch never writes latest. Returns why a rendered tag is invalid
+ * instead.
+ */
+function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] }, commit = '', options = {}) {
+    const v = new (semver_default()).SemVer(version);
+    const fields = {
+        version,
+        major: String(v.major),
+        minor: String(v.minor),
+        patch: String(v.patch),
+        channel: channel.kind === 'stable' ? 'stable' : channel.name,
+        sha: commit,
+        short: commit.slice(0, 7),
+    };
+    const p = scheme.imageTagPrefix;
+    const tags = [{ tag: `${p}${version}`, kind: 'version' }];
+    for (const template of scheme.extra)
+        tags.push({ tag: renderTemplate(template, fields), kind: 'extra' });
+    if (channel.kind === 'stable') {
+        tags.push({
+            tag: `${p}${v.major}.${v.minor}`,
+            kind: 'floating',
+            line: { kind: 'minor', major: v.major, minor: v.minor },
+        }, { tag: `${p}${v.major}`, kind: 'floating', line: { kind: 'major', major: v.major } });
+        if (options.maintenance !== true)
+            tags.push({ tag: floatingTag(channel), kind: 'floating', line: { kind: 'stable' } });
+    }
+    else {
+        tags.push({
+            tag: floatingTag(channel),
+            kind: 'floating',
+            line: { kind: 'channel', name: channel.name },
+        });
+    }
+    const invalid = tags.find((t) => !isValidTag(t.tag));
+    if (invalid)
+        return `the image tag '${invalid.tag}' is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`;
+    const seen = new Set();
+    return tags.filter((t) => (seen.has(t.tag) ? false : (seen.add(t.tag), true)));
+}
+
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
 var picomatch = __nccwpck_require__(4006);
 var picomatch_default = /*#__PURE__*/__nccwpck_require__.n(picomatch);
@@ -49772,164 +50495,120 @@ function firstOfLine(line) {
     return new (semver_default()).SemVer(`${line.major}.${line.kind === 'minor' ? line.minor : 0}.0`);
 }
 
-;// CONCATENATED MODULE: ./src/model/tags.ts
+;// CONCATENATED MODULE: ./src/model/input-table.ts
 
 
 
-const TEMPLATE_FIELDS = [
-    'version',
-    'major',
-    'minor',
-    'patch',
-    'channel',
-    'sha',
-    'short',
-];
-/** The placeholders of a template that are not known, e.g. {{branch}}. */
-function unknownPlaceholders(template) {
-    return [...template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)]
-        .map((m) => m[1] ?? '')
-        .filter((name) => !TEMPLATE_FIELDS.includes(name));
-}
-function renderTemplate(template, fields) {
-    return template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_all, name) => fields[name]);
-}
-/**
- * The image tags of a release, in promotion order: the version tag, the extra tags, then the
- * floating tags from the narrowest to the widest (stable: 1.2, 1, latest; a prerelease channel:
- * its name). A maintenance branch never writes latest. Returns why a rendered tag is invalid
- * instead.
- */
-function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] }, commit = '', options = {}) {
-    const v = new (semver_default()).SemVer(version);
-    const fields = {
-        version,
-        major: String(v.major),
-        minor: String(v.minor),
-        patch: String(v.patch),
-        channel: channel.kind === 'stable' ? 'stable' : channel.name,
-        sha: commit,
-        short: commit.slice(0, 7),
-    };
-    const p = scheme.imageTagPrefix;
-    const tags = [{ tag: `${p}${version}`, kind: 'version' }];
-    for (const template of scheme.extra)
-        tags.push({ tag: renderTemplate(template, fields), kind: 'extra' });
-    if (channel.kind === 'stable') {
-        tags.push({
-            tag: `${p}${v.major}.${v.minor}`,
-            kind: 'floating',
-            line: { kind: 'minor', major: v.major, minor: v.minor },
-        }, { tag: `${p}${v.major}`, kind: 'floating', line: { kind: 'major', major: v.major } });
-        if (options.maintenance !== true)
-            tags.push({ tag: floatingTag(channel), kind: 'floating', line: { kind: 'stable' } });
+
+
+
+
+
+const LABEL_PREFIX = {
+    pattern: /^\S*$/,
+    reason: 'it holds white space',
+    accepted: 'use a label prefix such as type: or release/',
+};
+const assetGlob = (pattern, report) => {
+    if (pattern.startsWith('/') || pattern.startsWith('~') || pattern.split(/[\\/]/).includes('..')) {
+        report(pattern, 'it reaches outside the workspace', 'give globs relative to the workspace, such as dist/*.tar.gz');
     }
-    else {
-        tags.push({
-            tag: floatingTag(channel),
-            kind: 'floating',
-            line: { kind: 'channel', name: channel.name },
-        });
+    return pattern;
+};
+const tagTemplate = (template, report) => {
+    const unknown = unknownPlaceholders(template);
+    if (unknown.length > 0) {
+        report(template, `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`, `use ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}`);
     }
-    const invalid = tags.find((t) => !isValidTag(t.tag));
-    if (invalid)
-        return `the image tag '${invalid.tag}' is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`;
-    const seen = new Set();
-    return tags.filter((t) => (seen.has(t.tag) ? false : (seen.add(t.tag), true)));
-}
-
-;// CONCATENATED MODULE: ./src/model/duration.ts
-
-const seconds = (s) => ({ ms: s * 1000 });
-function timeoutFor(table, platform) {
-    return table.overrides.get(formatPlatform(platform)) ?? table.fallback;
-}
-const ACCEPTED_SECONDS = 'use a whole number of seconds from 1 to 86400';
-function parseSeconds(text) {
-    const t = text.trim();
-    if (!/^\d+$/.test(t))
-        return `'${text}' is not a whole number of seconds`;
-    const n = Number(t);
-    if (n < 1 || n > 86400)
-        return `${n} is out of range`;
-    return seconds(n);
-}
-
-// EXTERNAL MODULE: ./node_modules/shell-quote/index.js
-var shell_quote = __nccwpck_require__(6591);
-;// CONCATENATED MODULE: ./src/model/smoke.ts
-
-const ACCEPTED_SMOKE_RUN = 'give one command per line as the words passed to the image, for example --help or app version; shell operators (| ; & > <) are not run by a shell, wrap them as sh -c "…" if the image has a shell';
-/** Splits one smoke-run line into words as a shell would, refusing shell operators. */
-function parseSmokeCommand(line) {
-    // Keep $VAR literal: the runner's environment must never leak into the words.
-    const tokens = (0,shell_quote.parse)(line, (key) => (key === '' ? '$' : '${' + key + '}'));
-    const words = [];
-    for (const token of tokens) {
-        if (typeof token === 'string') {
-            words.push(token);
-        }
-        else if ('op' in token && token.op === 'glob') {
-            words.push(token.pattern);
-        }
-        else if ('comment' in token) {
-            break;
-        }
-        else {
-            return `'${line}' holds the shell operator '${'op' in token ? token.op : '?'}'`;
-        }
+    return template;
+};
+const platformDigest = (line, report) => {
+    const match = /^(?:([^=\s]+)=)?(sha256:[0-9a-f]{64})$/.exec(line);
+    const platform = match?.[1] === undefined ? undefined : parsePlatform(match[1]);
+    if (match && typeof platform !== 'string')
+        return { platform, digest: match[2] ?? '' };
+    report(line, typeof platform === 'string' ? platform : 'it is not a digest', 'give one sha256:<64 hex> per line, optionally as linux/arm64=sha256:…, from the digest output of each build-platform run');
+    return undefined;
+};
+const releaseBranch = (pattern, report) => {
+    if (/^[A-Za-z0-9._/*?{},!@+()-]+$/.test(pattern) && !pattern.startsWith('refs/'))
+        return pattern;
+    report(pattern, 'it is not a branch name or glob', ACCEPTED_RELEASE_BRANCHES);
+    return undefined;
+};
+const initialVersion = {
+    kind: 'version',
+    parse: (value, { report }) => {
+        const parsed = parseVersion(value.trim());
+        if (typeof parsed !== 'string' && parsed.prerelease.length === 0)
+            return parsed;
+        report(value.trim(), typeof parsed === 'string' ? parsed : 'it is a prerelease', 'use a stable version such as 0.1.0 or 1.0.0');
+        return undefined;
+    },
+};
+/** The inputs read once per run; those that describe an image are IMAGE_INPUTS. */
+const RUN_INPUTS = {
+    mode: oneOf(['auto', 'build', 'release', 'build-platform', 'rollback', 'plan'], 'mode'),
+    components: COMPONENTS_INPUT,
+    channel: parsedBy('text', parseChannel, ACCEPTED_CHANNEL),
+    version: optional(parsedBy('version', parseVersion, ACCEPTED_VERSION)),
+    bump: oneOf(['auto', 'patch', 'minor', 'major'], 'bump'),
+    'default-bump': oneOf(['patch', 'minor', 'major', 'none'], 'bump'),
+    'release-branches': list(releaseBranch, { max: MAX_ENTRIES }),
+    'tag-prefix': {
+        ...input_kinds_text({
+            pattern: /^[A-Za-z0-9._/-]*$/,
+            reason: 'it is not usable in a git tag name',
+            accepted: 'use letters, digits, . _ / -, for example v or app-v',
+        }),
+        // Blank is no prefix: tags such as 1.2.3.
+        keepsBlank: true,
+    },
+    'initial-version': initialVersion,
+    'image-tag-prefix': input_kinds_text({
+        pattern: /^(?:\w[\w.-]{0,30})?$/,
+        reason: 'it cannot start an image tag',
+        accepted: 'use letters, digits, _ . -, starting with a letter or digit, for example v',
+    }),
+    tags: lines(tagTemplate, { max: MAX_ENTRIES }),
+    'label-type-prefix': input_kinds_text(LABEL_PREFIX),
+    'label-channel-prefix': input_kinds_text(LABEL_PREFIX),
+    'release-assets': lines(assetGlob, { max: MAX_ENTRIES }),
+    'release-oci-archives': input_kinds_boolean(),
+    'release-notes': optional(verbatim()),
+    provenance: optionalText({
+        pattern: /^(true|false|mode=(min|max)(,[a-z-]+=[^,\s]+)*)$/,
+        reason: 'it is not a provenance setting',
+        accepted: "leave it empty for buildx's default, or use true, false, mode=min or mode=max",
+    }),
+    'platform-digests': lines(platformDigest),
+    sbom: optionalText({
+        pattern: /^(true|false|generator=[^\s,]+)$/,
+        reason: 'it is not an SBOM setting',
+        accepted: "leave it empty for buildx's default, or use true, false or generator=<image>",
+    }),
+    cache: oneOf(['none', 'registry', 'gha'], 'cache'),
+    'registry-username': input_kinds_text(),
+    // A password is kept exactly as given.
+    'registry-password': verbatim(),
+    ...SIGNING_INPUTS,
+    builder: optionalText({
+        pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+        reason: 'it is not a buildx builder name',
+        accepted: 'give the name docker/setup-buildx-action reports (its name output), or leave it empty',
+    }),
+    'github-token': input_kinds_text(),
+};
+/** Every input of action.yml, one entry each. */
+const INPUTS = { ...RUN_INPUTS, ...IMAGE_INPUTS };
+/** Parses every run input from its text, each problem named after its input. */
+function parseRunInputs(texts, at) {
+    const values = {};
+    for (const name of Object.keys(RUN_INPUTS)) {
+        const spec = RUN_INPUTS[name];
+        values[name] = spec.parse(texts[name], at(name));
     }
-    if (words.length === 0)
-        return `'${line}' has no words`;
-    return words;
-}
-const ACCEPTED_SMOKE_HTTP = 'use PORT/PATH, for example 8080/health, with a port from 1 to 65535';
-function parseHttpProbeTarget(text) {
-    const match = /^(\d{1,5})(\/[^\s]*)?$/.exec(text.trim());
-    if (!match)
-        return `'${text}' is not PORT/PATH`;
-    const port = Number(match[1]);
-    if (port < 1 || port > 65535)
-        return `port ${port} is out of range`;
-    return { port, path: match[2] ?? '/' };
-}
-const ACCEPTED_HTTP_EXPECT = 'leave it empty for any 2xx answer, give the exact body (compared after trimming), or /regex/';
-function parseHttpExpectation(text) {
-    const t = text.trim();
-    if (t === '')
-        return { kind: 'any-2xx' };
-    if (t.length >= 2 && t.startsWith('/') && t.endsWith('/')) {
-        const source = t.slice(1, -1);
-        try {
-            return { kind: 'regex', pattern: new RegExp(source), source };
-        }
-        catch (error) {
-            return `/${source}/ is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`;
-        }
-    }
-    return { kind: 'body', text: t };
-}
-function describeExpectation(expect) {
-    switch (expect.kind) {
-        case 'any-2xx':
-            return 'any 2xx answer';
-        case 'body':
-            return `a 2xx answer with body ${JSON.stringify(expect.text)}`;
-        case 'regex':
-            return `a 2xx answer whose body matches /${expect.source}/`;
-    }
-}
-function expectationHolds(expect, status, body) {
-    if (status < 200 || status > 299)
-        return false;
-    switch (expect.kind) {
-        case 'any-2xx':
-            return true;
-        case 'body':
-            return body.trim() === expect.text;
-        case 'regex':
-            return expect.pattern.test(body);
-    }
+    return values;
 }
 
 ;// CONCATENATED MODULE: ./src/model/inputs.ts
@@ -49942,468 +50621,111 @@ function expectationHolds(expect, status, body) {
 
 
 
-/** Defaults, as action.yml declares them (a unit test keeps the two equal). */
-const INPUT_DEFAULTS = {
-    mode: 'auto',
-    platforms: 'linux/amd64,linux/arm64',
-    channel: 'auto',
-    bump: 'auto',
-    context: '.',
-    'smoke-timeout': '60',
-    'default-bump': 'patch',
-    'tag-prefix': 'v',
-    'initial-version': '0.1.0',
-    'label-type-prefix': 'type:',
-    'label-channel-prefix': 'channel:',
-    'release-oci-archives': 'false',
-    cache: 'none',
-    sign: 'none',
-    'cosign-tlog-upload': 'true',
-};
-const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-const MAX_INPUT_LENGTH = 65_536;
-const MAX_LINES = 64;
-/** Splits a list input on commas and newlines, dropping blanks. */
-function splitList(text) {
-    return text
-        .split(/[,\n]/)
-        .map((s) => s.trim())
-        .filter((s) => s !== '');
-}
-function splitLines(text) {
-    return text
-        .split('\n')
-        .map((s) => s.trim())
-        .filter((s) => s !== '' && !s.startsWith('#'));
-}
-function parseKeyValue(line) {
-    const eq = line.indexOf('=');
-    if (eq <= 0)
-        return undefined;
-    const key = line.slice(0, eq).trim();
-    if (!KEY.test(key))
-        return undefined;
-    return { key, value: line.slice(eq + 1) };
-}
-function envInputReader(env) {
-    return (name) => {
-        // The runner passes the action.yml default when an input is not given; an empty value stays empty.
-        const value = env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
-        return value ?? INPUT_DEFAULTS[name] ?? '';
-    };
-}
-/** The build and smoke settings of one image, from the top-level inputs or a component entry. */
-function parseBuildSettings(source, problem, exists) {
-    const { get, label } = source;
-    const platformsText = get('platforms');
-    const platforms = [];
-    for (const item of splitList(platformsText)) {
-        const parsed = parsePlatform(item);
-        if (typeof parsed === 'string')
-            problem(label('platforms'), item, parsed, ACCEPTED_PLATFORMS);
-        else if (platforms.some((p) => formatPlatform(p) === formatPlatform(parsed))) {
-            problem(label('platforms'), item, 'it is listed twice', 'list each platform once');
-        }
-        else
-            platforms.push(parsed);
-    }
-    if (splitList(platformsText).length === 0) {
-        problem(label('platforms'), platformsText, 'no platform is listed', ACCEPTED_PLATFORMS);
-    }
-    const context = get('context').trim() || '.';
-    const file = get('file').trim() || `${context.replace(/\/+$/, '')}/Dockerfile`;
-    // A remote context (git or HTTP URL) is fetched by buildx itself; a local one must be there.
-    if (!/^(https?:\/\/|git@|git:\/\/)/.test(context)) {
-        if (!exists(context)) {
-            problem(label('context'), context, 'the folder does not exist', 'give the build context folder, relative to the workspace');
-        }
-        else if (!exists(file)) {
-            problem(label('file'), file, 'the Dockerfile does not exist', 'give the Dockerfile path, relative to the workspace (default <context>/Dockerfile)');
-        }
-    }
-    const target = get('target').trim() || undefined;
-    if (target !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(target)) {
-        problem(label('target'), target, 'it is not a build stage name', 'use the name of a FROM … AS <name> stage');
-    }
-    const keyValues = (field, accepted) => splitLines(get(field)).flatMap((line) => {
-        const kv = parseKeyValue(line);
-        if (kv === undefined)
-            problem(label(field), line, 'it is not KEY=value', accepted);
-        return kv === undefined ? [] : [kv];
-    });
-    const buildArgs = keyValues('build-args', 'give one NAME=value per line');
-    const run = [];
-    for (const line of splitLines(get('smoke-run'))) {
-        const parsed = parseSmokeCommand(line);
-        if (typeof parsed === 'string')
-            problem(label('smoke-run'), line, parsed, ACCEPTED_SMOKE_RUN);
-        else
-            run.push(parsed);
-    }
-    const httpText = get('smoke-http').trim();
-    const expectText = get('smoke-http-expect').trim();
-    let http;
-    const expect = parseHttpExpectation(expectText);
-    if (typeof expect === 'string')
-        problem(label('smoke-http-expect'), expectText, expect, ACCEPTED_HTTP_EXPECT);
-    if (httpText !== '') {
-        const probeTarget = parseHttpProbeTarget(httpText);
-        if (typeof probeTarget === 'string')
-            problem(label('smoke-http'), httpText, probeTarget, ACCEPTED_SMOKE_HTTP);
-        else if (typeof expect !== 'string')
-            http = { ...probeTarget, expect };
-    }
-    else if (expectText !== '') {
-        problem(label('smoke-http-expect'), expectText, 'it is set but smoke-http is not', 'set smoke-http too, or remove it');
-    }
-    const env = keyValues('smoke-env', 'give one KEY=value per line');
-    const timeout = parseTimeoutTable(get('smoke-timeout').trim() || '60', label('smoke-timeout'), problem);
-    for (const [field, count] of [
-        ['smoke-run', run.length],
-        ['platforms', platforms.length],
-    ]) {
-        if (count > MAX_LINES)
-            problem(label(field), `${count} entries`, 'there are too many', `give at most ${MAX_LINES}`);
-    }
-    return { platforms, context, file, target, buildArgs, smoke: { run, http, env, timeout } };
-}
-/** The name a single-image release gives its only image: the repository's last path part. */
-const imageName = (image) => image.path.split('/').pop() ?? image.path;
-/** A YAML value as the text an input of the same name would hold. */
-function asInputText(value) {
-    if (value === undefined || value === null)
-        return '';
-    if (Array.isArray(value))
-        return value.map(asInputText).join('\n');
-    if (typeof value === 'object') {
-        return Object.entries(value)
-            .map(([k, v]) => `${k}=${asInputText(v)}`)
-            .join('\n');
-    }
-    return typeof value === 'string' ? value : JSON.stringify(value);
-}
-const COMPONENT_FIELDS = [
-    'name',
-    'image',
-    'context',
-    'file',
-    'target',
-    'build-args',
-    'platforms',
-    'smoke-run',
-    'smoke-http',
-    'smoke-http-expect',
-    'smoke-env',
-    'smoke-timeout',
-];
-const COMPONENT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const ACCEPTED_COMPONENTS = 'give a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name, image, and optionally context, file, target, build-args, platforms and the smoke-* settings';
-/** The components input: a YAML list inline, or the path of a YAML file. */
-function parseComponents(text, defaults, problem, exists, readText) {
-    let yamlText = text;
-    if (!text.includes('\n') && /\.ya?ml$/.test(text.trim())) {
-        const fromFile = readText(text.trim());
-        if (fromFile === undefined) {
-            problem('components', text, 'the file does not exist', ACCEPTED_COMPONENTS);
-            return [];
-        }
-        yamlText = fromFile;
-    }
-    let entries;
-    try {
-        entries = (0,dist/* parse */.qg)(yamlText);
-    }
-    catch (error) {
-        problem('components', text.slice(0, 80), `it is not YAML (${error instanceof Error ? (error.message.split('\n')[0] ?? '') : ''})`, ACCEPTED_COMPONENTS);
-        return [];
-    }
-    if (!Array.isArray(entries) || entries.length === 0) {
-        problem('components', text.slice(0, 80), 'it is not a list of components', ACCEPTED_COMPONENTS);
-        return [];
-    }
-    if (entries.length > MAX_LINES) {
-        problem('components', `${entries.length} entries`, 'there are too many', `give at most ${MAX_LINES}`);
-        return [];
-    }
-    const builds = [];
-    for (const [index, entry] of entries.entries()) {
-        if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-            problem(`components[${index}]`, asInputText(entry).slice(0, 80), 'it is not a mapping', ACCEPTED_COMPONENTS);
-            continue;
-        }
-        const fields = entry;
-        const name = asInputText(fields.name).trim();
-        const where = `components[${COMPONENT_NAME.test(name) ? name : index}]`;
-        for (const key of Object.keys(fields)) {
-            if (!COMPONENT_FIELDS.includes(key))
-                problem(`${where}.${key}`, asInputText(fields[key]).slice(0, 80), 'it is not a component field', `use ${COMPONENT_FIELDS.join(', ')}`);
-        }
-        if (!COMPONENT_NAME.test(name)) {
-            problem(`${where}.name`, name, 'it is not a component name', 'use lowercase letters, digits and dashes, such as api or web-ui');
-        }
-        else if (builds.some((b) => b.name === name)) {
-            problem(`${where}.name`, name, 'another component has this name', 'give each component its own name');
-        }
-        const imageText = asInputText(fields.image).trim();
-        const image = parseImageRepository(imageText);
-        if (typeof image === 'string') {
-            problem(`${where}.image`, imageText, imageText === '' ? 'it is required' : image, ACCEPTED_IMAGE);
-        }
-        else if (builds.some((b) => b.image.name === image.name)) {
-            problem(`${where}.image`, imageText, 'another component has this image', 'give each component its own repository');
-        }
-        const settings = parseBuildSettings({
-            get: (field) => (field in fields ? asInputText(fields[field]) : defaults(field)),
-            label: (field) => `${where}.${field}`,
-        }, problem, exists);
-        if (typeof image !== 'string')
-            builds.push({ name, image, ...settings });
-    }
-    return builds;
-}
+
+
 /**
  * Parses every input; collects every problem and throws them together as one InputError,
  * so a user fixes all of them in one go.
  */
 function parseInputs(reader, exists = () => true, readText = () => undefined) {
     const problems = [];
-    const problem = (input, value, reason, accepted) => {
-        problems.push({ input, value, accepted: `${reason}; ${accepted}` });
-    };
-    const tooLong = new Set();
-    // A value this long is a mistake (or an attack), never a configuration.
-    const read = (name) => {
-        const value = reader(name);
-        if (value.length <= MAX_INPUT_LENGTH)
-            return value;
-        if (!tooLong.has(name)) {
-            tooLong.add(name);
-            problem(name, `${value.slice(0, 40)}…`, `it is ${value.length} characters long`, `keep it under ${MAX_INPUT_LENGTH} characters`);
-        }
-        return '';
-    };
-    const get = (name) => read(name).trim();
-    const modeText = get('mode') || 'auto';
-    const modes = ['auto', 'build', 'release', 'build-platform', 'rollback', 'plan'];
-    const mode = modes.find((m) => m === modeText);
-    if (mode === undefined)
-        problem('mode', modeText, 'unknown mode', `use one of ${modes.join(', ')}`);
-    // The top-level build settings: the single image's, and every component's defaults.
-    const topLevel = (field) => field === 'platforms' ? get('platforms') || (INPUT_DEFAULTS.platforms ?? '') : read(field);
-    const componentsText = read('components');
-    let components;
-    if (componentsText.trim() === '') {
-        const imageText = get('image');
-        const image = parseImageRepository(imageText);
-        if (imageText === '')
-            problem('image', imageText, 'it is required (or components)', ACCEPTED_IMAGE);
-        else if (typeof image === 'string')
-            problem('image', imageText, image, ACCEPTED_IMAGE);
-        const settings = parseBuildSettings({ get: topLevel, label: (field) => field }, problem, exists);
-        components = typeof image === 'string' ? [] : [{ name: imageName(image), image, ...settings }];
-    }
-    else {
-        if (get('image') !== '') {
-            problem('image', get('image'), 'it is set together with components', 'give the image of each component in components, and leave image empty');
-        }
-        components = parseComponents(componentsText, topLevel, problem, exists, readText);
-    }
-    const channelText = get('channel');
-    const channel = parseChannel(channelText);
-    if (typeof channel === 'string')
-        problem('channel', channelText, channel, ACCEPTED_CHANNEL);
-    const versionText = get('version');
-    const version = versionText === '' ? undefined : parseVersion(versionText);
-    if (typeof version === 'string')
-        problem('version', versionText, version, ACCEPTED_VERSION);
-    const bumpText = get('bump') || 'auto';
-    const bumps = ['auto', 'patch', 'minor', 'major'];
-    const bump = bumps.find((b) => b === bumpText);
-    if (bump === undefined)
-        problem('bump', bumpText, 'unknown bump', `use one of ${bumps.join(', ')}`);
-    const releaseAssets = splitLines(read('release-assets'));
-    for (const pattern of releaseAssets) {
-        if (pattern.startsWith('/') ||
-            pattern.startsWith('~') ||
-            pattern.split(/[\\/]/).includes('..')) {
-            problem('release-assets', pattern, 'it reaches outside the workspace', 'give globs relative to the workspace, such as dist/*.tar.gz');
-        }
-    }
-    for (const [name, count] of [
-        ['release-assets', releaseAssets.length],
-        ['tags', splitLines(read('tags')).length],
-    ]) {
-        if (count > MAX_LINES)
-            problem(name, `${count} entries`, 'there are too many', `give at most ${MAX_LINES}`);
-    }
-    const releaseNotes = read('release-notes').trim() === '' ? undefined : read('release-notes');
-    const githubToken = get('github-token');
-    const provenanceText = get('provenance');
-    if (provenanceText !== '' &&
-        !/^(true|false|mode=(min|max)(,[a-z-]+=[^,\s]+)*)$/.test(provenanceText)) {
-        problem('provenance', provenanceText, 'it is not a provenance setting', "leave it empty for buildx's default, or use true, false, mode=min or mode=max");
-    }
-    const defaultBumpText = get('default-bump') || 'patch';
-    const defaultBumps = ['patch', 'minor', 'major', 'none'];
-    const defaultBump = defaultBumps.find((b) => b === defaultBumpText);
-    if (defaultBump === undefined) {
-        problem('default-bump', defaultBumpText, 'unknown bump', `use one of ${defaultBumps.join(', ')}`);
-    }
-    const tagPrefix = get('tag-prefix');
-    if (!/^[A-Za-z0-9._/-]*$/.test(tagPrefix)) {
-        problem('tag-prefix', tagPrefix, 'it is not usable in a git tag name', 'use letters, digits, . _ / -, for example v or app-v');
-    }
-    const initialText = get('initial-version') || '0.1.0';
-    const initial = parseVersion(initialText);
-    if (typeof initial === 'string' || initial.prerelease.length > 0) {
-        problem('initial-version', initialText, typeof initial === 'string' ? initial : 'it is a prerelease', 'use a stable version such as 0.1.0 or 1.0.0');
-    }
-    const imageTagPrefix = get('image-tag-prefix');
-    if (imageTagPrefix !== '' && !/^\w[\w.-]{0,30}$/.test(imageTagPrefix)) {
-        problem('image-tag-prefix', imageTagPrefix, 'it cannot start an image tag', 'use letters, digits, _ . -, starting with a letter or digit, for example v');
-    }
-    const extraTags = splitLines(read('tags'));
-    for (const template of extraTags) {
-        const unknown = unknownPlaceholders(template);
-        if (unknown.length > 0) {
-            problem('tags', template, `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`, `use ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}`);
-        }
-    }
-    const labelPrefix = (name, fallback) => {
-        const value = get(name) || fallback;
-        if (/\s/.test(value))
-            problem(name, value, 'it holds white space', 'use a label prefix such as type: or release/');
-        return value;
-    };
-    const labels = {
-        typePrefix: labelPrefix('label-type-prefix', 'type:'),
-        channelPrefix: labelPrefix('label-channel-prefix', 'channel:'),
-    };
-    if (labels.typePrefix === labels.channelPrefix) {
-        problem('label-channel-prefix', labels.channelPrefix, 'it is the same as label-type-prefix', 'give the two kinds of labels different prefixes');
-    }
-    const builder = get('builder');
-    if (builder !== '' && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(builder)) {
-        problem('builder', builder, 'it is not a buildx builder name', 'give the name docker/setup-buildx-action reports (its name output), or leave it empty');
-    }
-    const platformDigests = [];
-    for (const line of splitLines(read('platform-digests'))) {
-        const match = /^(?:([^=\s]+)=)?(sha256:[0-9a-f]{64})$/.exec(line);
-        const platform = match?.[1] === undefined ? undefined : parsePlatform(match[1]);
-        if (!match || typeof platform === 'string') {
-            problem('platform-digests', line, typeof platform === 'string' ? platform : 'it is not a digest', 'give one sha256:<64 hex> per line, optionally as linux/arm64=sha256:…, from the digest output of each build-platform run');
-        }
-        else
-            platformDigests.push({ platform, digest: match[2] ?? '' });
-    }
-    if (platformDigests.length > 0 && components.length > 1) {
-        problem('platform-digests', `${platformDigests.length} digests`, 'it is set together with components', 'assemble one image per release job, or build the components in one job');
-    }
-    if (mode === 'rollback' && version === undefined) {
-        problem('version', versionText, 'mode rollback needs the version to roll back to', 'set version to a released version, for example 1.2.0');
-    }
-    if (mode === 'build-platform') {
-        for (const c of components.filter((c) => c.platforms.length !== 1)) {
-            problem(components.length > 1 ? `components[${c.name}].platforms` : 'platforms', c.platforms.map(formatPlatform).join(','), 'mode build-platform builds exactly one platform', 'give the one platform of this runner, for example linux/arm64 on ubuntu-24.04-arm');
-        }
-        if (platformDigests.length > 0)
-            problem('platform-digests', `${platformDigests.length} digests`, 'it is for the release run, not for mode build-platform', 'set it in the job that assembles the release');
-    }
-    const archivesText = get('release-oci-archives') || 'false';
-    if (archivesText !== 'true' && archivesText !== 'false') {
-        problem('release-oci-archives', archivesText, 'it is not a boolean', 'use true or false');
-    }
-    const sbomText = get('sbom');
-    if (sbomText !== '' && !/^(true|false|generator=[^\s,]+)$/.test(sbomText)) {
-        problem('sbom', sbomText, 'it is not an SBOM setting', "leave it empty for buildx's default, or use true, false or generator=<image>");
-    }
-    const cacheText = get('cache') || 'none';
-    const caches = ['none', 'registry', 'gha'];
-    const cache = caches.find((c) => c === cacheText);
-    if (cache === undefined)
-        problem('cache', cacheText, 'unknown cache', `use one of ${caches.join(', ')}`);
-    const username = get('registry-username');
-    const password = read('registry-password');
-    if ((username === '') !== (password === '')) {
-        problem(username === '' ? 'registry-username' : 'registry-password', '', 'it is empty while the other is set', 'give both registry-username and registry-password, or neither (docker/login-action)');
-    }
-    const releaseBranches = splitList(read('release-branches'));
-    for (const pattern of releaseBranches) {
-        if (!/^[A-Za-z0-9._/*?{},!@+-]+$/.test(pattern) || pattern.startsWith('refs/')) {
-            problem('release-branches', pattern, 'it is not a branch name or glob', ACCEPTED_RELEASE_BRANCHES);
-        }
-    }
-    const signText = get('sign') || 'none';
-    const tlogText = get('cosign-tlog-upload') || 'true';
-    if (tlogText !== 'true' && tlogText !== 'false')
-        problem('cosign-tlog-upload', tlogText, 'it is not a boolean', 'use true or false');
-    const tlogUpload = tlogText !== 'false';
-    const key = read('cosign-key');
-    const keyPassword = read('cosign-password');
-    let signing = { kind: 'none' };
-    if (signText === 'key') {
-        if (!key.includes('PRIVATE KEY')) {
-            problem('cosign-key', key === '' ? '' : '(hidden)', 'sign: key needs the private key', 'pass the contents of cosign.key from a secret, e.g. ${{ secrets.COSIGN_KEY }}');
-        }
-        signing = { kind: 'key', key, password: keyPassword, tlogUpload };
-    }
-    else if (signText === 'keyless') {
-        signing = { kind: 'keyless', tlogUpload };
-    }
-    else if (signText !== 'none') {
-        problem('sign', signText, 'unknown signing', 'use none, key or keyless');
-    }
+    const at = (input) => ({
+        report: (value, reason, accepted) => {
+            problems.push({ input, value, accepted: `${reason}; ${accepted}` });
+        },
+        exists,
+        readText,
+    });
+    const texts = readInputs(reader, at);
+    const values = parseRunInputs(texts, at);
+    const components = parseImages((name) => texts[name], values.components, at);
+    checkTogether(values, texts, components, at);
+    const signing = signingOf(values, at);
     if (problems.length > 0)
-        throw new InputError(problems);
+        throw new InputError(inActionOrder(problems));
     return {
-        mode: mode ?? 'auto',
+        mode: given(values.mode),
         components,
-        channel: channel,
-        version: version,
-        bump: bump ?? 'auto',
-        githubToken,
-        releaseAssets,
-        releaseNotes,
-        provenance: provenanceText === '' ? undefined : provenanceText,
-        defaultBump: defaultBump ?? 'patch',
-        tagPrefix,
-        initialVersion: initial,
-        tagScheme: { imageTagPrefix, extra: extraTags },
-        labels,
-        builder: builder === '' ? undefined : builder,
-        platformDigests,
-        releaseOciArchives: archivesText === 'true',
-        sbom: sbomText === '' ? undefined : sbomText,
-        cache: cache ?? 'none',
-        registryCredentials: username === '' ? undefined : { username, password },
+        channel: given(values.channel),
+        version: values.version,
+        bump: given(values.bump),
+        githubToken: values['github-token'],
+        releaseAssets: values['release-assets'],
+        releaseNotes: values['release-notes'],
+        provenance: values.provenance,
+        defaultBump: given(values['default-bump']),
+        tagPrefix: values['tag-prefix'],
+        initialVersion: given(values['initial-version']),
+        tagScheme: { imageTagPrefix: values['image-tag-prefix'], extra: values.tags },
+        labels: {
+            typePrefix: values['label-type-prefix'],
+            channelPrefix: values['label-channel-prefix'],
+        },
+        builder: values.builder,
+        platformDigests: values['platform-digests'],
+        releaseOciArchives: given(values['release-oci-archives']),
+        sbom: values.sbom,
+        cache: given(values.cache),
+        registryCredentials: values['registry-username'] === ''
+            ? undefined
+            : { username: values['registry-username'], password: values['registry-password'] },
         signing,
-        releaseBranches,
+        releaseBranches: values['release-branches'],
     };
 }
-function parseTimeoutTable(text, input, problem) {
-    const accepted = `${ACCEPTED_SECONDS}, optionally followed by per-platform overrides such as 120,linux/arm64=300`;
-    let fallback = { ms: 60_000 };
-    const overrides = new Map();
-    for (const item of splitList(text)) {
-        const eq = item.indexOf('=');
-        if (eq < 0) {
-            const parsed = parseSeconds(item);
-            if (typeof parsed === 'string')
-                problem(input, item, parsed, accepted);
-            else
-                fallback = parsed;
-            continue;
+/** Reads every input once; blank is action.yml's default, unless blank is the input's value. */
+function readInputs(reader, at) {
+    const texts = {};
+    for (const name of Object.keys(ACTION_INPUTS)) {
+        let value = reader(name);
+        // A value this long is a mistake (or an attack), never a configuration.
+        if (value.length > MAX_INPUT_LENGTH) {
+            at(name).report(`${value.slice(0, 40)}…`, `it is ${value.length} characters long`, `keep it under ${MAX_INPUT_LENGTH} characters`);
+            value = '';
         }
-        const platform = parsePlatform(item.slice(0, eq));
-        const parsed = parseSeconds(item.slice(eq + 1));
-        if (typeof platform === 'string')
-            problem(input, item, platform, accepted);
-        else if (typeof parsed === 'string')
-            problem(input, item, parsed, accepted);
-        else
-            overrides.set(formatPlatform(platform), parsed);
+        const spec = INPUTS[name];
+        const fallback = spec.keepsBlank ? undefined : declaredDefault(name);
+        texts[name] = value.trim() === '' && fallback !== undefined ? fallback : value;
     }
-    return { fallback, overrides };
+    return texts;
+}
+/** The rules that span inputs. */
+function checkTogether(values, texts, components, at) {
+    if (values['label-type-prefix'] === values['label-channel-prefix']) {
+        at('label-channel-prefix').report(values['label-channel-prefix'], 'it is the same as label-type-prefix', 'give the two kinds of labels different prefixes');
+    }
+    const digests = values['platform-digests'];
+    if (digests.length > 0 && components.length > 1) {
+        at('platform-digests').report(`${digests.length} digests`, 'it is set together with components', 'assemble one image per release job, or build the components in one job');
+    }
+    // A version given but refused is already reported.
+    if (values.mode === 'rollback' && texts.version.trim() === '') {
+        at('version').report('', 'mode rollback needs the version to roll back to', 'set version to a released version, for example 1.2.0');
+    }
+    if (values.mode === 'build-platform') {
+        for (const c of components.filter((c) => c.platforms.length !== 1)) {
+            at(components.length > 1 ? `components[${c.name}].platforms` : 'platforms').report(c.platforms.map(formatPlatform).join(','), 'mode build-platform builds exactly one platform', 'give the one platform of this runner, for example linux/arm64 on ubuntu-24.04-arm');
+        }
+        if (digests.length > 0) {
+            at('platform-digests').report(`${digests.length} digests`, 'it is for the release run, not for mode build-platform', 'set it in the job that assembles the release');
+        }
+    }
+    const username = values['registry-username'];
+    if ((username === '') !== (values['registry-password'] === '')) {
+        at(username === '' ? 'registry-username' : 'registry-password').report('', 'it is empty while the other is set', 'give both registry-username and registry-password, or neither (docker/login-action)');
+    }
+}
+const ORDER = Object.keys(ACTION_INPUTS);
+/** Problems in action.yml's order of their inputs (a component's under components). */
+function inActionOrder(problems) {
+    const rank = (p) => ORDER.indexOf(p.input.split(/[[.]/)[0] ?? '');
+    return [...problems].sort((a, b) => rank(a) - rank(b));
+}
+/** A value whose input was refused never gets here: its problem was thrown above. */
+function given(value) {
+    if (value === undefined)
+        throw new Error('an input was refused without a problem');
+    return value;
 }
 
 ;// CONCATENATED MODULE: ./src/model/trigger.ts
@@ -50535,11 +50857,13 @@ function decideTrigger(input) {
 
 ;// CONCATENATED MODULE: ./src/model/run-env.ts
 
+/** owner/name, as GITHUB_REPOSITORY and the command line give a repository. */
+const REPOSITORY = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
 const ACCEPTED_REPOSITORY = 'GITHUB_REPOSITORY must be owner/name, as the runner sets it';
 /** Reads the runner's GITHUB_* variables and the event payload file. */
 function readRunEnvironment(env) {
     const repository = env.GITHUB_REPOSITORY ?? '';
-    if (repository !== '' && !/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(repository)) {
+    if (repository !== '' && !REPOSITORY.test(repository)) {
         throw new Error(`GITHUB_REPOSITORY ${JSON.stringify(repository.slice(0, 100))} is not owner/name`);
     }
     const [owner = '', repo = ''] = repository.split('/');

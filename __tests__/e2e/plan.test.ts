@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals'
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +13,16 @@ import { TOKEN, releaseWorld, type ReleaseWorld } from '../support/release-world
 import { REGISTRY, REPO_ROOT, requireStack } from '../support/stack.js'
 
 jest.setTimeout(300_000)
+
+/** The command line as npx runs it: package.json's multiarch-release bin. */
+const CLI = join(
+  REPO_ROOT,
+  (
+    JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>
+    }
+  ).bin['multiarch-release'] ?? 'missing bin',
+)
 
 beforeAll(requireStack)
 
@@ -150,7 +161,7 @@ describe('mode plan on a workflow_run event', () => {
     const eventPath = join(dir, 'event.json')
     await writeFile(eventPath, JSON.stringify(payload))
     const argv = [
-      join(REPO_ROOT, 'bin', 'multiarch-release.js'),
+      CLI,
       'plan',
       '--image',
       w.image.name,
@@ -202,11 +213,9 @@ describe('mode plan on a workflow_run event', () => {
   })
 
   test('the command line refuses an unknown flag, naming it, before anything runs', async () => {
-    const failed = await promisify(execFile)(
-      process.execPath,
-      [join(REPO_ROOT, 'bin', 'multiarch-release.js'), 'plan', '--imgae', 'x'],
-      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
-    ).then(
+    const failed = await promisify(execFile)(process.execPath, [CLI, 'plan', '--imgae', 'x'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    }).then(
       () => undefined,
       (error: unknown) => error as { code: number; stderr: string },
     )

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO_ROOT } from './stack.js'
 // The GITHUB_OUTPUT file, read as the command line reads it.
-import { parseOutputFile } from '../../bin/plan-args.js'
+import { parseOutputFile } from '../../src/cli/plan-args.js'
 
 export interface ActionRun {
   readonly exitCode: number

@@ -1,15 +1,15 @@
 import * as core from '@actions/core'
 import { readFileSync } from 'node:fs'
+import { actionInputs } from '../../scripts/action-inputs.js'
 import {
   DEFAULT_API_URL,
   RUN_FLAGS,
-  actionInputs,
   childEnvironment,
   helpText,
   parsePlanArgs,
   terminalLine,
   type PlanContext,
-} from '../../bin/plan-args.js'
+} from '../../src/cli/plan-args.js'
 import { envInputReader } from '../../src/model/inputs.js'
 
 const inputs = actionInputs(readFileSync('action.yml', 'utf8'))
@@ -133,6 +133,21 @@ describe('the run flags set the GITHUB_* variables', () => {
     expect(errorOf(['plan', '--repository', 'no-slash'])).toBe(
       '--repository no-slash: give it as owner/repo',
     )
+  })
+
+  test.each<[string, string | undefined]>([
+    ['git@github.com:acme/app.git', 'acme/app'],
+    ['https://github.com/acme/app', 'acme/app'],
+    ['https://github.com/acme/app.js.git/', 'acme/app.js'],
+    ['ssh://git@git.example:2222/group/acme/app.git', 'acme/app'],
+    ['git@github.com:my_org/app.git', undefined],
+    ['/srv/git/app', 'git/app'],
+  ])('the origin remote %s gives the repository %s', (remote, repository) => {
+    const git = (_dir: string, args: string[]): string | undefined =>
+      args[0] === 'remote' ? remote : undefined
+    const parsed = parsePlanArgs(['plan'], inputs, { ...context, git })
+    if (repository === undefined) expect(parsed).toMatchObject({ kind: 'error' })
+    else expect(parsed).toMatchObject({ kind: 'plan', env: { GITHUB_REPOSITORY: repository } })
   })
 
   test('the token is given once', () => {

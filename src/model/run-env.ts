@@ -24,12 +24,15 @@ export interface RunEnvironment {
   readonly leaseWaitMs: number
 }
 
+/** owner/name, as GITHUB_REPOSITORY and the command line give a repository. */
+export const REPOSITORY = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/
+
 export const ACCEPTED_REPOSITORY = 'GITHUB_REPOSITORY must be owner/name, as the runner sets it'
 
 /** Reads the runner's GITHUB_* variables and the event payload file. */
 export function readRunEnvironment(env: NodeJS.ProcessEnv): RunEnvironment {
   const repository = env.GITHUB_REPOSITORY ?? ''
-  if (repository !== '' && !/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(repository)) {
+  if (repository !== '' && !REPOSITORY.test(repository)) {
     throw new Error(
       `GITHUB_REPOSITORY ${JSON.stringify(repository.slice(0, 100))} is not owner/name`,
     )

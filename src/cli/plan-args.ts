@@ -1,22 +1,27 @@
-// @ts-check
 // The command line of `multiarch-release plan`, as pure functions: flags in, the runner's
-// INPUT_* and GITHUB_* variables out. Plain JS, so the launcher runs without a build step.
+// INPUT_* and GITHUB_* variables out.
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { parse as parseYaml } from 'yaml'
+import { inputVariable, type ActionInput } from '../model/input-env.js'
+import { REPOSITORY } from '../model/run-env.js'
 
-/** @typedef {{ name: string, description: string, default: string | undefined }} ActionInput */
-/** @typedef {{ cwd: string, env: Record<string, string | undefined>, git: (dir: string, args: string[]) => string | undefined }} PlanContext */
-/**
- * @typedef {{ kind: 'help', text: string }
- *   | { kind: 'error', message: string }
- *   | { kind: 'plan', env: Record<string, string>, workspace: string, json: boolean }} PlanArgs
- */
+export { inputVariable, type ActionInput } from '../model/input-env.js'
+
+export interface PlanContext {
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly git: (dir: string, args: string[]) => string | undefined
+}
+
+export type PlanArgs =
+  | { kind: 'help'; text: string }
+  | { kind: 'error'; message: string }
+  | { kind: 'plan'; env: Record<string, string>; workspace: string; json: boolean }
 
 export const DEFAULT_API_URL = 'https://api.github.com'
 
 /** The flags that describe the run, as the runner's GITHUB_* variables would. */
-export const RUN_FLAGS = /** @type {const} */ ([
+export const RUN_FLAGS = [
   ['event-name', '<name>', 'the event that triggered the run (default: push)'],
   ['event-path', '<file>', 'its payload as JSON, e.g. a workflow_run or pull_request event'],
   ['repository', '<owner/repo>', "(default: $GITHUB_REPOSITORY, else the origin remote's)"],
@@ -25,38 +30,13 @@ export const RUN_FLAGS = /** @type {const} */ ([
   ['api-url', '<url>', `the GitHub API (default: ${DEFAULT_API_URL})`],
   ['token', '<token>', 'the GitHub token, as --github-token (default: $GITHUB_TOKEN)'],
   ['workspace', '<dir>', 'the checkout to plan (default: the current folder)'],
-])
-
-/** The name of the variable the runner passes an input in, as @actions/core reads it. */
-export function inputVariable(/** @type {string} */ name) {
-  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
-}
-
-/**
- * The inputs action.yml declares, in its order.
- * @param {string} actionYml
- * @returns {ActionInput[]}
- */
-export function actionInputs(actionYml) {
-  const action =
-    /** @type {{ inputs: Record<string, { description?: string, default?: unknown }> }} */ (
-      parseYaml(actionYml)
-    )
-  return Object.entries(action.inputs).map(([name, spec]) => ({
-    name,
-    description: String(spec.description ?? '').trim(),
-    default: spec.default === undefined ? undefined : String(spec.default),
-  }))
-}
+] as const
 
 /** The first sentence of a description, for the help. */
-const firstSentence = (/** @type {string} */ text) => text.split(/(?<=\.)\s/)[0] ?? text
+const firstSentence = (text: string): string => text.split(/(?<=\.)\s/)[0] ?? text
 
-/**
- * The help: usage, the run's flags and every input of action.yml.
- * @param {readonly ActionInput[]} inputs
- */
-export function helpText(inputs) {
+/** The help: usage, the run's flags and every input of action.yml. */
+export function helpText(inputs: readonly ActionInput[]): string {
   const width =
     Math.max(
       ...[...RUN_FLAGS.map(([f, v]) => `${f} ${v}`), ...inputs.map((i) => `${i.name} <value>`)].map(
@@ -64,7 +44,7 @@ export function helpText(inputs) {
       ),
     ) + 4
   // Descriptions wrap at 100 columns, under their own column; a default is never split.
-  const row = (/** @type {string} */ flag, /** @type {string} */ text, fallback = '') => {
+  const row = (flag: string, text: string, fallback = ''): string => {
     const lines = ['']
     for (const word of [...text.split(/\s+/), ...(fallback ? [`(default: ${fallback})`] : [])]) {
       const last = lines.length - 1
@@ -102,21 +82,20 @@ export function helpText(inputs) {
 }
 
 /** The repository of a git remote URL, such as git@github.com:acme/app.git. */
-function repositoryOfRemote(/** @type {string | undefined} */ url) {
-  const match = /[:/]([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+?)(?:\.git)?\/?$/.exec(url ?? '')
-  return match ? `${match[1]}/${match[2]}` : undefined
+function repositoryOfRemote(url: string | undefined): string | undefined {
+  const repository = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(url ?? '')?.[1]
+  return repository !== undefined && REPOSITORY.test(repository) ? repository : undefined
 }
 
-/**
- * Parses `plan` and its flags into the variables the runner would set for the action.
- * @param {readonly string[]} argv the arguments after the command's name
- * @param {readonly ActionInput[]} inputs
- * @param {PlanContext} context
- * @returns {PlanArgs}
- */
-export function parsePlanArgs(argv, inputs, context) {
-  /** @type {Record<string, { type: 'string' | 'boolean', multiple?: boolean }>} */
-  const options = { json: { type: 'boolean' }, help: { type: 'boolean' } }
+type Options = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>
+
+/** Parses `plan` and its flags into the variables the runner would set for the action. */
+export function parsePlanArgs(
+  argv: readonly string[],
+  inputs: readonly ActionInput[],
+  context: PlanContext,
+): PlanArgs {
+  const options: Options = { json: { type: 'boolean' }, help: { type: 'boolean' } }
   for (const [flag] of RUN_FLAGS) options[flag] = { type: 'string' }
   for (const input of inputs) options[input.name] = { type: 'string', multiple: true }
   // A first pass names every unknown flag at once, before parseArgs stops at the first.
@@ -144,19 +123,18 @@ export function parsePlanArgs(argv, inputs, context) {
         .join(', ')}`,
     }
   }
-  const parsed = (() => {
-    try {
-      return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true })
-    } catch (error) {
-      // A flag without its value, or a value given to --json or --help.
-      return new Error(
-        error !== null && typeof error === 'object' && 'message' in error
-          ? String(error.message)
-          : String(error),
-      )
-    }
-  })()
-  if (parsed instanceof Error) return { kind: 'error', message: parsed.message }
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true })
+  } catch (error) {
+    // A flag without its value, or a value given to --json or --help. Read the message without
+    // instanceof: under a test runner's VM context, Node's own errors come from another realm.
+    const message =
+      error !== null && typeof error === 'object' && 'message' in error
+        ? String(error.message)
+        : String(error)
+    return { kind: 'error', message }
+  }
   const { values, positionals } = parsed
   if (positionals.length !== 1 || positionals[0] !== 'plan') {
     return {
@@ -164,13 +142,11 @@ export function parsePlanArgs(argv, inputs, context) {
       message: `expected the command plan, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`,
     }
   }
-  /** @param {string} name */
-  const one = (name) => {
+  const one = (name: string): string | undefined => {
     const value = values[name]
     return typeof value === 'string' ? value : undefined
   }
-  /** @param {string} name */
-  const lines = (name) => {
+  const lines = (name: string): string | undefined => {
     const value = values[name]
     return Array.isArray(value) ? value.join('\n') : undefined
   }
@@ -189,7 +165,7 @@ export function parsePlanArgs(argv, inputs, context) {
     one('repository') ??
     context.env.GITHUB_REPOSITORY ??
     repositoryOfRemote(context.git(workspace, ['remote', 'get-url', 'origin']))
-  if (repository === undefined || !/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(repository)) {
+  if (repository === undefined || !REPOSITORY.test(repository)) {
     return {
       kind: 'error',
       message:
@@ -198,8 +174,7 @@ export function parsePlanArgs(argv, inputs, context) {
           : `--repository ${repository}: give it as owner/repo`,
     }
   }
-  /** @type {Record<string, string>} */
-  const env = {}
+  const env: Record<string, string> = {}
   for (const input of inputs) {
     const value = lines(input.name)
     if (value !== undefined) env[inputVariable(input.name)] = value
@@ -224,13 +199,12 @@ export function parsePlanArgs(argv, inputs, context) {
 /**
  * The child's environment: the caller's, without anything a runner set for another step
  * (INPUT_*, GITHUB_*, RUNNER_*, ACTIONS_*), plus the plan's variables.
- * @param {Record<string, string | undefined>} parent
- * @param {Record<string, string>} plan
- * @returns {Record<string, string>}
  */
-export function childEnvironment(parent, plan) {
-  /** @type {Record<string, string>} */
-  const env = {}
+export function childEnvironment(
+  parent: Readonly<Record<string, string | undefined>>,
+  plan: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(parent)) {
     if (value !== undefined && !/^(INPUT|GITHUB|RUNNER|ACTIONS)_/.test(name)) env[name] = value
   }
@@ -238,16 +212,14 @@ export function childEnvironment(parent, plan) {
 }
 
 /** Decodes a workflow command's message (%0A, %0D, %25). */
-const decode = (/** @type {string} */ text) =>
+const decode = (text: string): string =>
   text.replace(/%0A/gi, '\n').replace(/%0D/gi, '\r').replace(/%25/g, '%')
 
 /**
  * A line of the action's output as a terminal shows it: workflow commands (::group::,
  * ::error::, ::add-mask::) become plain text or disappear.
- * @param {string} line
- * @returns {string | undefined}
  */
-export function terminalLine(line) {
+export function terminalLine(line: string): string | undefined {
   const match = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line)
   if (!match) return line
   const [, command, message = ''] = match
@@ -264,21 +236,15 @@ export function terminalLine(line) {
   }
 }
 
-/**
- * The outputs the action wrote to its GITHUB_OUTPUT file (name<<delimiter, lines, delimiter).
- * @param {string} text
- * @returns {Record<string, string>}
- */
-export function parseOutputFile(text) {
-  /** @type {Record<string, string>} */
-  const outputs = {}
+/** The outputs the action wrote to its GITHUB_OUTPUT file (name<<delimiter, lines, delimiter). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
   const all = text.split('\n')
   for (let i = 0; i < all.length; i++) {
     const match = /^([^<=]+)<<(.+)$/.exec(all[i] ?? '')
     if (!match) continue
     const [, name = '', delimiter] = match
-    /** @type {string[]} */
-    const value = []
+    const value: string[] = []
     for (i++; i < all.length && all[i] !== delimiter; i++) value.push(all[i] ?? '')
     outputs[name] = value.join('\n')
   }

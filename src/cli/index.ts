@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// @ts-check
 // `multiarch-release plan --image … --platforms …`: runs the bundled action (dist/index.js) as
 // the runner would, with mode plan, and prints its plan. It never builds, pushes or publishes.
 import { execFileSync, spawn } from 'node:child_process'
@@ -9,18 +8,13 @@ import { dirname, join } from 'node:path'
 import process from 'node:process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import {
-  actionInputs,
-  childEnvironment,
-  parseOutputFile,
-  parsePlanArgs,
-  terminalLine,
-} from './plan-args.js'
+import { ACTION_INPUT_LIST } from '../model/input-env.js'
+import { childEnvironment, parseOutputFile, parsePlanArgs, terminalLine } from './plan-args.js'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** The action's bundle, next to this one: dist/cli/index.js runs dist/index.js. */
+const ACTION = join(dirname(fileURLToPath(import.meta.url)), '..', 'index.js')
 
-/** @type {(dir: string, args: string[]) => string | undefined} */
-const git = (dir, args) => {
+const git = (dir: string, args: string[]): string | undefined => {
   try {
     const out = execFileSync('git', ['-C', dir, ...args], {
       encoding: 'utf8',
@@ -32,8 +26,7 @@ const git = (dir, args) => {
   }
 }
 
-const inputs = actionInputs(readFileSync(join(root, 'action.yml'), 'utf8'))
-const args = parsePlanArgs(process.argv.slice(2), inputs, {
+const args = parsePlanArgs(process.argv.slice(2), ACTION_INPUT_LIST, {
   cwd: process.cwd(),
   env: process.env,
   git,
@@ -47,7 +40,7 @@ if (args.kind === 'help') {
   const dir = mkdtempSync(join(tmpdir(), 'multiarch-release-plan-'))
   const outputFile = join(dir, 'output')
   writeFileSync(outputFile, '')
-  const child = spawn(process.execPath, [join(root, 'dist', 'index.js')], {
+  const child = spawn(process.execPath, [ACTION], {
     cwd: args.workspace,
     env: childEnvironment(process.env, {
       ...args.env,
