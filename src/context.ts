@@ -10,7 +10,7 @@ import type { Registry } from './ports/registry.js'
 import type { GitRepository } from './ports/git.js'
 import type { GitHub, Release } from './ports/github.js'
 import type { Signer } from './ports/signer.js'
-import type { ImageConfig } from './ports/registry.js'
+import type { ImageConfig } from './model/oci.js'
 import type { SmokeCheck } from './smoke/platform-smoke.js'
 
 /** How the action talks to the log, without importing the toolkit into the pipeline. */

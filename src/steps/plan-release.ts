@@ -12,7 +12,7 @@ import {
   type ChannelInput,
   type ReleasedVersion,
 } from '../model/version.js'
-import { annotationsOf } from '../ports/registry.js'
+import { annotationsOf } from '../model/oci.js'
 import type { Step } from './step.js'
 
 const REVISION = 'org.opencontainers.image.revision'

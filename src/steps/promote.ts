@@ -3,7 +3,7 @@ import type { FinalTag } from '../model/tags.js'
 import { StepFailure } from '../model/errors.js'
 import { digestRef, tagRef } from '../model/image-ref.js'
 import { floatingMayMove } from '../model/tags.js'
-import { annotationsOf, type RemoteManifest } from '../ports/registry.js'
+import { annotationsOf, type RemoteManifest } from '../model/oci.js'
 import { notReleasing, type Reveal, type Step } from './step.js'
 
 const VERSION = 'org.opencontainers.image.version'
