@@ -55936,9 +55936,9 @@ class CosignSigner {
 
 ;// CONCATENATED MODULE: ./src/ports/registry/errors.ts
 /**
- * This registry cannot be spoken to over HTTP from here the way Docker speaks to it (a
- * credential helper holds the password, a CA only the engine trusts, an insecure registry):
- * the caller lets Docker's own client do it.
+ * This registry cannot be spoken to over HTTP from here the way Docker speaks to it (a CA
+ * only the engine trusts, an insecure registry, a credential helper that fails): the caller
+ * lets Docker's own client do it.
  */
 class HttpUnavailable extends Error {
     constructor(message) {
@@ -55962,6 +55962,7 @@ class HttpUnauthorized extends Error {
 }
 
 ;// CONCATENATED MODULE: ./src/ports/registry/docker-config.ts
+
 
 
 
@@ -56001,8 +56002,36 @@ async function readDockerConfig() {
     }
 }
 /**
- * The credentials Docker stored for a registry; undefined when there are none, and
- * HttpUnavailable when a credential helper or an identity token holds them.
+ * Asks `docker-credential-<helper> get` for a server's credentials, as Docker does: the server
+ * URL on stdin, {"Username", "Secret"} on stdout; the user <token> marks an identity token.
+ */
+async function helperCredentials(helper, serverUrl) {
+    const program = `docker-credential-${helper}`;
+    const result = await runCommand(program, ['get'], { input: serverUrl });
+    if (result.exitCode !== 0) {
+        if (/credentials not found/i.test(`${result.stdout}\n${result.stderr}`))
+            return undefined;
+        // Docker's own client meets the same helper: let it report the failure its way.
+        throw new HttpUnavailable(`${program} failed for ${serverUrl}: ${tail(result.stderr || result.stdout, 2)}`);
+    }
+    let answer;
+    try {
+        answer = JSON.parse(result.stdout);
+    }
+    catch {
+        throw new HttpUnavailable(`${program} answered something other than JSON for ${serverUrl}`);
+    }
+    const username = typeof answer.Username === 'string' ? answer.Username : '';
+    const secret = typeof answer.Secret === 'string' ? answer.Secret : '';
+    if (secret === '')
+        return undefined;
+    if (username === '<token>')
+        return { kind: 'identity-token', token: secret };
+    return { kind: 'basic', auth: Buffer.from(`${username}:${secret}`).toString('base64') };
+}
+/**
+ * The credentials Docker holds for a registry: config.json's auths first (an identity token
+ * before a password), then the registry's credential helper, then the default store.
  */
 async function dockerCredentials(registry) {
     const config = await readDockerConfig();
@@ -56011,15 +56040,17 @@ async function dockerCredentials(registry) {
     const keys = credentialKeys(registry);
     for (const key of keys) {
         const entry = config.auths?.[key];
+        // docker login keeps "user:" as auth beside an identity token: the token is the secret.
+        if (entry?.identitytoken)
+            return { kind: 'identity-token', token: entry.identitytoken };
         if (entry?.auth)
             return { kind: 'basic', auth: entry.auth };
-        if (entry?.identitytoken)
-            throw new HttpUnavailable(`${registry}: an identity token is stored`);
     }
-    if (keys.some((key) => config.credHelpers?.[key]) || config.credsStore) {
-        throw new HttpUnavailable(`${registry}: a credential helper holds the credentials`);
-    }
-    return undefined;
+    const helperKey = keys.find((key) => config.credHelpers?.[key]);
+    const helper = helperKey !== undefined ? config.credHelpers?.[helperKey] : config.credsStore;
+    if (!helper)
+        return undefined;
+    return helperCredentials(helper, helperKey ?? keys[0] ?? registry);
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -56118,9 +56149,11 @@ function parseChallenge(header) {
     }
     return { scheme: scheme[1].toLowerCase(), params };
 }
+/** Who the token server is told it is talking to (OAuth2 client_id). */
+const CLIENT_ID = 'multiarch-release';
 /**
  * Requests to one registry with the authentication it asks for: a bearer token from its realm
- * (with Docker's basic credentials, when there are any) or basic credentials.
+ * (for Docker's basic credentials or, by OAuth2, for an identity token) or basic credentials.
  */
 class RegistrySession {
     registry;
@@ -56144,6 +56177,9 @@ class RegistrySession {
             if (!credentials) {
                 throw new HttpUnauthorized(`${this.registry} asks for credentials and Docker has none for it`);
             }
+            if (credentials.kind !== 'basic') {
+                throw new HttpUnavailable(`${this.registry} asks for a password; Docker holds a token`);
+            }
             this.authorization = `Basic ${credentials.auth}`;
             return;
         }
@@ -56154,7 +56190,9 @@ class RegistrySession {
         const url = new URL(realm);
         const service = challenge.params.service;
         const scope = challenge.params.scope ?? this.defaultScope;
-        const response = await this.basicToken(url, credentials, scope, service);
+        const response = credentials?.kind === 'identity-token'
+            ? await this.oauthToken(url, credentials.token, scope, service)
+            : await this.basicToken(url, credentials, scope, service);
         const body = await readBody(response);
         const status = response.statusCode ?? 0;
         if (status === 401 || status === 403) {
@@ -56173,10 +56211,23 @@ class RegistrySession {
         if (service)
             url.searchParams.set('service', service);
         url.searchParams.set('scope', scope);
-        const headers = credentials
-            ? { authorization: `Basic ${credentials.auth}` }
-            : {};
+        const headers = credentials?.kind === 'basic' ? { authorization: `Basic ${credentials.auth}` } : {};
         return exchange(url, { method: 'GET', headers }, this.ca);
+    }
+    /** The token endpoint's OAuth2 POST, trading an identity (refresh) token for an access token. */
+    oauthToken(url, refreshToken, scope, service) {
+        const form = new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: refreshToken,
+            client_id: CLIENT_ID,
+            scope,
+            ...(service ? { service } : {}),
+        });
+        return exchange(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: Buffer.from(form.toString()),
+        }, this.ca);
     }
     /**
      * Sends a request, authenticating when the registry asks (again when a write needs a wider
@@ -56652,8 +56703,7 @@ class ImagetoolsRegistry {
 
 /**
  * The Registry port: each registry over HTTP until HTTP cannot reach it the way Docker does (a
- * credential helper holds the password, a CA only the engine trusts, an insecure registry);
- * from then on, for good, through `docker buildx imagetools`. Imagetools also does what needs
+ * CA only the engine trusts, an insecure registry, a credential helper that fails); from then on, for good, through `docker buildx imagetools`. Imagetools also does what needs
  * more than copying bytes within one repository (an index of several images, a copy into
  * another repository); HTTP what imagetools cannot (blobs, tag deletion).
  */

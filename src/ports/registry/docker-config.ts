@@ -2,14 +2,15 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { ImageRepository } from '../../model/image-ref.js'
+import { runCommand, tail } from '../process.js'
 import { HttpUnavailable } from './errors.js'
 
 /** The credentials Docker holds for a registry. */
-export interface Credentials {
-  readonly kind: 'basic'
+export type Credentials =
   /** base64 of user:password, as config.json's auth field holds it. */
-  readonly auth: string
-}
+  | { readonly kind: 'basic'; readonly auth: string }
+  /** An OAuth2 refresh token (docker login against a registry that hands one out). */
+  | { readonly kind: 'identity-token'; readonly token: string }
 
 interface DockerConfig {
   auths?: Record<string, { auth?: string; identitytoken?: string }>
@@ -60,8 +61,38 @@ async function readDockerConfig(): Promise<DockerConfig | undefined> {
 }
 
 /**
- * The credentials Docker stored for a registry; undefined when there are none, and
- * HttpUnavailable when a credential helper or an identity token holds them.
+ * Asks `docker-credential-<helper> get` for a server's credentials, as Docker does: the server
+ * URL on stdin, {"Username", "Secret"} on stdout; the user <token> marks an identity token.
+ */
+async function helperCredentials(
+  helper: string,
+  serverUrl: string,
+): Promise<Credentials | undefined> {
+  const program = `docker-credential-${helper}`
+  const result = await runCommand(program, ['get'], { input: serverUrl })
+  if (result.exitCode !== 0) {
+    if (/credentials not found/i.test(`${result.stdout}\n${result.stderr}`)) return undefined
+    // Docker's own client meets the same helper: let it report the failure its way.
+    throw new HttpUnavailable(
+      `${program} failed for ${serverUrl}: ${tail(result.stderr || result.stdout, 2)}`,
+    )
+  }
+  let answer: { Username?: unknown; Secret?: unknown }
+  try {
+    answer = JSON.parse(result.stdout) as typeof answer
+  } catch {
+    throw new HttpUnavailable(`${program} answered something other than JSON for ${serverUrl}`)
+  }
+  const username = typeof answer.Username === 'string' ? answer.Username : ''
+  const secret = typeof answer.Secret === 'string' ? answer.Secret : ''
+  if (secret === '') return undefined
+  if (username === '<token>') return { kind: 'identity-token', token: secret }
+  return { kind: 'basic', auth: Buffer.from(`${username}:${secret}`).toString('base64') }
+}
+
+/**
+ * The credentials Docker holds for a registry: config.json's auths first (an identity token
+ * before a password), then the registry's credential helper, then the default store.
  */
 export async function dockerCredentials(registry: string): Promise<Credentials | undefined> {
   const config = await readDockerConfig()
@@ -69,11 +100,12 @@ export async function dockerCredentials(registry: string): Promise<Credentials |
   const keys = credentialKeys(registry)
   for (const key of keys) {
     const entry = config.auths?.[key]
+    // docker login keeps "user:" as auth beside an identity token: the token is the secret.
+    if (entry?.identitytoken) return { kind: 'identity-token', token: entry.identitytoken }
     if (entry?.auth) return { kind: 'basic', auth: entry.auth }
-    if (entry?.identitytoken) throw new HttpUnavailable(`${registry}: an identity token is stored`)
   }
-  if (keys.some((key) => config.credHelpers?.[key]) || config.credsStore) {
-    throw new HttpUnavailable(`${registry}: a credential helper holds the credentials`)
-  }
-  return undefined
+  const helperKey = keys.find((key) => config.credHelpers?.[key])
+  const helper = helperKey !== undefined ? config.credHelpers?.[helperKey] : config.credsStore
+  if (!helper) return undefined
+  return helperCredentials(helper, helperKey ?? keys[0] ?? registry)
 }

@@ -1,7 +1,7 @@
 /**
- * This registry cannot be spoken to over HTTP from here the way Docker speaks to it (a
- * credential helper holds the password, a CA only the engine trusts, an insecure registry):
- * the caller lets Docker's own client do it.
+ * This registry cannot be spoken to over HTTP from here the way Docker speaks to it (a CA
+ * only the engine trusts, an insecure registry, a credential helper that fails): the caller
+ * lets Docker's own client do it.
  */
 export class HttpUnavailable extends Error {
   constructor(message: string) {

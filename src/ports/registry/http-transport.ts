@@ -29,7 +29,7 @@ const NETWORK_FAILURE =
   /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|UND_ERR)/
 
 export interface Request {
-  readonly method: 'GET' | 'HEAD' | 'PUT' | 'DELETE'
+  readonly method: 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST'
   readonly headers?: Record<string, string>
   readonly body?: Buffer
 }
@@ -115,9 +115,12 @@ export function parseChallenge(header: string): Challenge | undefined {
   return { scheme: scheme[1].toLowerCase(), params }
 }
 
+/** Who the token server is told it is talking to (OAuth2 client_id). */
+const CLIENT_ID = 'multiarch-release'
+
 /**
  * Requests to one registry with the authentication it asks for: a bearer token from its realm
- * (with Docker's basic credentials, when there are any) or basic credentials.
+ * (for Docker's basic credentials or, by OAuth2, for an identity token) or basic credentials.
  */
 export class RegistrySession {
   private authorization: string | undefined
@@ -143,6 +146,9 @@ export class RegistrySession {
           `${this.registry} asks for credentials and Docker has none for it`,
         )
       }
+      if (credentials.kind !== 'basic') {
+        throw new HttpUnavailable(`${this.registry} asks for a password; Docker holds a token`)
+      }
       this.authorization = `Basic ${credentials.auth}`
       return
     }
@@ -153,7 +159,10 @@ export class RegistrySession {
     const url = new URL(realm)
     const service = challenge.params.service
     const scope = challenge.params.scope ?? this.defaultScope
-    const response = await this.basicToken(url, credentials, scope, service)
+    const response =
+      credentials?.kind === 'identity-token'
+        ? await this.oauthToken(url, credentials.token, scope, service)
+        : await this.basicToken(url, credentials, scope, service)
     const body = await readBody(response)
     const status = response.statusCode ?? 0
     if (status === 401 || status === 403) {
@@ -176,10 +185,34 @@ export class RegistrySession {
   ): Promise<IncomingMessage> {
     if (service) url.searchParams.set('service', service)
     url.searchParams.set('scope', scope)
-    const headers: Record<string, string> = credentials
-      ? { authorization: `Basic ${credentials.auth}` }
-      : {}
+    const headers: Record<string, string> =
+      credentials?.kind === 'basic' ? { authorization: `Basic ${credentials.auth}` } : {}
     return exchange(url, { method: 'GET', headers }, this.ca)
+  }
+
+  /** The token endpoint's OAuth2 POST, trading an identity (refresh) token for an access token. */
+  private oauthToken(
+    url: URL,
+    refreshToken: string,
+    scope: string,
+    service: string | undefined,
+  ): Promise<IncomingMessage> {
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: CLIENT_ID,
+      scope,
+      ...(service ? { service } : {}),
+    })
+    return exchange(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: Buffer.from(form.toString()),
+      },
+      this.ca,
+    )
   }
 
   /**

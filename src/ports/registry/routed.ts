@@ -7,8 +7,7 @@ import type { ImagetoolsCapabilities } from './imagetools.js'
 
 /**
  * The Registry port: each registry over HTTP until HTTP cannot reach it the way Docker does (a
- * credential helper holds the password, a CA only the engine trusts, an insecure registry);
- * from then on, for good, through `docker buildx imagetools`. Imagetools also does what needs
+ * CA only the engine trusts, an insecure registry, a credential helper that fails); from then on, for good, through `docker buildx imagetools`. Imagetools also does what needs
  * more than copying bytes within one repository (an index of several images, a copy into
  * another repository); HTTP what imagetools cannot (blobs, tag deletion).
  */
