@@ -46367,7 +46367,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7700);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3537);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46376,7 +46376,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7700:
+/***/ 3537:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49363,7 +49363,12 @@ function visibility(ctx) {
     return 'nothing';
 }
 
+;// CONCATENATED MODULE: ./src/model/remedies.ts
+/** What a user does when the registry refuses the run's credentials. */
+const CREDENTIALS_REMEDY = 'log in before this step (docker/login-action) or set registry-username and registry-password, with a token that may push to this repository; then re-run the workflow: it reuses what was verified and promotes the rest';
+
 ;// CONCATENATED MODULE: ./src/model/errors.ts
+
 /** Every bad input of a run, found before any side effect. */
 class InputError extends Error {
     problems;
@@ -49401,6 +49406,13 @@ class ReleaseError extends Error {
 }
 function messageOf(error) {
     return error instanceof Error ? error.message : String(error);
+}
+/** The registry refused the run's credentials for a reference: the user must log in anew. */
+class RegistryUnauthorized extends StepFailure {
+    constructor(ref, cause) {
+        super(`the registry rejected the credentials for ${ref}: ${cause}`, CREDENTIALS_REMEDY);
+        this.name = 'RegistryUnauthorized';
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/model/action-inputs.generated.ts
@@ -49623,6 +49635,21 @@ function tagRef(image, tag) {
 }
 function digestRef(image, digest) {
     return `${image.name}@${digest}`;
+}
+/** A reference as the release writes them (name:tag or name@digest), split for the HTTP API. */
+function splitReference(ref) {
+    const at = ref.indexOf('@');
+    const slash = ref.lastIndexOf('/');
+    const colon = ref.lastIndexOf(':');
+    const [name, reference] = at >= 0
+        ? [ref.slice(0, at), ref.slice(at + 1)]
+        : colon > slash
+            ? [ref.slice(0, colon), ref.slice(colon + 1)]
+            : [ref, 'latest'];
+    const image = parseImageRepository(name);
+    if (typeof image === 'string')
+        throw new Error(`not an image reference: ${ref} (${image})`);
+    return { image, reference };
 }
 
 ;// CONCATENATED MODULE: ./src/model/platform.ts
@@ -56460,871 +56487,50 @@ function intentFromLabels(labels, scheme, pullRequest) {
     return { kind: 'release', bump: type, channel };
 }
 
-;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
-const objectToString = Object.prototype.toString;
+;// CONCATENATED MODULE: ./src/model/oci.ts
 
-const isError = value => objectToString.call(value) === '[object Error]';
-
-const errorMessages = new Set([
-	'network error', // Chrome
-	'NetworkError when attempting to fetch resource.', // Firefox
-	'The Internet connection appears to be offline.', // Safari 16
-	'Network request failed', // `cross-fetch`
-	'fetch failed', // Undici (Node.js)
-	'terminated', // Undici (Node.js)
-	' A network error occurred.', // Bun (WebKit)
-	'Network connection lost', // Cloudflare Workers (fetch)
-]);
-
-function isNetworkError(error) {
-	const isValid = error
-		&& isError(error)
-		&& error.name === 'TypeError'
-		&& typeof error.message === 'string';
-
-	if (!isValid) {
-		return false;
-	}
-
-	const {message, stack} = error;
-
-	// Safari 17+ has generic message but no stack for network errors
-	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
-		return stack === undefined
-			// Sentry adds its own stack trace to the fetch error, so also check for that
-			|| '__sentry_captured__' in error;
-	}
-
-	// Deno network errors start with specific text
-	if (message.startsWith('error sending request for url')) {
-		return true;
-	}
-
-	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
-	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
-		return true;
-	}
-
-	// Standard network error messages
-	return errorMessages.has(message);
-}
-
-;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
-
-
-function validateRetries(retries) {
-	if (typeof retries === 'number') {
-		if (retries < 0) {
-			throw new TypeError('Expected `retries` to be a non-negative number.');
-		}
-
-		if (Number.isNaN(retries)) {
-			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
-		}
-	} else if (retries !== undefined) {
-		throw new TypeError('Expected `retries` to be a number or Infinity.');
-	}
-}
-
-function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
-	if (value === undefined) {
-		return;
-	}
-
-	if (typeof value !== 'number' || Number.isNaN(value)) {
-		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
-	}
-
-	if (!allowInfinity && !Number.isFinite(value)) {
-		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
-	}
-
-	if (value < min) {
-		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
-	}
-}
-
-class AbortError extends Error {
-	constructor(message) {
-		super();
-
-		if (message instanceof Error) {
-			this.originalError = message;
-			({message} = message);
-		} else {
-			this.originalError = new Error(message);
-			this.originalError.stack = this.stack;
-		}
-
-		this.name = 'AbortError';
-		this.message = message;
-	}
-}
-
-function calculateDelay(retriesConsumed, options) {
-	const attempt = Math.max(1, retriesConsumed + 1);
-	const random = options.randomize ? (Math.random() + 1) : 1;
-
-	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
-	timeout = Math.min(timeout, options.maxTimeout);
-
-	return timeout;
-}
-
-function calculateRemainingTime(start, max) {
-	if (!Number.isFinite(max)) {
-		return max;
-	}
-
-	return max - (performance.now() - start);
-}
-
-async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
-	const normalizedError = error instanceof Error
-		? error
-		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
-
-	if (normalizedError instanceof AbortError) {
-		throw normalizedError.originalError;
-	}
-
-	const retriesLeft = Number.isFinite(options.retries)
-		? Math.max(0, options.retries - retriesConsumed)
-		: options.retries;
-
-	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
-
-	const context = Object.freeze({
-		error: normalizedError,
-		attemptNumber,
-		retriesLeft,
-		retriesConsumed,
-	});
-
-	await options.onFailedAttempt(context);
-
-	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
-		throw normalizedError;
-	}
-
-	const consumeRetry = await options.shouldConsumeRetry(context);
-
-	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
-
-	if (remainingTime <= 0 || retriesLeft <= 0) {
-		throw normalizedError;
-	}
-
-	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
-		if (consumeRetry) {
-			throw normalizedError;
-		}
-
-		options.signal?.throwIfAborted();
-		return false;
-	}
-
-	if (!await options.shouldRetry(context)) {
-		throw normalizedError;
-	}
-
-	if (!consumeRetry) {
-		options.signal?.throwIfAborted();
-		return false;
-	}
-
-	const delayTime = calculateDelay(retriesConsumed, options);
-	const finalDelay = Math.min(delayTime, remainingTime);
-
-	options.signal?.throwIfAborted();
-
-	if (finalDelay > 0) {
-		await new Promise((resolve, reject) => {
-			const onAbort = () => {
-				clearTimeout(timeoutToken);
-				options.signal?.removeEventListener('abort', onAbort);
-				reject(options.signal.reason);
-			};
-
-			const timeoutToken = setTimeout(() => {
-				options.signal?.removeEventListener('abort', onAbort);
-				resolve();
-			}, finalDelay);
-
-			if (options.unref) {
-				timeoutToken.unref?.();
-			}
-
-			options.signal?.addEventListener('abort', onAbort, {once: true});
-		});
-	}
-
-	options.signal?.throwIfAborted();
-
-	return true;
-}
-
-async function pRetry(input, options = {}) {
-	options = {...options};
-
-	validateRetries(options.retries);
-
-	if (Object.hasOwn(options, 'forever')) {
-		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
-	}
-
-	options.retries ??= 10;
-	options.factor ??= 2;
-	options.minTimeout ??= 1000;
-	options.maxTimeout ??= Number.POSITIVE_INFINITY;
-	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
-	options.randomize ??= false;
-	options.onFailedAttempt ??= () => {};
-	options.shouldRetry ??= () => true;
-	options.shouldConsumeRetry ??= () => true;
-
-	// Validate numeric options and normalize edge cases
-	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
-	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
-	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
-	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
-
-	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
-	if (!(options.factor > 0)) {
-		options.factor = 1;
-	}
-
-	options.signal?.throwIfAborted();
-
-	let attemptNumber = 0;
-	let retriesConsumed = 0;
-	const startTime = performance.now();
-
-	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
-		attemptNumber++;
-
-		try {
-			options.signal?.throwIfAborted();
-
-			const result = await input(attemptNumber);
-
-			options.signal?.throwIfAborted();
-
-			return result;
-		} catch (error) {
-			if (await onAttemptFailure({
-				error,
-				attemptNumber,
-				retriesConsumed,
-				startTime,
-				options,
-			})) {
-				retriesConsumed++;
-			}
-		}
-	}
-
-	// Should not reach here, but in case it does, throw an error
-	throw new Error('Retry attempts exhausted without throwing an error.');
-}
-
-function makeRetriable(function_, options) {
-	return function (...arguments_) {
-		return pRetry(() => function_.apply(this, arguments_), options);
-	};
-}
-
-;// CONCATENATED MODULE: ./src/model/manifest.ts
-
+/** The index media types: OCI's and Docker's manifest list. */
 const INDEX_MEDIA_TYPES = [
     'application/vnd.oci.image.index.v1+json',
     'application/vnd.docker.distribution.manifest.list.v2+json',
 ];
-/** Attestation manifests (provenance, SBOM) sit in the index as unknown/unknown; never platforms. */
-function isAttestation(d) {
-    return (d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
-        (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'));
-}
-/** Compares an index's platform entries with the platforms asked for. */
-function checkIndexPlatforms(index, requested) {
-    const entries = new Map();
-    const duplicated = [];
-    const unexpected = [];
-    let attestations = 0;
-    const wanted = new Set(requested.map(formatPlatform));
-    for (const descriptor of index.manifests) {
-        if (isAttestation(descriptor)) {
-            attestations++;
-            continue;
-        }
-        const name = descriptor.platform ? formatPlatform(descriptor.platform) : 'no platform';
-        if (entries.has(name))
-            duplicated.push(name);
-        else
-            entries.set(name, descriptor);
-        if (!wanted.has(name))
-            unexpected.push(name);
-    }
-    const missing = [...wanted].filter((name) => !entries.has(name));
-    return { entries, missing, unexpected, duplicated, attestations };
-}
-function describePlatformCheck(check) {
-    const lines = [];
-    for (const name of check.missing)
-        lines.push(`platform ${name} is missing from the index`);
-    for (const name of check.unexpected)
-        lines.push(`platform ${name} is in the index but was not requested`);
-    for (const name of check.duplicated)
-        lines.push(`platform ${name} appears more than once in the index`);
-    return lines;
-}
-function configMatches(entry, config) {
-    return formatPlatform(normalizePlatform(entry)) === formatPlatform(normalizePlatform(config));
-}
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
-// EXTERNAL MODULE: external "node:tls"
-var external_node_tls_ = __nccwpck_require__(1692);
-;// CONCATENATED MODULE: ./src/ports/registry-http.ts
-
-
-
-
-
-
-
-
-const MANIFEST_TYPES = [
+/** Every manifest media type the release reads, in the order a registry is asked for them. */
+const MANIFEST_MEDIA_TYPES = [
     'application/vnd.oci.image.index.v1+json',
     'application/vnd.oci.image.manifest.v1+json',
     'application/vnd.docker.distribution.manifest.list.v2+json',
     'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
-/**
- * This registry cannot be spoken to over plain HTTP from here the way Docker speaks to it (a
- * credential helper holds the password, a CA Docker does not share, an insecure registry):
- * the caller falls back to Docker's own client.
- */
-class HttpUnavailable extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'HttpUnavailable';
-    }
-}
-/** An answer the registry gave: worth another try (5xx, 429) or a dropped connection. */
-class TransientHttpFailure extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'TransientHttpFailure';
-    }
-}
-/** The credentials the registry refused (401 or 403 after authenticating). */
-class RegistryUnauthorized extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'RegistryUnauthorized';
-    }
-}
-/** Where Docker keeps its client configuration (docker login, docker/login-action). */
-function dockerConfigDir() {
-    return process.env.DOCKER_CONFIG ?? (0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.homedir)(), '.docker');
-}
-/** The docker config.json keys a registry's credentials may be stored under. */
-function configKeys(registry) {
-    return registry === 'docker.io'
-        ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io']
-        : [registry, `https://${registry}`, `http://${registry}`];
+];
+/** The content digest of bytes, as registries name blobs and manifests. */
+function digestOf(bytes) {
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
 }
 /**
- * The basic credentials (base64 user:password) Docker stored for a registry; undefined when
- * there are none, and HttpUnavailable when a credential helper holds them.
+ * A manifest from its exact bytes; its media type is the one it declares, else the one it was
+ * served as (a Content-Type, parameters dropped).
  */
-async function dockerCredentials(registry) {
-    let config;
-    try {
-        config = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dockerConfigDir(), 'config.json'), 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-    const keys = configKeys(registry);
-    for (const key of keys) {
-        const entry = config.auths?.[key];
-        if (entry?.auth)
-            return entry.auth;
-        if (entry?.identitytoken)
-            throw new HttpUnavailable(`${registry}: an identity token is stored`);
-    }
-    if (keys.some((key) => config.credHelpers?.[key]) || config.credsStore) {
-        throw new HttpUnavailable(`${registry}: a credential helper holds the credentials`);
-    }
-    return undefined;
-}
-/** Docker's own trust for a registry: /etc/docker/certs.d/<host>/ca.crt, as the engine reads it. */
-function registryCa(registry) {
-    const file = (0,external_node_path_namespaceObject.join)(process.env.MULTIARCH_RELEASE_CERTS_D ?? '/etc/docker/certs.d', registry, 'ca.crt');
-    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
-        return undefined;
-    const extra = process.env.NODE_EXTRA_CA_CERTS;
-    return [
-        ...external_node_tls_.rootCertificates,
-        (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'),
-        ...(extra && (0,external_node_fs_namespaceObject.existsSync)(extra) ? [(0,external_node_fs_namespaceObject.readFileSync)(extra, 'utf8')] : []),
-    ];
-}
-/** Loopback registries speak plain HTTP, as Docker and buildx assume; everything else HTTPS. */
-function isLoopbackRegistry(registry) {
-    return /^(localhost|127\.|\[::1\])/.test(registry);
-}
-const TLS_FAILURE = /^(ERR_TLS|ERR_SSL|EPROTO$|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL|HOSTNAME_MISMATCH)/;
-const NETWORK_FAILURE = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|UND_ERR)/;
-/** One HTTP exchange, following redirects (blob storage); the answer's body is left unread. */
-function exchange(url, request, ca, redirects = 5) {
-    return new Promise((resolve, reject) => {
-        const client = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
-        const req = client.request(url, {
-            method: request.method,
-            headers: {
-                ...request.headers,
-                ...(request.body ? { 'content-length': String(request.body.length) } : {}),
-            },
-            ...(ca && url.protocol === 'https:' ? { ca } : {}),
-            timeout: 60_000,
-        }, (response) => {
-            const location = response.headers.location;
-            const status = response.statusCode ?? 0;
-            if (status >= 300 && status < 400 && location && redirects > 0) {
-                response.resume();
-                const next = new URL(location, url);
-                // Credentials stay with the registry; blob storage gets a signed URL instead.
-                const headers = { ...request.headers };
-                if (next.host !== url.host)
-                    delete headers.authorization;
-                exchange(next, { ...request, headers }, ca, redirects - 1).then(resolve, reject);
-                return;
-            }
-            resolve(response);
-        });
-        req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-        req.on('error', (error) => {
-            const code = error.code ?? '';
-            if (TLS_FAILURE.test(code)) {
-                reject(new HttpUnavailable(`${url.host}: ${code} ${error.message}`));
-            }
-            else if (NETWORK_FAILURE.test(code) || /socket hang up/.test(error.message)) {
-                reject(new TransientHttpFailure(`${url.host}: ${code || error.message}`));
-            }
-            else {
-                reject(error);
-            }
-        });
-        req.end(request.body);
-    });
-}
-async function readBody(response) {
-    const chunks = [];
-    for await (const chunk of response)
-        chunks.push(chunk);
-    return Buffer.concat(chunks);
-}
-/**
- * One repository over the registry's HTTP API (the distribution spec), with the bearer token
- * or basic authentication the registry asks for and the credentials Docker stored: one
- * request where `docker buildx imagetools` starts a process.
- */
-class RegistryClient {
-    image;
-    authorization;
-    ca;
-    constructor(image) {
-        this.image = image;
-        this.ca = registryCa(image.registry);
-    }
-    url(path) {
-        const host = this.image.registry === 'docker.io' ? 'registry-1.docker.io' : this.image.registry;
-        const scheme = isLoopbackRegistry(this.image.registry) ? 'http' : 'https';
-        return new URL(`${scheme}://${host}/v2/${this.image.path}${path}`);
-    }
-    /** Answers a 401's challenge: a bearer token from the realm, or basic credentials. */
-    async authenticate(challenge) {
-        const credentials = await dockerCredentials(this.image.registry);
-        if (/^basic/i.test(challenge)) {
-            if (!credentials) {
-                throw new RegistryUnauthorized(`${this.image.registry} asks for credentials and Docker has none for it`);
-            }
-            this.authorization = `Basic ${credentials}`;
-            return;
-        }
-        const field = (name) => new RegExp(`${name}="([^"]*)"`).exec(challenge)?.[1];
-        const realm = field('realm');
-        if (!/^bearer/i.test(challenge) || !realm) {
-            throw new HttpUnavailable(`${this.image.registry} answered 401 without a usable challenge`);
-        }
-        const url = new URL(realm);
-        const service = field('service');
-        if (service)
-            url.searchParams.set('service', service);
-        url.searchParams.set('scope', field('scope') ?? `repository:${this.image.path}:pull`);
-        const response = await exchange(url, { method: 'GET', headers: credentials ? { authorization: `Basic ${credentials}` } : {} }, this.ca);
-        const body = await readBody(response);
-        const status = response.statusCode ?? 0;
-        if (status === 401 || status === 403) {
-            throw new RegistryUnauthorized(`${url.host} refused a token: ${status}`);
-        }
-        if (status >= 500 || status === 429) {
-            throw new TransientHttpFailure(`getting a token from ${url.host} failed: ${status}`);
-        }
-        if (status !== 200)
-            throw new StepFailure(`getting a token from ${url.host} failed: ${status}`);
-        const token = JSON.parse(body.toString('utf8'));
-        this.authorization = `Bearer ${token.token ?? token.access_token ?? ''}`;
-    }
-    /**
-     * Sends a request, authenticating when the registry asks (again when a write needs a wider
-     * token scope). 5xx and 429 become TransientHttpFailure; 401/403 after authenticating,
-     * RegistryUnauthorized. The body of a successful answer is left for the caller.
-     */
-    async send(path, request) {
-        let lastChallenge;
-        for (let attempt = 0; attempt < 3; attempt++) {
-            const headers = { ...request.headers };
-            if (this.authorization)
-                headers.authorization = this.authorization;
-            const response = await exchange(this.url(path), { ...request, headers }, this.ca);
-            const status = response.statusCode ?? 0;
-            if (status === 401) {
-                response.resume();
-                const challenge = response.headers['www-authenticate'] ?? '';
-                if (challenge === lastChallenge)
-                    break;
-                lastChallenge = challenge;
-                await this.authenticate(challenge);
-                continue;
-            }
-            if (status === 403) {
-                response.resume();
-                break;
-            }
-            if (status >= 500 || status === 429) {
-                const body = await readBody(response);
-                throw new TransientHttpFailure(`${request.method} ${this.image.name}${path}: ${status} ${body.toString('utf8').slice(0, 200).trim()}`);
-            }
-            return response;
-        }
-        throw new RegistryUnauthorized(`${request.method} ${this.image.name}${path}: the registry refused the credentials`);
-    }
-    /** Sends a request and reads the whole answer. */
-    async fetch(path, request) {
-        const response = await this.send(path, request);
-        return {
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: await readBody(response),
-        };
-    }
-    /** A manifest's exact bytes and media type (their digest is the manifest's identity), or undefined on 404. */
-    async getManifest(reference) {
-        const answer = await this.fetch(`/manifests/${reference}`, {
-            method: 'GET',
-            headers: { accept: MANIFEST_TYPES },
-        });
-        if (answer.status === 404)
-            return undefined;
-        if (answer.status !== 200) {
-            throw new StepFailure(`reading ${this.image.name}:${reference} failed: ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`);
-        }
-        return { body: answer.body, contentType: answer.headers['content-type'] ?? '' };
-    }
-    /** Stores a manifest under a tag (or its digest), byte for byte. */
-    async putManifest(reference, body, contentType) {
-        const answer = await this.fetch(`/manifests/${reference}`, {
-            method: 'PUT',
-            headers: { 'content-type': contentType },
-            body,
-        });
-        if (answer.status !== 201 && answer.status !== 200) {
-            throw new StepFailure(`writing ${this.image.name}:${reference} failed: ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`);
-        }
-    }
-    /** A manifest's exact bytes, which must exist (for the OCI archive). */
-    async manifest(digest) {
-        const found = await this.getManifest(digest);
-        if (!found)
-            throw new StepFailure(`reading ${this.image.name}@${digest} failed: 404`);
-        return found.body;
-    }
-    /** A small blob (an image config) read whole. */
-    async blobBytes(digest) {
-        const answer = await this.fetch(`/blobs/${digest}`, { method: 'GET' });
-        if (answer.status !== 200)
-            throw new StepFailure(`reading the blob ${this.image.name}@${digest} failed: ${answer.status}`);
-        return answer.body;
-    }
-    /** A blob as a stream, for writing large layers without holding them in memory. */
-    async blob(digest) {
-        const response = await this.send(`/blobs/${digest}`, { method: 'GET' });
-        if (response.statusCode !== 200) {
-            response.resume();
-            throw new StepFailure(`reading the blob ${this.image.name}@${digest} failed: ${response.statusCode ?? 0}`);
-        }
-        return response;
-    }
-}
-
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
-;// CONCATENATED MODULE: ./src/release/oci-archive.ts
-
-
-
-
-
-const hex = (digest) => digest.replace(/^sha256:/, '');
-/**
- * Writes an OCI image layout (as a tar) holding the index at `digest` with every platform,
- * attestation and blob, read from the registry: the very image the release promoted.
- */
-async function writeOciArchive(reader, image, digest, tag, path) {
-    const pack = (0,tar_stream.pack)();
-    const written = (0,external_node_stream_promises_namespaceObject.pipeline)(pack, (0,external_node_fs_namespaceObject.createWriteStream)(path));
-    const seen = new Set();
-    const addBytes = (name, bytes) => {
-        pack.entry({ name, size: bytes.length }, bytes);
+function manifestOf(bytes, contentType = '') {
+    const raw = bytes.toString('utf8');
+    const json = JSON.parse(raw);
+    return {
+        digest: digestOf(bytes),
+        mediaType: typeof json.mediaType === 'string' ? json.mediaType : (contentType.split(';')[0] ?? ''),
+        raw,
+        json,
     };
-    const addBlob = async (descriptor) => {
-        if (seen.has(descriptor.digest))
-            return;
-        seen.add(descriptor.digest);
-        const source = await reader.blob(descriptor.digest);
-        const entry = pack.entry({
-            name: `blobs/sha256/${hex(descriptor.digest)}`,
-            size: descriptor.size,
-        });
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(source, entry);
-    };
-    // Manifests are written as the registry's exact bytes, so every digest still holds.
-    const addManifest = async (manifestDigest) => {
-        const bytes = await reader.manifest(manifestDigest);
-        const actual = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-        if (actual !== manifestDigest)
-            throw new StepFailure(`the registry served ${actual} for ${manifestDigest}`);
-        if (!seen.has(manifestDigest)) {
-            seen.add(manifestDigest);
-            addBytes(`blobs/sha256/${hex(manifestDigest)}`, bytes);
-        }
-        return JSON.parse(bytes.toString());
-    };
-    addBytes('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
-    const index = await addManifest(digest);
-    for (const child of (index.manifests ?? [])) {
-        const manifest = await addManifest(child.digest);
-        await addBlob(manifest.config);
-        for (const layer of (manifest.layers ?? []))
-            await addBlob(layer);
-    }
-    const indexBytes = await reader.manifest(digest);
-    addBytes('index.json', Buffer.from(JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.index.v1+json',
-        manifests: [
-            {
-                mediaType: typeof index.mediaType === 'string'
-                    ? index.mediaType
-                    : 'application/vnd.oci.image.index.v1+json',
-                digest,
-                size: indexBytes.length,
-                // docker load names the image after these.
-                annotations: {
-                    'org.opencontainers.image.ref.name': tag,
-                    'io.containerd.image.name': `${image.name}:${tag}`,
-                },
-            },
-        ],
-    })));
-    pack.finalize();
-    await written;
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path))
-        hash.update(chunk);
-    return { sha256: hash.digest('hex'), blobs: seen.size };
 }
-
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/ports/layer-files.ts
-
-
-
-/** Layers worth streaming: larger images are left to the engine (docker cp). */
-const MAX_LAYER_BYTES = 64 * 1024 * 1024;
-const GZIP = /(tar\+gzip|tar\.gzip|diff\.tar\.gzip)$/;
-const PLAIN = /(layer\.v1\.tar|diff\.tar)$/;
-const normalize = (name) => external_node_path_namespaceObject.posix.normalize(`/${name}`).replace(/\/$/, '');
-function parentsOf(path) {
-    const parents = [];
-    for (let dir = external_node_path_namespaceObject.posix.dirname(path); dir !== '/'; dir = external_node_path_namespaceObject.posix.dirname(dir))
-        parents.push(dir);
-    return parents;
-}
-/** Reads one layer's tar until it knows what the layer says about `path`. */
-async function scanLayer(stream, gzipped, path, bytes) {
-    const parents = new Set(parentsOf(path));
-    const whiteout = `${external_node_path_namespaceObject.posix.dirname(path)}/.wh.${external_node_path_namespaceObject.posix.basename(path)}`.replace(/^\/\//, '/');
-    const tar = (0,tar_stream.extract)();
-    const source = gzipped ? stream.pipe((0,external_node_zlib_.createGunzip)()) : stream;
-    source.on('error', (error) => {
-        tar.destroy(error);
-    });
-    source.pipe(tar);
-    let finding;
-    try {
-        for await (const entry of tar) {
-            const header = entry.header;
-            const name = normalize(header.name);
-            if (name === path) {
-                if (header.type === 'file' || header.type === 'contiguous-file') {
-                    const chunks = [];
-                    let length = 0;
-                    for await (const chunk of entry) {
-                        chunks.push(chunk);
-                        length += chunk.length;
-                        if (length >= bytes)
-                            break;
-                    }
-                    finding = { kind: 'file', head: Buffer.concat(chunks).subarray(0, bytes) };
-                }
-                else if (header.type === 'symlink' && header.linkname) {
-                    finding = { kind: 'link', target: external_node_path_namespaceObject.posix.resolve(external_node_path_namespaceObject.posix.dirname(path), header.linkname) };
-                }
-                else if (header.type === 'link' && header.linkname) {
-                    finding = { kind: 'link', target: normalize(header.linkname) };
-                }
-                else {
-                    finding = { kind: 'unsure' };
-                }
-                break;
-            }
-            const parentNotDir = parents.has(name) && header.type !== 'directory';
-            const hidden = name === whiteout ||
-                [...parents].some((dir) => name === `${external_node_path_namespaceObject.posix.dirname(dir)}/.wh.${external_node_path_namespaceObject.posix.basename(dir)}`.replace(/^\/\//, '/') ||
-                    name === `${dir}/.wh..wh..opq`) ||
-                name === '/.wh..wh..opq';
-            if (parentNotDir || hidden) {
-                finding = { kind: 'unsure' };
-                break;
-            }
-            entry.resume();
-        }
-    }
-    finally {
-        tar.destroy();
-        stream.destroy();
-    }
-    return finding;
-}
-/**
- * The first bytes of a file of an image, read from its layer blobs (newest layer first),
- * without creating a container. Undefined when this cannot tell for certain (the file is not
- * found, a whiteout or a parent symlink is in the way, a layer is compressed with zstd, the
- * layers are large): the caller then asks the engine.
- */
-async function fileHeadFromLayers(layers, path, bytes = 512) {
-    if (layers.reduce((n, l) => n + l.size, 0) > MAX_LAYER_BYTES)
-        return undefined;
-    if (!layers.every((l) => GZIP.test(l.mediaType) || PLAIN.test(l.mediaType)))
-        return undefined;
-    let wanted = normalize(path);
-    for (let hops = 0; hops < 8; hops++) {
-        let finding;
-        for (const layer of [...layers].reverse()) {
-            finding = await scanLayer(await layer.open(), GZIP.test(layer.mediaType), wanted, bytes);
-            if (finding)
-                break;
-        }
-        if (finding?.kind === 'file')
-            return finding.head;
-        if (finding?.kind !== 'link')
-            return undefined;
-        wanted = finding.target;
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/ports/retry.ts
-
-/** Registry and network failures worth another try: 5xx, 429, dropped connections. */
-const TRANSIENT_FAILURE = /\b(50[0-9]|429)\b|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests|toomanyrequests|connection reset|connection refused|i\/o timeout|unexpected EOF|TLS handshake timeout/i;
-/** Four retries, waiting about 1, 2, 4 and 8 backoff units (capped at 8 units). */
-function retryPolicy(backoffMs) {
-    return { retries: 4, minTimeoutMs: backoffMs / 2, maxTimeoutMs: backoffMs * 8 };
-}
-const DEFAULT_RETRY = retryPolicy(1000);
-class TransientFailure extends Error {
-    result;
-    constructor(result) {
-        super(result.stderr.trim().split('\n').pop() ?? 'transient failure');
-        this.result = result;
-    }
-}
-/**
- * Runs a command again, with exponential backoff, while it fails in a way that a retry can
- * cure; every retry is logged. Returns the last result, successful or not.
- */
-async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTransient = (r) => TRANSIENT_FAILURE.test(r.stderr)) {
-    try {
-        return await pRetry(async () => {
-            const result = await attempt();
-            if (result.exitCode !== 0 && isTransient(result))
-                throw new TransientFailure(result);
-            return result;
-        }, {
-            retries: policy.retries,
-            minTimeout: policy.minTimeoutMs,
-            maxTimeout: policy.maxTimeoutMs,
-            onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-                if (retriesLeft > 0) {
-                    warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`);
-                }
-            },
-        });
-    }
-    catch (error) {
-        if (error instanceof TransientFailure)
-            return error.result;
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/ports/registry.ts
-
-
-
-
-
-
-
-
-
-
 const strings = (value) => Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
-const registry_text = (value) => (typeof value === 'string' ? value : '');
+const oci_text = (value) => (typeof value === 'string' ? value : '');
 /**
  * An image config as the registry (config, os, architecture) or the engine (Config, Os,
  * Architecture) spells it.
  */
 function imageConfigOf(raw, configKey, osKey, architectureKey, variantKey) {
     const config = (raw[configKey] ?? {});
-    const variant = registry_text(raw[variantKey]);
+    const variant = oci_text(raw[variantKey]);
     return {
-        os: registry_text(raw[osKey]),
-        architecture: registry_text(raw[architectureKey]),
+        os: oci_text(raw[osKey]),
+        architecture: oci_text(raw[architectureKey]),
         ...(variant !== '' ? { variant } : {}),
         entrypoint: strings(config.Entrypoint),
         cmd: strings(config.Cmd),
@@ -57332,309 +56538,9 @@ function imageConfigOf(raw, configKey, osKey, architectureKey, variantKey) {
         raw,
     };
 }
-const CREDENTIALS_REMEDY = 'log in before this step (docker/login-action) or set registry-username and registry-password, with a token that may push to this repository; then re-run the workflow: it reuses what was verified and promotes the rest';
-const UNAUTHORIZED = /unauthorized|authentication required|authorization failed|no basic auth credentials|401 Unauthorized|403 Forbidden|denied:/i;
-const NOT_FOUND = /not found|manifest unknown|name unknown|404/i;
-/** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
-class ImagetoolsRegistry {
-    warn;
-    policy;
-    constructor(warn = () => undefined, policy = DEFAULT_RETRY) {
-        this.warn = warn;
-        this.policy = policy;
-    }
-    imagetools(what, args, alsoRetry) {
-        return retryCommand(what, () => runCommand('docker', ['buildx', 'imagetools', ...args]), this.warn, this.policy, (r) => TRANSIENT_FAILURE.test(r.stderr) || (alsoRetry?.test(r.stderr) ?? false));
-    }
-    async manifest(ref, options = {}) {
-        const result = await this.imagetools(`reading ${ref}`, ['inspect', '--raw', ref], options.expectPresent ? NOT_FOUND : undefined);
-        if (result.exitCode !== 0) {
-            if (UNAUTHORIZED.test(result.stderr)) {
-                throw new StepFailure(`the registry rejected the credentials for ${ref}: ${tail(result.stderr, 2)}`, CREDENTIALS_REMEDY);
-            }
-            if (NOT_FOUND.test(result.stderr))
-                return undefined;
-            throw new StepFailure(`reading ${ref} from the registry failed: ${tail(result.stderr, 4)}`);
-        }
-        // imagetools prints the manifest's bytes followed by one newline of its own.
-        const raw = result.stdout.endsWith('\n') ? result.stdout.slice(0, -1) : result.stdout;
-        const json = JSON.parse(raw);
-        const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(raw).digest('hex')}`;
-        return {
-            digest,
-            mediaType: typeof json.mediaType === 'string' ? json.mediaType : '',
-            raw,
-            json,
-        };
-    }
-    async imageConfig(ref) {
-        const result = await this.imagetools(`reading the image config of ${ref}`, [
-            'inspect',
-            '--format',
-            '{{json .Image}}',
-            ref,
-        ]);
-        if (result.exitCode !== 0) {
-            throw new StepFailure(`reading the image config of ${ref} failed: ${tail(result.stderr, 4)}`);
-        }
-        const raw = JSON.parse(result.stdout);
-        return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant');
-    }
-    async indexConfigs(ref) {
-        const result = await this.imagetools(`reading the image configs of ${ref}`, [
-            'inspect',
-            '--format',
-            '{{json .Image}}',
-            ref,
-        ]);
-        if (result.exitCode !== 0) {
-            throw new StepFailure(`reading the image configs of ${ref} failed: ${tail(result.stderr, 4)}`);
-        }
-        const byPlatform = JSON.parse(result.stdout);
-        return new Map(Object.entries(byPlatform).map(([platform, raw]) => [
-            platform,
-            imageConfigOf(raw, 'config', 'os', 'architecture', 'variant'),
-        ]));
-    }
-    async copy(sourceDigestRef, targetTagRef) {
-        const result = await this.imagetools(`pointing ${targetTagRef} at ${sourceDigestRef}`, [
-            'create',
-            '--tag',
-            targetTagRef,
-            sourceDigestRef,
-        ]);
-        if (result.exitCode !== 0) {
-            throw new StepFailure(`pointing ${targetTagRef} at ${sourceDigestRef} failed: ${tail(result.stderr, 4)}`);
-        }
-    }
-    async assemble(sourceRefs, targetTagRef, annotations) {
-        const annotationArgs = Object.entries(annotations).flatMap(([k, v]) => [
-            '--annotation',
-            `index:${k}=${v}`,
-        ]);
-        const result = await this.imagetools(`assembling ${targetTagRef}`, [
-            'create',
-            '--tag',
-            targetTagRef,
-            ...annotationArgs,
-            ...sourceRefs,
-        ]);
-        if (result.exitCode !== 0) {
-            throw new StepFailure(`assembling ${targetTagRef} from ${sourceRefs.join(', ')} failed: ${tail(result.stderr, 4)}`);
-        }
-    }
-    async archive(image, digest, tag, path) {
-        await writeOciArchive(new RegistryClient(image), image, digest, tag, path);
-    }
-    async deleteTag(image, tag) {
-        // The OCI distribution spec allows deleting a tag; many registries answer 400/405 instead.
-        try {
-            const answer = await new RegistryClient(image).fetch(`/manifests/${encodeURIComponent(tag)}`, { method: 'DELETE' });
-            return answer.status === 202 || answer.status === 200;
-        }
-        catch {
-            return false;
-        }
-    }
-}
-/** A reference as the release writes them (name:tag or name@digest), split for the HTTP API. */
-function splitReference(ref) {
-    const at = ref.indexOf('@');
-    const slash = ref.lastIndexOf('/');
-    const colon = ref.lastIndexOf(':');
-    const [name, reference] = at >= 0
-        ? [ref.slice(0, at), ref.slice(at + 1)]
-        : colon > slash
-            ? [ref.slice(0, colon), ref.slice(colon + 1)]
-            : [ref, 'latest'];
-    const image = parseImageRepository(name);
-    if (typeof image === 'string')
-        throw new Error(`not an image reference: ${ref} (${image})`);
-    return { image, reference };
-}
-const sha256 = (bytes) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-/** The manifest was not there yet although it was just written (expectPresent). */
-class NotYetPresent extends Error {
-}
-function toRemote(body, contentType) {
-    const raw = body.toString('utf8');
-    const json = JSON.parse(raw);
-    return {
-        digest: sha256(body),
-        mediaType: typeof json.mediaType === 'string' ? json.mediaType : (contentType.split(';')[0] ?? ''),
-        raw,
-        json,
-    };
-}
-/**
- * The registry over its HTTP API: one request per read or tag write, where imagetools starts a
- * process each time (about 60 ms). It falls back to imagetools, for good, for a registry it
- * cannot reach the way Docker does (credential helpers, insecure registries, a CA that only
- * the engine trusts), and uses imagetools for what needs more than copying bytes (assembling
- * an index from several images).
- */
-class HttpRegistry {
-    docker;
-    warn;
-    policy;
-    debug;
-    clients = new Map();
-    viaDocker = new Set();
-    constructor(docker, warn = () => undefined, policy = DEFAULT_RETRY, debug = () => undefined) {
-        this.docker = docker;
-        this.warn = warn;
-        this.policy = policy;
-        this.debug = debug;
-    }
-    client(image) {
-        const key = `${image.registry}/${image.path}`;
-        let client = this.clients.get(key);
-        if (!client) {
-            client = new RegistryClient(image);
-            this.clients.set(key, client);
-        }
-        return client;
-    }
-    /** Runs an HTTP exchange with retries; falls back to imagetools when HTTP cannot be used. */
-    async attempt(what, ref, image, overHttp, viaDocker) {
-        if (this.viaDocker.has(image.registry))
-            return viaDocker();
-        try {
-            return await pRetry(() => overHttp(this.client(image)), {
-                retries: this.policy.retries,
-                minTimeout: this.policy.minTimeoutMs,
-                maxTimeout: this.policy.maxTimeoutMs,
-                shouldRetry: ({ error }) => error instanceof TransientHttpFailure || error instanceof NotYetPresent,
-                onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-                    if (retriesLeft > 0 && error instanceof TransientHttpFailure)
-                        this.warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`);
-                },
-            });
-        }
-        catch (error) {
-            if (error instanceof HttpUnavailable) {
-                this.viaDocker.add(image.registry);
-                this.debug(`${image.registry}: using docker buildx imagetools (${error.message})`);
-                return viaDocker();
-            }
-            if (error instanceof RegistryUnauthorized) {
-                throw new StepFailure(`the registry rejected the credentials for ${ref}: ${error.message}`, CREDENTIALS_REMEDY);
-            }
-            if (error instanceof TransientHttpFailure) {
-                throw new StepFailure(`${what} failed: ${error.message}`);
-            }
-            throw error;
-        }
-    }
-    async manifest(ref, options = {}) {
-        const { image, reference } = splitReference(ref);
-        try {
-            return await this.attempt(`reading ${ref}`, ref, image, async (client) => {
-                const found = await client.getManifest(reference);
-                if (!found && options.expectPresent)
-                    throw new NotYetPresent(ref);
-                return found && toRemote(found.body, found.contentType);
-            }, () => this.docker.manifest(ref, options));
-        }
-        catch (error) {
-            if (error instanceof NotYetPresent)
-                return undefined;
-            throw error;
-        }
-    }
-    /** The config of a single-platform manifest, read with the client that read the manifest. */
-    async configOf(client, manifest) {
-        const config = manifest.json.config;
-        if (typeof config?.digest !== 'string') {
-            throw new StepFailure(`the manifest ${manifest.digest} names no image config`);
-        }
-        const raw = JSON.parse((await client.blobBytes(config.digest)).toString('utf8'));
-        return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant');
-    }
-    async imageConfig(ref) {
-        const { image, reference } = splitReference(ref);
-        return this.attempt(`reading the image config of ${ref}`, ref, image, async (client) => {
-            const found = await client.getManifest(reference);
-            if (!found)
-                throw new StepFailure(`reading the image config of ${ref} failed: no manifest`);
-            return this.configOf(client, toRemote(found.body, found.contentType));
-        }, () => this.docker.imageConfig(ref));
-    }
-    async indexConfigs(ref) {
-        const { image, reference } = splitReference(ref);
-        return this.attempt(`reading the image configs of ${ref}`, ref, image, async (client) => {
-            const found = await client.getManifest(reference);
-            if (!found)
-                throw new StepFailure(`reading the image configs of ${ref} failed: no manifest`);
-            const index = toRemote(found.body, found.contentType);
-            if (!INDEX_MEDIA_TYPES.includes(index.mediaType)) {
-                throw new StepFailure(`${ref} is not an index`);
-            }
-            const children = asIndex(index).manifests.filter((d) => d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' &&
-                d.platform?.os !== 'unknown');
-            const entries = await Promise.all(children.map(async (child) => {
-                const manifest = await client.getManifest(child.digest);
-                if (!manifest)
-                    throw new StepFailure(`${image.name}@${child.digest} does not resolve`);
-                const { os = '', architecture = '', variant } = child.platform ?? {};
-                return [
-                    [os, architecture, ...(variant ? [variant] : [])].join('/'),
-                    await this.configOf(client, toRemote(manifest.body, manifest.contentType)),
-                ];
-            }));
-            return new Map(entries);
-        }, () => this.docker.indexConfigs(ref));
-    }
-    async copy(sourceDigestRef, targetTagRef) {
-        const source = splitReference(sourceDigestRef);
-        const target = splitReference(targetTagRef);
-        // Another repository needs its blobs mounted: imagetools does that.
-        if (source.image.name !== target.image.name) {
-            return this.docker.copy(sourceDigestRef, targetTagRef);
-        }
-        return this.attempt(`pointing ${targetTagRef} at ${sourceDigestRef}`, targetTagRef, target.image, async (client) => {
-            const found = await client.getManifest(source.reference);
-            if (!found)
-                throw new StepFailure(`${sourceDigestRef} does not exist in the registry`);
-            if (sha256(found.body) !== source.reference) {
-                throw new StepFailure(`the registry served ${sha256(found.body)} for ${sourceDigestRef}; nothing was written`);
-            }
-            const mediaType = toRemote(found.body, found.contentType).mediaType || found.contentType;
-            await client.putManifest(target.reference, found.body, mediaType);
-        }, () => this.docker.copy(sourceDigestRef, targetTagRef));
-    }
-    assemble(sourceRefs, targetTagRef, annotations) {
-        return this.docker.assemble(sourceRefs, targetTagRef, annotations);
-    }
-    archive(image, digest, tag, path) {
-        return this.docker.archive(image, digest, tag, path);
-    }
-    deleteTag(image, tag) {
-        return this.docker.deleteTag(image, tag);
-    }
-    async fileHead(ref, path) {
-        const { image, reference } = splitReference(ref);
-        if (this.viaDocker.has(image.registry))
-            return undefined;
-        const client = this.client(image);
-        try {
-            const found = await client.getManifest(reference);
-            if (!found)
-                return undefined;
-            const layers = toRemote(found.body, found.contentType).json.layers;
-            if (!Array.isArray(layers))
-                return undefined;
-            return await fileHeadFromLayers(layers.map((layer) => ({
-                mediaType: layer.mediaType ?? '',
-                size: layer.size ?? 0,
-                open: () => client.blob(layer.digest ?? ''),
-            })), path);
-        }
-        catch {
-            // Any doubt goes to the engine, which reads the file from a container.
-            return undefined;
-        }
-    }
+/** An image config as the registry stores it (lowercase keys). */
+function registryImageConfig(raw) {
+    return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant');
 }
 function asIndex(manifest) {
     const manifests = manifest.json.manifests;
@@ -58076,6 +56982,325 @@ const planRelease = {
     remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
 };
 
+;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
+const objectToString = Object.prototype.toString;
+
+const isError = value => objectToString.call(value) === '[object Error]';
+
+const errorMessages = new Set([
+	'network error', // Chrome
+	'NetworkError when attempting to fetch resource.', // Firefox
+	'The Internet connection appears to be offline.', // Safari 16
+	'Network request failed', // `cross-fetch`
+	'fetch failed', // Undici (Node.js)
+	'terminated', // Undici (Node.js)
+	' A network error occurred.', // Bun (WebKit)
+	'Network connection lost', // Cloudflare Workers (fetch)
+]);
+
+function isNetworkError(error) {
+	const isValid = error
+		&& isError(error)
+		&& error.name === 'TypeError'
+		&& typeof error.message === 'string';
+
+	if (!isValid) {
+		return false;
+	}
+
+	const {message, stack} = error;
+
+	// Safari 17+ has generic message but no stack for network errors
+	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
+		return stack === undefined
+			// Sentry adds its own stack trace to the fetch error, so also check for that
+			|| '__sentry_captured__' in error;
+	}
+
+	// Deno network errors start with specific text
+	if (message.startsWith('error sending request for url')) {
+		return true;
+	}
+
+	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
+	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
+		return true;
+	}
+
+	// Standard network error messages
+	return errorMessages.has(message);
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
+
+
+function validateRetries(retries) {
+	if (typeof retries === 'number') {
+		if (retries < 0) {
+			throw new TypeError('Expected `retries` to be a non-negative number.');
+		}
+
+		if (Number.isNaN(retries)) {
+			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
+		}
+	} else if (retries !== undefined) {
+		throw new TypeError('Expected `retries` to be a number or Infinity.');
+	}
+}
+
+function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
+	if (value === undefined) {
+		return;
+	}
+
+	if (typeof value !== 'number' || Number.isNaN(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
+	}
+
+	if (!allowInfinity && !Number.isFinite(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+	}
+
+	if (value < min) {
+		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
+	}
+}
+
+class AbortError extends Error {
+	constructor(message) {
+		super();
+
+		if (message instanceof Error) {
+			this.originalError = message;
+			({message} = message);
+		} else {
+			this.originalError = new Error(message);
+			this.originalError.stack = this.stack;
+		}
+
+		this.name = 'AbortError';
+		this.message = message;
+	}
+}
+
+function calculateDelay(retriesConsumed, options) {
+	const attempt = Math.max(1, retriesConsumed + 1);
+	const random = options.randomize ? (Math.random() + 1) : 1;
+
+	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
+	timeout = Math.min(timeout, options.maxTimeout);
+
+	return timeout;
+}
+
+function calculateRemainingTime(start, max) {
+	if (!Number.isFinite(max)) {
+		return max;
+	}
+
+	return max - (performance.now() - start);
+}
+
+async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
+	const normalizedError = error instanceof Error
+		? error
+		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
+
+	if (normalizedError instanceof AbortError) {
+		throw normalizedError.originalError;
+	}
+
+	const retriesLeft = Number.isFinite(options.retries)
+		? Math.max(0, options.retries - retriesConsumed)
+		: options.retries;
+
+	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
+
+	const context = Object.freeze({
+		error: normalizedError,
+		attemptNumber,
+		retriesLeft,
+		retriesConsumed,
+	});
+
+	await options.onFailedAttempt(context);
+
+	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
+		throw normalizedError;
+	}
+
+	const consumeRetry = await options.shouldConsumeRetry(context);
+
+	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
+
+	if (remainingTime <= 0 || retriesLeft <= 0) {
+		throw normalizedError;
+	}
+
+	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
+		if (consumeRetry) {
+			throw normalizedError;
+		}
+
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	if (!await options.shouldRetry(context)) {
+		throw normalizedError;
+	}
+
+	if (!consumeRetry) {
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	const delayTime = calculateDelay(retriesConsumed, options);
+	const finalDelay = Math.min(delayTime, remainingTime);
+
+	options.signal?.throwIfAborted();
+
+	if (finalDelay > 0) {
+		await new Promise((resolve, reject) => {
+			const onAbort = () => {
+				clearTimeout(timeoutToken);
+				options.signal?.removeEventListener('abort', onAbort);
+				reject(options.signal.reason);
+			};
+
+			const timeoutToken = setTimeout(() => {
+				options.signal?.removeEventListener('abort', onAbort);
+				resolve();
+			}, finalDelay);
+
+			if (options.unref) {
+				timeoutToken.unref?.();
+			}
+
+			options.signal?.addEventListener('abort', onAbort, {once: true});
+		});
+	}
+
+	options.signal?.throwIfAborted();
+
+	return true;
+}
+
+async function pRetry(input, options = {}) {
+	options = {...options};
+
+	validateRetries(options.retries);
+
+	if (Object.hasOwn(options, 'forever')) {
+		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
+	}
+
+	options.retries ??= 10;
+	options.factor ??= 2;
+	options.minTimeout ??= 1000;
+	options.maxTimeout ??= Number.POSITIVE_INFINITY;
+	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
+	options.randomize ??= false;
+	options.onFailedAttempt ??= () => {};
+	options.shouldRetry ??= () => true;
+	options.shouldConsumeRetry ??= () => true;
+
+	// Validate numeric options and normalize edge cases
+	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
+	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
+	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
+	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
+
+	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
+	if (!(options.factor > 0)) {
+		options.factor = 1;
+	}
+
+	options.signal?.throwIfAborted();
+
+	let attemptNumber = 0;
+	let retriesConsumed = 0;
+	const startTime = performance.now();
+
+	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
+		attemptNumber++;
+
+		try {
+			options.signal?.throwIfAborted();
+
+			const result = await input(attemptNumber);
+
+			options.signal?.throwIfAborted();
+
+			return result;
+		} catch (error) {
+			if (await onAttemptFailure({
+				error,
+				attemptNumber,
+				retriesConsumed,
+				startTime,
+				options,
+			})) {
+				retriesConsumed++;
+			}
+		}
+	}
+
+	// Should not reach here, but in case it does, throw an error
+	throw new Error('Retry attempts exhausted without throwing an error.');
+}
+
+function makeRetriable(function_, options) {
+	return function (...arguments_) {
+		return pRetry(() => function_.apply(this, arguments_), options);
+	};
+}
+
+;// CONCATENATED MODULE: ./src/ports/retry.ts
+
+/** Registry and network failures worth another try: 5xx, 429, dropped connections. */
+const TRANSIENT_FAILURE = /\b(50[0-9]|429)\b|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests|toomanyrequests|connection reset|connection refused|i\/o timeout|unexpected EOF|TLS handshake timeout/i;
+/** Four retries, waiting about 1, 2, 4 and 8 backoff units (capped at 8 units). */
+function retryPolicy(backoffMs) {
+    return { retries: 4, minTimeoutMs: backoffMs / 2, maxTimeoutMs: backoffMs * 8 };
+}
+const DEFAULT_RETRY = retryPolicy(1000);
+class TransientFailure extends Error {
+    result;
+    constructor(result) {
+        super(result.stderr.trim().split('\n').pop() ?? 'transient failure');
+        this.result = result;
+    }
+}
+/**
+ * Runs a command again, with exponential backoff, while it fails in a way that a retry can
+ * cure; every retry is logged. Returns the last result, successful or not.
+ */
+async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTransient = (r) => TRANSIENT_FAILURE.test(r.stderr)) {
+    try {
+        return await pRetry(async () => {
+            const result = await attempt();
+            if (result.exitCode !== 0 && isTransient(result))
+                throw new TransientFailure(result);
+            return result;
+        }, {
+            retries: policy.retries,
+            minTimeout: policy.minTimeoutMs,
+            maxTimeout: policy.maxTimeoutMs,
+            onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+                if (retriesLeft > 0) {
+                    warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`);
+                }
+            },
+        });
+    }
+    catch (error) {
+        if (error instanceof TransientFailure)
+            return error.result;
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/parallel.ts
 // Bounded parallelism for builds and smoke tests: each already keeps the machine busy.
 /** Runs `fn` on every item, at most `limit` at a time; settles them all. */
@@ -58315,6 +57540,50 @@ const build = {
         : 'fix the build and re-run the workflow; nothing was pushed',
 };
 
+;// CONCATENATED MODULE: ./src/model/manifest.ts
+
+/** Attestation manifests (provenance, SBOM) sit in the index as unknown/unknown; never platforms. */
+function isAttestation(d) {
+    return (d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+        (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'));
+}
+/** Compares an index's platform entries with the platforms asked for. */
+function checkIndexPlatforms(index, requested) {
+    const entries = new Map();
+    const duplicated = [];
+    const unexpected = [];
+    let attestations = 0;
+    const wanted = new Set(requested.map(formatPlatform));
+    for (const descriptor of index.manifests) {
+        if (isAttestation(descriptor)) {
+            attestations++;
+            continue;
+        }
+        const name = descriptor.platform ? formatPlatform(descriptor.platform) : 'no platform';
+        if (entries.has(name))
+            duplicated.push(name);
+        else
+            entries.set(name, descriptor);
+        if (!wanted.has(name))
+            unexpected.push(name);
+    }
+    const missing = [...wanted].filter((name) => !entries.has(name));
+    return { entries, missing, unexpected, duplicated, attestations };
+}
+function describePlatformCheck(check) {
+    const lines = [];
+    for (const name of check.missing)
+        lines.push(`platform ${name} is missing from the index`);
+    for (const name of check.unexpected)
+        lines.push(`platform ${name} is in the index but was not requested`);
+    for (const name of check.duplicated)
+        lines.push(`platform ${name} appears more than once in the index`);
+    return lines;
+}
+function configMatches(entry, config) {
+    return formatPlatform(normalizePlatform(entry)) === formatPlatform(normalizePlatform(config));
+}
+
 ;// CONCATENATED MODULE: ./src/steps/assert-manifest.ts
 
 
@@ -58467,24 +57736,6 @@ function inspectBinary(head) {
         return { kind: 'script', interpreter: line.trim().split(/\s+/)[0] ?? '' };
     }
     return { kind: 'unknown' };
-}
-/** The content of the first regular file in a tar stream (as `docker cp … -` writes it). */
-function firstFileInTar(tar) {
-    let offset = 0;
-    while (offset + 512 <= tar.length) {
-        const header = tar.subarray(offset, offset + 512);
-        if (header.every((b) => b === 0))
-            return undefined;
-        const sizeField = header.subarray(124, 136).toString('latin1').replace(/\0/g, '').trim();
-        const size = parseInt(sizeField || '0', 8);
-        const type = String.fromCharCode(header[156] ?? 0);
-        const start = offset + 512;
-        if (type === '0' || type === '\0')
-            return tar.subarray(start, start + size);
-        // Skip PAX headers, links and folders: their content (if any) is padded to 512 bytes.
-        offset = start + Math.ceil(size / 512) * 512;
-    }
-    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/smoke/platform-smoke.ts
@@ -59839,6 +59090,127 @@ async function runPipeline(ctx, steps = PIPELINE) {
     }
 }
 
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./src/ports/layer-files.ts
+
+
+
+/** Layers worth streaming: larger images are left to the engine (docker cp). */
+const MAX_LAYER_BYTES = 64 * 1024 * 1024;
+const GZIP = /(tar\+gzip|tar\.gzip|diff\.tar\.gzip)$/;
+const PLAIN = /(layer\.v1\.tar|diff\.tar)$/;
+const normalize = (name) => external_node_path_namespaceObject.posix.normalize(`/${name}`).replace(/\/$/, '');
+function parentsOf(path) {
+    const parents = [];
+    for (let dir = external_node_path_namespaceObject.posix.dirname(path); dir !== '/'; dir = external_node_path_namespaceObject.posix.dirname(dir))
+        parents.push(dir);
+    return parents;
+}
+/** Reads one layer's tar until it knows what the layer says about `path`. */
+async function scanLayer(stream, gzipped, path, bytes) {
+    const parents = new Set(parentsOf(path));
+    const whiteout = `${external_node_path_namespaceObject.posix.dirname(path)}/.wh.${external_node_path_namespaceObject.posix.basename(path)}`.replace(/^\/\//, '/');
+    const tar = (0,tar_stream.extract)();
+    const source = gzipped ? stream.pipe((0,external_node_zlib_.createGunzip)()) : stream;
+    source.on('error', (error) => {
+        tar.destroy(error);
+    });
+    source.pipe(tar);
+    let finding;
+    try {
+        for await (const entry of tar) {
+            const header = entry.header;
+            const name = normalize(header.name);
+            if (name === path) {
+                if (header.type === 'file' || header.type === 'contiguous-file') {
+                    const chunks = [];
+                    let length = 0;
+                    for await (const chunk of entry) {
+                        chunks.push(chunk);
+                        length += chunk.length;
+                        if (length >= bytes)
+                            break;
+                    }
+                    finding = { kind: 'file', head: Buffer.concat(chunks).subarray(0, bytes) };
+                }
+                else if (header.type === 'symlink' && header.linkname) {
+                    finding = { kind: 'link', target: external_node_path_namespaceObject.posix.resolve(external_node_path_namespaceObject.posix.dirname(path), header.linkname) };
+                }
+                else if (header.type === 'link' && header.linkname) {
+                    finding = { kind: 'link', target: normalize(header.linkname) };
+                }
+                else {
+                    finding = { kind: 'unsure' };
+                }
+                break;
+            }
+            const parentNotDir = parents.has(name) && header.type !== 'directory';
+            const hidden = name === whiteout ||
+                [...parents].some((dir) => name === `${external_node_path_namespaceObject.posix.dirname(dir)}/.wh.${external_node_path_namespaceObject.posix.basename(dir)}`.replace(/^\/\//, '/') ||
+                    name === `${dir}/.wh..wh..opq`) ||
+                name === '/.wh..wh..opq';
+            if (parentNotDir || hidden) {
+                finding = { kind: 'unsure' };
+                break;
+            }
+            entry.resume();
+        }
+    }
+    finally {
+        tar.destroy();
+        stream.destroy();
+    }
+    return finding;
+}
+/**
+ * The first bytes of a file of an image, read from its layer blobs (newest layer first),
+ * without creating a container. Undefined when this cannot tell for certain (the file is not
+ * found, a whiteout or a parent symlink is in the way, a layer is compressed with zstd, the
+ * layers are large): the caller then asks the engine.
+ */
+async function fileHeadFromLayers(layers, path, bytes = 512) {
+    if (layers.reduce((n, l) => n + l.size, 0) > MAX_LAYER_BYTES)
+        return undefined;
+    if (!layers.every((l) => GZIP.test(l.mediaType) || PLAIN.test(l.mediaType)))
+        return undefined;
+    let wanted = normalize(path);
+    for (let hops = 0; hops < 8; hops++) {
+        let finding;
+        for (const layer of [...layers].reverse()) {
+            finding = await scanLayer(await layer.open(), GZIP.test(layer.mediaType), wanted, bytes);
+            if (finding)
+                break;
+        }
+        if (finding?.kind === 'file')
+            return finding.head;
+        if (finding?.kind !== 'link')
+            return undefined;
+        wanted = finding.target;
+    }
+    return undefined;
+}
+/** The content of the first regular file in a tar stream (as `docker cp … -` writes it). */
+function firstFileInTar(tar) {
+    let offset = 0;
+    while (offset + 512 <= tar.length) {
+        const header = tar.subarray(offset, offset + 512);
+        if (header.every((b) => b === 0))
+            return undefined;
+        const sizeField = header.subarray(124, 136).toString('latin1').replace(/\0/g, '').trim();
+        const size = parseInt(sizeField || '0', 8);
+        const type = String.fromCharCode(header[156] ?? 0);
+        const start = offset + 512;
+        if (type === '0' || type === '\0')
+            return tar.subarray(start, start + size);
+        // Skip PAX headers, links and folders: their content (if any) is padded to 512 bytes.
+        offset = start + Math.ceil(size / 512) * 512;
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/ports/engine.ts
 
 
@@ -60047,6 +59419,837 @@ class CosignSigner {
         if (result.exitCode !== 0) {
             throw new StepFailure(`the signature of ${target.ref} does not verify: ${tail(result.stderr, 4)}`);
         }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ports/registry/errors.ts
+/**
+ * This registry cannot be spoken to over HTTP from here the way Docker speaks to it (a CA
+ * only the engine trusts, an insecure registry, a credential helper that fails): the caller
+ * lets Docker's own client do it.
+ */
+class HttpUnavailable extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'HttpUnavailable';
+    }
+}
+/** An answer the registry gave: worth another try (5xx, 429) or a dropped connection. */
+class TransientHttpFailure extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'TransientHttpFailure';
+    }
+}
+/** The credentials the registry refused (401 or 403 after authenticating). */
+class HttpUnauthorized extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'HttpUnauthorized';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ports/registry/docker-config.ts
+
+
+
+
+
+/** The names Docker Hub goes by; Docker treats them as one registry. */
+const DOCKER_HUB = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];
+/** Where Docker keeps its client configuration (docker login, docker/login-action). */
+function dockerConfigDir() {
+    return process.env.DOCKER_CONFIG ?? (0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.homedir)(), '.docker');
+}
+/** Loopback registries speak plain HTTP, as Docker and buildx assume; everything else HTTPS. */
+function isLoopbackRegistry(registry) {
+    return /^(localhost|127\.|\[::1\])/.test(registry);
+}
+/** The host that answers a registry's HTTP API: Docker Hub's API is not at docker.io. */
+function apiHost(registry) {
+    return DOCKER_HUB.includes(registry) ? 'registry-1.docker.io' : registry;
+}
+/** A repository's path in the API: Docker Hub keeps single-name images under library/. */
+function apiPath(image) {
+    return DOCKER_HUB.includes(image.registry) && !image.path.includes('/')
+        ? `library/${image.path}`
+        : image.path;
+}
+/** The config.json keys a registry's credentials may be stored under, Docker's own first. */
+function credentialKeys(registry) {
+    return DOCKER_HUB.includes(registry)
+        ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io']
+        : [registry, `https://${registry}`, `http://${registry}`];
+}
+async function readDockerConfig() {
+    try {
+        return JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dockerConfigDir(), 'config.json'), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Asks `docker-credential-<helper> get` for a server's credentials, as Docker does: the server
+ * URL on stdin, {"Username", "Secret"} on stdout; the user <token> marks an identity token.
+ */
+async function helperCredentials(helper, serverUrl) {
+    const program = `docker-credential-${helper}`;
+    const result = await runCommand(program, ['get'], { input: serverUrl });
+    if (result.exitCode !== 0) {
+        if (/credentials not found/i.test(`${result.stdout}\n${result.stderr}`))
+            return undefined;
+        // Docker's own client meets the same helper: let it report the failure its way.
+        throw new HttpUnavailable(`${program} failed for ${serverUrl}: ${tail(result.stderr || result.stdout, 2)}`);
+    }
+    let answer;
+    try {
+        answer = JSON.parse(result.stdout);
+    }
+    catch {
+        throw new HttpUnavailable(`${program} answered something other than JSON for ${serverUrl}`);
+    }
+    const username = typeof answer.Username === 'string' ? answer.Username : '';
+    const secret = typeof answer.Secret === 'string' ? answer.Secret : '';
+    if (secret === '')
+        return undefined;
+    if (username === '<token>')
+        return { kind: 'identity-token', token: secret };
+    return { kind: 'basic', auth: Buffer.from(`${username}:${secret}`).toString('base64') };
+}
+/**
+ * The credentials Docker holds for a registry: config.json's auths first (an identity token
+ * before a password), then the registry's credential helper, then the default store.
+ */
+async function dockerCredentials(registry) {
+    const config = await readDockerConfig();
+    if (!config)
+        return undefined;
+    const keys = credentialKeys(registry);
+    for (const key of keys) {
+        const entry = config.auths?.[key];
+        // docker login keeps "user:" as auth beside an identity token: the token is the secret.
+        if (entry?.identitytoken)
+            return { kind: 'identity-token', token: entry.identitytoken };
+        if (entry?.auth)
+            return { kind: 'basic', auth: entry.auth };
+    }
+    const helperKey = keys.find((key) => config.credHelpers?.[key]);
+    const helper = helperKey !== undefined ? config.credHelpers?.[helperKey] : config.credsStore;
+    if (!helper)
+        return undefined;
+    return helperCredentials(helper, helperKey ?? keys[0] ?? registry);
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+;// CONCATENATED MODULE: ./src/ports/registry/http-transport.ts
+
+
+
+
+
+
+
+
+/** Docker's trust for a registry: <certs.d>/<host>/ca.crt, as the engine reads it. */
+function registryCa(registry) {
+    const file = (0,external_node_path_namespaceObject.join)(process.env.MULTIARCH_RELEASE_CERTS_D ?? '/etc/docker/certs.d', registry, 'ca.crt');
+    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+        return undefined;
+    const extra = process.env.NODE_EXTRA_CA_CERTS;
+    return [
+        ...external_node_tls_.rootCertificates,
+        (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'),
+        ...(extra && (0,external_node_fs_namespaceObject.existsSync)(extra) ? [(0,external_node_fs_namespaceObject.readFileSync)(extra, 'utf8')] : []),
+    ];
+}
+const TLS_FAILURE = /^(ERR_TLS|ERR_SSL|EPROTO$|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL|HOSTNAME_MISMATCH)/;
+const NETWORK_FAILURE = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|UND_ERR)/;
+/**
+ * One HTTP exchange, following redirects (blob storage); the answer's body is left unread. A
+ * certificate that cannot be verified is HttpUnavailable, a dropped connection transient.
+ */
+function exchange(url, request, ca, redirects = 5) {
+    return new Promise((resolve, reject) => {
+        const client = url.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default());
+        const req = client.request(url, {
+            method: request.method,
+            headers: {
+                ...request.headers,
+                ...(request.body ? { 'content-length': String(request.body.length) } : {}),
+            },
+            ...(ca && url.protocol === 'https:' ? { ca } : {}),
+            timeout: 60_000,
+        }, (response) => {
+            const location = response.headers.location;
+            const status = response.statusCode ?? 0;
+            if (status >= 300 && status < 400 && location && redirects > 0) {
+                response.resume();
+                const next = new URL(location, url);
+                // Credentials stay with the registry; blob storage gets a signed URL instead.
+                const headers = { ...request.headers };
+                if (next.host !== url.host)
+                    delete headers.authorization;
+                exchange(next, { ...request, headers }, ca, redirects - 1).then(resolve, reject);
+                return;
+            }
+            resolve(response);
+        });
+        req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+        req.on('error', (error) => {
+            const code = error.code ?? '';
+            if (TLS_FAILURE.test(code)) {
+                reject(new HttpUnavailable(`${url.host}: ${code} ${error.message}`));
+            }
+            else if (NETWORK_FAILURE.test(code) || /socket hang up/.test(error.message)) {
+                reject(new TransientHttpFailure(`${url.host}: ${code || error.message}`));
+            }
+            else {
+                reject(error);
+            }
+        });
+        req.end(request.body);
+    });
+}
+async function readBody(response) {
+    const chunks = [];
+    for await (const chunk of response)
+        chunks.push(chunk);
+    return Buffer.concat(chunks);
+}
+const PARAM = /([!#$%&'*+.^_`|~\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
+/** Parses the first challenge of a WWW-Authenticate header (RFC 9110: quoted values may hold commas). */
+function parseChallenge(header) {
+    const scheme = /^\s*([!#$%&'*+.^_`|~\w-]+)/.exec(header);
+    if (!scheme?.[1])
+        return undefined;
+    const params = {};
+    for (const [, name = '', quoted, token] of header.slice(scheme[0].length).matchAll(PARAM)) {
+        params[name.toLowerCase()] =
+            quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (token ?? '');
+    }
+    return { scheme: scheme[1].toLowerCase(), params };
+}
+/** Who the token server is told it is talking to (OAuth2 client_id). */
+const CLIENT_ID = 'multiarch-release';
+/**
+ * Requests to one registry with the authentication it asks for: a bearer token from its realm
+ * (for Docker's basic credentials or, by OAuth2, for an identity token) or basic credentials.
+ */
+class RegistrySession {
+    registry;
+    defaultScope;
+    credentials;
+    authorization;
+    ca;
+    constructor(registry, 
+    /** The scope asked for when a challenge names none, e.g. repository:acme/app:pull. */
+    defaultScope, credentials = () => dockerCredentials(registry)) {
+        this.registry = registry;
+        this.defaultScope = defaultScope;
+        this.credentials = credentials;
+        this.ca = registryCa(registry);
+    }
+    /** Answers a 401's challenge: a bearer token from the realm, or basic credentials. */
+    async authenticate(header) {
+        const credentials = await this.credentials();
+        const challenge = parseChallenge(header);
+        if (challenge?.scheme === 'basic') {
+            if (!credentials) {
+                throw new HttpUnauthorized(`${this.registry} asks for credentials and Docker has none for it`);
+            }
+            if (credentials.kind !== 'basic') {
+                throw new HttpUnavailable(`${this.registry} asks for a password; Docker holds a token`);
+            }
+            this.authorization = `Basic ${credentials.auth}`;
+            return;
+        }
+        const realm = challenge?.params.realm;
+        if (challenge?.scheme !== 'bearer' || !realm) {
+            throw new HttpUnavailable(`${this.registry} answered 401 without a usable challenge`);
+        }
+        const url = new URL(realm);
+        const service = challenge.params.service;
+        const scope = challenge.params.scope ?? this.defaultScope;
+        const response = credentials?.kind === 'identity-token'
+            ? await this.oauthToken(url, credentials.token, scope, service)
+            : await this.basicToken(url, credentials, scope, service);
+        const body = await readBody(response);
+        const status = response.statusCode ?? 0;
+        if (status === 401 || status === 403) {
+            throw new HttpUnauthorized(`${url.host} refused a token: ${status}`);
+        }
+        if (status >= 500 || status === 429) {
+            throw new TransientHttpFailure(`getting a token from ${url.host} failed: ${status}`);
+        }
+        if (status !== 200)
+            throw new StepFailure(`getting a token from ${url.host} failed: ${status}`);
+        const token = JSON.parse(body.toString('utf8'));
+        this.authorization = `Bearer ${token.token ?? token.access_token ?? ''}`;
+    }
+    /** The token endpoint's GET, with Docker's basic credentials when there are any. */
+    basicToken(url, credentials, scope, service) {
+        if (service)
+            url.searchParams.set('service', service);
+        url.searchParams.set('scope', scope);
+        const headers = credentials?.kind === 'basic' ? { authorization: `Basic ${credentials.auth}` } : {};
+        return exchange(url, { method: 'GET', headers }, this.ca);
+    }
+    /** The token endpoint's OAuth2 POST, trading an identity (refresh) token for an access token. */
+    oauthToken(url, refreshToken, scope, service) {
+        const form = new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: refreshToken,
+            client_id: CLIENT_ID,
+            scope,
+            ...(service ? { service } : {}),
+        });
+        return exchange(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: Buffer.from(form.toString()),
+        }, this.ca);
+    }
+    /**
+     * Sends a request, authenticating when the registry asks (again when a write needs a wider
+     * scope or a token expired). 5xx and 429 become TransientHttpFailure; 401/403 after
+     * authenticating, HttpUnauthorized. The body of any other answer is left for the caller.
+     */
+    async send(url, request, label) {
+        let lastChallenge;
+        for (let attempt = 0; attempt < 3; attempt++) {
+            const headers = { ...request.headers };
+            if (this.authorization)
+                headers.authorization = this.authorization;
+            const response = await exchange(url, { ...request, headers }, this.ca);
+            const status = response.statusCode ?? 0;
+            if (status === 401) {
+                response.resume();
+                const challenge = response.headers['www-authenticate'] ?? '';
+                // The same challenge after answering it: these credentials will not do.
+                if (challenge === lastChallenge)
+                    break;
+                lastChallenge = challenge;
+                await this.authenticate(challenge);
+                continue;
+            }
+            if (status === 403) {
+                response.resume();
+                break;
+            }
+            if (status >= 500 || status === 429) {
+                const body = await readBody(response);
+                throw new TransientHttpFailure(`${request.method} ${label}: ${status} ${body.toString('utf8').slice(0, 200).trim()}`);
+            }
+            return response;
+        }
+        throw new HttpUnauthorized(`${request.method} ${label}: the registry refused the credentials`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ports/registry/distribution.ts
+
+
+
+
+const ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
+/**
+ * One repository over the registry's HTTP API (the distribution spec): manifests by tag or
+ * digest, blobs, tag deletion. One request where `docker buildx imagetools` starts a process.
+ */
+class Repository {
+    image;
+    session;
+    constructor(image, session) {
+        this.image = image;
+        this.session =
+            session ?? new RegistrySession(image.registry, `repository:${apiPath(image)}:pull`);
+    }
+    url(path) {
+        const scheme = isLoopbackRegistry(this.image.registry) ? 'http' : 'https';
+        return new URL(`${scheme}://${apiHost(this.image.registry)}/v2/${apiPath(this.image)}${path}`);
+    }
+    /** Sends a request (authenticating as the registry asks); the answer's body is the caller's. */
+    send(path, request) {
+        return this.session.send(this.url(path), request, `${this.image.name}${path}`);
+    }
+    /** Sends a request and reads the whole answer. */
+    async fetch(path, request) {
+        const response = await this.send(path, request);
+        return {
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: await readBody(response),
+        };
+    }
+    /** A manifest's exact bytes and media type (their digest is the manifest's identity), or undefined on 404. */
+    async getManifest(reference) {
+        const answer = await this.fetch(`/manifests/${reference}`, {
+            method: 'GET',
+            headers: { accept: ACCEPT },
+        });
+        if (answer.status === 404)
+            return undefined;
+        if (answer.status !== 200) {
+            throw new StepFailure(`reading ${this.image.name}:${reference} failed: ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`);
+        }
+        return { body: answer.body, contentType: answer.headers['content-type'] ?? '' };
+    }
+    /** Stores a manifest under a tag (or its digest), byte for byte. */
+    async putManifest(reference, body, contentType) {
+        const answer = await this.fetch(`/manifests/${reference}`, {
+            method: 'PUT',
+            headers: { 'content-type': contentType },
+            body,
+        });
+        if (answer.status !== 201 && answer.status !== 200) {
+            throw new StepFailure(`writing ${this.image.name}:${reference} failed: ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`);
+        }
+    }
+    /** A manifest's exact bytes, which must exist (for the OCI archive). */
+    async manifest(digest) {
+        const found = await this.getManifest(digest);
+        if (!found)
+            throw new StepFailure(`reading ${this.image.name}@${digest} failed: 404`);
+        return found.body;
+    }
+    /** A small blob (an image config) read whole. */
+    async blobBytes(digest) {
+        const answer = await this.fetch(`/blobs/${digest}`, { method: 'GET' });
+        if (answer.status !== 200)
+            throw new StepFailure(`reading the blob ${this.image.name}@${digest} failed: ${answer.status}`);
+        return answer.body;
+    }
+    /** A blob as a stream, for writing large layers without holding them in memory. */
+    async blob(digest) {
+        const response = await this.send(`/blobs/${digest}`, { method: 'GET' });
+        if (response.statusCode !== 200) {
+            response.resume();
+            throw new StepFailure(`reading the blob ${this.image.name}@${digest} failed: ${response.statusCode ?? 0}`);
+        }
+        return response;
+    }
+    /** Deletes a manifest reference (a tag); true when the registry did. */
+    async deleteManifest(reference) {
+        const answer = await this.fetch(`/manifests/${encodeURIComponent(reference)}`, {
+            method: 'DELETE',
+        });
+        return answer.status === 202 || answer.status === 200;
+    }
+}
+
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./src/ports/registry/oci-layout.ts
+
+
+
+
+
+const hex = (digest) => digest.replace(/^sha256:/, '');
+/** The layout's index.json: it points at the one index the archive holds. */
+function layoutIndex(image, digest, tag, index) {
+    return {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+            {
+                mediaType: typeof index.json.mediaType === 'string'
+                    ? index.json.mediaType
+                    : 'application/vnd.oci.image.index.v1+json',
+                digest,
+                size: index.bytes.length,
+                // docker load names the image after these.
+                annotations: {
+                    'org.opencontainers.image.ref.name': tag,
+                    'io.containerd.image.name': `${image.name}:${tag}`,
+                },
+            },
+        ],
+    };
+}
+/**
+ * Writes an OCI image layout (as a tar) holding the index at `digest` with every platform,
+ * attestation and blob, read from the registry: the very image the release promoted.
+ */
+async function writeOciArchive(source, image, digest, tag, path) {
+    const pack = (0,tar_stream.pack)();
+    const written = (0,external_node_stream_promises_namespaceObject.pipeline)(pack, (0,external_node_fs_namespaceObject.createWriteStream)(path));
+    const seen = new Set();
+    const addBytes = (name, bytes) => {
+        pack.entry({ name, size: bytes.length }, bytes);
+    };
+    const addBlob = async (descriptor) => {
+        if (seen.has(descriptor.digest))
+            return;
+        seen.add(descriptor.digest);
+        const blob = await source.blob(descriptor.digest);
+        const entry = pack.entry({
+            name: `blobs/sha256/${hex(descriptor.digest)}`,
+            size: descriptor.size,
+        });
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(blob, entry);
+    };
+    // Manifests are written as the registry's exact bytes, so every digest still holds.
+    const addManifest = async (manifestDigest) => {
+        const bytes = await source.manifest(manifestDigest);
+        const actual = digestOf(bytes);
+        if (actual !== manifestDigest)
+            throw new StepFailure(`the registry served ${actual} for ${manifestDigest}`);
+        if (!seen.has(manifestDigest)) {
+            seen.add(manifestDigest);
+            addBytes(`blobs/sha256/${hex(manifestDigest)}`, bytes);
+        }
+        return { bytes, json: JSON.parse(bytes.toString()) };
+    };
+    try {
+        addBytes('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
+        const index = await addManifest(digest);
+        for (const child of (index.json.manifests ?? [])) {
+            const manifest = (await addManifest(child.digest)).json;
+            await addBlob(manifest.config);
+            for (const layer of (manifest.layers ?? []))
+                await addBlob(layer);
+        }
+        addBytes('index.json', Buffer.from(JSON.stringify(layoutIndex(image, digest, tag, index))));
+        pack.finalize();
+    }
+    catch (error) {
+        // A half-written archive is no asset: stop writing, report the cause.
+        pack.destroy();
+        await written.catch(() => undefined);
+        throw error;
+    }
+    await written;
+}
+
+;// CONCATENATED MODULE: ./src/ports/registry/http.ts
+
+
+
+
+
+
+
+
+
+/** The manifest was not there yet although it was just written (expectPresent). */
+class NotYetPresent extends Error {
+}
+/**
+ * The registry over its HTTP API: one request per read or tag write, where imagetools starts a
+ * process each time (about 60 ms). Where HTTP cannot reach a registry the way Docker does, it
+ * throws HttpUnavailable and leaves the choice of another way to its caller.
+ */
+class HttpRegistry {
+    warn;
+    policy;
+    repositories = new Map();
+    constructor(warn = () => undefined, policy = DEFAULT_RETRY) {
+        this.warn = warn;
+        this.policy = policy;
+    }
+    repository(image) {
+        const key = `${image.registry}/${image.path}`;
+        let repository = this.repositories.get(key);
+        if (!repository) {
+            repository = new Repository(image);
+            this.repositories.set(key, repository);
+        }
+        return repository;
+    }
+    /** Runs an HTTP exchange with retries, turning refused credentials into the user's error. */
+    async attempt(what, ref, image, overHttp) {
+        try {
+            return await pRetry(() => overHttp(this.repository(image)), {
+                retries: this.policy.retries,
+                minTimeout: this.policy.minTimeoutMs,
+                maxTimeout: this.policy.maxTimeoutMs,
+                shouldRetry: ({ error }) => error instanceof TransientHttpFailure || error instanceof NotYetPresent,
+                onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+                    if (retriesLeft > 0 && error instanceof TransientHttpFailure)
+                        this.warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`);
+                },
+            });
+        }
+        catch (error) {
+            if (error instanceof HttpUnauthorized)
+                throw new RegistryUnauthorized(ref, error.message);
+            if (error instanceof TransientHttpFailure) {
+                throw new StepFailure(`${what} failed: ${error.message}`);
+            }
+            throw error;
+        }
+    }
+    async manifest(ref, options = {}) {
+        const { image, reference } = splitReference(ref);
+        try {
+            return await this.attempt(`reading ${ref}`, ref, image, async (repository) => {
+                const found = await repository.getManifest(reference);
+                if (!found && options.expectPresent)
+                    throw new NotYetPresent(ref);
+                return found && manifestOf(found.body, found.contentType);
+            });
+        }
+        catch (error) {
+            if (error instanceof NotYetPresent)
+                return undefined;
+            throw error;
+        }
+    }
+    /** The config of a single-platform manifest, read from the repository that holds it. */
+    async configOf(repository, manifest) {
+        const config = manifest.json.config;
+        if (typeof config?.digest !== 'string') {
+            throw new StepFailure(`the manifest ${manifest.digest} names no image config`);
+        }
+        const bytes = await repository.blobBytes(config.digest);
+        return registryImageConfig(JSON.parse(bytes.toString('utf8')));
+    }
+    async imageConfig(ref) {
+        const { image, reference } = splitReference(ref);
+        return this.attempt(`reading the image config of ${ref}`, ref, image, async (repository) => {
+            const found = await repository.getManifest(reference);
+            if (!found)
+                throw new StepFailure(`reading the image config of ${ref} failed: no manifest`);
+            return this.configOf(repository, manifestOf(found.body, found.contentType));
+        });
+    }
+    async indexConfigs(ref) {
+        const { image, reference } = splitReference(ref);
+        return this.attempt(`reading the image configs of ${ref}`, ref, image, async (repository) => {
+            const found = await repository.getManifest(reference);
+            if (!found)
+                throw new StepFailure(`reading the image configs of ${ref} failed: no manifest`);
+            const index = manifestOf(found.body, found.contentType);
+            if (!INDEX_MEDIA_TYPES.includes(index.mediaType)) {
+                throw new StepFailure(`${ref} is not an index`);
+            }
+            const children = asIndex(index).manifests.filter((d) => d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' &&
+                d.platform?.os !== 'unknown');
+            const entries = await Promise.all(children.map(async (child) => {
+                const manifest = await repository.getManifest(child.digest);
+                if (!manifest)
+                    throw new StepFailure(`${image.name}@${child.digest} does not resolve`);
+                const { os = '', architecture = '', variant } = child.platform ?? {};
+                return [
+                    [os, architecture, ...(variant ? [variant] : [])].join('/'),
+                    await this.configOf(repository, manifestOf(manifest.body, manifest.contentType)),
+                ];
+            }));
+            return new Map(entries);
+        });
+    }
+    /** Copies within one repository only: another repository needs its blobs mounted. */
+    async copy(sourceDigestRef, targetTagRef) {
+        const source = splitReference(sourceDigestRef);
+        const target = splitReference(targetTagRef);
+        if (source.image.name !== target.image.name) {
+            throw new Error(`${sourceDigestRef} and ${targetTagRef} are in different repositories`);
+        }
+        return this.attempt(`pointing ${targetTagRef} at ${sourceDigestRef}`, targetTagRef, target.image, async (repository) => {
+            const found = await repository.getManifest(source.reference);
+            if (!found)
+                throw new StepFailure(`${sourceDigestRef} does not exist in the registry`);
+            if (digestOf(found.body) !== source.reference) {
+                throw new StepFailure(`the registry served ${digestOf(found.body)} for ${sourceDigestRef}; nothing was written`);
+            }
+            const mediaType = manifestOf(found.body, found.contentType).mediaType || found.contentType;
+            await repository.putManifest(target.reference, found.body, mediaType);
+        });
+    }
+    archive(image, digest, tag, path) {
+        return writeOciArchive(this.repository(image), image, digest, tag, path);
+    }
+    async deleteTag(image, tag) {
+        // The OCI distribution spec allows deleting a tag; many registries answer 400/405 instead.
+        try {
+            return await this.repository(image).deleteManifest(tag);
+        }
+        catch {
+            return false;
+        }
+    }
+    async fileHead(ref, path) {
+        const { image, reference } = splitReference(ref);
+        const repository = this.repository(image);
+        try {
+            const found = await repository.getManifest(reference);
+            if (!found)
+                return undefined;
+            const layers = manifestOf(found.body, found.contentType).json.layers;
+            if (!Array.isArray(layers))
+                return undefined;
+            return await fileHeadFromLayers(layers.map((layer) => ({
+                mediaType: layer.mediaType ?? '',
+                size: layer.size ?? 0,
+                open: () => repository.blob(layer.digest ?? ''),
+            })), path);
+        }
+        catch {
+            // Any doubt goes to the engine, which reads the file from a container.
+            return undefined;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ports/registry/imagetools.ts
+
+
+
+
+const UNAUTHORIZED = /unauthorized|authentication required|authorization failed|no basic auth credentials|401 Unauthorized|403 Forbidden|denied:/i;
+const NOT_FOUND = /not found|manifest unknown|name unknown|404/i;
+/** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
+class ImagetoolsRegistry {
+    warn;
+    policy;
+    constructor(warn = () => undefined, policy = DEFAULT_RETRY) {
+        this.warn = warn;
+        this.policy = policy;
+    }
+    imagetools(what, args, alsoRetry) {
+        return retryCommand(what, () => runCommand('docker', ['buildx', 'imagetools', ...args]), this.warn, this.policy, (r) => TRANSIENT_FAILURE.test(r.stderr) || (alsoRetry?.test(r.stderr) ?? false));
+    }
+    async manifest(ref, options = {}) {
+        const result = await this.imagetools(`reading ${ref}`, ['inspect', '--raw', ref], options.expectPresent ? NOT_FOUND : undefined);
+        if (result.exitCode !== 0) {
+            if (UNAUTHORIZED.test(result.stderr)) {
+                throw new RegistryUnauthorized(ref, tail(result.stderr, 2));
+            }
+            if (NOT_FOUND.test(result.stderr))
+                return undefined;
+            throw new StepFailure(`reading ${ref} from the registry failed: ${tail(result.stderr, 4)}`);
+        }
+        // imagetools prints the manifest's bytes followed by one newline of its own.
+        const raw = result.stdout.endsWith('\n') ? result.stdout.slice(0, -1) : result.stdout;
+        return manifestOf(Buffer.from(raw));
+    }
+    async imageConfig(ref) {
+        const result = await this.imagetools(`reading the image config of ${ref}`, [
+            'inspect',
+            '--format',
+            '{{json .Image}}',
+            ref,
+        ]);
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`reading the image config of ${ref} failed: ${tail(result.stderr, 4)}`);
+        }
+        return registryImageConfig(JSON.parse(result.stdout));
+    }
+    async indexConfigs(ref) {
+        const result = await this.imagetools(`reading the image configs of ${ref}`, [
+            'inspect',
+            '--format',
+            '{{json .Image}}',
+            ref,
+        ]);
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`reading the image configs of ${ref} failed: ${tail(result.stderr, 4)}`);
+        }
+        const byPlatform = JSON.parse(result.stdout);
+        return new Map(Object.entries(byPlatform).map(([platform, raw]) => [platform, registryImageConfig(raw)]));
+    }
+    async copy(sourceDigestRef, targetTagRef) {
+        const result = await this.imagetools(`pointing ${targetTagRef} at ${sourceDigestRef}`, [
+            'create',
+            '--tag',
+            targetTagRef,
+            sourceDigestRef,
+        ]);
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`pointing ${targetTagRef} at ${sourceDigestRef} failed: ${tail(result.stderr, 4)}`);
+        }
+    }
+    async assemble(sourceRefs, targetTagRef, annotations) {
+        const annotationArgs = Object.entries(annotations).flatMap(([k, v]) => [
+            '--annotation',
+            `index:${k}=${v}`,
+        ]);
+        const result = await this.imagetools(`assembling ${targetTagRef}`, [
+            'create',
+            '--tag',
+            targetTagRef,
+            ...annotationArgs,
+            ...sourceRefs,
+        ]);
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`assembling ${targetTagRef} from ${sourceRefs.join(', ')} failed: ${tail(result.stderr, 4)}`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ports/registry/routed.ts
+
+
+/**
+ * The Registry port: each registry over HTTP until HTTP cannot reach it the way Docker does (a
+ * CA only the engine trusts, an insecure registry, a credential helper that fails); from then on, for good, through `docker buildx imagetools`. Imagetools also does what needs
+ * more than copying bytes within one repository (an index of several images, a copy into
+ * another repository); HTTP what imagetools cannot (blobs, tag deletion).
+ */
+class RoutedRegistry {
+    http;
+    imagetools;
+    debug;
+    viaImagetools = new Set();
+    constructor(http, imagetools, debug = () => undefined) {
+        this.http = http;
+        this.imagetools = imagetools;
+        this.debug = debug;
+    }
+    async route(registry, overHttp, viaImagetools) {
+        if (this.viaImagetools.has(registry))
+            return viaImagetools();
+        try {
+            return await overHttp();
+        }
+        catch (error) {
+            if (!(error instanceof HttpUnavailable))
+                throw error;
+            this.viaImagetools.add(registry);
+            this.debug(`${registry}: using docker buildx imagetools (${error.message})`);
+            return viaImagetools();
+        }
+    }
+    manifest(ref, options = {}) {
+        return this.route(splitReference(ref).image.registry, () => this.http.manifest(ref, options), () => this.imagetools.manifest(ref, options));
+    }
+    imageConfig(ref) {
+        return this.route(splitReference(ref).image.registry, () => this.http.imageConfig(ref), () => this.imagetools.imageConfig(ref));
+    }
+    indexConfigs(ref) {
+        return this.route(splitReference(ref).image.registry, () => this.http.indexConfigs(ref), () => this.imagetools.indexConfigs(ref));
+    }
+    async copy(sourceDigestRef, targetTagRef) {
+        const source = splitReference(sourceDigestRef);
+        const target = splitReference(targetTagRef);
+        if (source.image.name !== target.image.name) {
+            return this.imagetools.copy(sourceDigestRef, targetTagRef);
+        }
+        return this.route(target.image.registry, () => this.http.copy(sourceDigestRef, targetTagRef), () => this.imagetools.copy(sourceDigestRef, targetTagRef));
+    }
+    assemble(sourceRefs, targetTagRef, annotations) {
+        return this.imagetools.assemble(sourceRefs, targetTagRef, annotations);
+    }
+    archive(image, digest, tag, path) {
+        return this.http.archive(image, digest, tag, path);
+    }
+    deleteTag(image, tag) {
+        return this.http.deleteTag(image, tag);
+    }
+    async fileHead(ref, path) {
+        // Through imagetools no layer can be read: the engine reads the file instead.
+        if (this.viaImagetools.has(splitReference(ref).image.registry))
+            return undefined;
+        return this.http.fileHead(ref, path);
     }
 }
 
@@ -60750,6 +60953,8 @@ function failureAnnotation(failure) {
 
 
 
+
+
 const coreLogger = {
     info: (message) => {
         info(message);
@@ -60874,11 +61079,11 @@ async function run(env = process.env) {
         env: runEnv,
         ports: {
             engine: new DockerEngine(),
-            registry: new HttpRegistry(new ImagetoolsRegistry((m) => {
+            registry: new RoutedRegistry(new HttpRegistry((m) => {
+                warning(m);
+            }, retryPolicy(runEnv.backoffMs)), new ImagetoolsRegistry((m) => {
                 warning(m);
             }, retryPolicy(runEnv.backoffMs)), (m) => {
-                warning(m);
-            }, retryPolicy(runEnv.backoffMs), (m) => {
                 core_debug(m);
             }),
             git: new GitCli(runEnv.workspace),

@@ -11,7 +11,7 @@ import type { Registry } from './ports/registry.js'
 import type { GitRepository } from './ports/git.js'
 import type { GitHub, Release } from './ports/github.js'
 import type { Signer } from './ports/signer.js'
-import type { ImageConfig } from './ports/registry.js'
+import type { ImageConfig } from './model/oci.js'
 import type { SmokeCheck } from './smoke/platform-smoke.js'
 import type { Lease } from './release/lease.js'
 

@@ -14,7 +14,9 @@ import { GitCli } from './ports/git.js'
 import { OctokitGitHub, type GitHub } from './ports/github.js'
 import { CosignSigner } from './ports/signer.js'
 import { retryPolicy } from './ports/retry.js'
-import { HttpRegistry, ImagetoolsRegistry } from './ports/registry.js'
+import { HttpRegistry } from './ports/registry/http.js'
+import { ImagetoolsRegistry } from './ports/registry/imagetools.js'
+import { RoutedRegistry } from './ports/registry/routed.js'
 import { collectOutputs, emptyOutputs, planOutputs, type ActionOutputs } from './report/outputs.js'
 import { previewOfTrigger, previewRelease, type ReleasePreview } from './plan/preview.js'
 import { planFailure, renderPlanMarkdown, renderPlanText } from './plan/render.js'
@@ -158,14 +160,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     env: runEnv,
     ports: {
       engine: new DockerEngine(),
-      registry: new HttpRegistry(
+      registry: new RoutedRegistry(
+        new HttpRegistry((m) => {
+          core.warning(m)
+        }, retryPolicy(runEnv.backoffMs)),
         new ImagetoolsRegistry((m) => {
           core.warning(m)
         }, retryPolicy(runEnv.backoffMs)),
-        (m) => {
-          core.warning(m)
-        },
-        retryPolicy(runEnv.backoffMs),
         (m) => {
           core.debug(m)
         },

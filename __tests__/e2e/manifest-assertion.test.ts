@@ -2,7 +2,7 @@ import { jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { assertIndex } from '../../src/steps/assert-manifest.js'
-import { ImagetoolsRegistry } from '../../src/ports/registry.js'
+import { ImagetoolsRegistry } from '../../src/ports/registry/imagetools.js'
 import type { ImageRun, RunContext } from '../../src/context.js'
 import { contextFor } from '../support/context.js'
 import { deleteManifest, getManifest, putManifest } from '../support/registry-http.js'
@@ -20,7 +20,9 @@ type Index = { mediaType: string; manifests: Entry[] } & Record<string, unknown>
 const image = uniqueImage('assertion')
 let index: Index
 let digest: string
-const registry = new ImagetoolsRegistry()
+/** The assertion's reads through imagetools; it never archives or deletes. */
+const notUsed = (): Promise<never> => Promise.reject(new Error('not used by the assertion'))
+const registry = Object.assign(new ImagetoolsRegistry(), { archive: notUsed, deleteTag: notUsed })
 const only = (ctx: RunContext): ImageRun => {
   const [run] = ctx.images
   if (!run) throw new Error('no image')

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StepFailure } from '../../src/model/errors.js'
 import { inspectBinary } from '../../src/smoke/elf.js'
-import { HttpRegistry, ImagetoolsRegistry } from '../../src/ports/registry.js'
+import { HttpRegistry } from '../../src/ports/registry/http.js'
+import { ImagetoolsRegistry } from '../../src/ports/registry/imagetools.js'
+import { RoutedRegistry } from '../../src/ports/registry/routed.js'
 import { authRegistry } from '../support/fixtures.js'
 import { listTags } from '../support/registry-http.js'
 import { REPO_ROOT, requireStack, uniqueImage } from '../support/stack.js'
@@ -64,13 +66,9 @@ function digestVia(config: string, ref: string): string {
 }
 
 const imagetools = new ImagetoolsRegistry(() => undefined, FAST)
-const http = (debug: string[] = []): HttpRegistry =>
-  new HttpRegistry(
-    imagetools,
-    () => undefined,
-    FAST,
-    (m) => debug.push(m),
-  )
+/** The registry port as the action composes it; `debug` records any fallback to imagetools. */
+const http = (debug: string[] = []): RoutedRegistry =>
+  new RoutedRegistry(new HttpRegistry(() => undefined, FAST), imagetools, (m) => debug.push(m))
 
 beforeAll(requireStack)
 

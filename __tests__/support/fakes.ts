@@ -8,7 +8,8 @@ import type {
   PullRequest,
   Release,
 } from '../../src/ports/github.js'
-import type { ImageConfig, Registry, RemoteManifest } from '../../src/ports/registry.js'
+import type { ImageConfig, RemoteManifest } from '../../src/model/oci.js'
+import type { Registry } from '../../src/ports/registry.js'
 import type { ImageRepository } from '../../src/model/image-ref.js'
 
 /** An in-memory registry: tags point at index digests that carry annotations. */

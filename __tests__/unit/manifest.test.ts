@@ -2,8 +2,8 @@ import {
   checkIndexPlatforms,
   describePlatformCheck,
   isAttestation,
-  type Descriptor,
 } from '../../src/model/manifest.js'
+import type { Descriptor } from '../../src/model/oci.js'
 import { parsePlatform, type Platform } from '../../src/model/platform.js'
 
 const entry = (platform: string, digest = `sha256:${platform.replace(/\W/g, '')}`): Descriptor => {

@@ -1,4 +1,4 @@
-import { splitReference } from '../../src/ports/registry.js'
+import { splitReference } from '../../src/model/image-ref.js'
 
 const DIGEST = `sha256:${'a'.repeat(64)}`
 

@@ -1,4 +1,5 @@
-import { firstFileInTar, inspectBinary } from '../../src/smoke/elf.js'
+import { firstFileInTar } from '../../src/ports/layer-files.js'
+import { inspectBinary } from '../../src/smoke/elf.js'
 import {
   containerName,
   probeContainerArgs,

@@ -388,7 +388,7 @@ script ${sec(s.overheadMs)} (one \`imagetools inspect\` and four \`imagetools cr
 - **${action.overheadSpawns} docker/git processes outside the build and the smoke tests**, busy ${sec(action.overheadSpawnWallMs)}
   (table above)${engine ? `, ${engine.count} of them the engine and builder questions of preflight` : ''}.
   ${imagetoolsCount === 0 ? 'No `docker buildx imagetools` process: manifest reads, tag writes and read-backs' : `${imagetoolsCount} \`docker buildx imagetools\` processes; the other manifest reads, tag writes and read-backs`} go
-  over the registry's HTTP API (src/ports/registry.ts, HttpRegistry), where one manifest GET takes
+  over the registry's HTTP API (src/ports/registry/http.ts, HttpRegistry), where one manifest GET takes
   ${r.spawns.manifestGetMs.toFixed(1)} ms against the ~60 ms of a process.
 - **start-up**: ${ms(r.startup.medianActionMs)} until the first step (node alone: ${ms(r.startup.medianNodeMs)}).
 - **the rest**, ${sec(Math.max(0, rest))} (of that release's ${sec(action.timing.overheadMs)}): ${action.apiRequests ?? 0} GitHub API requests (to the local stand-in: a

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { KeyValue } from './inputs.js'
+import type { KeyValue } from './input-kinds.js'
 
 /** The index annotation that records what a digest was built from. */
 export const BUILD_IDENTITY_ANNOTATION = 'dev.multiarch-release.build-identity'

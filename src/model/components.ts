@@ -1,7 +1,7 @@
 // The components input: several images released together, each a YAML mapping of its name, its
 // image and any input that describes an image (platforms, context, smoke-run, …).
 import { parse as parseYaml } from 'yaml'
-import type { ImageBuild } from './inputs.js'
+import type { ImageBuild } from './input-types.js'
 import { ACCEPTED_IMAGE, type ImageRepository } from './image-ref.js'
 import { IMAGE_INPUTS, parseImageSettings, type ImageInput } from './image-inputs.js'
 import { MAX_ENTRIES, type FieldContext, type InputSpec } from './input-kinds.js'

@@ -1,3 +1,5 @@
+import { CREDENTIALS_REMEDY } from './remedies.js'
+
 /** What a failed run had already made visible to users when it stopped. */
 export type Visibility =
   'nothing' | 'candidate only' | 'tags promoted' | 'draft only' | 'release published'
@@ -54,4 +56,12 @@ export class ReleaseError extends Error {
 
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
+}
+
+/** The registry refused the run's credentials for a reference: the user must log in anew. */
+export class RegistryUnauthorized extends StepFailure {
+  constructor(ref: string, cause: string) {
+    super(`the registry rejected the credentials for ${ref}: ${cause}`, CREDENTIALS_REMEDY)
+    this.name = 'RegistryUnauthorized'
+  }
 }

@@ -1,6 +1,6 @@
 // The inputs that describe one image (what to build, how to smoke-test it): the single image takes
 // them from the action's inputs, a component from its own fields, falling back to those inputs.
-import type { ImageBuild } from './inputs.js'
+import type { ImageBuild } from './input-types.js'
 import { ACTION_INPUTS, type InputName } from './action-inputs.generated.js'
 import { ACCEPTED_IMAGE, parseImageRepository } from './image-ref.js'
 import { ACCEPTED_PLATFORMS, formatPlatform, parsePlatform, type Platform } from './platform.js'

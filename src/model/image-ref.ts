@@ -63,3 +63,19 @@ export function tagRef(image: ImageRepository, tag: string): string {
 export function digestRef(image: ImageRepository, digest: string): string {
   return `${image.name}@${digest}`
 }
+
+/** A reference as the release writes them (name:tag or name@digest), split for the HTTP API. */
+export function splitReference(ref: string): { image: ImageRepository; reference: string } {
+  const at = ref.indexOf('@')
+  const slash = ref.lastIndexOf('/')
+  const colon = ref.lastIndexOf(':')
+  const [name, reference] =
+    at >= 0
+      ? [ref.slice(0, at), ref.slice(at + 1)]
+      : colon > slash
+        ? [ref.slice(0, colon), ref.slice(colon + 1)]
+        : [ref, 'latest']
+  const image = parseImageRepository(name)
+  if (typeof image === 'string') throw new Error(`not an image reference: ${ref} (${image})`)
+  return { image, reference }
+}

@@ -1,7 +1,7 @@
 // One entry per input of action.yml: its kind and its checks. The default is action.yml's own
 // (action-inputs.generated.ts); adding an input is one entry here and its lines in action.yml.
 import type { InputName } from './action-inputs.generated.js'
-import type { Mode, PlatformDigest } from './inputs.js'
+import type { Mode, PlatformDigest } from './input-types.js'
 import { COMPONENTS_INPUT } from './components.js'
 import { IMAGE_INPUTS } from './image-inputs.js'
 import { SIGNING_INPUTS } from './signing.js'

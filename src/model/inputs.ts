@@ -1,93 +1,18 @@
-import type semver from 'semver'
 import { ACTION_INPUTS, type InputName } from './action-inputs.generated.js'
 import { parseImages } from './components.js'
-import type { TimeoutTable } from './duration.js'
 import { InputError, type InputProblem } from './errors.js'
-import type { ImageRepository } from './image-ref.js'
-import {
-  MAX_INPUT_LENGTH,
-  type FieldContext,
-  type InputSpec,
-  type KeyValue,
-} from './input-kinds.js'
+import { MAX_INPUT_LENGTH, type FieldContext, type InputSpec } from './input-kinds.js'
 import { declaredDefault, type InputReader } from './input-env.js'
 import { INPUTS, parseRunInputs, type RunValues } from './input-table.js'
-import type { LabelScheme } from './intent.js'
-import { formatPlatform, type Platform } from './platform.js'
-import { signingOf, type Signing } from './signing.js'
-import type { HttpProbe, SmokeCommand } from './smoke.js'
-import type { TagScheme } from './tags.js'
-import type { Bump, BumpInput, ChannelInput } from './version.js'
+import type { ImageBuild, Inputs } from './input-types.js'
+import { formatPlatform } from './platform.js'
+import { signingOf } from './signing.js'
 
 export { INPUT_DEFAULTS, envInputReader, type InputReader } from './input-env.js'
 export { MAX_INPUT_LENGTH, splitLines, splitList, type KeyValue } from './input-kinds.js'
 export { ACCEPTED_COMPONENTS } from './components.js'
 export type { Signing } from './signing.js'
-
-/** plan: print what an auto run would do (version, tags, steps), reading only, changing nothing. */
-export type Mode = 'auto' | 'build' | 'release' | 'build-platform' | 'rollback' | 'plan'
-
-/** The build and smoke settings of one image. */
-export interface SmokeSettings {
-  readonly run: readonly SmokeCommand[]
-  readonly http: HttpProbe | undefined
-  readonly env: readonly KeyValue[]
-  readonly timeout: TimeoutTable
-}
-
-/** One image of the release: a component, or the only image of a single-image release. */
-export interface ImageBuild {
-  /** The component's name; for a single image, the repository's last path part. */
-  readonly name: string
-  readonly image: ImageRepository
-  readonly platforms: readonly Platform[]
-  readonly context: string
-  readonly file: string
-  readonly target: string | undefined
-  readonly buildArgs: readonly KeyValue[]
-  readonly smoke: SmokeSettings
-}
-
-/** Every input of the action, parsed and validated once, before any side effect. */
-export interface Inputs {
-  readonly mode: Mode
-  /** The images of the release: one, or every component; all released together or none. */
-  readonly components: readonly ImageBuild[]
-  readonly channel: ChannelInput
-  readonly version: semver.SemVer | undefined
-  readonly bump: BumpInput
-  readonly githubToken: string
-  readonly releaseAssets: readonly string[]
-  readonly releaseNotes: string | undefined
-  /** buildx --provenance: undefined keeps buildx's default. */
-  readonly provenance: string | undefined
-  /** The bump of a release whose commit has no pull request; none skips such releases. */
-  readonly defaultBump: Bump | 'none'
-  /** The prefix of version tags in git: v gives v1.2.3. */
-  readonly tagPrefix: string
-  readonly initialVersion: semver.SemVer
-  readonly tagScheme: TagScheme
-  readonly labels: LabelScheme
-  /** An existing buildx builder (docker-container, kubernetes, remote); undefined: the current one. */
-  readonly builder: string | undefined
-  /** The digests that build-platform runs pushed, one per platform, for the release to assemble. */
-  readonly platformDigests: readonly PlatformDigest[]
-  /** Attach an OCI image layout archive of every image (all platforms) to the Release. */
-  readonly releaseOciArchives: boolean
-  /** buildx --sbom: undefined keeps buildx's default. */
-  readonly sbom: string | undefined
-  readonly cache: 'none' | 'registry' | 'gha'
-  /** Credentials to log in to every image's registry with (masked, logged out afterwards). */
-  readonly registryCredentials: { username: string; password: string } | undefined
-  readonly signing: Signing
-  /** Branches (globs) that release besides the default branch; maintenance lines among them. */
-  readonly releaseBranches: readonly string[]
-}
-
-export interface PlatformDigest {
-  readonly platform: Platform | undefined
-  readonly digest: string
-}
+export type { ImageBuild, Inputs, Mode, PlatformDigest, SmokeSettings } from './input-types.js'
 
 /**
  * Parses every input; collects every problem and throws them together as one InputError,

@@ -1,23 +1,5 @@
+import type { Descriptor, ImageConfigPlatform, ImageIndex } from './oci.js'
 import { formatPlatform, normalizePlatform, type Platform } from './platform.js'
-
-/** An OCI descriptor as it appears in an image index. */
-export interface Descriptor {
-  readonly mediaType: string
-  readonly digest: string
-  readonly size: number
-  readonly platform?: { os: string; architecture: string; variant?: string }
-  readonly annotations?: Readonly<Record<string, string>>
-}
-
-export interface ImageIndex {
-  readonly mediaType?: string
-  readonly manifests: readonly Descriptor[]
-}
-
-export const INDEX_MEDIA_TYPES = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-]
 
 /** Attestation manifests (provenance, SBOM) sit in the index as unknown/unknown; never platforms. */
 export function isAttestation(d: Descriptor): boolean {
@@ -68,13 +50,6 @@ export function describePlatformCheck(check: PlatformCheck): string[] {
   for (const name of check.duplicated)
     lines.push(`platform ${name} appears more than once in the index`)
   return lines
-}
-
-/** The os/architecture/variant an image config declares. */
-export interface ImageConfigPlatform {
-  readonly os: string
-  readonly architecture: string
-  readonly variant?: string
 }
 
 export function configMatches(entry: Platform, config: ImageConfigPlatform): boolean {

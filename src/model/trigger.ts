@@ -1,5 +1,5 @@
 import { branchVerdict, type MaintenanceLine } from './branch-policy.js'
-import type { Mode } from './inputs.js'
+import type { Mode } from './input-types.js'
 
 /** Events whose runs build every platform and never push, log in or publish. */
 export const BUILD_ONLY_EVENTS = ['pull_request', 'pull_request_target', 'merge_group']

@@ -1,7 +1,7 @@
 import { StepFailure } from '../model/errors.js'
 import { runCommand, runCommandBinary, tail, type CommandResult } from './process.js'
-import { firstFileInTar } from '../smoke/elf.js'
-import { imageConfigOf, type ImageConfig } from './registry.js'
+import { imageConfigOf, type ImageConfig } from '../model/oci.js'
+import { firstFileInTar } from './layer-files.js'
 
 export interface BuilderInfo {
   readonly name: string

@@ -30,20 +30,3 @@ export function inspectBinary(head: Buffer): BinaryKind {
   }
   return { kind: 'unknown' }
 }
-
-/** The content of the first regular file in a tar stream (as `docker cp … -` writes it). */
-export function firstFileInTar(tar: Buffer): Buffer | undefined {
-  let offset = 0
-  while (offset + 512 <= tar.length) {
-    const header = tar.subarray(offset, offset + 512)
-    if (header.every((b) => b === 0)) return undefined
-    const sizeField = header.subarray(124, 136).toString('latin1').replace(/\0/g, '').trim()
-    const size = parseInt(sizeField || '0', 8)
-    const type = String.fromCharCode(header[156] ?? 0)
-    const start = offset + 512
-    if (type === '0' || type === '\0') return tar.subarray(start, start + size)
-    // Skip PAX headers, links and folders: their content (if any) is padded to 512 bytes.
-    offset = start + Math.ceil(size / 512) * 512
-  }
-  return undefined
-}

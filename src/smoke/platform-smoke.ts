@@ -3,7 +3,7 @@ import { formatPlatform, normalizePlatform, type Platform } from '../model/platf
 import { describeExpectation, expectationHolds, type HttpProbe } from '../model/smoke.js'
 import { timeoutFor } from '../model/duration.js'
 import type { ContainerEngine } from '../ports/engine.js'
-import type { ImageConfig } from '../ports/registry.js'
+import type { ImageConfig } from '../model/oci.js'
 import { tail } from '../ports/process.js'
 import {
   containerName,

@@ -2,13 +2,8 @@ import { imageLabel, type ImageRun, type RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
 import { digestRef } from '../model/image-ref.js'
 import { formatPlatform, parsePlatform } from '../model/platform.js'
-import {
-  INDEX_MEDIA_TYPES,
-  checkIndexPlatforms,
-  configMatches,
-  describePlatformCheck,
-} from '../model/manifest.js'
-import { asIndex } from '../ports/registry.js'
+import { checkIndexPlatforms, configMatches, describePlatformCheck } from '../model/manifest.js'
+import { INDEX_MEDIA_TYPES, asIndex } from '../model/oci.js'
 import type { Step } from './step.js'
 
 /** imagetools names platforms as linux/arm/v7; the index check as linux/arm. */

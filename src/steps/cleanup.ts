@@ -1,4 +1,4 @@
-import { splitReference } from '../ports/registry.js'
+import { splitReference } from '../model/image-ref.js'
 import { notReleasing, type Step } from './step.js'
 
 export const cleanup: Step = {

@@ -12,7 +12,7 @@ import {
   type ChannelInput,
   type ReleasedVersion,
 } from '../model/version.js'
-import { annotationsOf } from '../ports/registry.js'
+import { annotationsOf } from '../model/oci.js'
 import { reuseVerdict } from '../model/build-identity.js'
 import { firstOfLine, outsideLine, type MaintenanceLine } from '../model/branch-policy.js'
 import { describeLine, inLine } from '../model/history.js'

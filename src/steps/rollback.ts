@@ -3,7 +3,7 @@ import { StepFailure } from '../model/errors.js'
 import { digestRef, tagRef } from '../model/image-ref.js'
 import { finalTags } from '../model/tags.js'
 import { channelOfVersion } from '../model/version.js'
-import { annotationsOf } from '../ports/registry.js'
+import { annotationsOf } from '../model/oci.js'
 import { assertIndex } from './assert-manifest.js'
 import type { Step } from './step.js'
 

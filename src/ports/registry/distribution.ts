@@ -1,0 +1,117 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { Readable } from 'node:stream'
+import { StepFailure } from '../../model/errors.js'
+import type { ImageRepository } from '../../model/image-ref.js'
+import { MANIFEST_MEDIA_TYPES } from '../../model/oci.js'
+import { apiHost, apiPath, isLoopbackRegistry } from './docker-config.js'
+import { RegistrySession, readBody, type Request } from './http-transport.js'
+
+export interface HttpAnswer {
+  readonly status: number
+  readonly headers: IncomingHttpHeaders
+  readonly body: Buffer
+}
+
+const ACCEPT = MANIFEST_MEDIA_TYPES.join(', ')
+
+/**
+ * One repository over the registry's HTTP API (the distribution spec): manifests by tag or
+ * digest, blobs, tag deletion. One request where `docker buildx imagetools` starts a process.
+ */
+export class Repository {
+  private readonly session: RegistrySession
+
+  constructor(
+    readonly image: ImageRepository,
+    session?: RegistrySession,
+  ) {
+    this.session =
+      session ?? new RegistrySession(image.registry, `repository:${apiPath(image)}:pull`)
+  }
+
+  private url(path: string): URL {
+    const scheme = isLoopbackRegistry(this.image.registry) ? 'http' : 'https'
+    return new URL(`${scheme}://${apiHost(this.image.registry)}/v2/${apiPath(this.image)}${path}`)
+  }
+
+  /** Sends a request (authenticating as the registry asks); the answer's body is the caller's. */
+  send(path: string, request: Request): Promise<IncomingMessage> {
+    return this.session.send(this.url(path), request, `${this.image.name}${path}`)
+  }
+
+  /** Sends a request and reads the whole answer. */
+  async fetch(path: string, request: Request): Promise<HttpAnswer> {
+    const response = await this.send(path, request)
+    return {
+      status: response.statusCode ?? 0,
+      headers: response.headers,
+      body: await readBody(response),
+    }
+  }
+
+  /** A manifest's exact bytes and media type (their digest is the manifest's identity), or undefined on 404. */
+  async getManifest(reference: string): Promise<{ body: Buffer; contentType: string } | undefined> {
+    const answer = await this.fetch(`/manifests/${reference}`, {
+      method: 'GET',
+      headers: { accept: ACCEPT },
+    })
+    if (answer.status === 404) return undefined
+    if (answer.status !== 200) {
+      throw new StepFailure(
+        `reading ${this.image.name}:${reference} failed: ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`,
+      )
+    }
+    return { body: answer.body, contentType: answer.headers['content-type'] ?? '' }
+  }
+
+  /** Stores a manifest under a tag (or its digest), byte for byte. */
+  async putManifest(reference: string, body: Buffer, contentType: string): Promise<void> {
+    const answer = await this.fetch(`/manifests/${reference}`, {
+      method: 'PUT',
+      headers: { 'content-type': contentType },
+      body,
+    })
+    if (answer.status !== 201 && answer.status !== 200) {
+      throw new StepFailure(
+        `writing ${this.image.name}:${reference} failed: ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`,
+      )
+    }
+  }
+
+  /** A manifest's exact bytes, which must exist (for the OCI archive). */
+  async manifest(digest: string): Promise<Buffer> {
+    const found = await this.getManifest(digest)
+    if (!found) throw new StepFailure(`reading ${this.image.name}@${digest} failed: 404`)
+    return found.body
+  }
+
+  /** A small blob (an image config) read whole. */
+  async blobBytes(digest: string): Promise<Buffer> {
+    const answer = await this.fetch(`/blobs/${digest}`, { method: 'GET' })
+    if (answer.status !== 200)
+      throw new StepFailure(
+        `reading the blob ${this.image.name}@${digest} failed: ${answer.status}`,
+      )
+    return answer.body
+  }
+
+  /** A blob as a stream, for writing large layers without holding them in memory. */
+  async blob(digest: string): Promise<Readable> {
+    const response = await this.send(`/blobs/${digest}`, { method: 'GET' })
+    if (response.statusCode !== 200) {
+      response.resume()
+      throw new StepFailure(
+        `reading the blob ${this.image.name}@${digest} failed: ${response.statusCode ?? 0}`,
+      )
+    }
+    return response
+  }
+
+  /** Deletes a manifest reference (a tag); true when the registry did. */
+  async deleteManifest(reference: string): Promise<boolean> {
+    const answer = await this.fetch(`/manifests/${encodeURIComponent(reference)}`, {
+      method: 'DELETE',
+    })
+    return answer.status === 202 || answer.status === 200
+  }
+}
