@@ -4,6 +4,7 @@ import { StepFailure } from '../../src/model/errors.js'
 import { preflight } from '../../src/steps/preflight.js'
 import { contextFor } from '../support/context.js'
 import { FakeGitHub, FakeRegistry } from '../support/fakes.js'
+import { CAPABLE_ENGINE, FakeEngine } from '../support/fake-engine.js'
 
 const SHA = '0123456789abcdef0123456789abcdef01234567'
 
@@ -35,19 +36,9 @@ test('parseBuilderInspect reads the name, the driver and the platforms', () => {
 })
 
 function engineWith(info: Partial<EngineInfo>): ContainerEngine {
-  const full: EngineInfo = {
-    serverVersion: '26.1.5',
-    buildxVersion: '0.13.1',
-    builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64', 'linux/arm64'] },
-    containerdStore: true,
-    ...info,
-  }
-  return {
-    info: () => Promise.resolve(full),
-    docker: () => Promise.resolve({ exitCode: 0, stdout: '', stderr: '' }),
-    readImageFile: () => Promise.resolve(undefined),
-    localImageConfig: () => Promise.reject(new Error('not used')),
-  }
+  const engine = new FakeEngine()
+  engine.engineInfo = { ...CAPABLE_ENGINE, ...info }
+  return engine
 }
 
 const git = { head: () => Promise.resolve(SHA), commitTime: () => Promise.resolve(0) }

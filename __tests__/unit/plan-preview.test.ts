@@ -9,6 +9,7 @@ import type { GitRepository } from '../../src/ports/git.js'
 import { promotionOf } from '../../src/steps/promote.js'
 import { contextFor, testEnvironment } from '../support/context.js'
 import { FakeGitHub, FakeRegistry } from '../support/fakes.js'
+import { FakeEngine } from '../support/fake-engine.js'
 
 const IMAGE = 'r.example.test/acme/app'
 const COMMIT = testEnvironment.sha
@@ -16,18 +17,11 @@ const OTHER = 'f'.repeat(40)
 const REVISION = 'org.opencontainers.image.revision'
 const VERSION = 'org.opencontainers.image.version'
 
+/** A fake engine with the info given; `calls` records every other call. */
 function fakeEngine(info: () => Promise<Awaited<ReturnType<ContainerEngine['info']>>>) {
-  const calls: string[] = []
-  const engine: ContainerEngine = {
-    info,
-    localImageConfig: () => Promise.reject(new Error('not used')),
-    readImageFile: () => Promise.reject(new Error('not used')),
-    docker: (args) => {
-      calls.push(args.join(' '))
-      return Promise.resolve({ exitCode: 0, stdout: '', stderr: '' })
-    },
-  }
-  return { engine, calls }
+  const engine = new FakeEngine()
+  engine.info = info
+  return { engine, calls: engine.calls }
 }
 
 const workingEngine = () =>
@@ -84,8 +78,8 @@ describe('the plan changes nothing', () => {
     await expect(ports.github.publish(1, { prerelease: false, makeLatest: true })).rejects.toThrow(
       PlanWriteAttempt,
     )
-    await expect(ports.engine.docker(['login', 'r.example.test'])).rejects.toThrow(
-      'a plan changes nothing, yet it was about to run docker login r.example.test',
+    await expect(ports.engine.login('r.example.test', 'u', 'p')).rejects.toThrow(
+      'a plan changes nothing, yet it was about to log in to r.example.test',
     )
     expect(registry.copies).toEqual([])
     expect(registry.tags.get(`${IMAGE}:latest`)).toBeUndefined()
