@@ -55376,7 +55376,10 @@ function containerName(runId, platform, check) {
     return `mar-${runId}-${safe}-${check}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/smoke/probe.ts
+
 
 
 /** Polls soon after the start (a small server answers within milliseconds), then backs off to this. */
@@ -55386,9 +55389,10 @@ const FIRST_POLL_MS = 25;
 const EXIT_CHECK_MS = 1000;
 /** What a failed request says: the cause of fetch's "fetch failed" (such as ECONNREFUSED). */
 function failureOf(error) {
-    if (!(error instanceof Error))
+    // isNativeError, not instanceof: fetch's errors may come from another realm (a test's VM).
+    if (!external_node_util_.types.isNativeError(error))
         return String(error);
-    return error.cause instanceof Error ? error.cause.message : error.message;
+    return external_node_util_.types.isNativeError(error.cause) ? error.cause.message : error.message;
 }
 /**
  * Starts the image detached with the probe's port published, and polls it until it answers as

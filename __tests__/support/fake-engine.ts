@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import type { BuildPlan } from '../../src/build/buildx-args.js'
 import { formatPlatform, type Platform } from '../../src/model/platform.js'
@@ -77,6 +76,8 @@ export class FakeEngine implements ContainerEngine {
 
   engineInfo: EngineInfo = CAPABLE_ENGINE
   pullError: ((ref: string, platform: Platform) => string | undefined) | undefined
+  /** How long (on the engine's clock) each pull takes. */
+  pullMs = 0
   command: (words: readonly string[], spec: ContainerSpec) => CommandScript = () => ({
     exitCode: 0,
   })
@@ -101,6 +102,7 @@ export class FakeEngine implements ContainerEngine {
     this.pulling++
     this.maxConcurrentPulls = Math.max(this.maxConcurrentPulls, this.pulling)
     await aTurnLater()
+    if (this.pullMs > 0) await this.clock.sleep(this.pullMs)
     this.pulling--
     const error = this.pullError?.(ref, platform)
     return error === undefined ? { ok: true } : { ok: false, error }
@@ -161,7 +163,9 @@ export class FakeEngine implements ContainerEngine {
     if (container === undefined || hostPort === undefined || this.hasExited(container)) {
       return Promise.resolve({
         hostPort: undefined,
-        error: container?.server?.portError ?? `Error: No public port '${port}/tcp' published`,
+        error:
+          container?.server?.portError ??
+          `Error: No public port '${port}/tcp' published for ${name}`,
       })
     }
     return Promise.resolve({ hostPort })
@@ -222,7 +226,3 @@ export class FakeEngine implements ContainerEngine {
     return after !== undefined && this.clock.now() - container.startedAt >= after
   }
 }
-
-/** A digest for test data: the sha256 of a word. */
-export const digestOf = (word: string): string =>
-  `sha256:${createHash('sha256').update(word).digest('hex')}`

@@ -1,3 +1,4 @@
+import { types } from 'node:util'
 import {
   describeExpectation,
   expectationHolds,
@@ -17,8 +18,9 @@ export const EXIT_CHECK_MS = 1000
 
 /** What a failed request says: the cause of fetch's "fetch failed" (such as ECONNREFUSED). */
 function failureOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error)
-  return error.cause instanceof Error ? error.cause.message : error.message
+  // isNativeError, not instanceof: fetch's errors may come from another realm (a test's VM).
+  if (!types.isNativeError(error)) return String(error)
+  return types.isNativeError(error.cause) ? error.cause.message : error.message
 }
 
 /**
