@@ -131,3 +131,46 @@ test.each<[string, ReturnType<typeof parseEngineInfo>]>([
 ])('parseEngineInfo(%s)', (json, expected) => {
   expect(parseEngineInfo(json)).toEqual(expected)
 })
+
+describe('preflight logs in with registry-username, once per registry', () => {
+  const inputs = {
+    image: 'r.example.test/acme/app',
+    'github-token': 't',
+    'registry-username': 'bot',
+    'registry-password': 's3cret',
+  }
+
+  test('a registry that accepts the credentials is recorded, to log out of at the end', async () => {
+    const engine = new FakeEngine()
+    const ctx = contextFor(inputs, {
+      engine,
+      registry: new FakeRegistry(),
+      github: new FakeGitHub(),
+      git,
+    })
+    await preflight.run(ctx)
+    expect(engine.calls.filter((c) => c.startsWith('login'))).toEqual(['login r.example.test bot'])
+    expect(ctx.loggedIn).toEqual(['r.example.test'])
+  })
+
+  test('a registry that refuses them stops the run with its message and the remedy', async () => {
+    const engine = new FakeEngine()
+    engine.loginError =
+      'Login did not succeed\nError response from daemon: Get "https://r.example.test/v2/": unauthorized: incorrect username or password\n'
+    const ctx = contextFor(inputs, {
+      engine,
+      registry: new FakeRegistry(),
+      github: new FakeGitHub(),
+      git,
+    })
+    const failure = await preflight.run(ctx).catch((e: unknown) => e)
+    expect(failure).toBeInstanceOf(StepFailure)
+    expect((failure as StepFailure).message).toBe(
+      'the registry r.example.test rejected the credentials of registry-username \'bot\': Login did not succeed\nError response from daemon: Get "https://r.example.test/v2/": unauthorized: incorrect username or password',
+    )
+    expect((failure as StepFailure).remedy).toMatch(
+      /^check registry-username and registry-password/,
+    )
+    expect(ctx.loggedIn).toEqual([])
+  })
+})
