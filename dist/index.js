@@ -46367,7 +46367,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3537);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5232);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46376,7 +46376,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3537:
+/***/ 5232:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -51045,6 +51045,12 @@ function runCommandBinary(program, args, timeoutMs = 120_000) {
             });
         });
     });
+}
+function program(name) {
+    return {
+        run: (args, options) => runCommand(name, args, options),
+        runBinary: (args) => runCommandBinary(name, args),
+    };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
@@ -56396,9 +56402,9 @@ async function logIn(ctx) {
         return;
     const registries = [...new Set(ctx.images.map((run) => run.build.image.registry))];
     for (const registry of registries) {
-        const result = await ctx.ports.engine.docker(['login', registry, '--username', credentials.username, '--password-stdin'], { input: credentials.password });
-        if (result.exitCode !== 0) {
-            throw new StepFailure(`the registry ${registry} rejected the credentials of registry-username '${credentials.username}': ${tail(result.stderr, 2)}`, 'check registry-username and registry-password (a token that may push to the repository)');
+        const result = await ctx.ports.engine.login(registry, credentials.username, credentials.password);
+        if (!result.ok) {
+            throw new StepFailure(`the registry ${registry} rejected the credentials of registry-username '${credentials.username}': ${tail(result.error, 2)}`, 'check registry-username and registry-password (a token that may push to the repository)');
         }
         ctx.loggedIn.push(registry);
         ctx.log.info(`Logged in to ${registry} as ${credentials.username}`);
@@ -57392,13 +57398,12 @@ async function diagnoseFailingPlatforms(ctx, plan) {
         return plan.platforms.map(formatPlatform)[0];
     const failing = [];
     for (const platform of plan.platforms) {
-        const args = buildxBuildArgs({
+        const result = await ctx.ports.engine.build({
             ...plan,
             platforms: [platform],
             output: { kind: 'cache-only' },
             metadataFile: `${plan.metadataFile}.diagnose`,
         });
-        const result = await ctx.ports.engine.docker(args);
         if (result.exitCode !== 0)
             failing.push(formatPlatform(platform));
     }
@@ -57453,13 +57458,9 @@ async function buildImage(ctx, run) {
     const output = outputFor(ctx, run, plan.commit);
     const metadataFile = (0,external_node_path_namespaceObject.join)(ctx.workDir, `build-metadata-${run.build.name}.json`);
     const buildPlan = buildPlanFor(ctx, run, output, metadataFile);
-    const args = buildxBuildArgs(buildPlan);
     const what = ctx.images.length > 1 ? `component ${run.build.name}: ` : '';
     // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
-    const result = await ctx.log.group(`Build ${what}${run.build.platforms.length} platform(s)`, () => retryCommand('pushing the candidate', () => ctx.ports.engine.docker(args, {
-        stream: true,
-        env: { SOURCE_DATE_EPOCH: String(plan.commitTime) },
-    }), (message) => {
+    const result = await ctx.log.group(`Build ${what}${run.build.platforms.length} platform(s)`, () => retryCommand('pushing the candidate', () => ctx.ports.engine.build(buildPlan, { stream: true, sourceDateEpoch: plan.commitTime }), (message) => {
         ctx.log.warning(message);
     }, retryPolicy(ctx.env.backoffMs), (r) => /push/i.test(r.stderr) &&
         (TRANSIENT_FAILURE.test(tail(r.stderr, 8)) || PUSH_RACE.test(tail(r.stderr, 8)))));
@@ -57676,6 +57677,128 @@ const assertManifest = {
     remedy: () => 'check the Dockerfile and the platforms input, then re-run the workflow; only an unannounced candidate reference was pushed, no final tag',
 };
 
+;// CONCATENATED MODULE: ./src/smoke/elf.ts
+/** ELF e_machine values and the Docker architecture each one runs as. */
+const MACHINES = {
+    3: '386',
+    8: 'mips64le',
+    20: 'ppc',
+    21: 'ppc64le',
+    22: 's390x',
+    40: 'arm',
+    62: 'amd64',
+    183: 'arm64',
+    243: 'riscv64',
+    258: 'loong64',
+};
+/** What the first bytes of an executable say about where it runs. */
+function inspectBinary(head) {
+    if (head.length >= 20 && head.readUInt32BE(0) === 0x7f454c46) {
+        const littleEndian = head[5] === 1;
+        const machine = littleEndian ? head.readUInt16LE(18) : head.readUInt16BE(18);
+        return { kind: 'elf', architecture: MACHINES[machine] ?? `e_machine ${machine}` };
+    }
+    if (head.subarray(0, 2).toString('latin1') === '#!') {
+        const line = head.toString('latin1').slice(2).split('\n')[0] ?? '';
+        return { kind: 'script', interpreter: line.trim().split(/\s+/)[0] ?? '' };
+    }
+    return { kind: 'unknown' };
+}
+
+;// CONCATENATED MODULE: ./src/smoke/architecture.ts
+
+
+/** Where the image's first program is: the entrypoint, else the command, found on PATH. */
+function programCandidates(config) {
+    const program = config.entrypoint[0] ?? config.cmd[0];
+    if (program === undefined)
+        return [];
+    if (program.startsWith('/'))
+        return [program];
+    const path = config.env.find((e) => e.startsWith('PATH='))?.slice(5) ??
+        '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    return path
+        .split(':')
+        .filter((dir) => dir !== '')
+        .map((dir) => `${dir.replace(/\/$/, '')}/${program}`);
+}
+/** The first of the candidate paths that exists in the image, with its first bytes. */
+async function findProgram(engine, image, candidates) {
+    const platform = formatPlatform(image.platform);
+    for (const path of candidates) {
+        const bytes = (await image.readHead?.(path)) ?? (await engine.readImageFile(image.ref, platform, path));
+        if (bytes !== undefined)
+            return { path, head: bytes.subarray(0, 512) };
+    }
+    return undefined;
+}
+/** Checks that the image's program is built for the platform: QEMU would hide a wrong one. */
+async function checkArchitecture(engine, image) {
+    const name = 'architecture';
+    const expected = normalizePlatform(image.platform).architecture;
+    const candidates = programCandidates(image.config);
+    if (candidates.length === 0) {
+        return { name, ok: true, detail: 'not checked: the image has no entrypoint or command' };
+    }
+    let program = await findProgram(engine, image, candidates);
+    if (program === undefined) {
+        return {
+            name,
+            ok: false,
+            detail: `the image's program (${candidates.join(' or ')}) is not in the image`,
+        };
+    }
+    let kind = inspectBinary(program.head);
+    // A script entrypoint is checked through its interpreter.
+    if (kind.kind === 'script' && kind.interpreter.startsWith('/')) {
+        const interpreter = await findProgram(engine, image, [kind.interpreter]);
+        if (interpreter === undefined) {
+            return {
+                name,
+                ok: false,
+                detail: `${program.path} needs ${kind.interpreter}, which is not in the image`,
+            };
+        }
+        program = interpreter;
+        kind = inspectBinary(interpreter.head);
+    }
+    if (kind.kind !== 'elf')
+        return { name, ok: true, detail: `not checked: ${program.path} is not an ELF binary` };
+    return kind.architecture === expected
+        ? { name, ok: true, detail: `${program.path} is an ${kind.architecture} binary` }
+        : {
+            name,
+            ok: false,
+            detail: `${program.path} is built for ${kind.architecture}, not ${expected}`,
+        };
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/smoke/clock.ts
+
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms),
+    timeout: (ms) => AbortSignal.timeout(ms),
+};
+/** The moment a platform's smoke tests must be done by. */
+class Deadline {
+    clock;
+    at;
+    constructor(clock, ms) {
+        this.clock = clock;
+        this.at = clock.now() + ms;
+    }
+    remaining() {
+        return Math.max(0, this.at - this.clock.now());
+    }
+    /** Aborts when the deadline passes. */
+    signal() {
+        return this.clock.timeout(this.remaining());
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/smoke/docker-run-args.ts
 
 const envArgs = (env) => env.flatMap(({ key, value }) => ['--env', `${key}=${value}`]);
@@ -57710,184 +57833,58 @@ function containerName(runId, platform, check) {
     return `mar-${runId}-${safe}-${check}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-;// CONCATENATED MODULE: ./src/smoke/elf.ts
-/** ELF e_machine values and the Docker architecture each one runs as. */
-const MACHINES = {
-    3: '386',
-    8: 'mips64le',
-    20: 'ppc',
-    21: 'ppc64le',
-    22: 's390x',
-    40: 'arm',
-    62: 'amd64',
-    183: 'arm64',
-    243: 'riscv64',
-    258: 'loong64',
-};
-/** What the first bytes of an executable say about where it runs. */
-function inspectBinary(head) {
-    if (head.length >= 20 && head.readUInt32BE(0) === 0x7f454c46) {
-        const littleEndian = head[5] === 1;
-        const machine = littleEndian ? head.readUInt16LE(18) : head.readUInt16BE(18);
-        return { kind: 'elf', architecture: MACHINES[machine] ?? `e_machine ${machine}` };
-    }
-    if (head.subarray(0, 2).toString('latin1') === '#!') {
-        const line = head.toString('latin1').slice(2).split('\n')[0] ?? '';
-        return { kind: 'script', interpreter: line.trim().split(/\s+/)[0] ?? '' };
-    }
-    return { kind: 'unknown' };
-}
-
-;// CONCATENATED MODULE: ./src/smoke/platform-smoke.ts
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/smoke/probe.ts
 
 
 
-
-
-
+/** Polls soon after the start (a small server answers within milliseconds), then backs off to this. */
 const POLL_MS = 250;
 const FIRST_POLL_MS = 25;
+/** Whether the container stopped is asked at most this often: each question starts a process. */
 const EXIT_CHECK_MS = 1000;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-class Deadline {
-    at;
-    constructor(at) {
-        this.at = at;
-    }
-    remaining() {
-        return Math.max(0, this.at - Date.now());
-    }
+/** What a failed request says: the cause of fetch's "fetch failed" (such as ECONNREFUSED). */
+function failureOf(error) {
+    // isNativeError, not instanceof: fetch's errors may come from another realm (a test's VM).
+    if (!external_node_util_.types.isNativeError(error))
+        return String(error);
+    return external_node_util_.types.isNativeError(error.cause) ? error.cause.message : error.message;
 }
-/** Runs `fn`; when the deadline passes first, calls `onTimeout` and reports a timeout. */
-async function withDeadline(deadline, fn, onTimeout) {
-    let timer;
-    const expired = new Promise((resolve) => {
-        timer = setTimeout(() => {
-            resolve('expired');
-        }, deadline.remaining());
-    });
-    const work = fn().then((value) => ({ value }));
-    const winner = await Promise.race([work, expired]);
-    clearTimeout(timer);
-    if (winner !== 'expired')
-        return winner;
-    await onTimeout();
-    await work.catch(() => undefined);
-    return { timedOut: true };
-}
-/** Where the image's first program is: the entrypoint, else the command, found on PATH. */
-function programCandidates(config) {
-    const program = config.entrypoint[0] ?? config.cmd[0];
-    if (program === undefined)
-        return [];
-    if (program.startsWith('/'))
-        return [program];
-    const path = config.env.find((e) => e.startsWith('PATH='))?.slice(5) ??
-        '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-    return path
-        .split(':')
-        .filter((dir) => dir !== '')
-        .map((dir) => `${dir.replace(/\/$/, '')}/${program}`);
-}
-/** The first of the candidate paths that exists in the image, with its first bytes. */
-async function findProgram(engine, request, ref, candidates) {
-    const platform = formatPlatform(request.platform);
-    for (const path of candidates) {
-        const bytes = (await request.readHead?.(path)) ?? (await engine.readImageFile(ref, platform, path));
-        if (bytes !== undefined)
-            return { path, head: bytes.subarray(0, 512) };
-    }
-    return undefined;
-}
-/** Checks that the image's program is built for the platform: QEMU would hide a wrong one. */
-async function checkArchitecture(engine, request, ref) {
-    const name = 'architecture';
-    const expected = normalizePlatform(request.platform).architecture;
-    const candidates = programCandidates(request.config);
-    if (candidates.length === 0) {
-        return { name, ok: true, detail: 'not checked: the image has no entrypoint or command' };
-    }
-    let program = await findProgram(engine, request, ref, candidates);
-    if (program === undefined) {
-        return {
-            name,
-            ok: false,
-            detail: `the image's program (${candidates.join(' or ')}) is not in the image`,
-        };
-    }
-    let kind = inspectBinary(program.head);
-    // A script entrypoint is checked through its interpreter.
-    if (kind.kind === 'script' && kind.interpreter.startsWith('/')) {
-        const interpreter = await findProgram(engine, request, ref, [kind.interpreter]);
-        if (interpreter === undefined) {
-            return {
-                name,
-                ok: false,
-                detail: `${program.path} needs ${kind.interpreter}, which is not in the image`,
-            };
-        }
-        program = interpreter;
-        kind = inspectBinary(interpreter.head);
-    }
-    if (kind.kind !== 'elf')
-        return { name, ok: true, detail: `not checked: ${program.path} is not an ELF binary` };
-    return kind.architecture === expected
-        ? { name, ok: true, detail: `${program.path} is an ${kind.architecture} binary` }
-        : {
-            name,
-            ok: false,
-            detail: `${program.path} is built for ${kind.architecture}, not ${expected}`,
-        };
-}
-async function runCommandCheck(engine, spec, words, deadline) {
-    const name = `run ${words.join(' ')}`;
-    const outcome = await withDeadline(deadline, () => engine.docker(smokeCommandArgs(spec, words)), () => engine.docker(['rm', '--force', spec.name]));
-    if ('timedOut' in outcome)
-        return { name, ok: false, detail: 'timed out' };
-    const result = outcome.value;
-    if (result.exitCode === 0)
-        return { name, ok: true, detail: 'exit 0' };
-    const output = tail(`${result.stdout}\n${result.stderr}`, 8);
-    return { name, ok: false, detail: `exit ${result.exitCode}${output ? `: ${output}` : ''}` };
-}
-async function probeCheck(engine, spec, probe, deadline) {
+/**
+ * Starts the image detached with the probe's port published, and polls it until it answers as
+ * expected, the container exits, or the deadline passes; the container is removed in any case.
+ */
+async function probeCheck(engine, spec, probe, deadline, clock) {
     const name = `http ${probe.port}${probe.path}`;
-    const started = await engine.docker(probeContainerArgs(spec, probe.port));
-    if (started.exitCode !== 0)
-        return { name, ok: false, detail: `the container did not start: ${tail(started.stderr, 4)}` };
+    const started = await engine.startDetached(spec, probe.port);
+    if (!started.ok)
+        return { name, ok: false, detail: `the container did not start: ${tail(started.error, 4)}` };
+    const log = async () => tail(await engine.logs(spec.name, 20), 10);
     // Why a container that stopped did so: its exit code and the end of its log.
     const exited = async () => {
-        const state = await engine.docker([
-            'inspect',
-            '--format',
-            '{{.State.Running}} {{.State.ExitCode}}',
-            spec.name,
-        ]);
-        const [running, exitCode] = state.stdout.trim().split(' ');
-        if (running !== 'false')
+        const state = await engine.state(spec.name);
+        if (state.status !== 'exited')
             return undefined;
-        const logs = await engine.docker(['logs', '--tail', '20', spec.name]);
         return {
             name,
             ok: false,
-            detail: `the container exited (code ${exitCode ?? '?'}) before answering; its log: ${tail(`${logs.stdout}\n${logs.stderr}`, 10)}`,
+            detail: `the container exited (code ${state.exitCode ?? '?'}) before answering; its log: ${await log()}`,
         };
     };
     try {
-        const port = await engine.docker(['port', spec.name, `${probe.port}/tcp`]);
-        const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
-        if (hostPort === undefined) {
+        const port = await engine.publishedPort(spec.name, probe.port);
+        if (port.hostPort === undefined) {
             return ((await exited()) ?? {
                 name,
                 ok: false,
-                detail: `port ${probe.port} was not published: ${tail(port.stderr, 2)}`,
+                detail: `port ${probe.port} was not published: ${tail(port.error, 2)}`,
             });
         }
-        const url = `http://127.0.0.1:${hostPort}${probe.path}`;
+        const url = `http://127.0.0.1:${port.hostPort}${probe.path}`;
         let last = 'no answer yet';
-        // Poll soon (a small server answers within milliseconds), then back off to POLL_MS.
         let interval = FIRST_POLL_MS;
-        let askedAt = Date.now();
+        let askedAt = clock.now();
         while (deadline.remaining() > 0) {
             try {
                 const response = await fetch(url, {
@@ -57900,71 +57897,80 @@ async function probeCheck(engine, spec, probe, deadline) {
                 last = `${response.status} ${JSON.stringify(body.trim().slice(0, 200))}`;
             }
             catch (error) {
-                last =
-                    error instanceof Error
-                        ? error.cause instanceof Error
-                            ? error.cause.message
-                            : error.message
-                        : String(error);
+                last = failureOf(error);
             }
-            // Whether it stopped is asked at most once a second (each question starts a docker
-            // process), while waiting for the next poll rather than on top of it.
-            const ask = Date.now() - askedAt >= EXIT_CHECK_MS;
+            // Asked while waiting for the next poll rather than on top of it.
+            const ask = clock.now() - askedAt >= EXIT_CHECK_MS;
             if (ask)
-                askedAt = Date.now();
+                askedAt = clock.now();
             const [stopped] = await Promise.all([
                 ask ? exited() : undefined,
-                sleep(Math.min(interval, deadline.remaining())),
+                clock.sleep(Math.min(interval, deadline.remaining())),
             ]);
             if (stopped)
                 return stopped;
             interval = Math.min(POLL_MS, interval * 2);
         }
-        const logs = await engine.docker(['logs', '--tail', '20', spec.name]);
         return {
             name,
             ok: false,
-            detail: `timed out waiting for ${describeExpectation(probe.expect)} (last: ${last}); its log: ${tail(`${logs.stdout}\n${logs.stderr}`, 10)}`,
+            detail: `timed out waiting for ${describeExpectation(probe.expect)} (last: ${last}); its log: ${await log()}`,
         };
     }
     finally {
-        await engine.docker(['rm', '--force', spec.name]);
+        await engine.remove(spec.name);
     }
 }
+
+;// CONCATENATED MODULE: ./src/smoke/platform-smoke.ts
+
+
+
+
+
+
+
+/** One smoke command in its own container; at the deadline the container is removed. */
+async function runCommandCheck(engine, spec, words, deadline) {
+    const name = `run ${words.join(' ')}`;
+    const result = await engine.run(spec, words, deadline.signal());
+    if (result.stopped)
+        return { name, ok: false, detail: 'timed out' };
+    if (result.exitCode === 0)
+        return { name, ok: true, detail: 'exit 0' };
+    const output = tail(`${result.stdout}\n${result.stderr}`, 8);
+    return { name, ok: false, detail: `exit ${result.exitCode}${output ? `: ${output}` : ''}` };
+}
 /** Every smoke check of one platform, run on its own manifest pulled by digest, within its timeout. */
-async function smokePlatform(engine, request) {
-    const started = Date.now();
+async function smokePlatform(engine, request, clock = systemClock) {
+    const started = clock.now();
     const platform = formatPlatform(request.platform);
-    const deadline = new Deadline(started + timeoutFor(request.smoke.timeout, request.platform).ms);
+    const deadline = new Deadline(clock, timeoutFor(request.smoke.timeout, request.platform).ms);
     const source = request.source;
     const ref = source.kind === 'registry' ? `${request.image}@${source.manifestDigest}` : source.tag;
     const checks = [];
     const timed = async (check) => {
-        const t = Date.now();
+        const t = clock.now();
         const result = deadline.remaining() > 0
             ? await check()
             : { name: 'timeout', ok: false, detail: 'no time left' };
-        return { ...result, ms: Date.now() - t };
-    };
-    const record = async (check) => {
-        const result = await timed(check);
-        checks.push(result);
-        return result.ok;
+        return { ...result, ms: clock.now() - t };
     };
     const done = () => ({
         platform,
         ok: checks.every((c) => c.ok),
         checks,
-        ms: Date.now() - started,
+        ms: clock.now() - started,
     });
     if (source.kind === 'registry') {
-        const pulled = await record(async () => {
-            const result = await engine.docker(['pull', '--quiet', '--platform', platform, ref]);
-            return result.exitCode === 0
+        const pulled = await timed(async () => {
+            const result = await engine.pull(ref, request.platform);
+            return result.ok
                 ? { name: 'pull', ok: true, detail: source.manifestDigest }
-                : { name: 'pull', ok: false, detail: tail(result.stderr, 4) };
+                : { name: 'pull', ok: false, detail: tail(result.error, 4) };
         });
-        if (!pulled)
+        checks.push(pulled);
+        if (!pulled.ok)
             return done();
     }
     const spec = (check) => ({
@@ -57977,15 +57983,14 @@ async function smokePlatform(engine, request) {
     // and are reported in a fixed order (architecture, each command, the probe).
     const probe = request.smoke.http;
     checks.push(...(await Promise.all([
-        timed(() => checkArchitecture(engine, request, ref)),
+        timed(() => checkArchitecture(engine, { ...request, ref })),
         ...request.smoke.run.map((words, i) => timed(() => runCommandCheck(engine, spec(`run${i}`), words, deadline))),
-        ...(probe ? [timed(() => probeCheck(engine, spec('http'), probe, deadline))] : []),
+        ...(probe ? [timed(() => probeCheck(engine, spec('http'), probe, deadline, clock))] : []),
     ])));
     return done();
 }
 
 ;// CONCATENATED MODULE: ./src/steps/smoke.ts
-
 
 
 
@@ -58043,9 +58048,7 @@ async function smokeLoaded(ctx, run, platform) {
     const slug = `${run.build.name}-${name.replace(/\//g, '-')}`;
     const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${slug}`;
     const plan = buildPlanFor(ctx, run, { kind: 'load', tag }, (0,external_node_path_namespaceObject.join)(ctx.workDir, `smoke-${slug}.json`));
-    const loaded = await ports.engine.docker(buildxBuildArgs({ ...plan, platforms: [platform] }), {
-        env: { SOURCE_DATE_EPOCH: String(ctx.plan?.commitTime ?? 0) },
-    });
+    const loaded = await ports.engine.build({ ...plan, platforms: [platform] }, { sourceDateEpoch: ctx.plan?.commitTime ?? 0 });
     if (loaded.exitCode !== 0) {
         return {
             platform: name,
@@ -58065,7 +58068,7 @@ async function smokeLoaded(ctx, run, platform) {
         });
     }
     finally {
-        await ports.engine.docker(['image', 'rm', '--force', tag]);
+        await ports.engine.removeImage(tag);
     }
 }
 const hasSmokeTests = (run) => run.build.smoke.run.length > 0 || run.build.smoke.http !== undefined;
@@ -59216,6 +59219,9 @@ function firstFileInTar(tar) {
 
 
 
+
+
+
 /** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
 function parseBuildxVersion(text) {
     return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1];
@@ -59244,20 +59250,110 @@ function parseBuilderInspect(text) {
         .filter((p) => p !== '');
     return { name: field('Name'), driver: field('Driver'), platforms };
 }
+/** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */
+function parseContainerState(text) {
+    const [running, exitCode] = text.trim().split(' ');
+    if (running === 'true')
+        return { status: 'running' };
+    if (running !== 'false')
+        return { status: 'unknown' };
+    const code = Number.parseInt(exitCode ?? '', 10);
+    return { status: 'exited', exitCode: Number.isNaN(code) ? undefined : code };
+}
+/** The host port in `docker port` output such as "127.0.0.1:32768" (the first line that has one). */
+function parsePublishedPort(text) {
+    const port = /:(\d+)\s*$/m.exec(text)?.[1];
+    return port === undefined ? undefined : Number(port);
+}
+const outcome = (result) => result.exitCode === 0 ? { ok: true } : { ok: false, error: result.stderr };
+/** Resolves when the signal aborts (at once if it has); `cancel` forgets it. */
+function whenAborted(signal) {
+    let cancel = () => undefined;
+    const aborted = new Promise((resolve) => {
+        const onAbort = () => {
+            resolve('stopped');
+        };
+        if (signal.aborted)
+            onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        cancel = () => {
+            signal.removeEventListener('abort', onAbort);
+        };
+    });
+    return { aborted, cancel };
+}
+/** The engine through the docker CLI: every argument list is built here or by a pure builder. */
 class DockerEngine {
-    async docker(args, options = {}) {
-        return runCommand('docker', args, {
+    docker;
+    constructor(docker = program('docker')) {
+        this.docker = docker;
+    }
+    async pull(ref, platform) {
+        return outcome(await this.docker.run(['pull', '--quiet', '--platform', formatPlatform(platform), ref]));
+    }
+    async run(spec, command, stop) {
+        const running = this.docker.run(smokeCommandArgs(spec, command));
+        if (stop === undefined)
+            return { ...(await running), stopped: false };
+        const { aborted, cancel } = whenAborted(stop);
+        const first = await Promise.race([running, aborted]);
+        cancel();
+        if (first !== 'stopped')
+            return { ...first, stopped: false };
+        // Removing the container ends the `docker run` that waits for it.
+        await this.remove(spec.name);
+        return { ...(await running), stopped: true };
+    }
+    async startDetached(spec, port) {
+        return outcome(await this.docker.run(probeContainerArgs(spec, port)));
+    }
+    async state(name) {
+        const result = await this.docker.run([
+            'inspect',
+            '--format',
+            '{{.State.Running}} {{.State.ExitCode}}',
+            name,
+        ]);
+        return parseContainerState(result.stdout);
+    }
+    async logs(name, lines) {
+        const result = await this.docker.run(['logs', '--tail', String(lines), name]);
+        return `${result.stdout}\n${result.stderr}`;
+    }
+    async publishedPort(name, port) {
+        const result = await this.docker.run(['port', name, `${port}/tcp`]);
+        const hostPort = parsePublishedPort(result.stdout);
+        return hostPort === undefined ? { hostPort, error: result.stderr } : { hostPort };
+    }
+    async remove(name) {
+        await this.docker.run(['rm', '--force', name]);
+    }
+    async removeImage(tag) {
+        await this.docker.run(['image', 'rm', '--force', tag]);
+    }
+    async login(registry, username, password) {
+        return outcome(await this.docker.run(['login', registry, '--username', username, '--password-stdin'], {
+            input: password,
+        }));
+    }
+    async logout(registry) {
+        await this.docker.run(['logout', registry]);
+    }
+    async build(plan, options = {}) {
+        const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(plan), {
             stream: options.stream ?? false,
-            ...(options.env ? { env: options.env } : {}),
-            ...(options.input !== undefined ? { input: options.input } : {}),
+            ...(options.sourceDateEpoch !== undefined
+                ? { env: { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) } }
+                : {}),
         });
+        return { exitCode, stderr };
     }
     async info(builder) {
         // Three independent questions, asked at once: each is a process start.
         const [engine, buildx, inspect] = await Promise.all([
-            this.docker(['info', '--format', '{{json .}}']),
-            this.docker(['buildx', 'version']),
-            this.docker(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
+            this.docker.run(['info', '--format', '{{json .}}']),
+            this.docker.run(['buildx', 'version']),
+            this.docker.run(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
         ]);
         if (engine.exitCode === 127) {
             throw new StepFailure('the docker CLI is not installed', 'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian');
@@ -59281,25 +59377,32 @@ class DockerEngine {
         };
     }
     async localImageConfig(ref) {
-        const result = await this.docker(['image', 'inspect', '--format', '{{json .}}', ref]);
+        const result = await this.docker.run(['image', 'inspect', '--format', '{{json .}}', ref]);
         if (result.exitCode !== 0) {
             throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`);
         }
         return imageConfigOf(JSON.parse(result.stdout), 'Config', 'Os', 'Architecture', 'Variant');
     }
     async readImageFile(ref, platform, path) {
-        const created = await this.docker(['create', '--pull', 'never', '--platform', platform, ref]);
+        const created = await this.docker.run([
+            'create',
+            '--pull',
+            'never',
+            '--platform',
+            platform,
+            ref,
+        ]);
         if (created.exitCode !== 0) {
             throw new StepFailure(`creating a container of ${ref} for ${platform} failed: ${tail(created.stderr, 3)}`);
         }
         const id = created.stdout.trim();
         try {
             // -L follows symlinks such as /usr/bin/app -> /opt/app/bin/app.
-            const copied = await runCommandBinary('docker', ['cp', '-L', `${id}:${path}`, '-']);
+            const copied = await this.docker.runBinary(['cp', '-L', `${id}:${path}`, '-']);
             return copied.exitCode === 0 ? firstFileInTar(copied.stdout) : undefined;
         }
         finally {
-            await this.docker(['rm', '--force', id]);
+            await this.remove(id);
         }
     }
 }
@@ -60337,8 +60440,18 @@ function readOnlyPorts(ports) {
         engine: {
             info: (builder) => engine.info(builder),
             localImageConfig: (ref) => engine.localImageConfig(ref),
+            state: (name) => engine.state(name),
+            logs: (name, lines) => engine.logs(name, lines),
+            publishedPort: (name, port) => engine.publishedPort(name, port),
             readImageFile: (ref) => refuse(`create a container of ${ref}`),
-            docker: (args) => refuse(`run docker ${args.slice(0, 2).join(' ')}`),
+            pull: (ref) => refuse(`pull ${ref}`),
+            run: (spec) => refuse(`run a container of ${spec.ref}`),
+            startDetached: (spec) => refuse(`start a container of ${spec.ref}`),
+            remove: (name) => refuse(`remove the container ${name}`),
+            removeImage: (tag) => refuse(`remove the image ${tag}`),
+            login: (registry) => refuse(`log in to ${registry}`),
+            logout: (registry) => refuse(`log out of ${registry}`),
+            build: (plan) => refuse(`build ${plan.platforms.length} platform(s) of ${plan.context}`),
         },
         registry: {
             manifest: (ref, options) => registry.manifest(ref, options),
@@ -61132,7 +61245,7 @@ async function run(env = process.env) {
     }
     // Credentials given as inputs do not outlive the run.
     for (const registry of ctx.loggedIn)
-        await ctx.ports.engine.docker(['logout', registry]);
+        await ctx.ports.engine.logout(registry);
     for (const [name, value] of Object.entries(collectOutputs(ctx)))
         setOutput(name, value);
     if (env.GITHUB_STEP_SUMMARY)

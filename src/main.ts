@@ -226,7 +226,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     })
   }
   // Credentials given as inputs do not outlive the run.
-  for (const registry of ctx.loggedIn) await ctx.ports.engine.docker(['logout', registry])
+  for (const registry of ctx.loggedIn) await ctx.ports.engine.logout(registry)
   for (const [name, value] of Object.entries(collectOutputs(ctx))) core.setOutput(name, value)
   if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(ctx, failure)).write()
   if (failure) {

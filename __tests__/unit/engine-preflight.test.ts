@@ -4,6 +4,7 @@ import { StepFailure } from '../../src/model/errors.js'
 import { preflight } from '../../src/steps/preflight.js'
 import { contextFor } from '../support/context.js'
 import { FakeGitHub, FakeRegistry } from '../support/fakes.js'
+import { CAPABLE_ENGINE, FakeEngine } from '../support/fake-engine.js'
 
 const SHA = '0123456789abcdef0123456789abcdef01234567'
 
@@ -35,19 +36,9 @@ test('parseBuilderInspect reads the name, the driver and the platforms', () => {
 })
 
 function engineWith(info: Partial<EngineInfo>): ContainerEngine {
-  const full: EngineInfo = {
-    serverVersion: '26.1.5',
-    buildxVersion: '0.13.1',
-    builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64', 'linux/arm64'] },
-    containerdStore: true,
-    ...info,
-  }
-  return {
-    info: () => Promise.resolve(full),
-    docker: () => Promise.resolve({ exitCode: 0, stdout: '', stderr: '' }),
-    readImageFile: () => Promise.resolve(undefined),
-    localImageConfig: () => Promise.reject(new Error('not used')),
-  }
+  const engine = new FakeEngine()
+  engine.engineInfo = { ...CAPABLE_ENGINE, ...info }
+  return engine
 }
 
 const git = { head: () => Promise.resolve(SHA), commitTime: () => Promise.resolve(0) }
@@ -139,4 +130,47 @@ test.each<[string, ReturnType<typeof parseEngineInfo>]>([
   ['not json', undefined],
 ])('parseEngineInfo(%s)', (json, expected) => {
   expect(parseEngineInfo(json)).toEqual(expected)
+})
+
+describe('preflight logs in with registry-username, once per registry', () => {
+  const inputs = {
+    image: 'r.example.test/acme/app',
+    'github-token': 't',
+    'registry-username': 'bot',
+    'registry-password': 's3cret',
+  }
+
+  test('a registry that accepts the credentials is recorded, to log out of at the end', async () => {
+    const engine = new FakeEngine()
+    const ctx = contextFor(inputs, {
+      engine,
+      registry: new FakeRegistry(),
+      github: new FakeGitHub(),
+      git,
+    })
+    await preflight.run(ctx)
+    expect(engine.calls.filter((c) => c.startsWith('login'))).toEqual(['login r.example.test bot'])
+    expect(ctx.loggedIn).toEqual(['r.example.test'])
+  })
+
+  test('a registry that refuses them stops the run with its message and the remedy', async () => {
+    const engine = new FakeEngine()
+    engine.loginError =
+      'Login did not succeed\nError response from daemon: Get "https://r.example.test/v2/": unauthorized: incorrect username or password\n'
+    const ctx = contextFor(inputs, {
+      engine,
+      registry: new FakeRegistry(),
+      github: new FakeGitHub(),
+      git,
+    })
+    const failure = await preflight.run(ctx).catch((e: unknown) => e)
+    expect(failure).toBeInstanceOf(StepFailure)
+    expect((failure as StepFailure).message).toBe(
+      'the registry r.example.test rejected the credentials of registry-username \'bot\': Login did not succeed\nError response from daemon: Get "https://r.example.test/v2/": unauthorized: incorrect username or password',
+    )
+    expect((failure as StepFailure).remedy).toMatch(
+      /^check registry-username and registry-password/,
+    )
+    expect(ctx.loggedIn).toEqual([])
+  })
 })

@@ -11,25 +11,20 @@ import type { FinalTag } from '../../src/model/tags.js'
 import { promotionOf, type Promotion, type TagState } from '../../src/steps/promote.js'
 import { contextFor, testEnvironment } from '../support/context.js'
 import { FakeGitHub, FakeRegistry } from '../support/fakes.js'
+import { FakeEngine } from '../support/fake-engine.js'
 
 const IMAGE = 'r.example.test/acme/app'
 const COMMIT = testEnvironment.sha
 const OTHER = 'f'.repeat(40)
+const ARM64 = { os: 'linux', architecture: 'arm64' }
 const REVISION = 'org.opencontainers.image.revision'
 const VERSION = 'org.opencontainers.image.version'
 
+/** A fake engine with the info given; `calls` records every other call. */
 function fakeEngine(info: () => Promise<Awaited<ReturnType<ContainerEngine['info']>>>) {
-  const calls: string[] = []
-  const engine: ContainerEngine = {
-    info,
-    localImageConfig: () => Promise.reject(new Error('not used')),
-    readImageFile: () => Promise.reject(new Error('not used')),
-    docker: (args) => {
-      calls.push(args.join(' '))
-      return Promise.resolve({ exitCode: 0, stdout: '', stderr: '' })
-    },
-  }
-  return { engine, calls }
+  const engine = new FakeEngine()
+  engine.info = info
+  return { engine, calls: engine.calls }
 }
 
 const workingEngine = () =>
@@ -86,14 +81,57 @@ describe('the plan changes nothing', () => {
     await expect(ports.github.publish(1, { prerelease: false, makeLatest: true })).rejects.toThrow(
       PlanWriteAttempt,
     )
-    await expect(ports.engine.docker(['login', 'r.example.test'])).rejects.toThrow(
-      'a plan changes nothing, yet it was about to run docker login r.example.test',
+    await expect(ports.engine.login('r.example.test', 'u', 'p')).rejects.toThrow(
+      'a plan changes nothing, yet it was about to log in to r.example.test',
     )
     expect(registry.copies).toEqual([])
     expect(registry.tags.get(`${IMAGE}:latest`)).toBeUndefined()
     expect(github.releases).toEqual([])
     expect(github.calls).toEqual([])
     expect(engineCalls).toEqual([])
+  })
+
+  test('the read-only engine answers reads and refuses every action, naming it', async () => {
+    const { ctx, engineCalls } = world()
+    const engine = readOnlyPorts(ctx.ports).engine
+    const spec = { ref: `${IMAGE}@sha256:aaaa`, platform: ARM64, name: 'mar-1', env: [] }
+    const refusals: [Promise<unknown>, string][] = [
+      [engine.pull(spec.ref, ARM64), `pull ${spec.ref}`],
+      [engine.run(spec, ['true']), `run a container of ${spec.ref}`],
+      [engine.startDetached(spec, 8080), `start a container of ${spec.ref}`],
+      [engine.remove('mar-1'), 'remove the container mar-1'],
+      [engine.removeImage('t:1'), 'remove the image t:1'],
+      [engine.logout('r.example.test'), 'log out of r.example.test'],
+      [engine.readImageFile(spec.ref, 'linux/arm64', '/app'), `create a container of ${spec.ref}`],
+      [
+        engine.build({
+          platforms: [ARM64],
+          context: '.',
+          file: 'Dockerfile',
+          target: undefined,
+          buildArgs: [],
+          labels: {},
+          annotations: {},
+          output: { kind: 'cache-only' },
+          metadataFile: 'm.json',
+        }),
+        'build 1 platform(s) of .',
+      ],
+    ]
+    for (const [attempt, what] of refusals) {
+      await expect(attempt).rejects.toThrow(new PlanWriteAttempt(what))
+    }
+    expect(engineCalls).toEqual([])
+    await engine.state('mar-1')
+    await engine.logs('mar-1', 20)
+    await engine.publishedPort('mar-1', 8080)
+    await engine.localImageConfig('t:1')
+    expect(engineCalls).toEqual([
+      'state mar-1',
+      'logs mar-1 20',
+      'port mar-1 8080',
+      'localImageConfig t:1',
+    ])
   })
 
   test('a fresh release: every step but sign runs, and the fakes saw only reads', async () => {

@@ -88,3 +88,14 @@ export function expectationHolds(expect: HttpExpectation, status: number, body: 
       return expect.pattern.test(body)
   }
 }
+
+/** One smoke check as it ran: what it checked, whether it held, and why. */
+export interface SmokeCheck {
+  readonly name: string
+  readonly ok: boolean
+  readonly detail: string
+  readonly ms: number
+}
+
+/** A check's verdict before it is timed. */
+export type CheckOutcome = Omit<SmokeCheck, 'ms'>

@@ -1,7 +1,14 @@
 import { StepFailure } from '../model/errors.js'
-import { runCommand, runCommandBinary, tail, type CommandResult } from './process.js'
+import { program, tail, type CommandResult, type Program } from './process.js'
 import { imageConfigOf, type ImageConfig } from '../model/oci.js'
 import { firstFileInTar } from './layer-files.js'
+import { formatPlatform, type Platform } from '../model/platform.js'
+import { buildxBuildArgs, type BuildPlan } from '../build/buildx-args.js'
+import {
+  probeContainerArgs,
+  smokeCommandArgs,
+  type ContainerSpec,
+} from '../smoke/docker-run-args.js'
 
 export interface BuilderInfo {
   readonly name: string
@@ -17,18 +24,63 @@ export interface EngineInfo {
   readonly containerdStore: boolean
 }
 
-/** The container engine: what it is, builds, and containers for smoke tests. */
+/** How an engine action ended: the engine's error output when it failed. */
+export type EngineOutcome = { readonly ok: true } | { readonly ok: false; readonly error: string }
+
+/** A container run in the foreground: how it exited, or that it was stopped first. */
+export interface ContainerRun extends CommandResult {
+  /** The stop signal came first and the container was removed. */
+  readonly stopped: boolean
+}
+
+/** A container's state; unknown when the engine cannot tell (such as a removed container). */
+export type ContainerState =
+  | { readonly status: 'running' }
+  | { readonly status: 'exited'; readonly exitCode: number | undefined }
+  | { readonly status: 'unknown' }
+
+/** The host port a container port is published on, or why the engine does not name one. */
+export type PublishedPort =
+  { readonly hostPort: number } | { readonly hostPort: undefined; readonly error: string }
+
+export interface BuildOptions {
+  /** Stamps the build: buildx reads SOURCE_DATE_EPOCH from its environment. */
+  readonly sourceDateEpoch?: number
+  /** Prints buildx's progress to the log as it runs. */
+  readonly stream?: boolean
+}
+
+/** What the build step reads from a build: its exit code, and its log (cache use, errors). */
+export interface BuildResult {
+  readonly exitCode: number
+  readonly stderr: string
+}
+
+/** The container engine, asked for intents: what it is, builds, and containers for smoke tests. */
 export interface ContainerEngine {
   info(builder?: string): Promise<EngineInfo>
-  /** Copies one file out of an image for a platform; its bytes, or undefined when absent. */
-  readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined>
+  /** Pulls one platform of an image (quietly) into the engine's store. */
+  pull(ref: string, platform: Platform): Promise<EngineOutcome>
+  /** Runs a command in a new container, never pulling, and waits; `stop` removes the container. */
+  run(spec: ContainerSpec, command: readonly string[], stop?: AbortSignal): Promise<ContainerRun>
+  /** Starts a container in the background, with a container port published on loopback. */
+  startDetached(spec: ContainerSpec, port: number): Promise<EngineOutcome>
+  state(name: string): Promise<ContainerState>
+  /** The last lines of a container's output and error output. */
+  logs(name: string, lines: number): Promise<string>
+  publishedPort(name: string, port: number): Promise<PublishedPort>
+  /** Removes a container, running or not; one already gone is no error. */
+  remove(name: string): Promise<void>
+  removeImage(tag: string): Promise<void>
+  /** Logs in to a registry; the password goes on standard input, never in the arguments. */
+  login(registry: string, username: string, password: string): Promise<EngineOutcome>
+  logout(registry: string): Promise<void>
+  /** Builds a plan with buildx; a failure is returned, never thrown. */
+  build(plan: BuildPlan, options?: BuildOptions): Promise<BuildResult>
   /** The config of an image in the engine's own store (a build loaded for a smoke test). */
   localImageConfig(ref: string): Promise<ImageConfig>
-  /** Runs `docker <args>` with its output in the log; the result is returned, never thrown. */
-  docker(
-    args: readonly string[],
-    options?: { stream?: boolean; env?: Record<string, string>; input?: string },
-  ): Promise<CommandResult>
+  /** Copies one file out of an image for a platform; its bytes, or undefined when absent. */
+  readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined>
 }
 
 /** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
@@ -65,24 +117,127 @@ export function parseBuilderInspect(text: string): BuilderInfo {
   return { name: field('Name'), driver: field('Driver'), platforms }
 }
 
+/** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */
+export function parseContainerState(text: string): ContainerState {
+  const [running, exitCode] = text.trim().split(' ')
+  if (running === 'true') return { status: 'running' }
+  if (running !== 'false') return { status: 'unknown' }
+  const code = Number.parseInt(exitCode ?? '', 10)
+  return { status: 'exited', exitCode: Number.isNaN(code) ? undefined : code }
+}
+
+/** The host port in `docker port` output such as "127.0.0.1:32768" (the first line that has one). */
+export function parsePublishedPort(text: string): number | undefined {
+  const port = /:(\d+)\s*$/m.exec(text)?.[1]
+  return port === undefined ? undefined : Number(port)
+}
+
+const outcome = (result: CommandResult): EngineOutcome =>
+  result.exitCode === 0 ? { ok: true } : { ok: false, error: result.stderr }
+
+/** Resolves when the signal aborts (at once if it has); `cancel` forgets it. */
+function whenAborted(signal: AbortSignal): { aborted: Promise<'stopped'>; cancel: () => void } {
+  let cancel = (): void => undefined
+  const aborted = new Promise<'stopped'>((resolve) => {
+    const onAbort = (): void => {
+      resolve('stopped')
+    }
+    if (signal.aborted) onAbort()
+    signal.addEventListener('abort', onAbort, { once: true })
+    cancel = () => {
+      signal.removeEventListener('abort', onAbort)
+    }
+  })
+  return { aborted, cancel }
+}
+
+/** The engine through the docker CLI: every argument list is built here or by a pure builder. */
 export class DockerEngine implements ContainerEngine {
-  async docker(
-    args: readonly string[],
-    options: { stream?: boolean; env?: Record<string, string>; input?: string } = {},
-  ): Promise<CommandResult> {
-    return runCommand('docker', args, {
+  constructor(private readonly docker: Program = program('docker')) {}
+
+  async pull(ref: string, platform: Platform): Promise<EngineOutcome> {
+    return outcome(
+      await this.docker.run(['pull', '--quiet', '--platform', formatPlatform(platform), ref]),
+    )
+  }
+
+  async run(
+    spec: ContainerSpec,
+    command: readonly string[],
+    stop?: AbortSignal,
+  ): Promise<ContainerRun> {
+    const running = this.docker.run(smokeCommandArgs(spec, command))
+    if (stop === undefined) return { ...(await running), stopped: false }
+    const { aborted, cancel } = whenAborted(stop)
+    const first = await Promise.race([running, aborted])
+    cancel()
+    if (first !== 'stopped') return { ...first, stopped: false }
+    // Removing the container ends the `docker run` that waits for it.
+    await this.remove(spec.name)
+    return { ...(await running), stopped: true }
+  }
+
+  async startDetached(spec: ContainerSpec, port: number): Promise<EngineOutcome> {
+    return outcome(await this.docker.run(probeContainerArgs(spec, port)))
+  }
+
+  async state(name: string): Promise<ContainerState> {
+    const result = await this.docker.run([
+      'inspect',
+      '--format',
+      '{{.State.Running}} {{.State.ExitCode}}',
+      name,
+    ])
+    return parseContainerState(result.stdout)
+  }
+
+  async logs(name: string, lines: number): Promise<string> {
+    const result = await this.docker.run(['logs', '--tail', String(lines), name])
+    return `${result.stdout}\n${result.stderr}`
+  }
+
+  async publishedPort(name: string, port: number): Promise<PublishedPort> {
+    const result = await this.docker.run(['port', name, `${port}/tcp`])
+    const hostPort = parsePublishedPort(result.stdout)
+    return hostPort === undefined ? { hostPort, error: result.stderr } : { hostPort }
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.docker.run(['rm', '--force', name])
+  }
+
+  async removeImage(tag: string): Promise<void> {
+    await this.docker.run(['image', 'rm', '--force', tag])
+  }
+
+  async login(registry: string, username: string, password: string): Promise<EngineOutcome> {
+    return outcome(
+      await this.docker.run(['login', registry, '--username', username, '--password-stdin'], {
+        input: password,
+      }),
+    )
+  }
+
+  async logout(registry: string): Promise<void> {
+    await this.docker.run(['logout', registry])
+  }
+
+  async build(plan: BuildPlan, options: BuildOptions = {}): Promise<BuildResult> {
+    const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(plan), {
       stream: options.stream ?? false,
-      ...(options.env ? { env: options.env } : {}),
-      ...(options.input !== undefined ? { input: options.input } : {}),
+      ...(options.sourceDateEpoch !== undefined
+        ? { env: { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) } }
+        : {}),
     })
+    return { exitCode, stderr }
   }
 
   async info(builder?: string): Promise<EngineInfo> {
     // Three independent questions, asked at once: each is a process start.
     const [engine, buildx, inspect] = await Promise.all([
-      this.docker(['info', '--format', '{{json .}}']),
-      this.docker(['buildx', 'version']),
-      this.docker(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
+      this.docker.run(['info', '--format', '{{json .}}']),
+      this.docker.run(['buildx', 'version']),
+      this.docker.run(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
     ])
     if (engine.exitCode === 127) {
       throw new StepFailure(
@@ -119,7 +274,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async localImageConfig(ref: string): Promise<ImageConfig> {
-    const result = await this.docker(['image', 'inspect', '--format', '{{json .}}', ref])
+    const result = await this.docker.run(['image', 'inspect', '--format', '{{json .}}', ref])
     if (result.exitCode !== 0) {
       throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`)
     }
@@ -133,7 +288,14 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined> {
-    const created = await this.docker(['create', '--pull', 'never', '--platform', platform, ref])
+    const created = await this.docker.run([
+      'create',
+      '--pull',
+      'never',
+      '--platform',
+      platform,
+      ref,
+    ])
     if (created.exitCode !== 0) {
       throw new StepFailure(
         `creating a container of ${ref} for ${platform} failed: ${tail(created.stderr, 3)}`,
@@ -142,10 +304,10 @@ export class DockerEngine implements ContainerEngine {
     const id = created.stdout.trim()
     try {
       // -L follows symlinks such as /usr/bin/app -> /opt/app/bin/app.
-      const copied = await runCommandBinary('docker', ['cp', '-L', `${id}:${path}`, '-'])
+      const copied = await this.docker.runBinary(['cp', '-L', `${id}:${path}`, '-'])
       return copied.exitCode === 0 ? firstFileInTar(copied.stdout) : undefined
     } finally {
-      await this.docker(['rm', '--force', id])
+      await this.remove(id)
     }
   }
 }

@@ -53,12 +53,18 @@ export function tail(text: string, lines = 12): string {
     .join('\n')
 }
 
+export interface BinaryResult {
+  readonly exitCode: number
+  readonly stdout: Buffer
+  readonly stderr: string
+}
+
 /** Runs a program and keeps its standard output as bytes (for tar streams). */
 export function runCommandBinary(
   program: string,
   args: readonly string[],
   timeoutMs = 120_000,
-): Promise<{ exitCode: number; stdout: Buffer; stderr: string }> {
+): Promise<BinaryResult> {
   return new Promise((resolve) => {
     execFile(
       program,
@@ -74,4 +80,17 @@ export function runCommandBinary(
       },
     )
   })
+}
+
+/** One program as a port runs it; tests give a scripted one to check each argument list. */
+export interface Program {
+  run(args: readonly string[], options?: CommandOptions): Promise<CommandResult>
+  runBinary(args: readonly string[]): Promise<BinaryResult>
+}
+
+export function program(name: string): Program {
+  return {
+    run: (args, options) => runCommand(name, args, options),
+    runBinary: (args) => runCommandBinary(name, args),
+  }
 }

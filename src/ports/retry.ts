@@ -1,5 +1,4 @@
 import pRetry from 'p-retry'
-import type { CommandResult } from './process.js'
 
 /** Registry and network failures worth another try: 5xx, 429, dropped connections. */
 export const TRANSIENT_FAILURE =
@@ -19,8 +18,14 @@ export function retryPolicy(backoffMs: number): RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = retryPolicy(1000)
 
-class TransientFailure extends Error {
-  constructor(readonly result: CommandResult) {
+/** What a retried attempt must tell: whether it failed, and its error output. */
+export interface AttemptResult {
+  readonly exitCode: number
+  readonly stderr: string
+}
+
+class TransientFailure<T extends AttemptResult> extends Error {
+  constructor(readonly result: T) {
     super(result.stderr.trim().split('\n').pop() ?? 'transient failure')
   }
 }
@@ -29,13 +34,13 @@ class TransientFailure extends Error {
  * Runs a command again, with exponential backoff, while it fails in a way that a retry can
  * cure; every retry is logged. Returns the last result, successful or not.
  */
-export async function retryCommand(
+export async function retryCommand<T extends AttemptResult>(
   what: string,
-  attempt: () => Promise<CommandResult>,
+  attempt: () => Promise<T>,
   warn: (message: string) => void,
   policy: RetryPolicy = DEFAULT_RETRY,
-  isTransient: (result: CommandResult) => boolean = (r) => TRANSIENT_FAILURE.test(r.stderr),
-): Promise<CommandResult> {
+  isTransient: (result: T) => boolean = (r) => TRANSIENT_FAILURE.test(r.stderr),
+): Promise<T> {
   try {
     return await pRetry(
       async () => {
@@ -55,7 +60,7 @@ export async function retryCommand(
       },
     )
   } catch (error) {
-    if (error instanceof TransientFailure) return error.result
+    if (error instanceof TransientFailure) return error.result as T
     throw error
   }
 }

@@ -6,7 +6,6 @@ import { digestRef, tagRef } from '../model/image-ref.js'
 import { tail } from '../ports/process.js'
 import { TRANSIENT_FAILURE, retryCommand, retryPolicy } from '../ports/retry.js'
 import {
-  buildxBuildArgs,
   cacheFlags,
   cacheUse,
   candidateTag,
@@ -67,13 +66,12 @@ async function diagnoseFailingPlatforms(
   if (plan.platforms.length < 2) return plan.platforms.map(formatPlatform)[0]
   const failing: string[] = []
   for (const platform of plan.platforms) {
-    const args = buildxBuildArgs({
+    const result = await ctx.ports.engine.build({
       ...plan,
       platforms: [platform],
       output: { kind: 'cache-only' },
       metadataFile: `${plan.metadataFile}.diagnose`,
     })
-    const result = await ctx.ports.engine.docker(args)
     if (result.exitCode !== 0) failing.push(formatPlatform(platform))
   }
   return failing.length > 0 && failing.length < plan.platforms.length
@@ -138,17 +136,12 @@ async function buildImage(ctx: RunContext, run: ImageRun): Promise<void> {
   const output = outputFor(ctx, run, plan.commit)
   const metadataFile = join(ctx.workDir, `build-metadata-${run.build.name}.json`)
   const buildPlan = buildPlanFor(ctx, run, output, metadataFile)
-  const args = buildxBuildArgs(buildPlan)
   const what = ctx.images.length > 1 ? `component ${run.build.name}: ` : ''
   // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
   const result = await ctx.log.group(`Build ${what}${run.build.platforms.length} platform(s)`, () =>
     retryCommand(
       'pushing the candidate',
-      () =>
-        ctx.ports.engine.docker(args, {
-          stream: true,
-          env: { SOURCE_DATE_EPOCH: String(plan.commitTime) },
-        }),
+      () => ctx.ports.engine.build(buildPlan, { stream: true, sourceDateEpoch: plan.commitTime }),
       (message) => {
         ctx.log.warning(message)
       },

@@ -66,13 +66,14 @@ async function logIn(ctx: RunContext): Promise<void> {
   if (!credentials) return
   const registries = [...new Set(ctx.images.map((run) => run.build.image.registry))]
   for (const registry of registries) {
-    const result = await ctx.ports.engine.docker(
-      ['login', registry, '--username', credentials.username, '--password-stdin'],
-      { input: credentials.password },
+    const result = await ctx.ports.engine.login(
+      registry,
+      credentials.username,
+      credentials.password,
     )
-    if (result.exitCode !== 0) {
+    if (!result.ok) {
       throw new StepFailure(
-        `the registry ${registry} rejected the credentials of registry-username '${credentials.username}': ${tail(result.stderr, 2)}`,
+        `the registry ${registry} rejected the credentials of registry-username '${credentials.username}': ${tail(result.error, 2)}`,
         'check registry-username and registry-password (a token that may push to the repository)',
       )
     }

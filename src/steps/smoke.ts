@@ -3,7 +3,6 @@ import { imageLabel, type ImageRun, type RunContext } from '../context.js'
 import { StepFailure } from '../model/errors.js'
 import { formatPlatform, type Platform } from '../model/platform.js'
 import { buildPlanFor } from './build.js'
-import { buildxBuildArgs } from '../build/buildx-args.js'
 import { settleBounded } from '../parallel.js'
 import { tail } from '../ports/process.js'
 import { smokePlatform, type PlatformSmokeResult } from '../smoke/platform-smoke.js'
@@ -84,9 +83,10 @@ async function smokeLoaded(
     { kind: 'load', tag },
     join(ctx.workDir, `smoke-${slug}.json`),
   )
-  const loaded = await ports.engine.docker(buildxBuildArgs({ ...plan, platforms: [platform] }), {
-    env: { SOURCE_DATE_EPOCH: String(ctx.plan?.commitTime ?? 0) },
-  })
+  const loaded = await ports.engine.build(
+    { ...plan, platforms: [platform] },
+    { sourceDateEpoch: ctx.plan?.commitTime ?? 0 },
+  )
   if (loaded.exitCode !== 0) {
     return {
       platform: name,
@@ -105,7 +105,7 @@ async function smokeLoaded(
       runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
     })
   } finally {
-    await ports.engine.docker(['image', 'rm', '--force', tag])
+    await ports.engine.removeImage(tag)
   }
 }
 

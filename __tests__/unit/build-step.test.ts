@@ -1,0 +1,193 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { BuildPlan } from '../../src/build/buildx-args.js'
+import type { RunContext } from '../../src/context.js'
+import { StepFailure } from '../../src/model/errors.js'
+import { formatPlatform } from '../../src/model/platform.js'
+import type { BuildResult } from '../../src/ports/engine.js'
+import { build } from '../../src/steps/build.js'
+import { contextFor } from '../support/context.js'
+import { FakeEngine } from '../support/fake-engine.js'
+
+const IMAGE = 'r.example.test/acme/app'
+const COMMIT_TIME = 1_700_000_000
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'buildx-0.13.1')
+/** Real buildx output (see the fixtures' README). */
+const recorded = (name: string): BuildResult => ({
+  exitCode: 1,
+  stderr: readFileSync(join(FIXTURES, `${name}.txt`), 'utf8'),
+})
+const SUCCESS: BuildResult = {
+  exitCode: 0,
+  stderr: [
+    '#5 [linux/amd64 1/2] COPY bin/busybox-amd64 /bin/busybox',
+    '#5 CACHED',
+    '#6 [linux/arm64 1/2] COPY bin/busybox-arm64 /bin/busybox',
+    '#6 DONE 0.1s',
+    '',
+  ].join('\n'),
+}
+
+function world(platforms = 'linux/amd64,linux/arm64', mode: RunContext['mode'] = 'release') {
+  const engine = new FakeEngine()
+  const ctx = contextFor(
+    { image: IMAGE, 'github-token': 't', platforms },
+    { engine },
+    { workDir: mkdtempSync(join(tmpdir(), 'build-step-')), mode },
+  )
+  ctx.plan = {
+    version: '1.0.0',
+    channel: { kind: 'stable' },
+    commit: ctx.trigger.commit,
+    commitTime: COMMIT_TIME,
+    gitTag: 'v1.0.0',
+    tags: [],
+  }
+  const pushes = () => engine.builds.filter((b) => b.plan.output.kind.startsWith('push'))
+  const diagnoses = () => engine.builds.filter((b) => b.plan.metadataFile.endsWith('.diagnose'))
+  const lines = (ctx.log as unknown as { lines: string[] }).lines
+  return { ctx, engine, pushes, diagnoses, lines }
+}
+
+const failureOf = async (ctx: RunContext): Promise<StepFailure> => {
+  const failure = await build.run(ctx).catch((e: unknown) => e)
+  if (!(failure instanceof StepFailure)) throw new Error(`not a StepFailure: ${String(failure)}`)
+  return failure
+}
+
+describe('the build step retries a push only when a retry can cure it', () => {
+  test("a manifest refused with 400 (a concurrent push's blobs not yet committed) is pushed again", async () => {
+    const { ctx, engine, pushes, lines } = world()
+    engine.buildResults.push(recorded('push-race-400'), SUCCESS)
+    await build.run(ctx)
+    expect(pushes()).toHaveLength(2)
+    expect(ctx.images[0]?.candidate).toEqual({
+      ref: expect.stringMatching(/^r\.example\.test\/acme\/app:candidate-/) as unknown,
+      digest: engine.buildDigest,
+    })
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^warning: pushing the candidate: attempt 1 failed \(ERROR: failed to solve: failed to push .*: 400 Bad Request\); retrying$/,
+      ),
+    )
+    // What the cache gave is read from the push that succeeded.
+    expect(ctx.images[0]?.cache).toEqual({ cached: 1, steps: 2 })
+  })
+
+  test('a 503 while pushing is pushed again', async () => {
+    const { ctx, engine, pushes } = world()
+    engine.buildResults.push(recorded('push-503'), SUCCESS)
+    await build.run(ctx)
+    expect(pushes()).toHaveLength(2)
+    expect(ctx.images[0]?.candidate?.digest).toBe(engine.buildDigest)
+  })
+
+  test('every push is streamed to the log and stamped with the commit time', async () => {
+    const { ctx, engine, pushes } = world()
+    engine.buildResults.push(recorded('push-503'), SUCCESS)
+    await build.run(ctx)
+    expect(pushes().map((b) => b.options)).toEqual([
+      { stream: true, sourceDateEpoch: COMMIT_TIME },
+      { stream: true, sourceDateEpoch: COMMIT_TIME },
+    ])
+  })
+
+  test('a push that keeps failing is tried five times in all, then fails the step', async () => {
+    const { ctx, engine, pushes } = world()
+    engine.buildResults.push(...Array.from({ length: 5 }, () => recorded('push-503')))
+    const failure = await failureOf(ctx)
+    expect(pushes()).toHaveLength(5)
+    expect(failure.message).toMatch(/^the build failed: .*503 Service Unavailable$/s)
+  })
+
+  test('a failing build step is not retried', async () => {
+    const { ctx, engine, pushes } = world()
+    engine.buildResults.push(recorded('run-fails-arm64'))
+    await failureOf(ctx)
+    expect(pushes()).toHaveLength(1)
+  })
+
+  test('a 503 that is not part of a push (a base image lookup) is not retried', async () => {
+    const { ctx, engine, pushes } = world()
+    engine.buildResults.push({
+      exitCode: 1,
+      stderr:
+        'ERROR: failed to solve: debian:bookworm: failed to resolve source metadata for docker.io/library/debian:bookworm: unexpected status from HEAD request to https://registry-1.docker.io/v2/library/debian/manifests/bookworm: 503 Service Unavailable\n',
+    })
+    await failureOf(ctx)
+    expect(pushes()).toHaveLength(1)
+  })
+})
+
+describe('the build failure names the platform that failed', () => {
+  test("when buildx's log does not, each platform is built alone from the cache to find it", async () => {
+    const { ctx, engine, diagnoses } = world()
+    const fails = recorded('run-fails-arm64')
+    const armFails = (plan: BuildPlan): BuildResult =>
+      plan.platforms.map(formatPlatform).join() === 'linux/arm64' ? fails : SUCCESS
+    engine.buildResults.push(fails, armFails, armFails)
+    const failure = await failureOf(ctx)
+    expect(failure.message).toBe(
+      [
+        'the build failed for linux/arm64: #8 ERROR: process "/bin/busybox sh -c test $(/bin/busybox uname -m) != aarch64" did not complete successfully: exit code: 1',
+        'ERROR: failed to solve: process "/bin/busybox sh -c test $(/bin/busybox uname -m) != aarch64" did not complete successfully: exit code: 1',
+      ].join('\n'),
+    )
+    const metadataFile = join(ctx.workDir, 'build-metadata-app.json')
+    expect(diagnoses().map((b) => [b.plan.platforms.map(formatPlatform), b.plan.output])).toEqual([
+      [['linux/amd64'], { kind: 'cache-only' }],
+      [['linux/arm64'], { kind: 'cache-only' }],
+    ])
+    expect(diagnoses().map((b) => b.plan.metadataFile)).toEqual([
+      `${metadataFile}.diagnose`,
+      `${metadataFile}.diagnose`,
+    ])
+  })
+
+  test('says no platform when every platform fails alone too', async () => {
+    const { ctx, engine, diagnoses } = world()
+    const fails = recorded('run-fails-arm64')
+    engine.buildResults.push(fails, fails, fails)
+    const failure = await failureOf(ctx)
+    expect(diagnoses()).toHaveLength(2)
+    expect(failure.message).toMatch(/^the build failed: #8 ERROR: process/)
+  })
+
+  test("takes the platform from buildx's log when it names one, without building again", async () => {
+    const { ctx, engine } = world()
+    engine.buildResults.push({
+      exitCode: 1,
+      stderr: [
+        '#9 [linux/arm64 build 2/3] RUN make',
+        '#9 ERROR: process "/bin/sh -c make" did not complete successfully: exit code: 2',
+        '------',
+        ' > [linux/arm64 build 2/3] RUN make:',
+        '------',
+        'ERROR: failed to solve: process "/bin/sh -c make" did not complete successfully: exit code: 2',
+        '',
+      ].join('\n'),
+    })
+    const failure = await failureOf(ctx)
+    expect(failure.message).toMatch(/^the build failed for linux\/arm64: /)
+    expect(engine.builds).toHaveLength(1)
+  })
+
+  test('a single platform is the one that failed', async () => {
+    const { ctx, engine } = world('linux/arm64')
+    engine.buildResults.push(recorded('run-fails-arm64'))
+    const failure = await failureOf(ctx)
+    expect(failure.message).toMatch(/^the build failed for linux\/arm64: /)
+    expect(engine.builds).toHaveLength(1)
+  })
+})
+
+test('a build-only run keeps the result in the build cache and pushes nothing', async () => {
+  const { ctx, engine, pushes, lines } = world('linux/amd64,linux/arm64', 'build')
+  await build.run(ctx)
+  expect(engine.builds.map((b) => b.plan.output)).toEqual([{ kind: 'cache-only' }])
+  expect(pushes()).toEqual([])
+  expect(ctx.images[0]?.candidate).toBeUndefined()
+  expect(lines).toContain('Built every platform; nothing was pushed (build-only run)')
+})

@@ -1,0 +1,78 @@
+import { mkdtempSync, realpathSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { program, runCommand, runCommandBinary, tail } from '../../src/ports/process.js'
+
+// These start real, tiny programs (sh, cat): the layer under every port.
+describe('runCommand', () => {
+  test('captures the exit code, the output and the error output', async () => {
+    expect(await runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3'])).toEqual({
+      exitCode: 3,
+      stdout: 'out\n',
+      stderr: 'err\n',
+    })
+  })
+
+  test('passes each argument as it is, never through a shell', async () => {
+    const result = await runCommand('printf', ['%s', '$(id); echo $HOME'])
+    expect(result.stdout).toBe('$(id); echo $HOME')
+  })
+
+  test('writes the input to standard input', async () => {
+    expect((await runCommand('cat', [], { input: 's3cret' })).stdout).toBe('s3cret')
+  })
+
+  test("adds variables to the runner's environment rather than replacing it", async () => {
+    const result = await runCommand('sh', ['-c', 'echo "$SOURCE_DATE_EPOCH $PATH"'], {
+      env: { SOURCE_DATE_EPOCH: '1700000000' },
+    })
+    expect(result.stdout).toBe(`1700000000 ${process.env.PATH ?? ''}\n`)
+  })
+
+  test('runs in the folder given', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'process-')))
+    expect((await runCommand('pwd', [], { cwd: dir })).stdout.trim()).toBe(dir)
+  })
+
+  test('a program that cannot be started is exit code 127 with the reason', async () => {
+    const result = await runCommand('no-such-program-multiarch', ['x'])
+    expect(result.exitCode).toBe(127)
+    expect(result.stderr).toMatch(/no-such-program-multiarch/)
+  })
+})
+
+describe('runCommandBinary', () => {
+  test('keeps the output as bytes', async () => {
+    const result = await runCommandBinary('printf', ['\\000\\001\\377'])
+    expect(result).toEqual({ exitCode: 0, stdout: Buffer.from([0, 1, 255]), stderr: '' })
+  })
+
+  test('a failing program gives its exit code and error output', async () => {
+    const result = await runCommandBinary('sh', ['-c', 'echo gone >&2; exit 4'])
+    expect(result.exitCode).toBe(4)
+    expect(result.stderr).toBe('gone\n')
+  })
+
+  test('a program that outlives its timeout is ended and fails', async () => {
+    const result = await runCommandBinary('sleep', ['30'], 50)
+    expect(result.exitCode).not.toBe(0)
+  })
+
+  test('a program that cannot be started fails', async () => {
+    expect((await runCommandBinary('no-such-program-multiarch', [])).exitCode).toBe(1)
+  })
+})
+
+test('program() runs one program with either kind of output', async () => {
+  const sh = program('sh')
+  expect((await sh.run(['-c', 'echo hi'])).stdout).toBe('hi\n')
+  expect((await sh.runBinary(['-c', 'printf hi'])).stdout).toEqual(Buffer.from('hi'))
+})
+
+test.each<[string, number, string]>([
+  ['a\nb\nc\n', 2, 'b\nc'],
+  ['one  \n\n  \ntwo\n\n', 12, 'one\ntwo'],
+  ['', 3, ''],
+])('tail(%j, %d)', (text, lines, expected) => {
+  expect(tail(text, lines)).toBe(expected)
+})
