@@ -169,20 +169,23 @@ export class OctokitGitHub implements GitHub {
 
   constructor(target: GitHubTarget) {
     this.repoParams = { owner: target.owner, repo: target.repo }
+    const log = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message: string) => {
+        target.warn(message)
+      },
+      error: () => undefined,
+    }
     this.octokit = new RetryingOctokit({
       auth: target.token,
       baseUrl: target.apiUrl,
       userAgent: 'multiarch-release',
       // 5xx and 429 are retried 3 times, waiting 1, 4 and 9 backoff units.
       retry: { retries: 3, retryAfterBaseValue: target.backoffMs },
-      log: {
-        debug: () => undefined,
-        info: () => undefined,
-        warn: (message: string) => {
-          target.warn(message)
-        },
-        error: () => undefined,
-      },
+      log,
+      // The request layer logs GitHub's deprecation notices through its own logger.
+      request: { log },
     })
   }
 
@@ -353,6 +356,7 @@ export class OctokitGitHub implements GitHub {
       if (httpStatus(error) === 404) return
       throw new StepFailure(
         `GitHub API: deleting a duplicate draft failed: ${gitHubMessage(error)}`,
+        httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined,
       )
     }
   }
