@@ -46367,7 +46367,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5232);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9418);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46376,7 +46376,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5232:
+/***/ 9418:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49330,28 +49330,31 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/context.ts
-function newImageRun(build) {
-    return { build, platforms: new Map(), keptFloating: [], candidateTags: [] };
+;// CONCATENATED MODULE: ./src/run/report.ts
+function newReport(builds) {
+    return {
+        images: builds.map((build) => ({ build, platforms: new Map(), kept: [] })),
+        visible: [],
+        timeline: [],
+        moves: [],
+    };
 }
-/** How a message names an image: by component when the release has several. */
-function imageLabel(ctx, run, platform) {
-    const parts = ctx.images.length > 1 ? [`component ${run.build.name}`] : [];
-    if (platform !== undefined)
-        parts.push(platform);
-    return parts.join(', ');
+/** The report of one image, found by its component name. */
+function imageReport(report, name) {
+    const found = report.images.find((r) => r.build.name === name);
+    if (!found)
+        throw new Error(`no image named ${name} in this run`);
+    return found;
 }
 /** The sentence a failure report gives for what users can already see. */
-function visibility(ctx) {
-    const kinds = new Set(ctx.visible.map((v) => v.kind));
+function visibility(report) {
+    const kinds = new Set(report.visible.map((v) => v.kind));
     if (kinds.has('release'))
         return 'release published';
     if (kinds.has('tag'))
@@ -49983,6 +49986,21 @@ function timeouts(fallbackText) {
         },
     };
 }
+/** A path that cannot leave the workspace by its spelling alone: relative, never climbing out. */
+function insideByName(path) {
+    if (path.startsWith('/') || path.startsWith('~'))
+        return false;
+    let depth = 0;
+    for (const part of path.split(/[\\/]+/)) {
+        if (part === '..')
+            depth--;
+        else if (part !== '' && part !== '.')
+            depth++;
+        if (depth < 0)
+            return false;
+    }
+    return true;
+}
 
 ;// CONCATENATED MODULE: ./src/model/image-inputs.ts
 
@@ -50002,16 +50020,20 @@ const image_inputs_platform = (entry, report, earlier) => {
         return parsed;
     return undefined;
 };
+const OUTSIDE = 'give a path inside the workspace, relative to it; the build reads nothing outside the checkout';
 /** The inputs a component can set too, in the order a component's fields are named to users. */
 const IMAGE_INPUTS = {
     // Required: the single image's and a component's messages say so differently.
     image: optional(parsedBy('text', parseImageRepository, ACCEPTED_IMAGE)),
     context: {
         kind: 'text',
-        parse: (value, { report, exists }) => {
+        parse: (value, { report, exists, inside }) => {
             // Blank is the workspace, in a component as in the input.
             const context = value.trim() || ACTION_INPUTS.context.default;
-            if (!isRemote(context) && !exists(context)) {
+            if (!isRemote(context) && !inside(context)) {
+                report(context, 'it is outside the workspace', OUTSIDE);
+            }
+            else if (!isRemote(context) && !exists(context)) {
                 report(context, 'the folder does not exist', 'give the build context folder, relative to the workspace');
             }
             return context;
@@ -50042,9 +50064,14 @@ const IMAGE_INPUTS = {
 function parseImageSettings(text, at) {
     const field = (name) => IMAGE_INPUTS[name].parse(text(name), at(name));
     const context = field('context');
-    const file = field('file') ?? `${context.replace(/\/+$/, '')}/Dockerfile`;
-    const { exists, report } = at('file');
-    if (!isRemote(context) && exists(context) && !exists(file)) {
+    const given = field('file');
+    const file = given ?? `${context.replace(/\/+$/, '')}/Dockerfile`;
+    const { exists, inside, report } = at('file');
+    // A Dockerfile outside the checkout is refused whether or not it exists (the default one
+    // of a context outside is the context's problem).
+    if (!isRemote(context) && !inside(file) && (given !== undefined || inside(context)))
+        report(file, 'it is outside the workspace', OUTSIDE);
+    else if (!isRemote(context) && inside(context) && exists(context) && !exists(file)) {
         report(file, 'the Dockerfile does not exist', 'give the Dockerfile path, relative to the workspace (default <context>/Dockerfile)');
     }
     const target = field('target');
@@ -50654,13 +50681,14 @@ function parseRunInputs(texts, at) {
  * Parses every input; collects every problem and throws them together as one InputError,
  * so a user fixes all of them in one go.
  */
-function parseInputs(reader, exists = () => true, readText = () => undefined) {
+function parseInputs(reader, exists = () => true, readText = () => undefined, inside = insideByName) {
     const problems = [];
     const at = (input) => ({
         report: (value, reason, accepted) => {
             problems.push({ input, value, accepted: `${reason}; ${accepted}` });
         },
         exists,
+        inside,
         readText,
     });
     const texts = readInputs(reader, at);
@@ -50767,8 +50795,8 @@ const RELEASE_EVENTS = [
     'schedule',
     'repository_dispatch',
 ];
-const record = (value) => value !== null && typeof value === 'object' ? value : {};
-const trigger_text = (value) => (typeof value === 'string' ? value : '');
+const objectOf = (value) => value !== null && typeof value === 'object' ? value : {};
+const stringOf = (value) => (typeof value === 'string' ? value : '');
 /** The checkout step that makes the workspace hold the commit a workflow_run released. */
 const WORKFLOW_RUN_CHECKOUT = [
     '- uses: actions/checkout@v4',
@@ -50782,22 +50810,22 @@ const WORKFLOW_RUN_CHECKOUT = [
  * of this repository, and release the commit CI tested.
  */
 function workflowRun(input) {
-    const run = record(input.payload.workflow_run);
-    const headRepository = trigger_text(record(run.head_repository).full_name);
-    const name = trigger_text(run.name) || 'the triggering workflow';
+    const run = objectOf(input.payload.workflow_run);
+    const headRepository = stringOf(objectOf(run.head_repository).full_name);
+    const name = stringOf(run.name) || 'the triggering workflow';
     const problems = [];
-    if (trigger_text(run.conclusion) !== 'success')
-        problems.push(`${name} concluded '${trigger_text(run.conclusion) || 'unknown'}', not 'success'`);
-    const branch = branchVerdict(trigger_text(run.head_branch), input.defaultBranch, input.releaseBranches);
-    if (trigger_text(run.event) !== 'push')
-        problems.push(`${name} ran for a '${trigger_text(run.event) || 'unknown'}' event, not a push`);
+    if (stringOf(run.conclusion) !== 'success')
+        problems.push(`${name} concluded '${stringOf(run.conclusion) || 'unknown'}', not 'success'`);
+    const branch = branchVerdict(stringOf(run.head_branch), input.defaultBranch, input.releaseBranches);
+    if (stringOf(run.event) !== 'push')
+        problems.push(`${name} ran for a '${stringOf(run.event) || 'unknown'}' event, not a push`);
     else if (branch.kind === 'not-release') {
-        problems.push(`${name} ran on branch '${trigger_text(run.head_branch)}', which is not a release branch: ${branch.rule}`);
+        problems.push(`${name} ran on branch '${stringOf(run.head_branch)}', which is not a release branch: ${branch.rule}`);
     }
     if (headRepository.toLowerCase() !== input.repository.toLowerCase()) {
         problems.push(`${name} ran on commits from ${headRepository || 'an unknown repository'}, not from ${input.repository}`);
     }
-    const commit = trigger_text(run.head_sha);
+    const commit = stringOf(run.head_sha);
     if (problems.length === 0 && !/^[0-9a-f]{40}$/.test(commit))
         problems.push('the event names no head_sha');
     if (problems.length > 0) {
@@ -50820,7 +50848,7 @@ function workflowRun(input) {
 /** Decides build, release, skip or refusal from the mode input and the event; mode plan decides as auto. */
 function decideTrigger(input) {
     const { eventName, mode } = input;
-    const pullRequest = Number(record(input.payload.pull_request).number ?? input.payload.number) || undefined;
+    const pullRequest = Number(objectOf(input.payload.pull_request).number ?? input.payload.number) || undefined;
     if (mode === 'build')
         return { kind: 'build', commit: input.sha, pullRequest };
     if (eventName === 'release') {
@@ -50882,6 +50910,8 @@ function decideTrigger(input) {
     };
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/model/run-env.ts
 
 /** owner/name, as GITHUB_REPOSITORY and the command line give a repository. */
@@ -51053,6 +51083,3221 @@ function program(name) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/ports/github.ts
+/** What a workflow needs for the action to create, upload to and publish a Release. */
+const PERMISSION_REMEDY = 'give the job write access to contents: add "permissions:\n  contents: write" to the workflow job (and packages: write for ghcr.io)';
+
+;// CONCATENATED MODULE: ./src/steps/step.ts
+/** Declares a step; its needs and gives are read from the lists it names. */
+const defineStep = (step) => step;
+/** Why a run does not release at all: a build-only run, or one platform for a release job. */
+function notReleasing(run) {
+    if (run.mode === 'build')
+        return 'build-only run';
+    if (run.mode === 'build-platform')
+        return 'a build-platform run hands its digest to the release job';
+    return undefined;
+}
+/** The Release steps have nothing to do when not releasing, or once an earlier run published it. */
+function skipWhenReleaseDone(run, have) {
+    const reason = notReleasing(run);
+    if (reason !== undefined)
+        return reason;
+    return have.published
+        ? 'the Release of this version is already published for this commit'
+        : undefined;
+}
+/** How a message names an image: by component when the release has several. */
+function imageLabel(run, build, platform) {
+    const parts = run.inputs.components.length > 1 ? [`component ${build.name}`] : [];
+    if (platform !== undefined)
+        parts.push(platform);
+    return parts.join(', ');
+}
+
+;// CONCATENATED MODULE: ./src/steps/preflight.ts
+
+
+
+
+
+
+
+
+
+
+const MIN_BUILDX = '0.12.0';
+async function checkEngine(ctx) {
+    const { inputs, ports, log } = ctx;
+    const info = await ports.engine.info(inputs.builder);
+    log.info(`Docker engine ${info.serverVersion}, buildx ${info.buildxVersion}, builder '${info.builder.name}' (${info.builder.driver} driver)`);
+    if (semver_default().lt(info.buildxVersion, MIN_BUILDX)) {
+        throw new StepFailure(`buildx ${info.buildxVersion} is too old: ${MIN_BUILDX} or newer is needed for index annotations and metadata files`, 'update buildx (docker/setup-buildx-action installs a current one)');
+    }
+    const platforms = [...new Set(inputs.components.flatMap((c) => c.platforms.map(formatPlatform)))];
+    const abilities = driverAbilities(info.builder.driver, info.containerdStore);
+    const facts = { driver: info.builder.driver, abilities };
+    // A release job that assembles the digests of native runners builds nothing here.
+    if (ctx.mode === 'release' && inputs.platformDigests.length > 0)
+        return facts;
+    if (!abilities.multiPlatform && inputs.components.some((c) => c.platforms.length > 1)) {
+        throw new StepFailure(`the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`, 'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json');
+    }
+    const unsupported = platforms.filter((p) => !info.builder.platforms.includes(p));
+    if (unsupported.length > 0) {
+        throw new StepFailure(`the builder '${info.builder.name}' cannot build ${unsupported.join(', ')} (it supports ${info.builder.platforms.join(', ') || 'no platform'})`, 'install QEMU emulation before this step (docker/setup-qemu-action), or build those platforms on native runners');
+    }
+    return facts;
+}
+/** The workspace is what gets built: it must hold the commit the event releases. */
+async function checkWorkspace(ctx) {
+    const head = await ctx.ports.git.head();
+    const commit = ctx.trigger.commit;
+    if (head === undefined || head === commit)
+        return;
+    const fix = ctx.env.eventName === 'workflow_run'
+        ? `check out the commit CI tested:\n${WORKFLOW_RUN_CHECKOUT}`
+        : `check out the commit of the event (actions/checkout with ref: ${commit})`;
+    throw new StepFailure(`the workspace is at commit ${head.slice(0, 12)}, but this run ${ctx.mode === 'release' ? 'releases' : 'builds'} commit ${commit.slice(0, 12)}; building the workspace would ship the wrong code`, fix);
+}
+/** Logs in to every image's registry with registry-username: wrong credentials stop the run here. */
+async function logIn(ctx) {
+    const credentials = ctx.inputs.registryCredentials;
+    if (!credentials)
+        return;
+    const registries = [...new Set(ctx.inputs.components.map((build) => build.image.registry))];
+    for (const registry of registries) {
+        const result = await ctx.ports.engine.login(registry, credentials.username, credentials.password);
+        if (!result.ok) {
+            throw new StepFailure(`the registry ${registry} rejected the credentials of registry-username '${credentials.username}': ${tail(result.error, 2)}`, 'check registry-username and registry-password (a token that may push to the repository)');
+        }
+        // Credentials given as inputs do not outlive the run.
+        ctx.onExit.add(`log out of ${registry}`, () => ctx.ports.engine.logout(registry));
+        ctx.log.info(`Logged in to ${registry} as ${credentials.username}`);
+    }
+}
+/** Signing needs cosign, and keyless signing GitHub's OIDC token: both are known before building. */
+async function checkSigning(ctx) {
+    const { signing } = ctx.inputs;
+    if (signing.kind === 'none' || ctx.mode !== 'release')
+        return;
+    if (!(await ctx.ports.signer?.available())) {
+        throw new StepFailure('sign is set but cosign is not installed', 'add sigstore/cosign-installer before this step');
+    }
+    if (signing.kind === 'keyless' && !ctx.env.oidc) {
+        throw new StepFailure('keyless signing needs an OIDC token, and this job has none', 'give the job "permissions:\n  id-token: write" (and contents: write)');
+    }
+}
+/** One read per image repository: credentials a registry rejects stop the run before the build. */
+async function probeRegistries(ctx) {
+    for (const build of ctx.inputs.components) {
+        // A tag nobody pushes: "not found" means the registry let us in.
+        await ctx.ports.registry.manifest(tagRef(build.image, 'multiarch-release-access-check'));
+    }
+}
+const preflight = defineStep({
+    name: 'preflight',
+    why: 'check the engine, the builder, the workspace and the token before spending time building',
+    needs: [],
+    gives: ['builder'],
+    readOnly: true,
+    async run(ctx) {
+        const builder = await checkEngine(ctx);
+        if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
+            throw new StepFailure('the commit to build is unknown: GITHUB_SHA is not set', 'run the action in a workflow job after actions/checkout');
+        }
+        if (ctx.mode !== 'rollback')
+            await checkWorkspace(ctx);
+        // A build-only run (a pull request, a fork) never needs registry credentials.
+        if (ctx.mode !== 'build') {
+            // A plan reads with the Docker credentials already there: it never logs in.
+            if (ctx.inputs.mode !== 'plan')
+                await logIn(ctx);
+            await probeRegistries(ctx);
+        }
+        if (ctx.mode !== 'release' && ctx.mode !== 'rollback')
+            return { builder };
+        if (ctx.inputs.githubToken === '') {
+            throw new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'");
+        }
+        if (ctx.mode === 'release')
+            await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
+        await checkSigning(ctx);
+        // Before spending time building: a token that cannot publish would fail at the end.
+        if ((await ctx.ports.github.canWrite()) === false) {
+            throw new StepFailure(`the token may read ${ctx.env.owner}/${ctx.env.repo} but not write to it, so the Release cannot be created`, PERMISSION_REMEDY);
+        }
+        return { builder };
+    },
+    remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
+});
+
+;// CONCATENATED MODULE: ./src/model/intent.ts
+
+const DEFAULT_LABELS = { typePrefix: 'type:', channelPrefix: 'channel:' };
+const TYPES = ['patch', 'minor', 'major', 'docs', 'skip'];
+/** Reads type:* and channel:* labels; conflicting or unknown ones are an error that lists them. */
+function intentFromLabels(labels, scheme, pullRequest) {
+    const typeLabels = labels.filter((l) => l.startsWith(scheme.typePrefix));
+    const channelLabels = labels.filter((l) => l.startsWith(scheme.channelPrefix));
+    const allowed = `allowed: ${TYPES.map((t) => scheme.typePrefix + t).join(', ')}, and one ${scheme.channelPrefix}stable or ${scheme.channelPrefix}<name> such as ${scheme.channelPrefix}rc`;
+    const found = `pull request #${pullRequest} has ${[...typeLabels, ...channelLabels].join(', ')}`;
+    const types = [...new Set(typeLabels.map((l) => l.slice(scheme.typePrefix.length)))];
+    const unknownType = types.filter((t) => !TYPES.includes(t));
+    const channels = channelLabels.map((l) => parseChannel(l.slice(scheme.channelPrefix.length)));
+    const badChannel = channels.some((c) => typeof c === 'string' || c.kind === 'auto');
+    if (unknownType.length > 0 || badChannel)
+        return { kind: 'invalid', reason: `unknown release labels: ${found}; ${allowed}` };
+    if (types.length > 1 || new Set(channelLabels).size > 1) {
+        return { kind: 'invalid', reason: `conflicting release labels: ${found}; ${allowed}` };
+    }
+    const type = types[0];
+    if (type === 'docs' || type === 'skip') {
+        return {
+            kind: 'skip',
+            reason: `pull request #${pullRequest} is labelled ${scheme.typePrefix}${type}`,
+        };
+    }
+    const channel = channels[0];
+    return { kind: 'release', bump: type, channel };
+}
+
+;// CONCATENATED MODULE: ./src/model/oci.ts
+
+/** The index media types: OCI's and Docker's manifest list. */
+const INDEX_MEDIA_TYPES = [
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+/** Every manifest media type the release reads, in the order a registry is asked for them. */
+const MANIFEST_MEDIA_TYPES = [
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+];
+/** The content digest of bytes, as registries name blobs and manifests. */
+function digestOf(bytes) {
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+}
+/**
+ * A manifest from its exact bytes; its media type is the one it declares, else the one it was
+ * served as (a Content-Type, parameters dropped).
+ */
+function manifestOf(bytes, contentType = '') {
+    const raw = bytes.toString('utf8');
+    const json = JSON.parse(raw);
+    return {
+        digest: digestOf(bytes),
+        mediaType: typeof json.mediaType === 'string' ? json.mediaType : (contentType.split(';')[0] ?? ''),
+        raw,
+        json,
+    };
+}
+const strings = (value) => Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
+const oci_text = (value) => (typeof value === 'string' ? value : '');
+/**
+ * An image config as the registry (config, os, architecture) or the engine (Config, Os,
+ * Architecture) spells it.
+ */
+function imageConfigOf(raw, configKey, osKey, architectureKey, variantKey) {
+    const config = (raw[configKey] ?? {});
+    const variant = oci_text(raw[variantKey]);
+    return {
+        os: oci_text(raw[osKey]),
+        architecture: oci_text(raw[architectureKey]),
+        ...(variant !== '' ? { variant } : {}),
+        entrypoint: strings(config.Entrypoint),
+        cmd: strings(config.Cmd),
+        env: strings(config.Env),
+        raw,
+    };
+}
+/** An image config as the registry stores it (lowercase keys). */
+function registryImageConfig(raw) {
+    return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant');
+}
+function asIndex(manifest) {
+    const manifests = manifest.json.manifests;
+    return {
+        mediaType: manifest.mediaType,
+        manifests: Array.isArray(manifests) ? manifests : [],
+    };
+}
+/** The OCI annotations of an index (empty when it has none). */
+function annotationsOf(manifest) {
+    const annotations = manifest.json.annotations;
+    return annotations !== null && typeof annotations === 'object'
+        ? annotations
+        : {};
+}
+
+;// CONCATENATED MODULE: ./src/model/build-identity.ts
+
+/** The index annotation that records what a digest was built from. */
+const BUILD_IDENTITY_ANNOTATION = 'dev.multiarch-release.build-identity';
+const sorted = (record) => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/** The identity as `sha256:<hex>` of a canonical JSON form (schema 1). */
+function buildIdentity(parts) {
+    const canonical = JSON.stringify([
+        1,
+        parts.commit,
+        parts.version,
+        parts.platforms,
+        parts.context,
+        parts.file,
+        parts.target ?? null,
+        parts.buildArgs.map(({ key, value }) => [key, value]),
+        parts.provenance ?? null,
+        parts.sbom ?? null,
+        parts.driver,
+        sorted(parts.labels),
+        sorted(parts.annotations),
+        [...parts.secretIds].sort(),
+        parts.sources ?? null,
+    ]);
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(canonical).digest('hex')}`;
+}
+/**
+ * Compares what a digest records (its annotations) with the identity of this run's build. The
+ * commit is checked first, so that the message names the plainest difference.
+ */
+function reuseVerdict(recorded, expected) {
+    const commit = recorded['org.opencontainers.image.revision'];
+    if (commit !== expected.commit) {
+        return {
+            reuse: false,
+            why: `built from ${commit ? `commit ${commit.slice(0, 12)}` : 'an unknown commit'}, not ${expected.commit.slice(0, 12)}`,
+        };
+    }
+    const identity = recorded[BUILD_IDENTITY_ANNOTATION];
+    if (identity === undefined)
+        return {
+            reuse: false,
+            why: 'built from this commit, but it records no build identity, so its build inputs are unknown',
+        };
+    if (identity === expected.identity)
+        return { reuse: true };
+    const version = recorded['org.opencontainers.image.version'];
+    return {
+        reuse: false,
+        why: version !== undefined && version !== expected.version
+            ? `built from this commit as version ${version}, not ${expected.version}`
+            : 'built from this commit with other build inputs (build-args, file, context, target, platforms, provenance, sbom, builder or labels)',
+    };
+}
+
+;// CONCATENATED MODULE: ./src/build/buildx-args.ts
+
+/** The argv of `docker buildx build` for a plan: pure data, never a shell string. */
+function buildxBuildArgs(spec) {
+    const args = ['buildx', 'build', '--progress', 'plain'];
+    if (spec.builder)
+        args.push('--builder', spec.builder);
+    args.push('--platform', spec.platforms.map(formatPlatform).join(','));
+    args.push('--file', spec.file);
+    if (spec.target)
+        args.push('--target', spec.target);
+    for (const { key, value } of spec.buildArgs)
+        args.push('--build-arg', `${key}=${value}`);
+    for (const [key, value] of Object.entries(spec.labels))
+        args.push('--label', `${key}=${value}`);
+    if (spec.provenance !== undefined)
+        args.push('--provenance', spec.provenance);
+    if (spec.sbom !== undefined)
+        args.push('--sbom', spec.sbom);
+    for (const from of spec.cacheFrom ?? [])
+        args.push('--cache-from', from);
+    for (const to of spec.cacheTo ?? [])
+        args.push('--cache-to', to);
+    // One platform without attestations is pushed as a plain manifest: it has no index to annotate.
+    const plainManifest = spec.platforms.length === 1 && spec.provenance === 'false' && spec.sbom !== 'true';
+    const annotationLevels = spec.output.kind === 'load' || spec.output.kind === 'cache-only'
+        ? []
+        : plainManifest
+            ? ['manifest']
+            : ['index', 'manifest'];
+    for (const level of annotationLevels) {
+        for (const [key, value] of Object.entries(spec.annotations))
+            args.push('--annotation', `${level}:${key}=${value}`);
+    }
+    switch (spec.output.kind) {
+        case 'push-tag':
+            args.push('--tag', spec.output.ref, '--push');
+            break;
+        case 'push-by-digest':
+            args.push('--output', `type=image,name=${spec.output.image},push-by-digest=true,name-canonical=true,push=true`);
+            break;
+        case 'load':
+            args.push('--tag', spec.output.tag, '--load');
+            break;
+        case 'cache-only':
+            break;
+    }
+    args.push('--metadata-file', spec.metadataFile);
+    args.push(spec.context);
+    return args;
+}
+/** The OCI labels and annotations every release carries. */
+function ociMetadata(meta) {
+    return {
+        'org.opencontainers.image.version': meta.version,
+        'org.opencontainers.image.revision': meta.revision,
+        'org.opencontainers.image.source': meta.source,
+        'org.opencontainers.image.created': meta.created,
+        'org.opencontainers.image.title': meta.title,
+    };
+}
+/** The cache flags of a build: read always, write only where the run may push. */
+function cacheFlags(cache, image, scope, write) {
+    switch (cache) {
+        case 'none':
+            return { cacheFrom: [], cacheTo: [] };
+        case 'registry': {
+            const ref = `${image}:buildcache`;
+            return {
+                cacheFrom: [`type=registry,ref=${ref}`],
+                cacheTo: write ? [`type=registry,ref=${ref},mode=max`] : [],
+            };
+        }
+        case 'gha':
+            return {
+                cacheFrom: [`type=gha,scope=${scope}`],
+                cacheTo: write ? [`type=gha,scope=${scope},mode=max`] : [],
+            };
+    }
+}
+/** A candidate tag unique to this run and attempt, never confused with a release tag. */
+function candidateTag(sha, runId, runAttempt) {
+    return `candidate-${sha.slice(0, 12)}-${runId}-${runAttempt}`;
+}
+/** Finds, in buildx's error output, the platform whose step failed, e.g. "[linux/arm64 2/3]". */
+function failedPlatform(stderr) {
+    const platform = String.raw `([a-z]+\/[a-z0-9]+(?:\/v[0-9.]+)?) `;
+    const errorSection = stderr.slice(Math.max(0, stderr.lastIndexOf('------\n > [')));
+    const match = new RegExp(String.raw `> \[${platform}`).exec(errorSection) ??
+        new RegExp(String.raw `^#(\d+) ERROR`, 'm').exec(stderr);
+    if (match === null)
+        return undefined;
+    if (!match[0].startsWith('#'))
+        return match[1];
+    // The failing vertex may not name its platform; an earlier line of the same vertex may.
+    const vertex = match[1] ?? '';
+    return new RegExp(String.raw `^#${vertex} \[${platform}`, 'm').exec(stderr)?.[1];
+}
+/** How many of a build's Dockerfile steps came from the cache, read from buildx's plain progress. */
+function cacheUse(progress) {
+    const steps = new Set();
+    const cached = new Set();
+    for (const line of progress.split('\n')) {
+        const step = /^#(\d+) \[(?:[a-z]+\/[a-z0-9]+(?:\/v\d)? )?\d+\/\d+\]/.exec(line);
+        if (step?.[1] !== undefined)
+            steps.add(step[1]);
+        const hit = /^#(\d+) CACHED\s*$/.exec(line);
+        if (hit?.[1] !== undefined)
+            cached.add(hit[1]);
+    }
+    return { cached: [...cached].filter((id) => steps.has(id)).length, steps: steps.size };
+}
+
+;// CONCATENATED MODULE: ./src/steps/image-metadata.ts
+
+
+
+/** The OCI labels of one image of this run (its annotations add the build identity). */
+function imageMetadata(run, plan, build) {
+    const title = run.inputs.components.length > 1 ? build.name : run.env.repo || build.name;
+    return ociMetadata({
+        version: plan.version,
+        revision: plan.commit,
+        source: `${run.env.serverUrl}/${run.env.owner}/${run.env.repo}`,
+        created: new Date(plan.commitTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        title,
+    });
+}
+/**
+ * What this run's build of an image is made from: a digest is reused only when it records the
+ * same identity. A release job assembling native runners' digests is identified by them.
+ */
+function identityOf(run, plan, build, builder) {
+    const labels = imageMetadata(run, plan, build);
+    const assembling = run.inputs.platformDigests.length > 0;
+    return buildIdentity({
+        commit: plan.commit,
+        version: plan.version,
+        platforms: build.platforms.map(formatPlatform),
+        context: build.context,
+        file: build.file,
+        target: build.target,
+        buildArgs: build.buildArgs,
+        provenance: run.inputs.provenance,
+        sbom: run.inputs.sbom,
+        driver: assembling ? '' : builder.driver,
+        labels,
+        annotations: labels,
+        secretIds: [],
+        ...(assembling ? { sources: run.inputs.platformDigests.map((d) => d.digest) } : {}),
+    });
+}
+/** The annotations of one image's index and manifests: its labels and its build identity. */
+function imageAnnotations(run, plan, build, identity) {
+    return { ...imageMetadata(run, plan, build), [BUILD_IDENTITY_ANNOTATION]: identity };
+}
+
+;// CONCATENATED MODULE: ./src/steps/plan-release.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
+const verifiedTag = (commit) => `verified-${commit.slice(0, 12)}`;
+const plan_release_short = (sha) => sha.slice(0, 12);
+/** 1.4.3-rc.1 → 1.4.3: which line a version belongs to. */
+const coreVersion = (v) => new (semver_default()).SemVer(`${v.major}.${v.minor}.${v.patch}`);
+const describeMaintenance = (m) => `${describeLine(m.line)} from the maintenance branch ${m.branch}`;
+/** Bump and channel: the inputs when set, else the merged pull request's labels, else default-bump. */
+async function releaseIntent(ctx) {
+    const { inputs, ports, trigger, env } = ctx;
+    const defaultBranch = env.payload.repository?.default_branch ?? 'main';
+    const pulls = await ports.github.pullRequestsOfCommit(trigger.commit);
+    const merged = pulls.find((p) => p.mergedAt !== undefined && p.mergeCommitSha === trigger.commit) ??
+        pulls.find((p) => p.mergedAt !== undefined && p.baseRef === defaultBranch);
+    let labelled = {
+        bump: undefined,
+        channel: undefined,
+    };
+    if (merged) {
+        const intent = intentFromLabels(merged.labels, inputs.labels, merged.number);
+        if (intent.kind === 'skip')
+            return { skip: intent.reason };
+        if (intent.kind === 'invalid') {
+            throw new StepFailure(intent.reason, `fix the labels of pull request #${merged.number}, then re-run the workflow`);
+        }
+        labelled = intent;
+        ctx.log.info(`Pull request #${merged.number} was merged as ${plan_release_short(trigger.commit)}; labels: ${merged.labels.join(', ') || 'none'}`);
+    }
+    else {
+        ctx.log.info(`No pull request was merged as ${plan_release_short(trigger.commit)}: default-bump (${inputs.defaultBump}) applies`);
+    }
+    const bump = inputs.bump !== 'auto' ? inputs.bump : (labelled.bump ?? inputs.defaultBump);
+    if (bump === 'none') {
+        return {
+            skip: `commit ${plan_release_short(trigger.commit)} has no release label${merged ? ` on pull request #${merged.number}` : ' and no pull request'}, and default-bump is none`,
+        };
+    }
+    const channel = inputs.channel.kind !== 'auto' ? inputs.channel : (labelled.channel ?? inputs.channel);
+    return { bump, channel };
+}
+/** The explicit version: the input, else the pushed tag's. */
+function explicitVersion(ctx) {
+    if (ctx.inputs.version)
+        return ctx.inputs.version;
+    const tagVersion = ctx.trigger.kind === 'release' ? ctx.trigger.tagVersion : undefined;
+    if (tagVersion === undefined)
+        return undefined;
+    const parsed = parseVersion(tagVersion);
+    if (typeof parsed === 'string') {
+        throw new StepFailure(`the pushed tag ${ctx.inputs.tagPrefix}${tagVersion} is not a version: ${parsed}`, `push tags such as ${ctx.inputs.tagPrefix}1.2.3`);
+    }
+    return parsed;
+}
+/**
+ * What earlier runs left: a version that is taken by another commit stops the run here; the
+ * Release this commit already published is kept.
+ */
+async function publishedEarlier(ctx, plan) {
+    const { github } = ctx.ports;
+    const tagCommit = await github.tagCommit(plan.gitTag);
+    if (tagCommit !== undefined && tagCommit !== plan.commit) {
+        throw new StepFailure(`the git tag ${plan.gitTag} already points at commit ${plan_release_short(tagCommit)}, not at ${plan_release_short(plan.commit)}; released versions are immutable`, "release a new version (bump it, or set the 'version' input); never move a released tag");
+    }
+    const published = await github.publishedRelease(plan.gitTag);
+    if (!published || tagCommit !== plan.commit)
+        return undefined;
+    ctx.report.releaseDone = true;
+    ctx.report.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
+    return published;
+}
+/**
+ * One image: its version tag taken by another build stops the run; a digest of this very build
+ * (same commit, same build identity) is reused.
+ */
+async function planImage(ctx, plan, build, builder) {
+    if (builder === undefined)
+        return { build, identity: '', reuse: undefined };
+    const identity = identityOf(ctx, plan, build, builder);
+    // A build-platform job pushes one platform; the release job looks at what earlier runs left.
+    if (ctx.mode !== 'release')
+        return { build, identity, reuse: undefined };
+    const { registry } = ctx.ports;
+    const { image } = build;
+    const report = imageReport(ctx.report, build.name);
+    const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version;
+    const versionRef = tagRef(image, versionTag);
+    const markerRef = tagRef(image, verifiedTag(plan.commit));
+    const expected = { commit: plan.commit, version: plan.version, identity };
+    // Both reads at once: the verified marker matters only when the version tag is not there.
+    const [existing, verified] = await Promise.all([
+        registry.manifest(versionRef),
+        registry.manifest(markerRef),
+    ]);
+    if (existing) {
+        const verdict = reuseVerdict(annotationsOf(existing), expected);
+        if (!verdict.reuse) {
+            throw new StepFailure(`${versionRef} already exists with digest ${existing.digest}, ${verdict.why}; version tags are immutable`, "release a new version (bump it, or set the 'version' input); never overwrite a released image");
+        }
+        report.candidate = { ref: versionRef, digest: existing.digest };
+        report.reused = 'version tag';
+        ctx.report.visible.push({ kind: 'tag', ref: versionRef, floating: false });
+        ctx.log.info(`${versionRef} already holds ${existing.digest}, built from this commit with the same inputs: it is reused, not rebuilt`);
+        return {
+            build,
+            identity,
+            reuse: { from: 'version tag', ref: versionRef, digest: existing.digest },
+        };
+    }
+    if (!verified)
+        return { build, identity, reuse: undefined };
+    const verdict = reuseVerdict(annotationsOf(verified), expected);
+    if (!verdict.reuse) {
+        ctx.log.info(`${markerRef} holds ${verified.digest}, which is not reused: ${verdict.why}; this run builds again (the build cache makes it cheap)`);
+        return { build, identity, reuse: undefined };
+    }
+    report.candidate = { ref: markerRef, digest: verified.digest };
+    report.reused = 'verified marker';
+    ctx.report.visible.push({ kind: 'candidate', ref: markerRef });
+    ctx.log.info(`${markerRef} holds ${verified.digest}, built from this commit with the same inputs, which already passed every check: it is reused, not rebuilt`);
+    return {
+        build,
+        identity,
+        reuse: { from: 'verified marker', ref: markerRef, digest: verified.digest },
+    };
+}
+/** Every image of the run, planned at once. */
+function planImages(ctx, plan, builder) {
+    return Promise.all(ctx.inputs.components.map((build) => planImage(ctx, plan, build, builder)));
+}
+/** A build-only run labels its image with a version that can never be mistaken for a release. */
+function buildVersion(ctx) {
+    if (ctx.inputs.version)
+        return ctx.inputs.version.version;
+    const pr = ctx.trigger.kind === 'build' ? ctx.trigger.pullRequest : undefined;
+    return pr !== undefined ? `0.0.0-pr.${pr}` : `0.0.0-build.${ctx.trigger.commit.slice(0, 7)}`;
+}
+const planRelease = defineStep({
+    name: 'plan',
+    why: 'decide the version and the tags from the inputs, the pushed tag or the merged pull request, and see what earlier runs left',
+    needs: [],
+    // The driver is part of each image's build identity; a plan reads on without it.
+    wants: ['builder'],
+    gives: ['plan', 'images', 'published'],
+    readOnly: true,
+    async run(ctx, { builder }) {
+        const { inputs, trigger, ports } = ctx;
+        const commit = trigger.commit;
+        const commitTime = (await ports.git.commitTime(commit)) ?? Math.floor(Date.now() / 1000);
+        if (ctx.mode === 'build') {
+            const version = buildVersion(ctx);
+            const plan = {
+                version,
+                channel: { kind: 'stable' },
+                commit,
+                commitTime,
+                gitTag: '',
+                tags: [],
+            };
+            ctx.report.version = version;
+            return { plan, images: await planImages(ctx, plan, builder), published: undefined };
+        }
+        const tags = await ports.github.tagsWithPrefix(inputs.tagPrefix);
+        const released = tags.flatMap((t) => {
+            const parsed = parseVersion(t.name.slice(inputs.tagPrefix.length));
+            return typeof parsed === 'string' ? [] : [{ version: parsed, commit: t.commit }];
+        });
+        const explicit = explicitVersion(ctx);
+        let bump = 'patch';
+        let channel = inputs.channel;
+        if (explicit === undefined) {
+            const intent = await releaseIntent(ctx);
+            if ('skip' in intent)
+                return { stop: intent.skip };
+            ({ bump, channel } = intent);
+        }
+        // A maintenance branch releases its own line: the next version of that line.
+        const maintenance = trigger.kind === 'release' ? trigger.maintenance : undefined;
+        const resolved = resolveVersion({
+            ...(explicit ? { explicit } : {}),
+            channel,
+            bump,
+            released: maintenance
+                ? released.filter((r) => inLine(maintenance.line, coreVersion(r.version)))
+                : released,
+            commit,
+            initial: maintenance ? firstOfLine(maintenance.line) : inputs.initialVersion,
+        });
+        if (typeof resolved === 'string') {
+            throw new StepFailure(resolved, "make the 'version' input, the channel input and the channel label agree");
+        }
+        const outside = maintenance && outsideLine(resolved.version, maintenance);
+        if (outside) {
+            throw new StepFailure(outside, `release ${describeMaintenance(maintenance)} only (a patch, or set the 'version' input within it), or release the new line from the default branch`);
+        }
+        const planned = finalTags(resolved.version.version, resolved.channel, inputs.tagScheme, commit, {
+            maintenance: maintenance !== undefined,
+        });
+        if (typeof planned === 'string')
+            throw new StepFailure(planned, "fix the 'tags' or 'image-tag-prefix' input");
+        const plan = {
+            version: resolved.version.version,
+            channel: resolved.channel,
+            commit,
+            commitTime,
+            gitTag: `${inputs.tagPrefix}${resolved.version.version}`,
+            tags: planned,
+            ...(maintenance ? { maintenance } : {}),
+        };
+        ctx.log.info(`Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}${maintenance ? `; maintenance branch ${maintenance.branch}: latest and GitHub's Latest stay where they are` : ''}`);
+        ctx.report.version = plan.version;
+        ctx.report.gitTag = plan.gitTag;
+        // A build-platform job pushes one platform; the release job looks at what earlier runs left.
+        const published = ctx.mode === 'release' ? await publishedEarlier(ctx, plan) : undefined;
+        return { plan, images: await planImages(ctx, plan, builder), published };
+    },
+    remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
+});
+
+;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
+const objectToString = Object.prototype.toString;
+
+const isError = value => objectToString.call(value) === '[object Error]';
+
+const errorMessages = new Set([
+	'network error', // Chrome
+	'NetworkError when attempting to fetch resource.', // Firefox
+	'The Internet connection appears to be offline.', // Safari 16
+	'Network request failed', // `cross-fetch`
+	'fetch failed', // Undici (Node.js)
+	'terminated', // Undici (Node.js)
+	' A network error occurred.', // Bun (WebKit)
+	'Network connection lost', // Cloudflare Workers (fetch)
+]);
+
+function isNetworkError(error) {
+	const isValid = error
+		&& isError(error)
+		&& error.name === 'TypeError'
+		&& typeof error.message === 'string';
+
+	if (!isValid) {
+		return false;
+	}
+
+	const {message, stack} = error;
+
+	// Safari 17+ has generic message but no stack for network errors
+	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
+		return stack === undefined
+			// Sentry adds its own stack trace to the fetch error, so also check for that
+			|| '__sentry_captured__' in error;
+	}
+
+	// Deno network errors start with specific text
+	if (message.startsWith('error sending request for url')) {
+		return true;
+	}
+
+	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
+	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
+		return true;
+	}
+
+	// Standard network error messages
+	return errorMessages.has(message);
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
+
+
+function validateRetries(retries) {
+	if (typeof retries === 'number') {
+		if (retries < 0) {
+			throw new TypeError('Expected `retries` to be a non-negative number.');
+		}
+
+		if (Number.isNaN(retries)) {
+			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
+		}
+	} else if (retries !== undefined) {
+		throw new TypeError('Expected `retries` to be a number or Infinity.');
+	}
+}
+
+function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
+	if (value === undefined) {
+		return;
+	}
+
+	if (typeof value !== 'number' || Number.isNaN(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
+	}
+
+	if (!allowInfinity && !Number.isFinite(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+	}
+
+	if (value < min) {
+		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
+	}
+}
+
+class AbortError extends Error {
+	constructor(message) {
+		super();
+
+		if (message instanceof Error) {
+			this.originalError = message;
+			({message} = message);
+		} else {
+			this.originalError = new Error(message);
+			this.originalError.stack = this.stack;
+		}
+
+		this.name = 'AbortError';
+		this.message = message;
+	}
+}
+
+function calculateDelay(retriesConsumed, options) {
+	const attempt = Math.max(1, retriesConsumed + 1);
+	const random = options.randomize ? (Math.random() + 1) : 1;
+
+	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
+	timeout = Math.min(timeout, options.maxTimeout);
+
+	return timeout;
+}
+
+function calculateRemainingTime(start, max) {
+	if (!Number.isFinite(max)) {
+		return max;
+	}
+
+	return max - (performance.now() - start);
+}
+
+async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
+	const normalizedError = error instanceof Error
+		? error
+		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
+
+	if (normalizedError instanceof AbortError) {
+		throw normalizedError.originalError;
+	}
+
+	const retriesLeft = Number.isFinite(options.retries)
+		? Math.max(0, options.retries - retriesConsumed)
+		: options.retries;
+
+	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
+
+	const context = Object.freeze({
+		error: normalizedError,
+		attemptNumber,
+		retriesLeft,
+		retriesConsumed,
+	});
+
+	await options.onFailedAttempt(context);
+
+	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
+		throw normalizedError;
+	}
+
+	const consumeRetry = await options.shouldConsumeRetry(context);
+
+	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
+
+	if (remainingTime <= 0 || retriesLeft <= 0) {
+		throw normalizedError;
+	}
+
+	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
+		if (consumeRetry) {
+			throw normalizedError;
+		}
+
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	if (!await options.shouldRetry(context)) {
+		throw normalizedError;
+	}
+
+	if (!consumeRetry) {
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	const delayTime = calculateDelay(retriesConsumed, options);
+	const finalDelay = Math.min(delayTime, remainingTime);
+
+	options.signal?.throwIfAborted();
+
+	if (finalDelay > 0) {
+		await new Promise((resolve, reject) => {
+			const onAbort = () => {
+				clearTimeout(timeoutToken);
+				options.signal?.removeEventListener('abort', onAbort);
+				reject(options.signal.reason);
+			};
+
+			const timeoutToken = setTimeout(() => {
+				options.signal?.removeEventListener('abort', onAbort);
+				resolve();
+			}, finalDelay);
+
+			if (options.unref) {
+				timeoutToken.unref?.();
+			}
+
+			options.signal?.addEventListener('abort', onAbort, {once: true});
+		});
+	}
+
+	options.signal?.throwIfAborted();
+
+	return true;
+}
+
+async function pRetry(input, options = {}) {
+	options = {...options};
+
+	validateRetries(options.retries);
+
+	if (Object.hasOwn(options, 'forever')) {
+		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
+	}
+
+	options.retries ??= 10;
+	options.factor ??= 2;
+	options.minTimeout ??= 1000;
+	options.maxTimeout ??= Number.POSITIVE_INFINITY;
+	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
+	options.randomize ??= false;
+	options.onFailedAttempt ??= () => {};
+	options.shouldRetry ??= () => true;
+	options.shouldConsumeRetry ??= () => true;
+
+	// Validate numeric options and normalize edge cases
+	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
+	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
+	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
+	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
+
+	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
+	if (!(options.factor > 0)) {
+		options.factor = 1;
+	}
+
+	options.signal?.throwIfAborted();
+
+	let attemptNumber = 0;
+	let retriesConsumed = 0;
+	const startTime = performance.now();
+
+	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
+		attemptNumber++;
+
+		try {
+			options.signal?.throwIfAborted();
+
+			const result = await input(attemptNumber);
+
+			options.signal?.throwIfAborted();
+
+			return result;
+		} catch (error) {
+			if (await onAttemptFailure({
+				error,
+				attemptNumber,
+				retriesConsumed,
+				startTime,
+				options,
+			})) {
+				retriesConsumed++;
+			}
+		}
+	}
+
+	// Should not reach here, but in case it does, throw an error
+	throw new Error('Retry attempts exhausted without throwing an error.');
+}
+
+function makeRetriable(function_, options) {
+	return function (...arguments_) {
+		return pRetry(() => function_.apply(this, arguments_), options);
+	};
+}
+
+;// CONCATENATED MODULE: ./src/ports/retry.ts
+
+/** Registry and network failures worth another try: 5xx, 429, dropped connections. */
+const TRANSIENT_FAILURE = /\b(50[0-9]|429)\b|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests|toomanyrequests|connection reset|connection refused|i\/o timeout|unexpected EOF|TLS handshake timeout/i;
+/** Four retries, waiting about 1, 2, 4 and 8 backoff units (capped at 8 units). */
+function retryPolicy(backoffMs) {
+    return { retries: 4, minTimeoutMs: backoffMs / 2, maxTimeoutMs: backoffMs * 8 };
+}
+const DEFAULT_RETRY = retryPolicy(1000);
+class TransientFailure extends Error {
+    result;
+    constructor(result) {
+        super(result.stderr.trim().split('\n').pop() ?? 'transient failure');
+        this.result = result;
+    }
+}
+/**
+ * Runs a command again, with exponential backoff, while it fails in a way that a retry can
+ * cure; every retry is logged. Returns the last result, successful or not.
+ */
+async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTransient = (r) => TRANSIENT_FAILURE.test(r.stderr)) {
+    try {
+        return await pRetry(async () => {
+            const result = await attempt();
+            if (result.exitCode !== 0 && isTransient(result))
+                throw new TransientFailure(result);
+            return result;
+        }, {
+            retries: policy.retries,
+            minTimeout: policy.minTimeoutMs,
+            maxTimeout: policy.maxTimeoutMs,
+            onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+                if (retriesLeft > 0) {
+                    warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`);
+                }
+            },
+        });
+    }
+    catch (error) {
+        if (error instanceof TransientFailure)
+            return error.result;
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/parallel.ts
+// Bounded parallelism for builds and smoke tests: each already keeps the machine busy.
+/** Runs `fn` on every item, at most `limit` at a time; settles them all. */
+async function settleBounded(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            const item = items[index];
+            try {
+                results[index] = { status: 'fulfilled', value: await fn(item) };
+            }
+            catch (reason) {
+                results[index] = { status: 'rejected', reason };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/model/progress.ts
+// Progress lines for the log: a long step says how far it got, one line per finished part.
+const formatSeconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+/**
+ * Counts the parts of a step as they finish, in the order they finish (parts run in parallel):
+ * `build 1/3 linux/arm64 done in 4.2 s`, `smoke 2/4 linux/arm64 failed in 0.8 s: run true: exit 1`.
+ */
+function progress(step, total) {
+    let finished = 0;
+    return (what, outcome, ms, detail) => {
+        finished++;
+        return `${step} ${finished}/${total} ${what} ${outcome} in ${formatSeconds(ms)}${detail ? `: ${detail}` : ''}`;
+    };
+}
+
+;// CONCATENATED MODULE: ./src/steps/build.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * A manifest refused with 400 while pushing: registries answer so (MANIFEST_BLOB_UNKNOWN) when
+ * another push of the same blobs, such as a concurrent run of this release, has not committed
+ * them yet. The retry finds them there.
+ */
+const PUSH_RACE = /PUT request to \S+\/manifests\/\S+: 400 Bad Request/;
+function outputFor(ctx, build, builder, commit) {
+    const image = build.image;
+    if (ctx.mode === 'build')
+        return { kind: 'cache-only' };
+    if (candidateStrategy(builder.abilities) === 'candidate-tag') {
+        // The platform jobs of one workflow run share its id: each needs its own candidate tag.
+        const platform = ctx.mode === 'build-platform'
+            ? `-${build.platforms.map(formatPlatform).join('').replace(/\//g, '-')}`
+            : '';
+        return {
+            kind: 'push-tag',
+            ref: tagRef(image, `${candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)}${platform}`),
+        };
+    }
+    return { kind: 'push-by-digest', image: image.name };
+}
+/** Reads the index digest that buildx wrote to its metadata file. */
+async function readBuildDigest(metadataFile) {
+    const metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8'));
+    const digest = metadata['containerimage.digest'];
+    if (typeof digest !== 'string' || !digest.startsWith('sha256:')) {
+        throw new StepFailure(`buildx wrote no image digest to its metadata file ${metadataFile}`);
+    }
+    return digest;
+}
+/**
+ * When buildx's log does not say which platform failed (a scratch stage's steps carry no
+ * platform), builds each platform alone from the warm cache and names the failing ones.
+ */
+async function diagnoseFailingPlatforms(ctx, spec) {
+    if (spec.platforms.length < 2)
+        return spec.platforms.map(formatPlatform)[0];
+    const failing = [];
+    for (const platform of spec.platforms) {
+        const result = await ctx.ports.engine.build({
+            ...spec,
+            platforms: [platform],
+            output: { kind: 'cache-only' },
+            metadataFile: `${spec.metadataFile}.diagnose`,
+        });
+        if (result.exitCode !== 0)
+            failing.push(formatPlatform(platform));
+    }
+    return failing.length > 0 && failing.length < spec.platforms.length
+        ? failing.join(', ')
+        : undefined;
+}
+/** The build of one image of this run, to the given output. */
+function buildSpecFor(ctx, plan, image, output, metadataFile) {
+    const { build } = image;
+    return {
+        platforms: build.platforms,
+        context: build.context,
+        file: build.file,
+        target: build.target,
+        buildArgs: build.buildArgs,
+        labels: imageMetadata(ctx, plan, build),
+        annotations: imageAnnotations(ctx, plan, build, image.identity),
+        output,
+        metadataFile,
+        provenance: ctx.inputs.provenance,
+        sbom: ctx.inputs.sbom,
+        builder: ctx.inputs.builder,
+        // Pull request builds read the cache but never write to a registry they may not push to.
+        ...cacheFlags(ctx.inputs.cache, build.image.name, build.name, ctx.mode !== 'build' && output.kind !== 'load'),
+    };
+}
+/** At most this many images build at once: each build already uses every core. */
+const PARALLEL_BUILDS = 2;
+/** A release job after build-platform jobs: one index from their digests, never a rebuild. */
+async function assembleImage(ctx, plan, image) {
+    const { build } = image;
+    const ref = tagRef(build.image, candidateTag(plan.commit, ctx.env.runId, ctx.env.runAttempt));
+    const sources = ctx.inputs.platformDigests.map((d) => digestRef(build.image, d.digest));
+    await ctx.ports.registry.assemble(sources, ref, imageAnnotations(ctx, plan, build, image.identity));
+    ctx.report.visible.push({ kind: 'candidate', ref });
+    const assembled = await ctx.ports.registry.manifest(ref, { expectPresent: true });
+    if (!assembled)
+        throw new StepFailure(`the assembled index ${ref} cannot be read back`);
+    imageReport(ctx.report, build.name).candidate = { ref, digest: assembled.digest };
+    ctx.log.info(`Assembled ${ref} (${assembled.digest}) from ${sources.length} platform image(s)`);
+    return { image, ref, digest: assembled.digest, pushedTags: [ref] };
+}
+/** Builds one image and pushes its candidate (or, in a build-only run, keeps it in the cache). */
+async function buildImage(ctx, plan, image, builder) {
+    const { build } = image;
+    const output = outputFor(ctx, build, builder, plan.commit);
+    const metadataFile = (0,external_node_path_namespaceObject.join)(ctx.workDir, `build-metadata-${build.name}.json`);
+    const spec = buildSpecFor(ctx, plan, image, output, metadataFile);
+    const several = ctx.inputs.components.length > 1;
+    const what = several ? `component ${build.name}: ` : '';
+    // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
+    const result = await ctx.log.group(`Build ${what}${build.platforms.length} platform(s)`, () => retryCommand('pushing the candidate', () => ctx.ports.engine.build(spec, { stream: true, sourceDateEpoch: plan.commitTime }), (message) => {
+        ctx.log.warning(message);
+    }, retryPolicy(ctx.env.backoffMs), (r) => /push/i.test(r.stderr) &&
+        (TRANSIENT_FAILURE.test(tail(r.stderr, 8)) || PUSH_RACE.test(tail(r.stderr, 8)))));
+    if (result.exitCode !== 0) {
+        const platform = failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, spec));
+        const errors = result.stderr
+            .split('\n')
+            .filter((l) => l.startsWith('ERROR') || l.includes('did not complete successfully'));
+        const where = [several ? `component ${build.name}` : '', platform ?? '']
+            .filter((w) => w !== '')
+            .join(', ');
+        throw new StepFailure(`the build failed${where ? ` for ${where}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`);
+    }
+    const report = imageReport(ctx.report, build.name);
+    report.cache = cacheUse(result.stderr);
+    if (output.kind === 'cache-only' || output.kind === 'load')
+        return undefined;
+    const pushedTags = output.kind === 'push-tag' ? [output.ref] : [];
+    const digest = await readBuildDigest(metadataFile);
+    const ref = output.kind === 'push-tag' ? output.ref : digestRef(build.image, digest);
+    report.candidate = { ref, digest };
+    ctx.report.visible.push({ kind: 'candidate', ref });
+    ctx.log.info(`Pushed candidate ${ref} (${digest})`);
+    return { image, ref, digest, pushedTags };
+}
+/** An image whose digest an earlier run verified: its candidate is that digest. */
+const reused = (image) => image.reuse ? [{ image, ref: image.reuse.ref, digest: image.reuse.digest, pushedTags: [] }] : [];
+/** Where the plan says an image's candidate would go: unannounced, never a final tag. */
+function candidateOf(ctx, image, builder, commit) {
+    const output = ctx.inputs.platformDigests.length > 0
+        ? {
+            kind: 'push-tag',
+            ref: tagRef(image.build.image, candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)),
+        }
+        : outputFor(ctx, image.build, builder, commit);
+    if (output.kind === 'push-tag')
+        return [{ kind: 'candidate', ref: output.ref, announced: false }];
+    if (output.kind !== 'push-by-digest')
+        return [];
+    return [
+        { kind: 'candidate', ref: output.image, announced: false, note: 'pushed by digest, no tag' },
+    ];
+}
+const build = defineStep({
+    name: 'build',
+    why: 'build every platform of every image with buildx and push each index to a candidate reference, never a final tag',
+    needs: ['builder', 'plan', 'images'],
+    gives: ['candidates'],
+    skip: (_ctx, { images }) => images && images.length > 0 && images.every((image) => image.reuse)
+        ? `the digest of this commit was already verified (${images[0]?.reuse?.from ?? ''}): no rebuild`
+        : undefined,
+    pass: (_ctx, { images }) => ({ candidates: images.flatMap(reused) }),
+    reveals: (ctx, { images = [], builder, plan }) => builder
+        ? images
+            .filter((image) => !image.reuse)
+            .flatMap((image) => candidateOf(ctx, image, builder, plan?.commit ?? ctx.trigger.commit))
+        : [],
+    async run(ctx, { builder, plan, images }) {
+        const pending = images.filter((image) => !image.reuse);
+        const assembling = ctx.inputs.platformDigests.length > 0;
+        const step = progress('build', pending.length);
+        const results = await settleBounded(pending, PARALLEL_BUILDS, async (image) => {
+            const started = Date.now();
+            const platforms = image.build.platforms.map(formatPlatform).join(', ');
+            const what = images.length > 1 ? `component ${image.build.name} (${platforms})` : platforms;
+            try {
+                const candidate = await (assembling
+                    ? assembleImage(ctx, plan, image)
+                    : buildImage(ctx, plan, image, builder));
+                ctx.log.info(step(what, 'done', Date.now() - started));
+                return candidate;
+            }
+            catch (error) {
+                ctx.log.info(step(what, 'failed', Date.now() - started));
+                throw error;
+            }
+        });
+        const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+        if (failures.length > 0) {
+            const first = failures[0];
+            if (failures.length === 1 && first instanceof StepFailure)
+                throw first;
+            throw new StepFailure(failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; '));
+        }
+        if (ctx.mode === 'build')
+            ctx.log.info('Built every platform; nothing was pushed (build-only run)');
+        const built = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+        // In the order of the inputs: reused and built images alike.
+        const candidates = images.flatMap((image) => built.find((c) => c.image === image) ?? reused(image));
+        return { candidates };
+    },
+    remedy: (ctx) => ctx.report.visible.some((v) => v.kind === 'candidate')
+        ? 're-run the workflow; only unannounced candidate references were pushed'
+        : 'fix the build and re-run the workflow; nothing was pushed',
+});
+
+;// CONCATENATED MODULE: ./src/model/manifest.ts
+
+/** Attestation manifests (provenance, SBOM) sit in the index as unknown/unknown; never platforms. */
+function isAttestation(d) {
+    return (d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+        (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'));
+}
+/** Compares an index's platform entries with the platforms asked for. */
+function checkIndexPlatforms(index, requested) {
+    const entries = new Map();
+    const duplicated = [];
+    const unexpected = [];
+    let attestations = 0;
+    const wanted = new Set(requested.map(formatPlatform));
+    for (const descriptor of index.manifests) {
+        if (isAttestation(descriptor)) {
+            attestations++;
+            continue;
+        }
+        const name = descriptor.platform ? formatPlatform(descriptor.platform) : 'no platform';
+        if (entries.has(name))
+            duplicated.push(name);
+        else
+            entries.set(name, descriptor);
+        if (!wanted.has(name))
+            unexpected.push(name);
+    }
+    const missing = [...wanted].filter((name) => !entries.has(name));
+    return { entries, missing, unexpected, duplicated, attestations };
+}
+function describePlatformCheck(check) {
+    const lines = [];
+    for (const name of check.missing)
+        lines.push(`platform ${name} is missing from the index`);
+    for (const name of check.unexpected)
+        lines.push(`platform ${name} is in the index but was not requested`);
+    for (const name of check.duplicated)
+        lines.push(`platform ${name} appears more than once in the index`);
+    return lines;
+}
+function configMatches(entry, config) {
+    return formatPlatform(normalizePlatform(entry)) === formatPlatform(normalizePlatform(config));
+}
+
+;// CONCATENATED MODULE: ./src/steps/assert-manifest.ts
+
+
+
+
+
+
+
+/** imagetools names platforms as linux/arm/v7; the index check as linux/arm. */
+function normalizeKey(key) {
+    const parsed = parsePlatform(key);
+    return typeof parsed === 'string' ? key : formatPlatform(parsed);
+}
+/** Reads a pushed index back and checks it holds exactly the requested platforms, each real. */
+async function assertIndex(ctx, candidate) {
+    const { registry } = ctx.ports;
+    const { build } = candidate.image;
+    const { image, platforms } = build;
+    const { digest } = candidate;
+    const report = imageReport(ctx.report, build.name);
+    const ref = digestRef(image, digest);
+    const manifest = await registry.manifest(ref, { expectPresent: true });
+    if (manifest === undefined)
+        throw new StepFailure(`the registry has no manifest at ${ref}`);
+    if (manifest.digest !== digest) {
+        throw new StepFailure(`the registry returned a manifest with digest ${manifest.digest} for ${ref}`);
+    }
+    if (!INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
+        // One platform pushed without attestations is a plain image manifest: its config must match.
+        const [only] = platforms;
+        if (platforms.length !== 1 || only === undefined) {
+            throw new StepFailure(`${ref} is a single manifest (${manifest.mediaType || 'no media type'}), not an index of platforms`);
+        }
+        const config = await registry.imageConfig(ref);
+        if (!configMatches(only, config)) {
+            throw new StepFailure(`${ref} is an image for ${config.os}/${config.architecture}, not ${formatPlatform(only)}`);
+        }
+        const name = formatPlatform(only);
+        report.platforms.set(name, { platform: name, manifestDigest: digest });
+        return {
+            candidate,
+            platforms: [{ name, platform: only, manifestDigest: digest, config }],
+        };
+    }
+    const check = checkIndexPlatforms(asIndex(manifest), platforms);
+    const problems = describePlatformCheck(check);
+    // Every child must resolve, and its config must be built for the platform its entry claims:
+    // one read for all platforms, and one per platform only to name what failed.
+    const configs = await registry.indexConfigs(ref).then((found) => new Map([...found].map(([key, config]) => [normalizeKey(key), config])), () => undefined);
+    const checked = [];
+    await Promise.all([...check.entries].map(async ([name, descriptor]) => {
+        const childRef = digestRef(image, descriptor.digest);
+        let config = configs?.get(name);
+        if (config === undefined) {
+            if ((await registry.manifest(childRef)) === undefined) {
+                problems.push(`platform ${name}: its manifest ${descriptor.digest} does not resolve`);
+                return;
+            }
+            config = await registry.imageConfig(childRef);
+        }
+        if (descriptor.platform && !configMatches(descriptor.platform, config)) {
+            problems.push(`platform ${name}: its image config says ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}`);
+        }
+        report.platforms.set(name, {
+            ...(report.platforms.get(name) ?? { platform: name }),
+            manifestDigest: descriptor.digest,
+        });
+        const platform = platforms.find((p) => formatPlatform(p) === name);
+        if (platform)
+            checked.push({ name, platform, manifestDigest: descriptor.digest, config });
+    }));
+    if (problems.length > 0) {
+        throw new StepFailure(`the index ${ref} does not hold exactly the requested platforms: ${problems.join('; ')}`);
+    }
+    report.attestations = check.attestations;
+    ctx.log.info(`Index ${digest} holds ${[...check.entries.keys()].join(', ')}${check.attestations > 0 ? ` and ${check.attestations} attestation manifest(s)` : ''}`);
+    // In the order the platforms were asked for.
+    const order = platforms.map(formatPlatform);
+    return {
+        candidate,
+        platforms: checked.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name)),
+    };
+}
+const assertManifest = defineStep({
+    name: 'assert-manifest',
+    why: 'read the pushed index back: exactly the requested platforms, every child resolves, no final tag yet',
+    needs: ['candidates'],
+    gives: ['checked'],
+    skip: (ctx) => (ctx.mode === 'build' ? 'build-only run: nothing was pushed' : undefined),
+    pass: () => ({ checked: [] }),
+    async run(ctx, { candidates }) {
+        const checked = [];
+        for (const candidate of candidates) {
+            try {
+                checked.push(await assertIndex(ctx, candidate));
+            }
+            catch (error) {
+                // Several components: say which one.
+                if (error instanceof StepFailure && candidates.length > 1) {
+                    throw new StepFailure(`${imageLabel(ctx, candidate.image.build)}: ${error.message}`, error.remedy);
+                }
+                throw error;
+            }
+        }
+        return { checked };
+    },
+    remedy: () => 'check the Dockerfile and the platforms input, then re-run the workflow; only an unannounced candidate reference was pushed, no final tag',
+});
+
+;// CONCATENATED MODULE: ./src/smoke/elf.ts
+/** ELF e_machine values and the Docker architecture each one runs as. */
+const MACHINES = {
+    3: '386',
+    8: 'mips64le',
+    20: 'ppc',
+    21: 'ppc64le',
+    22: 's390x',
+    40: 'arm',
+    62: 'amd64',
+    183: 'arm64',
+    243: 'riscv64',
+    258: 'loong64',
+};
+/** What the first bytes of an executable say about where it runs. */
+function inspectBinary(head) {
+    if (head.length >= 20 && head.readUInt32BE(0) === 0x7f454c46) {
+        const littleEndian = head[5] === 1;
+        const machine = littleEndian ? head.readUInt16LE(18) : head.readUInt16BE(18);
+        return { kind: 'elf', architecture: MACHINES[machine] ?? `e_machine ${machine}` };
+    }
+    if (head.subarray(0, 2).toString('latin1') === '#!') {
+        const line = head.toString('latin1').slice(2).split('\n')[0] ?? '';
+        return { kind: 'script', interpreter: line.trim().split(/\s+/)[0] ?? '' };
+    }
+    return { kind: 'unknown' };
+}
+
+;// CONCATENATED MODULE: ./src/smoke/architecture.ts
+
+
+/** Where the image's first program is: the entrypoint, else the command, found on PATH. */
+function programCandidates(config) {
+    const program = config.entrypoint[0] ?? config.cmd[0];
+    if (program === undefined)
+        return [];
+    if (program.startsWith('/'))
+        return [program];
+    const path = config.env.find((e) => e.startsWith('PATH='))?.slice(5) ??
+        '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    return path
+        .split(':')
+        .filter((dir) => dir !== '')
+        .map((dir) => `${dir.replace(/\/$/, '')}/${program}`);
+}
+/** The first of the candidate paths that exists in the image, with its first bytes. */
+async function findProgram(engine, image, candidates) {
+    const platform = formatPlatform(image.platform);
+    for (const path of candidates) {
+        const bytes = (await image.readHead?.(path)) ?? (await engine.readImageFile(image.ref, platform, path));
+        if (bytes !== undefined)
+            return { path, head: bytes.subarray(0, 512) };
+    }
+    return undefined;
+}
+/** Checks that the image's program is built for the platform: QEMU would hide a wrong one. */
+async function checkArchitecture(engine, image) {
+    const name = 'architecture';
+    const expected = normalizePlatform(image.platform).architecture;
+    const candidates = programCandidates(image.config);
+    if (candidates.length === 0) {
+        return { name, ok: true, detail: 'not checked: the image has no entrypoint or command' };
+    }
+    let program = await findProgram(engine, image, candidates);
+    if (program === undefined) {
+        return {
+            name,
+            ok: false,
+            detail: `the image's program (${candidates.join(' or ')}) is not in the image`,
+        };
+    }
+    let kind = inspectBinary(program.head);
+    // A script entrypoint is checked through its interpreter.
+    if (kind.kind === 'script' && kind.interpreter.startsWith('/')) {
+        const interpreter = await findProgram(engine, image, [kind.interpreter]);
+        if (interpreter === undefined) {
+            return {
+                name,
+                ok: false,
+                detail: `${program.path} needs ${kind.interpreter}, which is not in the image`,
+            };
+        }
+        program = interpreter;
+        kind = inspectBinary(interpreter.head);
+    }
+    if (kind.kind !== 'elf')
+        return { name, ok: true, detail: `not checked: ${program.path} is not an ELF binary` };
+    return kind.architecture === expected
+        ? { name, ok: true, detail: `${program.path} is an ${kind.architecture} binary` }
+        : {
+            name,
+            ok: false,
+            detail: `${program.path} is built for ${kind.architecture}, not ${expected}`,
+        };
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/smoke/clock.ts
+
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms),
+    timeout: (ms) => AbortSignal.timeout(ms),
+};
+/** The moment a platform's smoke tests must be done by. */
+class Deadline {
+    clock;
+    at;
+    constructor(clock, ms) {
+        this.clock = clock;
+        this.at = clock.now() + ms;
+    }
+    remaining() {
+        return Math.max(0, this.at - this.clock.now());
+    }
+    /** Aborts when the deadline passes. */
+    signal() {
+        return this.clock.timeout(this.remaining());
+    }
+}
+
+;// CONCATENATED MODULE: ./src/smoke/docker-run-args.ts
+
+const envArgs = (env) => env.flatMap(({ key, value }) => ['--env', `${key}=${value}`]);
+/** The options every smoke container shares: the platform asked for, never a pull, a known name. */
+const runArgs = (spec, mode) => [
+    'run',
+    mode,
+    '--pull',
+    'never',
+    '--platform',
+    formatPlatform(spec.platform),
+    '--name',
+    spec.name,
+];
+/** `docker run` for one smoke command: the words go to the image, never through a shell. */
+function smokeCommandArgs(spec, words) {
+    return [...runArgs(spec, '--rm'), ...envArgs(spec.env), spec.ref, ...words];
+}
+/** `docker run` for the health probe: detached, the port published on loopback only. */
+function probeContainerArgs(spec, port) {
+    return [
+        ...runArgs(spec, '--detach'),
+        '--publish',
+        `127.0.0.1::${port}`,
+        ...envArgs(spec.env),
+        spec.ref,
+    ];
+}
+/** A container name unique to this run, platform and check. */
+function containerName(runId, platform, check) {
+    const safe = formatPlatform(platform).replace(/\//g, '-');
+    return `mar-${runId}-${safe}-${check}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/smoke/probe.ts
+
+
+
+/** Polls soon after the start (a small server answers within milliseconds), then backs off to this. */
+const POLL_MS = 250;
+const FIRST_POLL_MS = 25;
+/** Whether the container stopped is asked at most this often: each question starts a process. */
+const EXIT_CHECK_MS = 1000;
+/** What a failed request says: the cause of fetch's "fetch failed" (such as ECONNREFUSED). */
+function failureOf(error) {
+    // isNativeError, not instanceof: fetch's errors may come from another realm (a test's VM).
+    if (!external_node_util_.types.isNativeError(error))
+        return String(error);
+    return external_node_util_.types.isNativeError(error.cause) ? error.cause.message : error.message;
+}
+/**
+ * Starts the image detached with the probe's port published, and polls it until it answers as
+ * expected, the container exits, or the deadline passes; the container is removed in any case.
+ */
+async function probeCheck(engine, spec, probe, deadline, clock) {
+    const name = `http ${probe.port}${probe.path}`;
+    const started = await engine.startDetached(spec, probe.port);
+    if (!started.ok)
+        return { name, ok: false, detail: `the container did not start: ${tail(started.error, 4)}` };
+    const log = async () => tail(await engine.logs(spec.name, 20), 10);
+    // Why a container that stopped did so: its exit code and the end of its log.
+    const exited = async () => {
+        const state = await engine.state(spec.name);
+        if (state.status !== 'exited')
+            return undefined;
+        return {
+            name,
+            ok: false,
+            detail: `the container exited (code ${state.exitCode ?? '?'}) before answering; its log: ${await log()}`,
+        };
+    };
+    try {
+        const port = await engine.publishedPort(spec.name, probe.port);
+        if (port.hostPort === undefined) {
+            return ((await exited()) ?? {
+                name,
+                ok: false,
+                detail: `port ${probe.port} was not published: ${tail(port.error, 2)}`,
+            });
+        }
+        const url = `http://127.0.0.1:${port.hostPort}${probe.path}`;
+        let last = 'no answer yet';
+        let interval = FIRST_POLL_MS;
+        let askedAt = clock.now();
+        while (deadline.remaining() > 0) {
+            try {
+                const response = await fetch(url, {
+                    signal: AbortSignal.timeout(Math.max(1, Math.min(5_000, deadline.remaining()))),
+                });
+                const body = await response.text();
+                if (expectationHolds(probe.expect, response.status, body)) {
+                    return { name, ok: true, detail: `${response.status} from ${probe.path}` };
+                }
+                last = `${response.status} ${JSON.stringify(body.trim().slice(0, 200))}`;
+            }
+            catch (error) {
+                last = failureOf(error);
+            }
+            // Asked while waiting for the next poll rather than on top of it.
+            const ask = clock.now() - askedAt >= EXIT_CHECK_MS;
+            if (ask)
+                askedAt = clock.now();
+            const [stopped] = await Promise.all([
+                ask ? exited() : undefined,
+                clock.sleep(Math.min(interval, deadline.remaining())),
+            ]);
+            if (stopped)
+                return stopped;
+            interval = Math.min(POLL_MS, interval * 2);
+        }
+        return {
+            name,
+            ok: false,
+            detail: `timed out waiting for ${describeExpectation(probe.expect)} (last: ${last}); its log: ${await log()}`,
+        };
+    }
+    finally {
+        await engine.remove(spec.name);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/smoke/platform-smoke.ts
+
+
+
+
+
+
+
+/** One smoke command in its own container; at the deadline the container is removed. */
+async function runCommandCheck(engine, spec, words, deadline) {
+    const name = `run ${words.join(' ')}`;
+    const result = await engine.run(spec, words, deadline.signal());
+    if (result.stopped)
+        return { name, ok: false, detail: 'timed out' };
+    if (result.exitCode === 0)
+        return { name, ok: true, detail: 'exit 0' };
+    const output = tail(`${result.stdout}\n${result.stderr}`, 8);
+    return { name, ok: false, detail: `exit ${result.exitCode}${output ? `: ${output}` : ''}` };
+}
+/** Every smoke check of one platform, run on its own manifest pulled by digest, within its timeout. */
+async function smokePlatform(engine, request, clock = systemClock) {
+    const started = clock.now();
+    const platform = formatPlatform(request.platform);
+    const deadline = new Deadline(clock, timeoutFor(request.smoke.timeout, request.platform).ms);
+    const source = request.source;
+    const ref = source.kind === 'registry' ? `${request.image}@${source.manifestDigest}` : source.tag;
+    const checks = [];
+    const timed = async (check) => {
+        const t = clock.now();
+        const result = deadline.remaining() > 0
+            ? await check()
+            : { name: 'timeout', ok: false, detail: 'no time left' };
+        return { ...result, ms: clock.now() - t };
+    };
+    const done = () => ({
+        platform,
+        ok: checks.every((c) => c.ok),
+        checks,
+        ms: clock.now() - started,
+    });
+    if (source.kind === 'registry') {
+        const pulled = await timed(async () => {
+            const result = await engine.pull(ref, request.platform);
+            return result.ok
+                ? { name: 'pull', ok: true, detail: source.manifestDigest }
+                : { name: 'pull', ok: false, detail: tail(result.error, 4) };
+        });
+        checks.push(pulled);
+        if (!pulled.ok)
+            return done();
+    }
+    const spec = (check) => ({
+        ref,
+        platform: request.platform,
+        name: containerName(request.runId, request.platform, check),
+        env: request.smoke.env,
+    });
+    // The checks are independent containers and reads of the pulled image: they run at once,
+    // and are reported in a fixed order (architecture, each command, the probe).
+    const probe = request.smoke.http;
+    checks.push(...(await Promise.all([
+        timed(() => checkArchitecture(engine, { ...request, ref })),
+        ...request.smoke.run.map((words, i) => timed(() => runCommandCheck(engine, spec(`run${i}`), words, deadline))),
+        ...(probe ? [timed(() => probeCheck(engine, spec('http'), probe, deadline, clock))] : []),
+    ])));
+    return done();
+}
+
+;// CONCATENATED MODULE: ./src/steps/smoke.ts
+
+
+
+
+
+
+
+
+
+
+/** Smoke containers at once: enough that emulated platforms overlap, few enough for a runner. */
+const PARALLEL_SMOKE = 4;
+function describeFailure(ctx, { build, result }) {
+    const failed = result.checks.find((c) => !c.ok);
+    return `${imageLabel(ctx, build, result.platform)}: ${failed ? `${failed.name}: ${failed.detail}` : 'failed'}`;
+}
+function recordOutcome(ctx, outcome, step) {
+    const { build, result } = outcome;
+    const label = imageLabel(ctx, build, result.platform);
+    for (const check of result.checks) {
+        ctx.log.info(`${label}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`);
+    }
+    ctx.log.info(step(label, result.ok ? 'passed' : 'failed', result.ms, result.checks.find((c) => !c.ok)?.name));
+    const platforms = imageReport(ctx.report, build.name).platforms;
+    platforms.set(result.platform, {
+        ...(platforms.get(result.platform) ?? { platform: result.platform }),
+        smoke: {
+            ok: result.ok,
+            detail: result.ok
+                ? result.checks.map((c) => c.name).join(', ')
+                : describeFailure(ctx, outcome),
+            ms: result.ms,
+            checks: result.checks,
+        },
+    });
+}
+/** A pushed image: every platform pulled from the registry by its own digest. */
+async function smokeFromRegistry(ctx, build, manifest) {
+    const { ports } = ctx;
+    const { image, smoke } = build;
+    const ref = `${image.name}@${manifest.manifestDigest}`;
+    return smokePlatform(ports.engine, {
+        image: image.name,
+        platform: manifest.platform,
+        source: { kind: 'registry', manifestDigest: manifest.manifestDigest },
+        config: manifest.config ?? (await ports.registry.imageConfig(ref)),
+        smoke,
+        runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
+        readHead: async (path) => ports.registry.fileHead?.(ref, path),
+    });
+}
+/** A build-only run: each platform loaded into the engine in turn (from the warm cache), then removed. */
+async function smokeLoaded(ctx, plan, image, platform) {
+    const { ports } = ctx;
+    const name = formatPlatform(platform);
+    const slug = `${image.build.name}-${name.replace(/\//g, '-')}`;
+    const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${slug}`;
+    const spec = buildSpecFor(ctx, plan, image, { kind: 'load', tag }, (0,external_node_path_namespaceObject.join)(ctx.workDir, `smoke-${slug}.json`));
+    const loaded = await ports.engine.build({ ...spec, platforms: [platform] }, { sourceDateEpoch: plan.commitTime });
+    if (loaded.exitCode !== 0) {
+        return {
+            platform: name,
+            ok: false,
+            checks: [{ name: 'load', ok: false, detail: tail(loaded.stderr, 4), ms: 0 }],
+            ms: 0,
+        };
+    }
+    try {
+        return await smokePlatform(ports.engine, {
+            image: tag,
+            platform,
+            source: { kind: 'local', tag },
+            config: await ports.engine.localImageConfig(tag),
+            smoke: image.build.smoke,
+            runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
+        });
+    }
+    finally {
+        await ports.engine.removeImage(tag);
+    }
+}
+const hasSmokeTests = (build) => build.smoke.run.length > 0 || build.smoke.http !== undefined;
+/**
+ * Runs the trials: from the registry in parallel (the slowest, emulated platform sets the pace);
+ * loaded into the engine one after the other in a build-only run.
+ */
+async function runTrials(ctx, trials, parallel) {
+    const step = progress('smoke', trials.length);
+    const settled = await ctx.log.group(`Smoke tests on ${trials.length} image platform(s)`, () => settleBounded(trials, parallel, async ({ build, test }) => {
+        const outcome = { build, result: await test() };
+        recordOutcome(ctx, outcome, step);
+        return outcome;
+    }));
+    const broken = settled.find((s) => s.status === 'rejected');
+    if (broken?.status === 'rejected')
+        throw broken.reason;
+    const failed = settled.flatMap((s) => s.status === 'fulfilled' && !s.value.result.ok ? [s.value] : []);
+    if (failed.length > 0) {
+        throw new StepFailure(`smoke test failed on ${failed.map((f) => describeFailure(ctx, f)).join('; ')}`);
+    }
+}
+/** Every platform of every image that was checked from the registry. */
+const fromRegistry = (ctx, checked) => checked.flatMap(({ candidate, platforms }) => platforms.map((manifest) => ({
+    build: candidate.image.build,
+    test: () => smokeFromRegistry(ctx, candidate.image.build, manifest),
+})));
+const WHY = 'run every platform of every image before anything is final: a crashing arm64 never becomes latest';
+const REMEDY = (ctx) => ctx.mode === 'build'
+    ? 'fix the image for the platform named above; nothing was pushed'
+    : 'fix the image for the platform named above and re-run the workflow; only unannounced candidates were pushed, no final tag, no Release';
+const smoke = defineStep({
+    name: 'smoke',
+    why: WHY,
+    needs: ['plan', 'images', 'checked'],
+    gives: [],
+    skip: (ctx, { images }) => ctx.inputs.platformDigests.length > 0
+        ? 'each platform was smoke-tested natively by its build-platform job'
+        : ctx.mode === 'build' && !ctx.inputs.components.some(hasSmokeTests)
+            ? 'no smoke-run or smoke-http for this run'
+            : images && images.length > 0 && images.every((image) => image.reuse)
+                ? `the digest was reused from the ${images[0]?.reuse?.from ?? ''}: it passed every check before`
+                : undefined,
+    async run(ctx, { plan, images, checked }) {
+        // Pushed images (a release, a build-platform run) are tested from the registry.
+        if (ctx.mode !== 'build') {
+            const fresh = checked.filter(({ candidate }) => !candidate.image.reuse);
+            await runTrials(ctx, fromRegistry(ctx, fresh), PARALLEL_SMOKE);
+            return {};
+        }
+        const trials = images
+            .filter((image) => hasSmokeTests(image.build))
+            .flatMap((image) => image.build.platforms.map((platform) => ({
+            build: image.build,
+            test: () => smokeLoaded(ctx, plan, image, platform),
+        })));
+        await runTrials(ctx, trials, 1);
+        return {};
+    },
+    remedy: REMEDY,
+});
+/** A rollback tests the released images again, when smoke tests are given. */
+const smokeReleased = defineStep({
+    name: 'smoke',
+    why: WHY,
+    needs: ['checked'],
+    gives: [],
+    skip: (ctx) => ctx.inputs.components.some(hasSmokeTests)
+        ? undefined
+        : 'no smoke-run or smoke-http for this run',
+    async run(ctx, { checked }) {
+        await runTrials(ctx, fromRegistry(ctx, checked), PARALLEL_SMOKE);
+        return {};
+    },
+    remedy: REMEDY,
+});
+
+;// CONCATENATED MODULE: ./src/steps/mark-verified.ts
+
+
+
+const markVerified = defineStep({
+    name: 'mark-verified',
+    why: 'remember each digest that passed every check, so a re-run of this commit promotes it instead of rebuilding',
+    needs: ['plan', 'candidates'],
+    gives: [],
+    skip: (ctx, { images }) => notReleasing(ctx) ??
+        (images && images.length > 0 && images.every((image) => image.reuse)
+            ? `the digest was reused from the ${images[0]?.reuse?.from ?? ''}`
+            : undefined),
+    reveals: (ctx, { images = [], plan }) => images
+        .filter((image) => !image.reuse)
+        .map((image) => ({
+        kind: 'verified marker',
+        ref: tagRef(image.build.image, verifiedTag(plan?.commit ?? ctx.trigger.commit)),
+        announced: false,
+    })),
+    async run(ctx, { plan, candidates }) {
+        for (const { image, digest } of candidates.filter((c) => !c.image.reuse)) {
+            const ref = tagRef(image.build.image, verifiedTag(plan.commit));
+            await ctx.ports.registry.copy(digestRef(image.build.image, digest), ref);
+            ctx.report.visible.push({ kind: 'candidate', ref });
+            ctx.log.info(`Marked ${digest} as verified: ${ref}`);
+        }
+        return {};
+    },
+    remedy: () => 're-run the workflow; the candidates passed every check and nothing final was written',
+});
+
+;// CONCATENATED MODULE: ./src/steps/sign.ts
+
+
+const sign = defineStep({
+    name: 'sign',
+    why: 'sign every verified digest and verify the signature before any final tag or Release exists',
+    needs: ['candidates'],
+    gives: [],
+    skip: (ctx) => notReleasing(ctx) ?? (ctx.inputs.signing.kind === 'none' ? 'sign is none' : undefined),
+    reveals: (ctx, { candidates }) => ctx.inputs.components.map((build) => ({
+        kind: 'signature',
+        ref: `${build.image.name}@${candidates?.find((c) => c.image.build === build)?.digest ?? '<the verified digest>'}`,
+        announced: false,
+        note: `cosign (${ctx.inputs.signing.kind}) stores it in the registry next to the image`,
+    })),
+    async run(ctx, { candidates }) {
+        const { signer } = ctx.ports;
+        if (!signer)
+            throw new Error('signing asks for a signer');
+        for (const { image, digest } of candidates) {
+            const target = {
+                ref: digestRef(image.build.image, digest),
+                plainHttp: /^(localhost|127\.|\[::1\])/.test(image.build.image.registry),
+            };
+            await signer.sign(target);
+            // Verified as a deployment would, before anything is final.
+            await signer.verify(target);
+            ctx.log.info(`Signed and verified ${target.ref}`);
+        }
+        return {};
+    },
+    remedy: () => 'fix the signing setup (cosign-key, cosign-password, or id-token: write for keyless) and re-run the workflow; no final tag and no Release exist yet',
+});
+
+;// CONCATENATED MODULE: ./src/model/release-notes.ts
+/** Marks the section this action writes into a Release body, so a re-run can find and replace it. */
+const IMAGE_SECTION_MARKER = '<!-- multiarch-release:image -->';
+function renderImage(section) {
+    return [
+        '```sh',
+        `docker pull ${section.image}:${section.version}`,
+        '```',
+        '',
+        '| | |',
+        '| --- | --- |',
+        `| Digest | \`${section.digest}\` |`,
+        `| Platforms | ${section.platforms.join(', ')} |`,
+        `| Tags | ${section.tags.map((t) => `\`${t}\``).join(', ')} |`,
+        '',
+    ];
+}
+/** The Release body's image section: for each image, how to pull it, its digest, platforms and tags. */
+function renderImageSection(sections) {
+    const lines = [IMAGE_SECTION_MARKER];
+    if (sections.length === 1 && sections[0]) {
+        lines.push('## Container image', '', ...renderImage(sections[0]));
+    }
+    else {
+        lines.push('## Container images', '');
+        for (const section of sections)
+            lines.push(`### ${section.name}`, '', ...renderImage(section));
+    }
+    return lines.join('\n');
+}
+/** A body with the image section put in place: the notes, then this run's image section. */
+function releaseBody(notes, sections) {
+    const marker = notes.indexOf(IMAGE_SECTION_MARKER);
+    const own = (marker >= 0 ? notes.slice(0, marker) : notes).trimEnd();
+    return `${own === '' ? '' : `${own}\n\n`}${renderImageSection(sections)}`;
+}
+/** A SHA256SUMS file as sha256sum writes it, sorted by name. */
+function checksumsFile(files) {
+    return [...files]
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .map((f) => `${f.sha256}  ${f.name}\n`)
+        .join('');
+}
+
+;// CONCATENATED MODULE: ./src/release/lease.ts
+
+
+/**
+ * The ref that holds the release lease: not a branch or a tag, so users never see it. Its
+ * commits form a chain; moving the ref by fast-forward only makes taking the lease atomic.
+ */
+const LEASE_REF = 'refs/multiarch-release/lease';
+const TITLE = 'multiarch-release: release lease';
+function leaseMessage(record) {
+    return [
+        `${TITLE} ${record.state} by run ${record.runId} attempt ${record.attempt} (${record.version})`,
+        '',
+        `holder: ${record.holder}`,
+        `run: ${record.runId}`,
+        `attempt: ${record.attempt}`,
+        `version: ${record.version}`,
+        `state: ${record.state}`,
+        `expires: ${new Date(record.expires).toISOString()}`,
+        '',
+    ].join('\n');
+}
+/** Reads a lease commit's message; undefined for anything else (the ref is then free). */
+function parseLease(message) {
+    if (!message.startsWith(TITLE))
+        return undefined;
+    const field = (name) => new RegExp(`^${name}: (.+)$`, 'm').exec(message)?.[1]?.trim();
+    const state = field('state');
+    const expires = Date.parse(field('expires') ?? '');
+    const attempt = Number(field('attempt'));
+    const holder = field('holder');
+    if ((state !== 'held' && state !== 'released') || Number.isNaN(expires) || !holder)
+        return undefined;
+    return {
+        holder,
+        runId: field('run') ?? '',
+        attempt: Number.isInteger(attempt) ? attempt : 0,
+        version: field('version') ?? '',
+        state,
+        expires,
+    };
+}
+/** Whether a lease another run holds can be taken now, and why. */
+function takeable(record, options, now) {
+    if (record.state === 'released')
+        return 'released';
+    if (record.expires <= now)
+        return `expired at ${new Date(record.expires).toISOString()} (run ${record.runId} stopped holding it)`;
+    // The runner starts a re-run only once the earlier attempt of the same run has ended.
+    if (record.runId === options.runId && record.attempt < options.attempt)
+        return `held by attempt ${record.attempt} of this run, which has ended`;
+    return undefined;
+}
+const realSleep = (ms) => new Promise((resolve) => {
+    setTimeout(resolve, ms);
+});
+/**
+ * The release lease: while a run holds it, no other run moves floating tags or publishes, so
+ * each run decides from the history the previous one left. Taking it is a ref creation or a
+ * fast-forward, which GitHub performs atomically; a lease that is not renewed expires.
+ */
+class Lease {
+    options;
+    holder;
+    head;
+    tree;
+    expires;
+    constructor(options, holder, head, tree, expires) {
+        this.options = options;
+        this.holder = holder;
+        this.head = head;
+        this.tree = tree;
+        this.expires = expires;
+    }
+    static now(options) {
+        return (options.now ?? Date.now)();
+    }
+    static record(options, holder, state, expires) {
+        const { runId, attempt, version } = options;
+        return { holder, runId, attempt, version, state, expires };
+    }
+    /** Takes the lease, waiting while another live run holds it. */
+    static async acquire(options) {
+        const { store } = options;
+        const holder = `${options.runId}-${options.attempt}-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+        const deadline = Lease.now(options) + options.waitMs;
+        const seen = new Map();
+        let waitingFor;
+        let pause = 250;
+        for (;;) {
+            const signal = options.cancelled();
+            if (signal !== undefined) {
+                throw new StepFailure(`the job was cancelled (${signal}) while waiting for the release lease`);
+            }
+            const now = Lease.now(options);
+            const expires = now + options.ttlMs;
+            const head = await store.refTarget(LEASE_REF);
+            if (head === undefined) {
+                const { tree } = await store.readCommit(options.baseCommit);
+                const message = leaseMessage(Lease.record(options, holder, 'held', expires));
+                const sha = await store.createCommit({ message, tree, parents: [] });
+                if (await store.createRef(LEASE_REF, sha))
+                    return new Lease(options, holder, sha, tree, expires);
+                continue;
+            }
+            let known = seen.get(head);
+            if (!known) {
+                const commit = await store.readCommit(head);
+                known = { record: parseLease(commit.message), tree: commit.tree };
+                seen.set(head, known);
+            }
+            const { record, tree } = known;
+            // An answer lost after our own write: the lease is ours already.
+            if (record?.holder === holder)
+                return new Lease(options, holder, head, tree, record.expires);
+            const why = record === undefined ? 'not a lease' : takeable(record, options, now);
+            if (why !== undefined || record === undefined) {
+                const message = leaseMessage(Lease.record(options, holder, 'held', expires));
+                const sha = await store.createCommit({ message, tree, parents: [head] });
+                if (await store.fastForwardRef(LEASE_REF, sha)) {
+                    if (record?.state === 'held')
+                        options.log(`Took the release lease: it was ${why}`);
+                    return new Lease(options, holder, sha, tree, expires);
+                }
+                continue;
+            }
+            if (now >= deadline) {
+                throw new StepFailure(`run ${record.runId} (attempt ${record.attempt}, releasing ${record.version}) still holds the release lease, until ${new Date(record.expires).toISOString()}; this run waited ${Math.round(options.waitMs / 1000)} s and wrote no final tag`, 're-run the workflow once that run has finished: this run reuses its verified digest and its draft');
+            }
+            if (waitingFor !== record.holder) {
+                waitingFor = record.holder;
+                options.log(`Waiting for run ${record.runId} (releasing ${record.version}) to finish promoting: it holds the release lease until ${new Date(record.expires).toISOString()}`);
+            }
+            await (options.sleep ?? realSleep)(Math.max(10, Math.min(pause, record.expires - now + 10, deadline - now)));
+            pause = Math.min(2_000, pause * 2);
+        }
+    }
+    /**
+     * Called before every write under the lease: renews it when half its time is gone, and
+     * stops the run when another run took it over after it expired.
+     */
+    async keep() {
+        const now = Lease.now(this.options);
+        if (this.expires - now > this.options.ttlMs / 2)
+            return;
+        const expires = now + this.options.ttlMs;
+        if (!(await this.advance('held', expires))) {
+            throw new StepFailure('the release lease expired and another run took it over; this run stopped before its next write', 're-run the workflow: it continues from the tags already promoted');
+        }
+        this.expires = expires;
+    }
+    /** Gives the lease back at once, so a waiting run need not wait for it to expire. */
+    async release() {
+        if (await this.advance('released', Lease.now(this.options)))
+            return;
+        this.options.log('The release lease had already passed to another run');
+    }
+    async advance(state, expires) {
+        const { store } = this.options;
+        const message = leaseMessage(Lease.record(this.options, this.holder, state, expires));
+        const sha = await store.createCommit({ message, tree: this.tree, parents: [this.head] });
+        if (await store.fastForwardRef(LEASE_REF, sha)) {
+            this.head = sha;
+            return true;
+        }
+        // A lost answer after our own move leaves the ref at our commit.
+        if ((await store.refTarget(LEASE_REF)) === sha) {
+            this.head = sha;
+            return true;
+        }
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/steps/take-lease.ts
+
+
+/** Takes the release lease for this run; it is given back when the run ends, whatever happened. */
+async function holdLease(ctx, version, commit) {
+    const lease = await Lease.acquire({
+        store: ctx.ports.github,
+        runId: ctx.env.runId,
+        attempt: Number(ctx.env.runAttempt) || 1,
+        version,
+        baseCommit: commit,
+        ttlMs: ctx.env.leaseTtlMs,
+        waitMs: ctx.env.leaseWaitMs,
+        log: (message) => {
+            ctx.log.info(message);
+        },
+        cancelled: () => ctx.cancellation.signal,
+    });
+    // The next run need not wait for it to expire.
+    ctx.onExit.add('give back the release lease', () => lease.release());
+    ctx.log.info(`Holding the release lease (${version})`);
+    return lease;
+}
+const takeLease = defineStep({
+    name: 'lease',
+    why: 'take the release lease, so that runs releasing other versions move the floating tags and GitHub’s Latest one after the other, each deciding from what the previous one left',
+    needs: ['plan'],
+    gives: ['lease'],
+    // A published Release needs no lease, unless promotion finds a tag still to write.
+    skip: skipWhenReleaseDone,
+    pass: () => ({ lease: undefined }),
+    reveals: () => [],
+    async run(ctx, { plan }) {
+        return { lease: await holdLease(ctx, plan.version, plan.commit) };
+    },
+    remedy: () => 're-run the workflow once the other run has finished: this run reuses its verified digest and its draft; no final tag was written',
+});
+
+;// CONCATENATED MODULE: ./src/steps/promote.ts
+
+
+
+
+
+
+
+
+const VERSION = 'org.opencontainers.image.version';
+const CONCURRENT_REMEDY = 'let the other run finish (its Release is the one that counts), and give the workflow a concurrency group such as "concurrency: release-${{ github.sha }}" so that runs of one release wait for each other';
+function recordTag(ctx, ref, floating) {
+    const { visible } = ctx.report;
+    if (!visible.some((v) => v.kind === 'tag' && v.ref === ref))
+        visible.push({ kind: 'tag', ref, floating });
+}
+function promotionOf(tag, current, digest, version, history) {
+    const { manifest } = current;
+    if (manifest !== undefined && manifest.digest === digest)
+        return { action: 'already' };
+    if (tag.kind === 'version') {
+        return manifest === undefined
+            ? { action: 'write', from: undefined }
+            : { action: 'taken', digest: manifest.digest };
+    }
+    const from = manifest && (current.version?.version ?? manifest.digest);
+    if (tag.kind !== 'floating')
+        return { action: 'write', from };
+    const decision = decideFloating(tag.line, new (semver_default()).SemVer(version), current.version, history);
+    return decision.move ? { action: 'write', from } : { action: 'stay', reason: decision.reason };
+}
+/** What the plan says about one tag; undefined for a new tag. */
+function describePromotion(p) {
+    switch (p.action) {
+        case 'already':
+            return 'already points at this digest: nothing to write';
+        case 'stay':
+            return `stays: ${p.reason}; floating tags never go backwards`;
+        case 'taken':
+            return `holds another digest (${p.digest}): the release would stop here`;
+        case 'write':
+            return p.from === undefined ? undefined : `moves from ${p.from}`;
+    }
+}
+/**
+ * The version an image under a tag says it is: its index's version annotation, else the version
+ * label of its image config (images pushed by other tools carry only the label).
+ */
+async function shownVersion(registry, ref, manifest) {
+    const annotated = annotationsOf(manifest)[VERSION];
+    if (annotated !== undefined)
+        return semver_default().parse(annotated.replace(/^v/, '')) ?? undefined;
+    let config;
+    try {
+        const digested = `${ref.slice(0, ref.lastIndexOf(':'))}@${manifest.digest}`;
+        config = Array.isArray(manifest.json.manifests)
+            ? [...(await registry.indexConfigs(digested)).values()][0]
+            : await registry.imageConfig(digested);
+    }
+    catch {
+        return undefined;
+    }
+    const labels = config?.raw.config?.Labels;
+    const label = labels?.[VERSION];
+    return label === undefined ? undefined : (semver_default().parse(label.replace(/^v/, '')) ?? undefined);
+}
+/** What every tag of every image shows now, read at once; each write is still read back on its own. */
+function currentTags(ctx, plan, builds) {
+    const { registry } = ctx.ports;
+    return Promise.all(builds.map((build) => Promise.all(plan.tags.map(async (t) => {
+        const ref = tagRef(build.image, t.tag);
+        const manifest = await registry.manifest(ref);
+        const version = manifest && t.kind === 'floating'
+            ? await shownVersion(registry, ref, manifest)
+            : undefined;
+        return { manifest, version };
+    }))));
+}
+/** The versions this repository has released, as the API says now: version tags and Releases. */
+async function releaseHistory(ctx) {
+    const { github } = ctx.ports;
+    const [tags, releases] = await Promise.all([
+        github.tagsWithPrefix(ctx.inputs.tagPrefix),
+        github.listReleases(),
+    ]);
+    return releasedVersions(ctx.inputs.tagPrefix, tags.map((t) => t.name), releases.filter((r) => !r.draft).map((r) => r.tagName));
+}
+/** Points one tag of one image at its verified digest, unless that would move it backwards. */
+async function promoteTag(ctx, candidate, tag, promotion, lease) {
+    const { registry } = ctx.ports;
+    const { build } = candidate.image;
+    const ref = tagRef(build.image, tag.tag);
+    // A cancelled job stops between two tags, never in the middle of one.
+    if (ctx.cancellation.signal !== undefined) {
+        throw new StepFailure(`the job was cancelled (${ctx.cancellation.signal}) before ${ref} was written`);
+    }
+    const floating = tag.kind === 'floating';
+    if (promotion.action === 'already') {
+        recordTag(ctx, ref, floating);
+        return;
+    }
+    if (promotion.action === 'taken') {
+        throw new StepFailure(`${ref} appeared meanwhile with digest ${promotion.digest}; version tags are immutable, so it is left as it is`, 'check which run released this version; release a new version if this one is taken');
+    }
+    if (promotion.action === 'stay') {
+        imageReport(ctx.report, build.name).kept.push({ tag: tag.tag, reason: promotion.reason });
+        ctx.log.info(`${ref} stays where it is: ${promotion.reason}`);
+        return;
+    }
+    await lease?.keep();
+    await registry.copy(digestRef(build.image, candidate.digest), ref);
+    const back = await registry.manifest(ref, { expectPresent: true });
+    if (back?.digest !== candidate.digest) {
+        // Another digest there means another run is releasing this version right now.
+        throw new StepFailure(`${ref} was written but reads back as ${back?.digest ?? 'nothing'}, not ${candidate.digest}${back ? ': another run is releasing this version at the same time' : ''}`, back ? CONCURRENT_REMEDY : undefined);
+    }
+    recordTag(ctx, ref, floating);
+    ctx.log.info(`Promoted ${ref} -> ${candidate.digest}${promotion.from !== undefined ? ` (was ${promotion.from})` : ''}`);
+}
+const promote = defineStep({
+    name: 'promote',
+    why: 'copy each verified digest to its version tag first and the floating tags last, each read back; a floating tag moves only to the highest released version of its line',
+    needs: ['plan', 'candidates', 'lease'],
+    gives: ['lease', 'promoted', 'latest'],
+    skip: notReleasing,
+    async reveals(ctx, { plan, candidates }) {
+        if (!plan)
+            return [];
+        const builds = ctx.inputs.components;
+        const [current, history] = await Promise.all([
+            currentTags(ctx, plan, builds),
+            releaseHistory(ctx),
+        ]);
+        return plan.tags.flatMap((t, i) => builds.map((build, j) => {
+            const state = current[j]?.[i] ?? { manifest: undefined, version: undefined };
+            const digest = candidates?.find((c) => c.image.build === build)?.digest;
+            const p = promotionOf(t, state, digest, plan.version, history);
+            return {
+                kind: `${t.kind} tag`,
+                ref: tagRef(build.image, t.tag),
+                announced: true,
+                note: describePromotion(p),
+            };
+        }));
+    },
+    async run(ctx, { plan, candidates, lease: held }) {
+        const builds = candidates.map((c) => c.image.build);
+        const decide = async () => {
+            const [current, history] = await Promise.all([
+                currentTags(ctx, plan, builds),
+                releaseHistory(ctx),
+            ]);
+            const latest = decideLatest(new (semver_default()).SemVer(plan.version), plan.channel, history, plan.maintenance?.branch);
+            const promotions = candidates.map((candidate, i) => plan.tags.map((tag, t) => promotionOf(tag, current[i]?.[t] ?? { manifest: undefined, version: undefined }, candidate.digest, plan.version, history)));
+            return { promotions, latest };
+        };
+        // Decided under the lease: from the history as the previous run left it. A published
+        // Release takes the lease only when a tag is still to be written, then decides again.
+        let lease = held;
+        let decided = await decide();
+        if (!lease && decided.promotions.flat().some((p) => p.action === 'write')) {
+            lease = await holdLease(ctx, plan.version, plan.commit);
+            decided = await decide();
+        }
+        ctx.report.latest = decided.latest;
+        const promoted = [];
+        for (const [t, tag] of plan.tags.entries()) {
+            for (const [i, candidate] of candidates.entries()) {
+                const promotion = decided.promotions[i]?.[t];
+                if (!promotion)
+                    continue;
+                await promoteTag(ctx, candidate, tag, promotion, lease);
+                if (promotion.action !== 'stay')
+                    promoted.push({
+                        ref: tagRef(candidate.image.build.image, tag.tag),
+                        digest: candidate.digest,
+                    });
+            }
+        }
+        return { lease, promoted, latest: decided.latest };
+    },
+    remedy: () => 're-run the workflow: the tags already promoted point at the verified digests; the re-run promotes the rest and publishes the Release',
+});
+
+;// CONCATENATED MODULE: ./src/steps/draft-release.ts
+
+
+
+
+
+
+
+
+
+
+/** The drafts of a tag, oldest first: drafts are invisible to GET /releases/tags, so they are listed. */
+async function draftsOf(ctx, tag) {
+    return (await ctx.ports.github.listReleases())
+        .filter((r) => r.draft && r.tagName === tag)
+        .sort((a, b) => a.id - b.id);
+}
+/** One draft per tag: the oldest is kept. */
+async function findDraft(ctx, tag) {
+    const { github } = ctx.ports;
+    const [keep, ...duplicates] = await draftsOf(ctx, tag);
+    for (const duplicate of duplicates) {
+        // A duplicate left by an earlier race goes when it is empty; one with files is left to a person.
+        const assets = await github.listAssets(duplicate.id).catch(() => undefined);
+        if (assets === undefined)
+            continue; // removed meanwhile by a concurrent run
+        if (assets.length === 0) {
+            await github.deleteRelease(duplicate.id);
+            ctx.log.info(`Deleted the duplicate empty draft #${duplicate.id} for ${tag}`);
+        }
+        else {
+            ctx.log.warning(`A second draft for ${tag} (#${duplicate.id}) holds files; it was left alone`);
+        }
+    }
+    return keep;
+}
+/**
+ * No draft, but the Release may have been published meanwhile by a concurrent run: for this
+ * commit it is adopted (the promotion then checks the tags hold this run's digest); for another
+ * commit this run stops before making a second Release.
+ */
+async function publishedMeanwhile(ctx, plan) {
+    const { github } = ctx.ports;
+    const published = await github.publishedRelease(plan.gitTag);
+    if (!published)
+        return undefined;
+    const commit = await github.tagCommit(plan.gitTag);
+    if (commit !== plan.commit) {
+        throw new StepFailure(`${plan.gitTag} was published meanwhile for commit ${commit?.slice(0, 12) ?? 'unknown'}, not ${plan.commit.slice(0, 12)}; no draft was made`, CONCURRENT_REMEDY);
+    }
+    ctx.report.releaseDone = true;
+    ctx.report.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
+    ctx.log.info(`${plan.gitTag} was published meanwhile by another run (#${published.id}) for this commit: no draft is made, the promotion checks the tags`);
+    return published;
+}
+/** Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. */
+async function uploadAssets(ctx, release, files) {
+    if (files.length === 0)
+        return;
+    const { github } = ctx.ports;
+    const checksums = Buffer.from(checksumsFile(files));
+    const all = [
+        ...files.map((f) => ({ name: f.name, data: f.data, contentType: 'application/octet-stream' })),
+        { name: CHECKSUMS_NAME, data: checksums, contentType: 'text/plain' },
+    ];
+    const existing = await github.listAssets(release.id);
+    for (const file of all) {
+        const sha256 = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(file.data).digest('hex')}`;
+        const present = existing.find((a) => a.name === file.name);
+        if (present && present.state === 'uploaded' && present.digest === sha256) {
+            ctx.log.info(`Asset ${file.name} is already uploaded`);
+            continue;
+        }
+        // A same-named asset (an older or half-uploaded copy) is replaced, never duplicated.
+        if (present)
+            await github.deleteAsset(present.id);
+        try {
+            await github.uploadAsset(release, file.name, file.data, file.contentType);
+        }
+        catch (error) {
+            // A concurrent run may have uploaded the same file first: that copy is as good as ours.
+            const now = (await github.listAssets(release.id)).find((a) => a.name === file.name);
+            if (now?.state !== 'uploaded' || now.digest !== sha256)
+                throw error;
+        }
+        ctx.log.info(`Uploaded ${file.name} (${file.data.length} bytes)`);
+    }
+}
+/** An OCI archive of each image's promoted digest, for air-gapped installs. */
+async function ociArchives(ctx, plan, candidates) {
+    if (!ctx.inputs.releaseOciArchives)
+        return [];
+    const files = [];
+    for (const { image, digest } of candidates) {
+        const name = `${image.build.name}-${plan.version}.oci.tar`;
+        const path = (0,external_node_path_namespaceObject.join)(ctx.workDir, name);
+        await ctx.log.group(`Archive ${image.build.image.name}@${digest}`, () => ctx.ports.registry.archive(image.build.image, digest, plan.version, path));
+        const data = await (0,promises_namespaceObject.readFile)(path);
+        files.push({ path, name, data, sha256: (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex') });
+    }
+    return files;
+}
+const draftRelease = defineStep({
+    name: 'draft-release',
+    why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
+    needs: ['plan', 'candidates'],
+    gives: ['draft', 'published'],
+    skip: skipWhenReleaseDone,
+    async reveals(ctx, { plan }) {
+        const tag = plan?.gitTag ?? '';
+        const [draft] = await draftsOf(ctx, tag);
+        return [
+            {
+                kind: 'draft',
+                ref: tag,
+                announced: false,
+                note: draft ? `the draft #${draft.id} of an earlier run is reused` : 'a new draft',
+            },
+        ];
+    },
+    async run(ctx, { plan, candidates }) {
+        const { inputs } = ctx;
+        const files = [
+            ...(await resolveAssets(ctx.env.workspace, inputs.releaseAssets)),
+            ...(await ociArchives(ctx, plan, candidates)),
+        ];
+        const section = candidates.map(({ image, digest }) => ({
+            name: image.build.name,
+            image: image.build.image.name,
+            version: plan.version,
+            digest,
+            platforms: image.build.platforms.map(formatPlatform),
+            tags: plan.tags.map((t) => tagRef(image.build.image, t.tag)),
+        }));
+        const prerelease = plan.channel.kind === 'prerelease';
+        const { github } = ctx.ports;
+        let draft = await findDraft(ctx, plan.gitTag);
+        if (!draft) {
+            const published = await publishedMeanwhile(ctx, plan);
+            if (published)
+                return { draft: published, published };
+        }
+        if (draft) {
+            draft = await github.updateDraft(draft.id, {
+                commit: plan.commit,
+                body: releaseBody(inputs.releaseNotes ?? draft.body, section),
+                prerelease,
+            });
+            ctx.log.info(`Reusing the draft #${draft.id} for ${plan.gitTag}`);
+        }
+        else {
+            let notes = inputs.releaseNotes;
+            if (notes === undefined) {
+                try {
+                    notes = await github.generateNotes(plan.gitTag, plan.commit);
+                }
+                catch (error) {
+                    ctx.log.warning(`GitHub's release notes could not be generated (${messageOf(error)}); the image section stands alone`);
+                    notes = '';
+                }
+            }
+            draft = await github.createDraft({
+                tag: plan.gitTag,
+                commit: plan.commit,
+                name: plan.gitTag,
+                body: releaseBody(notes, section),
+                prerelease,
+            });
+            ctx.log.info(`Created the draft #${draft.id} for ${plan.gitTag} at ${plan.commit}`);
+            // A concurrent run (or a retried request) may have made one too: the oldest draft wins.
+            const oldest = await findDraft(ctx, plan.gitTag);
+            if (oldest && oldest.id !== draft.id) {
+                ctx.log.info(`Draft #${oldest.id} for ${plan.gitTag} is older: it is used instead of #${draft.id}`);
+                draft = oldest;
+            }
+        }
+        ctx.report.visible.push({ kind: 'draft', id: draft.id, url: draft.htmlUrl });
+        await uploadAssets(ctx, draft, files);
+        return { draft, published: undefined };
+    },
+    remedy: () => 're-run the workflow: the verified candidate is reused (no rebuild), the draft is found again and completed; no final tag was written',
+});
+
+;// CONCATENATED MODULE: ./src/steps/publish.ts
+
+
+
+
+
+/**
+ * The Release of this version that another run published for the same commit, with this
+ * run's own draft removed if it is another one; undefined when there is none.
+ */
+async function adoptPublished(ctx, plan, draft) {
+    const { github } = ctx.ports;
+    const existing = await github.publishedRelease(plan.gitTag);
+    if (!existing)
+        return undefined;
+    const tagCommit = await github.tagCommit(plan.gitTag);
+    if (tagCommit !== plan.commit) {
+        throw new StepFailure(`${plan.gitTag} was published meanwhile for commit ${tagCommit?.slice(0, 12) ?? 'unknown'}, not ${plan.commit.slice(0, 12)}`, 'check which run released this version; release a new version if this one is taken');
+    }
+    if (existing.id !== draft.id) {
+        await github.deleteRelease(draft.id);
+        ctx.log.info(`${plan.gitTag} was published by another run (#${existing.id}); this run's draft #${draft.id} was removed`);
+    }
+    return existing;
+}
+const publish = defineStep({
+    name: 'publish',
+    why: 'make the Release visible only once every final tag reads back as the promoted digest',
+    needs: ['plan', 'draft', 'promoted', 'latest', 'lease'],
+    gives: ['published'],
+    skip: skipWhenReleaseDone,
+    async reveals(ctx, { plan }) {
+        if (!plan)
+            return [];
+        const latest = decideLatest(new (semver_default()).SemVer(plan.version), plan.channel, await releaseHistory(ctx), plan.maintenance?.branch);
+        const kind = latest.latest ? 'the latest Release' : `not the latest Release (${latest.reason})`;
+        return [
+            {
+                kind: 'release',
+                ref: plan.gitTag,
+                announced: true,
+                note: `${kind}, with the git tag ${plan.gitTag} at ${plan.commit.slice(0, 12)}`,
+            },
+        ];
+    },
+    async run(ctx, { plan, draft, promoted, latest, lease }) {
+        // Every final tag of every image, read back at once.
+        await Promise.all(promoted.map(async ({ ref, digest }) => {
+            const current = await ctx.ports.registry.manifest(ref, { expectPresent: true });
+            if (current?.digest !== digest) {
+                throw new StepFailure(`${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${digest}; the Release stays a draft`, current ? CONCURRENT_REMEDY : undefined);
+            }
+        }));
+        const stable = plan.channel.kind === 'stable';
+        // Decided by promote under the lease, from the history: a hotfix of an older line is never Latest.
+        ctx.log.info(`The Release ${latest.latest ? 'becomes' : 'does not become'} GitHub's Latest: ${latest.reason}`);
+        await lease?.keep();
+        let published;
+        try {
+            // A concurrent run may have published this version already.
+            published =
+                (await adoptPublished(ctx, plan, draft)) ??
+                    (await ctx.ports.github.publish(draft.id, {
+                        prerelease: !stable,
+                        makeLatest: latest.latest,
+                    }));
+        }
+        catch (error) {
+            const adopted = await adoptPublished(ctx, plan, draft);
+            if (!adopted)
+                throw error;
+            published = adopted;
+        }
+        ctx.report.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
+        ctx.log.info(`Published ${published.htmlUrl}`);
+        return { published };
+    },
+    remedy: () => 're-run the workflow: the image is promoted; the re-run only publishes the Release',
+});
+
+;// CONCATENATED MODULE: ./src/steps/cleanup.ts
+
+
+const cleanup = defineStep({
+    name: 'cleanup',
+    why: 'remove the candidate tags this run pushed, by tag, where the registry allows it (never a marker, never by digest: a final tag shares it); a failure here only warns',
+    needs: ['candidates'],
+    gives: [],
+    skip: notReleasing,
+    async run(ctx, { candidates }) {
+        for (const { image, pushedTags } of candidates) {
+            for (const ref of pushedTags) {
+                const { reference: tag } = splitReference(ref);
+                try {
+                    if (await ctx.ports.registry.deleteTag(image.build.image, tag))
+                        ctx.log.info(`Removed ${ref}`);
+                    else {
+                        ctx.log.warning(`The registry did not remove ${ref} (it may not allow deleting tags); remove it with the registry's own tools if you like`);
+                    }
+                }
+                catch (error) {
+                    ctx.log.warning(`Removing ${ref} failed: ${error instanceof Error ? error.message : String(error)}`);
+                }
+            }
+        }
+        return {};
+    },
+    remedy: () => 'nothing to do: the release is complete',
+});
+
+;// CONCATENATED MODULE: ./src/steps/rollback.ts
+
+
+
+
+
+
+
+
+const rollback_VERSION = 'org.opencontainers.image.version';
+/** Checks that the version was released: its published Release and every image with every platform. */
+const checkRollback = defineStep({
+    name: 'check-rollback',
+    why: 'refuse a version that was never released, before anything moves',
+    needs: [],
+    gives: ['plan', 'candidates', 'checked', 'published'],
+    async run(ctx) {
+        const { inputs, ports } = ctx;
+        const version = inputs.version;
+        if (!version)
+            throw new StepFailure('mode rollback needs the version input');
+        const gitTag = `${inputs.tagPrefix}${version.version}`;
+        const release = await ports.github.publishedRelease(gitTag);
+        if (!release) {
+            throw new StepFailure(`${version.version} was never released: there is no published Release for ${gitTag}`, 'roll back to a version that has a published Release');
+        }
+        const channel = channelOfVersion(version);
+        const tags = finalTags(version.version, channel, inputs.tagScheme);
+        if (typeof tags === 'string')
+            throw new StepFailure(tags);
+        const versionTag = tags.find((t) => t.kind === 'version')?.tag ?? version.version;
+        const commit = (await ports.github.tagCommit(gitTag)) ?? '';
+        const plan = { version: version.version, channel, commit, commitTime: 0, gitTag, tags };
+        ctx.report.version = plan.version;
+        ctx.report.gitTag = gitTag;
+        ctx.report.visible.push({ kind: 'release', id: release.id, url: release.htmlUrl });
+        const candidates = [];
+        const checked = [];
+        for (const build of inputs.components) {
+            const ref = tagRef(build.image, versionTag);
+            const manifest = await ports.registry.manifest(ref);
+            if (!manifest) {
+                throw new StepFailure(`${version.version} was never released as an image: ${ref} does not exist`, 'roll back to a version whose images are in the registry');
+            }
+            // A rollback builds nothing: the released digest is the candidate, already public.
+            const image = { build, identity: '', reuse: undefined };
+            const candidate = { image, ref, digest: manifest.digest, pushedTags: [] };
+            imageReport(ctx.report, build.name).candidate = { ref, digest: manifest.digest };
+            candidates.push(candidate);
+            checked.push(await assertIndex(ctx, candidate));
+        }
+        ctx.log.info(`Rolling back to ${version.version} (${gitTag}, ${release.htmlUrl})`);
+        return { plan, candidates, checked, published: release };
+    },
+    remedy: () => 'nothing moved; fix the version and run again',
+});
+/** Moves the floating tags (1.2, 1, latest or the channel's) back to the version, each read back. */
+const moveFloatingTags = defineStep({
+    name: 'move-tags',
+    why: 'point the floating tags at the version rolled back to: on purpose backwards',
+    needs: ['plan', 'candidates', 'lease'],
+    gives: [],
+    async run(ctx, { plan, candidates, lease }) {
+        for (const { tag } of plan.tags.filter((t) => t.kind === 'floating')) {
+            for (const { image, digest } of candidates) {
+                const { build } = image;
+                const ref = tagRef(build.image, tag);
+                const current = await ctx.ports.registry.manifest(ref);
+                const from = current
+                    ? `${annotationsOf(current)[rollback_VERSION] ?? 'an unknown version'} (${current.digest})`
+                    : 'nothing';
+                if (current?.digest !== digest) {
+                    await lease?.keep();
+                    await ctx.ports.registry.copy(digestRef(build.image, digest), ref);
+                    const back = await ctx.ports.registry.manifest(ref, { expectPresent: true });
+                    if (back?.digest !== digest) {
+                        throw new StepFailure(`${ref} was written but reads back as ${back?.digest ?? 'nothing'}`);
+                    }
+                }
+                const to = `${plan.version} (${digest})`;
+                ctx.report.moves.push({ ref, from, to });
+                ctx.report.visible.push({ kind: 'tag', ref, floating: true });
+                ctx.log.info(`${ref}: ${from} -> ${to}`);
+            }
+        }
+        return {};
+    },
+    remedy: () => 'run the rollback again: it moves the tags that are not moved yet',
+});
+/** Marks the version's Release as the latest again (stable versions only). */
+const markLatest = defineStep({
+    name: 'mark-latest',
+    why: 'make the Release of the version rolled back to the repository’s latest',
+    needs: ['published'],
+    gives: [],
+    skip: (_ctx, { plan }) => plan?.channel.kind === 'prerelease' ? 'a prerelease is never the latest Release' : undefined,
+    async run(ctx, { published }) {
+        if (!published)
+            throw new StepFailure('the Release of the version is not published');
+        await ctx.ports.github.markLatest(published.id);
+        return {};
+    },
+    remedy: () => 'run the rollback again: the tags already point at the version',
+});
+
+;// CONCATENATED MODULE: ./src/pipeline.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The release, in order. The order is the guarantee: nothing final before its proof. */
+const PIPELINE = [
+    preflight, // check engine, builder, workspace and token before spending time building
+    planRelease, // version and tags from inputs, tag or labels; what earlier runs left
+    build, // build every platform and push to a candidate reference, never a final tag
+    assertManifest, // the pushed index holds exactly the requested platforms, each real
+    smoke, // every platform runs from the registry by digest before anything is final
+    markVerified, // remember the verified digest, so a re-run promotes it instead of rebuilding
+    sign, // sign and verify each digest before any final tag (sign: key or keyless)
+    draftRelease, // the Release as an invisible draft with notes and assets, before any final tag
+    takeLease, // runs releasing other versions promote and publish one after the other
+    promote, // version tag first, floating tags last (never below the history), each read back
+    publish, // the Release becomes visible only after every tag reads back as the digest
+    cleanup, // remove candidate tags where the registry allows; only warns
+];
+/** A rollback: nothing is built; a released version becomes the latest again. */
+const ROLLBACK_PIPELINE = [
+    preflight, // check the engine and the token
+    checkRollback, // the version was released: its Release, every image, every platform
+    smokeReleased, // optionally, the smoke tests again on the version rolled back to
+    takeLease, // no release promotes while the floating tags move back
+    moveFloatingTags, // latest (or the channel's tag) and the 1.2 / 1 tags back to the version
+    markLatest, // its Release becomes the latest again
+];
+/**
+ * What a step needs, taken from what earlier steps gave. A missing result is a pipeline that
+ * lists its steps in the wrong order: a bug of the action, never a user's mistake.
+ */
+function pipeline_given(step, found) {
+    const missing = step.needs.filter((name) => !(name in found));
+    if (missing.length > 0) {
+        throw new Error(`step ${step.name} needs ${missing.join(', ')}, which no earlier step gave`);
+    }
+    return found;
+}
+/**
+ * Runs the steps in order, collecting their results in `found` (the caller keeps it, to give
+ * back a lease or log out whatever happened); the first failure stops the run as a
+ * ReleaseError that says where things stand.
+ */
+async function runPipeline(run, steps = PIPELINE, found = {}) {
+    const { report } = run;
+    for (const step of steps) {
+        const record = { name: step.name, startedAt: Date.now() };
+        report.timeline.push(record);
+        if (run.cancellation.signal !== undefined) {
+            Object.assign(record, { endedAt: Date.now(), outcome: 'failed', note: 'cancelled' });
+            throw new ReleaseError(step.name, `the job was cancelled (${run.cancellation.signal}) before this step`, visibility(report), 're-run the workflow: it picks up where this run stopped');
+        }
+        const skipReason = report.skipped ?? step.skip?.(run, found);
+        if (skipReason !== undefined) {
+            if (report.skipped === undefined && step.pass)
+                Object.assign(found, step.pass(run, pipeline_given(step, found)));
+            Object.assign(record, { endedAt: Date.now(), outcome: 'skipped', note: skipReason });
+            run.log.info(`Step ${step.name}: skipped (${skipReason})`);
+            continue;
+        }
+        try {
+            const out = await step.run(run, pipeline_given(step, found));
+            if ('stop' in out) {
+                report.skipped = out.stop;
+                run.log.info(`Nothing to release: ${out.stop}`);
+            }
+            else
+                Object.assign(found, out);
+            Object.assign(record, { endedAt: Date.now(), outcome: 'done' });
+        }
+        catch (error) {
+            Object.assign(record, { endedAt: Date.now(), outcome: 'failed', note: messageOf(error) });
+            if (error instanceof ReleaseError)
+                throw error;
+            const remedy = error instanceof StepFailure && error.remedy ? error.remedy : step.remedy(run);
+            throw new ReleaseError(step.name, messageOf(error), visibility(report), remedy);
+        }
+    }
+    return found;
+}
+
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./src/ports/layer-files.ts
+
+
+
+/** Layers worth streaming: larger images are left to the engine (docker cp). */
+const MAX_LAYER_BYTES = 64 * 1024 * 1024;
+const GZIP = /(tar\+gzip|tar\.gzip|diff\.tar\.gzip)$/;
+const PLAIN = /(layer\.v1\.tar|diff\.tar)$/;
+const normalize = (name) => external_node_path_namespaceObject.posix.normalize(`/${name}`).replace(/\/$/, '');
+function parentsOf(path) {
+    const parents = [];
+    for (let dir = external_node_path_namespaceObject.posix.dirname(path); dir !== '/'; dir = external_node_path_namespaceObject.posix.dirname(dir))
+        parents.push(dir);
+    return parents;
+}
+/** Reads one layer's tar until it knows what the layer says about `path`. */
+async function scanLayer(stream, gzipped, path, bytes) {
+    const parents = new Set(parentsOf(path));
+    const whiteout = `${external_node_path_namespaceObject.posix.dirname(path)}/.wh.${external_node_path_namespaceObject.posix.basename(path)}`.replace(/^\/\//, '/');
+    const tar = (0,tar_stream.extract)();
+    const source = gzipped ? stream.pipe((0,external_node_zlib_.createGunzip)()) : stream;
+    source.on('error', (error) => {
+        tar.destroy(error);
+    });
+    source.pipe(tar);
+    let finding;
+    try {
+        for await (const entry of tar) {
+            const header = entry.header;
+            const name = normalize(header.name);
+            if (name === path) {
+                if (header.type === 'file' || header.type === 'contiguous-file') {
+                    const chunks = [];
+                    let length = 0;
+                    for await (const chunk of entry) {
+                        chunks.push(chunk);
+                        length += chunk.length;
+                        if (length >= bytes)
+                            break;
+                    }
+                    finding = { kind: 'file', head: Buffer.concat(chunks).subarray(0, bytes) };
+                }
+                else if (header.type === 'symlink' && header.linkname) {
+                    finding = { kind: 'link', target: external_node_path_namespaceObject.posix.resolve(external_node_path_namespaceObject.posix.dirname(path), header.linkname) };
+                }
+                else if (header.type === 'link' && header.linkname) {
+                    finding = { kind: 'link', target: normalize(header.linkname) };
+                }
+                else {
+                    finding = { kind: 'unsure' };
+                }
+                break;
+            }
+            const parentNotDir = parents.has(name) && header.type !== 'directory';
+            const hidden = name === whiteout ||
+                [...parents].some((dir) => name === `${external_node_path_namespaceObject.posix.dirname(dir)}/.wh.${external_node_path_namespaceObject.posix.basename(dir)}`.replace(/^\/\//, '/') ||
+                    name === `${dir}/.wh..wh..opq`) ||
+                name === '/.wh..wh..opq';
+            if (parentNotDir || hidden) {
+                finding = { kind: 'unsure' };
+                break;
+            }
+            entry.resume();
+        }
+    }
+    finally {
+        tar.destroy();
+        stream.destroy();
+    }
+    return finding;
+}
+/**
+ * The first bytes of a file of an image, read from its layer blobs (newest layer first),
+ * without creating a container. Undefined when this cannot tell for certain (the file is not
+ * found, a whiteout or a parent symlink is in the way, a layer is compressed with zstd, the
+ * layers are large): the caller then asks the engine.
+ */
+async function fileHeadFromLayers(layers, path, bytes = 512) {
+    if (layers.reduce((n, l) => n + l.size, 0) > MAX_LAYER_BYTES)
+        return undefined;
+    if (!layers.every((l) => GZIP.test(l.mediaType) || PLAIN.test(l.mediaType)))
+        return undefined;
+    let wanted = normalize(path);
+    for (let hops = 0; hops < 8; hops++) {
+        let finding;
+        for (const layer of [...layers].reverse()) {
+            finding = await scanLayer(await layer.open(), GZIP.test(layer.mediaType), wanted, bytes);
+            if (finding)
+                break;
+        }
+        if (finding?.kind === 'file')
+            return finding.head;
+        if (finding?.kind !== 'link')
+            return undefined;
+        wanted = finding.target;
+    }
+    return undefined;
+}
+/** The content of the first regular file in a tar stream (as `docker cp … -` writes it). */
+function firstFileInTar(tar) {
+    let offset = 0;
+    while (offset + 512 <= tar.length) {
+        const header = tar.subarray(offset, offset + 512);
+        if (header.every((b) => b === 0))
+            return undefined;
+        const sizeField = header.subarray(124, 136).toString('latin1').replace(/\0/g, '').trim();
+        const size = parseInt(sizeField || '0', 8);
+        const type = String.fromCharCode(header[156] ?? 0);
+        const start = offset + 512;
+        if (type === '0' || type === '\0')
+            return tar.subarray(start, start + size);
+        // Skip PAX headers, links and folders: their content (if any) is padded to 512 bytes.
+        offset = start + Math.ceil(size / 512) * 512;
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/ports/engine.ts
+
+
+
+
+
+
+
+/** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
+function parseBuildxVersion(text) {
+    return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1];
+}
+/** The server's version and image store, from `docker info --format '{{json .}}'`. */
+function parseEngineInfo(json) {
+    try {
+        const info = JSON.parse(json);
+        if (!info.ServerVersion)
+            return undefined;
+        return {
+            version: info.ServerVersion,
+            containerdStore: JSON.stringify(info.DriverStatus ?? []).includes('io.containerd.snapshotter'),
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
+function parseBuilderInspect(text) {
+    const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+    const platforms = field('Platforms')
+        .split(',')
+        .map((p) => p.trim().replace(/\*$/, ''))
+        .filter((p) => p !== '');
+    return { name: field('Name'), driver: field('Driver'), platforms };
+}
+/** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */
+function parseContainerState(text) {
+    const [running, exitCode] = text.trim().split(' ');
+    if (running === 'true')
+        return { status: 'running' };
+    if (running !== 'false')
+        return { status: 'unknown' };
+    const code = Number.parseInt(exitCode ?? '', 10);
+    return { status: 'exited', exitCode: Number.isNaN(code) ? undefined : code };
+}
+/** The host port in `docker port` output such as "127.0.0.1:32768" (the first line that has one). */
+function parsePublishedPort(text) {
+    const port = /:(\d+)\s*$/m.exec(text)?.[1];
+    return port === undefined ? undefined : Number(port);
+}
+const outcome = (result) => result.exitCode === 0 ? { ok: true } : { ok: false, error: result.stderr };
+/** Resolves when the signal aborts (at once if it has); `cancel` forgets it. */
+function whenAborted(signal) {
+    let cancel = () => undefined;
+    const aborted = new Promise((resolve) => {
+        const onAbort = () => {
+            resolve('stopped');
+        };
+        if (signal.aborted)
+            onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        cancel = () => {
+            signal.removeEventListener('abort', onAbort);
+        };
+    });
+    return { aborted, cancel };
+}
+/** The engine through the docker CLI: every argument list is built here or by a pure builder. */
+class DockerEngine {
+    docker;
+    constructor(docker = program('docker')) {
+        this.docker = docker;
+    }
+    async pull(ref, platform) {
+        return outcome(await this.docker.run(['pull', '--quiet', '--platform', formatPlatform(platform), ref]));
+    }
+    async run(spec, command, stop) {
+        const running = this.docker.run(smokeCommandArgs(spec, command));
+        if (stop === undefined)
+            return { ...(await running), stopped: false };
+        const { aborted, cancel } = whenAborted(stop);
+        const first = await Promise.race([running, aborted]);
+        cancel();
+        if (first !== 'stopped')
+            return { ...first, stopped: false };
+        // Removing the container ends the `docker run` that waits for it.
+        await this.remove(spec.name);
+        return { ...(await running), stopped: true };
+    }
+    async startDetached(spec, port) {
+        return outcome(await this.docker.run(probeContainerArgs(spec, port)));
+    }
+    async state(name) {
+        const result = await this.docker.run([
+            'inspect',
+            '--format',
+            '{{.State.Running}} {{.State.ExitCode}}',
+            name,
+        ]);
+        return parseContainerState(result.stdout);
+    }
+    async logs(name, lines) {
+        const result = await this.docker.run(['logs', '--tail', String(lines), name]);
+        return `${result.stdout}\n${result.stderr}`;
+    }
+    async publishedPort(name, port) {
+        const result = await this.docker.run(['port', name, `${port}/tcp`]);
+        const hostPort = parsePublishedPort(result.stdout);
+        return hostPort === undefined ? { hostPort, error: result.stderr } : { hostPort };
+    }
+    async remove(name) {
+        await this.docker.run(['rm', '--force', name]);
+    }
+    async removeImage(tag) {
+        await this.docker.run(['image', 'rm', '--force', tag]);
+    }
+    async login(registry, username, password) {
+        return outcome(await this.docker.run(['login', registry, '--username', username, '--password-stdin'], {
+            input: password,
+        }));
+    }
+    async logout(registry) {
+        await this.docker.run(['logout', registry]);
+    }
+    async build(spec, options = {}) {
+        const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(spec), {
+            stream: options.stream ?? false,
+            ...(options.sourceDateEpoch !== undefined
+                ? { env: { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) } }
+                : {}),
+        });
+        return { exitCode, stderr };
+    }
+    async info(builder) {
+        // Three independent questions, asked at once: each is a process start.
+        const [engine, buildx, inspect] = await Promise.all([
+            this.docker.run(['info', '--format', '{{json .}}']),
+            this.docker.run(['buildx', 'version']),
+            this.docker.run(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
+        ]);
+        if (engine.exitCode === 127) {
+            throw new StepFailure('the docker CLI is not installed', 'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian');
+        }
+        const server = parseEngineInfo(engine.stdout);
+        if (engine.exitCode !== 0 || server === undefined) {
+            throw new StepFailure(`the Docker engine does not answer: ${tail(engine.stderr, 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
+        }
+        const buildxVersion = parseBuildxVersion(buildx.stdout);
+        if (buildx.exitCode !== 0 || buildxVersion === undefined) {
+            throw new StepFailure(`docker buildx is not available: ${tail(buildx.stderr || buildx.stdout, 3)}`, 'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)');
+        }
+        if (inspect.exitCode !== 0) {
+            throw new StepFailure(`the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${tail(inspect.stderr, 3)}`, 'create the builder first (docker/setup-buildx-action), or leave the builder input empty');
+        }
+        return {
+            serverVersion: server.version,
+            buildxVersion,
+            builder: parseBuilderInspect(inspect.stdout),
+            containerdStore: server.containerdStore,
+        };
+    }
+    async localImageConfig(ref) {
+        const result = await this.docker.run(['image', 'inspect', '--format', '{{json .}}', ref]);
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`);
+        }
+        return imageConfigOf(JSON.parse(result.stdout), 'Config', 'Os', 'Architecture', 'Variant');
+    }
+    async readImageFile(ref, platform, path) {
+        const created = await this.docker.run([
+            'create',
+            '--pull',
+            'never',
+            '--platform',
+            platform,
+            ref,
+        ]);
+        if (created.exitCode !== 0) {
+            throw new StepFailure(`creating a container of ${ref} for ${platform} failed: ${tail(created.stderr, 3)}`);
+        }
+        const id = created.stdout.trim();
+        try {
+            // -L follows symlinks such as /usr/bin/app -> /opt/app/bin/app.
+            const copied = await this.docker.runBinary(['cp', '-L', `${id}:${path}`, '-']);
+            return copied.exitCode === 0 ? firstFileInTar(copied.stdout) : undefined;
+        }
+        finally {
+            await this.remove(id);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ports/git.ts
+
+class GitCli {
+    cwd;
+    constructor(cwd) {
+        this.cwd = cwd;
+    }
+    async git(args) {
+        const result = await runCommand('git', ['-c', `safe.directory=${this.cwd}`, ...args], {
+            cwd: this.cwd,
+        });
+        return result.exitCode === 0 ? result.stdout.trim() : undefined;
+    }
+    async head() {
+        return this.git(['rev-parse', 'HEAD']);
+    }
+    async commitTime(sha) {
+        const out = await this.git(['show', '-s', '--format=%ct', sha]);
+        return out === undefined || out === '' ? undefined : Number(out);
+    }
+}
+
 ;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
@@ -51218,10 +54463,10 @@ function Collection() {
 
 
 // pkg/dist-src/version.js
-var VERSION = "0.0.0-development";
+var dist_bundle_VERSION = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var userAgent = `octokit-endpoint.js/${dist_bundle_VERSION} ${getUserAgent()}`;
 var DEFAULTS = {
   method: "GET",
   baseUrl: "https://api.github.com",
@@ -52501,12 +55746,12 @@ class RequestError extends Error {
 
 
 // pkg/dist-src/version.js
-var dist_bundle_VERSION = "10.0.16";
+var request_dist_bundle_VERSION = "10.0.16";
 
 // pkg/dist-src/defaults.js
 var defaults_default = {
   headers: {
-    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+    "user-agent": `octokit-request.js/${request_dist_bundle_VERSION} ${getUserAgent()}`
   }
 };
 
@@ -56021,7 +59266,8 @@ function retry(octokit, octokitOptions) {
 retry.VERSION = plugin_retry_dist_bundle_VERSION;
 
 
-;// CONCATENATED MODULE: ./src/ports/github.ts
+;// CONCATENATED MODULE: ./src/ports/github/octokit.ts
+
 
 
 
@@ -56059,8 +59305,6 @@ function gitHubMessage(error) {
     return `${e.status ? `${e.status} ` : ''}${message}${details ? ` (${details})` : ''}`;
 }
 const RetryingOctokit = dist_src_Octokit.plugin(retry);
-/** What a workflow needs for the action to create, upload to and publish a Release. */
-const PERMISSION_REMEDY = 'give the job write access to contents: add "permissions:\n  contents: write" to the workflow job (and packages: write for ghcr.io)';
 /** GitHub through Octokit, at GITHUB_API_URL, so GitHub Enterprise Server works as github.com. */
 class OctokitGitHub {
     octokit;
@@ -56351,3180 +59595,6 @@ class OctokitGitHub {
             });
             return data.body;
         });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/steps/preflight.ts
-
-
-
-
-
-
-
-
-
-const MIN_BUILDX = '0.12.0';
-async function checkEngine(ctx) {
-    const { inputs, ports, log } = ctx;
-    const info = await ports.engine.info(inputs.builder);
-    log.info(`Docker engine ${info.serverVersion}, buildx ${info.buildxVersion}, builder '${info.builder.name}' (${info.builder.driver} driver)`);
-    if (semver_default().lt(info.buildxVersion, MIN_BUILDX)) {
-        throw new StepFailure(`buildx ${info.buildxVersion} is too old: ${MIN_BUILDX} or newer is needed for index annotations and metadata files`, 'update buildx (docker/setup-buildx-action installs a current one)');
-    }
-    const platforms = [...new Set(inputs.components.flatMap((c) => c.platforms.map(formatPlatform)))];
-    const abilities = driverAbilities(info.builder.driver, info.containerdStore);
-    ctx.builderDriver = info.builder.driver;
-    ctx.builderAbilities = abilities;
-    // A release job that assembles the digests of native runners builds nothing here.
-    if (ctx.mode === 'release' && inputs.platformDigests.length > 0)
-        return;
-    if (!abilities.multiPlatform && inputs.components.some((c) => c.platforms.length > 1)) {
-        throw new StepFailure(`the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`, 'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json');
-    }
-    const unsupported = platforms.filter((p) => !info.builder.platforms.includes(p));
-    if (unsupported.length > 0) {
-        throw new StepFailure(`the builder '${info.builder.name}' cannot build ${unsupported.join(', ')} (it supports ${info.builder.platforms.join(', ') || 'no platform'})`, 'install QEMU emulation before this step (docker/setup-qemu-action), or build those platforms on native runners');
-    }
-}
-/** The workspace is what gets built: it must hold the commit the event releases. */
-async function checkWorkspace(ctx) {
-    const head = await ctx.ports.git.head();
-    const commit = ctx.trigger.commit;
-    if (head === undefined || head === commit)
-        return;
-    const fix = ctx.env.eventName === 'workflow_run'
-        ? `check out the commit CI tested:\n${WORKFLOW_RUN_CHECKOUT}`
-        : `check out the commit of the event (actions/checkout with ref: ${commit})`;
-    throw new StepFailure(`the workspace is at commit ${head.slice(0, 12)}, but this run ${ctx.mode === 'release' ? 'releases' : 'builds'} commit ${commit.slice(0, 12)}; building the workspace would ship the wrong code`, fix);
-}
-/** Logs in to every image's registry with registry-username: wrong credentials stop the run here. */
-async function logIn(ctx) {
-    const credentials = ctx.inputs.registryCredentials;
-    if (!credentials)
-        return;
-    const registries = [...new Set(ctx.images.map((run) => run.build.image.registry))];
-    for (const registry of registries) {
-        const result = await ctx.ports.engine.login(registry, credentials.username, credentials.password);
-        if (!result.ok) {
-            throw new StepFailure(`the registry ${registry} rejected the credentials of registry-username '${credentials.username}': ${tail(result.error, 2)}`, 'check registry-username and registry-password (a token that may push to the repository)');
-        }
-        ctx.loggedIn.push(registry);
-        ctx.log.info(`Logged in to ${registry} as ${credentials.username}`);
-    }
-}
-/** Signing needs cosign, and keyless signing GitHub's OIDC token: both are known before building. */
-async function checkSigning(ctx) {
-    const { signing } = ctx.inputs;
-    if (signing.kind === 'none' || ctx.mode !== 'release')
-        return;
-    if (!(await ctx.ports.signer?.available())) {
-        throw new StepFailure('sign is set but cosign is not installed', 'add sigstore/cosign-installer before this step');
-    }
-    if (signing.kind === 'keyless' && !ctx.env.oidc) {
-        throw new StepFailure('keyless signing needs an OIDC token, and this job has none', 'give the job "permissions:\n  id-token: write" (and contents: write)');
-    }
-}
-/** One read per image repository: credentials a registry rejects stop the run before the build. */
-async function probeRegistries(ctx) {
-    for (const run of ctx.images) {
-        // A tag nobody pushes: "not found" means the registry let us in.
-        await ctx.ports.registry.manifest(tagRef(run.build.image, 'multiarch-release-access-check'));
-    }
-}
-const preflight = {
-    name: 'preflight',
-    why: 'check the engine, the builder, the workspace and the token before spending time building',
-    readOnly: true,
-    async run(ctx) {
-        await checkEngine(ctx);
-        if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
-            throw new StepFailure('the commit to build is unknown: GITHUB_SHA is not set', 'run the action in a workflow job after actions/checkout');
-        }
-        if (ctx.mode !== 'rollback')
-            await checkWorkspace(ctx);
-        // A build-only run (a pull request, a fork) never needs registry credentials.
-        if (ctx.mode !== 'build') {
-            // A plan reads with the Docker credentials already there: it never logs in.
-            if (ctx.inputs.mode !== 'plan')
-                await logIn(ctx);
-            await probeRegistries(ctx);
-        }
-        if (ctx.mode !== 'release' && ctx.mode !== 'rollback')
-            return;
-        if (ctx.inputs.githubToken === '') {
-            throw new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'");
-        }
-        if (ctx.mode === 'release')
-            await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
-        await checkSigning(ctx);
-        // Before spending time building: a token that cannot publish would fail at the end.
-        if ((await ctx.ports.github.canWrite()) === false) {
-            throw new StepFailure(`the token may read ${ctx.env.owner}/${ctx.env.repo} but not write to it, so the Release cannot be created`, PERMISSION_REMEDY);
-        }
-    },
-    remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
-};
-
-;// CONCATENATED MODULE: ./src/model/intent.ts
-
-const DEFAULT_LABELS = { typePrefix: 'type:', channelPrefix: 'channel:' };
-const TYPES = ['patch', 'minor', 'major', 'docs', 'skip'];
-/** Reads type:* and channel:* labels; conflicting or unknown ones are an error that lists them. */
-function intentFromLabels(labels, scheme, pullRequest) {
-    const typeLabels = labels.filter((l) => l.startsWith(scheme.typePrefix));
-    const channelLabels = labels.filter((l) => l.startsWith(scheme.channelPrefix));
-    const allowed = `allowed: ${TYPES.map((t) => scheme.typePrefix + t).join(', ')}, and one ${scheme.channelPrefix}stable or ${scheme.channelPrefix}<name> such as ${scheme.channelPrefix}rc`;
-    const found = `pull request #${pullRequest} has ${[...typeLabels, ...channelLabels].join(', ')}`;
-    const types = [...new Set(typeLabels.map((l) => l.slice(scheme.typePrefix.length)))];
-    const unknownType = types.filter((t) => !TYPES.includes(t));
-    const channels = channelLabels.map((l) => parseChannel(l.slice(scheme.channelPrefix.length)));
-    const badChannel = channels.some((c) => typeof c === 'string' || c.kind === 'auto');
-    if (unknownType.length > 0 || badChannel)
-        return { kind: 'invalid', reason: `unknown release labels: ${found}; ${allowed}` };
-    if (types.length > 1 || new Set(channelLabels).size > 1) {
-        return { kind: 'invalid', reason: `conflicting release labels: ${found}; ${allowed}` };
-    }
-    const type = types[0];
-    if (type === 'docs' || type === 'skip') {
-        return {
-            kind: 'skip',
-            reason: `pull request #${pullRequest} is labelled ${scheme.typePrefix}${type}`,
-        };
-    }
-    const channel = channels[0];
-    return { kind: 'release', bump: type, channel };
-}
-
-;// CONCATENATED MODULE: ./src/model/oci.ts
-
-/** The index media types: OCI's and Docker's manifest list. */
-const INDEX_MEDIA_TYPES = [
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-];
-/** Every manifest media type the release reads, in the order a registry is asked for them. */
-const MANIFEST_MEDIA_TYPES = [
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-    'application/vnd.docker.distribution.manifest.v2+json',
-];
-/** The content digest of bytes, as registries name blobs and manifests. */
-function digestOf(bytes) {
-    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-}
-/**
- * A manifest from its exact bytes; its media type is the one it declares, else the one it was
- * served as (a Content-Type, parameters dropped).
- */
-function manifestOf(bytes, contentType = '') {
-    const raw = bytes.toString('utf8');
-    const json = JSON.parse(raw);
-    return {
-        digest: digestOf(bytes),
-        mediaType: typeof json.mediaType === 'string' ? json.mediaType : (contentType.split(';')[0] ?? ''),
-        raw,
-        json,
-    };
-}
-const strings = (value) => Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
-const oci_text = (value) => (typeof value === 'string' ? value : '');
-/**
- * An image config as the registry (config, os, architecture) or the engine (Config, Os,
- * Architecture) spells it.
- */
-function imageConfigOf(raw, configKey, osKey, architectureKey, variantKey) {
-    const config = (raw[configKey] ?? {});
-    const variant = oci_text(raw[variantKey]);
-    return {
-        os: oci_text(raw[osKey]),
-        architecture: oci_text(raw[architectureKey]),
-        ...(variant !== '' ? { variant } : {}),
-        entrypoint: strings(config.Entrypoint),
-        cmd: strings(config.Cmd),
-        env: strings(config.Env),
-        raw,
-    };
-}
-/** An image config as the registry stores it (lowercase keys). */
-function registryImageConfig(raw) {
-    return imageConfigOf(raw, 'config', 'os', 'architecture', 'variant');
-}
-function asIndex(manifest) {
-    const manifests = manifest.json.manifests;
-    return {
-        mediaType: manifest.mediaType,
-        manifests: Array.isArray(manifests) ? manifests : [],
-    };
-}
-/** The OCI annotations of an index (empty when it has none). */
-function annotationsOf(manifest) {
-    const annotations = manifest.json.annotations;
-    return annotations !== null && typeof annotations === 'object'
-        ? annotations
-        : {};
-}
-
-;// CONCATENATED MODULE: ./src/model/build-identity.ts
-
-/** The index annotation that records what a digest was built from. */
-const BUILD_IDENTITY_ANNOTATION = 'dev.multiarch-release.build-identity';
-const sorted = (record) => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-/** The identity as `sha256:<hex>` of a canonical JSON form (schema 1). */
-function buildIdentity(parts) {
-    const canonical = JSON.stringify([
-        1,
-        parts.commit,
-        parts.version,
-        parts.platforms,
-        parts.context,
-        parts.file,
-        parts.target ?? null,
-        parts.buildArgs.map(({ key, value }) => [key, value]),
-        parts.provenance ?? null,
-        parts.sbom ?? null,
-        parts.driver,
-        sorted(parts.labels),
-        sorted(parts.annotations),
-        [...parts.secretIds].sort(),
-        parts.sources ?? null,
-    ]);
-    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(canonical).digest('hex')}`;
-}
-/**
- * Compares what a digest records (its annotations) with the identity of this run's build. The
- * commit is checked first, so that the message names the plainest difference.
- */
-function reuseVerdict(recorded, expected) {
-    const commit = recorded['org.opencontainers.image.revision'];
-    if (commit !== expected.commit) {
-        return {
-            reuse: false,
-            why: `built from ${commit ? `commit ${commit.slice(0, 12)}` : 'an unknown commit'}, not ${expected.commit.slice(0, 12)}`,
-        };
-    }
-    const identity = recorded[BUILD_IDENTITY_ANNOTATION];
-    if (identity === undefined)
-        return {
-            reuse: false,
-            why: 'built from this commit, but it records no build identity, so its build inputs are unknown',
-        };
-    if (identity === expected.identity)
-        return { reuse: true };
-    const version = recorded['org.opencontainers.image.version'];
-    return {
-        reuse: false,
-        why: version !== undefined && version !== expected.version
-            ? `built from this commit as version ${version}, not ${expected.version}`
-            : 'built from this commit with other build inputs (build-args, file, context, target, platforms, provenance, sbom, builder or labels)',
-    };
-}
-
-;// CONCATENATED MODULE: ./src/build/buildx-args.ts
-
-/** The argv of `docker buildx build` for a plan: pure data, never a shell string. */
-function buildxBuildArgs(plan) {
-    const args = ['buildx', 'build', '--progress', 'plain'];
-    if (plan.builder)
-        args.push('--builder', plan.builder);
-    args.push('--platform', plan.platforms.map(formatPlatform).join(','));
-    args.push('--file', plan.file);
-    if (plan.target)
-        args.push('--target', plan.target);
-    for (const { key, value } of plan.buildArgs)
-        args.push('--build-arg', `${key}=${value}`);
-    for (const [key, value] of Object.entries(plan.labels))
-        args.push('--label', `${key}=${value}`);
-    if (plan.provenance !== undefined)
-        args.push('--provenance', plan.provenance);
-    if (plan.sbom !== undefined)
-        args.push('--sbom', plan.sbom);
-    for (const from of plan.cacheFrom ?? [])
-        args.push('--cache-from', from);
-    for (const to of plan.cacheTo ?? [])
-        args.push('--cache-to', to);
-    // One platform without attestations is pushed as a plain manifest: it has no index to annotate.
-    const plainManifest = plan.platforms.length === 1 && plan.provenance === 'false' && plan.sbom !== 'true';
-    const annotationLevels = plan.output.kind === 'load' || plan.output.kind === 'cache-only'
-        ? []
-        : plainManifest
-            ? ['manifest']
-            : ['index', 'manifest'];
-    for (const level of annotationLevels) {
-        for (const [key, value] of Object.entries(plan.annotations))
-            args.push('--annotation', `${level}:${key}=${value}`);
-    }
-    switch (plan.output.kind) {
-        case 'push-tag':
-            args.push('--tag', plan.output.ref, '--push');
-            break;
-        case 'push-by-digest':
-            args.push('--output', `type=image,name=${plan.output.image},push-by-digest=true,name-canonical=true,push=true`);
-            break;
-        case 'load':
-            args.push('--tag', plan.output.tag, '--load');
-            break;
-        case 'cache-only':
-            break;
-    }
-    args.push('--metadata-file', plan.metadataFile);
-    args.push(plan.context);
-    return args;
-}
-/** The OCI labels and annotations every release carries. */
-function ociMetadata(meta) {
-    return {
-        'org.opencontainers.image.version': meta.version,
-        'org.opencontainers.image.revision': meta.revision,
-        'org.opencontainers.image.source': meta.source,
-        'org.opencontainers.image.created': meta.created,
-        'org.opencontainers.image.title': meta.title,
-    };
-}
-/** The cache flags of a build: read always, write only where the run may push. */
-function cacheFlags(cache, image, scope, write) {
-    switch (cache) {
-        case 'none':
-            return { cacheFrom: [], cacheTo: [] };
-        case 'registry': {
-            const ref = `${image}:buildcache`;
-            return {
-                cacheFrom: [`type=registry,ref=${ref}`],
-                cacheTo: write ? [`type=registry,ref=${ref},mode=max`] : [],
-            };
-        }
-        case 'gha':
-            return {
-                cacheFrom: [`type=gha,scope=${scope}`],
-                cacheTo: write ? [`type=gha,scope=${scope},mode=max`] : [],
-            };
-    }
-}
-/** A candidate tag unique to this run and attempt, never confused with a release tag. */
-function candidateTag(sha, runId, runAttempt) {
-    return `candidate-${sha.slice(0, 12)}-${runId}-${runAttempt}`;
-}
-/** Finds, in buildx's error output, the platform whose step failed, e.g. "[linux/arm64 2/3]". */
-function failedPlatform(stderr) {
-    const platform = String.raw `([a-z]+\/[a-z0-9]+(?:\/v[0-9.]+)?) `;
-    const errorSection = stderr.slice(Math.max(0, stderr.lastIndexOf('------\n > [')));
-    const match = new RegExp(String.raw `> \[${platform}`).exec(errorSection) ??
-        new RegExp(String.raw `^#(\d+) ERROR`, 'm').exec(stderr);
-    if (match === null)
-        return undefined;
-    if (!match[0].startsWith('#'))
-        return match[1];
-    // The failing vertex may not name its platform; an earlier line of the same vertex may.
-    const vertex = match[1] ?? '';
-    return new RegExp(String.raw `^#${vertex} \[${platform}`, 'm').exec(stderr)?.[1];
-}
-/** How many of a build's Dockerfile steps came from the cache, read from buildx's plain progress. */
-function cacheUse(progress) {
-    const steps = new Set();
-    const cached = new Set();
-    for (const line of progress.split('\n')) {
-        const step = /^#(\d+) \[(?:[a-z]+\/[a-z0-9]+(?:\/v\d)? )?\d+\/\d+\]/.exec(line);
-        if (step?.[1] !== undefined)
-            steps.add(step[1]);
-        const hit = /^#(\d+) CACHED\s*$/.exec(line);
-        if (hit?.[1] !== undefined)
-            cached.add(hit[1]);
-    }
-    return { cached: [...cached].filter((id) => steps.has(id)).length, steps: steps.size };
-}
-
-;// CONCATENATED MODULE: ./src/steps/image-metadata.ts
-
-
-
-/** The OCI labels of one image of this run (its annotations add the build identity). */
-function imageMetadata(ctx, run) {
-    const plan = ctx.plan;
-    if (!plan)
-        throw new Error('preflight must plan the release before the build');
-    const title = ctx.images.length > 1 ? run.build.name : ctx.env.repo || run.build.name;
-    return ociMetadata({
-        version: plan.version,
-        revision: plan.commit,
-        source: `${ctx.env.serverUrl}/${ctx.env.owner}/${ctx.env.repo}`,
-        created: new Date(plan.commitTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        title,
-    });
-}
-/**
- * What this run's build of an image is made from: a digest is reused only when it records the
- * same identity. A release job assembling native runners' digests is identified by them.
- */
-function identityOf(ctx, run) {
-    const plan = ctx.plan;
-    if (!plan)
-        throw new Error('preflight must plan the release before the build');
-    const { build } = run;
-    const labels = imageMetadata(ctx, run);
-    const assembling = ctx.inputs.platformDigests.length > 0;
-    return buildIdentity({
-        commit: plan.commit,
-        version: plan.version,
-        platforms: build.platforms.map(formatPlatform),
-        context: build.context,
-        file: build.file,
-        target: build.target,
-        buildArgs: build.buildArgs,
-        provenance: ctx.inputs.provenance,
-        sbom: ctx.inputs.sbom,
-        driver: assembling ? '' : (ctx.builderDriver ?? ''),
-        labels,
-        annotations: labels,
-        secretIds: [],
-        ...(assembling ? { sources: ctx.inputs.platformDigests.map((d) => d.digest) } : {}),
-    });
-}
-/** The annotations of one image's index and manifests: its labels and its build identity. */
-function imageAnnotations(ctx, run) {
-    return { ...imageMetadata(ctx, run), [BUILD_IDENTITY_ANNOTATION]: identityOf(ctx, run) };
-}
-
-;// CONCATENATED MODULE: ./src/steps/plan-release.ts
-
-
-
-
-
-
-
-
-
-
-
-/** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
-const verifiedTag = (commit) => `verified-${commit.slice(0, 12)}`;
-const plan_release_short = (sha) => sha.slice(0, 12);
-/** 1.4.3-rc.1 → 1.4.3: which line a version belongs to. */
-const coreVersion = (v) => new (semver_default()).SemVer(`${v.major}.${v.minor}.${v.patch}`);
-const describeMaintenance = (m) => `${describeLine(m.line)} from the maintenance branch ${m.branch}`;
-/** Bump and channel: the inputs when set, else the merged pull request's labels, else default-bump. */
-async function releaseIntent(ctx) {
-    const { inputs, ports, trigger, env } = ctx;
-    const defaultBranch = env.payload.repository?.default_branch ?? 'main';
-    const pulls = await ports.github.pullRequestsOfCommit(trigger.commit);
-    const merged = pulls.find((p) => p.mergedAt !== undefined && p.mergeCommitSha === trigger.commit) ??
-        pulls.find((p) => p.mergedAt !== undefined && p.baseRef === defaultBranch);
-    let labelled = {
-        bump: undefined,
-        channel: undefined,
-    };
-    if (merged) {
-        const intent = intentFromLabels(merged.labels, inputs.labels, merged.number);
-        if (intent.kind === 'skip')
-            return { skip: intent.reason };
-        if (intent.kind === 'invalid') {
-            throw new StepFailure(intent.reason, `fix the labels of pull request #${merged.number}, then re-run the workflow`);
-        }
-        labelled = intent;
-        ctx.log.info(`Pull request #${merged.number} was merged as ${plan_release_short(trigger.commit)}; labels: ${merged.labels.join(', ') || 'none'}`);
-    }
-    else {
-        ctx.log.info(`No pull request was merged as ${plan_release_short(trigger.commit)}: default-bump (${inputs.defaultBump}) applies`);
-    }
-    const bump = inputs.bump !== 'auto' ? inputs.bump : (labelled.bump ?? inputs.defaultBump);
-    if (bump === 'none') {
-        return {
-            skip: `commit ${plan_release_short(trigger.commit)} has no release label${merged ? ` on pull request #${merged.number}` : ' and no pull request'}, and default-bump is none`,
-        };
-    }
-    const channel = inputs.channel.kind !== 'auto' ? inputs.channel : (labelled.channel ?? inputs.channel);
-    return { bump, channel };
-}
-/** The explicit version: the input, else the pushed tag's. */
-function explicitVersion(ctx) {
-    if (ctx.inputs.version)
-        return ctx.inputs.version;
-    const tagVersion = ctx.trigger.kind === 'release' ? ctx.trigger.tagVersion : undefined;
-    if (tagVersion === undefined)
-        return undefined;
-    const parsed = parseVersion(tagVersion);
-    if (typeof parsed === 'string') {
-        throw new StepFailure(`the pushed tag ${ctx.inputs.tagPrefix}${tagVersion} is not a version: ${parsed}`, `push tags such as ${ctx.inputs.tagPrefix}1.2.3`);
-    }
-    return parsed;
-}
-/**
- * What earlier runs left: a version that is taken by another commit stops the run here; the
- * same commit's promoted or verified digest is reused, and its published Release is kept.
- */
-async function checkEarlierRuns(ctx) {
-    const { plan } = ctx;
-    if (!plan)
-        return;
-    const { github } = ctx.ports;
-    const tagCommit = await github.tagCommit(plan.gitTag);
-    if (tagCommit !== undefined && tagCommit !== plan.commit) {
-        throw new StepFailure(`the git tag ${plan.gitTag} already points at commit ${plan_release_short(tagCommit)}, not at ${plan_release_short(plan.commit)}; released versions are immutable`, "release a new version (bump it, or set the 'version' input); never move a released tag");
-    }
-    const published = await github.publishedRelease(plan.gitTag);
-    if (published && tagCommit === plan.commit) {
-        ctx.release = published;
-        ctx.releaseDone = true;
-        ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
-    }
-    await Promise.all(ctx.images.map((run) => checkEarlierImage(ctx, run)));
-}
-/**
- * One image: its version tag taken by another build stops the run; a digest of this very build
- * (same commit, same build identity) is reused.
- */
-async function checkEarlierImage(ctx, run) {
-    const { plan } = ctx;
-    if (!plan)
-        return;
-    const { registry } = ctx.ports;
-    const image = run.build.image;
-    const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version;
-    const versionRef = tagRef(image, versionTag);
-    const markerRef = tagRef(image, verifiedTag(plan.commit));
-    const expected = { commit: plan.commit, version: plan.version, identity: identityOf(ctx, run) };
-    // Both reads at once: the verified marker matters only when the version tag is not there.
-    const [existing, verified] = await Promise.all([
-        registry.manifest(versionRef),
-        registry.manifest(markerRef),
-    ]);
-    if (existing) {
-        const verdict = reuseVerdict(annotationsOf(existing), expected);
-        if (!verdict.reuse) {
-            throw new StepFailure(`${versionRef} already exists with digest ${existing.digest}, ${verdict.why}; version tags are immutable`, "release a new version (bump it, or set the 'version' input); never overwrite a released image");
-        }
-        run.candidate = { ref: versionRef, digest: existing.digest };
-        run.reused = 'version tag';
-        ctx.visible.push({ kind: 'tag', ref: versionRef, floating: false });
-        ctx.log.info(`${versionRef} already holds ${existing.digest}, built from this commit with the same inputs: it is reused, not rebuilt`);
-        return;
-    }
-    if (!verified)
-        return;
-    const verdict = reuseVerdict(annotationsOf(verified), expected);
-    if (!verdict.reuse) {
-        ctx.log.info(`${markerRef} holds ${verified.digest}, which is not reused: ${verdict.why}; this run builds again (the build cache makes it cheap)`);
-        return;
-    }
-    run.candidate = { ref: markerRef, digest: verified.digest };
-    run.reused = 'verified marker';
-    ctx.visible.push({ kind: 'candidate', ref: markerRef });
-    ctx.log.info(`${markerRef} holds ${verified.digest}, built from this commit with the same inputs, which already passed every check: it is reused, not rebuilt`);
-}
-/** A build-only run labels its image with a version that can never be mistaken for a release. */
-function buildVersion(ctx) {
-    if (ctx.inputs.version)
-        return ctx.inputs.version.version;
-    const pr = ctx.trigger.kind === 'build' ? ctx.trigger.pullRequest : undefined;
-    return pr !== undefined ? `0.0.0-pr.${pr}` : `0.0.0-build.${ctx.trigger.commit.slice(0, 7)}`;
-}
-const planRelease = {
-    name: 'plan',
-    why: 'decide the version and the tags from the inputs, the pushed tag or the merged pull request, and see what earlier runs left',
-    readOnly: true,
-    async run(ctx) {
-        const { inputs, trigger, ports } = ctx;
-        const commit = trigger.commit;
-        const commitTime = (await ports.git.commitTime(commit)) ?? Math.floor(Date.now() / 1000);
-        if (ctx.mode === 'build') {
-            const version = buildVersion(ctx);
-            ctx.plan = { version, channel: { kind: 'stable' }, commit, commitTime, gitTag: '', tags: [] };
-            return;
-        }
-        const tags = await ports.github.tagsWithPrefix(inputs.tagPrefix);
-        const released = tags.flatMap((t) => {
-            const parsed = parseVersion(t.name.slice(inputs.tagPrefix.length));
-            return typeof parsed === 'string' ? [] : [{ version: parsed, commit: t.commit }];
-        });
-        const explicit = explicitVersion(ctx);
-        let bump = 'patch';
-        let channel = inputs.channel;
-        if (explicit === undefined) {
-            const intent = await releaseIntent(ctx);
-            if ('skip' in intent) {
-                ctx.skipped = intent.skip;
-                ctx.log.info(`Nothing to release: ${intent.skip}`);
-                return;
-            }
-            ;
-            ({ bump, channel } = intent);
-        }
-        // A maintenance branch releases its own line: the next version of that line.
-        const maintenance = trigger.kind === 'release' ? trigger.maintenance : undefined;
-        const resolved = resolveVersion({
-            ...(explicit ? { explicit } : {}),
-            channel,
-            bump,
-            released: maintenance
-                ? released.filter((r) => inLine(maintenance.line, coreVersion(r.version)))
-                : released,
-            commit,
-            initial: maintenance ? firstOfLine(maintenance.line) : inputs.initialVersion,
-        });
-        if (typeof resolved === 'string') {
-            throw new StepFailure(resolved, "make the 'version' input, the channel input and the channel label agree");
-        }
-        const outside = maintenance && outsideLine(resolved.version, maintenance);
-        if (outside) {
-            throw new StepFailure(outside, `release ${describeMaintenance(maintenance)} only (a patch, or set the 'version' input within it), or release the new line from the default branch`);
-        }
-        const planned = finalTags(resolved.version.version, resolved.channel, inputs.tagScheme, commit, {
-            maintenance: maintenance !== undefined,
-        });
-        if (typeof planned === 'string')
-            throw new StepFailure(planned, "fix the 'tags' or 'image-tag-prefix' input");
-        ctx.plan = {
-            version: resolved.version.version,
-            channel: resolved.channel,
-            commit,
-            commitTime,
-            gitTag: `${inputs.tagPrefix}${resolved.version.version}`,
-            tags: planned,
-            ...(maintenance ? { maintenance } : {}),
-        };
-        ctx.log.info(`Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}${maintenance ? `; maintenance branch ${maintenance.branch}: latest and GitHub's Latest stay where they are` : ''}`);
-        // A build-platform job pushes one platform; the release job looks at what earlier runs left.
-        if (ctx.mode === 'release')
-            await checkEarlierRuns(ctx);
-    },
-    remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
-};
-
-;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
-const objectToString = Object.prototype.toString;
-
-const isError = value => objectToString.call(value) === '[object Error]';
-
-const errorMessages = new Set([
-	'network error', // Chrome
-	'NetworkError when attempting to fetch resource.', // Firefox
-	'The Internet connection appears to be offline.', // Safari 16
-	'Network request failed', // `cross-fetch`
-	'fetch failed', // Undici (Node.js)
-	'terminated', // Undici (Node.js)
-	' A network error occurred.', // Bun (WebKit)
-	'Network connection lost', // Cloudflare Workers (fetch)
-]);
-
-function isNetworkError(error) {
-	const isValid = error
-		&& isError(error)
-		&& error.name === 'TypeError'
-		&& typeof error.message === 'string';
-
-	if (!isValid) {
-		return false;
-	}
-
-	const {message, stack} = error;
-
-	// Safari 17+ has generic message but no stack for network errors
-	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
-		return stack === undefined
-			// Sentry adds its own stack trace to the fetch error, so also check for that
-			|| '__sentry_captured__' in error;
-	}
-
-	// Deno network errors start with specific text
-	if (message.startsWith('error sending request for url')) {
-		return true;
-	}
-
-	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
-	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
-		return true;
-	}
-
-	// Standard network error messages
-	return errorMessages.has(message);
-}
-
-;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
-
-
-function validateRetries(retries) {
-	if (typeof retries === 'number') {
-		if (retries < 0) {
-			throw new TypeError('Expected `retries` to be a non-negative number.');
-		}
-
-		if (Number.isNaN(retries)) {
-			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
-		}
-	} else if (retries !== undefined) {
-		throw new TypeError('Expected `retries` to be a number or Infinity.');
-	}
-}
-
-function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
-	if (value === undefined) {
-		return;
-	}
-
-	if (typeof value !== 'number' || Number.isNaN(value)) {
-		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
-	}
-
-	if (!allowInfinity && !Number.isFinite(value)) {
-		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
-	}
-
-	if (value < min) {
-		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
-	}
-}
-
-class AbortError extends Error {
-	constructor(message) {
-		super();
-
-		if (message instanceof Error) {
-			this.originalError = message;
-			({message} = message);
-		} else {
-			this.originalError = new Error(message);
-			this.originalError.stack = this.stack;
-		}
-
-		this.name = 'AbortError';
-		this.message = message;
-	}
-}
-
-function calculateDelay(retriesConsumed, options) {
-	const attempt = Math.max(1, retriesConsumed + 1);
-	const random = options.randomize ? (Math.random() + 1) : 1;
-
-	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
-	timeout = Math.min(timeout, options.maxTimeout);
-
-	return timeout;
-}
-
-function calculateRemainingTime(start, max) {
-	if (!Number.isFinite(max)) {
-		return max;
-	}
-
-	return max - (performance.now() - start);
-}
-
-async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
-	const normalizedError = error instanceof Error
-		? error
-		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
-
-	if (normalizedError instanceof AbortError) {
-		throw normalizedError.originalError;
-	}
-
-	const retriesLeft = Number.isFinite(options.retries)
-		? Math.max(0, options.retries - retriesConsumed)
-		: options.retries;
-
-	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
-
-	const context = Object.freeze({
-		error: normalizedError,
-		attemptNumber,
-		retriesLeft,
-		retriesConsumed,
-	});
-
-	await options.onFailedAttempt(context);
-
-	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
-		throw normalizedError;
-	}
-
-	const consumeRetry = await options.shouldConsumeRetry(context);
-
-	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
-
-	if (remainingTime <= 0 || retriesLeft <= 0) {
-		throw normalizedError;
-	}
-
-	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
-		if (consumeRetry) {
-			throw normalizedError;
-		}
-
-		options.signal?.throwIfAborted();
-		return false;
-	}
-
-	if (!await options.shouldRetry(context)) {
-		throw normalizedError;
-	}
-
-	if (!consumeRetry) {
-		options.signal?.throwIfAborted();
-		return false;
-	}
-
-	const delayTime = calculateDelay(retriesConsumed, options);
-	const finalDelay = Math.min(delayTime, remainingTime);
-
-	options.signal?.throwIfAborted();
-
-	if (finalDelay > 0) {
-		await new Promise((resolve, reject) => {
-			const onAbort = () => {
-				clearTimeout(timeoutToken);
-				options.signal?.removeEventListener('abort', onAbort);
-				reject(options.signal.reason);
-			};
-
-			const timeoutToken = setTimeout(() => {
-				options.signal?.removeEventListener('abort', onAbort);
-				resolve();
-			}, finalDelay);
-
-			if (options.unref) {
-				timeoutToken.unref?.();
-			}
-
-			options.signal?.addEventListener('abort', onAbort, {once: true});
-		});
-	}
-
-	options.signal?.throwIfAborted();
-
-	return true;
-}
-
-async function pRetry(input, options = {}) {
-	options = {...options};
-
-	validateRetries(options.retries);
-
-	if (Object.hasOwn(options, 'forever')) {
-		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
-	}
-
-	options.retries ??= 10;
-	options.factor ??= 2;
-	options.minTimeout ??= 1000;
-	options.maxTimeout ??= Number.POSITIVE_INFINITY;
-	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
-	options.randomize ??= false;
-	options.onFailedAttempt ??= () => {};
-	options.shouldRetry ??= () => true;
-	options.shouldConsumeRetry ??= () => true;
-
-	// Validate numeric options and normalize edge cases
-	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
-	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
-	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
-	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
-
-	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
-	if (!(options.factor > 0)) {
-		options.factor = 1;
-	}
-
-	options.signal?.throwIfAborted();
-
-	let attemptNumber = 0;
-	let retriesConsumed = 0;
-	const startTime = performance.now();
-
-	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
-		attemptNumber++;
-
-		try {
-			options.signal?.throwIfAborted();
-
-			const result = await input(attemptNumber);
-
-			options.signal?.throwIfAborted();
-
-			return result;
-		} catch (error) {
-			if (await onAttemptFailure({
-				error,
-				attemptNumber,
-				retriesConsumed,
-				startTime,
-				options,
-			})) {
-				retriesConsumed++;
-			}
-		}
-	}
-
-	// Should not reach here, but in case it does, throw an error
-	throw new Error('Retry attempts exhausted without throwing an error.');
-}
-
-function makeRetriable(function_, options) {
-	return function (...arguments_) {
-		return pRetry(() => function_.apply(this, arguments_), options);
-	};
-}
-
-;// CONCATENATED MODULE: ./src/ports/retry.ts
-
-/** Registry and network failures worth another try: 5xx, 429, dropped connections. */
-const TRANSIENT_FAILURE = /\b(50[0-9]|429)\b|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests|toomanyrequests|connection reset|connection refused|i\/o timeout|unexpected EOF|TLS handshake timeout/i;
-/** Four retries, waiting about 1, 2, 4 and 8 backoff units (capped at 8 units). */
-function retryPolicy(backoffMs) {
-    return { retries: 4, minTimeoutMs: backoffMs / 2, maxTimeoutMs: backoffMs * 8 };
-}
-const DEFAULT_RETRY = retryPolicy(1000);
-class TransientFailure extends Error {
-    result;
-    constructor(result) {
-        super(result.stderr.trim().split('\n').pop() ?? 'transient failure');
-        this.result = result;
-    }
-}
-/**
- * Runs a command again, with exponential backoff, while it fails in a way that a retry can
- * cure; every retry is logged. Returns the last result, successful or not.
- */
-async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTransient = (r) => TRANSIENT_FAILURE.test(r.stderr)) {
-    try {
-        return await pRetry(async () => {
-            const result = await attempt();
-            if (result.exitCode !== 0 && isTransient(result))
-                throw new TransientFailure(result);
-            return result;
-        }, {
-            retries: policy.retries,
-            minTimeout: policy.minTimeoutMs,
-            maxTimeout: policy.maxTimeoutMs,
-            onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-                if (retriesLeft > 0) {
-                    warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`);
-                }
-            },
-        });
-    }
-    catch (error) {
-        if (error instanceof TransientFailure)
-            return error.result;
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/parallel.ts
-// Bounded parallelism for builds and smoke tests: each already keeps the machine busy.
-/** Runs `fn` on every item, at most `limit` at a time; settles them all. */
-async function settleBounded(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            const item = items[index];
-            try {
-                results[index] = { status: 'fulfilled', value: await fn(item) };
-            }
-            catch (reason) {
-                results[index] = { status: 'rejected', reason };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return results;
-}
-
-;// CONCATENATED MODULE: ./src/report/progress.ts
-// Progress lines for the log: a long step says how far it got, one line per finished part.
-const progress_seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
-/**
- * Counts the parts of a step as they finish, in the order they finish (parts run in parallel):
- * `build 1/3 linux/arm64 done in 4.2 s`, `smoke 2/4 linux/arm64 failed in 0.8 s: run true: exit 1`.
- */
-function progress(step, total) {
-    let finished = 0;
-    return (what, outcome, ms, detail) => {
-        finished++;
-        return `${step} ${finished}/${total} ${what} ${outcome} in ${progress_seconds(ms)}${detail ? `: ${detail}` : ''}`;
-    };
-}
-
-;// CONCATENATED MODULE: ./src/steps/build.ts
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * A manifest refused with 400 while pushing: registries answer so (MANIFEST_BLOB_UNKNOWN) when
- * another push of the same blobs, such as a concurrent run of this release, has not committed
- * them yet. The retry finds them there.
- */
-const PUSH_RACE = /PUT request to \S+\/manifests\/\S+: 400 Bad Request/;
-function outputFor(ctx, run, commit) {
-    const image = run.build.image;
-    if (ctx.mode === 'build')
-        return { kind: 'cache-only' };
-    const abilities = ctx.builderAbilities ?? driverAbilities(ctx.builderDriver ?? 'docker', true);
-    if (candidateStrategy(abilities) === 'candidate-tag') {
-        // The platform jobs of one workflow run share its id: each needs its own candidate tag.
-        const platform = ctx.mode === 'build-platform'
-            ? `-${run.build.platforms.map(formatPlatform).join('').replace(/\//g, '-')}`
-            : '';
-        return {
-            kind: 'push-tag',
-            ref: tagRef(image, `${candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)}${platform}`),
-        };
-    }
-    return { kind: 'push-by-digest', image: image.name };
-}
-/** Reads the index digest that buildx wrote to its metadata file. */
-async function readBuildDigest(metadataFile) {
-    const metadata = JSON.parse(await (0,promises_namespaceObject.readFile)(metadataFile, 'utf8'));
-    const digest = metadata['containerimage.digest'];
-    if (typeof digest !== 'string' || !digest.startsWith('sha256:')) {
-        throw new StepFailure(`buildx wrote no image digest to its metadata file ${metadataFile}`);
-    }
-    return digest;
-}
-/**
- * When buildx's log does not say which platform failed (a scratch stage's steps carry no
- * platform), builds each platform alone from the warm cache and names the failing ones.
- */
-async function diagnoseFailingPlatforms(ctx, plan) {
-    if (plan.platforms.length < 2)
-        return plan.platforms.map(formatPlatform)[0];
-    const failing = [];
-    for (const platform of plan.platforms) {
-        const result = await ctx.ports.engine.build({
-            ...plan,
-            platforms: [platform],
-            output: { kind: 'cache-only' },
-            metadataFile: `${plan.metadataFile}.diagnose`,
-        });
-        if (result.exitCode !== 0)
-            failing.push(formatPlatform(platform));
-    }
-    return failing.length > 0 && failing.length < plan.platforms.length
-        ? failing.join(', ')
-        : undefined;
-}
-/** The build of one image of this run, to the given output. */
-function buildPlanFor(ctx, run, output, metadataFile) {
-    const { build } = run;
-    return {
-        platforms: build.platforms,
-        context: build.context,
-        file: build.file,
-        target: build.target,
-        buildArgs: build.buildArgs,
-        labels: imageMetadata(ctx, run),
-        annotations: imageAnnotations(ctx, run),
-        output,
-        metadataFile,
-        provenance: ctx.inputs.provenance,
-        sbom: ctx.inputs.sbom,
-        builder: ctx.inputs.builder,
-        // Pull request builds read the cache but never write to a registry they may not push to.
-        ...cacheFlags(ctx.inputs.cache, build.image.name, build.name, ctx.mode !== 'build' && output.kind !== 'load'),
-    };
-}
-/** At most this many images build at once: each build already uses every core. */
-const PARALLEL_BUILDS = 2;
-/** A release job after build-platform jobs: one index from their digests, never a rebuild. */
-async function assembleImage(ctx, run) {
-    const plan = ctx.plan;
-    if (!plan)
-        throw new Error('preflight must plan the release before the build');
-    const { image } = run.build;
-    const ref = tagRef(image, candidateTag(plan.commit, ctx.env.runId, ctx.env.runAttempt));
-    const sources = ctx.inputs.platformDigests.map((d) => digestRef(image, d.digest));
-    await ctx.ports.registry.assemble(sources, ref, imageAnnotations(ctx, run));
-    run.candidateTags.push(ref);
-    const assembled = await ctx.ports.registry.manifest(ref, { expectPresent: true });
-    if (!assembled)
-        throw new StepFailure(`the assembled index ${ref} cannot be read back`);
-    run.candidate = { ref, digest: assembled.digest };
-    ctx.visible.push({ kind: 'candidate', ref });
-    ctx.log.info(`Assembled ${ref} (${assembled.digest}) from ${sources.length} platform image(s)`);
-}
-/** Builds one image and pushes its candidate (or, in a build-only run, keeps it in the cache). */
-async function buildImage(ctx, run) {
-    const plan = ctx.plan;
-    if (!plan)
-        throw new Error('preflight must plan the release before the build');
-    const output = outputFor(ctx, run, plan.commit);
-    const metadataFile = (0,external_node_path_namespaceObject.join)(ctx.workDir, `build-metadata-${run.build.name}.json`);
-    const buildPlan = buildPlanFor(ctx, run, output, metadataFile);
-    const what = ctx.images.length > 1 ? `component ${run.build.name}: ` : '';
-    // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
-    const result = await ctx.log.group(`Build ${what}${run.build.platforms.length} platform(s)`, () => retryCommand('pushing the candidate', () => ctx.ports.engine.build(buildPlan, { stream: true, sourceDateEpoch: plan.commitTime }), (message) => {
-        ctx.log.warning(message);
-    }, retryPolicy(ctx.env.backoffMs), (r) => /push/i.test(r.stderr) &&
-        (TRANSIENT_FAILURE.test(tail(r.stderr, 8)) || PUSH_RACE.test(tail(r.stderr, 8)))));
-    if (result.exitCode !== 0) {
-        const platform = failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, buildPlan));
-        const errors = result.stderr
-            .split('\n')
-            .filter((l) => l.startsWith('ERROR') || l.includes('did not complete successfully'));
-        const where = [ctx.images.length > 1 ? `component ${run.build.name}` : '', platform ?? '']
-            .filter((w) => w !== '')
-            .join(', ');
-        throw new StepFailure(`the build failed${where ? ` for ${where}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`);
-    }
-    run.cache = cacheUse(result.stderr);
-    if (output.kind === 'cache-only')
-        return;
-    if (output.kind === 'push-tag')
-        run.candidateTags.push(output.ref);
-    const digest = await readBuildDigest(metadataFile);
-    const ref = output.kind === 'push-tag' ? output.ref : digestRef(run.build.image, digest);
-    run.candidate = { ref, digest };
-    ctx.visible.push({ kind: 'candidate', ref });
-    ctx.log.info(`Pushed candidate ${ref} (${digest})`);
-}
-/** Where the plan says an image's candidate would go: unannounced, never a final tag. */
-function candidateOf(ctx, run) {
-    const commit = ctx.plan?.commit ?? ctx.trigger.commit;
-    const output = ctx.inputs.platformDigests.length > 0
-        ? {
-            kind: 'push-tag',
-            ref: tagRef(run.build.image, candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)),
-        }
-        : outputFor(ctx, run, commit);
-    if (output.kind === 'push-tag')
-        return [{ kind: 'candidate', ref: output.ref, announced: false }];
-    if (output.kind !== 'push-by-digest')
-        return [];
-    return [
-        { kind: 'candidate', ref: output.image, announced: false, note: 'pushed by digest, no tag' },
-    ];
-}
-const build = {
-    name: 'build',
-    why: 'build every platform of every image with buildx and push each index to a candidate reference, never a final tag',
-    skip: (ctx) => ctx.images.every((run) => run.reused)
-        ? `the digest of this commit was already verified (${ctx.images[0]?.reused ?? ''}): no rebuild`
-        : undefined,
-    reveals: (ctx) => ctx.images.filter((run) => !run.reused).flatMap((run) => candidateOf(ctx, run)),
-    async run(ctx) {
-        const pending = ctx.images.filter((run) => !run.reused);
-        const assembling = ctx.inputs.platformDigests.length > 0;
-        const step = progress('build', pending.length);
-        const results = await settleBounded(pending, PARALLEL_BUILDS, async (run) => {
-            const started = Date.now();
-            const platforms = run.build.platforms.map(formatPlatform).join(', ');
-            const what = ctx.images.length > 1 ? `component ${run.build.name} (${platforms})` : platforms;
-            try {
-                await (assembling ? assembleImage(ctx, run) : buildImage(ctx, run));
-                ctx.log.info(step(what, 'done', Date.now() - started));
-            }
-            catch (error) {
-                ctx.log.info(step(what, 'failed', Date.now() - started));
-                throw error;
-            }
-        });
-        const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
-        if (failures.length > 0) {
-            const first = failures[0];
-            if (failures.length === 1 && first instanceof StepFailure)
-                throw first;
-            throw new StepFailure(failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; '));
-        }
-        if (ctx.mode === 'build')
-            ctx.log.info('Built every platform; nothing was pushed (build-only run)');
-    },
-    remedy: (ctx) => ctx.images.some((run) => run.candidate)
-        ? 're-run the workflow; only unannounced candidate references were pushed'
-        : 'fix the build and re-run the workflow; nothing was pushed',
-};
-
-;// CONCATENATED MODULE: ./src/model/manifest.ts
-
-/** Attestation manifests (provenance, SBOM) sit in the index as unknown/unknown; never platforms. */
-function isAttestation(d) {
-    return (d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
-        (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'));
-}
-/** Compares an index's platform entries with the platforms asked for. */
-function checkIndexPlatforms(index, requested) {
-    const entries = new Map();
-    const duplicated = [];
-    const unexpected = [];
-    let attestations = 0;
-    const wanted = new Set(requested.map(formatPlatform));
-    for (const descriptor of index.manifests) {
-        if (isAttestation(descriptor)) {
-            attestations++;
-            continue;
-        }
-        const name = descriptor.platform ? formatPlatform(descriptor.platform) : 'no platform';
-        if (entries.has(name))
-            duplicated.push(name);
-        else
-            entries.set(name, descriptor);
-        if (!wanted.has(name))
-            unexpected.push(name);
-    }
-    const missing = [...wanted].filter((name) => !entries.has(name));
-    return { entries, missing, unexpected, duplicated, attestations };
-}
-function describePlatformCheck(check) {
-    const lines = [];
-    for (const name of check.missing)
-        lines.push(`platform ${name} is missing from the index`);
-    for (const name of check.unexpected)
-        lines.push(`platform ${name} is in the index but was not requested`);
-    for (const name of check.duplicated)
-        lines.push(`platform ${name} appears more than once in the index`);
-    return lines;
-}
-function configMatches(entry, config) {
-    return formatPlatform(normalizePlatform(entry)) === formatPlatform(normalizePlatform(config));
-}
-
-;// CONCATENATED MODULE: ./src/steps/assert-manifest.ts
-
-
-
-
-
-
-/** imagetools names platforms as linux/arm/v7; the index check as linux/arm. */
-function normalizeKey(key) {
-    const parsed = parsePlatform(key);
-    return typeof parsed === 'string' ? key : formatPlatform(parsed);
-}
-/** Reads a pushed index back and checks it holds exactly the requested platforms, each real. */
-async function assertIndex(ctx, run, digest) {
-    const { registry } = ctx.ports;
-    const { image, platforms } = run.build;
-    const ref = digestRef(image, digest);
-    const manifest = await registry.manifest(ref, { expectPresent: true });
-    if (manifest === undefined)
-        throw new StepFailure(`the registry has no manifest at ${ref}`);
-    if (manifest.digest !== digest) {
-        throw new StepFailure(`the registry returned a manifest with digest ${manifest.digest} for ${ref}`);
-    }
-    if (!INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
-        // One platform pushed without attestations is a plain image manifest: its config must match.
-        const [only] = platforms;
-        if (platforms.length !== 1 || only === undefined) {
-            throw new StepFailure(`${ref} is a single manifest (${manifest.mediaType || 'no media type'}), not an index of platforms`);
-        }
-        const config = await registry.imageConfig(ref);
-        if (!configMatches(only, config)) {
-            throw new StepFailure(`${ref} is an image for ${config.os}/${config.architecture}, not ${formatPlatform(only)}`);
-        }
-        run.platforms.set(formatPlatform(only), {
-            platform: formatPlatform(only),
-            manifestDigest: digest,
-        });
-        return;
-    }
-    const check = checkIndexPlatforms(asIndex(manifest), platforms);
-    const problems = describePlatformCheck(check);
-    // Every child must resolve, and its config must be built for the platform its entry claims:
-    // one read for all platforms, and one per platform only to name what failed.
-    const configs = await registry.indexConfigs(ref).then((found) => new Map([...found].map(([key, config]) => [normalizeKey(key), config])), () => undefined);
-    await Promise.all([...check.entries].map(async ([name, descriptor]) => {
-        const childRef = digestRef(image, descriptor.digest);
-        let config = configs?.get(name);
-        if (config === undefined) {
-            if ((await registry.manifest(childRef)) === undefined) {
-                problems.push(`platform ${name}: its manifest ${descriptor.digest} does not resolve`);
-                return;
-            }
-            config = await registry.imageConfig(childRef);
-        }
-        if (descriptor.platform && !configMatches(descriptor.platform, config)) {
-            problems.push(`platform ${name}: its image config says ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}`);
-        }
-        run.platforms.set(name, {
-            ...(run.platforms.get(name) ?? { platform: name }),
-            manifestDigest: descriptor.digest,
-            config,
-        });
-    }));
-    if (problems.length > 0) {
-        throw new StepFailure(`the index ${ref} does not hold exactly the requested platforms: ${problems.join('; ')}`);
-    }
-    run.attestations = check.attestations;
-    ctx.log.info(`Index ${digest} holds ${[...check.entries.keys()].join(', ')}${check.attestations > 0 ? ` and ${check.attestations} attestation manifest(s)` : ''}`);
-}
-const assertManifest = {
-    name: 'assert-manifest',
-    why: 'read the pushed index back: exactly the requested platforms, every child resolves, no final tag yet',
-    skip: (ctx) => (ctx.mode === 'build' ? 'build-only run: nothing was pushed' : undefined),
-    async run(ctx) {
-        for (const run of ctx.images) {
-            if (!run.candidate)
-                throw new Error('the build must push a candidate before the assertion');
-            try {
-                await assertIndex(ctx, run, run.candidate.digest);
-            }
-            catch (error) {
-                // Several components: say which one.
-                if (error instanceof StepFailure && ctx.images.length > 1) {
-                    throw new StepFailure(`${imageLabel(ctx, run)}: ${error.message}`, error.remedy);
-                }
-                throw error;
-            }
-        }
-    },
-    remedy: () => 'check the Dockerfile and the platforms input, then re-run the workflow; only an unannounced candidate reference was pushed, no final tag',
-};
-
-;// CONCATENATED MODULE: ./src/smoke/elf.ts
-/** ELF e_machine values and the Docker architecture each one runs as. */
-const MACHINES = {
-    3: '386',
-    8: 'mips64le',
-    20: 'ppc',
-    21: 'ppc64le',
-    22: 's390x',
-    40: 'arm',
-    62: 'amd64',
-    183: 'arm64',
-    243: 'riscv64',
-    258: 'loong64',
-};
-/** What the first bytes of an executable say about where it runs. */
-function inspectBinary(head) {
-    if (head.length >= 20 && head.readUInt32BE(0) === 0x7f454c46) {
-        const littleEndian = head[5] === 1;
-        const machine = littleEndian ? head.readUInt16LE(18) : head.readUInt16BE(18);
-        return { kind: 'elf', architecture: MACHINES[machine] ?? `e_machine ${machine}` };
-    }
-    if (head.subarray(0, 2).toString('latin1') === '#!') {
-        const line = head.toString('latin1').slice(2).split('\n')[0] ?? '';
-        return { kind: 'script', interpreter: line.trim().split(/\s+/)[0] ?? '' };
-    }
-    return { kind: 'unknown' };
-}
-
-;// CONCATENATED MODULE: ./src/smoke/architecture.ts
-
-
-/** Where the image's first program is: the entrypoint, else the command, found on PATH. */
-function programCandidates(config) {
-    const program = config.entrypoint[0] ?? config.cmd[0];
-    if (program === undefined)
-        return [];
-    if (program.startsWith('/'))
-        return [program];
-    const path = config.env.find((e) => e.startsWith('PATH='))?.slice(5) ??
-        '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-    return path
-        .split(':')
-        .filter((dir) => dir !== '')
-        .map((dir) => `${dir.replace(/\/$/, '')}/${program}`);
-}
-/** The first of the candidate paths that exists in the image, with its first bytes. */
-async function findProgram(engine, image, candidates) {
-    const platform = formatPlatform(image.platform);
-    for (const path of candidates) {
-        const bytes = (await image.readHead?.(path)) ?? (await engine.readImageFile(image.ref, platform, path));
-        if (bytes !== undefined)
-            return { path, head: bytes.subarray(0, 512) };
-    }
-    return undefined;
-}
-/** Checks that the image's program is built for the platform: QEMU would hide a wrong one. */
-async function checkArchitecture(engine, image) {
-    const name = 'architecture';
-    const expected = normalizePlatform(image.platform).architecture;
-    const candidates = programCandidates(image.config);
-    if (candidates.length === 0) {
-        return { name, ok: true, detail: 'not checked: the image has no entrypoint or command' };
-    }
-    let program = await findProgram(engine, image, candidates);
-    if (program === undefined) {
-        return {
-            name,
-            ok: false,
-            detail: `the image's program (${candidates.join(' or ')}) is not in the image`,
-        };
-    }
-    let kind = inspectBinary(program.head);
-    // A script entrypoint is checked through its interpreter.
-    if (kind.kind === 'script' && kind.interpreter.startsWith('/')) {
-        const interpreter = await findProgram(engine, image, [kind.interpreter]);
-        if (interpreter === undefined) {
-            return {
-                name,
-                ok: false,
-                detail: `${program.path} needs ${kind.interpreter}, which is not in the image`,
-            };
-        }
-        program = interpreter;
-        kind = inspectBinary(interpreter.head);
-    }
-    if (kind.kind !== 'elf')
-        return { name, ok: true, detail: `not checked: ${program.path} is not an ELF binary` };
-    return kind.architecture === expected
-        ? { name, ok: true, detail: `${program.path} is an ${kind.architecture} binary` }
-        : {
-            name,
-            ok: false,
-            detail: `${program.path} is built for ${kind.architecture}, not ${expected}`,
-        };
-}
-
-;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/smoke/clock.ts
-
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms),
-    timeout: (ms) => AbortSignal.timeout(ms),
-};
-/** The moment a platform's smoke tests must be done by. */
-class Deadline {
-    clock;
-    at;
-    constructor(clock, ms) {
-        this.clock = clock;
-        this.at = clock.now() + ms;
-    }
-    remaining() {
-        return Math.max(0, this.at - this.clock.now());
-    }
-    /** Aborts when the deadline passes. */
-    signal() {
-        return this.clock.timeout(this.remaining());
-    }
-}
-
-;// CONCATENATED MODULE: ./src/smoke/docker-run-args.ts
-
-const envArgs = (env) => env.flatMap(({ key, value }) => ['--env', `${key}=${value}`]);
-/** The options every smoke container shares: the platform asked for, never a pull, a known name. */
-const runArgs = (spec, mode) => [
-    'run',
-    mode,
-    '--pull',
-    'never',
-    '--platform',
-    formatPlatform(spec.platform),
-    '--name',
-    spec.name,
-];
-/** `docker run` for one smoke command: the words go to the image, never through a shell. */
-function smokeCommandArgs(spec, words) {
-    return [...runArgs(spec, '--rm'), ...envArgs(spec.env), spec.ref, ...words];
-}
-/** `docker run` for the health probe: detached, the port published on loopback only. */
-function probeContainerArgs(spec, port) {
-    return [
-        ...runArgs(spec, '--detach'),
-        '--publish',
-        `127.0.0.1::${port}`,
-        ...envArgs(spec.env),
-        spec.ref,
-    ];
-}
-/** A container name unique to this run, platform and check. */
-function containerName(runId, platform, check) {
-    const safe = formatPlatform(platform).replace(/\//g, '-');
-    return `mar-${runId}-${safe}-${check}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./src/smoke/probe.ts
-
-
-
-/** Polls soon after the start (a small server answers within milliseconds), then backs off to this. */
-const POLL_MS = 250;
-const FIRST_POLL_MS = 25;
-/** Whether the container stopped is asked at most this often: each question starts a process. */
-const EXIT_CHECK_MS = 1000;
-/** What a failed request says: the cause of fetch's "fetch failed" (such as ECONNREFUSED). */
-function failureOf(error) {
-    // isNativeError, not instanceof: fetch's errors may come from another realm (a test's VM).
-    if (!external_node_util_.types.isNativeError(error))
-        return String(error);
-    return external_node_util_.types.isNativeError(error.cause) ? error.cause.message : error.message;
-}
-/**
- * Starts the image detached with the probe's port published, and polls it until it answers as
- * expected, the container exits, or the deadline passes; the container is removed in any case.
- */
-async function probeCheck(engine, spec, probe, deadline, clock) {
-    const name = `http ${probe.port}${probe.path}`;
-    const started = await engine.startDetached(spec, probe.port);
-    if (!started.ok)
-        return { name, ok: false, detail: `the container did not start: ${tail(started.error, 4)}` };
-    const log = async () => tail(await engine.logs(spec.name, 20), 10);
-    // Why a container that stopped did so: its exit code and the end of its log.
-    const exited = async () => {
-        const state = await engine.state(spec.name);
-        if (state.status !== 'exited')
-            return undefined;
-        return {
-            name,
-            ok: false,
-            detail: `the container exited (code ${state.exitCode ?? '?'}) before answering; its log: ${await log()}`,
-        };
-    };
-    try {
-        const port = await engine.publishedPort(spec.name, probe.port);
-        if (port.hostPort === undefined) {
-            return ((await exited()) ?? {
-                name,
-                ok: false,
-                detail: `port ${probe.port} was not published: ${tail(port.error, 2)}`,
-            });
-        }
-        const url = `http://127.0.0.1:${port.hostPort}${probe.path}`;
-        let last = 'no answer yet';
-        let interval = FIRST_POLL_MS;
-        let askedAt = clock.now();
-        while (deadline.remaining() > 0) {
-            try {
-                const response = await fetch(url, {
-                    signal: AbortSignal.timeout(Math.max(1, Math.min(5_000, deadline.remaining()))),
-                });
-                const body = await response.text();
-                if (expectationHolds(probe.expect, response.status, body)) {
-                    return { name, ok: true, detail: `${response.status} from ${probe.path}` };
-                }
-                last = `${response.status} ${JSON.stringify(body.trim().slice(0, 200))}`;
-            }
-            catch (error) {
-                last = failureOf(error);
-            }
-            // Asked while waiting for the next poll rather than on top of it.
-            const ask = clock.now() - askedAt >= EXIT_CHECK_MS;
-            if (ask)
-                askedAt = clock.now();
-            const [stopped] = await Promise.all([
-                ask ? exited() : undefined,
-                clock.sleep(Math.min(interval, deadline.remaining())),
-            ]);
-            if (stopped)
-                return stopped;
-            interval = Math.min(POLL_MS, interval * 2);
-        }
-        return {
-            name,
-            ok: false,
-            detail: `timed out waiting for ${describeExpectation(probe.expect)} (last: ${last}); its log: ${await log()}`,
-        };
-    }
-    finally {
-        await engine.remove(spec.name);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/smoke/platform-smoke.ts
-
-
-
-
-
-
-
-/** One smoke command in its own container; at the deadline the container is removed. */
-async function runCommandCheck(engine, spec, words, deadline) {
-    const name = `run ${words.join(' ')}`;
-    const result = await engine.run(spec, words, deadline.signal());
-    if (result.stopped)
-        return { name, ok: false, detail: 'timed out' };
-    if (result.exitCode === 0)
-        return { name, ok: true, detail: 'exit 0' };
-    const output = tail(`${result.stdout}\n${result.stderr}`, 8);
-    return { name, ok: false, detail: `exit ${result.exitCode}${output ? `: ${output}` : ''}` };
-}
-/** Every smoke check of one platform, run on its own manifest pulled by digest, within its timeout. */
-async function smokePlatform(engine, request, clock = systemClock) {
-    const started = clock.now();
-    const platform = formatPlatform(request.platform);
-    const deadline = new Deadline(clock, timeoutFor(request.smoke.timeout, request.platform).ms);
-    const source = request.source;
-    const ref = source.kind === 'registry' ? `${request.image}@${source.manifestDigest}` : source.tag;
-    const checks = [];
-    const timed = async (check) => {
-        const t = clock.now();
-        const result = deadline.remaining() > 0
-            ? await check()
-            : { name: 'timeout', ok: false, detail: 'no time left' };
-        return { ...result, ms: clock.now() - t };
-    };
-    const done = () => ({
-        platform,
-        ok: checks.every((c) => c.ok),
-        checks,
-        ms: clock.now() - started,
-    });
-    if (source.kind === 'registry') {
-        const pulled = await timed(async () => {
-            const result = await engine.pull(ref, request.platform);
-            return result.ok
-                ? { name: 'pull', ok: true, detail: source.manifestDigest }
-                : { name: 'pull', ok: false, detail: tail(result.error, 4) };
-        });
-        checks.push(pulled);
-        if (!pulled.ok)
-            return done();
-    }
-    const spec = (check) => ({
-        ref,
-        platform: request.platform,
-        name: containerName(request.runId, request.platform, check),
-        env: request.smoke.env,
-    });
-    // The checks are independent containers and reads of the pulled image: they run at once,
-    // and are reported in a fixed order (architecture, each command, the probe).
-    const probe = request.smoke.http;
-    checks.push(...(await Promise.all([
-        timed(() => checkArchitecture(engine, { ...request, ref })),
-        ...request.smoke.run.map((words, i) => timed(() => runCommandCheck(engine, spec(`run${i}`), words, deadline))),
-        ...(probe ? [timed(() => probeCheck(engine, spec('http'), probe, deadline, clock))] : []),
-    ])));
-    return done();
-}
-
-;// CONCATENATED MODULE: ./src/steps/smoke.ts
-
-
-
-
-
-
-
-
-
-/** Smoke containers at once: enough that emulated platforms overlap, few enough for a runner. */
-const PARALLEL_SMOKE = 4;
-function describeFailure(ctx, { run, result }) {
-    const failed = result.checks.find((c) => !c.ok);
-    return `${imageLabel(ctx, run, result.platform)}: ${failed ? `${failed.name}: ${failed.detail}` : 'failed'}`;
-}
-function smoke_record(ctx, outcome, step) {
-    const { run, result } = outcome;
-    const label = imageLabel(ctx, run, result.platform);
-    for (const check of result.checks) {
-        ctx.log.info(`${label}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`);
-    }
-    ctx.log.info(step(label, result.ok ? 'passed' : 'failed', result.ms, result.checks.find((c) => !c.ok)?.name));
-    const entry = run.platforms.get(result.platform) ?? { platform: result.platform };
-    entry.smoke = {
-        ok: result.ok,
-        detail: result.ok ? result.checks.map((c) => c.name).join(', ') : describeFailure(ctx, outcome),
-        ms: result.ms,
-        checks: result.checks,
-    };
-    run.platforms.set(result.platform, entry);
-}
-/** A release: every platform pulled from the registry by its own digest. */
-async function smokeFromRegistry(ctx, run, platform) {
-    const { ports } = ctx;
-    const { image, smoke } = run.build;
-    const name = formatPlatform(platform);
-    const manifestDigest = run.platforms.get(name)?.manifestDigest;
-    if (manifestDigest === undefined)
-        throw new Error(`no manifest digest recorded for ${name}`);
-    return smokePlatform(ports.engine, {
-        image: image.name,
-        platform,
-        source: { kind: 'registry', manifestDigest },
-        config: run.platforms.get(name)?.config ??
-            (await ports.registry.imageConfig(`${image.name}@${manifestDigest}`)),
-        smoke,
-        runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
-        readHead: async (path) => ports.registry.fileHead?.(`${image.name}@${manifestDigest}`, path),
-    });
-}
-/** A build-only run: each platform loaded into the engine in turn (from the warm cache), then removed. */
-async function smokeLoaded(ctx, run, platform) {
-    const { ports } = ctx;
-    const name = formatPlatform(platform);
-    const slug = `${run.build.name}-${name.replace(/\//g, '-')}`;
-    const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${slug}`;
-    const plan = buildPlanFor(ctx, run, { kind: 'load', tag }, (0,external_node_path_namespaceObject.join)(ctx.workDir, `smoke-${slug}.json`));
-    const loaded = await ports.engine.build({ ...plan, platforms: [platform] }, { sourceDateEpoch: ctx.plan?.commitTime ?? 0 });
-    if (loaded.exitCode !== 0) {
-        return {
-            platform: name,
-            ok: false,
-            checks: [{ name: 'load', ok: false, detail: tail(loaded.stderr, 4), ms: 0 }],
-            ms: 0,
-        };
-    }
-    try {
-        return await smokePlatform(ports.engine, {
-            image: tag,
-            platform,
-            source: { kind: 'local', tag },
-            config: await ports.engine.localImageConfig(tag),
-            smoke: run.build.smoke,
-            runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
-        });
-    }
-    finally {
-        await ports.engine.removeImage(tag);
-    }
-}
-const hasSmokeTests = (run) => run.build.smoke.run.length > 0 || run.build.smoke.http !== undefined;
-const smoke = {
-    name: 'smoke',
-    why: 'run every platform of every image before anything is final: a crashing arm64 never becomes latest',
-    skip: (ctx) => ctx.inputs.platformDigests.length > 0
-        ? 'each platform was smoke-tested natively by its build-platform job'
-        : (ctx.mode === 'build' || ctx.mode === 'rollback') && !ctx.images.some(hasSmokeTests)
-            ? 'no smoke-run or smoke-http for this run'
-            : ctx.images.every((run) => run.reused)
-                ? `the digest was reused from the ${ctx.images[0]?.reused ?? ''}: it passed every check before`
-                : undefined,
-    async run(ctx) {
-        // Pushed images (a release, a build-platform run) are tested from the registry.
-        const release = ctx.mode !== 'build';
-        const pairs = ctx.images
-            .filter((run) => (release ? !run.reused : hasSmokeTests(run)))
-            .flatMap((run) => run.build.platforms.map((platform) => ({ run, platform })));
-        // In a release, platforms run in parallel (the slowest, emulated one sets the pace); a
-        // build-only run loads each platform into the engine in turn.
-        const step = progress('smoke', pairs.length);
-        const settled = await ctx.log.group(`Smoke tests on ${pairs.length} image platform(s)`, () => settleBounded(pairs, release ? PARALLEL_SMOKE : 1, async ({ run, platform }) => {
-            const result = await (release
-                ? smokeFromRegistry(ctx, run, platform)
-                : smokeLoaded(ctx, run, platform));
-            const outcome = { run, result };
-            smoke_record(ctx, outcome, step);
-            return outcome;
-        }));
-        const broken = settled.find((s) => s.status === 'rejected');
-        if (broken?.status === 'rejected')
-            throw broken.reason;
-        const failed = settled.flatMap((s) => s.status === 'fulfilled' && !s.value.result.ok ? [s.value] : []);
-        if (failed.length > 0) {
-            throw new StepFailure(`smoke test failed on ${failed.map((f) => describeFailure(ctx, f)).join('; ')}`);
-        }
-    },
-    remedy: (ctx) => ctx.mode === 'build'
-        ? 'fix the image for the platform named above; nothing was pushed'
-        : 'fix the image for the platform named above and re-run the workflow; only unannounced candidates were pushed, no final tag, no Release',
-};
-
-;// CONCATENATED MODULE: ./src/steps/step.ts
-/** Why a run does not release at all: a build-only run, or one platform for a release job. */
-function notReleasing(ctx) {
-    if (ctx.mode === 'build')
-        return 'build-only run';
-    if (ctx.mode === 'build-platform')
-        return 'a build-platform run hands its digest to the release job';
-    return undefined;
-}
-/** The Release steps have nothing to do when not releasing, or once an earlier run published it. */
-function skipWhenReleaseDone(ctx) {
-    const reason = notReleasing(ctx);
-    if (reason !== undefined)
-        return reason;
-    return ctx.releaseDone
-        ? 'the Release of this version is already published for this commit'
-        : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/steps/mark-verified.ts
-
-
-
-const markVerified = {
-    name: 'mark-verified',
-    why: 'remember each digest that passed every check, so a re-run of this commit promotes it instead of rebuilding',
-    skip: (ctx) => notReleasing(ctx) ??
-        (ctx.images.every((run) => run.reused)
-            ? `the digest was reused from the ${ctx.images[0]?.reused ?? ''}`
-            : undefined),
-    reveals: (ctx) => ctx.images
-        .filter((run) => !run.reused)
-        .map((run) => ({
-        kind: 'verified marker',
-        ref: tagRef(run.build.image, verifiedTag(ctx.plan?.commit ?? ctx.trigger.commit)),
-        announced: false,
-    })),
-    async run(ctx) {
-        const { plan } = ctx;
-        if (!plan)
-            throw new Error('the checks must pass before the digest is marked');
-        for (const run of ctx.images.filter((r) => !r.reused)) {
-            const { candidate } = run;
-            if (!candidate)
-                throw new Error('the checks must pass before the digest is marked');
-            const ref = tagRef(run.build.image, verifiedTag(plan.commit));
-            await ctx.ports.registry.copy(digestRef(run.build.image, candidate.digest), ref);
-            ctx.visible.push({ kind: 'candidate', ref });
-            ctx.log.info(`Marked ${candidate.digest} as verified: ${ref}`);
-        }
-    },
-    remedy: () => 're-run the workflow; the candidates passed every check and nothing final was written',
-};
-
-;// CONCATENATED MODULE: ./src/steps/sign.ts
-
-
-const sign = {
-    name: 'sign',
-    why: 'sign every verified digest and verify the signature before any final tag or Release exists',
-    skip: (ctx) => notReleasing(ctx) ?? (ctx.inputs.signing.kind === 'none' ? 'sign is none' : undefined),
-    reveals: (ctx) => ctx.images.map((run) => ({
-        kind: 'signature',
-        ref: `${run.build.image.name}@${run.candidate?.digest ?? '<the verified digest>'}`,
-        announced: false,
-        note: `cosign (${ctx.inputs.signing.kind}) stores it in the registry next to the image`,
-    })),
-    async run(ctx) {
-        const { signer } = ctx.ports;
-        if (!signer)
-            throw new Error('signing asks for a signer');
-        for (const run of ctx.images) {
-            if (!run.candidate)
-                throw new Error('the checks must pass before signing');
-            const target = {
-                ref: digestRef(run.build.image, run.candidate.digest),
-                plainHttp: /^(localhost|127\.|\[::1\])/.test(run.build.image.registry),
-            };
-            await signer.sign(target);
-            // Verified as a deployment would, before anything is final.
-            await signer.verify(target);
-            ctx.log.info(`Signed and verified ${target.ref}`);
-        }
-    },
-    remedy: () => 'fix the signing setup (cosign-key, cosign-password, or id-token: write for keyless) and re-run the workflow; no final tag and no Release exist yet',
-};
-
-;// CONCATENATED MODULE: ./src/model/release-notes.ts
-/** Marks the section this action writes into a Release body, so a re-run can find and replace it. */
-const IMAGE_SECTION_MARKER = '<!-- multiarch-release:image -->';
-function renderImage(section) {
-    return [
-        '```sh',
-        `docker pull ${section.image}:${section.version}`,
-        '```',
-        '',
-        '| | |',
-        '| --- | --- |',
-        `| Digest | \`${section.digest}\` |`,
-        `| Platforms | ${section.platforms.join(', ')} |`,
-        `| Tags | ${section.tags.map((t) => `\`${t}\``).join(', ')} |`,
-        '',
-    ];
-}
-/** The Release body's image section: for each image, how to pull it, its digest, platforms and tags. */
-function renderImageSection(sections) {
-    const lines = [IMAGE_SECTION_MARKER];
-    if (sections.length === 1 && sections[0]) {
-        lines.push('## Container image', '', ...renderImage(sections[0]));
-    }
-    else {
-        lines.push('## Container images', '');
-        for (const section of sections)
-            lines.push(`### ${section.name}`, '', ...renderImage(section));
-    }
-    return lines.join('\n');
-}
-/** A body with the image section put in place: the notes, then this run's image section. */
-function releaseBody(notes, sections) {
-    const marker = notes.indexOf(IMAGE_SECTION_MARKER);
-    const own = (marker >= 0 ? notes.slice(0, marker) : notes).trimEnd();
-    return `${own === '' ? '' : `${own}\n\n`}${renderImageSection(sections)}`;
-}
-/** A SHA256SUMS file as sha256sum writes it, sorted by name. */
-function checksumsFile(files) {
-    return [...files]
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        .map((f) => `${f.sha256}  ${f.name}\n`)
-        .join('');
-}
-
-;// CONCATENATED MODULE: ./src/release/lease.ts
-
-
-/**
- * The ref that holds the release lease: not a branch or a tag, so users never see it. Its
- * commits form a chain; moving the ref by fast-forward only makes taking the lease atomic.
- */
-const LEASE_REF = 'refs/multiarch-release/lease';
-const TITLE = 'multiarch-release: release lease';
-function leaseMessage(record) {
-    return [
-        `${TITLE} ${record.state} by run ${record.runId} attempt ${record.attempt} (${record.version})`,
-        '',
-        `holder: ${record.holder}`,
-        `run: ${record.runId}`,
-        `attempt: ${record.attempt}`,
-        `version: ${record.version}`,
-        `state: ${record.state}`,
-        `expires: ${new Date(record.expires).toISOString()}`,
-        '',
-    ].join('\n');
-}
-/** Reads a lease commit's message; undefined for anything else (the ref is then free). */
-function parseLease(message) {
-    if (!message.startsWith(TITLE))
-        return undefined;
-    const field = (name) => new RegExp(`^${name}: (.+)$`, 'm').exec(message)?.[1]?.trim();
-    const state = field('state');
-    const expires = Date.parse(field('expires') ?? '');
-    const attempt = Number(field('attempt'));
-    const holder = field('holder');
-    if ((state !== 'held' && state !== 'released') || Number.isNaN(expires) || !holder)
-        return undefined;
-    return {
-        holder,
-        runId: field('run') ?? '',
-        attempt: Number.isInteger(attempt) ? attempt : 0,
-        version: field('version') ?? '',
-        state,
-        expires,
-    };
-}
-/** Whether a lease another run holds can be taken now, and why. */
-function takeable(record, options, now) {
-    if (record.state === 'released')
-        return 'released';
-    if (record.expires <= now)
-        return `expired at ${new Date(record.expires).toISOString()} (run ${record.runId} stopped holding it)`;
-    // The runner starts a re-run only once the earlier attempt of the same run has ended.
-    if (record.runId === options.runId && record.attempt < options.attempt)
-        return `held by attempt ${record.attempt} of this run, which has ended`;
-    return undefined;
-}
-const realSleep = (ms) => new Promise((resolve) => {
-    setTimeout(resolve, ms);
-});
-/**
- * The release lease: while a run holds it, no other run moves floating tags or publishes, so
- * each run decides from the history the previous one left. Taking it is a ref creation or a
- * fast-forward, which GitHub performs atomically; a lease that is not renewed expires.
- */
-class Lease {
-    options;
-    holder;
-    head;
-    tree;
-    expires;
-    constructor(options, holder, head, tree, expires) {
-        this.options = options;
-        this.holder = holder;
-        this.head = head;
-        this.tree = tree;
-        this.expires = expires;
-    }
-    static now(options) {
-        return (options.now ?? Date.now)();
-    }
-    static record(options, holder, state, expires) {
-        const { runId, attempt, version } = options;
-        return { holder, runId, attempt, version, state, expires };
-    }
-    /** Takes the lease, waiting while another live run holds it. */
-    static async acquire(options) {
-        const { store } = options;
-        const holder = `${options.runId}-${options.attempt}-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
-        const deadline = Lease.now(options) + options.waitMs;
-        const seen = new Map();
-        let waitingFor;
-        let pause = 250;
-        for (;;) {
-            const signal = options.cancelled();
-            if (signal !== undefined) {
-                throw new StepFailure(`the job was cancelled (${signal}) while waiting for the release lease`);
-            }
-            const now = Lease.now(options);
-            const expires = now + options.ttlMs;
-            const head = await store.refTarget(LEASE_REF);
-            if (head === undefined) {
-                const { tree } = await store.readCommit(options.baseCommit);
-                const message = leaseMessage(Lease.record(options, holder, 'held', expires));
-                const sha = await store.createCommit({ message, tree, parents: [] });
-                if (await store.createRef(LEASE_REF, sha))
-                    return new Lease(options, holder, sha, tree, expires);
-                continue;
-            }
-            let known = seen.get(head);
-            if (!known) {
-                const commit = await store.readCommit(head);
-                known = { record: parseLease(commit.message), tree: commit.tree };
-                seen.set(head, known);
-            }
-            const { record, tree } = known;
-            // An answer lost after our own write: the lease is ours already.
-            if (record?.holder === holder)
-                return new Lease(options, holder, head, tree, record.expires);
-            const why = record === undefined ? 'not a lease' : takeable(record, options, now);
-            if (why !== undefined || record === undefined) {
-                const message = leaseMessage(Lease.record(options, holder, 'held', expires));
-                const sha = await store.createCommit({ message, tree, parents: [head] });
-                if (await store.fastForwardRef(LEASE_REF, sha)) {
-                    if (record?.state === 'held')
-                        options.log(`Took the release lease: it was ${why}`);
-                    return new Lease(options, holder, sha, tree, expires);
-                }
-                continue;
-            }
-            if (now >= deadline) {
-                throw new StepFailure(`run ${record.runId} (attempt ${record.attempt}, releasing ${record.version}) still holds the release lease, until ${new Date(record.expires).toISOString()}; this run waited ${Math.round(options.waitMs / 1000)} s and wrote no final tag`, 're-run the workflow once that run has finished: this run reuses its verified digest and its draft');
-            }
-            if (waitingFor !== record.holder) {
-                waitingFor = record.holder;
-                options.log(`Waiting for run ${record.runId} (releasing ${record.version}) to finish promoting: it holds the release lease until ${new Date(record.expires).toISOString()}`);
-            }
-            await (options.sleep ?? realSleep)(Math.max(10, Math.min(pause, record.expires - now + 10, deadline - now)));
-            pause = Math.min(2_000, pause * 2);
-        }
-    }
-    /**
-     * Called before every write under the lease: renews it when half its time is gone, and
-     * stops the run when another run took it over after it expired.
-     */
-    async keep() {
-        const now = Lease.now(this.options);
-        if (this.expires - now > this.options.ttlMs / 2)
-            return;
-        const expires = now + this.options.ttlMs;
-        if (!(await this.advance('held', expires))) {
-            throw new StepFailure('the release lease expired and another run took it over; this run stopped before its next write', 're-run the workflow: it continues from the tags already promoted');
-        }
-        this.expires = expires;
-    }
-    /** Gives the lease back at once, so a waiting run need not wait for it to expire. */
-    async release() {
-        if (await this.advance('released', Lease.now(this.options)))
-            return;
-        this.options.log('The release lease had already passed to another run');
-    }
-    async advance(state, expires) {
-        const { store } = this.options;
-        const message = leaseMessage(Lease.record(this.options, this.holder, state, expires));
-        const sha = await store.createCommit({ message, tree: this.tree, parents: [this.head] });
-        if (await store.fastForwardRef(LEASE_REF, sha)) {
-            this.head = sha;
-            return true;
-        }
-        // A lost answer after our own move leaves the ref at our commit.
-        if ((await store.refTarget(LEASE_REF)) === sha) {
-            this.head = sha;
-            return true;
-        }
-        return false;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/steps/take-lease.ts
-
-
-/** Takes the release lease for this run, unless it holds it already. */
-async function holdLease(ctx) {
-    if (ctx.lease)
-        return ctx.lease;
-    const version = ctx.plan?.version ?? ctx.inputs.version?.version ?? '';
-    ctx.lease = await Lease.acquire({
-        store: ctx.ports.github,
-        runId: ctx.env.runId,
-        attempt: Number(ctx.env.runAttempt) || 1,
-        version,
-        baseCommit: ctx.plan?.commit || ctx.trigger.commit,
-        ttlMs: ctx.env.leaseTtlMs,
-        waitMs: ctx.env.leaseWaitMs,
-        log: (message) => {
-            ctx.log.info(message);
-        },
-        cancelled: () => ctx.cancellation.signal,
-    });
-    ctx.log.info(`Holding the release lease (${version})`);
-    return ctx.lease;
-}
-const takeLease = {
-    name: 'lease',
-    why: 'take the release lease, so that runs releasing other versions move the floating tags and GitHub’s Latest one after the other, each deciding from what the previous one left',
-    // A published Release needs no lease, unless promotion finds a tag still to write.
-    skip: skipWhenReleaseDone,
-    reveals: () => [],
-    async run(ctx) {
-        await holdLease(ctx);
-    },
-    remedy: () => 're-run the workflow once the other run has finished: this run reuses its verified digest and its draft; no final tag was written',
-};
-
-;// CONCATENATED MODULE: ./src/steps/promote.ts
-
-
-
-
-
-
-
-const promote_VERSION = 'org.opencontainers.image.version';
-const CONCURRENT_REMEDY = 'let the other run finish (its Release is the one that counts), and give the workflow a concurrency group such as "concurrency: release-${{ github.sha }}" so that runs of one release wait for each other';
-function recordTag(ctx, ref, floating) {
-    if (!ctx.visible.some((v) => v.kind === 'tag' && v.ref === ref))
-        ctx.visible.push({ kind: 'tag', ref, floating });
-}
-function promotionOf(tag, current, digest, version, history) {
-    const { manifest } = current;
-    if (manifest !== undefined && manifest.digest === digest)
-        return { action: 'already' };
-    if (tag.kind === 'version') {
-        return manifest === undefined
-            ? { action: 'write', from: undefined }
-            : { action: 'taken', digest: manifest.digest };
-    }
-    const from = manifest && (current.version?.version ?? manifest.digest);
-    if (tag.kind !== 'floating')
-        return { action: 'write', from };
-    const decision = decideFloating(tag.line, new (semver_default()).SemVer(version), current.version, history);
-    return decision.move ? { action: 'write', from } : { action: 'stay', reason: decision.reason };
-}
-/** What the plan says about one tag; undefined for a new tag. */
-function describePromotion(p) {
-    switch (p.action) {
-        case 'already':
-            return 'already points at this digest: nothing to write';
-        case 'stay':
-            return `stays: ${p.reason}; floating tags never go backwards`;
-        case 'taken':
-            return `holds another digest (${p.digest}): the release would stop here`;
-        case 'write':
-            return p.from === undefined ? undefined : `moves from ${p.from}`;
-    }
-}
-/**
- * The version an image under a tag says it is: its index's version annotation, else the version
- * label of its image config (images pushed by other tools carry only the label).
- */
-async function shownVersion(registry, ref, manifest) {
-    const annotated = annotationsOf(manifest)[promote_VERSION];
-    if (annotated !== undefined)
-        return semver_default().parse(annotated.replace(/^v/, '')) ?? undefined;
-    let config;
-    try {
-        const digested = `${ref.slice(0, ref.lastIndexOf(':'))}@${manifest.digest}`;
-        config = Array.isArray(manifest.json.manifests)
-            ? [...(await registry.indexConfigs(digested)).values()][0]
-            : await registry.imageConfig(digested);
-    }
-    catch {
-        return undefined;
-    }
-    const labels = config?.raw.config?.Labels;
-    const label = labels?.[promote_VERSION];
-    return label === undefined ? undefined : (semver_default().parse(label.replace(/^v/, '')) ?? undefined);
-}
-/** What every tag of every image shows now, read at once; each write is still read back on its own. */
-function currentTags(ctx, plan) {
-    const { registry } = ctx.ports;
-    return Promise.all(ctx.images.map((run) => Promise.all(plan.tags.map(async (t) => {
-        const ref = tagRef(run.build.image, t.tag);
-        const manifest = await registry.manifest(ref);
-        const version = manifest && t.kind === 'floating'
-            ? await shownVersion(registry, ref, manifest)
-            : undefined;
-        return { manifest, version };
-    }))));
-}
-/** The versions this repository has released, as the API says now: version tags and Releases. */
-async function releaseHistory(ctx) {
-    const { github } = ctx.ports;
-    const [tags, releases] = await Promise.all([
-        github.tagsWithPrefix(ctx.inputs.tagPrefix),
-        github.listReleases(),
-    ]);
-    return releasedVersions(ctx.inputs.tagPrefix, tags.map((t) => t.name), releases.filter((r) => !r.draft).map((r) => r.tagName));
-}
-/** Points one tag of one image at its verified digest, unless that would move it backwards. */
-async function promoteTag(ctx, run, tag, promotion) {
-    const { plan } = ctx;
-    const { candidate } = run;
-    if (!plan || !candidate)
-        throw new Error('the checks must pass before promotion');
-    const { registry } = ctx.ports;
-    const ref = tagRef(run.build.image, tag.tag);
-    // A cancelled job stops between two tags, never in the middle of one.
-    if (ctx.cancellation.signal !== undefined) {
-        throw new StepFailure(`the job was cancelled (${ctx.cancellation.signal}) before ${ref} was written`);
-    }
-    const floating = tag.kind === 'floating';
-    if (promotion.action === 'already') {
-        recordTag(ctx, ref, floating);
-        return;
-    }
-    if (promotion.action === 'taken') {
-        throw new StepFailure(`${ref} appeared meanwhile with digest ${promotion.digest}; version tags are immutable, so it is left as it is`, 'check which run released this version; release a new version if this one is taken');
-    }
-    if (promotion.action === 'stay') {
-        run.keptFloating.push({ tag: tag.tag, reason: promotion.reason });
-        ctx.log.info(`${ref} stays where it is: ${promotion.reason}`);
-        return;
-    }
-    await ctx.lease?.keep();
-    await registry.copy(digestRef(run.build.image, candidate.digest), ref);
-    const back = await registry.manifest(ref, { expectPresent: true });
-    if (back?.digest !== candidate.digest) {
-        // Another digest there means another run is releasing this version right now.
-        throw new StepFailure(`${ref} was written but reads back as ${back?.digest ?? 'nothing'}, not ${candidate.digest}${back ? ': another run is releasing this version at the same time' : ''}`, back ? CONCURRENT_REMEDY : undefined);
-    }
-    recordTag(ctx, ref, floating);
-    ctx.log.info(`Promoted ${ref} -> ${candidate.digest}${promotion.from !== undefined ? ` (was ${promotion.from})` : ''}`);
-}
-const promote = {
-    name: 'promote',
-    why: 'copy each verified digest to its version tag first and the floating tags last, each read back; a floating tag moves only to the highest released version of its line',
-    skip: notReleasing,
-    async reveals(ctx) {
-        const { plan } = ctx;
-        if (!plan)
-            return [];
-        const [current, history] = await Promise.all([currentTags(ctx, plan), releaseHistory(ctx)]);
-        return plan.tags.flatMap((t, i) => ctx.images.map((run, j) => {
-            const state = current[j]?.[i] ?? { manifest: undefined, version: undefined };
-            const p = promotionOf(t, state, run.candidate?.digest, plan.version, history);
-            return {
-                kind: `${t.kind} tag`,
-                ref: tagRef(run.build.image, t.tag),
-                announced: true,
-                note: describePromotion(p),
-            };
-        }));
-    },
-    async run(ctx) {
-        const { plan } = ctx;
-        if (!plan)
-            throw new Error('the checks must pass before promotion');
-        const decide = async () => {
-            const [current, history] = await Promise.all([currentTags(ctx, plan), releaseHistory(ctx)]);
-            ctx.latest = decideLatest(new (semver_default()).SemVer(plan.version), plan.channel, history, plan.maintenance?.branch);
-            return ctx.images.map((run, i) => plan.tags.map((tag, t) => promotionOf(tag, current[i]?.[t] ?? { manifest: undefined, version: undefined }, run.candidate?.digest, plan.version, history)));
-        };
-        // Decided under the lease: from the history as the previous run left it. A published
-        // Release takes the lease only when a tag is still to be written, then decides again.
-        let promotions = await decide();
-        if (!ctx.lease && promotions.flat().some((p) => p.action === 'write')) {
-            await holdLease(ctx);
-            promotions = await decide();
-        }
-        for (const [t, tag] of plan.tags.entries()) {
-            for (const [i, run] of ctx.images.entries()) {
-                const promotion = promotions[i]?.[t];
-                if (promotion)
-                    await promoteTag(ctx, run, tag, promotion);
-            }
-        }
-    },
-    remedy: () => 're-run the workflow: the tags already promoted point at the verified digests; the re-run promotes the rest and publishes the Release',
-};
-
-;// CONCATENATED MODULE: ./src/steps/draft-release.ts
-
-
-
-
-
-
-
-
-
-
-/** The drafts of a tag, oldest first: drafts are invisible to GET /releases/tags, so they are listed. */
-async function draftsOf(ctx, tag) {
-    return (await ctx.ports.github.listReleases())
-        .filter((r) => r.draft && r.tagName === tag)
-        .sort((a, b) => a.id - b.id);
-}
-/** One draft per tag: the oldest is kept. */
-async function findDraft(ctx, tag) {
-    const { github } = ctx.ports;
-    const [keep, ...duplicates] = await draftsOf(ctx, tag);
-    for (const duplicate of duplicates) {
-        // A duplicate left by an earlier race goes when it is empty; one with files is left to a person.
-        const assets = await github.listAssets(duplicate.id).catch(() => undefined);
-        if (assets === undefined)
-            continue; // removed meanwhile by a concurrent run
-        if (assets.length === 0) {
-            await github.deleteRelease(duplicate.id);
-            ctx.log.info(`Deleted the duplicate empty draft #${duplicate.id} for ${tag}`);
-        }
-        else {
-            ctx.log.warning(`A second draft for ${tag} (#${duplicate.id}) holds files; it was left alone`);
-        }
-    }
-    return keep;
-}
-/**
- * No draft, but the Release may have been published meanwhile by a concurrent run: for this
- * commit it is adopted (the promotion then checks the tags hold this run's digest); for another
- * commit this run stops before making a second Release.
- */
-async function publishedMeanwhile(ctx) {
-    const { plan } = ctx;
-    if (!plan)
-        return false;
-    const { github } = ctx.ports;
-    const published = await github.publishedRelease(plan.gitTag);
-    if (!published)
-        return false;
-    const commit = await github.tagCommit(plan.gitTag);
-    if (commit !== plan.commit) {
-        throw new StepFailure(`${plan.gitTag} was published meanwhile for commit ${commit?.slice(0, 12) ?? 'unknown'}, not ${plan.commit.slice(0, 12)}; no draft was made`, CONCURRENT_REMEDY);
-    }
-    ctx.release = published;
-    ctx.releaseDone = true;
-    ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
-    ctx.log.info(`${plan.gitTag} was published meanwhile by another run (#${published.id}) for this commit: no draft is made, the promotion checks the tags`);
-    return true;
-}
-/** Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. */
-async function uploadAssets(ctx, release, files) {
-    if (files.length === 0)
-        return;
-    const { github } = ctx.ports;
-    const checksums = Buffer.from(checksumsFile(files));
-    const all = [
-        ...files.map((f) => ({ name: f.name, data: f.data, contentType: 'application/octet-stream' })),
-        { name: CHECKSUMS_NAME, data: checksums, contentType: 'text/plain' },
-    ];
-    const existing = await github.listAssets(release.id);
-    for (const file of all) {
-        const sha256 = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(file.data).digest('hex')}`;
-        const present = existing.find((a) => a.name === file.name);
-        if (present && present.state === 'uploaded' && present.digest === sha256) {
-            ctx.log.info(`Asset ${file.name} is already uploaded`);
-            continue;
-        }
-        // A same-named asset (an older or half-uploaded copy) is replaced, never duplicated.
-        if (present)
-            await github.deleteAsset(present.id);
-        try {
-            await github.uploadAsset(release, file.name, file.data, file.contentType);
-        }
-        catch (error) {
-            // A concurrent run may have uploaded the same file first: that copy is as good as ours.
-            const now = (await github.listAssets(release.id)).find((a) => a.name === file.name);
-            if (now?.state !== 'uploaded' || now.digest !== sha256)
-                throw error;
-        }
-        ctx.log.info(`Uploaded ${file.name} (${file.data.length} bytes)`);
-    }
-}
-/** An OCI archive of each image's promoted digest, for air-gapped installs. */
-async function ociArchives(ctx) {
-    const { plan } = ctx;
-    if (!ctx.inputs.releaseOciArchives || !plan)
-        return [];
-    const files = [];
-    for (const run of ctx.images) {
-        if (!run.candidate)
-            continue;
-        const name = `${run.build.name}-${plan.version}.oci.tar`;
-        const path = (0,external_node_path_namespaceObject.join)(ctx.workDir, name);
-        await ctx.log.group(`Archive ${run.build.image.name}@${run.candidate.digest}`, () => ctx.ports.registry.archive(run.build.image, run.candidate?.digest ?? '', plan.version, path));
-        const data = await (0,promises_namespaceObject.readFile)(path);
-        files.push({ path, name, data, sha256: (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex') });
-    }
-    return files;
-}
-const draftRelease = {
-    name: 'draft-release',
-    why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
-    skip: skipWhenReleaseDone,
-    async reveals(ctx) {
-        const tag = ctx.plan?.gitTag ?? '';
-        const [draft] = await draftsOf(ctx, tag);
-        return [
-            {
-                kind: 'draft',
-                ref: tag,
-                announced: false,
-                note: draft ? `the draft #${draft.id} of an earlier run is reused` : 'a new draft',
-            },
-        ];
-    },
-    async run(ctx) {
-        const { plan, inputs } = ctx;
-        if (!plan)
-            throw new Error('the checks must pass before the draft');
-        const files = [
-            ...(await resolveAssets(ctx.env.workspace, inputs.releaseAssets)),
-            ...(await ociArchives(ctx)),
-        ];
-        const section = ctx.images.map((run) => {
-            if (!run.candidate)
-                throw new Error('the checks must pass before the draft');
-            return {
-                name: run.build.name,
-                image: run.build.image.name,
-                version: plan.version,
-                digest: run.candidate.digest,
-                platforms: run.build.platforms.map(formatPlatform),
-                tags: plan.tags.map((t) => tagRef(run.build.image, t.tag)),
-            };
-        });
-        const prerelease = plan.channel.kind === 'prerelease';
-        const { github } = ctx.ports;
-        let draft = await findDraft(ctx, plan.gitTag);
-        if (!draft && (await publishedMeanwhile(ctx)))
-            return;
-        if (draft) {
-            draft = await github.updateDraft(draft.id, {
-                commit: plan.commit,
-                body: releaseBody(inputs.releaseNotes ?? draft.body, section),
-                prerelease,
-            });
-            ctx.log.info(`Reusing the draft #${draft.id} for ${plan.gitTag}`);
-        }
-        else {
-            let notes = inputs.releaseNotes;
-            if (notes === undefined) {
-                try {
-                    notes = await github.generateNotes(plan.gitTag, plan.commit);
-                }
-                catch (error) {
-                    ctx.log.warning(`GitHub's release notes could not be generated (${messageOf(error)}); the image section stands alone`);
-                    notes = '';
-                }
-            }
-            draft = await github.createDraft({
-                tag: plan.gitTag,
-                commit: plan.commit,
-                name: plan.gitTag,
-                body: releaseBody(notes, section),
-                prerelease,
-            });
-            ctx.log.info(`Created the draft #${draft.id} for ${plan.gitTag} at ${plan.commit}`);
-            // A concurrent run (or a retried request) may have made one too: the oldest draft wins.
-            const oldest = await findDraft(ctx, plan.gitTag);
-            if (oldest && oldest.id !== draft.id) {
-                ctx.log.info(`Draft #${oldest.id} for ${plan.gitTag} is older: it is used instead of #${draft.id}`);
-                draft = oldest;
-            }
-        }
-        ctx.release = draft;
-        ctx.visible.push({ kind: 'draft', id: draft.id, url: draft.htmlUrl });
-        await uploadAssets(ctx, draft, files);
-    },
-    remedy: () => 're-run the workflow: the verified candidate is reused (no rebuild), the draft is found again and completed; no final tag was written',
-};
-
-;// CONCATENATED MODULE: ./src/steps/publish.ts
-
-
-
-
-
-
-/**
- * The Release of this version that another run published for the same commit, with this
- * run's own draft removed if it is another one; undefined when there is none.
- */
-async function adoptPublished(ctx, draft) {
-    const { github } = ctx.ports;
-    const plan = ctx.plan;
-    if (!plan)
-        return undefined;
-    const existing = await github.publishedRelease(plan.gitTag);
-    if (!existing)
-        return undefined;
-    const tagCommit = await github.tagCommit(plan.gitTag);
-    if (tagCommit !== plan.commit) {
-        throw new StepFailure(`${plan.gitTag} was published meanwhile for commit ${tagCommit?.slice(0, 12) ?? 'unknown'}, not ${plan.commit.slice(0, 12)}`, 'check which run released this version; release a new version if this one is taken');
-    }
-    if (existing.id !== draft.id) {
-        await github.deleteRelease(draft.id);
-        ctx.log.info(`${plan.gitTag} was published by another run (#${existing.id}); this run's draft #${draft.id} was removed`);
-    }
-    return existing;
-}
-const publish = {
-    name: 'publish',
-    why: 'make the Release visible only once every final tag reads back as the promoted digest',
-    skip: skipWhenReleaseDone,
-    async reveals(ctx) {
-        const { plan } = ctx;
-        if (!plan)
-            return [];
-        const latest = decideLatest(new (semver_default()).SemVer(plan.version), plan.channel, await releaseHistory(ctx), plan.maintenance?.branch);
-        const kind = latest.latest ? 'the latest Release' : `not the latest Release (${latest.reason})`;
-        return [
-            {
-                kind: 'release',
-                ref: plan.gitTag,
-                announced: true,
-                note: `${kind}, with the git tag ${plan.gitTag} at ${plan.commit.slice(0, 12)}`,
-            },
-        ];
-    },
-    async run(ctx) {
-        const { plan, release } = ctx;
-        if (!plan || !release)
-            throw new Error('the draft and the tags must exist before publishing');
-        // Every final tag of every image, read back at once.
-        const checks = ctx.images.flatMap((run) => plan.tags
-            .filter((t) => !run.keptFloating.some((kept) => kept.tag === t.tag))
-            .map(async ({ tag }) => {
-            const digest = run.candidate?.digest ?? '';
-            const ref = tagRef(run.build.image, tag);
-            const current = await ctx.ports.registry.manifest(ref, { expectPresent: true });
-            if (current?.digest !== digest) {
-                throw new StepFailure(`${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${digest}; the Release stays a draft`, current ? CONCURRENT_REMEDY : undefined);
-            }
-        }));
-        await Promise.all(checks);
-        const stable = plan.channel.kind === 'stable';
-        // Decided by promote under the lease, from the history: a hotfix of an older line is never Latest.
-        const latest = ctx.latest ?? { latest: false, reason: 'promotion did not decide it' };
-        ctx.log.info(`The Release ${latest.latest ? 'becomes' : 'does not become'} GitHub's Latest: ${latest.reason}`);
-        await ctx.lease?.keep();
-        let published;
-        try {
-            // A concurrent run may have published this version already.
-            published =
-                (await adoptPublished(ctx, release)) ??
-                    (await ctx.ports.github.publish(release.id, {
-                        prerelease: !stable,
-                        makeLatest: latest.latest,
-                    }));
-        }
-        catch (error) {
-            const adopted = await adoptPublished(ctx, release);
-            if (!adopted)
-                throw error;
-            published = adopted;
-        }
-        ctx.release = published;
-        ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
-        ctx.log.info(`Published ${published.htmlUrl}`);
-    },
-    remedy: () => 're-run the workflow: the image is promoted; the re-run only publishes the Release',
-};
-
-;// CONCATENATED MODULE: ./src/steps/cleanup.ts
-
-
-const cleanup = {
-    name: 'cleanup',
-    why: 'remove the candidate tags this run pushed, by tag, where the registry allows it (never a marker, never by digest: a final tag shares it); a failure here only warns',
-    skip: notReleasing,
-    async run(ctx) {
-        for (const run of ctx.images) {
-            for (const ref of run.candidateTags) {
-                const { reference: tag } = splitReference(ref);
-                try {
-                    if (await ctx.ports.registry.deleteTag(run.build.image, tag))
-                        ctx.log.info(`Removed ${ref}`);
-                    else {
-                        ctx.log.warning(`The registry did not remove ${ref} (it may not allow deleting tags); remove it with the registry's own tools if you like`);
-                    }
-                }
-                catch (error) {
-                    ctx.log.warning(`Removing ${ref} failed: ${error instanceof Error ? error.message : String(error)}`);
-                }
-            }
-        }
-    },
-    remedy: () => 'nothing to do: the release is complete',
-};
-
-;// CONCATENATED MODULE: ./src/steps/rollback.ts
-
-
-
-
-
-
-const rollback_VERSION = 'org.opencontainers.image.version';
-/** Checks that the version was released: its published Release and every image with every platform. */
-const checkRollback = {
-    name: 'check-rollback',
-    why: 'refuse a version that was never released, before anything moves',
-    async run(ctx) {
-        const { inputs, ports } = ctx;
-        const version = inputs.version;
-        if (!version)
-            throw new StepFailure('mode rollback needs the version input');
-        const gitTag = `${inputs.tagPrefix}${version.version}`;
-        const release = await ports.github.publishedRelease(gitTag);
-        if (!release) {
-            throw new StepFailure(`${version.version} was never released: there is no published Release for ${gitTag}`, 'roll back to a version that has a published Release');
-        }
-        const channel = channelOfVersion(version);
-        const tags = finalTags(version.version, channel, inputs.tagScheme);
-        if (typeof tags === 'string')
-            throw new StepFailure(tags);
-        const versionTag = tags.find((t) => t.kind === 'version')?.tag ?? version.version;
-        const commit = (await ports.github.tagCommit(gitTag)) ?? '';
-        ctx.plan = { version: version.version, channel, commit, commitTime: 0, gitTag, tags };
-        ctx.release = release;
-        ctx.visible.push({ kind: 'release', id: release.id, url: release.htmlUrl });
-        for (const run of ctx.images) {
-            const ref = tagRef(run.build.image, versionTag);
-            const manifest = await ports.registry.manifest(ref);
-            if (!manifest) {
-                throw new StepFailure(`${version.version} was never released as an image: ${ref} does not exist`, 'roll back to a version whose images are in the registry');
-            }
-            run.candidate = { ref, digest: manifest.digest };
-            await assertIndex(ctx, run, manifest.digest);
-        }
-        ctx.log.info(`Rolling back to ${version.version} (${gitTag}, ${release.htmlUrl})`);
-    },
-    remedy: () => 'nothing moved; fix the version and run again',
-};
-/** Moves the floating tags (1.2, 1, latest or the channel's) back to the version, each read back. */
-const moveFloatingTags = {
-    name: 'move-tags',
-    why: 'point the floating tags at the version rolled back to: on purpose backwards',
-    async run(ctx) {
-        const { plan } = ctx;
-        if (!plan)
-            throw new Error('the rollback must be checked first');
-        for (const { tag } of plan.tags.filter((t) => t.kind === 'floating')) {
-            for (const run of ctx.images) {
-                const { candidate } = run;
-                if (!candidate)
-                    throw new Error('the rollback must be checked first');
-                const ref = tagRef(run.build.image, tag);
-                const current = await ctx.ports.registry.manifest(ref);
-                const from = current
-                    ? `${annotationsOf(current)[rollback_VERSION] ?? 'an unknown version'} (${current.digest})`
-                    : 'nothing';
-                if (current?.digest !== candidate.digest) {
-                    await ctx.lease?.keep();
-                    await ctx.ports.registry.copy(digestRef(run.build.image, candidate.digest), ref);
-                    const back = await ctx.ports.registry.manifest(ref, { expectPresent: true });
-                    if (back?.digest !== candidate.digest) {
-                        throw new StepFailure(`${ref} was written but reads back as ${back?.digest ?? 'nothing'}`);
-                    }
-                }
-                const to = `${plan.version} (${candidate.digest})`;
-                ctx.moves.push({ ref, from, to });
-                ctx.visible.push({ kind: 'tag', ref, floating: true });
-                ctx.log.info(`${ref}: ${from} -> ${to}`);
-            }
-        }
-    },
-    remedy: () => 'run the rollback again: it moves the tags that are not moved yet',
-};
-/** Marks the version's Release as the latest again (stable versions only). */
-const markLatest = {
-    name: 'mark-latest',
-    why: 'make the Release of the version rolled back to the repository’s latest',
-    skip: (ctx) => ctx.plan?.channel.kind === 'prerelease'
-        ? 'a prerelease is never the latest Release'
-        : undefined,
-    async run(ctx) {
-        if (!ctx.release)
-            throw new Error('the rollback must be checked first');
-        await ctx.ports.github.markLatest(ctx.release.id);
-    },
-    remedy: () => 'run the rollback again: the tags already point at the version',
-};
-
-;// CONCATENATED MODULE: ./src/pipeline.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** The release, in order. The order is the guarantee: nothing final before its proof. */
-const PIPELINE = [
-    preflight, // check engine, builder, workspace and token before spending time building
-    planRelease, // version and tags from inputs, tag or labels; what earlier runs left
-    build, // build every platform and push to a candidate reference, never a final tag
-    assertManifest, // the pushed index holds exactly the requested platforms, each real
-    smoke, // every platform runs from the registry by digest before anything is final
-    markVerified, // remember the verified digest, so a re-run promotes it instead of rebuilding
-    sign, // sign and verify each digest before any final tag (sign: key or keyless)
-    draftRelease, // the Release as an invisible draft with notes and assets, before any final tag
-    takeLease, // runs releasing other versions promote and publish one after the other
-    promote, // version tag first, floating tags last (never below the history), each read back
-    publish, // the Release becomes visible only after every tag reads back as the digest
-    cleanup, // remove candidate tags where the registry allows; only warns
-];
-/** A rollback: nothing is built; a released version becomes the latest again. */
-const ROLLBACK_PIPELINE = [
-    preflight, // check the engine and the token
-    checkRollback, // the version was released: its Release, every image, every platform
-    smoke, // optionally, the smoke tests again on the version rolled back to
-    takeLease, // no release promotes while the floating tags move back
-    moveFloatingTags, // latest (or the channel's tag) and the 1.2 / 1 tags back to the version
-    markLatest, // its Release becomes the latest again
-];
-/** Runs the steps in order; the first failure stops the run as a ReleaseError that says where things stand. */
-async function runPipeline(ctx, steps = PIPELINE) {
-    for (const step of steps) {
-        const record = { name: step.name, startedAt: Date.now() };
-        ctx.timeline.push(record);
-        if (ctx.cancellation.signal !== undefined) {
-            Object.assign(record, { endedAt: Date.now(), outcome: 'failed', note: 'cancelled' });
-            throw new ReleaseError(step.name, `the job was cancelled (${ctx.cancellation.signal}) before this step`, visibility(ctx), 're-run the workflow: it picks up where this run stopped');
-        }
-        const skipReason = ctx.skipped ?? step.skip?.(ctx);
-        if (skipReason !== undefined) {
-            Object.assign(record, { endedAt: Date.now(), outcome: 'skipped', note: skipReason });
-            ctx.log.info(`Step ${step.name}: skipped (${skipReason})`);
-            continue;
-        }
-        try {
-            await step.run(ctx);
-            Object.assign(record, { endedAt: Date.now(), outcome: 'done' });
-        }
-        catch (error) {
-            Object.assign(record, { endedAt: Date.now(), outcome: 'failed', note: messageOf(error) });
-            if (error instanceof ReleaseError)
-                throw error;
-            const remedy = error instanceof StepFailure && error.remedy ? error.remedy : step.remedy(ctx);
-            throw new ReleaseError(step.name, messageOf(error), visibility(ctx), remedy);
-        }
-    }
-}
-
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
-;// CONCATENATED MODULE: ./src/ports/layer-files.ts
-
-
-
-/** Layers worth streaming: larger images are left to the engine (docker cp). */
-const MAX_LAYER_BYTES = 64 * 1024 * 1024;
-const GZIP = /(tar\+gzip|tar\.gzip|diff\.tar\.gzip)$/;
-const PLAIN = /(layer\.v1\.tar|diff\.tar)$/;
-const normalize = (name) => external_node_path_namespaceObject.posix.normalize(`/${name}`).replace(/\/$/, '');
-function parentsOf(path) {
-    const parents = [];
-    for (let dir = external_node_path_namespaceObject.posix.dirname(path); dir !== '/'; dir = external_node_path_namespaceObject.posix.dirname(dir))
-        parents.push(dir);
-    return parents;
-}
-/** Reads one layer's tar until it knows what the layer says about `path`. */
-async function scanLayer(stream, gzipped, path, bytes) {
-    const parents = new Set(parentsOf(path));
-    const whiteout = `${external_node_path_namespaceObject.posix.dirname(path)}/.wh.${external_node_path_namespaceObject.posix.basename(path)}`.replace(/^\/\//, '/');
-    const tar = (0,tar_stream.extract)();
-    const source = gzipped ? stream.pipe((0,external_node_zlib_.createGunzip)()) : stream;
-    source.on('error', (error) => {
-        tar.destroy(error);
-    });
-    source.pipe(tar);
-    let finding;
-    try {
-        for await (const entry of tar) {
-            const header = entry.header;
-            const name = normalize(header.name);
-            if (name === path) {
-                if (header.type === 'file' || header.type === 'contiguous-file') {
-                    const chunks = [];
-                    let length = 0;
-                    for await (const chunk of entry) {
-                        chunks.push(chunk);
-                        length += chunk.length;
-                        if (length >= bytes)
-                            break;
-                    }
-                    finding = { kind: 'file', head: Buffer.concat(chunks).subarray(0, bytes) };
-                }
-                else if (header.type === 'symlink' && header.linkname) {
-                    finding = { kind: 'link', target: external_node_path_namespaceObject.posix.resolve(external_node_path_namespaceObject.posix.dirname(path), header.linkname) };
-                }
-                else if (header.type === 'link' && header.linkname) {
-                    finding = { kind: 'link', target: normalize(header.linkname) };
-                }
-                else {
-                    finding = { kind: 'unsure' };
-                }
-                break;
-            }
-            const parentNotDir = parents.has(name) && header.type !== 'directory';
-            const hidden = name === whiteout ||
-                [...parents].some((dir) => name === `${external_node_path_namespaceObject.posix.dirname(dir)}/.wh.${external_node_path_namespaceObject.posix.basename(dir)}`.replace(/^\/\//, '/') ||
-                    name === `${dir}/.wh..wh..opq`) ||
-                name === '/.wh..wh..opq';
-            if (parentNotDir || hidden) {
-                finding = { kind: 'unsure' };
-                break;
-            }
-            entry.resume();
-        }
-    }
-    finally {
-        tar.destroy();
-        stream.destroy();
-    }
-    return finding;
-}
-/**
- * The first bytes of a file of an image, read from its layer blobs (newest layer first),
- * without creating a container. Undefined when this cannot tell for certain (the file is not
- * found, a whiteout or a parent symlink is in the way, a layer is compressed with zstd, the
- * layers are large): the caller then asks the engine.
- */
-async function fileHeadFromLayers(layers, path, bytes = 512) {
-    if (layers.reduce((n, l) => n + l.size, 0) > MAX_LAYER_BYTES)
-        return undefined;
-    if (!layers.every((l) => GZIP.test(l.mediaType) || PLAIN.test(l.mediaType)))
-        return undefined;
-    let wanted = normalize(path);
-    for (let hops = 0; hops < 8; hops++) {
-        let finding;
-        for (const layer of [...layers].reverse()) {
-            finding = await scanLayer(await layer.open(), GZIP.test(layer.mediaType), wanted, bytes);
-            if (finding)
-                break;
-        }
-        if (finding?.kind === 'file')
-            return finding.head;
-        if (finding?.kind !== 'link')
-            return undefined;
-        wanted = finding.target;
-    }
-    return undefined;
-}
-/** The content of the first regular file in a tar stream (as `docker cp … -` writes it). */
-function firstFileInTar(tar) {
-    let offset = 0;
-    while (offset + 512 <= tar.length) {
-        const header = tar.subarray(offset, offset + 512);
-        if (header.every((b) => b === 0))
-            return undefined;
-        const sizeField = header.subarray(124, 136).toString('latin1').replace(/\0/g, '').trim();
-        const size = parseInt(sizeField || '0', 8);
-        const type = String.fromCharCode(header[156] ?? 0);
-        const start = offset + 512;
-        if (type === '0' || type === '\0')
-            return tar.subarray(start, start + size);
-        // Skip PAX headers, links and folders: their content (if any) is padded to 512 bytes.
-        offset = start + Math.ceil(size / 512) * 512;
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/ports/engine.ts
-
-
-
-
-
-
-
-/** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
-function parseBuildxVersion(text) {
-    return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1];
-}
-/** The server's version and image store, from `docker info --format '{{json .}}'`. */
-function parseEngineInfo(json) {
-    try {
-        const info = JSON.parse(json);
-        if (!info.ServerVersion)
-            return undefined;
-        return {
-            version: info.ServerVersion,
-            containerdStore: JSON.stringify(info.DriverStatus ?? []).includes('io.containerd.snapshotter'),
-        };
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
-function parseBuilderInspect(text) {
-    const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
-    const platforms = field('Platforms')
-        .split(',')
-        .map((p) => p.trim().replace(/\*$/, ''))
-        .filter((p) => p !== '');
-    return { name: field('Name'), driver: field('Driver'), platforms };
-}
-/** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */
-function parseContainerState(text) {
-    const [running, exitCode] = text.trim().split(' ');
-    if (running === 'true')
-        return { status: 'running' };
-    if (running !== 'false')
-        return { status: 'unknown' };
-    const code = Number.parseInt(exitCode ?? '', 10);
-    return { status: 'exited', exitCode: Number.isNaN(code) ? undefined : code };
-}
-/** The host port in `docker port` output such as "127.0.0.1:32768" (the first line that has one). */
-function parsePublishedPort(text) {
-    const port = /:(\d+)\s*$/m.exec(text)?.[1];
-    return port === undefined ? undefined : Number(port);
-}
-const outcome = (result) => result.exitCode === 0 ? { ok: true } : { ok: false, error: result.stderr };
-/** Resolves when the signal aborts (at once if it has); `cancel` forgets it. */
-function whenAborted(signal) {
-    let cancel = () => undefined;
-    const aborted = new Promise((resolve) => {
-        const onAbort = () => {
-            resolve('stopped');
-        };
-        if (signal.aborted)
-            onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        cancel = () => {
-            signal.removeEventListener('abort', onAbort);
-        };
-    });
-    return { aborted, cancel };
-}
-/** The engine through the docker CLI: every argument list is built here or by a pure builder. */
-class DockerEngine {
-    docker;
-    constructor(docker = program('docker')) {
-        this.docker = docker;
-    }
-    async pull(ref, platform) {
-        return outcome(await this.docker.run(['pull', '--quiet', '--platform', formatPlatform(platform), ref]));
-    }
-    async run(spec, command, stop) {
-        const running = this.docker.run(smokeCommandArgs(spec, command));
-        if (stop === undefined)
-            return { ...(await running), stopped: false };
-        const { aborted, cancel } = whenAborted(stop);
-        const first = await Promise.race([running, aborted]);
-        cancel();
-        if (first !== 'stopped')
-            return { ...first, stopped: false };
-        // Removing the container ends the `docker run` that waits for it.
-        await this.remove(spec.name);
-        return { ...(await running), stopped: true };
-    }
-    async startDetached(spec, port) {
-        return outcome(await this.docker.run(probeContainerArgs(spec, port)));
-    }
-    async state(name) {
-        const result = await this.docker.run([
-            'inspect',
-            '--format',
-            '{{.State.Running}} {{.State.ExitCode}}',
-            name,
-        ]);
-        return parseContainerState(result.stdout);
-    }
-    async logs(name, lines) {
-        const result = await this.docker.run(['logs', '--tail', String(lines), name]);
-        return `${result.stdout}\n${result.stderr}`;
-    }
-    async publishedPort(name, port) {
-        const result = await this.docker.run(['port', name, `${port}/tcp`]);
-        const hostPort = parsePublishedPort(result.stdout);
-        return hostPort === undefined ? { hostPort, error: result.stderr } : { hostPort };
-    }
-    async remove(name) {
-        await this.docker.run(['rm', '--force', name]);
-    }
-    async removeImage(tag) {
-        await this.docker.run(['image', 'rm', '--force', tag]);
-    }
-    async login(registry, username, password) {
-        return outcome(await this.docker.run(['login', registry, '--username', username, '--password-stdin'], {
-            input: password,
-        }));
-    }
-    async logout(registry) {
-        await this.docker.run(['logout', registry]);
-    }
-    async build(plan, options = {}) {
-        const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(plan), {
-            stream: options.stream ?? false,
-            ...(options.sourceDateEpoch !== undefined
-                ? { env: { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) } }
-                : {}),
-        });
-        return { exitCode, stderr };
-    }
-    async info(builder) {
-        // Three independent questions, asked at once: each is a process start.
-        const [engine, buildx, inspect] = await Promise.all([
-            this.docker.run(['info', '--format', '{{json .}}']),
-            this.docker.run(['buildx', 'version']),
-            this.docker.run(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
-        ]);
-        if (engine.exitCode === 127) {
-            throw new StepFailure('the docker CLI is not installed', 'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian');
-        }
-        const server = parseEngineInfo(engine.stdout);
-        if (engine.exitCode !== 0 || server === undefined) {
-            throw new StepFailure(`the Docker engine does not answer: ${tail(engine.stderr, 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
-        }
-        const buildxVersion = parseBuildxVersion(buildx.stdout);
-        if (buildx.exitCode !== 0 || buildxVersion === undefined) {
-            throw new StepFailure(`docker buildx is not available: ${tail(buildx.stderr || buildx.stdout, 3)}`, 'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)');
-        }
-        if (inspect.exitCode !== 0) {
-            throw new StepFailure(`the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${tail(inspect.stderr, 3)}`, 'create the builder first (docker/setup-buildx-action), or leave the builder input empty');
-        }
-        return {
-            serverVersion: server.version,
-            buildxVersion,
-            builder: parseBuilderInspect(inspect.stdout),
-            containerdStore: server.containerdStore,
-        };
-    }
-    async localImageConfig(ref) {
-        const result = await this.docker.run(['image', 'inspect', '--format', '{{json .}}', ref]);
-        if (result.exitCode !== 0) {
-            throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`);
-        }
-        return imageConfigOf(JSON.parse(result.stdout), 'Config', 'Os', 'Architecture', 'Variant');
-    }
-    async readImageFile(ref, platform, path) {
-        const created = await this.docker.run([
-            'create',
-            '--pull',
-            'never',
-            '--platform',
-            platform,
-            ref,
-        ]);
-        if (created.exitCode !== 0) {
-            throw new StepFailure(`creating a container of ${ref} for ${platform} failed: ${tail(created.stderr, 3)}`);
-        }
-        const id = created.stdout.trim();
-        try {
-            // -L follows symlinks such as /usr/bin/app -> /opt/app/bin/app.
-            const copied = await this.docker.runBinary(['cp', '-L', `${id}:${path}`, '-']);
-            return copied.exitCode === 0 ? firstFileInTar(copied.stdout) : undefined;
-        }
-        finally {
-            await this.remove(id);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/ports/git.ts
-
-class GitCli {
-    cwd;
-    constructor(cwd) {
-        this.cwd = cwd;
-    }
-    async git(args) {
-        const result = await runCommand('git', ['-c', `safe.directory=${this.cwd}`, ...args], {
-            cwd: this.cwd,
-        });
-        return result.exitCode === 0 ? result.stdout.trim() : undefined;
-    }
-    async head() {
-        return this.git(['rev-parse', 'HEAD']);
-    }
-    async commitTime(sha) {
-        const out = await this.git(['show', '-s', '--format=%ct', sha]);
-        return out === undefined || out === '' ? undefined : Number(out);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/sign/cosign-args.ts
-/** GitHub Actions' OIDC issuer: keyless signatures name it as the identity's issuer. */
-const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
-/** `cosign sign` for a digest: never interactive; the key comes from a file, its password from the environment. */
-function cosignSignArgs(signing, target, keyPath) {
-    return [
-        'sign',
-        '--yes',
-        ...(signing.kind === 'key' ? ['--key', keyPath] : []),
-        ...(signing.tlogUpload ? [] : ['--tlog-upload=false']),
-        ...(target.plainHttp ? ['--allow-http-registry'] : []),
-        target.ref,
-    ];
-}
-/**
- * `cosign verify` for a reference: with the public key, or for keyless, the certificate the
- * workflows of this repository get from GitHub's OIDC issuer.
- */
-function cosignVerifyArgs(signing, target, publicKeyPath, repository) {
-    const identity = signing.kind === 'key'
-        ? ['--key', publicKeyPath]
-        : [
-            '--certificate-identity-regexp',
-            `^${repository.serverUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/${repository.owner}/${repository.repo}/`,
-            '--certificate-oidc-issuer',
-            GITHUB_OIDC_ISSUER,
-        ];
-    return [
-        'verify',
-        ...identity,
-        ...(signing.tlogUpload ? [] : ['--insecure-ignore-tlog=true']),
-        ...(target.plainHttp ? ['--allow-http-registry'] : []),
-        target.ref,
-    ];
-}
-
-;// CONCATENATED MODULE: ./src/ports/signer.ts
-
-
-
-
-
-/** cosign, with the key written to a private file for the run's lifetime. */
-class CosignSigner {
-    signing;
-    workDir;
-    repository;
-    keyFiles;
-    constructor(signing, workDir, repository) {
-        this.signing = signing;
-        this.workDir = workDir;
-        this.repository = repository;
-    }
-    env() {
-        return { COSIGN_PASSWORD: this.signing.kind === 'key' ? this.signing.password : '' };
-    }
-    async files() {
-        this.keyFiles ??= (async () => {
-            const key = (0,external_node_path_namespaceObject.join)(this.workDir, 'cosign.key');
-            const pub = (0,external_node_path_namespaceObject.join)(this.workDir, 'cosign.pub');
-            if (this.signing.kind !== 'key')
-                return { key, pub };
-            await (0,promises_namespaceObject.writeFile)(key, this.signing.key, { mode: 0o600 });
-            await (0,promises_namespaceObject.chmod)(key, 0o600);
-            const derived = await runCommand('cosign', ['public-key', '--key', key, '--outfile', pub], {
-                env: this.env(),
-            });
-            if (derived.exitCode !== 0) {
-                throw new StepFailure(`cosign cannot read cosign-key: ${tail(derived.stderr, 2)}`, 'check cosign-key and cosign-password');
-            }
-            return { key, pub };
-        })();
-        return this.keyFiles;
-    }
-    async available() {
-        return (await runCommand('cosign', ['version'])).exitCode === 0;
-    }
-    async sign(target) {
-        const { key } = await this.files();
-        const result = await runCommand('cosign', cosignSignArgs(this.signing, target, key), {
-            env: this.env(),
-        });
-        if (result.exitCode !== 0)
-            throw new StepFailure(`signing ${target.ref} failed: ${tail(result.stderr, 4)}`);
-    }
-    async verify(target) {
-        const { pub } = await this.files();
-        const result = await runCommand('cosign', cosignVerifyArgs(this.signing, target, pub, this.repository), {
-            env: this.env(),
-        });
-        if (result.exitCode !== 0) {
-            throw new StepFailure(`the signature of ${target.ref} does not verify: ${tail(result.stderr, 4)}`);
-        }
     }
 }
 
@@ -60359,6 +60429,181 @@ class RoutedRegistry {
     }
 }
 
+;// CONCATENATED MODULE: ./src/sign/cosign-args.ts
+/** GitHub Actions' OIDC issuer: keyless signatures name it as the identity's issuer. */
+const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
+/** `cosign sign` for a digest: never interactive; the key comes from a file, its password from the environment. */
+function cosignSignArgs(signing, target, keyPath) {
+    return [
+        'sign',
+        '--yes',
+        ...(signing.kind === 'key' ? ['--key', keyPath] : []),
+        ...(signing.tlogUpload ? [] : ['--tlog-upload=false']),
+        ...(target.plainHttp ? ['--allow-http-registry'] : []),
+        target.ref,
+    ];
+}
+/**
+ * `cosign verify` for a reference: with the public key, or for keyless, the certificate the
+ * workflows of this repository get from GitHub's OIDC issuer.
+ */
+function cosignVerifyArgs(signing, target, publicKeyPath, repository) {
+    const identity = signing.kind === 'key'
+        ? ['--key', publicKeyPath]
+        : [
+            '--certificate-identity-regexp',
+            `^${repository.serverUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/${repository.owner}/${repository.repo}/`,
+            '--certificate-oidc-issuer',
+            GITHUB_OIDC_ISSUER,
+        ];
+    return [
+        'verify',
+        ...identity,
+        ...(signing.tlogUpload ? [] : ['--insecure-ignore-tlog=true']),
+        ...(target.plainHttp ? ['--allow-http-registry'] : []),
+        target.ref,
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/ports/signer.ts
+
+
+
+
+
+/** cosign, with the key written to a private file for the run's lifetime. */
+class CosignSigner {
+    signing;
+    workDir;
+    repository;
+    keyFiles;
+    constructor(signing, workDir, repository) {
+        this.signing = signing;
+        this.workDir = workDir;
+        this.repository = repository;
+    }
+    env() {
+        return { COSIGN_PASSWORD: this.signing.kind === 'key' ? this.signing.password : '' };
+    }
+    async files() {
+        this.keyFiles ??= (async () => {
+            const key = (0,external_node_path_namespaceObject.join)(this.workDir, 'cosign.key');
+            const pub = (0,external_node_path_namespaceObject.join)(this.workDir, 'cosign.pub');
+            if (this.signing.kind !== 'key')
+                return { key, pub };
+            await (0,promises_namespaceObject.writeFile)(key, this.signing.key, { mode: 0o600 });
+            await (0,promises_namespaceObject.chmod)(key, 0o600);
+            const derived = await runCommand('cosign', ['public-key', '--key', key, '--outfile', pub], {
+                env: this.env(),
+            });
+            if (derived.exitCode !== 0) {
+                throw new StepFailure(`cosign cannot read cosign-key: ${tail(derived.stderr, 2)}`, 'check cosign-key and cosign-password');
+            }
+            return { key, pub };
+        })();
+        return this.keyFiles;
+    }
+    async available() {
+        return (await runCommand('cosign', ['version'])).exitCode === 0;
+    }
+    async sign(target) {
+        const { key } = await this.files();
+        const result = await runCommand('cosign', cosignSignArgs(this.signing, target, key), {
+            env: this.env(),
+        });
+        if (result.exitCode !== 0)
+            throw new StepFailure(`signing ${target.ref} failed: ${tail(result.stderr, 4)}`);
+    }
+    async verify(target) {
+        const { pub } = await this.files();
+        const result = await runCommand('cosign', cosignVerifyArgs(this.signing, target, pub, this.repository), {
+            env: this.env(),
+        });
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`the signature of ${target.ref} does not verify: ${tail(result.stderr, 4)}`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/compose.ts
+// How the action is put together: the adapters behind each port, and the workspace as the
+// input parser may look at it. Everything here is chosen once per run, before the first step.
+
+
+
+
+
+
+
+
+
+
+
+
+/** Whether a path stays inside the workspace, by its spelling and with its links followed. */
+function workspaceGuard(workspace) {
+    const real = (path) => {
+        try {
+            return (0,external_node_fs_namespaceObject.realpathSync)(path);
+        }
+        catch {
+            return path;
+        }
+    };
+    const root = real((0,external_node_path_namespaceObject.resolve)(workspace));
+    return (path) => {
+        if (!insideByName(path))
+            return false;
+        const target = real((0,external_node_path_namespaceObject.resolve)(workspace, path));
+        return target === root || target.startsWith(`${root}${external_node_path_namespaceObject.sep}`);
+    };
+}
+/** The workspace as the input parser sees it: what exists, what a file holds, what stays inside. */
+function workspaceFiles(workspace) {
+    const inside = workspaceGuard(workspace);
+    const exists = (path) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.resolve)(workspace, path));
+    return {
+        exists,
+        inside,
+        readText: (path) => inside(path) && exists(path) ? (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.resolve)(workspace, path), 'utf8') : undefined,
+    };
+}
+/** GitHub at GITHUB_API_URL: the trigger decision may need it before the other ports exist. */
+function gitHubPort(runEnv, inputs, log) {
+    return new OctokitGitHub({
+        apiUrl: runEnv.apiUrl,
+        token: inputs.githubToken,
+        owner: runEnv.owner,
+        repo: runEnv.repo,
+        backoffMs: runEnv.backoffMs,
+        warn: (m) => {
+            log.warning(m);
+        },
+    });
+}
+/** The engine, the registry (HTTP, or imagetools where HTTP cannot be used), git and cosign. */
+function adapters(runEnv, inputs, workDir, log) {
+    const warn = (m) => {
+        log.warning(m);
+    };
+    return {
+        engine: new DockerEngine(),
+        registry: new RoutedRegistry(new HttpRegistry(warn, retryPolicy(runEnv.backoffMs)), new ImagetoolsRegistry(warn, retryPolicy(runEnv.backoffMs)), (m) => {
+            core_debug(m);
+        }),
+        git: new GitCli(runEnv.workspace),
+        ...(inputs.signing.kind !== 'none'
+            ? {
+                signer: new CosignSigner(inputs.signing, workDir, {
+                    serverUrl: runEnv.serverUrl,
+                    owner: runEnv.owner,
+                    repo: runEnv.repo,
+                }),
+            }
+            : {}),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
 const platformsOf = (inputs) => [...new Set(inputs.components.flatMap((c) => c.platforms.map(formatPlatform)))].join(',');
@@ -60378,48 +60623,30 @@ function emptyOutputs(inputs, skippedReason) {
     };
 }
 /** Every output, from what the run did; empty strings for what it did not get to. */
-function collectOutputs(ctx) {
-    const release = ctx.visible.find((v) => v.kind === 'release');
-    const tags = ctx.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []));
+function collectOutputs(run) {
+    const { report } = run;
+    const release = report.visible.find((v) => v.kind === 'release');
+    const tags = report.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []));
     return {
-        version: ctx.plan?.version ?? '',
+        version: report.version ?? '',
         // One image: its digest; several components: the first one's (all are in components).
-        digest: ctx.images[0]?.candidate?.digest ?? '',
+        digest: report.images[0]?.candidate?.digest ?? '',
         tags: tags.join('\n'),
-        platforms: platformsOf(ctx.inputs),
+        platforms: platformsOf(run.inputs),
         published: release ? 'true' : 'false',
         'release-id': release ? String(release.id) : '',
         'release-url': release ? release.url : '',
-        'skipped-reason': ctx.skipped ?? (ctx.trigger.kind === 'build' ? ctx.trigger.reason : undefined) ?? '',
-        components: JSON.stringify(Object.fromEntries(ctx.images.map((run) => [
-            run.build.name,
+        'skipped-reason': report.skipped ?? (run.trigger.kind === 'build' ? run.trigger.reason : undefined) ?? '',
+        components: JSON.stringify(Object.fromEntries(report.images.map((image) => [
+            image.build.name,
             {
-                image: run.build.image.name,
-                digest: run.candidate?.digest ?? '',
-                platforms: run.build.platforms.map(formatPlatform),
-                tags: tags.filter((t) => t.startsWith(`${run.build.image.name}:`)),
+                image: image.build.image.name,
+                digest: image.candidate?.digest ?? '',
+                platforms: image.build.platforms.map(formatPlatform),
+                tags: tags.filter((t) => t.startsWith(`${image.build.image.name}:`)),
             },
         ]))),
         plan: '',
-    };
-}
-/** A plan's outputs: what the run would release, and the plan itself as JSON. */
-function planOutputs(base, preview) {
-    return {
-        ...base,
-        version: preview.version,
-        'skipped-reason': preview.skipped ?? '',
-        tags: preview.images.flatMap((image) => image.tags).join('\n'),
-        components: JSON.stringify(Object.fromEntries(preview.images.map((image) => [
-            image.name,
-            {
-                image: image.image,
-                digest: image.reused?.digest ?? '',
-                platforms: image.platforms,
-                tags: image.tags,
-            },
-        ]))),
-        plan: JSON.stringify(preview),
     };
 }
 
@@ -60507,6 +60734,7 @@ function readOnlyPorts(ports) {
 
 
 
+
 function describeVisible(change) {
     switch (change.kind) {
         case 'candidate':
@@ -60519,26 +60747,29 @@ function describeVisible(change) {
             return `published Release ${change.url}`;
     }
 }
-function imagesOf(ctx) {
-    return ctx.images.map((run) => ({
-        name: run.build.name,
-        image: run.build.image.name,
-        platforms: run.build.platforms.map(formatPlatform),
-        tags: (ctx.plan?.tags ?? []).map((t) => tagRef(run.build.image, t.tag)),
-        ...(run.reused && run.candidate
-            ? { reused: { from: run.reused, ref: run.candidate.ref, digest: run.candidate.digest } }
-            : {}),
-    }));
+function imagesOf(run, found) {
+    return run.inputs.components.map((build) => {
+        const reuse = found.images?.find((image) => image.build === build)?.reuse;
+        return {
+            name: build.name,
+            image: build.image.name,
+            platforms: build.platforms.map(formatPlatform),
+            tags: (found.plan?.tags ?? []).map((t) => tagRef(build.image, t.tag)),
+            ...(reuse ? { reused: { from: reuse.from, ref: reuse.ref, digest: reuse.digest } } : {}),
+        };
+    });
 }
 /**
  * Walks the pipeline without changing anything: the steps that only read (preflight, plan) run
  * for real on read-only ports; every other step is asked whether it would be skipped, and what
  * it would make visible. After a failure the run would stop: later steps are not reached.
  */
-async function previewRelease(run, steps) {
-    const ctx = { ...run, ports: readOnlyPorts(run.ports) };
+async function previewRelease(source, steps) {
+    const run = { ...source, ports: readOnlyPorts(source.ports) };
+    const found = {};
     const planned = [];
     const failures = [];
+    const { report } = run;
     for (const step of steps) {
         const base = { name: step.name, why: step.why, reveals: [] };
         const stop = failures[0] && `the run stops at ${failures[0].step}`;
@@ -60546,17 +60777,28 @@ async function previewRelease(run, steps) {
             planned.push({ ...base, outcome: 'not reached', reason: stop });
             continue;
         }
-        const skip = ctx.skipped ?? step.skip?.(ctx);
+        const skip = report.skipped ?? step.skip?.(run, found);
         if (skip !== undefined) {
+            // What a skipped step hands on (the reused digests) is known without doing anything.
+            if (report.skipped === undefined && step.pass && step.needs.every((n) => n in found))
+                Object.assign(found, step.pass(run, pipeline_given(step, found)));
             planned.push({ ...base, outcome: 'skipped', reason: skip });
             continue;
         }
         if (step.readOnly) {
+            if (!step.needs.every((n) => n in found)) {
+                planned.push({ ...base, outcome: 'not reached', reason: stop ?? 'an earlier step failed' });
+                continue;
+            }
             try {
-                await step.run(ctx);
+                const out = await step.run(run, pipeline_given(step, found));
+                if ('stop' in out)
+                    report.skipped = out.stop;
+                else
+                    Object.assign(found, out);
             }
             catch (error) {
-                const remedy = error instanceof StepFailure && error.remedy ? error.remedy : step.remedy(ctx);
+                const remedy = error instanceof StepFailure && error.remedy ? error.remedy : step.remedy(run);
                 failures.push({ step: step.name, cause: messageOf(error), remedy });
                 planned.push({ ...base, outcome: 'fails', reason: messageOf(error) });
                 continue;
@@ -60572,7 +60814,11 @@ async function previewRelease(run, steps) {
             }
         }
         try {
-            planned.push({ ...base, outcome: 'runs', reveals: (await step.reveals?.(ctx)) ?? [] });
+            planned.push({
+                ...base,
+                outcome: 'runs',
+                reveals: (await step.reveals?.(run, found)) ?? [],
+            });
         }
         catch (error) {
             planned.push({
@@ -60582,22 +60828,22 @@ async function previewRelease(run, steps) {
             });
         }
     }
-    const { plan } = ctx;
-    const builtOnly = ctx.trigger.kind === 'build' ? ctx.trigger.reason : undefined;
-    const skipped = ctx.skipped ?? builtOnly;
+    const { plan } = found;
+    const builtOnly = run.trigger.kind === 'build' ? run.trigger.reason : undefined;
+    const skipped = report.skipped ?? builtOnly;
     return {
-        kind: ctx.skipped !== undefined ? 'skip' : ctx.mode === 'build' ? 'build' : 'release',
-        event: ctx.env.eventName,
-        commit: ctx.trigger.commit,
+        kind: report.skipped !== undefined ? 'skip' : run.mode === 'build' ? 'build' : 'release',
+        event: run.env.eventName,
+        commit: run.trigger.commit,
         version: plan?.version ?? '',
-        channel: plan && ctx.mode !== 'build' ? channelName(plan.channel) : '',
+        channel: plan && run.mode !== 'build' ? channelName(plan.channel) : '',
         gitTag: plan?.gitTag ?? '',
-        images: imagesOf(ctx),
+        images: imagesOf(run, found),
         steps: planned,
-        alreadyVisible: ctx.visible.map(describeVisible),
+        alreadyVisible: report.visible.map(describeVisible),
         ...(skipped !== undefined ? { skipped } : {}),
         failures,
-        notes: notesOf(ctx.inputs, ctx.mode, builtOnly, plan?.maintenance?.branch),
+        notes: notesOf(run.inputs, run.mode, builtOnly, plan?.maintenance?.branch),
     };
 }
 function notesOf(inputs, mode, builtOnly, maintenance) {
@@ -60648,7 +60894,7 @@ function previewOfTrigger(inputs, event, trigger, steps) {
 /** Punctuation that would open emphasis, code, links, HTML, entities, strikethrough or math, or end a cell. */
 const INLINE_SYNTAX = /[\\`*_[\]<>|~&$]/g;
 /** Text for a paragraph or a table cell: shown as written, on one source line (<br> for breaks). */
-function markdown_text(value) {
+function escaped(value) {
     return value.replace(/\r\n?/g, '\n').replace(INLINE_SYNTAX, '\\$&').replace(/\n/g, '<br>');
 }
 /** A code span that holds any text: its fence is longer than any run of backticks inside. */
@@ -60656,7 +60902,7 @@ function code(value, where = 'cell') {
     const flat = value.replace(/\r?\n/g, ' ');
     // A value holding \| would read \\| here, where GFM ends the cell: it is shown as plain text.
     if (where === 'cell' && flat.includes('\\|'))
-        return markdown_text(flat);
+        return escaped(flat);
     const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
     const fence = '`'.repeat(longest + 1);
     // A space keeps a backtick at either end apart from the fence; both spaces are stripped again.
@@ -60668,7 +60914,7 @@ function code(value, where = 'cell') {
 /** A link whose destination may hold spaces or parentheses. */
 function markdown_link(label, url) {
     const destination = url.replace(/[<>\\\s]/g, (c) => encodeURIComponent(c));
-    return `[${markdown_text(label)}](<${destination}>)`;
+    return `[${escaped(label)}](<${destination}>)`;
 }
 /** A GFM table; cells are Markdown already (escaped by the caller). */
 function table(header, rows) {
@@ -60769,42 +61015,61 @@ function renderPlanText(preview) {
     return lines.join('\n');
 }
 const capitalized = (sentence) => sentence.charAt(0).toUpperCase() + sentence.slice(1);
-const revealCell = (r) => `${markdown_text(r.kind)} ${code(r.ref)}${r.announced ? '' : ' (unannounced)'}${r.note ? `: ${markdown_text(r.note)}` : ''}`;
+const revealCell = (r) => `${escaped(r.kind)} ${code(r.ref)}${r.announced ? '' : ' (unannounced)'}${r.note ? `: ${escaped(r.note)}` : ''}`;
 /** The plan as the job summary shows it. */
 function renderPlanMarkdown(preview) {
     const lines = [
-        `## ${markdown_text(planTitle(preview))}`,
+        `## ${escaped(planTitle(preview))}`,
         '',
         'A preview: nothing was built, pushed, tagged or published.',
         '',
-        `${markdown_text(capitalized(decision(preview)))}.`,
+        `${escaped(capitalized(decision(preview)))}.`,
         '',
     ];
     if (preview.kind === 'refuse')
-        lines.push(`Remedy: ${markdown_text(preview.failures[0]?.remedy ?? '')}`, '');
+        lines.push(`Remedy: ${escaped(preview.failures[0]?.remedy ?? '')}`, '');
     lines.push(...table(['Image', 'Platforms', 'Tags'], preview.images.map((image) => [
         code(image.image),
-        markdown_text(image.platforms.join(', ')),
+        escaped(image.platforms.join(', ')),
         [
             ...image.tags.map((t) => code(t)),
             ...(image.reused
-                ? [`reuses ${code(image.reused.digest)} from the ${markdown_text(image.reused.from)}`]
+                ? [`reuses ${code(image.reused.digest)} from the ${escaped(image.reused.from)}`]
                 : []),
         ].join('<br>'),
     ])), '');
     if (preview.alreadyVisible.length > 0)
-        lines.push(`Already visible: ${markdown_text(preview.alreadyVisible.join('; '))}.`, '');
+        lines.push(`Already visible: ${escaped(preview.alreadyVisible.join('; '))}.`, '');
     for (const note of preview.notes)
-        lines.push(`Note: ${markdown_text(note)}.`, '');
+        lines.push(`Note: ${escaped(note)}.`, '');
     const stop = stoppedAt(preview);
     if (stop)
-        lines.push(markdown_text(stop), '');
+        lines.push(escaped(stop), '');
     lines.push(...table(['Step', 'Runs or skipped (why)', 'Becomes visible'], preview.steps.map((step) => [
-        markdown_text(step.name),
-        markdown_text(stepText(step)),
+        escaped(step.name),
+        escaped(stepText(step)),
         step.reveals.map(revealCell).join('<br>'),
     ])));
     return lines.join('\n') + '\n';
+}
+/** A plan's outputs: what the run would release, and the plan itself as JSON. */
+function planOutputs(base, preview) {
+    return {
+        ...base,
+        version: preview.version,
+        'skipped-reason': preview.skipped ?? '',
+        tags: preview.images.flatMap((image) => image.tags).join('\n'),
+        components: JSON.stringify(Object.fromEntries(preview.images.map((image) => [
+            image.name,
+            {
+                image: image.image,
+                digest: image.reused?.digest ?? '',
+                platforms: image.platforms,
+                tags: image.tags,
+            },
+        ]))),
+        plan: JSON.stringify(preview),
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/report/timeline.ts
@@ -60854,18 +61119,18 @@ function renderGantt(timeline) {
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const summary_platformsOf = (ctx) => [
-    ...new Set(ctx.images.flatMap((run) => run.build.platforms.map(formatPlatform))),
+    ...new Set(ctx.report.images.flatMap((image) => image.build.platforms.map(formatPlatform))),
 ];
 /** What was built, counted: "2 platforms", or "3 components, 2 platforms". */
 function extent(ctx) {
     const platforms = plural(summary_platformsOf(ctx).length, 'platform');
-    return ctx.images.length > 1
-        ? `${plural(ctx.images.length, 'component')}, ${platforms}`
+    return ctx.report.images.length > 1
+        ? `${plural(ctx.report.images.length, 'component')}, ${platforms}`
         : platforms;
 }
 /** The first line: did it work, what came out, and on failure where it stopped. */
 function resultLine(ctx, failure) {
-    const version = ctx.plan?.version ?? '';
+    const version = ctx.report.version ?? '';
     if (failure) {
         const what = ctx.mode === 'build'
             ? 'Build'
@@ -60874,34 +61139,36 @@ function resultLine(ctx, failure) {
                 : ctx.mode === 'build-platform'
                     ? `Platform build ${version}`
                     : `Release ${version}`;
-        return `❌ ${markdown_text(what.trim())} failed in ${markdown_text(failure.step)} — visible: ${failure.visible}`;
+        return `❌ ${escaped(what.trim())} failed in ${escaped(failure.step)} — visible: ${failure.visible}`;
     }
-    if (ctx.skipped !== undefined)
-        return `⏭️ Nothing released — ${markdown_text(ctx.skipped)}`;
-    const tags = ctx.visible.filter((v) => v.kind === 'tag').length;
-    const reused = ctx.images.every((run) => run.reused) ? ', reused the verified digest' : '';
+    if (ctx.report.skipped !== undefined)
+        return `⏭️ Nothing released — ${escaped(ctx.report.skipped)}`;
+    const tags = ctx.report.visible.filter((v) => v.kind === 'tag').length;
+    const reused = ctx.report.images.every((image) => image.reused)
+        ? ', reused the verified digest'
+        : '';
     switch (ctx.mode) {
         case 'build':
             return ctx.trigger.kind === 'build' && ctx.trigger.reason !== undefined
-                ? `✅ Built ${extent(ctx)} — nothing pushed: ${markdown_text(ctx.trigger.reason)}`
+                ? `✅ Built ${extent(ctx)} — nothing pushed: ${escaped(ctx.trigger.reason)}`
                 : `✅ Built ${extent(ctx)} — nothing pushed (build-only run)`;
         case 'build-platform':
-            return `✅ Built and checked ${markdown_text(summary_platformsOf(ctx).join(', '))} — candidate pushed for the release job`;
+            return `✅ Built and checked ${escaped(summary_platformsOf(ctx).join(', '))} — candidate pushed for the release job`;
         case 'rollback': {
-            const latest = ctx.timeline.some((s) => s.name === 'mark-latest' && s.outcome === 'done');
-            return `✅ Rolled back to ${markdown_text(version)} — ${plural(ctx.moves.length, 'tag')} moved${latest ? ', Release marked latest' : ''}`;
+            const latest = ctx.report.timeline.some((s) => s.name === 'mark-latest' && s.outcome === 'done');
+            return `✅ Rolled back to ${escaped(version)} — ${plural(ctx.report.moves.length, 'tag')} moved${latest ? ', Release marked latest' : ''}`;
         }
         case 'release': {
-            const release = ctx.releaseDone
+            const release = ctx.report.releaseDone
                 ? 'Release already published'
-                : ctx.visible.some((v) => v.kind === 'release')
+                : ctx.report.visible.some((v) => v.kind === 'release')
                     ? 'Release published'
                     : 'no Release';
-            return `✅ Released ${markdown_text(version)} — ${extent(ctx)}, ${plural(tags, 'tag')}, ${release}${reused}`;
+            return `✅ Released ${escaped(version)} — ${extent(ctx)}, ${plural(tags, 'tag')}, ${release}${reused}`;
         }
     }
     // A kind of run added later still gets a result line.
-    return `✅ ${markdown_text(String(ctx.mode))} run finished`;
+    return `✅ ${escaped(String(ctx.mode))} run finished`;
 }
 /** Checks named as column headings: Run `--version`, HTTP `8080/health`. */
 function checkHeading(name) {
@@ -60910,7 +61177,7 @@ function checkHeading(name) {
         return `Run ${code(rest)}`;
     if (kind === 'http')
         return `HTTP ${code(rest)}`;
-    return markdown_text(name.charAt(0).toUpperCase() + name.slice(1));
+    return escaped(name.charAt(0).toUpperCase() + name.slice(1));
 }
 /** The check of that name; a failed one first (two smoke-run lines may be the same command). */
 const checkNamed = (checks, name) => checks.find((c) => c.name === name && !c.ok) ?? checks.find((c) => c.name === name);
@@ -60928,17 +61195,17 @@ function smokeCell(result) {
         return '—';
     const checks = smoke.checks;
     if (smoke.ok)
-        return checks ? `passed: ${plural(checks.length, 'check')}` : `passed: ${markdown_text(smoke.detail)}`;
+        return checks ? `passed: ${plural(checks.length, 'check')}` : `passed: ${escaped(smoke.detail)}`;
     const failed = checks?.find((c) => !c.ok);
-    return `failed: ${markdown_text(failed ? `${failed.name}: ${failed.detail}` : smoke.detail)}`;
+    return `failed: ${escaped(failed ? `${failed.name}: ${failed.detail}` : smoke.detail)}`;
 }
 /** One row per component × platform; a column per check that ran anywhere, in the order they ran. */
 function platformTable(ctx) {
-    const several = ctx.images.length > 1;
-    const rows = ctx.images.flatMap((run) => run.build.platforms.map(formatPlatform).map((platform) => ({
-        run,
+    const several = ctx.report.images.length > 1;
+    const rows = ctx.report.images.flatMap((image) => image.build.platforms.map(formatPlatform).map((platform) => ({
+        image,
         platform,
-        result: run.platforms.get(platform),
+        result: image.platforms.get(platform),
     })));
     const checkNames = [
         ...new Set(rows.flatMap((r) => (r.result?.smoke?.checks ?? []).map((c) => c.name))),
@@ -60951,34 +61218,34 @@ function platformTable(ctx) {
         'Smoke',
         'Duration',
     ];
-    return table(header, rows.map(({ run, platform, result }) => {
+    return table(header, rows.map(({ image, platform, result }) => {
         const checks = result?.smoke?.checks ?? [];
         const digest = result?.manifestDigest;
         return [
-            ...(several ? [markdown_text(run.build.name)] : []),
-            markdown_text(platform),
+            ...(several ? [escaped(image.build.name)] : []),
+            escaped(platform),
             digest ? `\`${digest.slice(0, 19)}…\` ✅` : '—',
             ...checkNames.map((name) => mark(checkNamed(checks, name))),
             smokeCell(result),
-            result?.smoke ? progress_seconds(result.smoke.ms) : '—',
+            result?.smoke ? formatSeconds(result.smoke.ms) : '—',
         ];
     }));
 }
 /** The image that a tag reference belongs to. */
 function imageOf(ctx, ref) {
-    return ctx.images.find((run) => ref.startsWith(`${run.build.image.name}:`));
+    return ctx.report.images.find((image) => ref.startsWith(`${image.build.image.name}:`));
 }
 /** Each final tag and the digest it points at; floating tags left at a newer version say so. */
 function tagTable(ctx) {
-    const rows = ctx.visible.flatMap((v) => v.kind === 'tag' ? [[code(v.ref), code(imageOf(ctx, v.ref)?.candidate?.digest ?? '?')]] : []);
-    for (const run of ctx.images) {
-        for (const kept of run.keptFloating) {
-            rows.push([code(`${run.build.image.name}:${kept.tag}`), `stays: ${markdown_text(kept.reason)}`]);
+    const rows = ctx.report.visible.flatMap((v) => v.kind === 'tag' ? [[code(v.ref), code(imageOf(ctx, v.ref)?.candidate?.digest ?? '?')]] : []);
+    for (const image of ctx.report.images) {
+        for (const kept of image.kept) {
+            rows.push([code(`${image.build.image.name}:${kept.tag}`), `stays: ${escaped(kept.reason)}`]);
         }
     }
-    const latest = ctx.latest
+    const latest = ctx.report.latest
         ? [
-            `GitHub's Latest: ${ctx.latest.latest ? 'this Release' : 'unchanged'} (${markdown_text(ctx.latest.reason)})`,
+            `GitHub's Latest: ${ctx.report.latest.latest ? 'this Release' : 'unchanged'} (${escaped(ctx.report.latest.reason)})`,
             '',
         ]
         : [];
@@ -60986,36 +61253,36 @@ function tagTable(ctx) {
 }
 /** Build cache use and attestations, per image. */
 function notes(ctx) {
-    return ctx.images.flatMap((run) => {
+    return ctx.report.images.flatMap((image) => {
         const found = [
-            run.cache && run.cache.steps > 0
-                ? `build cache: ${run.cache.cached} of ${run.cache.steps} steps cached`
+            image.cache && image.cache.steps > 0
+                ? `build cache: ${image.cache.cached} of ${image.cache.steps} steps cached`
                 : '',
-            run.attestations !== undefined
-                ? `attestations: ${run.attestations} (provenance/SBOM manifests, not platforms)`
+            image.attestations !== undefined
+                ? `attestations: ${image.attestations} (provenance/SBOM manifests, not platforms)`
                 : '',
         ].filter((n) => n !== '');
-        const name = ctx.images.length > 1 ? `${markdown_text(run.build.name)}: ` : '';
+        const name = ctx.report.images.length > 1 ? `${escaped(image.build.name)}: ` : '';
         return found.length > 0 ? [`${name}${found.join('; ')}`, ''] : [];
     });
 }
 function releaseLine(ctx) {
-    const label = ctx.release?.tagName || ctx.plan?.gitTag || 'Release';
-    const published = ctx.visible.find((v) => v.kind === 'release');
+    const label = ctx.report.gitTag || 'Release';
+    const published = ctx.report.visible.find((v) => v.kind === 'release');
     if (published)
         return [`Release: ${markdown_link(label, published.url)}`, ''];
-    const draft = ctx.visible.find((v) => v.kind === 'draft');
+    const draft = ctx.report.visible.find((v) => v.kind === 'draft');
     if (draft)
         return [`Draft Release (not visible to users): ${markdown_link(label, draft.url)}`, ''];
     return [];
 }
 function stepTable(ctx) {
-    return table(['Step', 'Outcome', 'Time'], ctx.timeline.map((step) => [
-        markdown_text(step.name),
-        markdown_text(step.outcome === 'skipped'
+    return table(['Step', 'Outcome', 'Time'], ctx.report.timeline.map((step) => [
+        escaped(step.name),
+        escaped(step.outcome === 'skipped'
             ? `skipped: ${step.note ?? ''}`
             : (step.outcome ?? 'not finished')),
-        step.endedAt ? progress_seconds(step.endedAt - step.startedAt) : '',
+        step.endedAt ? formatSeconds(step.endedAt - step.startedAt) : '',
     ]));
 }
 /**
@@ -61026,19 +61293,19 @@ function stepTable(ctx) {
 function renderSummary(ctx, failure) {
     const lines = [`## ${resultLine(ctx, failure)}`, ''];
     if (failure) {
-        lines.push(`**Cause:** ${markdown_text(failure.reason)}`, '', `**Remedy:** ${markdown_text(failure.remedy)}`, '');
+        lines.push(`**Cause:** ${escaped(failure.reason)}`, '', `**Remedy:** ${escaped(failure.remedy)}`, '');
     }
     lines.push('### Platforms', '', ...platformTable(ctx), '', ...notes(ctx));
-    for (const run of ctx.images) {
-        if (run.candidate) {
-            lines.push(`Candidate: ${code(run.candidate.ref, 'paragraph')} (${code(run.candidate.digest, 'paragraph')})`, '');
+    for (const image of ctx.report.images) {
+        if (image.candidate) {
+            lines.push(`Candidate: ${code(image.candidate.ref, 'paragraph')} (${code(image.candidate.digest, 'paragraph')})`, '');
         }
     }
-    if (ctx.moves.length > 0) {
-        lines.push(...table(['Tag', 'From', 'To'], ctx.moves.map((m) => [code(m.ref), markdown_text(m.from), markdown_text(m.to)])), '');
+    if (ctx.report.moves.length > 0) {
+        lines.push(...table(['Tag', 'From', 'To'], ctx.report.moves.map((m) => [code(m.ref), escaped(m.from), escaped(m.to)])), '');
     }
     lines.push(...tagTable(ctx), ...releaseLine(ctx));
-    const gantt = renderGantt(ctx.timeline);
+    const gantt = renderGantt(ctx.report.timeline);
     lines.push('### Steps', '', ...(gantt.length > 0 ? [...gantt, ''] : []), ...stepTable(ctx));
     return lines.join('\n') + '\n';
 }
@@ -61048,14 +61315,6 @@ function failureAnnotation(failure) {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
-
-
-
-
-
-
-
-
 
 
 
@@ -61111,10 +61370,8 @@ async function run(env = process.env) {
     let runEnv;
     try {
         runEnv = readRunEnvironment(env);
-        const workspace = runEnv.workspace;
-        inputs = parseInputs(envInputReader(env), (path) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.resolve)(workspace, path)), (path) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.resolve)(workspace, path))
-            ? (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.resolve)(workspace, path), 'utf8')
-            : undefined);
+        const workspace = workspaceFiles(runEnv.workspace);
+        inputs = parseInputs(envInputReader(env), workspace.exists, workspace.readText, workspace.inside);
     }
     catch (error) {
         // Bad input: fail before any side effect, naming every input to fix.
@@ -61130,16 +61387,7 @@ async function run(env = process.env) {
         if (secret !== '')
             core_setSecret(secret);
     }
-    const github = new OctokitGitHub({
-        apiUrl: runEnv.apiUrl,
-        token: inputs.githubToken,
-        owner: runEnv.owner,
-        repo: runEnv.repo,
-        backoffMs: runEnv.backoffMs,
-        warn: (m) => {
-            warning(m);
-        },
-    });
+    const github = gitHubPort(runEnv, inputs, coreLogger);
     let defaultBranch;
     try {
         defaultBranch = await resolveDefaultBranch(runEnv, inputs.mode, github);
@@ -61189,70 +61437,50 @@ async function run(env = process.env) {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    const ctx = {
+    const undo = [];
+    const run = {
         cancellation,
         inputs,
         env: runEnv,
-        ports: {
-            engine: new DockerEngine(),
-            registry: new RoutedRegistry(new HttpRegistry((m) => {
-                warning(m);
-            }, retryPolicy(runEnv.backoffMs)), new ImagetoolsRegistry((m) => {
-                warning(m);
-            }, retryPolicy(runEnv.backoffMs)), (m) => {
-                core_debug(m);
-            }),
-            git: new GitCli(runEnv.workspace),
-            ...(inputs.signing.kind !== 'none'
-                ? {
-                    signer: new CosignSigner(inputs.signing, workDir, {
-                        serverUrl: runEnv.serverUrl,
-                        owner: runEnv.owner,
-                        repo: runEnv.repo,
-                    }),
-                }
-                : {}),
-            github,
-        },
+        ports: { ...adapters(runEnv, inputs, workDir, coreLogger), github },
         log: coreLogger,
         mode: trigger.kind === 'release' && (inputs.mode === 'build-platform' || inputs.mode === 'rollback')
             ? inputs.mode
             : trigger.kind,
-        moves: [],
-        loggedIn: [],
         trigger,
         workDir,
-        images: inputs.components.map(newImageRun),
-        visible: [],
-        timeline: [],
+        report: newReport(inputs.components),
+        onExit: {
+            add: (what, fn) => {
+                undo.push({ what, undo: fn });
+            },
+        },
     };
     if (inputs.mode === 'plan') {
-        const preview = await group('Reading what the run would start from (nothing is written)', () => previewRelease(ctx, PIPELINE));
-        return reportPlan(preview, collectOutputs(ctx), env);
+        const preview = await group('Reading what the run would start from (nothing is written)', () => previewRelease(run, PIPELINE));
+        return reportPlan(preview, collectOutputs(run), env);
     }
+    const found = {};
     let failure;
     try {
-        await runPipeline(ctx, ctx.mode === 'rollback' ? ROLLBACK_PIPELINE : PIPELINE);
+        await runPipeline(run, run.mode === 'rollback' ? ROLLBACK_PIPELINE : PIPELINE, found);
     }
     catch (error) {
         failure =
             error instanceof ReleaseError
                 ? error
-                : new ReleaseError('internal', messageOf(error), visibility(ctx), 'report this as a bug with the log');
+                : new ReleaseError('internal', messageOf(error), visibility(run.report), 'report this as a bug with the log');
     }
-    // Whatever happened, the next run need not wait for the lease to expire.
-    if (ctx.lease) {
-        await ctx.lease.release().catch((error) => {
-            warning(`The release lease could not be given back (${messageOf(error)}); it expires by itself`);
+    // Whatever happened: the lease goes back, credentials given as inputs are logged out.
+    for (const { what, undo: fn } of undo.reverse()) {
+        await fn().catch((error) => {
+            warning(`Could not ${what} (${messageOf(error)})`);
         });
     }
-    // Credentials given as inputs do not outlive the run.
-    for (const registry of ctx.loggedIn)
-        await ctx.ports.engine.logout(registry);
-    for (const [name, value] of Object.entries(collectOutputs(ctx)))
+    for (const [name, value] of Object.entries(collectOutputs(run)))
         setOutput(name, value);
     if (env.GITHUB_STEP_SUMMARY)
-        await summary.addRaw(renderSummary(ctx, failure)).write();
+        await summary.addRaw(renderSummary(run, failure)).write();
     if (failure) {
         // One annotation with a title that names the step; its message ends with the remedy.
         const { title, message } = failureAnnotation(failure);

@@ -1,25 +1,19 @@
 import * as core from '@actions/core'
-import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { newImageRun, visibility, type Logger, type RunContext } from './context.js'
+import { join } from 'node:path'
+import type { Logger, Run } from './run/run.js'
+import { newReport, visibility } from './run/report.js'
 import { InputError, ReleaseError, messageOf } from './model/errors.js'
 import { envInputReader, parseInputs, type Inputs } from './model/inputs.js'
 import { RELEASE_EVENTS, decideTrigger } from './model/trigger.js'
 import { readRunEnvironment, type RunEnvironment } from './model/run-env.js'
-import { PIPELINE, ROLLBACK_PIPELINE, runPipeline } from './pipeline.js'
-import { DockerEngine } from './ports/engine.js'
-import { GitCli } from './ports/git.js'
-import { OctokitGitHub, type GitHub } from './ports/github.js'
-import { CosignSigner } from './ports/signer.js'
-import { retryPolicy } from './ports/retry.js'
-import { HttpRegistry } from './ports/registry/http.js'
-import { ImagetoolsRegistry } from './ports/registry/imagetools.js'
-import { RoutedRegistry } from './ports/registry/routed.js'
-import { collectOutputs, emptyOutputs, planOutputs, type ActionOutputs } from './report/outputs.js'
+import { PIPELINE, ROLLBACK_PIPELINE, runPipeline, type Found } from './pipeline.js'
+import type { GitHub } from './ports/github.js'
+import { adapters, gitHubPort, workspaceFiles } from './compose.js'
+import { collectOutputs, emptyOutputs, type ActionOutputs } from './report/outputs.js'
 import { previewOfTrigger, previewRelease, type ReleasePreview } from './plan/preview.js'
-import { planFailure, renderPlanMarkdown, renderPlanText } from './plan/render.js'
+import { planFailure, planOutputs, renderPlanMarkdown, renderPlanText } from './plan/render.js'
 import { failureAnnotation, renderSummary } from './report/summary.js'
 
 const coreLogger: Logger = {
@@ -71,14 +65,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let runEnv
   try {
     runEnv = readRunEnvironment(env)
-    const workspace = runEnv.workspace
+    const workspace = workspaceFiles(runEnv.workspace)
     inputs = parseInputs(
       envInputReader(env),
-      (path) => existsSync(resolve(workspace, path)),
-      (path) =>
-        existsSync(resolve(workspace, path))
-          ? readFileSync(resolve(workspace, path), 'utf8')
-          : undefined,
+      workspace.exists,
+      workspace.readText,
+      workspace.inside,
     )
   } catch (error) {
     // Bad input: fail before any side effect, naming every input to fix.
@@ -95,16 +87,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   ]) {
     if (secret !== '') core.setSecret(secret)
   }
-  const github = new OctokitGitHub({
-    apiUrl: runEnv.apiUrl,
-    token: inputs.githubToken,
-    owner: runEnv.owner,
-    repo: runEnv.repo,
-    backoffMs: runEnv.backoffMs,
-    warn: (m) => {
-      core.warning(m)
-    },
-  })
+  const github = gitHubPort(runEnv, inputs, coreLogger)
   let defaultBranch: string
   try {
     defaultBranch = await resolveDefaultBranch(runEnv, inputs.mode, github)
@@ -154,58 +137,37 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
-  const ctx: RunContext = {
+  const undo: { what: string; undo: () => Promise<void> }[] = []
+  const run: Run = {
     cancellation,
     inputs,
     env: runEnv,
-    ports: {
-      engine: new DockerEngine(),
-      registry: new RoutedRegistry(
-        new HttpRegistry((m) => {
-          core.warning(m)
-        }, retryPolicy(runEnv.backoffMs)),
-        new ImagetoolsRegistry((m) => {
-          core.warning(m)
-        }, retryPolicy(runEnv.backoffMs)),
-        (m) => {
-          core.debug(m)
-        },
-      ),
-      git: new GitCli(runEnv.workspace),
-      ...(inputs.signing.kind !== 'none'
-        ? {
-            signer: new CosignSigner(inputs.signing, workDir, {
-              serverUrl: runEnv.serverUrl,
-              owner: runEnv.owner,
-              repo: runEnv.repo,
-            }),
-          }
-        : {}),
-      github,
-    },
+    ports: { ...adapters(runEnv, inputs, workDir, coreLogger), github },
     log: coreLogger,
     mode:
       trigger.kind === 'release' && (inputs.mode === 'build-platform' || inputs.mode === 'rollback')
         ? inputs.mode
         : trigger.kind,
-    moves: [],
-    loggedIn: [],
     trigger,
     workDir,
-    images: inputs.components.map(newImageRun),
-    visible: [],
-    timeline: [],
+    report: newReport(inputs.components),
+    onExit: {
+      add: (what, fn) => {
+        undo.push({ what, undo: fn })
+      },
+    },
   }
   if (inputs.mode === 'plan') {
     const preview = await core.group(
       'Reading what the run would start from (nothing is written)',
-      () => previewRelease(ctx, PIPELINE),
+      () => previewRelease(run, PIPELINE),
     )
-    return reportPlan(preview, collectOutputs(ctx), env)
+    return reportPlan(preview, collectOutputs(run), env)
   }
+  const found: Found = {}
   let failure: ReleaseError | undefined
   try {
-    await runPipeline(ctx, ctx.mode === 'rollback' ? ROLLBACK_PIPELINE : PIPELINE)
+    await runPipeline(run, run.mode === 'rollback' ? ROLLBACK_PIPELINE : PIPELINE, found)
   } catch (error) {
     failure =
       error instanceof ReleaseError
@@ -213,22 +175,18 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
         : new ReleaseError(
             'internal',
             messageOf(error),
-            visibility(ctx),
+            visibility(run.report),
             'report this as a bug with the log',
           )
   }
-  // Whatever happened, the next run need not wait for the lease to expire.
-  if (ctx.lease) {
-    await ctx.lease.release().catch((error: unknown) => {
-      core.warning(
-        `The release lease could not be given back (${messageOf(error)}); it expires by itself`,
-      )
+  // Whatever happened: the lease goes back, credentials given as inputs are logged out.
+  for (const { what, undo: fn } of undo.reverse()) {
+    await fn().catch((error: unknown) => {
+      core.warning(`Could not ${what} (${messageOf(error)})`)
     })
   }
-  // Credentials given as inputs do not outlive the run.
-  for (const registry of ctx.loggedIn) await ctx.ports.engine.logout(registry)
-  for (const [name, value] of Object.entries(collectOutputs(ctx))) core.setOutput(name, value)
-  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(ctx, failure)).write()
+  for (const [name, value] of Object.entries(collectOutputs(run))) core.setOutput(name, value)
+  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(run, failure)).write()
   if (failure) {
     // One annotation with a title that names the step; its message ends with the remedy.
     const { title, message } = failureAnnotation(failure)

@@ -15,14 +15,32 @@ afterEach(async () => {
   }
 })
 
-test('two simultaneous runs of the same release end with exactly one Release and one set of tags', async () => {
+test('two runs of the same release that create their drafts at the same moment end with exactly one Release and one set of tags', async () => {
   const w = await releaseWorld('concurrent')
   worlds.push(w)
+  // Both runs' draft creations are held until both have asked: each creates a draft while the
+  // other's request is in flight, so both find no draft and both create one.
+  let release = (): void => undefined
+  const bothAsked = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const drafts = w.github.fail({
+    method: 'POST',
+    route: 'repos/create-release',
+    times: 2,
+    hold: bothAsked,
+  })
+  const watch = setInterval(() => {
+    if (drafts.hits >= 2) release()
+  }, 20)
   const inputs = { version: '3.0.0', 'smoke-run': 'true' }
   const [a, b] = await Promise.all([
     w.run(inputs, { runId: '1001' }),
     w.run(inputs, { runId: '1002' }),
-  ])
+  ]).finally(() => {
+    clearInterval(watch)
+  })
+  expect(drafts.hits).toBe(2)
   // Each run either completed (the same digest, or a no-op) or stopped with a clear message.
   for (const run of [a, b]) {
     if (run.exitCode !== 0) {

@@ -1,14 +1,14 @@
 import { jest } from '@jest/globals'
-import { execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import type { ChildProcess } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ActionRun } from '../support/action-run.js'
 import { fakeSha, type GitHubStandIn } from '../support/github-standin/index.js'
 import { getManifest, listTags, resolveDigest } from '../support/registry-http.js'
 import { startRegistryProxy, type RegistryProxy } from '../support/registry-proxy.js'
-import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
+import { makeLatestSent, releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { REGISTRY, REPO_ROOT, requireStack, uniqueImage } from '../support/stack.js'
+import { pushExampleImage } from '../support/fixtures.js'
 
 jest.setTimeout(300_000)
 
@@ -67,35 +67,14 @@ async function platformConfig(
 }
 
 /**
- * What another tool leaves: the example image built and pushed under the given tags with only
- * the OCI version label (no annotation), as docker/build-push-action does by default.
+ * What another tool leaves: the example image pushed under the given tags with only the OCI
+ * version label (no annotation), as docker/build-push-action does by default.
  */
-function pushedByAnotherTool(image: string, version: string, tags: readonly string[]): string {
-  const metadata = join(mkdtempSync(join(tmpdir(), 'other-tool-')), 'metadata.json')
-  execFileSync(
-    'docker',
-    [
-      'buildx',
-      'build',
-      '--platform',
-      'linux/amd64,linux/arm64',
-      '--provenance',
-      'false',
-      ...(version === '' ? [] : ['--label', `${VERSION}=${version}`]),
-      ...tags.flatMap((t) => ['--tag', `${image}:${t}`]),
-      '--push',
-      '--metadata-file',
-      metadata,
-      join(REPO_ROOT, 'example'),
-    ],
-    { stdio: 'pipe' },
+const pushedByAnotherTool = (image: string, version: string, tags: readonly string[]): string =>
+  pushExampleImage(
+    tags.map((t) => `${image}:${t}`),
+    { provenance: false, labels: version === '' ? {} : { [VERSION]: version } },
   )
-  const digest = (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, unknown>)[
-    'containerimage.digest'
-  ]
-  if (typeof digest !== 'string') throw new Error('buildx wrote no digest')
-  return digest
-}
 
 /** v1.5.0 released from another commit: its git tag and its published Release (Latest). */
 function released150(github: GitHubStandIn): void {
@@ -177,12 +156,7 @@ describe('floating tags and Latest follow the history', () => {
     expect(hotfix).toMatchObject({ draft: false, prerelease: false })
     expect(latestTag(w.github)).toBe('v1.5.0')
     // What the Release request asked for, not only what the stand-in kept.
-    const publishing = w.github.requests.find(
-      (r) =>
-        r.operation === 'repos/update-release' &&
-        (r.body as { draft?: boolean } | undefined)?.draft === false,
-    )
-    expect(publishing?.body).toMatchObject({ make_latest: 'false' })
+    expect(makeLatestSent(w.github)).toEqual(['false'])
     held('1.4.3 and 1.4 written; 1.5.0, 1.5, 1, latest and Latest stay; make_latest false')
   })
 
@@ -416,15 +390,7 @@ describe('two releases of different versions racing end with every floating tag 
       /:latest stays where it is: it shows 1\.5\.1, which is newer than 1\.5\.0/,
     )
     await higherWins(r, [low, high], high.outputs.digest ?? '')
-    const publishing = r.low.github.requests.filter(
-      (x) =>
-        x.operation === 'repos/update-release' &&
-        (x.body as { draft?: boolean } | undefined)?.draft === false,
-    )
-    expect(publishing.map((x) => (x.body as { make_latest?: string }).make_latest)).toEqual([
-      'true',
-      'false',
-    ])
+    expect(makeLatestSent(r.low.github)).toEqual(['true', 'false'])
   })
 
   test('the lower version dies holding the lease mid-promotion: the higher takes it when it expires, and the re-run moves nothing back', async () => {

@@ -1,12 +1,14 @@
 import { jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { join } from 'node:path'
 import { assertIndex } from '../../src/steps/assert-manifest.js'
 import { ImagetoolsRegistry } from '../../src/ports/registry/imagetools.js'
-import type { ImageRun, RunContext } from '../../src/context.js'
+import type { Run } from '../../src/run/run.js'
+import type { Candidate } from '../../src/run/artifacts.js'
+import type { ImageReport } from '../../src/run/report.js'
 import { contextFor } from '../support/context.js'
+import { pushExampleImage } from '../support/fixtures.js'
 import { deleteManifest, getManifest, putManifest } from '../support/registry-http.js'
-import { REPO_ROOT, requireStack, uniqueImage } from '../support/stack.js'
+import { requireStack, uniqueImage } from '../support/stack.js'
 
 jest.setTimeout(300_000)
 
@@ -23,28 +25,27 @@ let digest: string
 /** The assertion's reads through imagetools; it never archives or deletes. */
 const notUsed = (): Promise<never> => Promise.reject(new Error('not used by the assertion'))
 const registry = Object.assign(new ImagetoolsRegistry(), { archive: notUsed, deleteTag: notUsed })
-const only = (ctx: RunContext): ImageRun => {
-  const [run] = ctx.images
+/** What users see of the only image: the platforms the assertion recorded. */
+const only = (ctx: Run): ImageReport => {
+  const [run] = ctx.report.images
   if (!run) throw new Error('no image')
   return run
+}
+/** The candidate the build would hand to the assertion: the image at this digest. */
+const candidate = (ctx: Run, at: string): Candidate => {
+  const [build] = ctx.inputs.components
+  if (!build) throw new Error('no image')
+  return {
+    image: { build, identity: '', reuse: undefined },
+    ref: `${build.image.name}@${at}`,
+    digest: at,
+    pushedTags: [],
+  }
 }
 
 beforeAll(async () => {
   await requireStack()
-  execFileSync(
-    'docker',
-    [
-      'buildx',
-      'build',
-      '--platform',
-      'linux/amd64,linux/arm64',
-      '--tag',
-      `${image.name}:built`,
-      '--push',
-      join(REPO_ROOT, 'example'),
-    ],
-    { stdio: 'pipe' },
-  )
+  pushExampleImage([`${image.name}:built`])
   index = (await getManifest(image.path, 'built')) as Index
   digest =
     execFileSync(
@@ -69,7 +70,7 @@ async function pushVariant(tag: string, manifests: Entry[]): Promise<string> {
 
 test('the real index with attestations passes and records each platform manifest', async () => {
   const ctx = contextFor({ image: image.name }, { registry })
-  await assertIndex(ctx, only(ctx), digest)
+  await assertIndex(ctx, candidate(ctx, digest))
   expect(index.manifests.some((m) => m.platform.os === 'unknown')).toBe(true)
   expect(only(ctx).platforms.get('linux/amd64')?.manifestDigest).toBe(entryFor('amd64').digest)
   expect(only(ctx).platforms.get('linux/arm64')?.manifestDigest).toBe(entryFor('arm64').digest)
@@ -81,14 +82,14 @@ test('an index missing arm64 fails and names the platform', async () => {
     index.manifests.filter((m) => m.platform.architecture !== 'arm64'),
   )
   const ctx = contextFor({ image: image.name }, { registry })
-  await expect(assertIndex(ctx, only(ctx), variant)).rejects.toThrow(
+  await expect(assertIndex(ctx, candidate(ctx, variant))).rejects.toThrow(
     /platform linux\/arm64 is missing from the index/,
   )
 })
 
 test('an index with a platform nobody asked for fails and names it', async () => {
   const ctx = contextFor({ image: image.name, platforms: 'linux/amd64' }, { registry })
-  await expect(assertIndex(ctx, only(ctx), digest)).rejects.toThrow(
+  await expect(assertIndex(ctx, candidate(ctx, digest))).rejects.toThrow(
     /platform linux\/arm64 is in the index but was not requested/,
   )
 })
@@ -100,7 +101,7 @@ test('an arm64 entry whose image is amd64 fails: the platform must be real', asy
     { ...amd64, platform: { os: 'linux', architecture: 'arm64' } },
   ])
   const ctx = contextFor({ image: image.name }, { registry })
-  await expect(assertIndex(ctx, only(ctx), variant)).rejects.toThrow(
+  await expect(assertIndex(ctx, candidate(ctx, variant))).rejects.toThrow(
     /platform linux\/arm64: its image config says linux\/amd64/,
   )
 })
@@ -115,7 +116,7 @@ test('a child manifest that no longer resolves fails and names the platform', as
   )
   await deleteManifest(other.path, entryFor('arm64').digest)
   const ctx = contextFor({ image: other.name }, { registry })
-  await expect(assertIndex(ctx, only(ctx), digest)).rejects.toThrow(
+  await expect(assertIndex(ctx, candidate(ctx, digest))).rejects.toThrow(
     /platform linux\/arm64: its manifest sha256:[0-9a-f]+ does not resolve/,
   )
 })
@@ -134,7 +135,7 @@ test.each<[string, string, RegExp | undefined]>([
   ],
 ])('%s', async (_name, platforms, failure) => {
   const ctx = contextFor({ image: image.name, platforms }, { registry })
-  const checked = assertIndex(ctx, only(ctx), entryFor('amd64').digest)
+  const checked = assertIndex(ctx, candidate(ctx, entryFor('amd64').digest))
   if (failure) await expect(checked).rejects.toThrow(failure)
   else {
     await checked

@@ -8,9 +8,9 @@ import { inspectBinary } from '../../src/smoke/elf.js'
 import { HttpRegistry } from '../../src/ports/registry/http.js'
 import { ImagetoolsRegistry } from '../../src/ports/registry/imagetools.js'
 import { RoutedRegistry } from '../../src/ports/registry/routed.js'
-import { authRegistry } from '../support/fixtures.js'
+import { authRegistry, pushExampleImage } from '../support/fixtures.js'
 import { listTags } from '../support/registry-http.js'
-import { REPO_ROOT, requireStack, uniqueImage } from '../support/stack.js'
+import { requireStack, uniqueImage } from '../support/stack.js'
 
 jest.setTimeout(300_000)
 
@@ -30,21 +30,7 @@ async function withDockerConfig<T>(config: string, fn: () => Promise<T>): Promis
 
 /** Builds the example image for two platforms and pushes it under `ref` (no attestations). */
 function pushExample(ref: string, config?: string): void {
-  execFileSync(
-    'docker',
-    [
-      'buildx',
-      'build',
-      '--platform',
-      'linux/amd64,linux/arm64',
-      '--provenance=false',
-      '--tag',
-      ref,
-      '--push',
-      join(REPO_ROOT, 'example'),
-    ],
-    { stdio: 'pipe', env: { ...process.env, ...(config ? { DOCKER_CONFIG: config } : {}) } },
-  )
+  pushExampleImage([ref], { provenance: false, env: config ? { DOCKER_CONFIG: config } : {} })
 }
 
 function login(config: string, host: string, user: string, password: string): void {

@@ -2,9 +2,8 @@ import { jest } from '@jest/globals'
 import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startRegistryProxy, type RegistryProxy } from '../support/registry-proxy.js'
 import { listTags, resolveDigest } from '../support/registry-http.js'
-import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
+import { makeLatestSent, releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { requireStack } from '../support/stack.js'
 
 jest.setTimeout(300_000)
@@ -142,124 +141,7 @@ describe('a release on the real stack', () => {
   )
 })
 
-describe('a failure at any step keeps the promises, and a re-run completes the release exactly once', () => {
-  interface Scenario {
-    readonly label: string
-    readonly inject: (w: ReleaseWorld) => { env?: Record<string, string> }
-    readonly step: string
-    readonly visible: string
-    readonly finalTagsAfterFailure: string[]
-    /** The image goes through the fault-injecting registry proxy. */
-    readonly viaProxy?: boolean
-    readonly remedy?: RegExp
-  }
-  let proxy: RegistryProxy
-  beforeAll(async () => {
-    proxy = await startRegistryProxy()
-  })
-  afterAll(() => proxy.close())
-  const scenarios: Scenario[] = [
-    {
-      label: 'draft creation failing',
-      inject: (w) => {
-        w.github.fail({
-          method: 'POST',
-          route: 'repos/create-release',
-          status: 500,
-          times: Infinity,
-        })
-        return {}
-      },
-      step: 'draft-release',
-      visible: 'candidate only',
-      finalTagsAfterFailure: [],
-    },
-    {
-      label: 'an asset upload failing midway',
-      inject: (w) => {
-        w.github.fail({
-          route: 'repos/upload-release-asset',
-          afterBytes: 10,
-          status: 502,
-          times: Infinity,
-          leaveStarterAsset: true,
-        })
-        return {}
-      },
-      step: 'draft-release',
-      visible: 'draft only',
-      finalTagsAfterFailure: [],
-    },
-    {
-      label: 'promotion denied on latest (403)',
-      viaProxy: true,
-      inject: () => {
-        proxy.fail({ method: 'PUT', path: /\/manifests\/latest$/, status: 403, times: Infinity })
-        return {}
-      },
-      step: 'promote',
-      visible: 'tags promoted',
-      finalTagsAfterFailure: ['1', '1.0', '1.0.0'],
-      remedy: /Remedy: log in before this step .*; then re-run the workflow/,
-    },
-    {
-      label: 'publishing failing',
-      inject: (w) => {
-        w.github.fail({
-          method: 'PATCH',
-          route: 'repos/update-release',
-          status: 503,
-          times: Infinity,
-        })
-        return {}
-      },
-      step: 'publish',
-      visible: 'tags promoted',
-      finalTagsAfterFailure: ['1', '1.0', '1.0.0', 'latest'],
-    },
-  ]
-
-  test.each(scenarios.map((s) => [s.label, s] as const))('%s', async (_label, scenario) => {
-    const path = `e2e/rerun-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
-    const w = scenario.viaProxy
-      ? await world(`rerun-${scenario.step}`, {}, { name: `${proxy.host}/${path}`, path })
-      : await world(`rerun-${scenario.step}`)
-    addAsset(w, 'notes.txt', 'a file that must appear exactly once\n')
-    const inputs = { version: '1.0.0', 'smoke-run': 'true', 'release-assets': 'out/*.txt' }
-    const injected = scenario.inject(w)
-    const failed = await w.run(inputs, injected.env ? { env: injected.env } : {})
-    expect(failed.exitCode).toBe(1)
-    const error = failed.errors.join('\n')
-    expect(error).toMatch(new RegExp(`Step '${scenario.step}' failed`))
-    expect(error).toMatch(new RegExp(`Visible to users: ${scenario.visible}\\.`))
-    expect(error).toMatch(scenario.remedy ?? /Remedy: re-run the workflow/)
-    expect(failed.summary).toContain(`| ${scenario.step} | `)
-    expect((await finalTags(w)).sort()).toEqual(scenario.finalTagsAfterFailure)
-    expect(releases(w).filter((r) => !r.draft)).toEqual([])
-
-    w.github.clearFaults()
-    w.github.clearRequests()
-    proxy.clear()
-    const rerun = await w.run(inputs, { runAttempt: '2' })
-    expect(rerun.errors).toEqual([])
-    expect(rerun.exitCode).toBe(0)
-    // No rebuild: the digest that passed is reused.
-    expect(rerun.summary).toMatch(
-      /\| build \| skipped: the digest of this commit was already verified/,
-    )
-    expect(rerun.outputs.digest).toBe(failed.outputs.digest)
-    const all = releases(w)
-    expect(all).toHaveLength(1)
-    expect(all[0]).toMatchObject({ tag_name: 'v1.0.0', draft: false })
-    const names = w.github
-      .assets(all[0]?.id ?? 0)
-      .map((a) => `${a.name}:${a.state}`)
-      .sort()
-    expect(names).toEqual(['SHA256SUMS:uploaded', 'notes.txt:uploaded'])
-    expect(await resolveDigest(w.image.path, '1.0.0')).toBe(rerun.outputs.digest)
-    expect(await resolveDigest(w.image.path, 'latest')).toBe(rerun.outputs.digest)
-  })
-
+describe('a re-run', () => {
   test('a re-run after a complete release changes nothing and reports the release', async () => {
     const w = await world('rerun-done')
     const first = await w.run({ version: '1.0.0' })
@@ -323,14 +205,6 @@ describe('versions are immutable and floating tags never go backwards', () => {
       .map((r) => r.tag_name)
     expect(published.sort()).toEqual(['v1.0.5', 'v1.1.0'])
     expect(older.github.latestRelease('acme', 'app')?.tag_name).toBe('v1.1.0')
-    const publishing = older.github.requests.filter(
-      (r) =>
-        r.operation === 'repos/update-release' &&
-        (r.body as { draft?: boolean } | undefined)?.draft === false,
-    )
-    expect(publishing.map((r) => (r.body as { make_latest?: string }).make_latest)).toEqual([
-      'true',
-      'false',
-    ])
+    expect(makeLatestSent(older.github)).toEqual(['true', 'false'])
   })
 })

@@ -1,4 +1,5 @@
-import { newImageRun, type Logger, type Ports, type RunContext } from '../../src/context.js'
+import type { Logger, Ports, Run } from '../../src/run/run.js'
+import { newReport } from '../../src/run/report.js'
 import { INPUT_DEFAULTS, parseInputs } from '../../src/model/inputs.js'
 import type { RunEnvironment } from '../../src/model/run-env.js'
 
@@ -35,13 +36,14 @@ export const testEnvironment: RunEnvironment = {
   leaseWaitMs: 900_000,
 }
 
-/** A run context from input values, with the ports given (real or fake). */
+/** A run from input values, with the ports given (real or fake); onExit keeps what it is told. */
 export function contextFor(
   values: Record<string, string>,
   ports: Partial<Ports>,
-  overrides: Partial<RunContext> = {},
-): RunContext {
+  overrides: Partial<Run> = {},
+): Run & { readonly exits: string[] } {
   const inputs = parseInputs((name) => values[name] ?? INPUT_DEFAULTS[name] ?? '')
+  const exits: string[] = []
   return {
     inputs,
     env: testEnvironment,
@@ -51,11 +53,13 @@ export function contextFor(
     trigger: { kind: 'release', commit: testEnvironment.sha, tagVersion: undefined },
     workDir: '/tmp',
     cancellation: {},
-    moves: [],
-    loggedIn: [],
-    images: inputs.components.map(newImageRun),
-    visible: [],
-    timeline: [],
+    report: newReport(inputs.components),
+    onExit: {
+      add: (what) => {
+        exits.push(what)
+      },
+    },
+    exits,
     ...overrides,
   }
 }

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises'
-import type { BuildPlan } from '../../src/build/buildx-args.js'
+import type { BuildSpec } from '../../src/build/buildx-args.js'
 import { formatPlatform, type Platform } from '../../src/model/platform.js'
 import type {
   BuildOptions,
@@ -68,7 +68,7 @@ export class FakeEngine implements ContainerEngine {
   readonly containers = new Map<string, FakeContainer>()
   readonly removed: string[] = []
   readonly removedImages: string[] = []
-  readonly builds: { plan: BuildPlan; options: BuildOptions | undefined }[] = []
+  readonly builds: { plan: BuildSpec; options: BuildOptions | undefined }[] = []
   readonly loggedIn = new Set<string>()
   /** The most pulls that were under way at once. */
   maxConcurrentPulls = 0
@@ -86,7 +86,7 @@ export class FakeEngine implements ContainerEngine {
   readonly files = new Map<string, Buffer>()
   readonly localConfigs = new Map<string, ImageConfig>()
   /** The results of the next builds, in order; then every build succeeds. */
-  readonly buildResults: (BuildResult | ((plan: BuildPlan) => BuildResult))[] = []
+  readonly buildResults: (BuildResult | ((plan: BuildSpec) => BuildResult))[] = []
   buildDigest = `sha256:${'d'.repeat(64)}`
   loginError: string | undefined
 
@@ -197,7 +197,7 @@ export class FakeEngine implements ContainerEngine {
   }
 
   /** Writes the digest to the metadata file of a successful push, as buildx does. */
-  async build(plan: BuildPlan, options?: BuildOptions): Promise<BuildResult> {
+  async build(plan: BuildSpec, options?: BuildOptions): Promise<BuildResult> {
     this.calls.push(`build ${plan.platforms.map(formatPlatform).join(',')} ${plan.output.kind}`)
     this.builds.push({ plan, options })
     const next = this.buildResults.shift() ?? { exitCode: 0, stderr: '' }

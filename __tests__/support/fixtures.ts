@@ -1,4 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { REPO_ROOT } from './stack.js'
 
 /**
  * The example image made into distinct components by a build argument: each COMPONENT value
@@ -37,4 +41,41 @@ export function authRegistry(): { host: string; user: string; password: string; 
     password: values.REGISTRY_AUTH_PASSWORD ?? '',
     ca: values.REGISTRY_AUTH_CA ?? '',
   }
+}
+
+/**
+ * Builds the example image for linux/amd64 and linux/arm64 with buildx and pushes it under
+ * the references given, as another tool would; returns the index digest.
+ */
+export function pushExampleImage(
+  refs: readonly string[],
+  options: {
+    labels?: Readonly<Record<string, string>>
+    provenance?: boolean
+    env?: Readonly<Record<string, string>>
+  } = {},
+): string {
+  const metadata = join(mkdtempSync(join(tmpdir(), 'example-push-')), 'metadata.json')
+  execFileSync(
+    'docker',
+    [
+      'buildx',
+      'build',
+      '--platform',
+      'linux/amd64,linux/arm64',
+      ...(options.provenance === false ? ['--provenance=false'] : []),
+      ...Object.entries(options.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      ...refs.flatMap((ref) => ['--tag', ref]),
+      '--push',
+      '--metadata-file',
+      metadata,
+      join(REPO_ROOT, 'example'),
+    ],
+    { stdio: 'pipe', env: { ...process.env, ...options.env } },
+  )
+  const digest = (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, unknown>)[
+    'containerimage.digest'
+  ]
+  if (typeof digest !== 'string') throw new Error('buildx wrote no digest')
+  return digest
 }

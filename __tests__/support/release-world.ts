@@ -59,3 +59,14 @@ export async function releaseWorld(
       }),
   }
 }
+
+/** What each request that published a draft asked for as make_latest, in order. */
+export function makeLatestSent(github: GitHubStandIn): (string | undefined)[] {
+  return github.requests
+    .filter(
+      (r) =>
+        r.operation === 'repos/update-release' &&
+        (r.body as { draft?: boolean } | undefined)?.draft === false,
+    )
+    .map((r) => (r.body as { make_latest?: string }).make_latest)
+}

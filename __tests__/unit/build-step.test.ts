@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { BuildPlan } from '../../src/build/buildx-args.js'
-import type { RunContext } from '../../src/context.js'
+import type { BuildSpec } from '../../src/build/buildx-args.js'
+import type { Run } from '../../src/run/run.js'
+import { planned } from '../support/artifacts.js'
 import { StepFailure } from '../../src/model/errors.js'
 import { formatPlatform } from '../../src/model/platform.js'
 import type { BuildResult } from '../../src/ports/engine.js'
@@ -30,40 +31,41 @@ const SUCCESS: BuildResult = {
   ].join('\n'),
 }
 
-function world(platforms = 'linux/amd64,linux/arm64', mode: RunContext['mode'] = 'release') {
+function world(platforms = 'linux/amd64,linux/arm64', mode: Run['mode'] = 'release') {
   const engine = new FakeEngine()
   const ctx = contextFor(
     { image: IMAGE, 'github-token': 't', platforms },
     { engine },
     { workDir: mkdtempSync(join(tmpdir(), 'build-step-')), mode },
   )
-  ctx.plan = {
+  const have = planned(ctx, {
     version: '1.0.0',
     channel: { kind: 'stable' },
     commit: ctx.trigger.commit,
     commitTime: COMMIT_TIME,
     gitTag: 'v1.0.0',
     tags: [],
-  }
+  })
   const pushes = () => engine.builds.filter((b) => b.plan.output.kind.startsWith('push'))
   const diagnoses = () => engine.builds.filter((b) => b.plan.metadataFile.endsWith('.diagnose'))
   const lines = (ctx.log as unknown as { lines: string[] }).lines
-  return { ctx, engine, pushes, diagnoses, lines }
+  return { ctx, have, engine, pushes, diagnoses, lines }
 }
 
-const failureOf = async (ctx: RunContext): Promise<StepFailure> => {
-  const failure = await build.run(ctx).catch((e: unknown) => e)
+const failureOf = async ({ ctx, have }: ReturnType<typeof world>): Promise<StepFailure> => {
+  const failure = await build.run(ctx, have).catch((e: unknown) => e)
   if (!(failure instanceof StepFailure)) throw new Error(`not a StepFailure: ${String(failure)}`)
   return failure
 }
 
 describe('the build step retries a push only when a retry can cure it', () => {
   test("a manifest refused with 400 (a concurrent push's blobs not yet committed) is pushed again", async () => {
-    const { ctx, engine, pushes, lines } = world()
+    const w = world()
+    const { ctx, engine, pushes, lines, have } = w
     engine.buildResults.push(recorded('push-race-400'), SUCCESS)
-    await build.run(ctx)
+    await build.run(ctx, have)
     expect(pushes()).toHaveLength(2)
-    expect(ctx.images[0]?.candidate).toEqual({
+    expect(ctx.report.images[0]?.candidate).toEqual({
       ref: expect.stringMatching(/^r\.example\.test\/acme\/app:candidate-/) as unknown,
       digest: engine.buildDigest,
     })
@@ -73,21 +75,23 @@ describe('the build step retries a push only when a retry can cure it', () => {
       ),
     )
     // What the cache gave is read from the push that succeeded.
-    expect(ctx.images[0]?.cache).toEqual({ cached: 1, steps: 2 })
+    expect(ctx.report.images[0]?.cache).toEqual({ cached: 1, steps: 2 })
   })
 
   test('a 503 while pushing is pushed again', async () => {
-    const { ctx, engine, pushes } = world()
+    const w = world()
+    const { ctx, engine, pushes, have } = w
     engine.buildResults.push(recorded('push-503'), SUCCESS)
-    await build.run(ctx)
+    await build.run(ctx, have)
     expect(pushes()).toHaveLength(2)
-    expect(ctx.images[0]?.candidate?.digest).toBe(engine.buildDigest)
+    expect(ctx.report.images[0]?.candidate?.digest).toBe(engine.buildDigest)
   })
 
   test('every push is streamed to the log and stamped with the commit time', async () => {
-    const { ctx, engine, pushes } = world()
+    const w = world()
+    const { ctx, engine, pushes, have } = w
     engine.buildResults.push(recorded('push-503'), SUCCESS)
-    await build.run(ctx)
+    await build.run(ctx, have)
     expect(pushes().map((b) => b.options)).toEqual([
       { stream: true, sourceDateEpoch: COMMIT_TIME },
       { stream: true, sourceDateEpoch: COMMIT_TIME },
@@ -95,40 +99,44 @@ describe('the build step retries a push only when a retry can cure it', () => {
   })
 
   test('a push that keeps failing is tried five times in all, then fails the step', async () => {
-    const { ctx, engine, pushes } = world()
+    const w = world()
+    const { engine, pushes } = w
     engine.buildResults.push(...Array.from({ length: 5 }, () => recorded('push-503')))
-    const failure = await failureOf(ctx)
+    const failure = await failureOf(w)
     expect(pushes()).toHaveLength(5)
     expect(failure.message).toMatch(/^the build failed: .*503 Service Unavailable$/s)
   })
 
   test('a failing build step is not retried', async () => {
-    const { ctx, engine, pushes } = world()
+    const w = world()
+    const { engine, pushes } = w
     engine.buildResults.push(recorded('run-fails-arm64'))
-    await failureOf(ctx)
+    await failureOf(w)
     expect(pushes()).toHaveLength(1)
   })
 
   test('a 503 that is not part of a push (a base image lookup) is not retried', async () => {
-    const { ctx, engine, pushes } = world()
+    const w = world()
+    const { engine, pushes } = w
     engine.buildResults.push({
       exitCode: 1,
       stderr:
         'ERROR: failed to solve: debian:bookworm: failed to resolve source metadata for docker.io/library/debian:bookworm: unexpected status from HEAD request to https://registry-1.docker.io/v2/library/debian/manifests/bookworm: 503 Service Unavailable\n',
     })
-    await failureOf(ctx)
+    await failureOf(w)
     expect(pushes()).toHaveLength(1)
   })
 })
 
 describe('the build failure names the platform that failed', () => {
   test("when buildx's log does not, each platform is built alone from the cache to find it", async () => {
-    const { ctx, engine, diagnoses } = world()
+    const w = world()
+    const { ctx, engine, diagnoses } = w
     const fails = recorded('run-fails-arm64')
-    const armFails = (plan: BuildPlan): BuildResult =>
+    const armFails = (plan: BuildSpec): BuildResult =>
       plan.platforms.map(formatPlatform).join() === 'linux/arm64' ? fails : SUCCESS
     engine.buildResults.push(fails, armFails, armFails)
-    const failure = await failureOf(ctx)
+    const failure = await failureOf(w)
     expect(failure.message).toBe(
       [
         'the build failed for linux/arm64: #8 ERROR: process "/bin/busybox sh -c test $(/bin/busybox uname -m) != aarch64" did not complete successfully: exit code: 1',
@@ -147,16 +155,18 @@ describe('the build failure names the platform that failed', () => {
   })
 
   test('says no platform when every platform fails alone too', async () => {
-    const { ctx, engine, diagnoses } = world()
+    const w = world()
+    const { engine, diagnoses } = w
     const fails = recorded('run-fails-arm64')
     engine.buildResults.push(fails, fails, fails)
-    const failure = await failureOf(ctx)
+    const failure = await failureOf(w)
     expect(diagnoses()).toHaveLength(2)
     expect(failure.message).toMatch(/^the build failed: #8 ERROR: process/)
   })
 
   test("takes the platform from buildx's log when it names one, without building again", async () => {
-    const { ctx, engine } = world()
+    const w = world()
+    const { engine } = w
     engine.buildResults.push({
       exitCode: 1,
       stderr: [
@@ -169,25 +179,27 @@ describe('the build failure names the platform that failed', () => {
         '',
       ].join('\n'),
     })
-    const failure = await failureOf(ctx)
+    const failure = await failureOf(w)
     expect(failure.message).toMatch(/^the build failed for linux\/arm64: /)
     expect(engine.builds).toHaveLength(1)
   })
 
   test('a single platform is the one that failed', async () => {
-    const { ctx, engine } = world('linux/arm64')
+    const w = world('linux/arm64')
+    const { engine } = w
     engine.buildResults.push(recorded('run-fails-arm64'))
-    const failure = await failureOf(ctx)
+    const failure = await failureOf(w)
     expect(failure.message).toMatch(/^the build failed for linux\/arm64: /)
     expect(engine.builds).toHaveLength(1)
   })
 })
 
 test('a build-only run keeps the result in the build cache and pushes nothing', async () => {
-  const { ctx, engine, pushes, lines } = world('linux/amd64,linux/arm64', 'build')
-  await build.run(ctx)
+  const w = world('linux/amd64,linux/arm64', 'build')
+  const { ctx, engine, pushes, lines, have } = w
+  await build.run(ctx, have)
   expect(engine.builds.map((b) => b.plan.output)).toEqual([{ kind: 'cache-only' }])
   expect(pushes()).toEqual([])
-  expect(ctx.images[0]?.candidate).toBeUndefined()
+  expect(ctx.report.images[0]?.candidate).toBeUndefined()
   expect(lines).toContain('Built every platform; nothing was pushed (build-only run)')
 })

@@ -7,12 +7,12 @@ import {
   buildxBuildArgs,
   candidateTag,
   failedPlatform,
-  type BuildPlan,
+  type BuildSpec,
 } from '../../src/build/buildx-args.js'
 import { parsePlatform, type Platform } from '../../src/model/platform.js'
 
 const platforms = (...names: string[]): Platform[] => names.map((n) => parsePlatform(n) as Platform)
-const base: BuildPlan = {
+const base: BuildSpec = {
   platforms: platforms('linux/amd64', 'linux/arm64'),
   context: '.',
   file: './Dockerfile',
@@ -26,7 +26,7 @@ const base: BuildPlan = {
 const head = ['buildx', 'build', '--progress', 'plain']
 
 describe('buildxBuildArgs', () => {
-  test.each<[string, Partial<BuildPlan>, string[]]>([
+  test.each<[string, Partial<BuildSpec>, string[]]>([
     [
       'build only: no output flag',
       {},

@@ -1,4 +1,4 @@
-import type { BuildPlan } from '../../src/build/buildx-args.js'
+import type { BuildSpec } from '../../src/build/buildx-args.js'
 import { buildxBuildArgs } from '../../src/build/buildx-args.js'
 import { StepFailure } from '../../src/model/errors.js'
 import {
@@ -59,7 +59,7 @@ const SPEC = {
   name: 'mar-42-1-linux-arm64-http-x1',
   env: [{ key: 'MODE', value: 'smoke' }],
 }
-const PLAN: BuildPlan = {
+const PLAN: BuildSpec = {
   platforms: [platform('linux/amd64'), platform('linux/arm64')],
   context: '.',
   file: 'Dockerfile',

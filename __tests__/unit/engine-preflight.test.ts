@@ -73,7 +73,7 @@ describe('preflight refuses an engine that cannot do the job, and says how to fi
         git,
       },
     )
-    const failure = await preflight.run(ctx).catch((e: unknown) => e)
+    const failure = await preflight.run(ctx, {}).catch((e: unknown) => e)
     expect(failure).toBeInstanceOf(StepFailure)
     expect((failure as StepFailure).message).toMatch(message)
     expect((failure as StepFailure).remedy).toMatch(remedy)
@@ -91,11 +91,11 @@ describe('preflight refuses an engine that cannot do the job, and says how to fi
       builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64'] },
     }
     const ports = { registry: new FakeRegistry(), github: new FakeGitHub(), git }
-    await preflight.run(contextFor(inputs, { ...ports, engine: engineWith(narrow) }))
+    await preflight.run(contextFor(inputs, { ...ports, engine: engineWith(narrow) }), {})
     // The same engine cannot build those platforms itself.
     const building = { image: inputs.image, 'github-token': 't' }
     await expect(
-      preflight.run(contextFor(building, { ...ports, engine: engineWith(narrow) })),
+      preflight.run(contextFor(building, { ...ports, engine: engineWith(narrow) }), {}),
     ).rejects.toThrow(/cannot build several platforms/)
   })
 
@@ -109,8 +109,8 @@ describe('preflight refuses an engine that cannot do the job, and says how to fi
         git,
       },
     )
-    await preflight.run(ctx)
-    expect(ctx.builderDriver).toBe('docker')
+    const result = await preflight.run(ctx, {})
+    expect(result).toMatchObject({ builder: { driver: 'docker' } })
   })
 })
 
@@ -148,9 +148,9 @@ describe('preflight logs in with registry-username, once per registry', () => {
       github: new FakeGitHub(),
       git,
     })
-    await preflight.run(ctx)
+    await preflight.run(ctx, {})
     expect(engine.calls.filter((c) => c.startsWith('login'))).toEqual(['login r.example.test bot'])
-    expect(ctx.loggedIn).toEqual(['r.example.test'])
+    expect(ctx.exits).toEqual(['log out of r.example.test'])
   })
 
   test('a registry that refuses them stops the run with its message and the remedy', async () => {
@@ -163,7 +163,7 @@ describe('preflight logs in with registry-username, once per registry', () => {
       github: new FakeGitHub(),
       git,
     })
-    const failure = await preflight.run(ctx).catch((e: unknown) => e)
+    const failure = await preflight.run(ctx, {}).catch((e: unknown) => e)
     expect(failure).toBeInstanceOf(StepFailure)
     expect((failure as StepFailure).message).toBe(
       'the registry r.example.test rejected the credentials of registry-username \'bot\': Login did not succeed\nError response from daemon: Get "https://r.example.test/v2/": unauthorized: incorrect username or password',
@@ -171,6 +171,6 @@ describe('preflight logs in with registry-username, once per registry', () => {
     expect((failure as StepFailure).remedy).toMatch(
       /^check registry-username and registry-password/,
     )
-    expect(ctx.loggedIn).toEqual([])
+    expect(ctx.exits).toEqual([])
   })
 })

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto'
 import { jest } from '@jest/globals'
 import { StepFailure } from '../../src/model/errors.js'
-import { OctokitGitHub, PERMISSION_REMEDY, type Release } from '../../src/ports/github.js'
+import { PERMISSION_REMEDY, type Release } from '../../src/ports/github.js'
+import { OctokitGitHub } from '../../src/ports/github/octokit.js'
 import {
   fakeSha,
   startGitHubStandIn,

@@ -376,3 +376,43 @@ describe('refused values name the input, the value and what is accepted', () => 
     expect(problems.map((p) => p.split(':')[0])).toEqual(['mode', 'image', 'platforms', 'version'])
   })
 })
+
+describe('the build reads nothing outside the workspace', () => {
+  test.each<[string, Record<string, string>, string]>([
+    ['an absolute Dockerfile', { file: '/etc/hostname' }, 'file: /etc/hostname'],
+    [
+      'a Dockerfile that climbs out',
+      { file: 'app/../../Dockerfile' },
+      'file: app/../../Dockerfile',
+    ],
+    ['the root as context', { context: '/' }, 'context: /'],
+    ['the parent as context', { context: '..' }, 'context: ..'],
+    ['a home-relative context', { context: '~/src' }, 'context: ~/src'],
+  ])('%s is refused, whether or not it exists', (_name, values, named) => {
+    const problems = problemsOf(values, () => true)
+    expect(problems).toEqual([
+      `${named}: it is outside the workspace; give a path inside the workspace, relative to it; the build reads nothing outside the checkout`,
+    ])
+  })
+
+  test('a path that only passes through a parent folder stays inside', () => {
+    expect(problemsOf({ context: 'app/../web', file: 'web/./Dockerfile' })).toEqual([])
+  })
+
+  test('a path the workspace check finds outside (a symlink) is refused like one written so', () => {
+    const inputs = (): unknown =>
+      parseInputs(
+        reader({ ...valid, file: 'linked/Dockerfile' }),
+        () => true,
+        () => undefined,
+        (path) => !path.startsWith('linked'),
+      )
+    expect(inputs).toThrow(
+      /Input 'file': "linked\/Dockerfile" is not valid; it is outside the workspace/,
+    )
+  })
+
+  test('a remote context is fetched by buildx and not checked against the workspace', () => {
+    expect(problemsOf({ context: 'https://example.test/app.git', file: '/Dockerfile' })).toEqual([])
+  })
+})

@@ -77,3 +77,28 @@ test('no import cycle in src/', () => {
   for (const file of graph.keys()) visit(file, [])
   expect(cycles).toEqual([])
 })
+
+/** The layers from the bottom (README, "How the code is laid out"): a file imports only its own or lower ones. */
+const LAYERS: readonly (readonly string[])[] = [
+  ['model/', 'parallel.ts'],
+  ['build/', 'sign/', 'smoke/docker-run-args.ts'],
+  ['ports/'],
+  ['smoke/', 'release/'],
+  ['run/'],
+  ['steps/'],
+  ['pipeline.ts'],
+  ['report/', 'plan/'],
+  ['main.ts', 'compose.ts', 'cli/', 'index.ts'],
+]
+const layerOf = (file: string): number =>
+  LAYERS.findIndex((prefixes) =>
+    prefixes.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p)),
+  )
+
+test('every file of src/ belongs to a layer, and imports only its own layer or lower ones', () => {
+  expect([...graph.keys()].filter((file) => layerOf(file) < 0)).toEqual([])
+  const upward = [...graph].flatMap(([file, imports]) =>
+    imports.filter((i) => layerOf(i) > layerOf(file)).map((i) => `${file} -> ${i}`),
+  )
+  expect(upward).toEqual([])
+})

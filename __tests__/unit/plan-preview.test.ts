@@ -1,4 +1,4 @@
-import type { RunContext } from '../../src/context.js'
+import type { Run } from '../../src/run/run.js'
 import { StepFailure } from '../../src/model/errors.js'
 import { PIPELINE } from '../../src/pipeline.js'
 import { previewOfTrigger, previewRelease } from '../../src/plan/preview.js'
@@ -42,7 +42,7 @@ const git: GitRepository = {
   commitTime: () => Promise.resolve(1_700_000_000),
 }
 
-function world(values: Record<string, string> = {}, overrides: Partial<RunContext> = {}) {
+function world(values: Record<string, string> = {}, overrides: Partial<Run> = {}) {
   const registry = new FakeRegistry()
   const github = new FakeGitHub()
   const { engine, calls } = workingEngine()
@@ -66,9 +66,9 @@ describe('the plan changes nothing', () => {
     await expect(ports.registry.copy(`${IMAGE}@sha256:aaaa`, `${IMAGE}:latest`)).rejects.toThrow(
       new PlanWriteAttempt(`write the tag ${IMAGE}:latest`),
     )
-    const [run] = ctx.images
-    if (!run) throw new Error('no image')
-    await expect(ports.registry.deleteTag(run.build.image, 'x')).rejects.toThrow(PlanWriteAttempt)
+    const [build] = ctx.inputs.components
+    if (!build) throw new Error('no image')
+    await expect(ports.registry.deleteTag(build.image, 'x')).rejects.toThrow(PlanWriteAttempt)
     await expect(
       ports.github.createDraft({
         tag: 'v1',

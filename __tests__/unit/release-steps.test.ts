@@ -1,21 +1,24 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ImageRun, RunContext } from '../../src/context.js'
+import type { Artifacts, ReleasePlan } from '../../src/run/artifacts.js'
+import type { ImageReport } from '../../src/run/report.js'
+import type { Run } from '../../src/run/run.js'
 import { ReleaseError, StepFailure } from '../../src/model/errors.js'
 import { finalTags, type FinalTag } from '../../src/model/tags.js'
 import { runPipeline } from '../../src/pipeline.js'
 import { draftRelease } from '../../src/steps/draft-release.js'
 import { promote } from '../../src/steps/promote.js'
 import { publish } from '../../src/steps/publish.js'
-import type { Step } from '../../src/steps/step.js'
+import type { AnyStep } from '../../src/steps/step.js'
+import { planned } from '../support/artifacts.js'
 import { contextFor } from '../support/context.js'
 import { FakeGitHub, FakeRegistry } from '../support/fakes.js'
 
 const IMAGE = 'r.example.test/acme/app'
-/** The only image of these single-image releases. */
-const image = (ctx: RunContext): ImageRun => {
-  const [run] = ctx.images
+/** What users see of the only image of these single-image releases. */
+const image = (ctx: Run): ImageReport => {
+  const [run] = ctx.report.images
   if (!run) throw new Error('no image')
   return run
 }
@@ -24,11 +27,13 @@ const OLD = 'sha256:0000'
 const COMMIT = '0123456789abcdef0123456789abcdef01234567'
 const OTHER_COMMIT = 'fedcba9876543210fedcba9876543210fedcba98'
 
+type Have = Pick<Artifacts, 'plan' | 'candidates' | 'lease' | 'published'>
+
 function releaseContext(
   version: string,
   channel: 'stable' | 'rc',
   values: Record<string, string> = {},
-): { ctx: RunContext; registry: FakeRegistry; github: FakeGitHub } {
+): { ctx: Run; registry: FakeRegistry; github: FakeGitHub; have: Have } {
   const registry = new FakeRegistry()
   const github = new FakeGitHub()
   const ch =
@@ -36,7 +41,7 @@ function releaseContext(
       ? ({ kind: 'stable' } as const)
       : ({ kind: 'prerelease', name: 'rc' } as const)
   const ctx = contextFor({ image: IMAGE, ...values }, { registry, github })
-  ctx.plan = {
+  const plan: ReleasePlan = {
     version,
     channel: ch,
     commit: COMMIT,
@@ -44,14 +49,25 @@ function releaseContext(
     gitTag: `v${version}`,
     tags: finalTags(version, ch) as FinalTag[],
   }
-  image(ctx).candidate = { ref: `${IMAGE}:candidate`, digest: DIGEST }
-  return { ctx, registry, github }
+  const { images } = planned(ctx, plan)
+  const candidates = images.map((i) => ({
+    image: i,
+    ref: `${IMAGE}:candidate`,
+    digest: DIGEST,
+    pushedTags: [],
+  }))
+  return {
+    ctx,
+    registry,
+    github,
+    have: { plan, candidates, lease: undefined, published: undefined },
+  }
 }
 
 describe('promote', () => {
   test('writes the version tag first, then 1.2, 1 and latest, each read back, and records them', async () => {
-    const { ctx, registry } = releaseContext('1.2.3', 'stable')
-    await promote.run(ctx)
+    const { ctx, registry, have } = releaseContext('1.2.3', 'stable')
+    await promote.run(ctx, have)
     expect(registry.copies).toEqual([
       `${IMAGE}:1.2.3`,
       `${IMAGE}:1.2`,
@@ -59,7 +75,7 @@ describe('promote', () => {
       `${IMAGE}:latest`,
     ])
     expect(registry.tags.get(`${IMAGE}:latest`)).toBe(DIGEST)
-    expect(ctx.visible).toEqual([
+    expect(ctx.report.visible).toEqual([
       { kind: 'tag', ref: `${IMAGE}:1.2.3`, floating: false },
       { kind: 'tag', ref: `${IMAGE}:1.2`, floating: true },
       { kind: 'tag', ref: `${IMAGE}:1`, floating: true },
@@ -73,35 +89,35 @@ describe('promote', () => {
     ['latest at the same version moves', '1.2.3', 'stable', '1.2.3', true],
     ['rc at a newer rc stays', '2.0.0-rc.1', 'rc', '2.0.0-rc.2', false],
   ])('%s', async (_name, version, channel, current, moves) => {
-    const { ctx, registry } = releaseContext(version, channel)
+    const { ctx, registry, have } = releaseContext(version, channel)
     const floating = channel === 'stable' ? 'latest' : 'rc'
     registry.tags.set(`${IMAGE}:${floating}`, OLD)
     registry.annotations.set(OLD, { 'org.opencontainers.image.version': current })
-    await promote.run(ctx)
+    await promote.run(ctx, have)
     expect(registry.tags.get(`${IMAGE}:${floating}`)).toBe(moves ? DIGEST : OLD)
-    expect(image(ctx).keptFloating.map((k) => k.tag)).toEqual(moves ? [] : [floating])
+    expect(image(ctx).kept.map((k) => k.tag)).toEqual(moves ? [] : [floating])
     expect(registry.tags.get(`${IMAGE}:${version}`)).toBe(DIGEST)
   })
 
   test('a version tag that appeared with another digest is never overwritten', async () => {
-    const { ctx, registry } = releaseContext('1.2.3', 'stable')
+    const { ctx, registry, have } = releaseContext('1.2.3', 'stable')
     registry.tags.set(`${IMAGE}:1.2.3`, OLD)
-    await expect(promote.run(ctx)).rejects.toThrow(/version tags are immutable/)
+    await expect(promote.run(ctx, have)).rejects.toThrow(/version tags are immutable/)
     expect(registry.tags.get(`${IMAGE}:1.2.3`)).toBe(OLD)
     expect(registry.copies).toEqual([])
   })
 
   test('a write that does not read back fails before the floating tag', async () => {
-    const { ctx, registry } = releaseContext('1.2.3', 'stable')
+    const { ctx, registry, have } = releaseContext('1.2.3', 'stable')
     registry.lossy.add(`${IMAGE}:1.2.3`)
-    await expect(promote.run(ctx)).rejects.toThrow(/reads back as nothing/)
+    await expect(promote.run(ctx, have)).rejects.toThrow(/reads back as nothing/)
     expect(registry.copies).toEqual([`${IMAGE}:1.2.3`])
   })
 
   test('tags already at the digest (a re-run) are not written again', async () => {
-    const { ctx, registry } = releaseContext('1.2.3', 'stable')
+    const { ctx, registry, have } = releaseContext('1.2.3', 'stable')
     registry.tags.set(`${IMAGE}:1.2.3`, DIGEST)
-    await promote.run(ctx)
+    await promote.run(ctx, have)
     expect(registry.copies).toEqual([`${IMAGE}:1.2`, `${IMAGE}:1`, `${IMAGE}:latest`])
   })
 })
@@ -109,8 +125,9 @@ describe('promote', () => {
 describe('publish', () => {
   async function drafted(version: string, channel: 'stable' | 'rc') {
     const parts = releaseContext(version, channel)
-    await draftRelease.run(parts.ctx)
-    return parts
+    const out = await draftRelease.run(parts.ctx, parts.have)
+    if ('stop' in out) throw new Error('drafting stopped')
+    return { ...parts, draft: out.draft }
   }
 
   test.each<[string, string, 'stable' | 'rc', string[], string | undefined, string, string[]]>([
@@ -151,31 +168,41 @@ describe('publish', () => {
       [],
     ],
   ])('%s', async (_name, version, channel, released, maintenance, flags, kept) => {
-    const { ctx, github } = await drafted(version, channel)
+    const { ctx, github, have, draft } = await drafted(version, channel)
     for (const tag of released) github.gitTags.set(tag, OTHER_COMMIT)
-    if (maintenance && ctx.plan) {
-      const line = { kind: 'minor', major: 1, minor: 2 } as const
-      ctx.plan = {
-        ...ctx.plan,
-        maintenance: { branch: maintenance, line },
-        tags: finalTags(version, ctx.plan.channel, undefined, '', {
-          maintenance: true,
-        }) as FinalTag[],
-      }
-    }
-    await promote.run(ctx)
-    expect(image(ctx).keptFloating.map((k) => k.tag)).toEqual(kept)
-    await publish.run(ctx)
+    const plan = maintenance
+      ? {
+          ...have.plan,
+          maintenance: {
+            branch: maintenance,
+            line: { kind: 'minor', major: 1, minor: 2 } as const,
+          },
+          tags: finalTags(version, have.plan.channel, undefined, '', {
+            maintenance: true,
+          }) as FinalTag[],
+        }
+      : have.plan
+    const promoted = await promote.run(ctx, { ...have, plan })
+    if ('stop' in promoted) throw new Error('promotion stopped')
+    expect(image(ctx).kept.map((k) => k.tag)).toEqual(kept)
+    await publish.run(ctx, { ...have, ...promoted, plan, draft })
     expect(github.calls.at(-1)).toBe(`publish 1 ${flags}`)
     expect(github.gitTags.get(`v${version}`)).toBe(COMMIT)
-    expect(ctx.visible.at(-1)).toMatchObject({ kind: 'release', id: 1 })
+    expect(ctx.report.visible.at(-1)).toMatchObject({ kind: 'release', id: 1 })
+    // The lease promotion took is given back when the run ends.
+    expect((ctx as Run & { exits: string[] }).exits).toEqual(['give back the release lease'])
   })
 
   test('a tag that does not resolve to the digest keeps the Release a draft', async () => {
-    const { ctx, registry, github } = await drafted('1.2.3', 'stable')
+    const { ctx, registry, github, have, draft } = await drafted('1.2.3', 'stable')
     for (const tag of ['1.2.3', '1.2', '1']) registry.tags.set(`${IMAGE}:${tag}`, DIGEST)
     registry.tags.set(`${IMAGE}:latest`, OLD)
-    await expect(publish.run(ctx)).rejects.toThrow(
+    const promoted = ['1.2.3', '1.2', '1', 'latest'].map((t) => ({
+      ref: `${IMAGE}:${t}`,
+      digest: DIGEST,
+    }))
+    const latest = { latest: true, reason: 'the highest' }
+    await expect(publish.run(ctx, { ...have, draft, promoted, latest })).rejects.toThrow(
       /:latest resolves to sha256:0000, not to the promoted sha256:1111/,
     )
     expect(github.releases[0]?.draft).toBe(true)
@@ -190,11 +217,11 @@ describe('draft-release', () => {
   }
 
   test('creates one draft at the commit, with notes, the image section and assets plus SHA256SUMS', async () => {
-    const { ctx, github } = releaseContext('1.2.3', 'stable', { 'release-assets': '*.txt' })
+    const { ctx, github, have } = releaseContext('1.2.3', 'stable', { 'release-assets': '*.txt' })
     Object.assign(ctx, {
       env: { ...ctx.env, workspace: withAssets({ 'a.txt': 'A', 'b.txt': 'B' }) },
     })
-    await draftRelease.run(ctx)
+    await draftRelease.run(ctx, have)
     expect(github.releases).toHaveLength(1)
     const [draft] = github.releases
     expect(draft).toMatchObject({ draft: true, tagName: 'v1.2.3', targetCommitish: COMMIT })
@@ -204,10 +231,10 @@ describe('draft-release', () => {
   })
 
   test('a re-run reuses the draft, deletes empty duplicates, and keeps identical assets', async () => {
-    const { ctx, github } = releaseContext('1.2.3', 'stable', { 'release-assets': '*.txt' })
+    const { ctx, github, have } = releaseContext('1.2.3', 'stable', { 'release-assets': '*.txt' })
     const workspace = withAssets({ 'a.txt': 'A' })
     Object.assign(ctx, { env: { ...ctx.env, workspace } })
-    await draftRelease.run(ctx)
+    await draftRelease.run(ctx, have)
     await github.createDraft({
       tag: 'v1.2.3',
       commit: COMMIT,
@@ -217,19 +244,19 @@ describe('draft-release', () => {
     })
     writeFileSync(join(workspace, 'a.txt'), 'A')
     github.calls.length = 0
-    await draftRelease.run(ctx)
+    await draftRelease.run(ctx, have)
     expect(github.releases.map((r) => r.id)).toEqual([1])
     expect(github.calls).toEqual(['listReleases', 'deleteRelease 4', 'updateDraft 1'])
     expect(github.releases[0]?.assets.map((a) => a.name)).toEqual(['a.txt', 'SHA256SUMS'])
   })
 
   test('a changed asset replaces the old copy instead of failing on already_exists', async () => {
-    const { ctx, github } = releaseContext('1.2.3', 'stable', { 'release-assets': 'a.txt' })
+    const { ctx, github, have } = releaseContext('1.2.3', 'stable', { 'release-assets': 'a.txt' })
     const workspace = withAssets({ 'a.txt': 'first' })
     Object.assign(ctx, { env: { ...ctx.env, workspace } })
-    await draftRelease.run(ctx)
+    await draftRelease.run(ctx, have)
     writeFileSync(join(workspace, 'a.txt'), 'second')
-    await draftRelease.run(ctx)
+    await draftRelease.run(ctx, have)
     const assets = github.releases[0]?.assets ?? []
     expect(assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'a.txt'])
     expect(assets.find((a) => a.name === 'a.txt')?.size).toBe(6)
@@ -237,10 +264,15 @@ describe('draft-release', () => {
 })
 
 describe('runPipeline', () => {
-  const step = (name: string, run: (ctx: RunContext) => Promise<void>, skip?: string): Step => ({
+  const step = (name: string, run: (ctx: Run) => Promise<void>, skip?: string): AnyStep => ({
     name,
     why: name,
-    run,
+    needs: [],
+    gives: [],
+    run: async (ctx) => {
+      await run(ctx)
+      return {}
+    },
     remedy: () => `remedy of ${name}`,
     ...(skip !== undefined ? { skip: () => skip } : {}),
   })
@@ -251,7 +283,7 @@ describe('runPipeline', () => {
     const steps = [
       step('one', async (c) => {
         ran.push('one')
-        c.visible.push({ kind: 'candidate', ref: 'x' })
+        c.report.visible.push({ kind: 'candidate', ref: 'x' })
         await Promise.resolve()
       }),
       step('skipped', async () => Promise.resolve(), 'not needed'),
@@ -270,7 +302,7 @@ describe('runPipeline', () => {
       remedy: 'remedy of two',
     })
     expect(ran).toEqual(['one'])
-    expect(ctx.timeline.map((t) => [t.name, t.outcome])).toEqual([
+    expect(ctx.report.timeline.map((t) => [t.name, t.outcome])).toEqual([
       ['one', 'done'],
       ['skipped', 'skipped'],
       ['two', 'failed'],

@@ -1,4 +1,6 @@
-import type { RunContext } from '../../src/context.js'
+import type { Run } from '../../src/run/run.js'
+import type { Artifacts } from '../../src/run/artifacts.js'
+import { planned } from '../support/artifacts.js'
 import { StepFailure } from '../../src/model/errors.js'
 import { formatPlatform } from '../../src/model/platform.js'
 import { smoke } from '../../src/steps/smoke.js'
@@ -13,61 +15,71 @@ const digestOf = (platform: string): string =>
   `sha256:${platform.replace(/\W/g, '').padEnd(64, '0')}`
 
 /** A release whose candidate's platforms were read by the manifest assertion. */
-function world(values: Record<string, string>, mode: RunContext['mode'] = 'release') {
+function world(values: Record<string, string>, mode: Run['mode'] = 'release') {
   const engine = new FakeEngine()
   const ctx = contextFor(
     { image: IMAGE, 'smoke-run': 'true', ...values },
     { engine, registry: new FakeRegistry() },
     { mode },
   )
-  ctx.plan = {
+  const base = planned(ctx, {
     version: '1.0.0',
     channel: { kind: 'stable' },
     commit: ctx.trigger.commit,
     commitTime: COMMIT_TIME,
     gitTag: 'v1.0.0',
     tags: [],
-  }
-  for (const run of ctx.images) {
-    for (const platform of run.build.platforms.map(formatPlatform)) {
-      run.platforms.set(platform, {
-        platform,
-        manifestDigest: digestOf(platform),
-        config: EMPTY_CONFIG,
-      })
-    }
-  }
-  return { ctx, engine }
+  })
+  // What the manifest assertion hands on: each platform's own manifest digest and config.
+  const checked: Artifacts['checked'] =
+    mode === 'build'
+      ? []
+      : base.images.map((image) => ({
+          candidate: {
+            image,
+            ref: `${IMAGE}@sha256:index`,
+            digest: 'sha256:index',
+            pushedTags: [],
+          },
+          platforms: image.build.platforms.map((platform) => ({
+            name: formatPlatform(platform),
+            platform,
+            manifestDigest: digestOf(formatPlatform(platform)),
+            config: EMPTY_CONFIG,
+          })),
+        }))
+  const have = { ...base, checked }
+  return { ctx, engine, have }
 }
 
 describe('the smoke step in a release', () => {
   test('tests at most four platforms at once, each pulled by the digest of its own manifest', async () => {
-    const { ctx, engine } = world({ platforms: SIX })
-    await smoke.run(ctx)
+    const { ctx, engine, have } = world({ platforms: SIX })
+    await smoke.run(ctx, have)
     expect(engine.maxConcurrentPulls).toBe(4)
     expect(engine.calls.filter((c) => c.startsWith('pull ')).sort()).toEqual(
       SIX.split(',')
         .map((p) => `pull ${IMAGE}@${digestOf(p)} ${p}`)
         .sort(),
     )
-    const [run] = ctx.images
+    const [run] = ctx.report.images
     expect([...(run?.platforms.values() ?? [])].map((p) => [p.platform, p.smoke?.ok])).toEqual(
       SIX.split(',').map((p) => [p, true]),
     )
   })
 
   test('fails naming every failing platform with its first failed check; the others are recorded as passed', async () => {
-    const { ctx, engine } = world({ platforms: SIX })
+    const { ctx, engine, have } = world({ platforms: SIX })
     engine.command = (_words, spec) =>
       ['arm64', 's390x'].includes(spec.platform.architecture)
         ? { exitCode: 1, stderr: 'exec /bin/true: exec format error\n' }
         : { exitCode: 0 }
-    const failure = await smoke.run(ctx).catch((e: unknown) => e)
+    const failure = await smoke.run(ctx, have).catch((e: unknown) => e)
     expect(failure).toBeInstanceOf(StepFailure)
     expect((failure as StepFailure).message).toBe(
       'smoke test failed on linux/arm64: run true: exit 1: exec /bin/true: exec format error; linux/s390x: run true: exit 1: exec /bin/true: exec format error',
     )
-    const [run] = ctx.images
+    const [run] = ctx.report.images
     expect(run?.platforms.get('linux/amd64')?.smoke).toMatchObject({
       ok: true,
       detail: 'pull, architecture, run true',
@@ -77,8 +89,8 @@ describe('the smoke step in a release', () => {
   })
 
   test('each check is logged with its outcome', async () => {
-    const { ctx } = world({ platforms: 'linux/arm64' })
-    await smoke.run(ctx)
+    const { ctx, have } = world({ platforms: 'linux/arm64' })
+    await smoke.run(ctx, have)
     const lines = (ctx.log as unknown as { lines: string[] }).lines
     expect(lines).toContain('group: Smoke tests on 1 image platform(s)')
     expect(lines).toEqual(
@@ -89,8 +101,8 @@ describe('the smoke step in a release', () => {
 
 describe('the smoke step in a build-only run', () => {
   test('loads each platform in turn from the build cache, tests it, and removes it', async () => {
-    const { ctx, engine } = world({ platforms: 'linux/amd64,linux/arm64' }, 'build')
-    await smoke.run(ctx)
+    const { ctx, engine, have } = world({ platforms: 'linux/amd64,linux/arm64' }, 'build')
+    await smoke.run(ctx, have)
     const tag = (p: string): string => `multiarch-release-smoke:42-1-app-${p}`
     expect(
       engine.calls.filter((c) => !c.startsWith('run ') && !c.startsWith('readImageFile')),
@@ -110,22 +122,22 @@ describe('the smoke step in a build-only run', () => {
   })
 
   test('a platform that cannot be loaded fails with the end of the build log; the next is still tested', async () => {
-    const { ctx, engine } = world({ platforms: 'linux/amd64,linux/arm64' }, 'build')
+    const { ctx, engine, have } = world({ platforms: 'linux/amd64,linux/arm64' }, 'build')
     engine.buildResults.push({
       exitCode: 1,
       stderr:
         '#5 [linux/amd64 1/2] COPY app /app\n#5 ERROR: failed to compute cache key\nERROR: failed to solve: "/app": not found\n',
     })
-    const failure = await smoke.run(ctx).catch((e: unknown) => e)
+    const failure = await smoke.run(ctx, have).catch((e: unknown) => e)
     expect((failure as StepFailure).message).toBe(
       'smoke test failed on linux/amd64: load: #5 [linux/amd64 1/2] COPY app /app\n#5 ERROR: failed to compute cache key\nERROR: failed to solve: "/app": not found',
     )
-    expect(ctx.images[0]?.platforms.get('linux/arm64')?.smoke?.ok).toBe(true)
+    expect(ctx.report.images[0]?.platforms.get('linux/arm64')?.smoke?.ok).toBe(true)
     expect(engine.removedImages).toEqual(['multiarch-release-smoke:42-1-app-linux-arm64'])
   })
 
   test('is skipped when there is nothing to run', () => {
-    const { ctx } = world({ platforms: 'linux/amd64', 'smoke-run': '' }, 'build')
-    expect(smoke.skip?.(ctx)).toBe('no smoke-run or smoke-http for this run')
+    const { ctx, have } = world({ platforms: 'linux/amd64', 'smoke-run': '' }, 'build')
+    expect(smoke.skip?.(ctx, have)).toBe('no smoke-run or smoke-http for this run')
   })
 })

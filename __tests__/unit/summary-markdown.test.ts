@@ -1,4 +1,4 @@
-import { code, link, table, text } from '../../src/report/markdown.js'
+import { code, link, table, escaped } from '../../src/report/markdown.js'
 import { mermaidName, renderGantt } from '../../src/report/timeline.js'
 import {
   codeBlocks,
@@ -26,12 +26,12 @@ const HOSTILE = [
 describe('escaping: what the user wrote is what GitHub shows', () => {
   test.each(HOSTILE.map((value) => [value]))('%j', (value) => {
     const markdown = [
-      `Paragraph: ${text(value)}`,
+      `Paragraph: ${escaped(value)}`,
       '',
       ...table(
         ['Text', 'Code'],
         [
-          [text(value), code(value)],
+          [escaped(value), code(value)],
           ['x', 'y'],
         ],
       ),

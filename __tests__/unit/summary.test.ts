@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
-import type { ImageRun, RunContext, StepRecord } from '../../src/context.js'
+import type { Run } from '../../src/run/run.js'
+import type { ImageReport, StepRecord } from '../../src/run/report.js'
 import { ReleaseError } from '../../src/model/errors.js'
 import { formatPlatform } from '../../src/model/platform.js'
 import { parseSmokeCommand } from '../../src/model/smoke.js'
 import { finalTags } from '../../src/model/tags.js'
 import { failureAnnotation, renderSummary } from '../../src/report/summary.js'
-import { progress } from '../../src/report/progress.js'
+import { progress } from '../../src/model/progress.js'
 import type { SmokeCheck } from '../../src/smoke/platform-smoke.js'
 import { platformSmokeTimes, stepTimes } from '../../bench/support/subjects.js'
 import { contextFor } from '../support/context.js'
@@ -68,7 +69,7 @@ function releaseTimeline(
 }
 
 /** The checks smokePlatform runs for an image's settings, in its order; a failed pull stops it. */
-function checksFor(run: ImageRun, failing?: { check: string; detail: string }): SmokeCheck[] {
+function checksFor(run: ImageReport, failing?: { check: string; detail: string }): SmokeCheck[] {
   const { smoke } = run.build
   const names = [
     'pull',
@@ -86,14 +87,11 @@ function checksFor(run: ImageRun, failing?: { check: string; detail: string }): 
 }
 
 /** The state after build, assertion and smoke: a candidate per image, a manifest and checks per platform. */
-function verify(
-  ctx: RunContext,
-  failing: Record<string, { check: string; detail: string }> = {},
-): void {
-  for (const run of ctx.images) {
+function verify(ctx: Run, failing: Record<string, { check: string; detail: string }> = {}): void {
+  for (const run of ctx.report.images) {
     const digest = digestOf(run.build.name)
     run.candidate = { ref: `${run.build.image.name}@${digest}`, digest }
-    ctx.visible.push({ kind: 'candidate', ref: run.candidate.ref })
+    ctx.report.visible.push({ kind: 'candidate', ref: run.candidate.ref })
     for (const [i, platform] of run.build.platforms.map(formatPlatform).entries()) {
       const checks = checksFor(run, failing[`${run.build.name} ${platform}`])
       const ok = checks.every((c) => c.ok)
@@ -107,10 +105,11 @@ function verify(
 }
 
 /** Every image's tags promoted, in the plan's order. */
-function promote(ctx: RunContext): void {
-  for (const { tag, kind } of ctx.plan?.tags ?? []) {
-    for (const run of ctx.images) {
-      ctx.visible.push({
+function promote(ctx: Run): void {
+  const tags = finalTags('1.2.3', { kind: 'stable' }, ctx.inputs.tagScheme)
+  for (const { tag, kind } of typeof tags === 'string' ? [] : tags) {
+    for (const run of ctx.report.images) {
+      ctx.report.visible.push({
         kind: 'tag',
         ref: `${run.build.image.name}:${tag}`,
         floating: kind === 'floating',
@@ -119,8 +118,8 @@ function promote(ctx: RunContext): void {
   }
 }
 
-function publish(ctx: RunContext): void {
-  ctx.visible.push({ kind: 'release', id: 7, url: RELEASE_URL })
+function publish(ctx: Run): void {
+  ctx.report.visible.push({ kind: 'release', id: 7, url: RELEASE_URL })
 }
 
 /** A release stopped by its smoke step: one check of one component's platform failed. */
@@ -129,11 +128,11 @@ function smokeStopped(
   component: string,
   platform: string,
   failing: { check: string; detail: string },
-): { ctx: RunContext; failure: ReleaseError } {
+): { ctx: Run; failure: ReleaseError } {
   const ctx = releaseContext(values)
   verify(ctx, { [`${component} ${platform}`]: failing })
-  ctx.timeline.push(...releaseTimeline({ smoke: ['failed', 'smoke test failed'] }))
-  const where = ctx.images.length > 1 ? `component ${component}, ${platform}` : platform
+  ctx.report.timeline.push(...releaseTimeline({ smoke: ['failed', 'smoke test failed'] }))
+  const where = ctx.report.images.length > 1 ? `component ${component}, ${platform}` : platform
   const failure = new ReleaseError(
     'smoke',
     `smoke test failed on ${where}: ${failing.check}: ${failing.detail}`,
@@ -143,21 +142,13 @@ function smokeStopped(
   return { ctx, failure }
 }
 
-function releaseContext(values: Record<string, string>): RunContext {
+function releaseContext(values: Record<string, string>): Run {
   const ctx = contextFor(
     { image: `${REGISTRY}/app`, 'smoke-run': '--version', 'smoke-http': '8080/health', ...values },
     {},
   )
-  const tags = finalTags('1.2.3', { kind: 'stable' }, ctx.inputs.tagScheme)
-  if (typeof tags === 'string') throw new Error(tags)
-  ctx.plan = {
-    version: '1.2.3',
-    channel: { kind: 'stable' },
-    commit: ctx.env.sha,
-    commitTime: T0 / 1000,
-    gitTag: 'v1.2.3',
-    tags,
-  }
+  ctx.report.version = '1.2.3'
+  ctx.report.gitTag = 'v1.2.3'
   return ctx
 }
 
@@ -187,7 +178,7 @@ interface PlatformExpectation {
 }
 
 interface Scenario {
-  readonly ctx: RunContext
+  readonly ctx: Run
   readonly failure?: ReleaseError
   /** The heading: its mark and what it must say. */
   readonly result: RegExp
@@ -207,9 +198,9 @@ function scenarios(): [string, Scenario][] {
   verify(success)
   promote(success)
   publish(success)
-  success.timeline.push(...releaseTimeline({ sign: ['skipped', 'sign is none'] }))
+  success.report.timeline.push(...releaseTimeline({ sign: ['skipped', 'sign is none'] }))
   const successChecks = ['Pull', 'Architecture', 'Run --version', 'HTTP 8080/health']
-  const successDigest = success.images[0]?.candidate?.digest ?? ''
+  const successDigest = success.report.images[0]?.candidate?.digest ?? ''
 
   const { ctx: smokeFails, failure: smokeFailure } = smokeStopped({}, 'app', 'linux/arm64', {
     check: 'run --version',
@@ -218,14 +209,14 @@ function scenarios(): [string, Scenario][] {
 
   const promoteFails = releaseContext({})
   verify(promoteFails)
-  promoteFails.visible.push({ kind: 'draft', id: 3, url: `${RELEASE_URL}-draft` })
-  const [versionTag] = promoteFails.plan?.tags ?? []
-  promoteFails.visible.push({
+  promoteFails.report.visible.push({ kind: 'draft', id: 3, url: `${RELEASE_URL}-draft` })
+  const versionTag = { tag: '1.2.3' }
+  promoteFails.report.visible.push({
     kind: 'tag',
     ref: `${REGISTRY}/app:${versionTag?.tag ?? ''}`,
     floating: false,
   })
-  promoteFails.timeline.push(...releaseTimeline({ promote: ['failed', 'denied'] }))
+  promoteFails.report.timeline.push(...releaseTimeline({ promote: ['failed', 'denied'] }))
   const promoteFailure = new ReleaseError(
     'promote',
     `${REGISTRY}/app:latest: denied: requested access to the resource is denied`,
@@ -236,13 +227,13 @@ function scenarios(): [string, Scenario][] {
   // A re-run: the verified digest is reused, so build and smoke are skipped.
   const rerun = releaseContext({})
   verify(rerun)
-  for (const run of rerun.images) {
+  for (const run of rerun.report.images) {
     run.reused = 'verified marker'
     for (const result of run.platforms.values()) delete result.smoke
   }
   promote(rerun)
   publish(rerun)
-  rerun.timeline.push(
+  rerun.report.timeline.push(
     ...releaseTimeline({
       build: [
         'skipped',
@@ -268,13 +259,13 @@ function scenarios(): [string, Scenario][] {
   verify(released)
   promote(released)
   publish(released)
-  released.timeline.push(...releaseTimeline())
+  released.report.timeline.push(...releaseTimeline())
   const digestOfImage = (name: string): string =>
-    released.images.find((r) => r.build.name === name)?.candidate?.digest ?? ''
+    released.report.images.find((r) => r.build.name === name)?.candidate?.digest ?? ''
 
   const hostile = releaseContext({ 'smoke-run': HOSTILE_RUN, 'smoke-http': '' })
   verify(hostile, { 'app linux/arm64': { check: `run ${HOSTILE_WORDS}`, detail: HOSTILE_DETAIL } })
-  hostile.timeline.push(
+  hostile.report.timeline.push(
     ...releaseTimeline({ build: ['skipped', 'a|b: *not* `code` <br> #7'] }).slice(0, 4),
     ...timeline([['smoke: #1 | `x`', 'failed', 250, 'x']]),
   )
@@ -332,7 +323,7 @@ function scenarios(): [string, Scenario][] {
         platforms: ['linux/amd64', 'linux/arm64'].map((platform) => ({
           row: { Platform: platform, ...ok(successChecks) },
         })),
-        tags: [[`${REGISTRY}/app:1.2.3`, promoteFails.images[0]?.candidate?.digest ?? '']],
+        tags: [[`${REGISTRY}/app:1.2.3`, promoteFails.report.images[0]?.candidate?.digest ?? '']],
         releaseUrl: `${RELEASE_URL}-draft`,
       },
     ],
@@ -348,7 +339,7 @@ function scenarios(): [string, Scenario][] {
         })),
         tags: ['1.2.3', '1.2', '1', 'latest'].map((t) => [
           `${REGISTRY}/app:${t}`,
-          rerun.images[0]?.candidate?.digest ?? '',
+          rerun.report.images[0]?.candidate?.digest ?? '',
         ]),
         releaseUrl: RELEASE_URL,
       },
@@ -464,7 +455,7 @@ describe('renderSummary, read as GitHub reads it (CommonMark + GFM)', () => {
     }
 
     // A row per component × platform, a column per check that ran.
-    const several = ctx.images.length > 1
+    const several = ctx.report.images.length > 1
     const platformTable = tableStarting(root, ...(several ? ['Component'] : []), 'Platform')
     expect(platformTable.header).toEqual([
       ...(several ? ['Component'] : []),
@@ -478,7 +469,7 @@ describe('renderSummary, read as GitHub reads it (CommonMark + GFM)', () => {
     expect(rows).toHaveLength(scenario.platforms.length)
     for (const [i, { row }] of scenario.platforms.entries()) {
       expect(rows[i]).toMatchObject(row)
-      const run = ctx.images.find((r) => r.build.name === (row.Component ?? r.build.name))
+      const run = ctx.report.images.find((r) => r.build.name === (row.Component ?? r.build.name))
       const result = run?.platforms.get(row.Platform ?? '')
       expect(rows[i]?.Manifest).toBe(`${result?.manifestDigest?.slice(0, 19) ?? ''}… ✅`)
       if (result?.smoke) expect(rows[i]?.Duration).toBe(`${(result.smoke.ms / 1000).toFixed(1)} s`)
@@ -497,7 +488,7 @@ describe('renderSummary, read as GitHub reads it (CommonMark + GFM)', () => {
     const lines = (chart?.value ?? '').split('\n').map((l) => l.trim())
     expect(lines[0]).toBe('gantt')
     expect(lines).toContain('dateFormat x')
-    const ran = ctx.timeline.filter((s) => s.outcome !== 'skipped')
+    const ran = ctx.report.timeline.filter((s) => s.outcome !== 'skipped')
     const tasks = ganttTasks(chart?.value ?? '')
     expect(tasks.map((t) => [t.start, t.end])).toEqual(ran.map((s) => [s.startedAt, s.endedAt]))
     for (const [i, task] of tasks.entries()) {
@@ -511,7 +502,7 @@ describe('renderSummary, read as GitHub reads it (CommonMark + GFM)', () => {
     // The step table stays, one row per step, with the outcome and the time.
     const stepTable = tableStarting(root, 'Step', 'Outcome', 'Time')
     expect(stepTable.rows).toEqual(
-      ctx.timeline.map((s) => [
+      ctx.report.timeline.map((s) => [
         s.name,
         s.outcome === 'skipped' ? `skipped: ${s.note ?? ''}` : (s.outcome ?? ''),
         `${(((s.endedAt ?? 0) - s.startedAt) / 1000).toFixed(1)} s`,
@@ -525,7 +516,7 @@ describe('renderSummary, read as GitHub reads it (CommonMark + GFM)', () => {
       const markdown = renderSummary(ctx, failure)
       // bench/support reads the step times and each platform's smoke time from the raw text
       // (its pattern takes plain step names, and outcomes without a pipe).
-      const simpleNames = ctx.timeline.filter(
+      const simpleNames = ctx.report.timeline.filter(
         (s) => /^[\w-]+$/.test(s.name) && !(s.note ?? '').includes('|'),
       )
       expect(stepTimes(markdown)).toEqual(
@@ -536,7 +527,7 @@ describe('renderSummary, read as GitHub reads it (CommonMark + GFM)', () => {
           ]),
         ),
       )
-      const smoked = ctx.images.flatMap((run) =>
+      const smoked = ctx.report.images.flatMap((run) =>
         run.build.platforms.flatMap((p) => {
           const smoke = run.platforms.get(formatPlatform(p))?.smoke
           return smoke ? [Number((smoke.ms / 1000).toFixed(1)) * 1000] : []
@@ -544,9 +535,9 @@ describe('renderSummary, read as GitHub reads it (CommonMark + GFM)', () => {
       )
       expect(platformSmokeTimes(markdown)).toEqual(smoked)
       // The e2e tests find a platform's row by `| linux/arm64 | \`sha256:` and `| passed: `.
-      for (const run of ctx.images) {
+      for (const run of ctx.report.images) {
         for (const [platform, result] of run.platforms) {
-          const prefix = ctx.images.length > 1 ? `| ${run.build.name} ` : ''
+          const prefix = ctx.report.images.length > 1 ? `| ${run.build.name} ` : ''
           expect(markdown).toContain(`${prefix}| ${platform} | \`sha256:`)
           if (result.smoke) {
             expect(markdown).toMatch(
@@ -563,7 +554,7 @@ describe('renderSummary, read as GitHub reads it (CommonMark + GFM)', () => {
 })
 
 describe('result lines of the other kinds of run', () => {
-  test.each<[string, (ctx: RunContext) => void, RegExp]>([
+  test.each<[string, (ctx: Run) => void, RegExp]>([
     [
       'a build-only run',
       (ctx) => {
@@ -582,19 +573,19 @@ describe('result lines of the other kinds of run', () => {
       'a rollback',
       (ctx) => {
         Object.assign(ctx, { mode: 'rollback' })
-        ctx.moves.push({
+        ctx.report.moves.push({
           ref: `${REGISTRY}/app:latest`,
           from: '1.3.0 (sha256:1)',
           to: '1.2.3 (sha256:2)',
         })
-        ctx.timeline.push(...timeline([['mark-latest', 'done', 100]]))
+        ctx.report.timeline.push(...timeline([['mark-latest', 'done', 100]]))
       },
       /^✅ Rolled back to 1\.2\.3 — 1 tag moved, Release marked latest$/,
     ],
     [
       'a release skipped on purpose',
       (ctx) => {
-        ctx.skipped = 'pull request #7 is labelled type:docs'
+        ctx.report.skipped = 'pull request #7 is labelled type:docs'
       },
       /^⏭️ Nothing released — pull request #7 is labelled type:docs$/,
     ],
@@ -609,7 +600,7 @@ describe('result lines of the other kinds of run', () => {
     const ctx = releaseContext({})
     Object.assign(ctx, { mode: 'rollback' })
     const move = { ref: `${REGISTRY}/app:latest`, from: '1.3.0 (sha256:1)', to: '1.2.3 (sha256:2)' }
-    ctx.moves.push(move)
+    ctx.report.moves.push(move)
     const table = tableStarting(parseSummary(renderSummary(ctx)), 'Tag', 'From', 'To')
     expect(table.rows).toEqual([[move.ref, move.from, move.to]])
   })
@@ -618,7 +609,7 @@ describe('result lines of the other kinds of run', () => {
 test('an architecture check that found nothing to inspect is not shown as passed', () => {
   const ctx = releaseContext({ 'smoke-run': '', 'smoke-http': '' })
   verify(ctx)
-  for (const result of ctx.images[0]?.platforms.values() ?? []) {
+  for (const result of ctx.report.images[0]?.platforms.values() ?? []) {
     const checks = result.smoke?.checks?.map((c) =>
       c.name === 'architecture'
         ? { ...c, detail: 'not checked: the image has no entrypoint or command' }

@@ -12,7 +12,7 @@ export type BuildOutput =
   /** Build one platform and load it into the engine's image store. */
   | { kind: 'load'; tag: string }
 
-export interface BuildPlan {
+export interface BuildSpec {
   readonly platforms: readonly Platform[]
   readonly context: string
   readonly file: string
@@ -31,49 +31,49 @@ export interface BuildPlan {
 }
 
 /** The argv of `docker buildx build` for a plan: pure data, never a shell string. */
-export function buildxBuildArgs(plan: BuildPlan): string[] {
+export function buildxBuildArgs(spec: BuildSpec): string[] {
   const args = ['buildx', 'build', '--progress', 'plain']
-  if (plan.builder) args.push('--builder', plan.builder)
-  args.push('--platform', plan.platforms.map(formatPlatform).join(','))
-  args.push('--file', plan.file)
-  if (plan.target) args.push('--target', plan.target)
-  for (const { key, value } of plan.buildArgs) args.push('--build-arg', `${key}=${value}`)
-  for (const [key, value] of Object.entries(plan.labels)) args.push('--label', `${key}=${value}`)
-  if (plan.provenance !== undefined) args.push('--provenance', plan.provenance)
-  if (plan.sbom !== undefined) args.push('--sbom', plan.sbom)
-  for (const from of plan.cacheFrom ?? []) args.push('--cache-from', from)
-  for (const to of plan.cacheTo ?? []) args.push('--cache-to', to)
+  if (spec.builder) args.push('--builder', spec.builder)
+  args.push('--platform', spec.platforms.map(formatPlatform).join(','))
+  args.push('--file', spec.file)
+  if (spec.target) args.push('--target', spec.target)
+  for (const { key, value } of spec.buildArgs) args.push('--build-arg', `${key}=${value}`)
+  for (const [key, value] of Object.entries(spec.labels)) args.push('--label', `${key}=${value}`)
+  if (spec.provenance !== undefined) args.push('--provenance', spec.provenance)
+  if (spec.sbom !== undefined) args.push('--sbom', spec.sbom)
+  for (const from of spec.cacheFrom ?? []) args.push('--cache-from', from)
+  for (const to of spec.cacheTo ?? []) args.push('--cache-to', to)
   // One platform without attestations is pushed as a plain manifest: it has no index to annotate.
   const plainManifest =
-    plan.platforms.length === 1 && plan.provenance === 'false' && plan.sbom !== 'true'
+    spec.platforms.length === 1 && spec.provenance === 'false' && spec.sbom !== 'true'
   const annotationLevels =
-    plan.output.kind === 'load' || plan.output.kind === 'cache-only'
+    spec.output.kind === 'load' || spec.output.kind === 'cache-only'
       ? []
       : plainManifest
         ? ['manifest']
         : ['index', 'manifest']
   for (const level of annotationLevels) {
-    for (const [key, value] of Object.entries(plan.annotations))
+    for (const [key, value] of Object.entries(spec.annotations))
       args.push('--annotation', `${level}:${key}=${value}`)
   }
-  switch (plan.output.kind) {
+  switch (spec.output.kind) {
     case 'push-tag':
-      args.push('--tag', plan.output.ref, '--push')
+      args.push('--tag', spec.output.ref, '--push')
       break
     case 'push-by-digest':
       args.push(
         '--output',
-        `type=image,name=${plan.output.image},push-by-digest=true,name-canonical=true,push=true`,
+        `type=image,name=${spec.output.image},push-by-digest=true,name-canonical=true,push=true`,
       )
       break
     case 'load':
-      args.push('--tag', plan.output.tag, '--load')
+      args.push('--tag', spec.output.tag, '--load')
       break
     case 'cache-only':
       break
   }
-  args.push('--metadata-file', plan.metadataFile)
-  args.push(plan.context)
+  args.push('--metadata-file', spec.metadataFile)
+  args.push(spec.context)
   return args
 }
 

@@ -40,16 +40,21 @@ const platform: EntryParser<Platform> = (entry, report, earlier) => {
   return undefined
 }
 
+const OUTSIDE =
+  'give a path inside the workspace, relative to it; the build reads nothing outside the checkout'
+
 /** The inputs a component can set too, in the order a component's fields are named to users. */
 export const IMAGE_INPUTS = {
   // Required: the single image's and a component's messages say so differently.
   image: optional(parsedBy('text', parseImageRepository, ACCEPTED_IMAGE)),
   context: {
     kind: 'text',
-    parse: (value, { report, exists }) => {
+    parse: (value, { report, exists, inside }) => {
       // Blank is the workspace, in a component as in the input.
       const context = value.trim() || ACTION_INPUTS.context.default
-      if (!isRemote(context) && !exists(context)) {
+      if (!isRemote(context) && !inside(context)) {
+        report(context, 'it is outside the workspace', OUTSIDE)
+      } else if (!isRemote(context) && !exists(context)) {
         report(
           context,
           'the folder does not exist',
@@ -93,9 +98,14 @@ export function parseImageSettings(
     IMAGE_INPUTS[name].parse(text(name), at(name)) as ImageValue<K>
 
   const context = field('context')
-  const file = field('file') ?? `${context.replace(/\/+$/, '')}/Dockerfile`
-  const { exists, report } = at('file')
-  if (!isRemote(context) && exists(context) && !exists(file)) {
+  const given = field('file')
+  const file = given ?? `${context.replace(/\/+$/, '')}/Dockerfile`
+  const { exists, inside, report } = at('file')
+  // A Dockerfile outside the checkout is refused whether or not it exists (the default one
+  // of a context outside is the context's problem).
+  if (!isRemote(context) && !inside(file) && (given !== undefined || inside(context)))
+    report(file, 'it is outside the workspace', OUTSIDE)
+  else if (!isRemote(context) && inside(context) && exists(context) && !exists(file)) {
     report(
       file,
       'the Dockerfile does not exist',

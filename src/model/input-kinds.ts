@@ -22,6 +22,8 @@ export interface FieldContext {
   readonly report: Report
   /** Whether a path relative to the workspace exists. */
   readonly exists: (path: string) => boolean
+  /** Whether a path stays inside the workspace, links followed. */
+  readonly inside: (path: string) => boolean
   /** A workspace file's text, or undefined when it does not exist. */
   readonly readText: (path: string) => string | undefined
 }
@@ -234,4 +236,16 @@ export function timeouts(fallbackText: string): InputSpec<TimeoutTable> {
       return { fallback, overrides }
     },
   }
+}
+
+/** A path that cannot leave the workspace by its spelling alone: relative, never climbing out. */
+export function insideByName(path: string): boolean {
+  if (path.startsWith('/') || path.startsWith('~')) return false
+  let depth = 0
+  for (const part of path.split(/[\\/]+/)) {
+    if (part === '..') depth--
+    else if (part !== '' && part !== '.') depth++
+    if (depth < 0) return false
+  }
+  return true
 }

@@ -1,7 +1,7 @@
 import { ACTION_INPUTS, type InputName } from './action-inputs.generated.js'
 import { parseImages } from './components.js'
 import { InputError, type InputProblem } from './errors.js'
-import { MAX_INPUT_LENGTH, type FieldContext, type InputSpec } from './input-kinds.js'
+import { MAX_INPUT_LENGTH, insideByName, type FieldContext, type InputSpec } from './input-kinds.js'
 import { declaredDefault, type InputReader } from './input-env.js'
 import { INPUTS, parseRunInputs, type RunValues } from './input-table.js'
 import type { ImageBuild, Inputs } from './input-types.js'
@@ -22,6 +22,7 @@ export function parseInputs(
   reader: InputReader,
   exists: (path: string) => boolean = () => true,
   readText: (path: string) => string | undefined = () => undefined,
+  inside: (path: string) => boolean = insideByName,
 ): Inputs {
   const problems: InputProblem[] = []
   const at = (input: string): FieldContext => ({
@@ -29,6 +30,7 @@ export function parseInputs(
       problems.push({ input, value, accepted: `${reason}; ${accepted}` })
     },
     exists,
+    inside,
     readText,
   })
   const texts = readInputs(reader, at)

@@ -44,9 +44,9 @@ export interface TriggerInput {
   readonly releaseBranches: readonly string[]
 }
 
-const record = (value: unknown): Record<string, unknown> =>
+const objectOf = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {}
-const text = (value: unknown): string => (typeof value === 'string' ? value : '')
+const stringOf = (value: unknown): string => (typeof value === 'string' ? value : '')
 
 /** The checkout step that makes the workspace hold the commit a workflow_run released. */
 export const WORKFLOW_RUN_CHECKOUT = [
@@ -62,18 +62,22 @@ export const WORKFLOW_RUN_CHECKOUT = [
  * of this repository, and release the commit CI tested.
  */
 function workflowRun(input: TriggerInput): Trigger {
-  const run = record(input.payload.workflow_run)
-  const headRepository = text(record(run.head_repository).full_name)
-  const name = text(run.name) || 'the triggering workflow'
+  const run = objectOf(input.payload.workflow_run)
+  const headRepository = stringOf(objectOf(run.head_repository).full_name)
+  const name = stringOf(run.name) || 'the triggering workflow'
   const problems: string[] = []
-  if (text(run.conclusion) !== 'success')
-    problems.push(`${name} concluded '${text(run.conclusion) || 'unknown'}', not 'success'`)
-  const branch = branchVerdict(text(run.head_branch), input.defaultBranch, input.releaseBranches)
-  if (text(run.event) !== 'push')
-    problems.push(`${name} ran for a '${text(run.event) || 'unknown'}' event, not a push`)
+  if (stringOf(run.conclusion) !== 'success')
+    problems.push(`${name} concluded '${stringOf(run.conclusion) || 'unknown'}', not 'success'`)
+  const branch = branchVerdict(
+    stringOf(run.head_branch),
+    input.defaultBranch,
+    input.releaseBranches,
+  )
+  if (stringOf(run.event) !== 'push')
+    problems.push(`${name} ran for a '${stringOf(run.event) || 'unknown'}' event, not a push`)
   else if (branch.kind === 'not-release') {
     problems.push(
-      `${name} ran on branch '${text(run.head_branch)}', which is not a release branch: ${branch.rule}`,
+      `${name} ran on branch '${stringOf(run.head_branch)}', which is not a release branch: ${branch.rule}`,
     )
   }
   if (headRepository.toLowerCase() !== input.repository.toLowerCase()) {
@@ -81,7 +85,7 @@ function workflowRun(input: TriggerInput): Trigger {
       `${name} ran on commits from ${headRepository || 'an unknown repository'}, not from ${input.repository}`,
     )
   }
-  const commit = text(run.head_sha)
+  const commit = stringOf(run.head_sha)
   if (problems.length === 0 && !/^[0-9a-f]{40}$/.test(commit))
     problems.push('the event names no head_sha')
   if (problems.length > 0) {
@@ -107,7 +111,7 @@ function workflowRun(input: TriggerInput): Trigger {
 export function decideTrigger(input: TriggerInput): Trigger {
   const { eventName, mode } = input
   const pullRequest =
-    Number(record(input.payload.pull_request).number ?? input.payload.number) || undefined
+    Number(objectOf(input.payload.pull_request).number ?? input.payload.number) || undefined
   if (mode === 'build') return { kind: 'build', commit: input.sha, pullRequest }
   if (eventName === 'release') {
     return {

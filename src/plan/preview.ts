@@ -1,11 +1,13 @@
-import type { RunContext, VisibleChange } from '../context.js'
+import type { Run } from '../run/run.js'
+import type { VisibleChange } from '../run/report.js'
+import { given, type Found } from '../pipeline.js'
 import { StepFailure, messageOf } from '../model/errors.js'
 import { tagRef } from '../model/image-ref.js'
 import type { Inputs } from '../model/inputs.js'
 import { formatPlatform } from '../model/platform.js'
 import type { Trigger } from '../model/trigger.js'
 import { channelName } from '../model/version.js'
-import type { Reveal, Step } from '../steps/step.js'
+import type { AnyStep, Reveal } from '../steps/step.js'
 import { readOnlyPorts } from './read-only-ports.js'
 
 /** What one step would do: run, be skipped (and why), fail (and the remedy), or not be reached. */
@@ -63,16 +65,17 @@ function describeVisible(change: VisibleChange): string {
   }
 }
 
-function imagesOf(ctx: RunContext): PlannedImage[] {
-  return ctx.images.map((run) => ({
-    name: run.build.name,
-    image: run.build.image.name,
-    platforms: run.build.platforms.map(formatPlatform),
-    tags: (ctx.plan?.tags ?? []).map((t) => tagRef(run.build.image, t.tag)),
-    ...(run.reused && run.candidate
-      ? { reused: { from: run.reused, ref: run.candidate.ref, digest: run.candidate.digest } }
-      : {}),
-  }))
+function imagesOf(run: Run, found: Found): PlannedImage[] {
+  return run.inputs.components.map((build) => {
+    const reuse = found.images?.find((image) => image.build === build)?.reuse
+    return {
+      name: build.name,
+      image: build.image.name,
+      platforms: build.platforms.map(formatPlatform),
+      tags: (found.plan?.tags ?? []).map((t) => tagRef(build.image, t.tag)),
+      ...(reuse ? { reused: { from: reuse.from, ref: reuse.ref, digest: reuse.digest } } : {}),
+    }
+  })
 }
 
 /**
@@ -81,12 +84,14 @@ function imagesOf(ctx: RunContext): PlannedImage[] {
  * it would make visible. After a failure the run would stop: later steps are not reached.
  */
 export async function previewRelease(
-  run: RunContext,
-  steps: readonly Step[],
+  source: Run,
+  steps: readonly AnyStep[],
 ): Promise<ReleasePreview> {
-  const ctx: RunContext = { ...run, ports: readOnlyPorts(run.ports) }
+  const run: Run = { ...source, ports: readOnlyPorts(source.ports) }
+  const found: Found = {}
   const planned: PlannedStep[] = []
   const failures: { step: string; cause: string; remedy: string }[] = []
+  const { report } = run
   for (const step of steps) {
     const base = { name: step.name, why: step.why, reveals: [] }
     const stop = failures[0] && `the run stops at ${failures[0].step}`
@@ -94,17 +99,26 @@ export async function previewRelease(
       planned.push({ ...base, outcome: 'not reached', reason: stop })
       continue
     }
-    const skip = ctx.skipped ?? step.skip?.(ctx)
+    const skip = report.skipped ?? step.skip?.(run, found)
     if (skip !== undefined) {
+      // What a skipped step hands on (the reused digests) is known without doing anything.
+      if (report.skipped === undefined && step.pass && step.needs.every((n) => n in found))
+        Object.assign(found, step.pass(run, given(step, found)))
       planned.push({ ...base, outcome: 'skipped', reason: skip })
       continue
     }
     if (step.readOnly) {
+      if (!step.needs.every((n) => n in found)) {
+        planned.push({ ...base, outcome: 'not reached', reason: stop ?? 'an earlier step failed' })
+        continue
+      }
       try {
-        await step.run(ctx)
+        const out = await step.run(run, given(step, found))
+        if ('stop' in out) report.skipped = out.stop
+        else Object.assign(found, out)
       } catch (error) {
         const remedy =
-          error instanceof StepFailure && error.remedy ? error.remedy : step.remedy(ctx)
+          error instanceof StepFailure && error.remedy ? error.remedy : step.remedy(run)
         failures.push({ step: step.name, cause: messageOf(error), remedy })
         planned.push({ ...base, outcome: 'fails', reason: messageOf(error) })
         continue
@@ -120,7 +134,11 @@ export async function previewRelease(
       }
     }
     try {
-      planned.push({ ...base, outcome: 'runs', reveals: (await step.reveals?.(ctx)) ?? [] })
+      planned.push({
+        ...base,
+        outcome: 'runs',
+        reveals: (await step.reveals?.(run, found)) ?? [],
+      })
     } catch (error) {
       planned.push({
         ...base,
@@ -129,28 +147,28 @@ export async function previewRelease(
       })
     }
   }
-  const { plan } = ctx
-  const builtOnly = ctx.trigger.kind === 'build' ? ctx.trigger.reason : undefined
-  const skipped = ctx.skipped ?? builtOnly
+  const { plan } = found
+  const builtOnly = run.trigger.kind === 'build' ? run.trigger.reason : undefined
+  const skipped = report.skipped ?? builtOnly
   return {
-    kind: ctx.skipped !== undefined ? 'skip' : ctx.mode === 'build' ? 'build' : 'release',
-    event: ctx.env.eventName,
-    commit: ctx.trigger.commit,
+    kind: report.skipped !== undefined ? 'skip' : run.mode === 'build' ? 'build' : 'release',
+    event: run.env.eventName,
+    commit: run.trigger.commit,
     version: plan?.version ?? '',
-    channel: plan && ctx.mode !== 'build' ? channelName(plan.channel) : '',
+    channel: plan && run.mode !== 'build' ? channelName(plan.channel) : '',
     gitTag: plan?.gitTag ?? '',
-    images: imagesOf(ctx),
+    images: imagesOf(run, found),
     steps: planned,
-    alreadyVisible: ctx.visible.map(describeVisible),
+    alreadyVisible: report.visible.map(describeVisible),
     ...(skipped !== undefined ? { skipped } : {}),
     failures,
-    notes: notesOf(ctx.inputs, ctx.mode, builtOnly, plan?.maintenance?.branch),
+    notes: notesOf(run.inputs, run.mode, builtOnly, plan?.maintenance?.branch),
   }
 }
 
 function notesOf(
   inputs: Inputs,
-  mode: RunContext['mode'],
+  mode: Run['mode'],
   builtOnly: string | undefined,
   maintenance: string | undefined,
 ): string[] {
@@ -178,7 +196,7 @@ export function previewOfTrigger(
   inputs: Inputs,
   event: string,
   trigger: Extract<Trigger, { kind: 'skip' | 'refuse' }>,
-  steps: readonly Step[],
+  steps: readonly AnyStep[],
 ): ReleasePreview {
   const skip = trigger.kind === 'skip'
   return {

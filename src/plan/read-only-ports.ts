@@ -1,4 +1,4 @@
-import type { Ports } from '../context.js'
+import type { Ports } from '../run/run.js'
 
 /** Thrown when a plan reaches for a write: a bug, never a thing the plan may do. */
 export class PlanWriteAttempt extends Error {

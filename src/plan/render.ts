@@ -1,4 +1,5 @@
-import { code, table, text } from '../report/markdown.js'
+import { code, escaped, table } from '../report/markdown.js'
+import type { ActionOutputs } from '../report/outputs.js'
 import type { Reveal } from '../steps/step.js'
 import type { PlannedStep, ReleasePreview } from './preview.js'
 
@@ -98,30 +99,30 @@ const capitalized = (sentence: string): string =>
   sentence.charAt(0).toUpperCase() + sentence.slice(1)
 
 const revealCell = (r: Reveal): string =>
-  `${text(r.kind)} ${code(r.ref)}${r.announced ? '' : ' (unannounced)'}${r.note ? `: ${text(r.note)}` : ''}`
+  `${escaped(r.kind)} ${code(r.ref)}${r.announced ? '' : ' (unannounced)'}${r.note ? `: ${escaped(r.note)}` : ''}`
 
 /** The plan as the job summary shows it. */
 export function renderPlanMarkdown(preview: ReleasePreview): string {
   const lines = [
-    `## ${text(planTitle(preview))}`,
+    `## ${escaped(planTitle(preview))}`,
     '',
     'A preview: nothing was built, pushed, tagged or published.',
     '',
-    `${text(capitalized(decision(preview)))}.`,
+    `${escaped(capitalized(decision(preview)))}.`,
     '',
   ]
   if (preview.kind === 'refuse')
-    lines.push(`Remedy: ${text(preview.failures[0]?.remedy ?? '')}`, '')
+    lines.push(`Remedy: ${escaped(preview.failures[0]?.remedy ?? '')}`, '')
   lines.push(
     ...table(
       ['Image', 'Platforms', 'Tags'],
       preview.images.map((image) => [
         code(image.image),
-        text(image.platforms.join(', ')),
+        escaped(image.platforms.join(', ')),
         [
           ...image.tags.map((t) => code(t)),
           ...(image.reused
-            ? [`reuses ${code(image.reused.digest)} from the ${text(image.reused.from)}`]
+            ? [`reuses ${code(image.reused.digest)} from the ${escaped(image.reused.from)}`]
             : []),
         ].join('<br>'),
       ]),
@@ -129,19 +130,43 @@ export function renderPlanMarkdown(preview: ReleasePreview): string {
     '',
   )
   if (preview.alreadyVisible.length > 0)
-    lines.push(`Already visible: ${text(preview.alreadyVisible.join('; '))}.`, '')
-  for (const note of preview.notes) lines.push(`Note: ${text(note)}.`, '')
+    lines.push(`Already visible: ${escaped(preview.alreadyVisible.join('; '))}.`, '')
+  for (const note of preview.notes) lines.push(`Note: ${escaped(note)}.`, '')
   const stop = stoppedAt(preview)
-  if (stop) lines.push(text(stop), '')
+  if (stop) lines.push(escaped(stop), '')
   lines.push(
     ...table(
       ['Step', 'Runs or skipped (why)', 'Becomes visible'],
       preview.steps.map((step) => [
-        text(step.name),
-        text(stepText(step)),
+        escaped(step.name),
+        escaped(stepText(step)),
         step.reveals.map(revealCell).join('<br>'),
       ]),
     ),
   )
   return lines.join('\n') + '\n'
+}
+
+/** A plan's outputs: what the run would release, and the plan itself as JSON. */
+export function planOutputs(base: ActionOutputs, preview: ReleasePreview): ActionOutputs {
+  return {
+    ...base,
+    version: preview.version,
+    'skipped-reason': preview.skipped ?? '',
+    tags: preview.images.flatMap((image) => image.tags).join('\n'),
+    components: JSON.stringify(
+      Object.fromEntries(
+        preview.images.map((image) => [
+          image.name,
+          {
+            image: image.image,
+            digest: image.reused?.digest ?? '',
+            platforms: image.platforms,
+            tags: image.tags,
+          },
+        ]),
+      ),
+    ),
+    plan: JSON.stringify(preview),
+  }
 }

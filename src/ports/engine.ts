@@ -3,7 +3,7 @@ import { program, tail, type CommandResult, type Program } from './process.js'
 import { imageConfigOf, type ImageConfig } from '../model/oci.js'
 import { firstFileInTar } from './layer-files.js'
 import { formatPlatform, type Platform } from '../model/platform.js'
-import { buildxBuildArgs, type BuildPlan } from '../build/buildx-args.js'
+import { buildxBuildArgs, type BuildSpec } from '../build/buildx-args.js'
 import {
   probeContainerArgs,
   smokeCommandArgs,
@@ -76,7 +76,7 @@ export interface ContainerEngine {
   login(registry: string, username: string, password: string): Promise<EngineOutcome>
   logout(registry: string): Promise<void>
   /** Builds a plan with buildx; a failure is returned, never thrown. */
-  build(plan: BuildPlan, options?: BuildOptions): Promise<BuildResult>
+  build(spec: BuildSpec, options?: BuildOptions): Promise<BuildResult>
   /** The config of an image in the engine's own store (a build loaded for a smoke test). */
   localImageConfig(ref: string): Promise<ImageConfig>
   /** Copies one file out of an image for a platform; its bytes, or undefined when absent. */
@@ -222,8 +222,8 @@ export class DockerEngine implements ContainerEngine {
     await this.docker.run(['logout', registry])
   }
 
-  async build(plan: BuildPlan, options: BuildOptions = {}): Promise<BuildResult> {
-    const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(plan), {
+  async build(spec: BuildSpec, options: BuildOptions = {}): Promise<BuildResult> {
+    const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(spec), {
       stream: options.stream ?? false,
       ...(options.sourceDateEpoch !== undefined
         ? { env: { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) } }

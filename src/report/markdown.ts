@@ -4,7 +4,7 @@
 const INLINE_SYNTAX = /[\\`*_[\]<>|~&$]/g
 
 /** Text for a paragraph or a table cell: shown as written, on one source line (<br> for breaks). */
-export function text(value: string): string {
+export function escaped(value: string): string {
   return value.replace(/\r\n?/g, '\n').replace(INLINE_SYNTAX, '\\$&').replace(/\n/g, '<br>')
 }
 
@@ -12,7 +12,7 @@ export function text(value: string): string {
 export function code(value: string, where: 'cell' | 'paragraph' = 'cell'): string {
   const flat = value.replace(/\r?\n/g, ' ')
   // A value holding \| would read \\| here, where GFM ends the cell: it is shown as plain text.
-  if (where === 'cell' && flat.includes('\\|')) return text(flat)
+  if (where === 'cell' && flat.includes('\\|')) return escaped(flat)
   const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length))
   const fence = '`'.repeat(longest + 1)
   // A space keeps a backtick at either end apart from the fence; both spaces are stripped again.
@@ -25,7 +25,7 @@ export function code(value: string, where: 'cell' | 'paragraph' = 'cell'): strin
 /** A link whose destination may hold spaces or parentheses. */
 export function link(label: string, url: string): string {
   const destination = url.replace(/[<>\\\s]/g, (c) => encodeURIComponent(c))
-  return `[${text(label)}](<${destination}>)`
+  return `[${escaped(label)}](<${destination}>)`
 }
 
 /** A GFM table; cells are Markdown already (escaped by the caller). */

@@ -1,28 +1,29 @@
-import type { ImageRun, PlatformResult, RunContext } from '../context.js'
+import type { Run } from '../run/run.js'
+import type { ImageReport, PlatformReport } from '../run/report.js'
 import type { ReleaseError } from '../model/errors.js'
 import { formatPlatform } from '../model/platform.js'
 import type { SmokeCheck } from '../smoke/platform-smoke.js'
-import { code, link, table, text } from './markdown.js'
-import { seconds } from './progress.js'
+import { code, escaped, link, table } from './markdown.js'
+import { formatSeconds } from '../model/progress.js'
 import { renderGantt } from './timeline.js'
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 
-const platformsOf = (ctx: RunContext): string[] => [
-  ...new Set(ctx.images.flatMap((run) => run.build.platforms.map(formatPlatform))),
+const platformsOf = (ctx: Run): string[] => [
+  ...new Set(ctx.report.images.flatMap((image) => image.build.platforms.map(formatPlatform))),
 ]
 
 /** What was built, counted: "2 platforms", or "3 components, 2 platforms". */
-function extent(ctx: RunContext): string {
+function extent(ctx: Run): string {
   const platforms = plural(platformsOf(ctx).length, 'platform')
-  return ctx.images.length > 1
-    ? `${plural(ctx.images.length, 'component')}, ${platforms}`
+  return ctx.report.images.length > 1
+    ? `${plural(ctx.report.images.length, 'component')}, ${platforms}`
     : platforms
 }
 
 /** The first line: did it work, what came out, and on failure where it stopped. */
-function resultLine(ctx: RunContext, failure?: ReleaseError): string {
-  const version = ctx.plan?.version ?? ''
+function resultLine(ctx: Run, failure?: ReleaseError): string {
+  const version = ctx.report.version ?? ''
   if (failure) {
     const what =
       ctx.mode === 'build'
@@ -32,33 +33,38 @@ function resultLine(ctx: RunContext, failure?: ReleaseError): string {
           : ctx.mode === 'build-platform'
             ? `Platform build ${version}`
             : `Release ${version}`
-    return `❌ ${text(what.trim())} failed in ${text(failure.step)} — visible: ${failure.visible}`
+    return `❌ ${escaped(what.trim())} failed in ${escaped(failure.step)} — visible: ${failure.visible}`
   }
-  if (ctx.skipped !== undefined) return `⏭️ Nothing released — ${text(ctx.skipped)}`
-  const tags = ctx.visible.filter((v) => v.kind === 'tag').length
-  const reused = ctx.images.every((run) => run.reused) ? ', reused the verified digest' : ''
+  if (ctx.report.skipped !== undefined)
+    return `⏭️ Nothing released — ${escaped(ctx.report.skipped)}`
+  const tags = ctx.report.visible.filter((v) => v.kind === 'tag').length
+  const reused = ctx.report.images.every((image) => image.reused)
+    ? ', reused the verified digest'
+    : ''
   switch (ctx.mode) {
     case 'build':
       return ctx.trigger.kind === 'build' && ctx.trigger.reason !== undefined
-        ? `✅ Built ${extent(ctx)} — nothing pushed: ${text(ctx.trigger.reason)}`
+        ? `✅ Built ${extent(ctx)} — nothing pushed: ${escaped(ctx.trigger.reason)}`
         : `✅ Built ${extent(ctx)} — nothing pushed (build-only run)`
     case 'build-platform':
-      return `✅ Built and checked ${text(platformsOf(ctx).join(', '))} — candidate pushed for the release job`
+      return `✅ Built and checked ${escaped(platformsOf(ctx).join(', '))} — candidate pushed for the release job`
     case 'rollback': {
-      const latest = ctx.timeline.some((s) => s.name === 'mark-latest' && s.outcome === 'done')
-      return `✅ Rolled back to ${text(version)} — ${plural(ctx.moves.length, 'tag')} moved${latest ? ', Release marked latest' : ''}`
+      const latest = ctx.report.timeline.some(
+        (s) => s.name === 'mark-latest' && s.outcome === 'done',
+      )
+      return `✅ Rolled back to ${escaped(version)} — ${plural(ctx.report.moves.length, 'tag')} moved${latest ? ', Release marked latest' : ''}`
     }
     case 'release': {
-      const release = ctx.releaseDone
+      const release = ctx.report.releaseDone
         ? 'Release already published'
-        : ctx.visible.some((v) => v.kind === 'release')
+        : ctx.report.visible.some((v) => v.kind === 'release')
           ? 'Release published'
           : 'no Release'
-      return `✅ Released ${text(version)} — ${extent(ctx)}, ${plural(tags, 'tag')}, ${release}${reused}`
+      return `✅ Released ${escaped(version)} — ${extent(ctx)}, ${plural(tags, 'tag')}, ${release}${reused}`
     }
   }
   // A kind of run added later still gets a result line.
-  return `✅ ${text(String(ctx.mode))} run finished`
+  return `✅ ${escaped(String(ctx.mode))} run finished`
 }
 
 /** Checks named as column headings: Run `--version`, HTTP `8080/health`. */
@@ -66,7 +72,7 @@ function checkHeading(name: string): string {
   const [, kind, rest = ''] = /^(run|http) ([\s\S]*)$/.exec(name) ?? []
   if (kind === 'run') return `Run ${code(rest)}`
   if (kind === 'http') return `HTTP ${code(rest)}`
-  return text(name.charAt(0).toUpperCase() + name.slice(1))
+  return escaped(name.charAt(0).toUpperCase() + name.slice(1))
 }
 
 /** The check of that name; a failed one first (two smoke-run lines may be the same command). */
@@ -80,24 +86,24 @@ function mark(check: SmokeCheck | undefined): string {
   return check.detail.startsWith('not checked') ? '—' : '✅'
 }
 
-function smokeCell(result: PlatformResult | undefined): string {
+function smokeCell(result: PlatformReport | undefined): string {
   const smoke = result?.smoke
   if (smoke === undefined) return '—'
   const checks = smoke.checks
   if (smoke.ok)
-    return checks ? `passed: ${plural(checks.length, 'check')}` : `passed: ${text(smoke.detail)}`
+    return checks ? `passed: ${plural(checks.length, 'check')}` : `passed: ${escaped(smoke.detail)}`
   const failed = checks?.find((c) => !c.ok)
-  return `failed: ${text(failed ? `${failed.name}: ${failed.detail}` : smoke.detail)}`
+  return `failed: ${escaped(failed ? `${failed.name}: ${failed.detail}` : smoke.detail)}`
 }
 
 /** One row per component × platform; a column per check that ran anywhere, in the order they ran. */
-function platformTable(ctx: RunContext): string[] {
-  const several = ctx.images.length > 1
-  const rows = ctx.images.flatMap((run) =>
-    run.build.platforms.map(formatPlatform).map((platform) => ({
-      run,
+function platformTable(ctx: Run): string[] {
+  const several = ctx.report.images.length > 1
+  const rows = ctx.report.images.flatMap((image) =>
+    image.build.platforms.map(formatPlatform).map((platform) => ({
+      image,
       platform,
-      result: run.platforms.get(platform),
+      result: image.platforms.get(platform),
     })),
   )
   const checkNames = [
@@ -113,39 +119,39 @@ function platformTable(ctx: RunContext): string[] {
   ]
   return table(
     header,
-    rows.map(({ run, platform, result }) => {
+    rows.map(({ image, platform, result }) => {
       const checks = result?.smoke?.checks ?? []
       const digest = result?.manifestDigest
       return [
-        ...(several ? [text(run.build.name)] : []),
-        text(platform),
+        ...(several ? [escaped(image.build.name)] : []),
+        escaped(platform),
         digest ? `\`${digest.slice(0, 19)}…\` ✅` : '—',
         ...checkNames.map((name) => mark(checkNamed(checks, name))),
         smokeCell(result),
-        result?.smoke ? seconds(result.smoke.ms) : '—',
+        result?.smoke ? formatSeconds(result.smoke.ms) : '—',
       ]
     }),
   )
 }
 
 /** The image that a tag reference belongs to. */
-function imageOf(ctx: RunContext, ref: string): ImageRun | undefined {
-  return ctx.images.find((run) => ref.startsWith(`${run.build.image.name}:`))
+function imageOf(ctx: Run, ref: string): ImageReport | undefined {
+  return ctx.report.images.find((image) => ref.startsWith(`${image.build.image.name}:`))
 }
 
 /** Each final tag and the digest it points at; floating tags left at a newer version say so. */
-function tagTable(ctx: RunContext): string[] {
-  const rows = ctx.visible.flatMap((v) =>
+function tagTable(ctx: Run): string[] {
+  const rows = ctx.report.visible.flatMap((v) =>
     v.kind === 'tag' ? [[code(v.ref), code(imageOf(ctx, v.ref)?.candidate?.digest ?? '?')]] : [],
   )
-  for (const run of ctx.images) {
-    for (const kept of run.keptFloating) {
-      rows.push([code(`${run.build.image.name}:${kept.tag}`), `stays: ${text(kept.reason)}`])
+  for (const image of ctx.report.images) {
+    for (const kept of image.kept) {
+      rows.push([code(`${image.build.image.name}:${kept.tag}`), `stays: ${escaped(kept.reason)}`])
     }
   }
-  const latest = ctx.latest
+  const latest = ctx.report.latest
     ? [
-        `GitHub's Latest: ${ctx.latest.latest ? 'this Release' : 'unchanged'} (${text(ctx.latest.reason)})`,
+        `GitHub's Latest: ${ctx.report.latest.latest ? 'this Release' : 'unchanged'} (${escaped(ctx.report.latest.reason)})`,
         '',
       ]
     : []
@@ -153,41 +159,41 @@ function tagTable(ctx: RunContext): string[] {
 }
 
 /** Build cache use and attestations, per image. */
-function notes(ctx: RunContext): string[] {
-  return ctx.images.flatMap((run) => {
+function notes(ctx: Run): string[] {
+  return ctx.report.images.flatMap((image) => {
     const found = [
-      run.cache && run.cache.steps > 0
-        ? `build cache: ${run.cache.cached} of ${run.cache.steps} steps cached`
+      image.cache && image.cache.steps > 0
+        ? `build cache: ${image.cache.cached} of ${image.cache.steps} steps cached`
         : '',
-      run.attestations !== undefined
-        ? `attestations: ${run.attestations} (provenance/SBOM manifests, not platforms)`
+      image.attestations !== undefined
+        ? `attestations: ${image.attestations} (provenance/SBOM manifests, not platforms)`
         : '',
     ].filter((n) => n !== '')
-    const name = ctx.images.length > 1 ? `${text(run.build.name)}: ` : ''
+    const name = ctx.report.images.length > 1 ? `${escaped(image.build.name)}: ` : ''
     return found.length > 0 ? [`${name}${found.join('; ')}`, ''] : []
   })
 }
 
-function releaseLine(ctx: RunContext): string[] {
-  const label = ctx.release?.tagName || ctx.plan?.gitTag || 'Release'
-  const published = ctx.visible.find((v) => v.kind === 'release')
+function releaseLine(ctx: Run): string[] {
+  const label = ctx.report.gitTag || 'Release'
+  const published = ctx.report.visible.find((v) => v.kind === 'release')
   if (published) return [`Release: ${link(label, published.url)}`, '']
-  const draft = ctx.visible.find((v) => v.kind === 'draft')
+  const draft = ctx.report.visible.find((v) => v.kind === 'draft')
   if (draft) return [`Draft Release (not visible to users): ${link(label, draft.url)}`, '']
   return []
 }
 
-function stepTable(ctx: RunContext): string[] {
+function stepTable(ctx: Run): string[] {
   return table(
     ['Step', 'Outcome', 'Time'],
-    ctx.timeline.map((step) => [
-      text(step.name),
-      text(
+    ctx.report.timeline.map((step) => [
+      escaped(step.name),
+      escaped(
         step.outcome === 'skipped'
           ? `skipped: ${step.note ?? ''}`
           : (step.outcome ?? 'not finished'),
       ),
-      step.endedAt ? seconds(step.endedAt - step.startedAt) : '',
+      step.endedAt ? formatSeconds(step.endedAt - step.startedAt) : '',
     ]),
   )
 }
@@ -197,31 +203,36 @@ function stepTable(ctx: RunContext): string[] {
  * remedy), the platform × check table, the tags with their digest, the Release, and the steps
  * as a Mermaid Gantt chart above their table.
  */
-export function renderSummary(ctx: RunContext, failure?: ReleaseError): string {
+export function renderSummary(ctx: Run, failure?: ReleaseError): string {
   const lines = [`## ${resultLine(ctx, failure)}`, '']
   if (failure) {
-    lines.push(`**Cause:** ${text(failure.reason)}`, '', `**Remedy:** ${text(failure.remedy)}`, '')
+    lines.push(
+      `**Cause:** ${escaped(failure.reason)}`,
+      '',
+      `**Remedy:** ${escaped(failure.remedy)}`,
+      '',
+    )
   }
   lines.push('### Platforms', '', ...platformTable(ctx), '', ...notes(ctx))
-  for (const run of ctx.images) {
-    if (run.candidate) {
+  for (const image of ctx.report.images) {
+    if (image.candidate) {
       lines.push(
-        `Candidate: ${code(run.candidate.ref, 'paragraph')} (${code(run.candidate.digest, 'paragraph')})`,
+        `Candidate: ${code(image.candidate.ref, 'paragraph')} (${code(image.candidate.digest, 'paragraph')})`,
         '',
       )
     }
   }
-  if (ctx.moves.length > 0) {
+  if (ctx.report.moves.length > 0) {
     lines.push(
       ...table(
         ['Tag', 'From', 'To'],
-        ctx.moves.map((m) => [code(m.ref), text(m.from), text(m.to)]),
+        ctx.report.moves.map((m) => [code(m.ref), escaped(m.from), escaped(m.to)]),
       ),
       '',
     )
   }
   lines.push(...tagTable(ctx), ...releaseLine(ctx))
-  const gantt = renderGantt(ctx.timeline)
+  const gantt = renderGantt(ctx.report.timeline)
   lines.push('### Steps', '', ...(gantt.length > 0 ? [...gantt, ''] : []), ...stepTable(ctx))
   return lines.join('\n') + '\n'
 }

@@ -1,4 +1,4 @@
-import type { StepRecord } from '../context.js'
+import type { StepRecord } from '../run/report.js'
 
 /** Words that open a Mermaid gantt statement: a task named so would be read as that statement. */
 const GANTT_KEYWORDS =

@@ -1,10 +1,13 @@
-import { imageLabel, type ImageRun, type RunContext } from '../context.js'
+import type { Run } from '../run/run.js'
+import type { Candidate, CheckedImage, PlatformManifest } from '../run/artifacts.js'
+import { imageReport } from '../run/report.js'
+import type { ImageConfig } from '../model/oci.js'
 import { StepFailure } from '../model/errors.js'
 import { digestRef } from '../model/image-ref.js'
 import { formatPlatform, parsePlatform } from '../model/platform.js'
 import { checkIndexPlatforms, configMatches, describePlatformCheck } from '../model/manifest.js'
 import { INDEX_MEDIA_TYPES, asIndex } from '../model/oci.js'
-import type { Step } from './step.js'
+import { defineStep, imageLabel } from './step.js'
 
 /** imagetools names platforms as linux/arm/v7; the index check as linux/arm. */
 function normalizeKey(key: string): string {
@@ -13,9 +16,12 @@ function normalizeKey(key: string): string {
 }
 
 /** Reads a pushed index back and checks it holds exactly the requested platforms, each real. */
-export async function assertIndex(ctx: RunContext, run: ImageRun, digest: string): Promise<void> {
+export async function assertIndex(ctx: Run, candidate: Candidate): Promise<CheckedImage> {
   const { registry } = ctx.ports
-  const { image, platforms } = run.build
+  const { build } = candidate.image
+  const { image, platforms } = build
+  const { digest } = candidate
+  const report = imageReport(ctx.report, build.name)
   const ref = digestRef(image, digest)
   const manifest = await registry.manifest(ref, { expectPresent: true })
   if (manifest === undefined) throw new StepFailure(`the registry has no manifest at ${ref}`)
@@ -38,11 +44,12 @@ export async function assertIndex(ctx: RunContext, run: ImageRun, digest: string
         `${ref} is an image for ${config.os}/${config.architecture}, not ${formatPlatform(only)}`,
       )
     }
-    run.platforms.set(formatPlatform(only), {
-      platform: formatPlatform(only),
-      manifestDigest: digest,
-    })
-    return
+    const name = formatPlatform(only)
+    report.platforms.set(name, { platform: name, manifestDigest: digest })
+    return {
+      candidate,
+      platforms: [{ name, platform: only, manifestDigest: digest, config }],
+    }
   }
   const check = checkIndexPlatforms(asIndex(manifest), platforms)
   const problems = describePlatformCheck(check)
@@ -52,10 +59,11 @@ export async function assertIndex(ctx: RunContext, run: ImageRun, digest: string
     (found) => new Map([...found].map(([key, config]) => [normalizeKey(key), config])),
     () => undefined,
   )
+  const checked: PlatformManifest[] = []
   await Promise.all(
     [...check.entries].map(async ([name, descriptor]) => {
       const childRef = digestRef(image, descriptor.digest)
-      let config = configs?.get(name)
+      let config: ImageConfig | undefined = configs?.get(name)
       if (config === undefined) {
         if ((await registry.manifest(childRef)) === undefined) {
           problems.push(`platform ${name}: its manifest ${descriptor.digest} does not resolve`)
@@ -68,11 +76,12 @@ export async function assertIndex(ctx: RunContext, run: ImageRun, digest: string
           `platform ${name}: its image config says ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ''}`,
         )
       }
-      run.platforms.set(name, {
-        ...(run.platforms.get(name) ?? { platform: name }),
+      report.platforms.set(name, {
+        ...(report.platforms.get(name) ?? { platform: name }),
         manifestDigest: descriptor.digest,
-        config,
       })
+      const platform = platforms.find((p) => formatPlatform(p) === name)
+      if (platform) checked.push({ name, platform, manifestDigest: descriptor.digest, config })
     }),
   )
   if (problems.length > 0) {
@@ -80,30 +89,43 @@ export async function assertIndex(ctx: RunContext, run: ImageRun, digest: string
       `the index ${ref} does not hold exactly the requested platforms: ${problems.join('; ')}`,
     )
   }
-  run.attestations = check.attestations
+  report.attestations = check.attestations
   ctx.log.info(
     `Index ${digest} holds ${[...check.entries.keys()].join(', ')}${check.attestations > 0 ? ` and ${check.attestations} attestation manifest(s)` : ''}`,
   )
+  // In the order the platforms were asked for.
+  const order = platforms.map(formatPlatform)
+  return {
+    candidate,
+    platforms: checked.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name)),
+  }
 }
 
-export const assertManifest: Step = {
+export const assertManifest = defineStep({
   name: 'assert-manifest',
   why: 'read the pushed index back: exactly the requested platforms, every child resolves, no final tag yet',
+  needs: ['candidates'],
+  gives: ['checked'],
   skip: (ctx) => (ctx.mode === 'build' ? 'build-only run: nothing was pushed' : undefined),
-  async run(ctx) {
-    for (const run of ctx.images) {
-      if (!run.candidate) throw new Error('the build must push a candidate before the assertion')
+  pass: () => ({ checked: [] }),
+  async run(ctx, { candidates }) {
+    const checked: CheckedImage[] = []
+    for (const candidate of candidates) {
       try {
-        await assertIndex(ctx, run, run.candidate.digest)
+        checked.push(await assertIndex(ctx, candidate))
       } catch (error) {
         // Several components: say which one.
-        if (error instanceof StepFailure && ctx.images.length > 1) {
-          throw new StepFailure(`${imageLabel(ctx, run)}: ${error.message}`, error.remedy)
+        if (error instanceof StepFailure && candidates.length > 1) {
+          throw new StepFailure(
+            `${imageLabel(ctx, candidate.image.build)}: ${error.message}`,
+            error.remedy,
+          )
         }
         throw error
       }
     }
+    return { checked }
   },
   remedy: () =>
     'check the Dockerfile and the platforms input, then re-run the workflow; only an unannounced candidate reference was pushed, no final tag',
-}
+})

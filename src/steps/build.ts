@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ImageRun, RunContext } from '../context.js'
+import type { Run } from '../run/run.js'
+import type { BuilderFacts, Candidate, PlannedImage, ReleasePlan } from '../run/artifacts.js'
+import { imageReport } from '../run/report.js'
 import { StepFailure } from '../model/errors.js'
 import { digestRef, tagRef } from '../model/image-ref.js'
 import { tail } from '../ports/process.js'
@@ -11,13 +13,13 @@ import {
   candidateTag,
   failedPlatform,
   type BuildOutput,
-  type BuildPlan,
+  type BuildSpec,
 } from '../build/buildx-args.js'
 import { formatPlatform } from '../model/platform.js'
-import type { Reveal, Step } from './step.js'
+import { defineStep, type Reveal } from './step.js'
 import { settleBounded } from '../parallel.js'
-import { candidateStrategy, driverAbilities } from '../build/strategy.js'
-import { progress } from '../report/progress.js'
+import { candidateStrategy } from '../build/strategy.js'
+import { progress } from '../model/progress.js'
 import { imageAnnotations, imageMetadata } from './image-metadata.js'
 
 /**
@@ -27,15 +29,19 @@ import { imageAnnotations, imageMetadata } from './image-metadata.js'
  */
 const PUSH_RACE = /PUT request to \S+\/manifests\/\S+: 400 Bad Request/
 
-function outputFor(ctx: RunContext, run: ImageRun, commit: string): BuildOutput {
-  const image = run.build.image
+function outputFor(
+  ctx: Run,
+  build: PlannedImage['build'],
+  builder: BuilderFacts,
+  commit: string,
+): BuildOutput {
+  const image = build.image
   if (ctx.mode === 'build') return { kind: 'cache-only' }
-  const abilities = ctx.builderAbilities ?? driverAbilities(ctx.builderDriver ?? 'docker', true)
-  if (candidateStrategy(abilities) === 'candidate-tag') {
+  if (candidateStrategy(builder.abilities) === 'candidate-tag') {
     // The platform jobs of one workflow run share its id: each needs its own candidate tag.
     const platform =
       ctx.mode === 'build-platform'
-        ? `-${run.build.platforms.map(formatPlatform).join('').replace(/\//g, '-')}`
+        ? `-${build.platforms.map(formatPlatform).join('').replace(/\//g, '-')}`
         : ''
     return {
       kind: 'push-tag',
@@ -59,42 +65,40 @@ async function readBuildDigest(metadataFile: string): Promise<string> {
  * When buildx's log does not say which platform failed (a scratch stage's steps carry no
  * platform), builds each platform alone from the warm cache and names the failing ones.
  */
-async function diagnoseFailingPlatforms(
-  ctx: RunContext,
-  plan: BuildPlan,
-): Promise<string | undefined> {
-  if (plan.platforms.length < 2) return plan.platforms.map(formatPlatform)[0]
+async function diagnoseFailingPlatforms(ctx: Run, spec: BuildSpec): Promise<string | undefined> {
+  if (spec.platforms.length < 2) return spec.platforms.map(formatPlatform)[0]
   const failing: string[] = []
-  for (const platform of plan.platforms) {
+  for (const platform of spec.platforms) {
     const result = await ctx.ports.engine.build({
-      ...plan,
+      ...spec,
       platforms: [platform],
       output: { kind: 'cache-only' },
-      metadataFile: `${plan.metadataFile}.diagnose`,
+      metadataFile: `${spec.metadataFile}.diagnose`,
     })
     if (result.exitCode !== 0) failing.push(formatPlatform(platform))
   }
-  return failing.length > 0 && failing.length < plan.platforms.length
+  return failing.length > 0 && failing.length < spec.platforms.length
     ? failing.join(', ')
     : undefined
 }
 
 /** The build of one image of this run, to the given output. */
-export function buildPlanFor(
-  ctx: RunContext,
-  run: ImageRun,
+export function buildSpecFor(
+  ctx: Run,
+  plan: ReleasePlan,
+  image: PlannedImage,
   output: BuildOutput,
   metadataFile: string,
-): BuildPlan {
-  const { build } = run
+): BuildSpec {
+  const { build } = image
   return {
     platforms: build.platforms,
     context: build.context,
     file: build.file,
     target: build.target,
     buildArgs: build.buildArgs,
-    labels: imageMetadata(ctx, run),
-    annotations: imageAnnotations(ctx, run),
+    labels: imageMetadata(ctx, plan, build),
+    annotations: imageAnnotations(ctx, plan, build, image.identity),
     output,
     metadataFile,
     provenance: ctx.inputs.provenance,
@@ -114,34 +118,41 @@ export function buildPlanFor(
 const PARALLEL_BUILDS = 2
 
 /** A release job after build-platform jobs: one index from their digests, never a rebuild. */
-async function assembleImage(ctx: RunContext, run: ImageRun): Promise<void> {
-  const plan = ctx.plan
-  if (!plan) throw new Error('preflight must plan the release before the build')
-  const { image } = run.build
-  const ref = tagRef(image, candidateTag(plan.commit, ctx.env.runId, ctx.env.runAttempt))
-  const sources = ctx.inputs.platformDigests.map((d) => digestRef(image, d.digest))
-  await ctx.ports.registry.assemble(sources, ref, imageAnnotations(ctx, run))
-  run.candidateTags.push(ref)
+async function assembleImage(ctx: Run, plan: ReleasePlan, image: PlannedImage): Promise<Candidate> {
+  const { build } = image
+  const ref = tagRef(build.image, candidateTag(plan.commit, ctx.env.runId, ctx.env.runAttempt))
+  const sources = ctx.inputs.platformDigests.map((d) => digestRef(build.image, d.digest))
+  await ctx.ports.registry.assemble(
+    sources,
+    ref,
+    imageAnnotations(ctx, plan, build, image.identity),
+  )
+  ctx.report.visible.push({ kind: 'candidate', ref })
   const assembled = await ctx.ports.registry.manifest(ref, { expectPresent: true })
   if (!assembled) throw new StepFailure(`the assembled index ${ref} cannot be read back`)
-  run.candidate = { ref, digest: assembled.digest }
-  ctx.visible.push({ kind: 'candidate', ref })
+  imageReport(ctx.report, build.name).candidate = { ref, digest: assembled.digest }
   ctx.log.info(`Assembled ${ref} (${assembled.digest}) from ${sources.length} platform image(s)`)
+  return { image, ref, digest: assembled.digest, pushedTags: [ref] }
 }
 
 /** Builds one image and pushes its candidate (or, in a build-only run, keeps it in the cache). */
-async function buildImage(ctx: RunContext, run: ImageRun): Promise<void> {
-  const plan = ctx.plan
-  if (!plan) throw new Error('preflight must plan the release before the build')
-  const output = outputFor(ctx, run, plan.commit)
-  const metadataFile = join(ctx.workDir, `build-metadata-${run.build.name}.json`)
-  const buildPlan = buildPlanFor(ctx, run, output, metadataFile)
-  const what = ctx.images.length > 1 ? `component ${run.build.name}: ` : ''
+async function buildImage(
+  ctx: Run,
+  plan: ReleasePlan,
+  image: PlannedImage,
+  builder: BuilderFacts,
+): Promise<Candidate | undefined> {
+  const { build } = image
+  const output = outputFor(ctx, build, builder, plan.commit)
+  const metadataFile = join(ctx.workDir, `build-metadata-${build.name}.json`)
+  const spec = buildSpecFor(ctx, plan, image, output, metadataFile)
+  const several = ctx.inputs.components.length > 1
+  const what = several ? `component ${build.name}: ` : ''
   // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
-  const result = await ctx.log.group(`Build ${what}${run.build.platforms.length} platform(s)`, () =>
+  const result = await ctx.log.group(`Build ${what}${build.platforms.length} platform(s)`, () =>
     retryCommand(
       'pushing the candidate',
-      () => ctx.ports.engine.build(buildPlan, { stream: true, sourceDateEpoch: plan.commitTime }),
+      () => ctx.ports.engine.build(spec, { stream: true, sourceDateEpoch: plan.commitTime }),
       (message) => {
         ctx.log.warning(message)
       },
@@ -152,38 +163,47 @@ async function buildImage(ctx: RunContext, run: ImageRun): Promise<void> {
     ),
   )
   if (result.exitCode !== 0) {
-    const platform =
-      failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, buildPlan))
+    const platform = failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, spec))
     const errors = result.stderr
       .split('\n')
       .filter((l) => l.startsWith('ERROR') || l.includes('did not complete successfully'))
-    const where = [ctx.images.length > 1 ? `component ${run.build.name}` : '', platform ?? '']
+    const where = [several ? `component ${build.name}` : '', platform ?? '']
       .filter((w) => w !== '')
       .join(', ')
     throw new StepFailure(
       `the build failed${where ? ` for ${where}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`,
     )
   }
-  run.cache = cacheUse(result.stderr)
-  if (output.kind === 'cache-only') return
-  if (output.kind === 'push-tag') run.candidateTags.push(output.ref)
+  const report = imageReport(ctx.report, build.name)
+  report.cache = cacheUse(result.stderr)
+  if (output.kind === 'cache-only' || output.kind === 'load') return undefined
+  const pushedTags = output.kind === 'push-tag' ? [output.ref] : []
   const digest = await readBuildDigest(metadataFile)
-  const ref = output.kind === 'push-tag' ? output.ref : digestRef(run.build.image, digest)
-  run.candidate = { ref, digest }
-  ctx.visible.push({ kind: 'candidate', ref })
+  const ref = output.kind === 'push-tag' ? output.ref : digestRef(build.image, digest)
+  report.candidate = { ref, digest }
+  ctx.report.visible.push({ kind: 'candidate', ref })
   ctx.log.info(`Pushed candidate ${ref} (${digest})`)
+  return { image, ref, digest, pushedTags }
 }
 
+/** An image whose digest an earlier run verified: its candidate is that digest. */
+const reused = (image: PlannedImage): Candidate[] =>
+  image.reuse ? [{ image, ref: image.reuse.ref, digest: image.reuse.digest, pushedTags: [] }] : []
+
 /** Where the plan says an image's candidate would go: unannounced, never a final tag. */
-function candidateOf(ctx: RunContext, run: ImageRun): Reveal[] {
-  const commit = ctx.plan?.commit ?? ctx.trigger.commit
+function candidateOf(
+  ctx: Run,
+  image: PlannedImage,
+  builder: BuilderFacts,
+  commit: string,
+): Reveal[] {
   const output: BuildOutput =
     ctx.inputs.platformDigests.length > 0
       ? {
           kind: 'push-tag',
-          ref: tagRef(run.build.image, candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)),
+          ref: tagRef(image.build.image, candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)),
         }
-      : outputFor(ctx, run, commit)
+      : outputFor(ctx, image.build, builder, commit)
   if (output.kind === 'push-tag') return [{ kind: 'candidate', ref: output.ref, announced: false }]
   if (output.kind !== 'push-by-digest') return []
   return [
@@ -191,25 +211,36 @@ function candidateOf(ctx: RunContext, run: ImageRun): Reveal[] {
   ]
 }
 
-export const build: Step = {
+export const build = defineStep({
   name: 'build',
   why: 'build every platform of every image with buildx and push each index to a candidate reference, never a final tag',
-  skip: (ctx) =>
-    ctx.images.every((run) => run.reused)
-      ? `the digest of this commit was already verified (${ctx.images[0]?.reused ?? ''}): no rebuild`
+  needs: ['builder', 'plan', 'images'],
+  gives: ['candidates'],
+  skip: (_ctx, { images }) =>
+    images && images.length > 0 && images.every((image) => image.reuse)
+      ? `the digest of this commit was already verified (${images[0]?.reuse?.from ?? ''}): no rebuild`
       : undefined,
-  reveals: (ctx) => ctx.images.filter((run) => !run.reused).flatMap((run) => candidateOf(ctx, run)),
-  async run(ctx) {
-    const pending = ctx.images.filter((run) => !run.reused)
+  pass: (_ctx, { images }) => ({ candidates: images.flatMap(reused) }),
+  reveals: (ctx, { images = [], builder, plan }) =>
+    builder
+      ? images
+          .filter((image) => !image.reuse)
+          .flatMap((image) => candidateOf(ctx, image, builder, plan?.commit ?? ctx.trigger.commit))
+      : [],
+  async run(ctx, { builder, plan, images }) {
+    const pending = images.filter((image) => !image.reuse)
     const assembling = ctx.inputs.platformDigests.length > 0
     const step = progress('build', pending.length)
-    const results = await settleBounded(pending, PARALLEL_BUILDS, async (run) => {
+    const results = await settleBounded(pending, PARALLEL_BUILDS, async (image) => {
       const started = Date.now()
-      const platforms = run.build.platforms.map(formatPlatform).join(', ')
-      const what = ctx.images.length > 1 ? `component ${run.build.name} (${platforms})` : platforms
+      const platforms = image.build.platforms.map(formatPlatform).join(', ')
+      const what = images.length > 1 ? `component ${image.build.name} (${platforms})` : platforms
       try {
-        await (assembling ? assembleImage(ctx, run) : buildImage(ctx, run))
+        const candidate = await (assembling
+          ? assembleImage(ctx, plan, image)
+          : buildImage(ctx, plan, image, builder))
         ctx.log.info(step(what, 'done', Date.now() - started))
+        return candidate
       } catch (error) {
         ctx.log.info(step(what, 'failed', Date.now() - started))
         throw error
@@ -225,9 +256,15 @@ export const build: Step = {
     }
     if (ctx.mode === 'build')
       ctx.log.info('Built every platform; nothing was pushed (build-only run)')
+    const built = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []))
+    // In the order of the inputs: reused and built images alike.
+    const candidates = images.flatMap(
+      (image) => built.find((c) => c.image === image) ?? reused(image),
+    )
+    return { candidates }
   },
   remedy: (ctx) =>
-    ctx.images.some((run) => run.candidate)
+    ctx.report.visible.some((v) => v.kind === 'candidate')
       ? 're-run the workflow; only unannounced candidate references were pushed'
       : 'fix the build and re-run the workflow; nothing was pushed',
-}
+})

@@ -1,16 +1,18 @@
 import { splitReference } from '../model/image-ref.js'
-import { notReleasing, type Step } from './step.js'
+import { defineStep, notReleasing } from './step.js'
 
-export const cleanup: Step = {
+export const cleanup = defineStep({
   name: 'cleanup',
   why: 'remove the candidate tags this run pushed, by tag, where the registry allows it (never a marker, never by digest: a final tag shares it); a failure here only warns',
+  needs: ['candidates'],
+  gives: [],
   skip: notReleasing,
-  async run(ctx) {
-    for (const run of ctx.images) {
-      for (const ref of run.candidateTags) {
+  async run(ctx, { candidates }) {
+    for (const { image, pushedTags } of candidates) {
+      for (const ref of pushedTags) {
         const { reference: tag } = splitReference(ref)
         try {
-          if (await ctx.ports.registry.deleteTag(run.build.image, tag))
+          if (await ctx.ports.registry.deleteTag(image.build.image, tag))
             ctx.log.info(`Removed ${ref}`)
           else {
             ctx.log.warning(
@@ -24,6 +26,7 @@ export const cleanup: Step = {
         }
       }
     }
+    return {}
   },
   remedy: () => 'nothing to do: the release is complete',
-}
+})

@@ -1,25 +1,26 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
-import type { RunContext } from '../context.js'
+import type { Run } from '../run/run.js'
+import type { Candidate, ReleasePlan } from '../run/artifacts.js'
 import { tagRef } from '../model/image-ref.js'
 import { formatPlatform } from '../model/platform.js'
 import { StepFailure, messageOf } from '../model/errors.js'
 import { checksumsFile, releaseBody } from '../model/release-notes.js'
 import type { Release } from '../ports/github.js'
 import { CHECKSUMS_NAME, resolveAssets, type AssetFile } from '../release/assets.js'
-import { skipWhenReleaseDone, type Step } from './step.js'
+import { defineStep, skipWhenReleaseDone } from './step.js'
 import { CONCURRENT_REMEDY } from './promote.js'
 
 /** The drafts of a tag, oldest first: drafts are invisible to GET /releases/tags, so they are listed. */
-async function draftsOf(ctx: RunContext, tag: string): Promise<Release[]> {
+async function draftsOf(ctx: Run, tag: string): Promise<Release[]> {
   return (await ctx.ports.github.listReleases())
     .filter((r) => r.draft && r.tagName === tag)
     .sort((a, b) => a.id - b.id)
 }
 
 /** One draft per tag: the oldest is kept. */
-async function findDraft(ctx: RunContext, tag: string): Promise<Release | undefined> {
+async function findDraft(ctx: Run, tag: string): Promise<Release | undefined> {
   const { github } = ctx.ports
   const [keep, ...duplicates] = await draftsOf(ctx, tag)
   for (const duplicate of duplicates) {
@@ -41,12 +42,10 @@ async function findDraft(ctx: RunContext, tag: string): Promise<Release | undefi
  * commit it is adopted (the promotion then checks the tags hold this run's digest); for another
  * commit this run stops before making a second Release.
  */
-async function publishedMeanwhile(ctx: RunContext): Promise<boolean> {
-  const { plan } = ctx
-  if (!plan) return false
+async function publishedMeanwhile(ctx: Run, plan: ReleasePlan): Promise<Release | undefined> {
   const { github } = ctx.ports
   const published = await github.publishedRelease(plan.gitTag)
-  if (!published) return false
+  if (!published) return undefined
   const commit = await github.tagCommit(plan.gitTag)
   if (commit !== plan.commit) {
     throw new StepFailure(
@@ -54,18 +53,17 @@ async function publishedMeanwhile(ctx: RunContext): Promise<boolean> {
       CONCURRENT_REMEDY,
     )
   }
-  ctx.release = published
-  ctx.releaseDone = true
-  ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
+  ctx.report.releaseDone = true
+  ctx.report.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
   ctx.log.info(
     `${plan.gitTag} was published meanwhile by another run (#${published.id}) for this commit: no draft is made, the promotion checks the tags`,
   )
-  return true
+  return published
 }
 
 /** Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. */
 async function uploadAssets(
-  ctx: RunContext,
+  ctx: Run,
   release: Release,
   files: readonly AssetFile[],
 ): Promise<void> {
@@ -98,16 +96,18 @@ async function uploadAssets(
 }
 
 /** An OCI archive of each image's promoted digest, for air-gapped installs. */
-async function ociArchives(ctx: RunContext): Promise<AssetFile[]> {
-  const { plan } = ctx
-  if (!ctx.inputs.releaseOciArchives || !plan) return []
+async function ociArchives(
+  ctx: Run,
+  plan: ReleasePlan,
+  candidates: readonly Candidate[],
+): Promise<AssetFile[]> {
+  if (!ctx.inputs.releaseOciArchives) return []
   const files: AssetFile[] = []
-  for (const run of ctx.images) {
-    if (!run.candidate) continue
-    const name = `${run.build.name}-${plan.version}.oci.tar`
+  for (const { image, digest } of candidates) {
+    const name = `${image.build.name}-${plan.version}.oci.tar`
     const path = join(ctx.workDir, name)
-    await ctx.log.group(`Archive ${run.build.image.name}@${run.candidate.digest}`, () =>
-      ctx.ports.registry.archive(run.build.image, run.candidate?.digest ?? '', plan.version, path),
+    await ctx.log.group(`Archive ${image.build.image.name}@${digest}`, () =>
+      ctx.ports.registry.archive(image.build.image, digest, plan.version, path),
     )
     const data = await readFile(path)
     files.push({ path, name, data, sha256: createHash('sha256').update(data).digest('hex') })
@@ -115,12 +115,14 @@ async function ociArchives(ctx: RunContext): Promise<AssetFile[]> {
   return files
 }
 
-export const draftRelease: Step = {
+export const draftRelease = defineStep({
   name: 'draft-release',
   why: 'prepare the Release as a draft, invisible to users, with its notes and assets, before any final tag',
+  needs: ['plan', 'candidates'],
+  gives: ['draft', 'published'],
   skip: skipWhenReleaseDone,
-  async reveals(ctx) {
-    const tag = ctx.plan?.gitTag ?? ''
+  async reveals(ctx, { plan }) {
+    const tag = plan?.gitTag ?? ''
     const [draft] = await draftsOf(ctx, tag)
     return [
       {
@@ -131,28 +133,27 @@ export const draftRelease: Step = {
       },
     ]
   },
-  async run(ctx) {
-    const { plan, inputs } = ctx
-    if (!plan) throw new Error('the checks must pass before the draft')
+  async run(ctx, { plan, candidates }) {
+    const { inputs } = ctx
     const files = [
       ...(await resolveAssets(ctx.env.workspace, inputs.releaseAssets)),
-      ...(await ociArchives(ctx)),
+      ...(await ociArchives(ctx, plan, candidates)),
     ]
-    const section = ctx.images.map((run) => {
-      if (!run.candidate) throw new Error('the checks must pass before the draft')
-      return {
-        name: run.build.name,
-        image: run.build.image.name,
-        version: plan.version,
-        digest: run.candidate.digest,
-        platforms: run.build.platforms.map(formatPlatform),
-        tags: plan.tags.map((t) => tagRef(run.build.image, t.tag)),
-      }
-    })
+    const section = candidates.map(({ image, digest }) => ({
+      name: image.build.name,
+      image: image.build.image.name,
+      version: plan.version,
+      digest,
+      platforms: image.build.platforms.map(formatPlatform),
+      tags: plan.tags.map((t) => tagRef(image.build.image, t.tag)),
+    }))
     const prerelease = plan.channel.kind === 'prerelease'
     const { github } = ctx.ports
     let draft = await findDraft(ctx, plan.gitTag)
-    if (!draft && (await publishedMeanwhile(ctx))) return
+    if (!draft) {
+      const published = await publishedMeanwhile(ctx, plan)
+      if (published) return { draft: published, published }
+    }
     if (draft) {
       draft = await github.updateDraft(draft.id, {
         commit: plan.commit,
@@ -189,10 +190,10 @@ export const draftRelease: Step = {
         draft = oldest
       }
     }
-    ctx.release = draft
-    ctx.visible.push({ kind: 'draft', id: draft.id, url: draft.htmlUrl })
+    ctx.report.visible.push({ kind: 'draft', id: draft.id, url: draft.htmlUrl })
     await uploadAssets(ctx, draft, files)
+    return { draft, published: undefined }
   },
   remedy: () =>
     're-run the workflow: the verified candidate is reused (no rebuild), the draft is found again and completed; no final tag was written',
-}
+})

@@ -1,17 +1,21 @@
-import type { ImageRun, RunContext } from '../context.js'
 import { ociMetadata } from '../build/buildx-args.js'
 import { BUILD_IDENTITY_ANNOTATION, buildIdentity } from '../model/build-identity.js'
+import type { ImageBuild } from '../model/inputs.js'
 import { formatPlatform } from '../model/platform.js'
+import type { BuilderFacts, ReleasePlan } from '../run/artifacts.js'
+import type { Run } from '../run/run.js'
 
 /** The OCI labels of one image of this run (its annotations add the build identity). */
-export function imageMetadata(ctx: RunContext, run: ImageRun): Record<string, string> {
-  const plan = ctx.plan
-  if (!plan) throw new Error('preflight must plan the release before the build')
-  const title = ctx.images.length > 1 ? run.build.name : ctx.env.repo || run.build.name
+export function imageMetadata(
+  run: Run,
+  plan: ReleasePlan,
+  build: ImageBuild,
+): Record<string, string> {
+  const title = run.inputs.components.length > 1 ? build.name : run.env.repo || build.name
   return ociMetadata({
     version: plan.version,
     revision: plan.commit,
-    source: `${ctx.env.serverUrl}/${ctx.env.owner}/${ctx.env.repo}`,
+    source: `${run.env.serverUrl}/${run.env.owner}/${run.env.repo}`,
     created: new Date(plan.commitTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     title,
   })
@@ -21,12 +25,14 @@ export function imageMetadata(ctx: RunContext, run: ImageRun): Record<string, st
  * What this run's build of an image is made from: a digest is reused only when it records the
  * same identity. A release job assembling native runners' digests is identified by them.
  */
-export function identityOf(ctx: RunContext, run: ImageRun): string {
-  const plan = ctx.plan
-  if (!plan) throw new Error('preflight must plan the release before the build')
-  const { build } = run
-  const labels = imageMetadata(ctx, run)
-  const assembling = ctx.inputs.platformDigests.length > 0
+export function identityOf(
+  run: Run,
+  plan: ReleasePlan,
+  build: ImageBuild,
+  builder: BuilderFacts,
+): string {
+  const labels = imageMetadata(run, plan, build)
+  const assembling = run.inputs.platformDigests.length > 0
   return buildIdentity({
     commit: plan.commit,
     version: plan.version,
@@ -35,17 +41,22 @@ export function identityOf(ctx: RunContext, run: ImageRun): string {
     file: build.file,
     target: build.target,
     buildArgs: build.buildArgs,
-    provenance: ctx.inputs.provenance,
-    sbom: ctx.inputs.sbom,
-    driver: assembling ? '' : (ctx.builderDriver ?? ''),
+    provenance: run.inputs.provenance,
+    sbom: run.inputs.sbom,
+    driver: assembling ? '' : builder.driver,
     labels,
     annotations: labels,
     secretIds: [],
-    ...(assembling ? { sources: ctx.inputs.platformDigests.map((d) => d.digest) } : {}),
+    ...(assembling ? { sources: run.inputs.platformDigests.map((d) => d.digest) } : {}),
   })
 }
 
 /** The annotations of one image's index and manifests: its labels and its build identity. */
-export function imageAnnotations(ctx: RunContext, run: ImageRun): Record<string, string> {
-  return { ...imageMetadata(ctx, run), [BUILD_IDENTITY_ANNOTATION]: identityOf(ctx, run) }
+export function imageAnnotations(
+  run: Run,
+  plan: ReleasePlan,
+  build: ImageBuild,
+  identity: string,
+): Record<string, string> {
+  return { ...imageMetadata(run, plan, build), [BUILD_IDENTITY_ANNOTATION]: identity }
 }

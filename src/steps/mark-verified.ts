@@ -1,35 +1,34 @@
 import { tagRef, digestRef } from '../model/image-ref.js'
 import { verifiedTag } from './plan-release.js'
-import { notReleasing, type Step } from './step.js'
+import { defineStep, notReleasing } from './step.js'
 
-export const markVerified: Step = {
+export const markVerified = defineStep({
   name: 'mark-verified',
   why: 'remember each digest that passed every check, so a re-run of this commit promotes it instead of rebuilding',
-  skip: (ctx) =>
+  needs: ['plan', 'candidates'],
+  gives: [],
+  skip: (ctx, { images }) =>
     notReleasing(ctx) ??
-    (ctx.images.every((run) => run.reused)
-      ? `the digest was reused from the ${ctx.images[0]?.reused ?? ''}`
+    (images && images.length > 0 && images.every((image) => image.reuse)
+      ? `the digest was reused from the ${images[0]?.reuse?.from ?? ''}`
       : undefined),
-  reveals: (ctx) =>
-    ctx.images
-      .filter((run) => !run.reused)
-      .map((run) => ({
+  reveals: (ctx, { images = [], plan }) =>
+    images
+      .filter((image) => !image.reuse)
+      .map((image) => ({
         kind: 'verified marker',
-        ref: tagRef(run.build.image, verifiedTag(ctx.plan?.commit ?? ctx.trigger.commit)),
+        ref: tagRef(image.build.image, verifiedTag(plan?.commit ?? ctx.trigger.commit)),
         announced: false,
       })),
-  async run(ctx) {
-    const { plan } = ctx
-    if (!plan) throw new Error('the checks must pass before the digest is marked')
-    for (const run of ctx.images.filter((r) => !r.reused)) {
-      const { candidate } = run
-      if (!candidate) throw new Error('the checks must pass before the digest is marked')
-      const ref = tagRef(run.build.image, verifiedTag(plan.commit))
-      await ctx.ports.registry.copy(digestRef(run.build.image, candidate.digest), ref)
-      ctx.visible.push({ kind: 'candidate', ref })
-      ctx.log.info(`Marked ${candidate.digest} as verified: ${ref}`)
+  async run(ctx, { plan, candidates }) {
+    for (const { image, digest } of candidates.filter((c) => !c.image.reuse)) {
+      const ref = tagRef(image.build.image, verifiedTag(plan.commit))
+      await ctx.ports.registry.copy(digestRef(image.build.image, digest), ref)
+      ctx.report.visible.push({ kind: 'candidate', ref })
+      ctx.log.info(`Marked ${digest} as verified: ${ref}`)
     }
+    return {}
   },
   remedy: () =>
     're-run the workflow; the candidates passed every check and nothing final was written',
-}
+})

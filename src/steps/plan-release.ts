@@ -1,5 +1,9 @@
 import semver from 'semver'
-import type { ImageRun, RunContext } from '../context.js'
+import type { Run } from '../run/run.js'
+import type { BuilderFacts, PlannedImage, ReleasePlan } from '../run/artifacts.js'
+import { imageReport } from '../run/report.js'
+import type { ImageBuild } from '../model/inputs.js'
+import type { Release } from '../ports/github.js'
 import { StepFailure } from '../model/errors.js'
 import { tagRef } from '../model/image-ref.js'
 import { intentFromLabels } from '../model/intent.js'
@@ -17,7 +21,7 @@ import { reuseVerdict } from '../model/build-identity.js'
 import { firstOfLine, outsideLine, type MaintenanceLine } from '../model/branch-policy.js'
 import { describeLine, inLine } from '../model/history.js'
 import { identityOf } from './image-metadata.js'
-import type { Step } from './step.js'
+import { defineStep } from './step.js'
 
 /** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
 export const verifiedTag = (commit: string): string => `verified-${commit.slice(0, 12)}`
@@ -33,7 +37,7 @@ const describeMaintenance = (m: MaintenanceLine): string =>
 
 /** Bump and channel: the inputs when set, else the merged pull request's labels, else default-bump. */
 async function releaseIntent(
-  ctx: RunContext,
+  ctx: Run,
 ): Promise<{ bump: Bump; channel: ChannelInput } | { skip: string }> {
   const { inputs, ports, trigger, env } = ctx
   const defaultBranch =
@@ -76,7 +80,7 @@ async function releaseIntent(
 }
 
 /** The explicit version: the input, else the pushed tag's. */
-function explicitVersion(ctx: RunContext): semver.SemVer | undefined {
+function explicitVersion(ctx: Run): semver.SemVer | undefined {
   if (ctx.inputs.version) return ctx.inputs.version
   const tagVersion = ctx.trigger.kind === 'release' ? ctx.trigger.tagVersion : undefined
   if (tagVersion === undefined) return undefined
@@ -92,11 +96,9 @@ function explicitVersion(ctx: RunContext): semver.SemVer | undefined {
 
 /**
  * What earlier runs left: a version that is taken by another commit stops the run here; the
- * same commit's promoted or verified digest is reused, and its published Release is kept.
+ * Release this commit already published is kept.
  */
-async function checkEarlierRuns(ctx: RunContext): Promise<void> {
-  const { plan } = ctx
-  if (!plan) return
+async function publishedEarlier(ctx: Run, plan: ReleasePlan): Promise<Release | undefined> {
   const { github } = ctx.ports
   const tagCommit = await github.tagCommit(plan.gitTag)
   if (tagCommit !== undefined && tagCommit !== plan.commit) {
@@ -106,28 +108,33 @@ async function checkEarlierRuns(ctx: RunContext): Promise<void> {
     )
   }
   const published = await github.publishedRelease(plan.gitTag)
-  if (published && tagCommit === plan.commit) {
-    ctx.release = published
-    ctx.releaseDone = true
-    ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
-  }
-
-  await Promise.all(ctx.images.map((run) => checkEarlierImage(ctx, run)))
+  if (!published || tagCommit !== plan.commit) return undefined
+  ctx.report.releaseDone = true
+  ctx.report.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
+  return published
 }
 
 /**
  * One image: its version tag taken by another build stops the run; a digest of this very build
  * (same commit, same build identity) is reused.
  */
-async function checkEarlierImage(ctx: RunContext, run: ImageRun): Promise<void> {
-  const { plan } = ctx
-  if (!plan) return
+async function planImage(
+  ctx: Run,
+  plan: ReleasePlan,
+  build: ImageBuild,
+  builder: BuilderFacts | undefined,
+): Promise<PlannedImage> {
+  if (builder === undefined) return { build, identity: '', reuse: undefined }
+  const identity = identityOf(ctx, plan, build, builder)
+  // A build-platform job pushes one platform; the release job looks at what earlier runs left.
+  if (ctx.mode !== 'release') return { build, identity, reuse: undefined }
   const { registry } = ctx.ports
-  const image = run.build.image
+  const { image } = build
+  const report = imageReport(ctx.report, build.name)
   const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version
   const versionRef = tagRef(image, versionTag)
   const markerRef = tagRef(image, verifiedTag(plan.commit))
-  const expected = { commit: plan.commit, version: plan.version, identity: identityOf(ctx, run) }
+  const expected = { commit: plan.commit, version: plan.version, identity }
   // Both reads at once: the verified marker matters only when the version tag is not there.
   const [existing, verified] = await Promise.all([
     registry.manifest(versionRef),
@@ -141,49 +148,79 @@ async function checkEarlierImage(ctx: RunContext, run: ImageRun): Promise<void> 
         "release a new version (bump it, or set the 'version' input); never overwrite a released image",
       )
     }
-    run.candidate = { ref: versionRef, digest: existing.digest }
-    run.reused = 'version tag'
-    ctx.visible.push({ kind: 'tag', ref: versionRef, floating: false })
+    report.candidate = { ref: versionRef, digest: existing.digest }
+    report.reused = 'version tag'
+    ctx.report.visible.push({ kind: 'tag', ref: versionRef, floating: false })
     ctx.log.info(
       `${versionRef} already holds ${existing.digest}, built from this commit with the same inputs: it is reused, not rebuilt`,
     )
-    return
+    return {
+      build,
+      identity,
+      reuse: { from: 'version tag', ref: versionRef, digest: existing.digest },
+    }
   }
-  if (!verified) return
+  if (!verified) return { build, identity, reuse: undefined }
   const verdict = reuseVerdict(annotationsOf(verified), expected)
   if (!verdict.reuse) {
     ctx.log.info(
       `${markerRef} holds ${verified.digest}, which is not reused: ${verdict.why}; this run builds again (the build cache makes it cheap)`,
     )
-    return
+    return { build, identity, reuse: undefined }
   }
-  run.candidate = { ref: markerRef, digest: verified.digest }
-  run.reused = 'verified marker'
-  ctx.visible.push({ kind: 'candidate', ref: markerRef })
+  report.candidate = { ref: markerRef, digest: verified.digest }
+  report.reused = 'verified marker'
+  ctx.report.visible.push({ kind: 'candidate', ref: markerRef })
   ctx.log.info(
     `${markerRef} holds ${verified.digest}, built from this commit with the same inputs, which already passed every check: it is reused, not rebuilt`,
   )
+  return {
+    build,
+    identity,
+    reuse: { from: 'verified marker', ref: markerRef, digest: verified.digest },
+  }
+}
+
+/** Every image of the run, planned at once. */
+function planImages(
+  ctx: Run,
+  plan: ReleasePlan,
+  builder: BuilderFacts | undefined,
+): Promise<PlannedImage[]> {
+  return Promise.all(ctx.inputs.components.map((build) => planImage(ctx, plan, build, builder)))
 }
 
 /** A build-only run labels its image with a version that can never be mistaken for a release. */
-function buildVersion(ctx: RunContext): string {
+function buildVersion(ctx: Run): string {
   if (ctx.inputs.version) return ctx.inputs.version.version
   const pr = ctx.trigger.kind === 'build' ? ctx.trigger.pullRequest : undefined
   return pr !== undefined ? `0.0.0-pr.${pr}` : `0.0.0-build.${ctx.trigger.commit.slice(0, 7)}`
 }
 
-export const planRelease: Step = {
+export const planRelease = defineStep({
   name: 'plan',
   why: 'decide the version and the tags from the inputs, the pushed tag or the merged pull request, and see what earlier runs left',
+  needs: [],
+  // The driver is part of each image's build identity; a plan reads on without it.
+  wants: ['builder'],
+  gives: ['plan', 'images', 'published'],
   readOnly: true,
-  async run(ctx) {
+  async run(ctx, { builder }) {
     const { inputs, trigger, ports } = ctx
     const commit = trigger.commit
     const commitTime = (await ports.git.commitTime(commit)) ?? Math.floor(Date.now() / 1000)
     if (ctx.mode === 'build') {
       const version = buildVersion(ctx)
-      ctx.plan = { version, channel: { kind: 'stable' }, commit, commitTime, gitTag: '', tags: [] }
-      return
+      const plan: ReleasePlan = {
+        version,
+        channel: { kind: 'stable' },
+        commit,
+        commitTime,
+        gitTag: '',
+        tags: [],
+      }
+      ctx.report.version = version
+      return { plan, images: await planImages(ctx, plan, builder), published: undefined }
     }
     const tags = await ports.github.tagsWithPrefix(inputs.tagPrefix)
     const released: ReleasedVersion[] = tags.flatMap((t) => {
@@ -195,11 +232,7 @@ export const planRelease: Step = {
     let channel: ChannelInput = inputs.channel
     if (explicit === undefined) {
       const intent = await releaseIntent(ctx)
-      if ('skip' in intent) {
-        ctx.skipped = intent.skip
-        ctx.log.info(`Nothing to release: ${intent.skip}`)
-        return
-      }
+      if ('skip' in intent) return { stop: intent.skip }
       ;({ bump, channel } = intent)
     }
     // A maintenance branch releases its own line: the next version of that line.
@@ -238,7 +271,7 @@ export const planRelease: Step = {
     )
     if (typeof planned === 'string')
       throw new StepFailure(planned, "fix the 'tags' or 'image-tag-prefix' input")
-    ctx.plan = {
+    const plan: ReleasePlan = {
       version: resolved.version.version,
       channel: resolved.channel,
       commit,
@@ -250,8 +283,11 @@ export const planRelease: Step = {
     ctx.log.info(
       `Version ${resolved.version.version} (${channelName(resolved.channel)} channel) of commit ${commit}; image tags ${planned.map((t) => t.tag).join(', ')}${maintenance ? `; maintenance branch ${maintenance.branch}: latest and GitHub's Latest stay where they are` : ''}`,
     )
+    ctx.report.version = plan.version
+    ctx.report.gitTag = plan.gitTag
     // A build-platform job pushes one platform; the release job looks at what earlier runs left.
-    if (ctx.mode === 'release') await checkEarlierRuns(ctx)
+    const published = ctx.mode === 'release' ? await publishedEarlier(ctx, plan) : undefined
+    return { plan, images: await planImages(ctx, plan, builder), published }
   },
   remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
-}
+})

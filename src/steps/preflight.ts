@@ -1,5 +1,6 @@
 import semver from 'semver'
-import type { RunContext } from '../context.js'
+import type { Run } from '../run/run.js'
+import type { BuilderFacts } from '../run/artifacts.js'
 import { StepFailure } from '../model/errors.js'
 import { formatPlatform } from '../model/platform.js'
 import { driverAbilities } from '../build/strategy.js'
@@ -8,11 +9,11 @@ import { resolveAssets } from '../release/assets.js'
 import { tail } from '../ports/process.js'
 import { tagRef } from '../model/image-ref.js'
 import { PERMISSION_REMEDY } from '../ports/github.js'
-import type { Step } from './step.js'
+import { defineStep } from './step.js'
 
 const MIN_BUILDX = '0.12.0'
 
-async function checkEngine(ctx: RunContext): Promise<void> {
+async function checkEngine(ctx: Run): Promise<BuilderFacts> {
   const { inputs, ports, log } = ctx
   const info = await ports.engine.info(inputs.builder)
   log.info(
@@ -26,10 +27,9 @@ async function checkEngine(ctx: RunContext): Promise<void> {
   }
   const platforms = [...new Set(inputs.components.flatMap((c) => c.platforms.map(formatPlatform)))]
   const abilities = driverAbilities(info.builder.driver, info.containerdStore)
-  ctx.builderDriver = info.builder.driver
-  ctx.builderAbilities = abilities
+  const facts = { driver: info.builder.driver, abilities }
   // A release job that assembles the digests of native runners builds nothing here.
-  if (ctx.mode === 'release' && inputs.platformDigests.length > 0) return
+  if (ctx.mode === 'release' && inputs.platformDigests.length > 0) return facts
   if (!abilities.multiPlatform && inputs.components.some((c) => c.platforms.length > 1)) {
     throw new StepFailure(
       `the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`,
@@ -43,10 +43,11 @@ async function checkEngine(ctx: RunContext): Promise<void> {
       'install QEMU emulation before this step (docker/setup-qemu-action), or build those platforms on native runners',
     )
   }
+  return facts
 }
 
 /** The workspace is what gets built: it must hold the commit the event releases. */
-async function checkWorkspace(ctx: RunContext): Promise<void> {
+async function checkWorkspace(ctx: Run): Promise<void> {
   const head = await ctx.ports.git.head()
   const commit = ctx.trigger.commit
   if (head === undefined || head === commit) return
@@ -61,10 +62,10 @@ async function checkWorkspace(ctx: RunContext): Promise<void> {
 }
 
 /** Logs in to every image's registry with registry-username: wrong credentials stop the run here. */
-async function logIn(ctx: RunContext): Promise<void> {
+async function logIn(ctx: Run): Promise<void> {
   const credentials = ctx.inputs.registryCredentials
   if (!credentials) return
-  const registries = [...new Set(ctx.images.map((run) => run.build.image.registry))]
+  const registries = [...new Set(ctx.inputs.components.map((build) => build.image.registry))]
   for (const registry of registries) {
     const result = await ctx.ports.engine.login(
       registry,
@@ -77,13 +78,14 @@ async function logIn(ctx: RunContext): Promise<void> {
         'check registry-username and registry-password (a token that may push to the repository)',
       )
     }
-    ctx.loggedIn.push(registry)
+    // Credentials given as inputs do not outlive the run.
+    ctx.onExit.add(`log out of ${registry}`, () => ctx.ports.engine.logout(registry))
     ctx.log.info(`Logged in to ${registry} as ${credentials.username}`)
   }
 }
 
 /** Signing needs cosign, and keyless signing GitHub's OIDC token: both are known before building. */
-async function checkSigning(ctx: RunContext): Promise<void> {
+async function checkSigning(ctx: Run): Promise<void> {
   const { signing } = ctx.inputs
   if (signing.kind === 'none' || ctx.mode !== 'release') return
   if (!(await ctx.ports.signer?.available())) {
@@ -101,19 +103,21 @@ async function checkSigning(ctx: RunContext): Promise<void> {
 }
 
 /** One read per image repository: credentials a registry rejects stop the run before the build. */
-async function probeRegistries(ctx: RunContext): Promise<void> {
-  for (const run of ctx.images) {
+async function probeRegistries(ctx: Run): Promise<void> {
+  for (const build of ctx.inputs.components) {
     // A tag nobody pushes: "not found" means the registry let us in.
-    await ctx.ports.registry.manifest(tagRef(run.build.image, 'multiarch-release-access-check'))
+    await ctx.ports.registry.manifest(tagRef(build.image, 'multiarch-release-access-check'))
   }
 }
 
-export const preflight: Step = {
+export const preflight = defineStep({
   name: 'preflight',
   why: 'check the engine, the builder, the workspace and the token before spending time building',
+  needs: [],
+  gives: ['builder'],
   readOnly: true,
   async run(ctx) {
-    await checkEngine(ctx)
+    const builder = await checkEngine(ctx)
     if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
       throw new StepFailure(
         'the commit to build is unknown: GITHUB_SHA is not set',
@@ -127,7 +131,7 @@ export const preflight: Step = {
       if (ctx.inputs.mode !== 'plan') await logIn(ctx)
       await probeRegistries(ctx)
     }
-    if (ctx.mode !== 'release' && ctx.mode !== 'rollback') return
+    if (ctx.mode !== 'release' && ctx.mode !== 'rollback') return { builder }
     if (ctx.inputs.githubToken === '') {
       throw new StepFailure(
         "the 'github-token' input is empty, so the Release cannot be published",
@@ -143,6 +147,7 @@ export const preflight: Step = {
         PERMISSION_REMEDY,
       )
     }
+    return { builder }
   },
   remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
-}
+})

@@ -1,22 +1,29 @@
 import semver from 'semver'
-import type { ImageRun, ReleasePlan, RunContext } from '../context.js'
+import type { Run } from '../run/run.js'
+import type { Candidate, ReleasePlan } from '../run/artifacts.js'
+import { imageReport } from '../run/report.js'
+import type { ImageBuild } from '../model/inputs.js'
+import type { Lease } from '../release/lease.js'
 import type { FinalTag } from '../model/tags.js'
 import { StepFailure } from '../model/errors.js'
 import { digestRef, tagRef } from '../model/image-ref.js'
 import { decideFloating, decideLatest, releasedVersions } from '../model/history.js'
 import { annotationsOf, type RemoteManifest } from '../model/oci.js'
 import type { Registry } from '../ports/registry.js'
-import { notReleasing, type Reveal, type Step } from './step.js'
+import { defineStep, notReleasing, type Reveal } from './step.js'
 import { holdLease } from './take-lease.js'
 
 const VERSION = 'org.opencontainers.image.version'
 
+type LatestDecision = { readonly latest: boolean; readonly reason: string }
+
 export const CONCURRENT_REMEDY =
   'let the other run finish (its Release is the one that counts), and give the workflow a concurrency group such as "concurrency: release-${{ github.sha }}" so that runs of one release wait for each other'
 
-function recordTag(ctx: RunContext, ref: string, floating: boolean): void {
-  if (!ctx.visible.some((v) => v.kind === 'tag' && v.ref === ref))
-    ctx.visible.push({ kind: 'tag', ref, floating })
+function recordTag(ctx: Run, ref: string, floating: boolean): void {
+  const { visible } = ctx.report
+  if (!visible.some((v) => v.kind === 'tag' && v.ref === ref))
+    visible.push({ kind: 'tag', ref, floating })
 }
 
 /** What promotion does with one tag, from what the tag shows now: shared by promote and the plan. */
@@ -96,13 +103,17 @@ async function shownVersion(
 }
 
 /** What every tag of every image shows now, read at once; each write is still read back on its own. */
-function currentTags(ctx: RunContext, plan: ReleasePlan): Promise<TagState[][]> {
+function currentTags(
+  ctx: Run,
+  plan: ReleasePlan,
+  builds: readonly ImageBuild[],
+): Promise<TagState[][]> {
   const { registry } = ctx.ports
   return Promise.all(
-    ctx.images.map((run) =>
+    builds.map((build) =>
       Promise.all(
         plan.tags.map(async (t): Promise<TagState> => {
-          const ref = tagRef(run.build.image, t.tag)
+          const ref = tagRef(build.image, t.tag)
           const manifest = await registry.manifest(ref)
           const version =
             manifest && t.kind === 'floating'
@@ -116,7 +127,7 @@ function currentTags(ctx: RunContext, plan: ReleasePlan): Promise<TagState[][]> 
 }
 
 /** The versions this repository has released, as the API says now: version tags and Releases. */
-export async function releaseHistory(ctx: RunContext): Promise<semver.SemVer[]> {
+export async function releaseHistory(ctx: Run): Promise<semver.SemVer[]> {
   const { github } = ctx.ports
   const [tags, releases] = await Promise.all([
     github.tagsWithPrefix(ctx.inputs.tagPrefix),
@@ -131,16 +142,15 @@ export async function releaseHistory(ctx: RunContext): Promise<semver.SemVer[]> 
 
 /** Points one tag of one image at its verified digest, unless that would move it backwards. */
 async function promoteTag(
-  ctx: RunContext,
-  run: ImageRun,
+  ctx: Run,
+  candidate: Candidate,
   tag: FinalTag,
   promotion: Promotion,
+  lease: Lease | undefined,
 ): Promise<void> {
-  const { plan } = ctx
-  const { candidate } = run
-  if (!plan || !candidate) throw new Error('the checks must pass before promotion')
   const { registry } = ctx.ports
-  const ref = tagRef(run.build.image, tag.tag)
+  const { build } = candidate.image
+  const ref = tagRef(build.image, tag.tag)
   // A cancelled job stops between two tags, never in the middle of one.
   if (ctx.cancellation.signal !== undefined) {
     throw new StepFailure(
@@ -159,12 +169,12 @@ async function promoteTag(
     )
   }
   if (promotion.action === 'stay') {
-    run.keptFloating.push({ tag: tag.tag, reason: promotion.reason })
+    imageReport(ctx.report, build.name).kept.push({ tag: tag.tag, reason: promotion.reason })
     ctx.log.info(`${ref} stays where it is: ${promotion.reason}`)
     return
   }
-  await ctx.lease?.keep()
-  await registry.copy(digestRef(run.build.image, candidate.digest), ref)
+  await lease?.keep()
+  await registry.copy(digestRef(build.image, candidate.digest), ref)
   const back = await registry.manifest(ref, { expectPresent: true })
   if (back?.digest !== candidate.digest) {
     // Another digest there means another run is releasing this version right now.
@@ -179,64 +189,83 @@ async function promoteTag(
   )
 }
 
-export const promote: Step = {
+export const promote = defineStep({
   name: 'promote',
   why: 'copy each verified digest to its version tag first and the floating tags last, each read back; a floating tag moves only to the highest released version of its line',
+  needs: ['plan', 'candidates', 'lease'],
+  gives: ['lease', 'promoted', 'latest'],
   skip: notReleasing,
-  async reveals(ctx) {
-    const { plan } = ctx
+  async reveals(ctx, { plan, candidates }) {
     if (!plan) return []
-    const [current, history] = await Promise.all([currentTags(ctx, plan), releaseHistory(ctx)])
+    const builds = ctx.inputs.components
+    const [current, history] = await Promise.all([
+      currentTags(ctx, plan, builds),
+      releaseHistory(ctx),
+    ])
     return plan.tags.flatMap((t, i) =>
-      ctx.images.map((run, j): Reveal => {
+      builds.map((build, j): Reveal => {
         const state = current[j]?.[i] ?? { manifest: undefined, version: undefined }
-        const p = promotionOf(t, state, run.candidate?.digest, plan.version, history)
+        const digest = candidates?.find((c) => c.image.build === build)?.digest
+        const p = promotionOf(t, state, digest, plan.version, history)
         return {
           kind: `${t.kind} tag`,
-          ref: tagRef(run.build.image, t.tag),
+          ref: tagRef(build.image, t.tag),
           announced: true,
           note: describePromotion(p),
         }
       }),
     )
   },
-  async run(ctx) {
-    const { plan } = ctx
-    if (!plan) throw new Error('the checks must pass before promotion')
-    const decide = async (): Promise<Promotion[][]> => {
-      const [current, history] = await Promise.all([currentTags(ctx, plan), releaseHistory(ctx)])
-      ctx.latest = decideLatest(
+  async run(ctx, { plan, candidates, lease: held }) {
+    const builds = candidates.map((c) => c.image.build)
+    const decide = async (): Promise<{ promotions: Promotion[][]; latest: LatestDecision }> => {
+      const [current, history] = await Promise.all([
+        currentTags(ctx, plan, builds),
+        releaseHistory(ctx),
+      ])
+      const latest = decideLatest(
         new semver.SemVer(plan.version),
         plan.channel,
         history,
         plan.maintenance?.branch,
       )
-      return ctx.images.map((run, i) =>
+      const promotions = candidates.map((candidate, i) =>
         plan.tags.map((tag, t) =>
           promotionOf(
             tag,
             current[i]?.[t] ?? { manifest: undefined, version: undefined },
-            run.candidate?.digest,
+            candidate.digest,
             plan.version,
             history,
           ),
         ),
       )
+      return { promotions, latest }
     }
     // Decided under the lease: from the history as the previous run left it. A published
     // Release takes the lease only when a tag is still to be written, then decides again.
-    let promotions = await decide()
-    if (!ctx.lease && promotions.flat().some((p) => p.action === 'write')) {
-      await holdLease(ctx)
-      promotions = await decide()
+    let lease = held
+    let decided = await decide()
+    if (!lease && decided.promotions.flat().some((p) => p.action === 'write')) {
+      lease = await holdLease(ctx, plan.version, plan.commit)
+      decided = await decide()
     }
+    ctx.report.latest = decided.latest
+    const promoted: { ref: string; digest: string }[] = []
     for (const [t, tag] of plan.tags.entries()) {
-      for (const [i, run] of ctx.images.entries()) {
-        const promotion = promotions[i]?.[t]
-        if (promotion) await promoteTag(ctx, run, tag, promotion)
+      for (const [i, candidate] of candidates.entries()) {
+        const promotion = decided.promotions[i]?.[t]
+        if (!promotion) continue
+        await promoteTag(ctx, candidate, tag, promotion, lease)
+        if (promotion.action !== 'stay')
+          promoted.push({
+            ref: tagRef(candidate.image.build.image, tag.tag),
+            digest: candidate.digest,
+          })
       }
     }
+    return { lease, promoted, latest: decided.latest }
   },
   remedy: () =>
     're-run the workflow: the tags already promoted point at the verified digests; the re-run promotes the rest and publishes the Release',
-}
+})

@@ -1,20 +1,22 @@
-import type { RunContext } from '../context.js'
+import type { Run } from '../run/run.js'
+import type { ReleasePlan } from '../run/artifacts.js'
 import { StepFailure } from '../model/errors.js'
 import type { Release } from '../ports/github.js'
 import semver from 'semver'
 import { decideLatest } from '../model/history.js'
 import { CONCURRENT_REMEDY, releaseHistory } from './promote.js'
-import { tagRef } from '../model/image-ref.js'
-import { skipWhenReleaseDone, type Step } from './step.js'
+import { defineStep, skipWhenReleaseDone } from './step.js'
 
 /**
  * The Release of this version that another run published for the same commit, with this
  * run's own draft removed if it is another one; undefined when there is none.
  */
-async function adoptPublished(ctx: RunContext, draft: Release): Promise<Release | undefined> {
+async function adoptPublished(
+  ctx: Run,
+  plan: ReleasePlan,
+  draft: Release,
+): Promise<Release | undefined> {
   const { github } = ctx.ports
-  const plan = ctx.plan
-  if (!plan) return undefined
   const existing = await github.publishedRelease(plan.gitTag)
   if (!existing) return undefined
   const tagCommit = await github.tagCommit(plan.gitTag)
@@ -33,12 +35,13 @@ async function adoptPublished(ctx: RunContext, draft: Release): Promise<Release 
   return existing
 }
 
-export const publish: Step = {
+export const publish = defineStep({
   name: 'publish',
   why: 'make the Release visible only once every final tag reads back as the promoted digest',
+  needs: ['plan', 'draft', 'promoted', 'latest', 'lease'],
+  gives: ['published'],
   skip: skipWhenReleaseDone,
-  async reveals(ctx) {
-    const { plan } = ctx
+  async reveals(ctx, { plan }) {
     if (!plan) return []
     const latest = decideLatest(
       new semver.SemVer(plan.version),
@@ -56,50 +59,42 @@ export const publish: Step = {
       },
     ]
   },
-  async run(ctx) {
-    const { plan, release } = ctx
-    if (!plan || !release) throw new Error('the draft and the tags must exist before publishing')
+  async run(ctx, { plan, draft, promoted, latest, lease }) {
     // Every final tag of every image, read back at once.
-    const checks = ctx.images.flatMap((run) =>
-      plan.tags
-        .filter((t) => !run.keptFloating.some((kept) => kept.tag === t.tag))
-        .map(async ({ tag }) => {
-          const digest = run.candidate?.digest ?? ''
-          const ref = tagRef(run.build.image, tag)
-          const current = await ctx.ports.registry.manifest(ref, { expectPresent: true })
-          if (current?.digest !== digest) {
-            throw new StepFailure(
-              `${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${digest}; the Release stays a draft`,
-              current ? CONCURRENT_REMEDY : undefined,
-            )
-          }
-        }),
+    await Promise.all(
+      promoted.map(async ({ ref, digest }) => {
+        const current = await ctx.ports.registry.manifest(ref, { expectPresent: true })
+        if (current?.digest !== digest) {
+          throw new StepFailure(
+            `${ref} resolves to ${current?.digest ?? 'nothing'}, not to the promoted ${digest}; the Release stays a draft`,
+            current ? CONCURRENT_REMEDY : undefined,
+          )
+        }
+      }),
     )
-    await Promise.all(checks)
     const stable = plan.channel.kind === 'stable'
     // Decided by promote under the lease, from the history: a hotfix of an older line is never Latest.
-    const latest = ctx.latest ?? { latest: false, reason: 'promotion did not decide it' }
     ctx.log.info(
       `The Release ${latest.latest ? 'becomes' : 'does not become'} GitHub's Latest: ${latest.reason}`,
     )
-    await ctx.lease?.keep()
+    await lease?.keep()
     let published: Release
     try {
       // A concurrent run may have published this version already.
       published =
-        (await adoptPublished(ctx, release)) ??
-        (await ctx.ports.github.publish(release.id, {
+        (await adoptPublished(ctx, plan, draft)) ??
+        (await ctx.ports.github.publish(draft.id, {
           prerelease: !stable,
           makeLatest: latest.latest,
         }))
     } catch (error) {
-      const adopted = await adoptPublished(ctx, release)
+      const adopted = await adoptPublished(ctx, plan, draft)
       if (!adopted) throw error
       published = adopted
     }
-    ctx.release = published
-    ctx.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
+    ctx.report.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })
     ctx.log.info(`Published ${published.htmlUrl}`)
+    return { published }
   },
   remedy: () => 're-run the workflow: the image is promoted; the re-run only publishes the Release',
-}
+})

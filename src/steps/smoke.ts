@@ -1,30 +1,33 @@
 import { join } from 'node:path'
-import { imageLabel, type ImageRun, type RunContext } from '../context.js'
+import type { Run } from '../run/run.js'
+import type { CheckedImage, PlannedImage, PlatformManifest, ReleasePlan } from '../run/artifacts.js'
+import { imageReport } from '../run/report.js'
 import { StepFailure } from '../model/errors.js'
+import type { ImageBuild } from '../model/inputs.js'
 import { formatPlatform, type Platform } from '../model/platform.js'
-import { buildPlanFor } from './build.js'
+import { buildSpecFor } from './build.js'
 import { settleBounded } from '../parallel.js'
 import { tail } from '../ports/process.js'
 import { smokePlatform, type PlatformSmokeResult } from '../smoke/platform-smoke.js'
-import type { Step } from './step.js'
-import { progress } from '../report/progress.js'
+import { defineStep, imageLabel } from './step.js'
+import { progress } from '../model/progress.js'
 
 /** Smoke containers at once: enough that emulated platforms overlap, few enough for a runner. */
 const PARALLEL_SMOKE = 4
 
 interface Outcome {
-  readonly run: ImageRun
+  readonly build: ImageBuild
   readonly result: PlatformSmokeResult
 }
 
-function describeFailure(ctx: RunContext, { run, result }: Outcome): string {
+function describeFailure(ctx: Run, { build, result }: Outcome): string {
   const failed = result.checks.find((c) => !c.ok)
-  return `${imageLabel(ctx, run, result.platform)}: ${failed ? `${failed.name}: ${failed.detail}` : 'failed'}`
+  return `${imageLabel(ctx, build, result.platform)}: ${failed ? `${failed.name}: ${failed.detail}` : 'failed'}`
 }
 
-function record(ctx: RunContext, outcome: Outcome, step: ReturnType<typeof progress>): void {
-  const { run, result } = outcome
-  const label = imageLabel(ctx, run, result.platform)
+function recordOutcome(ctx: Run, outcome: Outcome, step: ReturnType<typeof progress>): void {
+  const { build, result } = outcome
+  const label = imageLabel(ctx, build, result.platform)
   for (const check of result.checks) {
     ctx.log.info(
       `${label}: ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail}) in ${(check.ms / 1000).toFixed(1)} s`,
@@ -33,59 +36,61 @@ function record(ctx: RunContext, outcome: Outcome, step: ReturnType<typeof progr
   ctx.log.info(
     step(label, result.ok ? 'passed' : 'failed', result.ms, result.checks.find((c) => !c.ok)?.name),
   )
-  const entry = run.platforms.get(result.platform) ?? { platform: result.platform }
-  entry.smoke = {
-    ok: result.ok,
-    detail: result.ok ? result.checks.map((c) => c.name).join(', ') : describeFailure(ctx, outcome),
-    ms: result.ms,
-    checks: result.checks,
-  }
-  run.platforms.set(result.platform, entry)
+  const platforms = imageReport(ctx.report, build.name).platforms
+  platforms.set(result.platform, {
+    ...(platforms.get(result.platform) ?? { platform: result.platform }),
+    smoke: {
+      ok: result.ok,
+      detail: result.ok
+        ? result.checks.map((c) => c.name).join(', ')
+        : describeFailure(ctx, outcome),
+      ms: result.ms,
+      checks: result.checks,
+    },
+  })
 }
 
-/** A release: every platform pulled from the registry by its own digest. */
+/** A pushed image: every platform pulled from the registry by its own digest. */
 async function smokeFromRegistry(
-  ctx: RunContext,
-  run: ImageRun,
-  platform: Platform,
+  ctx: Run,
+  build: ImageBuild,
+  manifest: PlatformManifest,
 ): Promise<PlatformSmokeResult> {
   const { ports } = ctx
-  const { image, smoke } = run.build
-  const name = formatPlatform(platform)
-  const manifestDigest = run.platforms.get(name)?.manifestDigest
-  if (manifestDigest === undefined) throw new Error(`no manifest digest recorded for ${name}`)
+  const { image, smoke } = build
+  const ref = `${image.name}@${manifest.manifestDigest}`
   return smokePlatform(ports.engine, {
     image: image.name,
-    platform,
-    source: { kind: 'registry', manifestDigest },
-    config:
-      run.platforms.get(name)?.config ??
-      (await ports.registry.imageConfig(`${image.name}@${manifestDigest}`)),
+    platform: manifest.platform,
+    source: { kind: 'registry', manifestDigest: manifest.manifestDigest },
+    config: manifest.config ?? (await ports.registry.imageConfig(ref)),
     smoke,
     runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
-    readHead: async (path) => ports.registry.fileHead?.(`${image.name}@${manifestDigest}`, path),
+    readHead: async (path) => ports.registry.fileHead?.(ref, path),
   })
 }
 
 /** A build-only run: each platform loaded into the engine in turn (from the warm cache), then removed. */
 async function smokeLoaded(
-  ctx: RunContext,
-  run: ImageRun,
+  ctx: Run,
+  plan: ReleasePlan,
+  image: PlannedImage,
   platform: Platform,
 ): Promise<PlatformSmokeResult> {
   const { ports } = ctx
   const name = formatPlatform(platform)
-  const slug = `${run.build.name}-${name.replace(/\//g, '-')}`
+  const slug = `${image.build.name}-${name.replace(/\//g, '-')}`
   const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${slug}`
-  const plan = buildPlanFor(
+  const spec = buildSpecFor(
     ctx,
-    run,
+    plan,
+    image,
     { kind: 'load', tag },
     join(ctx.workDir, `smoke-${slug}.json`),
   )
   const loaded = await ports.engine.build(
-    { ...plan, platforms: [platform] },
-    { sourceDateEpoch: ctx.plan?.commitTime ?? 0 },
+    { ...spec, platforms: [platform] },
+    { sourceDateEpoch: plan.commitTime },
   )
   if (loaded.exitCode !== 0) {
     return {
@@ -101,7 +106,7 @@ async function smokeLoaded(
       platform,
       source: { kind: 'local', tag },
       config: await ports.engine.localImageConfig(tag),
-      smoke: run.build.smoke,
+      smoke: image.build.smoke,
       runId: `${ctx.env.runId}-${ctx.env.runAttempt}`,
     })
   } finally {
@@ -109,52 +114,104 @@ async function smokeLoaded(
   }
 }
 
-const hasSmokeTests = (run: ImageRun): boolean =>
-  run.build.smoke.run.length > 0 || run.build.smoke.http !== undefined
+const hasSmokeTests = (build: ImageBuild): boolean =>
+  build.smoke.run.length > 0 || build.smoke.http !== undefined
 
-export const smoke: Step = {
+/** One smoke test of one platform of one image, not yet run. */
+interface Trial {
+  readonly build: ImageBuild
+  readonly test: () => Promise<PlatformSmokeResult>
+}
+
+/**
+ * Runs the trials: from the registry in parallel (the slowest, emulated platform sets the pace);
+ * loaded into the engine one after the other in a build-only run.
+ */
+async function runTrials(ctx: Run, trials: readonly Trial[], parallel: number): Promise<void> {
+  const step = progress('smoke', trials.length)
+  const settled = await ctx.log.group(`Smoke tests on ${trials.length} image platform(s)`, () =>
+    settleBounded(trials, parallel, async ({ build, test }) => {
+      const outcome = { build, result: await test() }
+      recordOutcome(ctx, outcome, step)
+      return outcome
+    }),
+  )
+  const broken = settled.find((s) => s.status === 'rejected')
+  if (broken?.status === 'rejected') throw broken.reason
+  const failed = settled.flatMap((s) =>
+    s.status === 'fulfilled' && !s.value.result.ok ? [s.value] : [],
+  )
+  if (failed.length > 0) {
+    throw new StepFailure(
+      `smoke test failed on ${failed.map((f) => describeFailure(ctx, f)).join('; ')}`,
+    )
+  }
+}
+
+/** Every platform of every image that was checked from the registry. */
+const fromRegistry = (ctx: Run, checked: readonly CheckedImage[]): Trial[] =>
+  checked.flatMap(({ candidate, platforms }) =>
+    platforms.map((manifest) => ({
+      build: candidate.image.build,
+      test: () => smokeFromRegistry(ctx, candidate.image.build, manifest),
+    })),
+  )
+
+const WHY =
+  'run every platform of every image before anything is final: a crashing arm64 never becomes latest'
+
+const REMEDY = (ctx: Run): string =>
+  ctx.mode === 'build'
+    ? 'fix the image for the platform named above; nothing was pushed'
+    : 'fix the image for the platform named above and re-run the workflow; only unannounced candidates were pushed, no final tag, no Release'
+
+export const smoke = defineStep({
   name: 'smoke',
-  why: 'run every platform of every image before anything is final: a crashing arm64 never becomes latest',
-  skip: (ctx) =>
+  why: WHY,
+  needs: ['plan', 'images', 'checked'],
+  gives: [],
+  skip: (ctx, { images }) =>
     ctx.inputs.platformDigests.length > 0
       ? 'each platform was smoke-tested natively by its build-platform job'
-      : (ctx.mode === 'build' || ctx.mode === 'rollback') && !ctx.images.some(hasSmokeTests)
+      : ctx.mode === 'build' && !ctx.inputs.components.some(hasSmokeTests)
         ? 'no smoke-run or smoke-http for this run'
-        : ctx.images.every((run) => run.reused)
-          ? `the digest was reused from the ${ctx.images[0]?.reused ?? ''}: it passed every check before`
+        : images && images.length > 0 && images.every((image) => image.reuse)
+          ? `the digest was reused from the ${images[0]?.reuse?.from ?? ''}: it passed every check before`
           : undefined,
-  async run(ctx) {
+  async run(ctx, { plan, images, checked }) {
     // Pushed images (a release, a build-platform run) are tested from the registry.
-    const release = ctx.mode !== 'build'
-    const pairs = ctx.images
-      .filter((run) => (release ? !run.reused : hasSmokeTests(run)))
-      .flatMap((run) => run.build.platforms.map((platform) => ({ run, platform })))
-    // In a release, platforms run in parallel (the slowest, emulated one sets the pace); a
-    // build-only run loads each platform into the engine in turn.
-    const step = progress('smoke', pairs.length)
-    const settled = await ctx.log.group(`Smoke tests on ${pairs.length} image platform(s)`, () =>
-      settleBounded(pairs, release ? PARALLEL_SMOKE : 1, async ({ run, platform }) => {
-        const result = await (release
-          ? smokeFromRegistry(ctx, run, platform)
-          : smokeLoaded(ctx, run, platform))
-        const outcome = { run, result }
-        record(ctx, outcome, step)
-        return outcome
-      }),
-    )
-    const broken = settled.find((s) => s.status === 'rejected')
-    if (broken?.status === 'rejected') throw broken.reason
-    const failed = settled.flatMap((s) =>
-      s.status === 'fulfilled' && !s.value.result.ok ? [s.value] : [],
-    )
-    if (failed.length > 0) {
-      throw new StepFailure(
-        `smoke test failed on ${failed.map((f) => describeFailure(ctx, f)).join('; ')}`,
-      )
+    if (ctx.mode !== 'build') {
+      const fresh = checked.filter(({ candidate }) => !candidate.image.reuse)
+      await runTrials(ctx, fromRegistry(ctx, fresh), PARALLEL_SMOKE)
+      return {}
     }
+    const trials = images
+      .filter((image) => hasSmokeTests(image.build))
+      .flatMap((image) =>
+        image.build.platforms.map((platform) => ({
+          build: image.build,
+          test: () => smokeLoaded(ctx, plan, image, platform),
+        })),
+      )
+    await runTrials(ctx, trials, 1)
+    return {}
   },
-  remedy: (ctx) =>
-    ctx.mode === 'build'
-      ? 'fix the image for the platform named above; nothing was pushed'
-      : 'fix the image for the platform named above and re-run the workflow; only unannounced candidates were pushed, no final tag, no Release',
-}
+  remedy: REMEDY,
+})
+
+/** A rollback tests the released images again, when smoke tests are given. */
+export const smokeReleased = defineStep({
+  name: 'smoke',
+  why: WHY,
+  needs: ['checked'],
+  gives: [],
+  skip: (ctx) =>
+    ctx.inputs.components.some(hasSmokeTests)
+      ? undefined
+      : 'no smoke-run or smoke-http for this run',
+  async run(ctx, { checked }) {
+    await runTrials(ctx, fromRegistry(ctx, checked), PARALLEL_SMOKE)
+    return {}
+  },
+  remedy: REMEDY,
+})

@@ -1,17 +1,15 @@
-import type { RunContext } from '../context.js'
+import type { Run } from '../run/run.js'
 import { Lease } from '../release/lease.js'
-import { skipWhenReleaseDone, type Step } from './step.js'
+import { defineStep, skipWhenReleaseDone } from './step.js'
 
-/** Takes the release lease for this run, unless it holds it already. */
-export async function holdLease(ctx: RunContext): Promise<Lease> {
-  if (ctx.lease) return ctx.lease
-  const version = ctx.plan?.version ?? ctx.inputs.version?.version ?? ''
-  ctx.lease = await Lease.acquire({
+/** Takes the release lease for this run; it is given back when the run ends, whatever happened. */
+export async function holdLease(ctx: Run, version: string, commit: string): Promise<Lease> {
+  const lease = await Lease.acquire({
     store: ctx.ports.github,
     runId: ctx.env.runId,
     attempt: Number(ctx.env.runAttempt) || 1,
     version,
-    baseCommit: ctx.plan?.commit || ctx.trigger.commit,
+    baseCommit: commit,
     ttlMs: ctx.env.leaseTtlMs,
     waitMs: ctx.env.leaseWaitMs,
     log: (message) => {
@@ -19,19 +17,24 @@ export async function holdLease(ctx: RunContext): Promise<Lease> {
     },
     cancelled: () => ctx.cancellation.signal,
   })
+  // The next run need not wait for it to expire.
+  ctx.onExit.add('give back the release lease', () => lease.release())
   ctx.log.info(`Holding the release lease (${version})`)
-  return ctx.lease
+  return lease
 }
 
-export const takeLease: Step = {
+export const takeLease = defineStep({
   name: 'lease',
   why: 'take the release lease, so that runs releasing other versions move the floating tags and GitHub’s Latest one after the other, each deciding from what the previous one left',
+  needs: ['plan'],
+  gives: ['lease'],
   // A published Release needs no lease, unless promotion finds a tag still to write.
   skip: skipWhenReleaseDone,
+  pass: () => ({ lease: undefined }),
   reveals: () => [],
-  async run(ctx) {
-    await holdLease(ctx)
+  async run(ctx, { plan }) {
+    return { lease: await holdLease(ctx, plan.version, plan.commit) }
   },
   remedy: () =>
     're-run the workflow once the other run has finished: this run reuses its verified digest and its draft; no final tag was written',
-}
+})

@@ -14,6 +14,8 @@ export interface FaultSpec {
   headers?: Record<string, string>
   /** Wait this long first (`Infinity`: never answer until the client gives up or close()). */
   delayMs?: number
+  /** Wait until this settles first (a test forcing an interleaving lets the request go). */
+  hold?: Promise<unknown>
   /** Destroy the socket instead of answering. */
   hangUp?: boolean
   /** Read this many body bytes, then fail (hang up unless a status is given). */

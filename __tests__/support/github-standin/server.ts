@@ -191,6 +191,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const fault = deps.faults.take(method, path, operationId)
   if (fault) record.fault = true
   if (fault?.spec.delayMs !== undefined) await wait(fault.spec.delayMs, signal)
+  if (fault?.spec.hold !== undefined) await fault.spec.hold.catch(() => undefined)
   const failsNow =
     fault !== undefined &&
     !fault.spec.afterEffect &&

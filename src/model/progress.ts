@@ -1,6 +1,6 @@
 // Progress lines for the log: a long step says how far it got, one line per finished part.
 
-export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+export const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 
 /**
  * Counts the parts of a step as they finish, in the order they finish (parts run in parallel):
@@ -13,6 +13,6 @@ export function progress(
   let finished = 0
   return (what, outcome, ms, detail) => {
     finished++
-    return `${step} ${finished}/${total} ${what} ${outcome} in ${seconds(ms)}${detail ? `: ${detail}` : ''}`
+    return `${step} ${finished}/${total} ${what} ${outcome} in ${formatSeconds(ms)}${detail ? `: ${detail}` : ''}`
   }
 }
