@@ -46367,7 +46367,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5232);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6280);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46376,7 +46376,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5232:
+/***/ 6280:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49235,7 +49235,7 @@ function warning(message, properties = {}) {
  * @param message notice issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function notice(message, properties = {}) {
+function core_notice(message, properties = {}) {
     command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -49425,7 +49425,7 @@ const ACTION_INPUTS = {
     },
     "image": {
         default: undefined,
-        description: "The image repository without tag or digest, lowercase, for example ghcr.io/acme/app. Required unless components is given.",
+        description: "The image repository without tag or digest, for example ghcr.io/acme/app, or several, one per line (one build, released to each, as metadata-action's images). Names are lowercased (ghcr.io/Acme/App is released as ghcr.io/acme/app, with a notice). Empty, without components: ghcr.io/<owner>/<repo> of this repository in lowercase (containers.<host>/<owner>/<repo> on GitHub Enterprise Server).",
     },
     "components": {
         default: undefined,
@@ -49584,7 +49584,7 @@ var dist = __nccwpck_require__(8815);
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const DOMAIN_LABEL = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const ACCEPTED_IMAGE = 'use a repository without tag or digest, lowercase path, for example ghcr.io/acme/app or 127.0.0.1:5000/acme/app';
+const ACCEPTED_IMAGE = 'use a repository without tag or digest, for example ghcr.io/acme/app or 127.0.0.1:5000/acme/app, one per line for several';
 function isDomain(component) {
     if (component === 'localhost')
         return true;
@@ -49626,6 +49626,18 @@ function parseImageRepository(text) {
     if (!hasDomain && pathComponents.length === 1)
         path = `library/${path}`;
     return { name, registry, path };
+}
+/**
+ * A repository as a user writes it, lowercased first as registries need (ghcr.io/Acme/App is
+ * ghcr.io/acme/app); or why it is not one even then.
+ */
+function parseImageName(text) {
+    const given = text.trim();
+    const lower = given.toLowerCase();
+    const repository = parseImageRepository(lower);
+    if (typeof repository === 'string')
+        return lower === given ? repository : `${repository} (after lowercasing)`;
+    return { repository, lowered: lower !== given };
 }
 function isValidTag(tag) {
     return TAG.test(tag);
@@ -49731,83 +49743,6 @@ function unameMachine(platform) {
     return names[platform.architecture] ?? platform.architecture;
 }
 
-// EXTERNAL MODULE: ./node_modules/shell-quote/index.js
-var shell_quote = __nccwpck_require__(6591);
-;// CONCATENATED MODULE: ./src/model/smoke.ts
-
-const ACCEPTED_SMOKE_RUN = 'give one command per line as the words passed to the image, for example --help or app version; shell operators (| ; & > <) are not run by a shell, wrap them as sh -c "…" if the image has a shell';
-/** Splits one smoke-run line into words as a shell would, refusing shell operators. */
-function parseSmokeCommand(line) {
-    // Keep $VAR literal: the runner's environment must never leak into the words.
-    const tokens = (0,shell_quote.parse)(line, (key) => (key === '' ? '$' : '${' + key + '}'));
-    const words = [];
-    for (const token of tokens) {
-        if (typeof token === 'string') {
-            words.push(token);
-        }
-        else if ('op' in token && token.op === 'glob') {
-            words.push(token.pattern);
-        }
-        else if ('comment' in token) {
-            break;
-        }
-        else {
-            return `'${line}' holds the shell operator '${'op' in token ? token.op : '?'}'`;
-        }
-    }
-    if (words.length === 0)
-        return `'${line}' has no words`;
-    return words;
-}
-const ACCEPTED_SMOKE_HTTP = 'use PORT/PATH, for example 8080/health, with a port from 1 to 65535';
-function parseHttpProbeTarget(text) {
-    const match = /^(\d{1,5})(\/[^\s]*)?$/.exec(text.trim());
-    if (!match)
-        return `'${text}' is not PORT/PATH`;
-    const port = Number(match[1]);
-    if (port < 1 || port > 65535)
-        return `port ${port} is out of range`;
-    return { port, path: match[2] ?? '/' };
-}
-const ACCEPTED_HTTP_EXPECT = 'leave it empty for any 2xx answer, give the exact body (compared after trimming), or /regex/';
-function parseHttpExpectation(text) {
-    const t = text.trim();
-    if (t === '')
-        return { kind: 'any-2xx' };
-    if (t.length >= 2 && t.startsWith('/') && t.endsWith('/')) {
-        const source = t.slice(1, -1);
-        try {
-            return { kind: 'regex', pattern: new RegExp(source), source };
-        }
-        catch (error) {
-            return `/${source}/ is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`;
-        }
-    }
-    return { kind: 'body', text: t };
-}
-function describeExpectation(expect) {
-    switch (expect.kind) {
-        case 'any-2xx':
-            return 'any 2xx answer';
-        case 'body':
-            return `a 2xx answer with body ${JSON.stringify(expect.text)}`;
-        case 'regex':
-            return `a 2xx answer whose body matches /${expect.source}/`;
-    }
-}
-function expectationHolds(expect, status, body) {
-    if (status < 200 || status > 299)
-        return false;
-    switch (expect.kind) {
-        case 'any-2xx':
-            return true;
-        case 'body':
-            return body.trim() === expect.text;
-        case 'regex':
-            return expect.pattern.test(body);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/model/duration.ts
 
 const seconds = (s) => ({ ms: s * 1000 });
@@ -49887,6 +49822,8 @@ const optionalText = (rule) => ({
 });
 /** Kept exactly as given, never trimmed: secrets, and the release notes' body. */
 const verbatim = () => ({ kind: 'verbatim', parse: (value) => value });
+/** A password or key: kept exactly as given, and never shown in a problem. */
+const secretText = () => ({ ...verbatim(), sensitive: true });
 /** Parsed by a model function that returns the value, or why the text is not one. */
 function parsedBy(kind, parse, accepted) {
     return {
@@ -49984,6 +49921,153 @@ function timeouts(fallbackText) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/model/image-names.ts
+// The image input: one repository or several (one per line, as metadata-action's images), each
+// lowercased as registries need, and the repository a run without image releases to.
+
+
+/**
+ * GitHub's container registry for a server: ghcr.io on github.com; on GitHub Enterprise Server
+ * (and GHE.com) the containers. subdomain of the server, as GitHub's Enterprise Server docs
+ * give the registry's namespace (https://containers.HOSTNAME). Undefined when the URL is not one.
+ */
+function containerRegistryOf(serverUrl) {
+    let host;
+    try {
+        host = new URL(serverUrl).hostname.toLowerCase();
+    }
+    catch {
+        return undefined;
+    }
+    if (host === '')
+        return undefined;
+    return host === 'github.com' ? 'ghcr.io' : `containers.${host}`;
+}
+/**
+ * The image of a run that names none: GitHub's container registry of this repository, as most
+ * workflows write it by hand (ghcr.io/${{ github.repository }}); undefined when the run does
+ * not say which repository it is.
+ */
+function defaultImage(runner) {
+    const registry = containerRegistryOf(runner.serverUrl);
+    if (runner.owner === '' || runner.repo === '' || registry === undefined)
+        return undefined;
+    return `${registry}/${runner.owner}/${runner.repo}`;
+}
+/**
+ * The repositories of one image, one per line (blank lines and # comments skipped): each
+ * lowercased with a notice naming the change, none twice. Blank is undefined (not given).
+ */
+const IMAGE_NAMES = {
+    kind: 'lines',
+    parse: (text, { report, notice }) => {
+        const lines = splitLines(text);
+        if (lines.length === 0)
+            return undefined;
+        const repositories = [];
+        let refused = false;
+        for (const line of lines) {
+            const parsed = parseImageName(line);
+            if (typeof parsed === 'string') {
+                report(line, parsed, ACCEPTED_IMAGE);
+                refused = true;
+                continue;
+            }
+            const { repository, lowered } = parsed;
+            if (repositories.some((r) => r.name === repository.name)) {
+                report(line, 'this repository is listed twice', 'list each repository once');
+                refused = true;
+                continue;
+            }
+            if (lowered)
+                notice(`${line} is released as ${repository.name}: registries accept lowercase repository names only`);
+            repositories.push(repository);
+        }
+        if (repositories.length > MAX_ENTRIES) {
+            report(`${repositories.length} repositories`, 'there are too many', `give at most ${MAX_ENTRIES}`);
+            refused = true;
+        }
+        return refused ? undefined : repositories;
+    },
+};
+
+// EXTERNAL MODULE: ./node_modules/shell-quote/index.js
+var shell_quote = __nccwpck_require__(6591);
+;// CONCATENATED MODULE: ./src/model/smoke.ts
+
+const ACCEPTED_SMOKE_RUN = 'give one command per line as the words passed to the image, for example --help or app version; shell operators (| ; & > <) are not run by a shell, wrap them as sh -c "…" if the image has a shell';
+/** Splits one smoke-run line into words as a shell would, refusing shell operators. */
+function parseSmokeCommand(line) {
+    // Keep $VAR literal: the runner's environment must never leak into the words.
+    const tokens = (0,shell_quote.parse)(line, (key) => (key === '' ? '$' : '${' + key + '}'));
+    const words = [];
+    for (const token of tokens) {
+        if (typeof token === 'string') {
+            words.push(token);
+        }
+        else if ('op' in token && token.op === 'glob') {
+            words.push(token.pattern);
+        }
+        else if ('comment' in token) {
+            break;
+        }
+        else {
+            return `'${line}' holds the shell operator '${'op' in token ? token.op : '?'}'`;
+        }
+    }
+    if (words.length === 0)
+        return `'${line}' has no words`;
+    return words;
+}
+const ACCEPTED_SMOKE_HTTP = 'use PORT/PATH, for example 8080/health, with a port from 1 to 65535';
+function parseHttpProbeTarget(text) {
+    const match = /^(\d{1,5})(\/[^\s]*)?$/.exec(text.trim());
+    if (!match)
+        return `'${text}' is not PORT/PATH`;
+    const port = Number(match[1]);
+    if (port < 1 || port > 65535)
+        return `port ${port} is out of range`;
+    return { port, path: match[2] ?? '/' };
+}
+const ACCEPTED_HTTP_EXPECT = 'leave it empty for any 2xx answer, give the exact body (compared after trimming), or /regex/';
+function parseHttpExpectation(text) {
+    const t = text.trim();
+    if (t === '')
+        return { kind: 'any-2xx' };
+    if (t.length >= 2 && t.startsWith('/') && t.endsWith('/')) {
+        const source = t.slice(1, -1);
+        try {
+            return { kind: 'regex', pattern: new RegExp(source), source };
+        }
+        catch (error) {
+            return `/${source}/ is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`;
+        }
+    }
+    return { kind: 'body', text: t };
+}
+function describeExpectation(expect) {
+    switch (expect.kind) {
+        case 'any-2xx':
+            return 'any 2xx answer';
+        case 'body':
+            return `a 2xx answer with body ${JSON.stringify(expect.text)}`;
+        case 'regex':
+            return `a 2xx answer whose body matches /${expect.source}/`;
+    }
+}
+function expectationHolds(expect, status, body) {
+    if (status < 200 || status > 299)
+        return false;
+    switch (expect.kind) {
+        case 'any-2xx':
+            return true;
+        case 'body':
+            return body.trim() === expect.text;
+        case 'regex':
+            return expect.pattern.test(body);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/model/image-inputs.ts
 
 
@@ -50004,8 +50088,8 @@ const image_inputs_platform = (entry, report, earlier) => {
 };
 /** The inputs a component can set too, in the order a component's fields are named to users. */
 const IMAGE_INPUTS = {
-    // Required: the single image's and a component's messages say so differently.
-    image: optional(parsedBy('text', parseImageRepository, ACCEPTED_IMAGE)),
+    // Required for a component; the single image has a default (image-names.ts).
+    image: IMAGE_NAMES,
     context: {
         kind: 'text',
         parse: (value, { report, exists }) => {
@@ -50125,17 +50209,34 @@ const COMPONENTS_INPUT = {
 /** The name a single-image release gives its only image: the repository's last path part. */
 const imageName = (image) => image.path.split('/').pop() ?? image.path;
 /**
- * The images of the release: every component, or the one of the image input. `input` gives an
- * input's text (a component's default), `at` the context that names a problem's input.
+ * The images of the release: every component, or the one of the image input (the run's default
+ * image when it is blank). `input` gives an input's text (a component's default), `at` the
+ * context that names a problem's input.
  */
-function parseImages(input, components, at) {
+function parseImages(input, components, at, fallbackImage) {
     const imageText = input('image').trim();
     if (input('components').trim() === '') {
-        if (imageText === '')
-            at('image').report(imageText, 'it is required (or components)', ACCEPTED_IMAGE);
-        const image = IMAGE_INPUTS.image.parse(imageText, at('image'));
+        const given = imageText !== '' ? imageText : fallbackImage?.toLowerCase();
+        const atImage = at('image');
+        if (given === undefined)
+            atImage.report(imageText, 'it is required (or components)', ACCEPTED_IMAGE);
+        else if (imageText === '')
+            atImage.notice(`not given: the image is ${given}, this repository's on GitHub's container registry`);
+        // A default that is not a valid name says where it came from.
+        const context = imageText !== ''
+            ? atImage
+            : {
+                ...atImage,
+                report: (value, reason, accepted) => {
+                    atImage.report('', `it is not given, and the default ${value} is not valid (${reason})`, `set image; ${accepted}`);
+                },
+            };
+        const repositories = IMAGE_INPUTS.image.parse(given ?? '', context);
         const settings = parseImageSettings(input, at);
-        return image === undefined ? [] : [{ name: imageName(image), image, ...settings }];
+        const [image] = repositories ?? [];
+        return image === undefined || repositories === undefined
+            ? []
+            : [{ name: imageName(image), image, repositories, ...settings }];
     }
     if (imageText !== '') {
         at('image').report(imageText, 'it is set together with components', 'give the image of each component in components, and leave image empty');
@@ -50171,13 +50272,15 @@ function parseComponent(fields, index, earlier, input, at) {
     const imageText = asInputText(fields.image).trim();
     if (imageText === '')
         at(`${where}.image`).report(imageText, 'it is required', ACCEPTED_IMAGE);
-    const image = IMAGE_INPUTS.image.parse(imageText, at(`${where}.image`));
-    if (image !== undefined && earlier.some((b) => b.image.name === image.name)) {
-        at(`${where}.image`).report(imageText, 'another component has this image', 'give each component its own repository');
+    const repositories = IMAGE_INPUTS.image.parse(imageText, at(`${where}.image`)) ?? [];
+    const taken = repositories.filter((r) => earlier.some((b) => b.repositories.some((other) => other.name === r.name)));
+    if (taken.length > 0) {
+        at(`${where}.image`).report(taken.map((r) => r.name).join(', '), 'another component has this image', 'give each component its own repository');
     }
     // A field the component does not set is the input of the same name.
     const settings = parseImageSettings((field) => (field in fields ? asInputText(fields[field]) : input(field)), (field) => at(`${where}.${field}`));
-    return image === undefined ? undefined : { name, image, ...settings };
+    const [image] = repositories;
+    return image === undefined ? undefined : { name, image, repositories, ...settings };
 }
 
 ;// CONCATENATED MODULE: ./src/model/input-env.ts
@@ -50208,8 +50311,8 @@ const ACTION_INPUT_LIST = Object.entries(ACTION_INPUTS).map(([name, input]) => (
 const SIGNING_INPUTS = {
     sign: oneOf(['none', 'key', 'keyless'], 'signing', 'use none, key or keyless'),
     // Secrets are kept exactly as given.
-    'cosign-key': verbatim(),
-    'cosign-password': verbatim(),
+    'cosign-key': secretText(),
+    'cosign-password': secretText(),
     'cosign-tlog-upload': input_kinds_boolean(),
 };
 /** The signing the inputs ask for; sign: key needs the private key itself. */
@@ -50617,7 +50720,7 @@ const RUN_INPUTS = {
     cache: oneOf(['none', 'registry', 'gha'], 'cache'),
     'registry-username': input_kinds_text(),
     // A password is kept exactly as given.
-    'registry-password': verbatim(),
+    'registry-password': secretText(),
     ...SIGNING_INPUTS,
     builder: optionalText({
         pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
@@ -50650,27 +50753,33 @@ function parseRunInputs(texts, at) {
 
 
 
+
 /**
  * Parses every input; collects every problem and throws them together as one InputError,
  * so a user fixes all of them in one go.
  */
-function parseInputs(reader, exists = () => true, readText = () => undefined) {
+function parseInputs(reader, exists = () => true, readText = () => undefined, runner = { owner: '', repo: '', serverUrl: '' }) {
     const problems = [];
+    const notices = [];
     const at = (input) => ({
         report: (value, reason, accepted) => {
             problems.push({ input, value, accepted: `${reason}; ${accepted}` });
+        },
+        notice: (message) => {
+            notices.push(`Input '${input}': ${message}`);
         },
         exists,
         readText,
     });
     const texts = readInputs(reader, at);
     const values = parseRunInputs(texts, at);
-    const components = parseImages((name) => texts[name], values.components, at);
+    const components = parseImages((name) => texts[name], values.components, at, defaultImage(runner));
     checkTogether(values, texts, components, at);
     const signing = signingOf(values, at);
     if (problems.length > 0)
         throw new InputError(inActionOrder(problems));
     return {
+        notices,
         mode: given(values.mode),
         components,
         channel: given(values.channel),
@@ -50705,12 +50814,12 @@ function readInputs(reader, at) {
     const texts = {};
     for (const name of Object.keys(ACTION_INPUTS)) {
         let value = reader(name);
+        const spec = INPUTS[name];
         // A value this long is a mistake (or an attack), never a configuration.
         if (value.length > MAX_INPUT_LENGTH) {
-            at(name).report(`${value.slice(0, 40)}…`, `it is ${value.length} characters long`, `keep it under ${MAX_INPUT_LENGTH} characters`);
+            at(name).report(spec.sensitive === true ? '(hidden)' : `${value.slice(0, 40)}…`, `it is ${value.length} characters long`, `keep it under ${MAX_INPUT_LENGTH} characters`);
             value = '';
         }
-        const spec = INPUTS[name];
         const fallback = spec.keepsBlank ? undefined : declaredDefault(name);
         texts[name] = value.trim() === '' && fallback !== undefined ? fallback : value;
     }
@@ -61114,13 +61223,15 @@ async function run(env = process.env) {
         const workspace = runEnv.workspace;
         inputs = parseInputs(envInputReader(env), (path) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.resolve)(workspace, path)), (path) => (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.resolve)(workspace, path))
             ? (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.resolve)(workspace, path), 'utf8')
-            : undefined);
+            : undefined, runEnv);
     }
     catch (error) {
         // Bad input: fail before any side effect, naming every input to fix.
         setFailed(error instanceof InputError ? error.message : `Invalid configuration: ${messageOf(error)}`);
         return;
     }
+    for (const notice of inputs.notices)
+        core_notice(notice);
     for (const secret of [
         inputs.githubToken,
         inputs.registryCredentials?.password ?? '',
@@ -61178,7 +61289,7 @@ async function run(env = process.env) {
         return;
     }
     if (trigger.kind === 'build' && trigger.reason !== undefined)
-        notice(`Built only, nothing pushed: ${trigger.reason}`);
+        core_notice(`Built only, nothing pushed: ${trigger.reason}`);
     const workDir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runEnv.tempDir || (0,external_node_os_namespaceObject.tmpdir)(), 'multiarch-release-'));
     const cancellation = {};
     const onSignal = (signal) => {

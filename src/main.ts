@@ -79,6 +79,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
         existsSync(resolve(workspace, path))
           ? readFileSync(resolve(workspace, path), 'utf8')
           : undefined,
+      runEnv,
     )
   } catch (error) {
     // Bad input: fail before any side effect, naming every input to fix.
@@ -87,6 +88,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     )
     return
   }
+  for (const notice of inputs.notices) core.notice(notice)
   for (const secret of [
     inputs.githubToken,
     inputs.registryCredentials?.password ?? '',

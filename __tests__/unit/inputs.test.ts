@@ -206,9 +206,9 @@ describe('refused values name the input, the value and what is accepted', () => 
       /^image: ghcr.io\/acme\/app:1.0: it holds a tag/,
     ],
     [
-      'image with uppercase',
-      { image: 'ghcr.io/Acme/App' },
-      /^image: .*uppercase.*; use a repository/,
+      'image that stays invalid after lowercasing',
+      { image: 'ghcr.io/Acme/-App' },
+      /^image: ghcr.io\/Acme\/-App: '-app' is not a valid repository path component \(after lowercasing\); use a repository/,
     ],
     ['image missing', { image: '' }, /^image: : it is required/],
     [

@@ -61,7 +61,7 @@ const ACTION_INPUTS = {
     },
     "image": {
         default: undefined,
-        description: "The image repository without tag or digest, lowercase, for example ghcr.io/acme/app. Required unless components is given.",
+        description: "The image repository without tag or digest, for example ghcr.io/acme/app, or several, one per line (one build, released to each, as metadata-action's images). Names are lowercased (ghcr.io/Acme/App is released as ghcr.io/acme/app, with a notice). Empty, without components: ghcr.io/<owner>/<repo> of this repository in lowercase (containers.<host>/<owner>/<repo> on GitHub Enterprise Server).",
     },
     "components": {
         default: undefined,

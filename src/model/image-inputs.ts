@@ -2,7 +2,7 @@
 // them from the action's inputs, a component from its own fields, falling back to those inputs.
 import type { ImageBuild } from './input-types.js'
 import { ACTION_INPUTS, type InputName } from './action-inputs.generated.js'
-import { ACCEPTED_IMAGE, parseImageRepository } from './image-ref.js'
+import { IMAGE_NAMES } from './image-names.js'
 import { ACCEPTED_PLATFORMS, formatPlatform, parsePlatform, type Platform } from './platform.js'
 import {
   ACCEPTED_HTTP_EXPECT,
@@ -42,8 +42,8 @@ const platform: EntryParser<Platform> = (entry, report, earlier) => {
 
 /** The inputs a component can set too, in the order a component's fields are named to users. */
 export const IMAGE_INPUTS = {
-  // Required: the single image's and a component's messages say so differently.
-  image: optional(parsedBy('text', parseImageRepository, ACCEPTED_IMAGE)),
+  // Required for a component; the single image has a default (image-names.ts).
+  image: IMAGE_NAMES,
   context: {
     kind: 'text',
     parse: (value, { report, exists }) => {
@@ -88,7 +88,7 @@ type ImageValue<K extends ImageInput> = ReturnType<(typeof IMAGE_INPUTS)[K]['par
 export function parseImageSettings(
   text: (field: ImageInput) => string,
   at: (field: ImageInput) => FieldContext,
-): Omit<ImageBuild, 'name' | 'image'> {
+): Omit<ImageBuild, 'name' | 'image' | 'repositories'> {
   const field = <K extends ImageInput>(name: K): ImageValue<K> =>
     IMAGE_INPUTS[name].parse(text(name), at(name)) as ImageValue<K>
 

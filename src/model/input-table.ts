@@ -17,6 +17,7 @@ import {
   oneOf,
   optional,
   optionalText,
+  secretText,
   parsedBy,
   text,
   verbatim,
@@ -131,7 +132,7 @@ export const RUN_INPUTS = {
   cache: oneOf(['none', 'registry', 'gha'], 'cache'),
   'registry-username': text(),
   // A password is kept exactly as given.
-  'registry-password': verbatim(),
+  'registry-password': secretText(),
   ...SIGNING_INPUTS,
   builder: optionalText({
     pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,

@@ -25,7 +25,10 @@ export interface SmokeSettings {
 export interface ImageBuild {
   /** The component's name; for a single image, the repository's last path part. */
   readonly name: string
+  /** The first of repositories: the candidate is pushed here and promoted from here. */
   readonly image: ImageRepository
+  /** Every repository this one build is released to, image first (metadata-action's images). */
+  readonly repositories: readonly ImageRepository[]
   readonly platforms: readonly Platform[]
   readonly context: string
   readonly file: string
@@ -36,6 +39,8 @@ export interface ImageBuild {
 
 /** Every input of the action, parsed and validated once, before any side effect. */
 export interface Inputs {
+  /** How accepted values were read (an image lowercased, the default image): one line each. */
+  readonly notices: readonly string[]
   readonly mode: Mode
   /** The images of the release: one, or every component; all released together or none. */
   readonly components: readonly ImageBuild[]

@@ -4,6 +4,7 @@ import { InputError, type InputProblem } from './errors.js'
 import { MAX_INPUT_LENGTH, type FieldContext, type InputSpec } from './input-kinds.js'
 import { declaredDefault, type InputReader } from './input-env.js'
 import { INPUTS, parseRunInputs, type RunValues } from './input-table.js'
+import { defaultImage, type RunnerRepository } from './image-names.js'
 import type { ImageBuild, Inputs } from './input-types.js'
 import { formatPlatform } from './platform.js'
 import { signingOf } from './signing.js'
@@ -22,23 +23,29 @@ export function parseInputs(
   reader: InputReader,
   exists: (path: string) => boolean = () => true,
   readText: (path: string) => string | undefined = () => undefined,
+  runner: RunnerRepository = { owner: '', repo: '', serverUrl: '' },
 ): Inputs {
   const problems: InputProblem[] = []
+  const notices: string[] = []
   const at = (input: string): FieldContext => ({
     report: (value, reason, accepted) => {
       problems.push({ input, value, accepted: `${reason}; ${accepted}` })
+    },
+    notice: (message) => {
+      notices.push(`Input '${input}': ${message}`)
     },
     exists,
     readText,
   })
   const texts = readInputs(reader, at)
   const values = parseRunInputs(texts, at)
-  const components = parseImages((name) => texts[name], values.components, at)
+  const components = parseImages((name) => texts[name], values.components, at, defaultImage(runner))
   checkTogether(values, texts, components, at)
   const signing = signingOf(values, at)
   if (problems.length > 0) throw new InputError(inActionOrder(problems))
 
   return {
+    notices,
     mode: given(values.mode),
     components,
     channel: given(values.channel),
@@ -78,16 +85,16 @@ function readInputs(
   const texts: Partial<Record<InputName, string>> = {}
   for (const name of Object.keys(ACTION_INPUTS) as InputName[]) {
     let value = reader(name)
+    const spec: InputSpec<unknown> = INPUTS[name]
     // A value this long is a mistake (or an attack), never a configuration.
     if (value.length > MAX_INPUT_LENGTH) {
       at(name).report(
-        `${value.slice(0, 40)}…`,
+        spec.sensitive === true ? '(hidden)' : `${value.slice(0, 40)}…`,
         `it is ${value.length} characters long`,
         `keep it under ${MAX_INPUT_LENGTH} characters`,
       )
       value = ''
     }
-    const spec: InputSpec<unknown> = INPUTS[name]
     const fallback = spec.keepsBlank ? undefined : declaredDefault(name)
     texts[name] = value.trim() === '' && fallback !== undefined ? fallback : value
   }
