@@ -46367,7 +46367,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6280);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(432);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46376,7 +46376,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6280:
+/***/ 432:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49429,7 +49429,7 @@ const ACTION_INPUTS = {
     },
     "components": {
         default: undefined,
-        description: "Several images released together, all or nothing: a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name and image, and optionally context, file, target, build-args, platforms and the smoke-* settings (defaults: the inputs of the same names).",
+        description: "Several images released together, all or nothing: a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name and image, and optionally context, file, target, build-args, build-contexts, labels, annotations, no-cache, pull, network, add-hosts, shm-size, ulimit, platforms and the smoke-* settings (defaults: the inputs of the same names).",
     },
     "platforms": {
         default: "linux/amd64,linux/arm64",
@@ -49494,6 +49494,58 @@ const ACTION_INPUTS = {
     "build-args": {
         default: undefined,
         description: "Build arguments, one NAME=value per line.",
+    },
+    "build-contexts": {
+        default: undefined,
+        description: "Additional build contexts, one name=source per line (buildx --build-context): a folder in the workspace, a git or HTTP URL, docker-image://<image> or oci-layout://<folder>[:tag].",
+    },
+    "labels": {
+        default: undefined,
+        description: "Image labels, one key=value per line, for example metadata-action's labels output. The release's own org.opencontainers.image.version, revision and created are kept; for any other key, yours wins.",
+    },
+    "annotations": {
+        default: undefined,
+        description: "OCI annotations, one [level:]key=value per line, for example metadata-action's annotations output; level is manifest (the default), index, manifest-descriptor or index-descriptor, several joined by commas. The release's own version, revision and created are kept; for any other key, yours wins.",
+    },
+    "secrets": {
+        default: undefined,
+        description: "Build secrets, one id=value per line (\"id=value\" in double quotes for a value over several lines), read in the Dockerfile with RUN --mount=type=secret,id=<id>. Masked; buildx gets them through its environment, never its command line or a file. For every image of the run (not a component field).",
+    },
+    "secret-files": {
+        default: undefined,
+        description: "Build secrets read from files, one id=path per line. For every image of the run.",
+    },
+    "secret-envs": {
+        default: undefined,
+        description: "Build secrets read from environment variables of the step, id=VARIABLE, comma- or newline-separated. For every image of the run.",
+    },
+    "ssh": {
+        default: undefined,
+        description: "SSH agent sockets or keys for RUN --mount=type=ssh, comma- or newline-separated: default ($SSH_AUTH_SOCK, for example from webfactory/ssh-agent) or id=path. For every image of the run.",
+    },
+    "no-cache": {
+        default: "false",
+        description: "true builds without the build cache (buildx --no-cache).",
+    },
+    "pull": {
+        default: "false",
+        description: "true pulls every base image again, even when cached (buildx --pull).",
+    },
+    "network": {
+        default: undefined,
+        description: "The network of RUN instructions: default, none or host (host needs a builder that allows the network.host entitlement). Empty: the builder's default.",
+    },
+    "add-hosts": {
+        default: undefined,
+        description: "Host-to-IP mappings for RUN instructions, host:ip, comma- or newline-separated, for example docker:10.180.0.1.",
+    },
+    "shm-size": {
+        default: undefined,
+        description: "The size of /dev/shm for RUN instructions, for example 2g.",
+    },
+    "ulimit": {
+        default: undefined,
+        description: "Resource limits for RUN instructions, one name=soft[:hard] per line, for example nofile=1024:1024.",
     },
     "smoke-run": {
         default: undefined,
@@ -49991,6 +50043,186 @@ const IMAGE_NAMES = {
     },
 };
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/model/build-inputs.ts
+// build-push-action's build inputs of one image, with its names and meaning: build-contexts,
+// labels, annotations, no-cache, pull, network, add-hosts, shm-size and ulimit (a component may
+// set its own). The secret inputs are in build-secrets.ts.
+
+
+
+const ANNOTATION_LEVELS = [
+    'manifest',
+    'index',
+    'manifest-descriptor',
+    'index-descriptor',
+];
+const ULIMIT_NAMES = [
+    'core',
+    'cpu',
+    'data',
+    'fsize',
+    'locks',
+    'memlock',
+    'msgqueue',
+    'nice',
+    'nofile',
+    'nproc',
+    'rss',
+    'rtprio',
+    'rttime',
+    'sigpending',
+    'stack',
+];
+/**
+ * The keys the release writes itself: the history reads the version and the commit from the
+ * image, created comes from the commit (reproducible digests), the identity decides reuse.
+ */
+const RESERVED_METADATA = [
+    'org.opencontainers.image.version',
+    'org.opencontainers.image.revision',
+    'org.opencontainers.image.created',
+    'dev.multiarch-release.build-identity',
+];
+/** Inside the workspace, named relatively: no absolute path, no ~, no .. part. */
+const insideWorkspace = (path) => !path.startsWith('/') && !path.startsWith('~') && !path.split(/[\\/]/).includes('..');
+const CONTEXT_NAME = /^[A-Za-z0-9][A-Za-z0-9_./:@-]*$/;
+const REMOTE_SOURCE = /^(https?:\/\/|git@|git:\/\/|ssh:\/\/)\S+$/;
+/** The folder of a local source: a path, or an oci-layout:// path without its :tag or @digest. */
+function localFolder(source) {
+    if (source.startsWith('oci-layout://')) {
+        const rest = source.slice('oci-layout://'.length);
+        const slash = rest.lastIndexOf('/');
+        const cut = rest.slice(slash + 1).search(/[:@]/);
+        return cut < 0 ? rest : rest.slice(0, slash + 1 + cut);
+    }
+    return REMOTE_SOURCE.test(source) || source.startsWith('docker-image://') ? undefined : source;
+}
+const ACCEPTED_CONTEXT = 'give name=source per line, the source a folder in the workspace, a git or HTTP URL, docker-image://<image> or oci-layout://<folder>[:tag]';
+const buildContexts = {
+    kind: 'lines',
+    parse: (text, at) => {
+        const parsed = lines((entry, report) => {
+            const eq = entry.indexOf('=');
+            const name = entry.slice(0, Math.max(eq, 0)).trim();
+            const source = entry.slice(eq + 1).trim();
+            if (eq <= 0 || !CONTEXT_NAME.test(name) || source === '' || /\s/.test(source)) {
+                report(entry, 'it is not name=source', ACCEPTED_CONTEXT);
+                return undefined;
+            }
+            if (source.startsWith('target:')) {
+                report(entry, 'a target: context exists in bake only', ACCEPTED_CONTEXT);
+                return undefined;
+            }
+            const folder = localFolder(source);
+            if (folder !== undefined && (!insideWorkspace(folder) || folder === '')) {
+                report(entry, 'the folder is outside the workspace', ACCEPTED_CONTEXT);
+                return undefined;
+            }
+            if (folder !== undefined && !at.exists(folder)) {
+                report(entry, 'the folder does not exist', ACCEPTED_CONTEXT);
+                return undefined;
+            }
+            return { name, source };
+        }, { max: MAX_ENTRIES }).parse(text, at);
+        const names = parsed.map((c) => c.name);
+        for (const [i, name] of names.entries())
+            if (names.indexOf(name) !== i)
+                at.report(name, 'this context is given twice', 'give each build context once');
+        return parsed;
+    },
+};
+const METADATA_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+/** Leaves out the release's own keys, with one notice naming those given. */
+function withoutReserved(entries, notice) {
+    const reserved = [
+        ...new Set(entries
+            .filter((e) => RESERVED_METADATA.includes(e.key))
+            .map((e) => e.key)),
+    ];
+    if (reserved.length > 0)
+        notice(`${reserved.join(', ')} ${reserved.length > 1 ? 'are' : 'is'} the release's own (the released version, commit and commit time): the given value is not used`);
+    return entries.filter((e) => !reserved.includes(e.key));
+}
+const labels = {
+    kind: 'key-values',
+    parse: (text, at) => {
+        const entries = lines((line, report) => {
+            const eq = line.indexOf('=');
+            const key = line.slice(0, Math.max(eq, 0)).trim();
+            if (eq > 0 && METADATA_KEY.test(key))
+                return { key, value: line.slice(eq + 1) };
+            report(line, 'it is not key=value', 'give one key=value per line, such as org.opencontainers.image.description=…');
+            return undefined;
+        }, { max: MAX_ENTRIES }).parse(text, at);
+        // A later line wins, as in buildx: metadata-action's labels, then your own.
+        return Object.fromEntries(withoutReserved(entries, at.notice).map((e) => [e.key, e.value]));
+    },
+};
+const ANNOTATION = /^(?:([a-z-]+(?:,[a-z-]+)*)(?:\[([^\]]+)\])?:)?([^=:\s[\]]+)=(.*)$/;
+const ACCEPTED_ANNOTATION = `give one [level:]key=value per line, the level one of ${ANNOTATION_LEVELS.join(', ')} (several joined by commas, optionally with [os/arch]); no level is manifest`;
+const annotation = (line, report) => {
+    const match = ANNOTATION.exec(line);
+    if (match === null) {
+        report(line, 'it is not [level:]key=value', ACCEPTED_ANNOTATION);
+        return undefined;
+    }
+    const [, levelText, platformText, key = '', value = ''] = match;
+    const levels = (levelText ?? 'manifest').split(',');
+    const unknown = levels.filter((l) => !ANNOTATION_LEVELS.includes(l));
+    if (unknown.length > 0) {
+        report(line, `'${unknown.join(',')}' is not an annotation level`, ACCEPTED_ANNOTATION);
+        return undefined;
+    }
+    const platform = platformText === undefined ? undefined : parsePlatform(platformText);
+    if (typeof platform === 'string') {
+        report(line, platform, ACCEPTED_PLATFORMS);
+        return undefined;
+    }
+    return { levels: levels, platform, key, value };
+};
+const annotations = {
+    kind: 'lines',
+    parse: (text, at) => withoutReserved(lines(annotation, { max: MAX_ENTRIES }).parse(text, at), at.notice),
+};
+const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+const hostEntry = (entry, report) => {
+    const cut = entry.includes('=') ? entry.indexOf('=') : entry.indexOf(':');
+    const host = entry.slice(0, Math.max(cut, 0));
+    const ip = entry.slice(cut + 1);
+    if (cut > 0 && HOST.test(host) && ((0,external_node_net_.isIP)(ip) !== 0 || ip === 'host-gateway'))
+        return { host, ip };
+    report(entry, 'it is not host:ip', 'give host:ip (or host=ip), such as docker:10.180.0.1');
+    return undefined;
+};
+const ulimit = (entry, report) => {
+    const match = /^([a-z]+)=(-1|\d{1,19})(?::(-1|\d{1,19}))?$/.exec(entry);
+    const name = ULIMIT_NAMES.find((n) => n === match?.[1]);
+    if (match !== null && name !== undefined) {
+        const hard = match[3] === undefined ? undefined : Number(match[3]);
+        return { name, soft: Number(match[2]), hard };
+    }
+    report(entry, 'it is not a ulimit', `give name=soft[:hard], such as nofile=1024:1024; the names are ${ULIMIT_NAMES.join(', ')}`);
+    return undefined;
+};
+/** The build inputs of one image: a component may set its own. */
+const BUILD_IMAGE_INPUTS = {
+    'build-contexts': buildContexts,
+    labels,
+    annotations,
+    'no-cache': input_kinds_boolean(),
+    pull: input_kinds_boolean(),
+    network: optional(oneOf(['default', 'none', 'host'], 'network mode')),
+    'add-hosts': list(hostEntry, { max: MAX_ENTRIES }),
+    'shm-size': optionalText({
+        pattern: /^\d+(?:\.\d+)? ?[kKmMgGtTpP]?[iI]?[bB]?$/,
+        reason: 'it is not a size',
+        accepted: 'give a size such as 2g, 512m or 1073741824',
+    }),
+    ulimit: lines(ulimit, { max: MAX_ENTRIES }),
+};
+
 // EXTERNAL MODULE: ./node_modules/shell-quote/index.js
 var shell_quote = __nccwpck_require__(6591);
 ;// CONCATENATED MODULE: ./src/model/smoke.ts
@@ -50074,6 +50306,7 @@ function expectationHolds(expect, status, body) {
 
 
 
+
 /** A remote context (git or HTTP URL) is fetched by buildx itself; a local one must be there. */
 const isRemote = (context) => /^(https?:\/\/|git@|git:\/\/)/.test(context);
 const image_inputs_platform = (entry, report, earlier) => {
@@ -50109,6 +50342,7 @@ const IMAGE_INPUTS = {
         accepted: 'use the name of a FROM … AS <name> stage',
     }),
     'build-args': keyValues('give one NAME=value per line'),
+    ...BUILD_IMAGE_INPUTS,
     platforms: list(image_inputs_platform, {
         max: MAX_ENTRIES,
         required: { reason: 'no platform is listed', accepted: ACCEPTED_PLATFORMS },
@@ -50134,6 +50368,17 @@ function parseImageSettings(text, at) {
     const target = field('target');
     const buildArgs = field('build-args');
     const platforms = field('platforms');
+    const buildx = {
+        buildContexts: field('build-contexts'),
+        labels: field('labels'),
+        annotations: field('annotations'),
+        noCache: field('no-cache') ?? false,
+        pull: field('pull') ?? false,
+        network: field('network'),
+        addHosts: field('add-hosts'),
+        shmSize: field('shm-size'),
+        ulimits: field('ulimit'),
+    };
     const run = field('smoke-run');
     const probe = field('smoke-http');
     const expect = field('smoke-http-expect');
@@ -50144,7 +50389,171 @@ function parseImageSettings(text, at) {
     const http = probe !== undefined && expect !== undefined ? { ...probe, expect } : undefined;
     const env = field('smoke-env');
     const timeout = field('smoke-timeout');
-    return { platforms, context, file, target, buildArgs, smoke: { run, http, env, timeout } };
+    return {
+        platforms,
+        context,
+        file,
+        target,
+        buildArgs,
+        ...buildx,
+        smoke: { run, http, env, timeout },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/model/build-secrets.ts
+
+/** The variables the action sets for buildx, one per value of secrets. */
+const SECRET_VARIABLE_PREFIX = 'MULTIARCH_RELEASE_SECRET_';
+const SECRET_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ACCEPTED_SECRET_ID = 'an id is letters, digits, _ . - (as RUN --mount=type=secret,id=<id> names it)';
+/** Splits id=rest at the first =; undefined when there is no id before it. */
+function idAndRest(entry) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0)
+        return undefined;
+    return [entry.slice(0, eq).trim(), entry.slice(eq + 1)];
+}
+/** A path a workflow gives: no line breaks, no quotes or commas (buildx reads its flags as CSV). */
+const plainPath = (path) => path !== '' && !/[\n\r",]/.test(path);
+/**
+ * The entries of secrets: one id=value per line, or a "quoted" entry (as build-push-action's
+ * CSV reading allows) that may span lines and holds "" for a quote: a PEM key, a .npmrc.
+ * Returns the entries and the line numbers of quotes left open.
+ */
+function secretEntries(text) {
+    const entries = [];
+    const unclosed = [];
+    const rows = text.split('\n');
+    for (let i = 0; i < rows.length; i++) {
+        const line = (rows[i] ?? '').replace(/\r$/, '').trimStart();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        if (!line.startsWith('"')) {
+            entries.push(line);
+            continue;
+        }
+        const start = i;
+        let quoted = line.slice(1);
+        let closed = /(?<!")(?:"")*"\s*$/.exec(quoted);
+        while (closed === null && i + 1 < rows.length) {
+            i++;
+            quoted = `${quoted}\n${(rows[i] ?? '').replace(/\r$/, '')}`;
+            closed = /(?<!")(?:"")*"\s*$/.exec(quoted);
+        }
+        if (closed === null) {
+            unclosed.push(start + 1);
+            continue;
+        }
+        entries.push(quoted.slice(0, closed.index + closed[0].trimEnd().length - 1).replace(/""/g, '"'));
+    }
+    return { entries, unclosed };
+}
+/**
+ * secrets: id=value entries. A problem names the entry's id or line, never its value. An empty
+ * value (a fork's pull request gets no secrets) is left out with a notice, as build-push-action
+ * leaves it out with a warning.
+ */
+const SECRETS_INPUT = {
+    kind: 'lines',
+    sensitive: true,
+    parse: (text, { report, notice }) => {
+        const accepted = `give one id=value per line, or "id=value" in double quotes for a value over several lines; ${ACCEPTED_SECRET_ID}`;
+        const { entries, unclosed } = secretEntries(text);
+        for (const line of unclosed)
+            report(`line ${line}`, 'its opening quote is never closed', accepted);
+        const values = [];
+        for (const [index, entry] of entries.entries()) {
+            const split = idAndRest(entry);
+            if (split === undefined || !SECRET_ID.test(split[0])) {
+                report(`entry ${index + 1}`, 'it is not id=value', accepted);
+                continue;
+            }
+            const [id, value] = split;
+            if (value === '')
+                notice(`${id} is empty, so the build runs without it`);
+            else
+                values.push({ id, value });
+        }
+        if (values.length > MAX_ENTRIES)
+            report(`${values.length} secrets`, 'there are too many', `give at most ${MAX_ENTRIES}`);
+        return values;
+    },
+};
+const secretFile = (entry, report) => {
+    const split = idAndRest(entry);
+    const path = split?.[1].trim() ?? '';
+    if (split === undefined || !SECRET_ID.test(split[0]) || !plainPath(path)) {
+        report(entry, 'it is not id=path', `give one id=path per line; ${ACCEPTED_SECRET_ID}`);
+        return undefined;
+    }
+    return { id: split[0], path };
+};
+const secretEnv = (entry, report) => {
+    const split = idAndRest(entry);
+    const variable = split?.[1].trim() ?? '';
+    if (split === undefined || !SECRET_ID.test(split[0]) || !VARIABLE.test(variable)) {
+        report(entry, 'it is not id=VARIABLE', `give id=VARIABLE, the VARIABLE set in the step's env:; ${ACCEPTED_SECRET_ID}`);
+        return undefined;
+    }
+    if (variable.startsWith(SECRET_VARIABLE_PREFIX)) {
+        report(entry, 'the action sets this variable itself', 'pass the value in secrets instead');
+        return undefined;
+    }
+    return { id: split[0], variable };
+};
+const sshSource = (entry, report) => {
+    const [id = '', path] = entry.includes('=') ? (idAndRest(entry) ?? []) : [entry.trim()];
+    if (!SECRET_ID.test(id) || (path !== undefined && !plainPath(path.trim()))) {
+        report(entry, 'it is not an ssh source', 'give default (the agent of $SSH_AUTH_SOCK), or id=path of an agent socket or key');
+        return undefined;
+    }
+    return { id, path: path?.trim() };
+};
+/** The ids of every kind of secret, and of ssh sources, are each unique: buildx keeps one. */
+function buildSecretsOf(values, at) {
+    const seen = new Map();
+    const all = [
+        ['secrets', values.secrets],
+        ['secret-files', values['secret-files']],
+        ['secret-envs', values['secret-envs']],
+    ];
+    for (const [input, secrets] of all) {
+        for (const { id } of secrets) {
+            const first = seen.get(id);
+            if (first !== undefined) {
+                at(input).report(id, first === input ? 'this id is given twice' : `this id is given in ${first} too`, 'give each secret its own id');
+            }
+            else
+                seen.set(id, input);
+        }
+    }
+    const sshIds = values.ssh.map((s) => s.id);
+    for (const [i, id] of sshIds.entries()) {
+        if (sshIds.indexOf(id) !== i)
+            at('ssh').report(id, 'this id is given twice', 'give each ssh source its own id');
+    }
+    for (const file of values['secret-files'].filter((f) => !at('secret-files').exists(f.path)))
+        at('secret-files').report(file.path, 'the file does not exist', 'give an existing file');
+    for (const s of values.ssh.filter((s) => s.path !== undefined && !at('ssh').exists(s.path ?? '')))
+        at('ssh').report(s.path ?? '', 'the socket or key does not exist', 'give an existing path');
+    return {
+        values: values.secrets,
+        files: values['secret-files'],
+        envs: values['secret-envs'],
+        ssh: values.ssh,
+    };
+}
+/** The build inputs read once per run (the secrets, which no component file may name). */
+const BUILD_SECRET_INPUTS = {
+    secrets: SECRETS_INPUT,
+    'secret-files': lines(secretFile, { max: MAX_ENTRIES }),
+    'secret-envs': list(secretEnv, { max: MAX_ENTRIES }),
+    ssh: list(sshSource, { max: MAX_ENTRIES }),
+};
+/** Splits a secrets text for masking: the whole of each value, and each line of a longer one. */
+function secretsToMask(values) {
+    return values.flatMap(({ value }) => [value, ...(value.includes('\n') ? splitLines(value) : [])]);
 }
 
 ;// CONCATENATED MODULE: ./src/model/components.ts
@@ -50154,7 +50563,8 @@ function parseImageSettings(text, at) {
 
 
 
-const ACCEPTED_COMPONENTS = 'give a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name, image, and optionally context, file, target, build-args, platforms and the smoke-* settings';
+
+const ACCEPTED_COMPONENTS = 'give a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name, image, and optionally context, file, target, build-args, the build settings (build-contexts, labels, annotations, no-cache, pull, network, add-hosts, shm-size, ulimit), platforms and the smoke-* settings';
 const COMPONENT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** A component's fields: its name, and every input that describes an image. */
 const COMPONENT_FIELDS = ['name', ...Object.keys(IMAGE_INPUTS)];
@@ -50258,7 +50668,11 @@ function parseComponent(fields, index, earlier, input, at) {
     const name = asInputText(fields.name).trim();
     const where = `components[${COMPONENT_NAME.test(name) ? name : index}]`;
     for (const key of Object.keys(fields)) {
-        if (!COMPONENT_FIELDS.includes(key)) {
+        if (key in BUILD_SECRET_INPUTS) {
+            // A components file in the workspace must not pick the runner's secrets or files.
+            at(`${where}.${key}`).report('(hidden)', 'build secrets are not a component field', `give ${key} as an input of the step: every component's build gets it`);
+        }
+        else if (!COMPONENT_FIELDS.includes(key)) {
             at(`${where}.${key}`).report(asInputText(fields[key]).slice(0, 80), 'it is not a component field', `use ${COMPONENT_FIELDS.join(', ')}`);
         }
     }
@@ -50634,6 +51048,7 @@ function firstOfLine(line) {
 
 
 
+
 const LABEL_PREFIX = {
     pattern: /^\S*$/,
     reason: 'it holds white space',
@@ -50722,6 +51137,7 @@ const RUN_INPUTS = {
     // A password is kept exactly as given.
     'registry-password': secretText(),
     ...SIGNING_INPUTS,
+    ...BUILD_SECRET_INPUTS,
     builder: optionalText({
         pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
         reason: 'it is not a buildx builder name',
@@ -50742,6 +51158,7 @@ function parseRunInputs(texts, at) {
 }
 
 ;// CONCATENATED MODULE: ./src/model/inputs.ts
+
 
 
 
@@ -50776,6 +51193,7 @@ function parseInputs(reader, exists = () => true, readText = () => undefined, ru
     const components = parseImages((name) => texts[name], values.components, at, defaultImage(runner));
     checkTogether(values, texts, components, at);
     const signing = signingOf(values, at);
+    const buildSecrets = buildSecretsOf(values, at);
     if (problems.length > 0)
         throw new InputError(inActionOrder(problems));
     return {
@@ -50807,6 +51225,7 @@ function parseInputs(reader, exists = () => true, readText = () => undefined, ru
             : { username: values['registry-username'], password: values['registry-password'] },
         signing,
         releaseBranches: values['release-branches'],
+        buildSecrets,
     };
 }
 /** Reads every input once; blank is action.yml's default, unless blank is the input's value. */
@@ -56698,6 +57117,8 @@ function buildIdentity(parts) {
         sorted(parts.annotations),
         [...parts.secretIds].sort(),
         parts.sources ?? null,
+        // Appended only when given, so that the identity of a build without them is unchanged.
+        ...(parts.settings !== undefined && parts.settings.length > 0 ? [parts.settings] : []),
     ]);
     return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(canonical).digest('hex')}`;
 }
@@ -56726,12 +57147,45 @@ function reuseVerdict(recorded, expected) {
         reuse: false,
         why: version !== undefined && version !== expected.version
             ? `built from this commit as version ${version}, not ${expected.version}`
-            : 'built from this commit with other build inputs (build-args, file, context, target, platforms, provenance, sbom, builder or labels)',
+            : 'built from this commit with other build inputs (build-args, file, context, target, platforms, provenance, sbom, builder, labels, annotations, secrets or build settings)',
     };
 }
 
 ;// CONCATENATED MODULE: ./src/build/buildx-args.ts
 
+/** build-push-action's flags of a plan, in its meaning: contexts, secrets, ssh, RUN's resources. */
+function buildSettingsArgs(plan) {
+    const args = [];
+    for (const { name, source } of plan.buildContexts ?? [])
+        args.push('--build-context', `${name}=${source}`);
+    for (const secret of plan.secrets ?? []) {
+        const where = 'env' in secret ? `env=${secret.env}` : `src=${secret.file}`;
+        args.push('--secret', `id=${secret.id},${where}`);
+    }
+    for (const { id, path } of plan.ssh ?? [])
+        args.push('--ssh', path === undefined ? id : `${id}=${path}`);
+    if (plan.noCache === true)
+        args.push('--no-cache');
+    if (plan.pull === true)
+        args.push('--pull');
+    if (plan.network !== undefined)
+        args.push('--network', plan.network);
+    for (const { host, ip } of plan.addHosts ?? [])
+        args.push('--add-host', `${host}:${ip}`);
+    if (plan.shmSize !== undefined)
+        args.push('--shm-size', plan.shmSize);
+    for (const { name, soft, hard } of plan.ulimits ?? [])
+        args.push('--ulimit', `${name}=${soft}${hard === undefined ? '' : `:${hard}`}`);
+    return args;
+}
+/**
+ * One annotation as buildx takes it, once per level: level[platform]:key=value (buildx 0.13
+ * reads index,manifest:key as a key named so, not as two levels).
+ */
+function annotationArgs(annotation) {
+    const platform = annotation.platform ? `[${formatPlatform(annotation.platform)}]` : '';
+    return annotation.levels.map((level) => `${level}${platform}:${annotation.key}=${annotation.value}`);
+}
 /** The argv of `docker buildx build` for a plan: pure data, never a shell string. */
 function buildxBuildArgs(plan) {
     const args = ['buildx', 'build', '--progress', 'plain'];
@@ -56745,6 +57199,7 @@ function buildxBuildArgs(plan) {
         args.push('--build-arg', `${key}=${value}`);
     for (const [key, value] of Object.entries(plan.labels))
         args.push('--label', `${key}=${value}`);
+    args.push(...buildSettingsArgs(plan));
     if (plan.provenance !== undefined)
         args.push('--provenance', plan.provenance);
     if (plan.sbom !== undefined)
@@ -56755,14 +57210,26 @@ function buildxBuildArgs(plan) {
         args.push('--cache-to', to);
     // One platform without attestations is pushed as a plain manifest: it has no index to annotate.
     const plainManifest = plan.platforms.length === 1 && plan.provenance === 'false' && plan.sbom !== 'true';
-    const annotationLevels = plan.output.kind === 'load' || plan.output.kind === 'cache-only'
+    const pushed = plan.output.kind !== 'load' && plan.output.kind !== 'cache-only';
+    const annotationLevels = !pushed ? [] : plainManifest ? ['manifest'] : ['index', 'manifest'];
+    // A plain manifest has no index, so no index or descriptor in it to annotate.
+    const userLevels = !pushed
         ? []
         : plainManifest
             ? ['manifest']
-            : ['index', 'manifest'];
+            : ['index', 'manifest', 'manifest-descriptor', 'index-descriptor'];
+    const userAnnotations = plan.userAnnotations ?? [];
+    // A key the user gives replaces the action's at every level (the release's own keys never get here).
+    const replaced = new Set(userAnnotations.map((a) => a.key));
     for (const level of annotationLevels) {
         for (const [key, value] of Object.entries(plan.annotations))
-            args.push('--annotation', `${level}:${key}=${value}`);
+            if (!replaced.has(key))
+                args.push('--annotation', `${level}:${key}=${value}`);
+    }
+    for (const annotation of userAnnotations) {
+        const levels = annotation.levels.filter((l) => userLevels.includes(l));
+        for (const arg of annotationArgs({ ...annotation, levels }))
+            args.push('--annotation', arg);
     }
     switch (plan.output.kind) {
         case 'push-tag':
@@ -56843,7 +57310,65 @@ function cacheUse(progress) {
     return { cached: [...cached].filter((id) => steps.has(id)).length, steps: steps.size };
 }
 
+;// CONCATENATED MODULE: ./src/build/build-settings.ts
+
+
+/**
+ * The build settings of one image. Each value of secrets goes into a variable the action sets
+ * for buildx alone (MULTIARCH_RELEASE_SECRET_<n>), so buildx's argv holds ids and names only.
+ */
+function buildSettingsOf(build, secrets) {
+    const environment = {};
+    const fromValues = secrets.values.map(({ id, value }, index) => {
+        const env = `${SECRET_VARIABLE_PREFIX}${index}`;
+        environment[env] = value;
+        return { id, env };
+    });
+    return {
+        secrets: [
+            ...fromValues,
+            ...secrets.files.map(({ id, path }) => ({ id, file: path })),
+            ...secrets.envs.map(({ id, variable }) => ({ id, env: variable })),
+        ],
+        environment,
+        ssh: secrets.ssh,
+        buildContexts: build.buildContexts,
+        userAnnotations: build.annotations,
+        noCache: build.noCache,
+        pull: build.pull,
+        network: build.network,
+        addHosts: build.addHosts,
+        shmSize: build.shmSize,
+        ulimits: build.ulimits,
+    };
+}
+/**
+ * The image's labels: the release's own, then the user's. The user's never hold the release's
+ * own version, revision or created (refused at input), so for every other key, theirs wins.
+ */
+function imageLabels(own, build) {
+    return { ...own, ...build.labels };
+}
+/**
+ * The parts of the build identity that the user's build settings add: the ids of secrets (their
+ * values never), and what changes what is built. no-cache and pull say how to build, not what.
+ */
+function buildSettingsIdentity(build, secrets) {
+    const settings = [
+        ...build.buildContexts.map((c) => `build-context ${c.name}=${c.source}`),
+        ...build.annotations.flatMap((a) => annotationArgs(a).map((arg) => `annotation ${arg}`)),
+        ...secrets.ssh.map((s) => `ssh ${s.id}`),
+        ...(build.network !== undefined ? [`network ${build.network}`] : []),
+        ...build.addHosts.map((h) => `add-host ${h.host}:${h.ip}`),
+        ...(build.shmSize !== undefined ? [`shm-size ${build.shmSize}`] : []),
+        ...build.ulimits.map((u) => `ulimit ${u.name}=${u.soft}:${u.hard ?? ''}`),
+    ];
+    const secretIds = [...secrets.values, ...secrets.files, ...secrets.envs].map((s) => s.id);
+    return { secretIds, settings };
+}
+
 ;// CONCATENATED MODULE: ./src/steps/image-metadata.ts
+
 
 
 
@@ -56870,7 +57395,7 @@ function identityOf(ctx, run) {
     if (!plan)
         throw new Error('preflight must plan the release before the build');
     const { build } = run;
-    const labels = imageMetadata(ctx, run);
+    const own = imageMetadata(ctx, run);
     const assembling = ctx.inputs.platformDigests.length > 0;
     return buildIdentity({
         commit: plan.commit,
@@ -56883,9 +57408,10 @@ function identityOf(ctx, run) {
         provenance: ctx.inputs.provenance,
         sbom: ctx.inputs.sbom,
         driver: assembling ? '' : (ctx.builderDriver ?? ''),
-        labels,
-        annotations: labels,
-        secretIds: [],
+        labels: imageLabels(own, build),
+        annotations: own,
+        // The user's build inputs: secret ids (never values) and what changes what is built.
+        ...buildSettingsIdentity(build, ctx.inputs.buildSecrets),
         ...(assembling ? { sources: ctx.inputs.platformDigests.map((d) => d.digest) } : {}),
     });
 }
@@ -57469,6 +57995,7 @@ function progress(step, total) {
 
 
 
+
 /**
  * A manifest refused with 400 while pushing: registries answer so (MANIFEST_BLOB_UNKNOWN) when
  * another push of the same blobs, such as a concurrent run of this release, has not committed
@@ -57532,13 +58059,15 @@ function buildPlanFor(ctx, run, output, metadataFile) {
         file: build.file,
         target: build.target,
         buildArgs: build.buildArgs,
-        labels: imageMetadata(ctx, run),
+        labels: imageLabels(imageMetadata(ctx, run), build),
         annotations: imageAnnotations(ctx, run),
         output,
         metadataFile,
         provenance: ctx.inputs.provenance,
         sbom: ctx.inputs.sbom,
         builder: ctx.inputs.builder,
+        // build-push-action's build inputs (secrets by id, values in buildx's environment only).
+        ...buildSettingsOf(build, ctx.inputs.buildSecrets),
         // Pull request builds read the cache but never write to a registry they may not push to.
         ...cacheFlags(ctx.inputs.cache, build.image.name, build.name, ctx.mode !== 'build' && output.kind !== 'load'),
     };
@@ -59452,11 +59981,16 @@ class DockerEngine {
         await this.docker.run(['logout', registry]);
     }
     async build(plan, options = {}) {
+        // Secret values reach buildx through its environment only, never its argv or a file.
+        const env = {
+            ...plan.environment,
+            ...(options.sourceDateEpoch !== undefined
+                ? { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) }
+                : {}),
+        };
         const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(plan), {
             stream: options.stream ?? false,
-            ...(options.sourceDateEpoch !== undefined
-                ? { env: { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) } }
-                : {}),
+            ...(Object.keys(env).length > 0 ? { env } : {}),
         });
         return { exitCode, stderr };
     }
@@ -61180,6 +61714,7 @@ function failureAnnotation(failure) {
 
 
 
+
 const coreLogger = {
     info: (message) => {
         info(message);
@@ -61237,6 +61772,7 @@ async function run(env = process.env) {
         inputs.registryCredentials?.password ?? '',
         inputs.signing.kind === 'key' ? inputs.signing.key : '',
         inputs.signing.kind === 'key' ? inputs.signing.password : '',
+        ...secretsToMask(inputs.buildSecrets.values),
     ]) {
         if (secret !== '')
             core_setSecret(secret);

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import { newImageRun, visibility, type Logger, type RunContext } from './context.js'
 import { InputError, ReleaseError, messageOf } from './model/errors.js'
 import { envInputReader, parseInputs, type Inputs } from './model/inputs.js'
+import { secretsToMask } from './model/build-secrets.js'
 import { RELEASE_EVENTS, decideTrigger } from './model/trigger.js'
 import { readRunEnvironment, type RunEnvironment } from './model/run-env.js'
 import { PIPELINE, ROLLBACK_PIPELINE, runPipeline } from './pipeline.js'
@@ -94,6 +95,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     inputs.registryCredentials?.password ?? '',
     inputs.signing.kind === 'key' ? inputs.signing.key : '',
     inputs.signing.kind === 'key' ? inputs.signing.password : '',
+    ...secretsToMask(inputs.buildSecrets.values),
   ]) {
     if (secret !== '') core.setSecret(secret)
   }

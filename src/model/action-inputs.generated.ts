@@ -12,7 +12,7 @@ export const ACTION_INPUTS = {
   },
   "components": {
     default: undefined,
-    description: "Several images released together, all or nothing: a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name and image, and optionally context, file, target, build-args, platforms and the smoke-* settings (defaults: the inputs of the same names).",
+    description: "Several images released together, all or nothing: a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name and image, and optionally context, file, target, build-args, build-contexts, labels, annotations, no-cache, pull, network, add-hosts, shm-size, ulimit, platforms and the smoke-* settings (defaults: the inputs of the same names).",
   },
   "platforms": {
     default: "linux/amd64,linux/arm64",
@@ -77,6 +77,58 @@ export const ACTION_INPUTS = {
   "build-args": {
     default: undefined,
     description: "Build arguments, one NAME=value per line.",
+  },
+  "build-contexts": {
+    default: undefined,
+    description: "Additional build contexts, one name=source per line (buildx --build-context): a folder in the workspace, a git or HTTP URL, docker-image://<image> or oci-layout://<folder>[:tag].",
+  },
+  "labels": {
+    default: undefined,
+    description: "Image labels, one key=value per line, for example metadata-action's labels output. The release's own org.opencontainers.image.version, revision and created are kept; for any other key, yours wins.",
+  },
+  "annotations": {
+    default: undefined,
+    description: "OCI annotations, one [level:]key=value per line, for example metadata-action's annotations output; level is manifest (the default), index, manifest-descriptor or index-descriptor, several joined by commas. The release's own version, revision and created are kept; for any other key, yours wins.",
+  },
+  "secrets": {
+    default: undefined,
+    description: "Build secrets, one id=value per line (\"id=value\" in double quotes for a value over several lines), read in the Dockerfile with RUN --mount=type=secret,id=<id>. Masked; buildx gets them through its environment, never its command line or a file. For every image of the run (not a component field).",
+  },
+  "secret-files": {
+    default: undefined,
+    description: "Build secrets read from files, one id=path per line. For every image of the run.",
+  },
+  "secret-envs": {
+    default: undefined,
+    description: "Build secrets read from environment variables of the step, id=VARIABLE, comma- or newline-separated. For every image of the run.",
+  },
+  "ssh": {
+    default: undefined,
+    description: "SSH agent sockets or keys for RUN --mount=type=ssh, comma- or newline-separated: default ($SSH_AUTH_SOCK, for example from webfactory/ssh-agent) or id=path. For every image of the run.",
+  },
+  "no-cache": {
+    default: "false",
+    description: "true builds without the build cache (buildx --no-cache).",
+  },
+  "pull": {
+    default: "false",
+    description: "true pulls every base image again, even when cached (buildx --pull).",
+  },
+  "network": {
+    default: undefined,
+    description: "The network of RUN instructions: default, none or host (host needs a builder that allows the network.host entitlement). Empty: the builder's default.",
+  },
+  "add-hosts": {
+    default: undefined,
+    description: "Host-to-IP mappings for RUN instructions, host:ip, comma- or newline-separated, for example docker:10.180.0.1.",
+  },
+  "shm-size": {
+    default: undefined,
+    description: "The size of /dev/shm for RUN instructions, for example 2g.",
+  },
+  "ulimit": {
+    default: undefined,
+    description: "Resource limits for RUN instructions, one name=soft[:hard] per line, for example nofile=1024:1024.",
   },
   "smoke-run": {
     default: undefined,

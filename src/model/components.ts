@@ -5,9 +5,10 @@ import type { ImageBuild } from './input-types.js'
 import { ACCEPTED_IMAGE, type ImageRepository } from './image-ref.js'
 import { IMAGE_INPUTS, parseImageSettings, type ImageInput } from './image-inputs.js'
 import { MAX_ENTRIES, type FieldContext, type InputSpec } from './input-kinds.js'
+import { BUILD_SECRET_INPUTS } from './build-secrets.js'
 
 export const ACCEPTED_COMPONENTS =
-  'give a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name, image, and optionally context, file, target, build-args, platforms and the smoke-* settings'
+  'give a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name, image, and optionally context, file, target, build-args, the build settings (build-contexts, labels, annotations, no-cache, pull, network, add-hosts, shm-size, ulimit), platforms and the smoke-* settings'
 
 const COMPONENT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
 /** A component's fields: its name, and every input that describes an image. */
@@ -138,7 +139,14 @@ function parseComponent(
   const name = asInputText(fields.name).trim()
   const where = `components[${COMPONENT_NAME.test(name) ? name : index}]`
   for (const key of Object.keys(fields)) {
-    if (!COMPONENT_FIELDS.includes(key)) {
+    if (key in BUILD_SECRET_INPUTS) {
+      // A components file in the workspace must not pick the runner's secrets or files.
+      at(`${where}.${key}`).report(
+        '(hidden)',
+        'build secrets are not a component field',
+        `give ${key} as an input of the step: every component's build gets it`,
+      )
+    } else if (!COMPONENT_FIELDS.includes(key)) {
       at(`${where}.${key}`).report(
         asInputText(fields[key]).slice(0, 80),
         'it is not a component field',

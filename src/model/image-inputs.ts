@@ -3,6 +3,7 @@
 import type { ImageBuild } from './input-types.js'
 import { ACTION_INPUTS, type InputName } from './action-inputs.generated.js'
 import { IMAGE_NAMES } from './image-names.js'
+import { BUILD_IMAGE_INPUTS } from './build-inputs.js'
 import { ACCEPTED_PLATFORMS, formatPlatform, parsePlatform, type Platform } from './platform.js'
 import {
   ACCEPTED_HTTP_EXPECT,
@@ -67,6 +68,7 @@ export const IMAGE_INPUTS = {
     accepted: 'use the name of a FROM … AS <name> stage',
   }),
   'build-args': keyValues('give one NAME=value per line'),
+  ...BUILD_IMAGE_INPUTS,
   platforms: list(platform, {
     max: MAX_ENTRIES,
     required: { reason: 'no platform is listed', accepted: ACCEPTED_PLATFORMS },
@@ -105,6 +107,17 @@ export function parseImageSettings(
   const target = field('target')
   const buildArgs = field('build-args')
   const platforms = field('platforms')
+  const buildx = {
+    buildContexts: field('build-contexts'),
+    labels: field('labels'),
+    annotations: field('annotations'),
+    noCache: field('no-cache') ?? false,
+    pull: field('pull') ?? false,
+    network: field('network'),
+    addHosts: field('add-hosts'),
+    shmSize: field('shm-size'),
+    ulimits: field('ulimit'),
+  }
 
   const run = field('smoke-run')
   const probe = field('smoke-http')
@@ -120,5 +133,13 @@ export function parseImageSettings(
   const http = probe !== undefined && expect !== undefined ? { ...probe, expect } : undefined
   const env = field('smoke-env')
   const timeout = field('smoke-timeout')
-  return { platforms, context, file, target, buildArgs, smoke: { run, http, env, timeout } }
+  return {
+    platforms,
+    context,
+    file,
+    target,
+    buildArgs,
+    ...buildx,
+    smoke: { run, http, env, timeout },
+  }
 }

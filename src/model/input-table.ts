@@ -5,6 +5,7 @@ import type { Mode, PlatformDigest } from './input-types.js'
 import { COMPONENTS_INPUT } from './components.js'
 import { IMAGE_INPUTS } from './image-inputs.js'
 import { SIGNING_INPUTS } from './signing.js'
+import { BUILD_SECRET_INPUTS } from './build-secrets.js'
 import { parsePlatform } from './platform.js'
 import { TEMPLATE_FIELDS, unknownPlaceholders } from './tags.js'
 import { ACCEPTED_CHANNEL, ACCEPTED_VERSION, parseChannel, parseVersion } from './version.js'
@@ -134,6 +135,7 @@ export const RUN_INPUTS = {
   // A password is kept exactly as given.
   'registry-password': secretText(),
   ...SIGNING_INPUTS,
+  ...BUILD_SECRET_INPUTS,
   builder: optionalText({
     pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
     reason: 'it is not a buildx builder name',

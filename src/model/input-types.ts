@@ -2,6 +2,8 @@
 import type semver from 'semver'
 import type { TimeoutTable } from './duration.js'
 import type { ImageRepository } from './image-ref.js'
+import type { Annotation, HostEntry, NamedContext, Ulimit } from './build-inputs.js'
+import type { BuildSecrets } from './build-secrets.js'
 import type { KeyValue } from './input-kinds.js'
 import type { LabelScheme } from './intent.js'
 import type { Platform } from './platform.js'
@@ -34,6 +36,19 @@ export interface ImageBuild {
   readonly file: string
   readonly target: string | undefined
   readonly buildArgs: readonly KeyValue[]
+  /** build-contexts: buildx --build-context name=source. */
+  readonly buildContexts: readonly NamedContext[]
+  /** The user's labels (metadata-action's among them), the release's own keys left out. */
+  readonly labels: Readonly<Record<string, string>>
+  /** The user's annotations at the levels they name, the release's own keys left out. */
+  readonly annotations: readonly Annotation[]
+  readonly noCache: boolean
+  readonly pull: boolean
+  /** The network of RUN instructions; undefined: the builder's default. */
+  readonly network: 'default' | 'none' | 'host' | undefined
+  readonly addHosts: readonly HostEntry[]
+  readonly shmSize: string | undefined
+  readonly ulimits: readonly Ulimit[]
   readonly smoke: SmokeSettings
 }
 
@@ -73,6 +88,8 @@ export interface Inputs {
   readonly signing: Signing
   /** Branches (globs) that release besides the default branch; maintenance lines among them. */
   readonly releaseBranches: readonly string[]
+  /** secrets, secret-files, secret-envs and ssh, for every image's build. */
+  readonly buildSecrets: BuildSecrets
 }
 
 export interface PlatformDigest {

@@ -8,11 +8,26 @@ import { defaultImage, type RunnerRepository } from './image-names.js'
 import type { ImageBuild, Inputs } from './input-types.js'
 import { formatPlatform } from './platform.js'
 import { signingOf } from './signing.js'
+import { buildSecretsOf } from './build-secrets.js'
 
 export { INPUT_DEFAULTS, envInputReader, type InputReader } from './input-env.js'
 export { MAX_INPUT_LENGTH, splitLines, splitList, type KeyValue } from './input-kinds.js'
 export { ACCEPTED_COMPONENTS } from './components.js'
 export type { Signing } from './signing.js'
+export type {
+  Annotation,
+  AnnotationLevel,
+  HostEntry,
+  NamedContext,
+  Ulimit,
+} from './build-inputs.js'
+export type {
+  BuildSecrets,
+  SecretEnv,
+  SecretFile,
+  SecretValue,
+  SshSource,
+} from './build-secrets.js'
 export type { ImageBuild, Inputs, Mode, PlatformDigest, SmokeSettings } from './input-types.js'
 
 /**
@@ -42,6 +57,7 @@ export function parseInputs(
   const components = parseImages((name) => texts[name], values.components, at, defaultImage(runner))
   checkTogether(values, texts, components, at)
   const signing = signingOf(values, at)
+  const buildSecrets = buildSecretsOf(values, at)
   if (problems.length > 0) throw new InputError(inActionOrder(problems))
 
   return {
@@ -74,6 +90,7 @@ export function parseInputs(
         : { username: values['registry-username'], password: values['registry-password'] },
     signing,
     releaseBranches: values['release-branches'],
+    buildSecrets,
   }
 }
 

@@ -2,6 +2,7 @@ import type { ImageRun, RunContext } from '../context.js'
 import { ociMetadata } from '../build/buildx-args.js'
 import { BUILD_IDENTITY_ANNOTATION, buildIdentity } from '../model/build-identity.js'
 import { formatPlatform } from '../model/platform.js'
+import { buildSettingsIdentity, imageLabels } from '../build/build-settings.js'
 
 /** The OCI labels of one image of this run (its annotations add the build identity). */
 export function imageMetadata(ctx: RunContext, run: ImageRun): Record<string, string> {
@@ -25,7 +26,7 @@ export function identityOf(ctx: RunContext, run: ImageRun): string {
   const plan = ctx.plan
   if (!plan) throw new Error('preflight must plan the release before the build')
   const { build } = run
-  const labels = imageMetadata(ctx, run)
+  const own = imageMetadata(ctx, run)
   const assembling = ctx.inputs.platformDigests.length > 0
   return buildIdentity({
     commit: plan.commit,
@@ -38,9 +39,10 @@ export function identityOf(ctx: RunContext, run: ImageRun): string {
     provenance: ctx.inputs.provenance,
     sbom: ctx.inputs.sbom,
     driver: assembling ? '' : (ctx.builderDriver ?? ''),
-    labels,
-    annotations: labels,
-    secretIds: [],
+    labels: imageLabels(own, build),
+    annotations: own,
+    // The user's build inputs: secret ids (never values) and what changes what is built.
+    ...buildSettingsIdentity(build, ctx.inputs.buildSecrets),
     ...(assembling ? { sources: ctx.inputs.platformDigests.map((d) => d.digest) } : {}),
   })
 }
