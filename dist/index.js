@@ -46367,7 +46367,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(432);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1736);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46376,7 +46376,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 432:
+/***/ 1736:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49469,7 +49469,7 @@ const ACTION_INPUTS = {
     },
     "tags": {
         default: undefined,
-        description: "Extra image tags, one template per line, written with the version tag, for example sha-{{short}}. Placeholders: {{version}}, {{major}}, {{minor}}, {{patch}}, {{channel}}, {{sha}}, {{short}}.",
+        description: "Extra image tags, one per line, written with the version tag: a template such as sha-{{short}} (placeholders {{version}}, {{major}}, {{minor}}, {{patch}}, {{channel}}, {{sha}}, {{short}}), or a full reference <repository>:<tag> of one of the release's repositories, as metadata-action's tags output writes it. A version or latest given here is left out (with a notice): the release writes those itself, moving them only forward.",
     },
     "label-type-prefix": {
         default: "type:",
@@ -50895,8 +50895,78 @@ function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] },
     const invalid = tags.find((t) => !isValidTag(t.tag));
     if (invalid)
         return `the image tag '${invalid.tag}' is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`;
+    // An extra tag that is also a version or floating tag is that one: never written backwards.
+    const computed = new Set(tags.filter((t) => t.kind !== 'extra').map((t) => t.tag));
     const seen = new Set();
-    return tags.filter((t) => (seen.has(t.tag) ? false : (seen.add(t.tag), true)));
+    return tags.filter((t) => (t.kind === 'extra' && computed.has(t.tag)) || seen.has(t.tag)
+        ? false
+        : (seen.add(t.tag), true));
+}
+
+;// CONCATENATED MODULE: ./src/model/given-tags.ts
+
+
+const PLACEHOLDER = /\{\{[^}]*\}\}/g;
+/** A tag the release computes itself, from the version and the history: 1.2.3, v1.2, 1, latest. */
+const OWN_TAG = /^(?:latest|v?\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?)$/;
+const ACCEPTED_TAGS = `give an extra tag template per line, such as sha-{{short}} (placeholders ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}), or a full reference <repository>:<tag> of one of the release's repositories, as metadata-action's tags output writes it`;
+/** acme/app and docker.io/acme/app are one repository. */
+const sameRepository = (a, b) => a.registry === b.registry && a.path === b.path;
+/** Reads one line: a full reference when it holds / or : outside its placeholders. */
+const givenTag = (line, report) => {
+    const bare = line.replace(PLACEHOLDER, '');
+    const unknown = unknownPlaceholders(line);
+    if (unknown.length > 0) {
+        report(line, `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`, ACCEPTED_TAGS);
+        return undefined;
+    }
+    if (!/[/:@]/.test(bare))
+        return { kind: 'template', template: line };
+    const slash = line.lastIndexOf('/');
+    const colon = line.indexOf(':', slash + 1);
+    if (line.includes('@') || colon < 0) {
+        report(line, 'it is a repository without a tag, or with a digest', ACCEPTED_TAGS);
+        return undefined;
+    }
+    const name = parseImageName(line.slice(0, colon));
+    if (typeof name === 'string') {
+        report(line, name, ACCEPTED_TAGS);
+        return undefined;
+    }
+    return {
+        kind: 'reference',
+        line,
+        repository: name.repository,
+        template: line.slice(colon + 1),
+    };
+};
+/**
+ * The extra tag templates of the release. A reference's tag is written to every repository of
+ * the release (metadata-action gives each image the same tags); its repository must be one of
+ * them. Literal tags the release computes itself (a version, latest) are left out with a notice:
+ * those move only forward, from the history.
+ */
+function extraTagsOf(given, builds, at) {
+    const repositories = builds.flatMap((b) => b.repositories);
+    const extra = [];
+    const own = [];
+    for (const tag of given) {
+        if (tag.kind === 'reference' &&
+            repositories.length > 0 &&
+            !repositories.some((r) => sameRepository(r, tag.repository))) {
+            at.report(tag.line, `${tag.repository.name} is not a repository of this release (${repositories.map((r) => r.name).join(', ')})`, "give references of the image input's repositories only (metadata-action's images and this action's image must name the same ones)");
+            continue;
+        }
+        if (OWN_TAG.test(tag.template))
+            own.push(tag.template);
+        else if (!extra.includes(tag.template))
+            extra.push(tag.template);
+    }
+    if (own.length > 0) {
+        const tags = [...new Set(own)];
+        at.notice(`${tags.join(', ')} ${tags.length > 1 ? 'are' : 'is'} the release's own version and floating tags (written from the released version, and moved only forward): the given ${tags.length > 1 ? 'ones are' : 'one is'} not used`);
+    }
+    return extra;
 }
 
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -51060,13 +51130,6 @@ const assetGlob = (pattern, report) => {
     }
     return pattern;
 };
-const tagTemplate = (template, report) => {
-    const unknown = unknownPlaceholders(template);
-    if (unknown.length > 0) {
-        report(template, `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`, `use ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}`);
-    }
-    return template;
-};
 const platformDigest = (line, report) => {
     const match = /^(?:([^=\s]+)=)?(sha256:[0-9a-f]{64})$/.exec(line);
     const platform = match?.[1] === undefined ? undefined : parsePlatform(match[1]);
@@ -51115,7 +51178,7 @@ const RUN_INPUTS = {
         reason: 'it cannot start an image tag',
         accepted: 'use letters, digits, _ . -, starting with a letter or digit, for example v',
     }),
-    tags: lines(tagTemplate, { max: MAX_ENTRIES }),
+    tags: lines(givenTag, { max: MAX_ENTRIES }),
     'label-type-prefix': input_kinds_text(LABEL_PREFIX),
     'label-channel-prefix': input_kinds_text(LABEL_PREFIX),
     'release-assets': lines(assetGlob, { max: MAX_ENTRIES }),
@@ -51171,6 +51234,7 @@ function parseRunInputs(texts, at) {
 
 
 
+
 /**
  * Parses every input; collects every problem and throws them together as one InputError,
  * so a user fixes all of them in one go.
@@ -51194,6 +51258,7 @@ function parseInputs(reader, exists = () => true, readText = () => undefined, ru
     checkTogether(values, texts, components, at);
     const signing = signingOf(values, at);
     const buildSecrets = buildSecretsOf(values, at);
+    const extraTags = extraTagsOf(values.tags, components, at('tags'));
     if (problems.length > 0)
         throw new InputError(inActionOrder(problems));
     return {
@@ -51210,7 +51275,7 @@ function parseInputs(reader, exists = () => true, readText = () => undefined, ru
         defaultBump: given(values['default-bump']),
         tagPrefix: values['tag-prefix'],
         initialVersion: given(values['initial-version']),
-        tagScheme: { imageTagPrefix: values['image-tag-prefix'], extra: values.tags },
+        tagScheme: { imageTagPrefix: values['image-tag-prefix'], extra: extraTags },
         labels: {
             typePrefix: values['label-type-prefix'],
             channelPrefix: values['label-channel-prefix'],

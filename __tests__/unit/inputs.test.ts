@@ -311,7 +311,7 @@ describe('refused values name the input, the value and what is accepted', () => 
     [
       'tags with an unknown placeholder',
       { tags: 'sha-{{short}}\n{{branch}}-latest' },
-      /^tags: \{\{branch\}\}-latest: it uses unknown placeholders \{\{branch\}\}; use \{\{version\}\}/,
+      /^tags: \{\{branch\}\}-latest: it uses unknown placeholders \{\{branch\}\}; give an extra tag template per line, .*placeholders \{\{version\}\}/,
     ],
     [
       'label prefixes that are the same',

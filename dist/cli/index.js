@@ -105,7 +105,7 @@ const ACTION_INPUTS = {
     },
     "tags": {
         default: undefined,
-        description: "Extra image tags, one template per line, written with the version tag, for example sha-{{short}}. Placeholders: {{version}}, {{major}}, {{minor}}, {{patch}}, {{channel}}, {{sha}}, {{short}}.",
+        description: "Extra image tags, one per line, written with the version tag: a template such as sha-{{short}} (placeholders {{version}}, {{major}}, {{minor}}, {{patch}}, {{channel}}, {{sha}}, {{short}}), or a full reference <repository>:<tag> of one of the release's repositories, as metadata-action's tags output writes it. A version or latest given here is left out (with a notice): the release writes those itself, moving them only forward.",
     },
     "label-type-prefix": {
         default: "type:",

@@ -7,7 +7,7 @@ import { IMAGE_INPUTS } from './image-inputs.js'
 import { SIGNING_INPUTS } from './signing.js'
 import { BUILD_SECRET_INPUTS } from './build-secrets.js'
 import { parsePlatform } from './platform.js'
-import { TEMPLATE_FIELDS, unknownPlaceholders } from './tags.js'
+import { givenTag } from './given-tags.js'
 import { ACCEPTED_CHANNEL, ACCEPTED_VERSION, parseChannel, parseVersion } from './version.js'
 import { ACCEPTED_RELEASE_BRANCHES } from './branch-policy.js'
 import {
@@ -43,18 +43,6 @@ const assetGlob: EntryParser<string> = (pattern, report) => {
     )
   }
   return pattern
-}
-
-const tagTemplate: EntryParser<string> = (template, report) => {
-  const unknown = unknownPlaceholders(template)
-  if (unknown.length > 0) {
-    report(
-      template,
-      `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`,
-      `use ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}`,
-    )
-  }
-  return template
 }
 
 const platformDigest: EntryParser<PlatformDigest> = (line, report) => {
@@ -113,7 +101,7 @@ export const RUN_INPUTS = {
     reason: 'it cannot start an image tag',
     accepted: 'use letters, digits, _ . -, starting with a letter or digit, for example v',
   }),
-  tags: lines(tagTemplate, { max: MAX_ENTRIES }),
+  tags: lines(givenTag, { max: MAX_ENTRIES }),
   'label-type-prefix': text(LABEL_PREFIX),
   'label-channel-prefix': text(LABEL_PREFIX),
   'release-assets': lines(assetGlob, { max: MAX_ENTRIES }),

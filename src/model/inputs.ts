@@ -9,6 +9,7 @@ import type { ImageBuild, Inputs } from './input-types.js'
 import { formatPlatform } from './platform.js'
 import { signingOf } from './signing.js'
 import { buildSecretsOf } from './build-secrets.js'
+import { extraTagsOf } from './given-tags.js'
 
 export { INPUT_DEFAULTS, envInputReader, type InputReader } from './input-env.js'
 export { MAX_INPUT_LENGTH, splitLines, splitList, type KeyValue } from './input-kinds.js'
@@ -58,6 +59,7 @@ export function parseInputs(
   checkTogether(values, texts, components, at)
   const signing = signingOf(values, at)
   const buildSecrets = buildSecretsOf(values, at)
+  const extraTags = extraTagsOf(values.tags, components, at('tags'))
   if (problems.length > 0) throw new InputError(inActionOrder(problems))
 
   return {
@@ -74,7 +76,7 @@ export function parseInputs(
     defaultBump: given(values['default-bump']),
     tagPrefix: values['tag-prefix'],
     initialVersion: given(values['initial-version']),
-    tagScheme: { imageTagPrefix: values['image-tag-prefix'], extra: values.tags },
+    tagScheme: { imageTagPrefix: values['image-tag-prefix'], extra: extraTags },
     labels: {
       typePrefix: values['label-type-prefix'],
       channelPrefix: values['label-channel-prefix'],
