@@ -46367,7 +46367,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1736);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5766);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46376,7 +46376,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1736:
+/***/ 5766:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49579,6 +49579,26 @@ const ACTION_INPUTS = {
         default: undefined,
         description: "The Release body. Empty: GitHub's generated notes followed by an image section (pull command, digest, platforms, tags).",
     },
+    "release-name": {
+        default: undefined,
+        description: "The Release's title, with the placeholders of tags, for example App {{version}}. Empty: the git tag (v1.2.3).",
+    },
+    "release-body-path": {
+        default: undefined,
+        description: "A file in the workspace whose text is the Release's notes (instead of release-notes), read when the draft is written. The body is cut, with a note, at GitHub's limit of 125,000 characters; the image section is kept whole.",
+    },
+    "release-draft": {
+        default: "false",
+        description: "true leaves the Release a draft for a person to review and publish; the images are still tested, promoted and tagged.",
+    },
+    "discussion-category": {
+        default: undefined,
+        description: "A discussion category of the repository, for example Announcements: publishing the Release opens a discussion of it there.",
+    },
+    "make-latest": {
+        default: "auto",
+        description: "auto (GitHub's Latest only for the highest stable version, from the history), true (this Release is Latest, even for a hotfix of an older line) or false (never Latest). GitHub makes no prerelease and no draft Latest. The latest image tag always follows the history.",
+    },
     "provenance": {
         default: undefined,
         description: "Provenance attestation, passed to buildx --provenance: empty for buildx's default, false for registries and platforms that cannot handle attestation manifests (and for reproducible digests), true, mode=min or mode=max.",
@@ -50852,7 +50872,7 @@ function unknownPlaceholders(template) {
         .map((m) => m[1] ?? '')
         .filter((name) => !TEMPLATE_FIELDS.includes(name));
 }
-function renderTemplate(template, fields) {
+function tags_renderTemplate(template, fields) {
     return template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_all, name) => fields[name]);
 }
 /**
@@ -50875,7 +50895,7 @@ function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] },
     const p = scheme.imageTagPrefix;
     const tags = [{ tag: `${p}${version}`, kind: 'version' }];
     for (const template of scheme.extra)
-        tags.push({ tag: renderTemplate(template, fields), kind: 'extra' });
+        tags.push({ tag: tags_renderTemplate(template, fields), kind: 'extra' });
     if (channel.kind === 'stable') {
         tags.push({
             tag: `${p}${v.major}.${v.minor}`,
@@ -50901,6 +50921,99 @@ function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] },
     return tags.filter((t) => (t.kind === 'extra' && computed.has(t.tag)) || seen.has(t.tag)
         ? false
         : (seen.add(t.tag), true));
+}
+
+;// CONCATENATED MODULE: ./src/model/release-options.ts
+
+
+/** One line, no control characters: a title or a category name. */
+const ONE_LINE = /^[^\p{Cc}]+$/u;
+const releaseName = optional({
+    kind: 'text',
+    parse: (value, { report }) => {
+        const name = value.trim();
+        const unknown = unknownPlaceholders(name);
+        if (!ONE_LINE.test(name) || name.length > 1024) {
+            report(name.slice(0, 80), 'it is not one line of text', 'give a title such as App {{version}}');
+        }
+        else if (unknown.length > 0) {
+            report(name, `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`, `use ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}`);
+        }
+        else
+            return name;
+        return undefined;
+    },
+});
+const bodyPath = optional({
+    kind: 'text',
+    parse: (value, { report, exists }) => {
+        const path = value.trim();
+        const accepted = 'give a file relative to the workspace, such as CHANGELOG-release.md';
+        if (path.startsWith('/') || path.startsWith('~') || path.split(/[\\/]/).includes('..'))
+            report(path, 'it is outside the workspace', accepted);
+        else if (!exists(path))
+            report(path, 'the file does not exist', accepted);
+        else
+            return path;
+        return undefined;
+    },
+});
+const discussionCategory = optional({
+    kind: 'text',
+    parse: (value, { report }) => {
+        const category = value.trim();
+        if (ONE_LINE.test(category) && category.length <= 256)
+            return category;
+        report(category.slice(0, 80), 'it is not a category name', 'give the name of a discussion category of the repository, such as Announcements');
+        return undefined;
+    },
+});
+const RELEASE_OPTION_INPUTS = {
+    'release-name': releaseName,
+    'release-body-path': bodyPath,
+    'release-draft': input_kinds_boolean(),
+    'discussion-category': discussionCategory,
+    'make-latest': oneOf(['auto', 'true', 'false'], 'make-latest'),
+};
+/** The options, and the rules that span them and the inputs they meet. */
+function releaseOptionsOf(values, at) {
+    const makeLatest = values['make-latest'] ?? 'auto';
+    const draft = values['release-draft'] ?? false;
+    if (values['release-body-path'] !== undefined && values['release-notes'] !== undefined) {
+        at('release-body-path').report(values['release-body-path'], 'it is set together with release-notes', 'give the notes in one of them');
+    }
+    if (draft && makeLatest !== 'auto') {
+        at('make-latest').report(makeLatest, 'release-draft keeps the Release a draft, and GitHub makes no draft Latest', 'leave make-latest at auto: whoever publishes the draft decides');
+    }
+    const prerelease = values.channel?.kind === 'prerelease' ||
+        (values.version !== undefined && values.version.prerelease.length > 0);
+    if (makeLatest === 'true' && prerelease) {
+        at('make-latest').report(makeLatest, 'the release is a prerelease, and GitHub makes no prerelease Latest', 'leave make-latest at auto, or release a stable version');
+    }
+    return {
+        name: values['release-name'],
+        bodyPath: values['release-body-path'],
+        draft,
+        discussionCategory: values['discussion-category'],
+        makeLatest,
+    };
+}
+/** The Release's title: the release-name template rendered, or the git tag. */
+function releaseTitle(options, gitTag, fields) {
+    return options.name === undefined ? gitTag : renderTemplate(options.name, fields);
+}
+/**
+ * Whether the Release becomes GitHub's Latest: the history's decision, unless make-latest says
+ * otherwise where GitHub allows it (never a prerelease; a draft is never published here).
+ */
+function latestDecision(makeLatest, history, prerelease) {
+    if (makeLatest === 'auto' || makeLatest === String(history.latest))
+        return history;
+    if (makeLatest === 'false')
+        return { latest: false, reason: 'make-latest is false' };
+    if (prerelease)
+        return { latest: false, reason: `GitHub makes no prerelease Latest (${history.reason})` };
+    return { latest: true, reason: `make-latest is true (the history alone: ${history.reason})` };
 }
 
 ;// CONCATENATED MODULE: ./src/model/given-tags.ts
@@ -51119,6 +51232,7 @@ function firstOfLine(line) {
 
 
 
+
 const LABEL_PREFIX = {
     pattern: /^\S*$/,
     reason: 'it holds white space',
@@ -51184,6 +51298,7 @@ const RUN_INPUTS = {
     'release-assets': lines(assetGlob, { max: MAX_ENTRIES }),
     'release-oci-archives': input_kinds_boolean(),
     'release-notes': optional(verbatim()),
+    ...RELEASE_OPTION_INPUTS,
     provenance: optionalText({
         pattern: /^(true|false|mode=(min|max)(,[a-z-]+=[^,\s]+)*)$/,
         reason: 'it is not a provenance setting',
@@ -51235,6 +51350,7 @@ function parseRunInputs(texts, at) {
 
 
 
+
 /**
  * Parses every input; collects every problem and throws them together as one InputError,
  * so a user fixes all of them in one go.
@@ -51259,6 +51375,7 @@ function parseInputs(reader, exists = () => true, readText = () => undefined, ru
     const signing = signingOf(values, at);
     const buildSecrets = buildSecretsOf(values, at);
     const extraTags = extraTagsOf(values.tags, components, at('tags'));
+    const releaseOptions = releaseOptionsOf(values, at);
     if (problems.length > 0)
         throw new InputError(inActionOrder(problems));
     return {
@@ -51271,6 +51388,7 @@ function parseInputs(reader, exists = () => true, readText = () => undefined, ru
         githubToken: values['github-token'],
         releaseAssets: values['release-assets'],
         releaseNotes: values['release-notes'],
+        releaseOptions,
         provenance: values.provenance,
         defaultBump: given(values['default-bump']),
         tagPrefix: values['tag-prefix'],
@@ -58935,11 +59053,36 @@ function renderImageSection(sections) {
     }
     return lines.join('\n');
 }
-/** A body with the image section put in place: the notes, then this run's image section. */
-function releaseBody(notes, sections) {
+/** GitHub refuses a longer Release body ("body is too long (maximum is 125000 characters)"). */
+const RELEASE_BODY_LIMIT = 125_000;
+/** Characters as GitHub counts them: code points, so that a cut never splits one. */
+const characters = (text) => Array.from(text);
+/**
+ * A body with the image section put in place: the notes, then this run's image section. Notes
+ * that would take the body over GitHub's limit are cut, at a line where one is near, with a note
+ * saying so; the image section is never cut.
+ */
+function releaseBody(notes, sections, limit = RELEASE_BODY_LIMIT) {
     const marker = notes.indexOf(IMAGE_SECTION_MARKER);
     const own = (marker >= 0 ? notes.slice(0, marker) : notes).trimEnd();
-    return `${own === '' ? '' : `${own}\n\n`}${renderImageSection(sections)}`;
+    const section = renderImageSection(sections);
+    const body = `${own === '' ? '' : `${own}\n\n`}${section}`;
+    const total = characters(body).length;
+    if (total <= limit)
+        return body;
+    const ownCharacters = characters(own);
+    const cutNote = (left) => `\n\n_The notes were cut at GitHub's limit of ${limit.toLocaleString('en-US')} characters for a Release body: ${left.toLocaleString('en-US')} characters are left out._`;
+    // The note's own length depends on the count it gives: measure with the largest count.
+    const budget = limit - characters(section).length - 2 - characters(cutNote(ownCharacters.length)).length;
+    if (budget <= 0)
+        return characters(body).slice(0, limit).join('');
+    let kept = ownCharacters.slice(0, budget).join('');
+    const lastLine = kept.lastIndexOf('\n');
+    if (lastLine >= kept.length / 2)
+        kept = kept.slice(0, lastLine);
+    kept = kept.trimEnd();
+    const left = ownCharacters.length - characters(kept).length;
+    return `${kept}${cutNote(left)}\n\n${section}`;
 }
 /** A SHA256SUMS file as sha256sum writes it, sorted by name. */
 function checksumsFile(files) {

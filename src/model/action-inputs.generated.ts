@@ -162,6 +162,26 @@ export const ACTION_INPUTS = {
     default: undefined,
     description: "The Release body. Empty: GitHub's generated notes followed by an image section (pull command, digest, platforms, tags).",
   },
+  "release-name": {
+    default: undefined,
+    description: "The Release's title, with the placeholders of tags, for example App {{version}}. Empty: the git tag (v1.2.3).",
+  },
+  "release-body-path": {
+    default: undefined,
+    description: "A file in the workspace whose text is the Release's notes (instead of release-notes), read when the draft is written. The body is cut, with a note, at GitHub's limit of 125,000 characters; the image section is kept whole.",
+  },
+  "release-draft": {
+    default: "false",
+    description: "true leaves the Release a draft for a person to review and publish; the images are still tested, promoted and tagged.",
+  },
+  "discussion-category": {
+    default: undefined,
+    description: "A discussion category of the repository, for example Announcements: publishing the Release opens a discussion of it there.",
+  },
+  "make-latest": {
+    default: "auto",
+    description: "auto (GitHub's Latest only for the highest stable version, from the history), true (this Release is Latest, even for a hotfix of an older line) or false (never Latest). GitHub makes no prerelease and no draft Latest. The latest image tag always follows the history.",
+  },
   "provenance": {
     default: undefined,
     description: "Provenance attestation, passed to buildx --provenance: empty for buildx's default, false for registries and platforms that cannot handle attestation manifests (and for reproducible digests), true, mode=min or mode=max.",

@@ -6,6 +6,7 @@ import { COMPONENTS_INPUT } from './components.js'
 import { IMAGE_INPUTS } from './image-inputs.js'
 import { SIGNING_INPUTS } from './signing.js'
 import { BUILD_SECRET_INPUTS } from './build-secrets.js'
+import { RELEASE_OPTION_INPUTS } from './release-options.js'
 import { parsePlatform } from './platform.js'
 import { givenTag } from './given-tags.js'
 import { ACCEPTED_CHANNEL, ACCEPTED_VERSION, parseChannel, parseVersion } from './version.js'
@@ -107,6 +108,7 @@ export const RUN_INPUTS = {
   'release-assets': lines(assetGlob, { max: MAX_ENTRIES }),
   'release-oci-archives': boolean(),
   'release-notes': optional(verbatim()),
+  ...RELEASE_OPTION_INPUTS,
   provenance: optionalText({
     pattern: /^(true|false|mode=(min|max)(,[a-z-]+=[^,\s]+)*)$/,
     reason: 'it is not a provenance setting',

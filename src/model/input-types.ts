@@ -4,6 +4,7 @@ import type { TimeoutTable } from './duration.js'
 import type { ImageRepository } from './image-ref.js'
 import type { Annotation, HostEntry, NamedContext, Ulimit } from './build-inputs.js'
 import type { BuildSecrets } from './build-secrets.js'
+import type { ReleaseOptions } from './release-options.js'
 import type { KeyValue } from './input-kinds.js'
 import type { LabelScheme } from './intent.js'
 import type { Platform } from './platform.js'
@@ -65,6 +66,8 @@ export interface Inputs {
   readonly githubToken: string
   readonly releaseAssets: readonly string[]
   readonly releaseNotes: string | undefined
+  /** release-name, release-body-path, release-draft, discussion-category, make-latest. */
+  readonly releaseOptions: ReleaseOptions
   /** buildx --provenance: undefined keeps buildx's default. */
   readonly provenance: string | undefined
   /** The bump of a release whose commit has no pull request; none skips such releases. */

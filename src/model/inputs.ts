@@ -10,11 +10,13 @@ import { formatPlatform } from './platform.js'
 import { signingOf } from './signing.js'
 import { buildSecretsOf } from './build-secrets.js'
 import { extraTagsOf } from './given-tags.js'
+import { releaseOptionsOf } from './release-options.js'
 
 export { INPUT_DEFAULTS, envInputReader, type InputReader } from './input-env.js'
 export { MAX_INPUT_LENGTH, splitLines, splitList, type KeyValue } from './input-kinds.js'
 export { ACCEPTED_COMPONENTS } from './components.js'
 export type { Signing } from './signing.js'
+export type { MakeLatest, ReleaseOptions } from './release-options.js'
 export type {
   Annotation,
   AnnotationLevel,
@@ -60,6 +62,7 @@ export function parseInputs(
   const signing = signingOf(values, at)
   const buildSecrets = buildSecretsOf(values, at)
   const extraTags = extraTagsOf(values.tags, components, at('tags'))
+  const releaseOptions = releaseOptionsOf(values, at)
   if (problems.length > 0) throw new InputError(inActionOrder(problems))
 
   return {
@@ -72,6 +75,7 @@ export function parseInputs(
     githubToken: values['github-token'],
     releaseAssets: values['release-assets'],
     releaseNotes: values['release-notes'],
+    releaseOptions,
     provenance: values.provenance,
     defaultBump: given(values['default-bump']),
     tagPrefix: values['tag-prefix'],
