@@ -1,34 +1,12 @@
-import { InputError } from '../../src/model/errors.js'
 import { secretEntries, secretsToMask } from '../../src/model/build-secrets.js'
-import {
-  INPUT_DEFAULTS,
-  MAX_INPUT_LENGTH,
-  parseInputs,
-  type Inputs,
-} from '../../src/model/inputs.js'
+import { MAX_INPUT_LENGTH, type Inputs } from '../../src/model/inputs.js'
+import { onlyImage as build, parseValues, problemsOf as problemsWith } from '../support/inputs.js'
 
 const valid: Record<string, string> = { image: 'ghcr.io/acme/app' }
-const parse = (
-  values: Record<string, string>,
-  exists: (path: string) => boolean = () => true,
-): Inputs =>
-  parseInputs((name) => ({ ...valid, ...values })[name] ?? INPUT_DEFAULTS[name] ?? '', exists)
-
-function problemsOf(values: Record<string, string>, exists?: (path: string) => boolean): string[] {
-  try {
-    parse(values, exists)
-  } catch (error) {
-    if (error instanceof InputError)
-      return error.problems.map((p) => `${p.input}: ${p.value}: ${p.accepted}`)
-    throw error
-  }
-  return []
-}
-const build = (inputs: Inputs) => {
-  const [first] = inputs.components
-  if (!first) throw new Error('no image')
-  return first
-}
+const parse = (values: Record<string, string>, exists?: (path: string) => boolean): Inputs =>
+  parseValues({ ...valid, ...values }, { exists })
+const problemsOf = (values: Record<string, string>, exists?: (path: string) => boolean): string[] =>
+  problemsWith({ ...valid, ...values }, { exists })
 
 describe('secrets', () => {
   test('id=value lines; the value keeps =, spaces and its trailing white space', () => {

@@ -5,38 +5,14 @@ import {
   imageLabels,
 } from '../../src/build/build-settings.js'
 import { buildIdentity, type BuildIdentityParts } from '../../src/model/build-identity.js'
-import {
-  INPUT_DEFAULTS,
-  parseInputs,
-  type BuildSecrets,
-  type ImageBuild,
-  type Inputs,
-} from '../../src/model/inputs.js'
+import type { BuildSecrets } from '../../src/model/inputs.js'
 import { parsePlatform, type Platform } from '../../src/model/platform.js'
+import { onlyImage as one, parseValues as parse } from '../support/inputs.js'
+import { BASE_PLAN as base, platforms } from '../support/build-plan.js'
 
-const platforms = (...names: string[]): Platform[] => names.map((n) => parsePlatform(n) as Platform)
-const base: BuildPlan = {
-  platforms: platforms('linux/amd64', 'linux/arm64'),
-  context: '.',
-  file: './Dockerfile',
-  target: undefined,
-  buildArgs: [],
-  labels: {},
-  annotations: {},
-  output: { kind: 'cache-only' },
-  metadataFile: '/tmp/m.json',
-}
 const head = ['buildx', 'build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64']
 const tail = ['--metadata-file', '/tmp/m.json', '.']
 const pushed = { output: { kind: 'push-tag', ref: 'r/a:c' } } as const
-
-const parse = (values: Record<string, string>): Inputs =>
-  parseInputs((name) => values[name] ?? INPUT_DEFAULTS[name] ?? '')
-const one = (inputs: Inputs): ImageBuild => {
-  const [first] = inputs.components
-  if (!first) throw new Error('no image')
-  return first
-}
 
 describe("buildx's argv for build-push-action's inputs", () => {
   test.each<[string, Partial<BuildPlan>, string[]]>([

@@ -1,20 +1,5 @@
-import { InputError } from '../../src/model/errors.js'
-import { INPUT_DEFAULTS, parseInputs, type Inputs } from '../../src/model/inputs.js'
 import { finalTags, type FinalTag } from '../../src/model/tags.js'
-
-const parse = (values: Record<string, string>): Inputs =>
-  parseInputs((name) => values[name] ?? INPUT_DEFAULTS[name] ?? '')
-
-function problemsOf(values: Record<string, string>): string[] {
-  try {
-    parse(values)
-  } catch (error) {
-    if (error instanceof InputError)
-      return error.problems.map((p) => `${p.input}: ${p.value}: ${p.accepted}`)
-    throw error
-  }
-  return []
-}
+import { parseValues as parse, problemsOf } from '../support/inputs.js'
 
 const SHA = '860c190a0123456789abcdef0123456789abcdef'
 const images = 'ghcr.io/acme/app\ndocker.io/acme/app'

@@ -1,25 +1,16 @@
-import { InputError } from '../../src/model/errors.js'
 import { containerRegistryOf, defaultImage } from '../../src/model/image-names.js'
 import { parseImageName } from '../../src/model/image-ref.js'
-import { INPUT_DEFAULTS, parseInputs, type Inputs } from '../../src/model/inputs.js'
+import type { Inputs } from '../../src/model/inputs.js'
 import type { RunnerRepository } from '../../src/model/image-names.js'
+import { parseValues, problemsOf as problemsWith } from '../support/inputs.js'
 
 const github: RunnerRepository = { owner: 'Acme', repo: 'App', serverUrl: 'https://github.com' }
 const nobody: RunnerRepository = { owner: '', repo: '', serverUrl: 'https://github.com' }
 
 const parse = (values: Record<string, string>, runner: RunnerRepository = nobody): Inputs =>
-  parseInputs((name) => values[name] ?? INPUT_DEFAULTS[name] ?? '', undefined, undefined, runner)
-
-function problemsOf(values: Record<string, string>, runner?: RunnerRepository): string[] {
-  try {
-    parse(values, runner)
-  } catch (error) {
-    if (error instanceof InputError)
-      return error.problems.map((p) => `${p.input}: ${p.value}: ${p.accepted}`)
-    throw error
-  }
-  return []
-}
+  parseValues(values, { runner })
+const problemsOf = (values: Record<string, string>, runner: RunnerRepository = nobody): string[] =>
+  problemsWith(values, { runner })
 
 const repositoriesOf = (inputs: Inputs): string[][] =>
   inputs.components.map((c) => c.repositories.map((r) => r.name))

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
-import { InputError } from '../../src/model/errors.js'
 import {
   INPUT_DEFAULTS,
   parseInputs,
@@ -9,6 +8,7 @@ import {
   type Inputs,
 } from '../../src/model/inputs.js'
 import { formatPlatform } from '../../src/model/platform.js'
+import { parseValues, problemsOf as problemsWith } from '../support/inputs.js'
 
 const valid: Record<string, string> = { image: 'ghcr.io/acme/app' }
 /** The only image of a single-image release. */
@@ -17,23 +17,12 @@ const one = (inputs: Inputs): ImageBuild => {
   if (!first) throw new Error('no image')
   return first
 }
-const reader = (values: Record<string, string>) => (name: string) =>
-  values[name] ?? INPUT_DEFAULTS[name] ?? ''
 const parse = (
   values: Record<string, string>,
   exists: (p: string) => boolean = () => true,
-): Inputs => parseInputs(reader({ ...valid, ...values }), exists)
-
-function problemsOf(values: Record<string, string>, exists?: (p: string) => boolean): string[] {
-  try {
-    parse(values, exists)
-  } catch (error) {
-    if (error instanceof InputError)
-      return error.problems.map((p) => `${p.input}: ${p.value}: ${p.accepted}`)
-    throw error
-  }
-  return []
-}
+): Inputs => parseValues({ ...valid, ...values }, { exists })
+const problemsOf = (values: Record<string, string>, exists?: (p: string) => boolean): string[] =>
+  problemsWith({ ...valid, ...values }, { exists })
 
 describe('defaults', () => {
   test('a run with only image set builds linux/amd64 and linux/arm64 from ./Dockerfile', () => {

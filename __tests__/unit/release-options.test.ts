@@ -1,8 +1,7 @@
 import { mkdtempSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { InputError } from '../../src/model/errors.js'
-import { INPUT_DEFAULTS, parseInputs, type Inputs } from '../../src/model/inputs.js'
+import { type Inputs } from '../../src/model/inputs.js'
 import {
   RELEASE_BODY_LIMIT,
   releaseBody,
@@ -10,24 +9,12 @@ import {
 } from '../../src/model/release-notes.js'
 import { latestDecision, releaseTitle } from '../../src/model/release-options.js'
 import { readReleaseBody } from '../../src/release/body-file.js'
+import { parseValues, problemsOf as problemsWith } from '../support/inputs.js'
 
 const valid: Record<string, string> = { image: 'ghcr.io/acme/app' }
-const parse = (
-  values: Record<string, string>,
-  exists: (p: string) => boolean = () => true,
-): Inputs =>
-  parseInputs((name) => ({ ...valid, ...values })[name] ?? INPUT_DEFAULTS[name] ?? '', exists)
-
-function problemsOf(values: Record<string, string>, exists?: (p: string) => boolean): string[] {
-  try {
-    parse(values, exists)
-  } catch (error) {
-    if (error instanceof InputError)
-      return error.problems.map((p) => `${p.input}: ${p.value}: ${p.accepted}`)
-    throw error
-  }
-  return []
-}
+const parse = (values: Record<string, string>): Inputs => parseValues({ ...valid, ...values })
+const problemsOf = (values: Record<string, string>, exists?: (p: string) => boolean): string[] =>
+  problemsWith({ ...valid, ...values }, { exists })
 
 describe('the release options', () => {
   test('defaults: the git tag as title, the notes of release-notes, published, Latest from the history', () => {
