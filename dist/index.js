@@ -46367,7 +46367,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9418);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6321);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46376,7 +46376,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9418:
+/***/ 6321:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49235,7 +49235,7 @@ function warning(message, properties = {}) {
  * @param message notice issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function notice(message, properties = {}) {
+function core_notice(message, properties = {}) {
     command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -49428,11 +49428,11 @@ const ACTION_INPUTS = {
     },
     "image": {
         default: undefined,
-        description: "The image repository without tag or digest, lowercase, for example ghcr.io/acme/app. Required unless components is given.",
+        description: "The image repository without tag or digest, for example ghcr.io/acme/app, or several, one per line (one build, released to each, as metadata-action's images). Names are lowercased (ghcr.io/Acme/App is released as ghcr.io/acme/app, with a notice). Empty, without components: ghcr.io/<owner>/<repo> of this repository in lowercase (containers.<host>/<owner>/<repo> on GitHub Enterprise Server).",
     },
     "components": {
         default: undefined,
-        description: "Several images released together, all or nothing: a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name and image, and optionally context, file, target, build-args, platforms and the smoke-* settings (defaults: the inputs of the same names).",
+        description: "Several images released together, all or nothing: a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name and image, and optionally context, file, target, build-args, build-contexts, labels, annotations, no-cache, pull, network, add-hosts, shm-size, ulimit, platforms and the smoke-* settings (defaults: the inputs of the same names).",
     },
     "platforms": {
         default: "linux/amd64,linux/arm64",
@@ -49472,7 +49472,7 @@ const ACTION_INPUTS = {
     },
     "tags": {
         default: undefined,
-        description: "Extra image tags, one template per line, written with the version tag, for example sha-{{short}}. Placeholders: {{version}}, {{major}}, {{minor}}, {{patch}}, {{channel}}, {{sha}}, {{short}}.",
+        description: "Extra image tags, one per line, written with the version tag: a template such as sha-{{short}} (placeholders {{version}}, {{major}}, {{minor}}, {{patch}}, {{channel}}, {{sha}}, {{short}}), or a full reference <repository>:<tag> of one of the release's repositories, as metadata-action's tags output writes it. A version or latest given here is left out (with a notice): the release writes those itself, moving them only forward.",
     },
     "label-type-prefix": {
         default: "type:",
@@ -49497,6 +49497,58 @@ const ACTION_INPUTS = {
     "build-args": {
         default: undefined,
         description: "Build arguments, one NAME=value per line.",
+    },
+    "build-contexts": {
+        default: undefined,
+        description: "Additional build contexts, one name=source per line (buildx --build-context): a folder in the workspace, a git or HTTP URL, docker-image://<image> or oci-layout://<folder>[:tag].",
+    },
+    "labels": {
+        default: undefined,
+        description: "Image labels, one key=value per line, for example metadata-action's labels output. The release's own org.opencontainers.image.version, revision and created are kept; for any other key, yours wins.",
+    },
+    "annotations": {
+        default: undefined,
+        description: "OCI annotations, one [level:]key=value per line, for example metadata-action's annotations output; level is manifest (the default), index, manifest-descriptor or index-descriptor, several joined by commas. The release's own version, revision and created are kept; for any other key, yours wins.",
+    },
+    "secrets": {
+        default: undefined,
+        description: "Build secrets, one id=value per line (\"id=value\" in double quotes for a value over several lines), read in the Dockerfile with RUN --mount=type=secret,id=<id>. Masked; buildx gets them through its environment, never its command line or a file. For every image of the run (not a component field).",
+    },
+    "secret-files": {
+        default: undefined,
+        description: "Build secrets read from files, one id=path per line. For every image of the run.",
+    },
+    "secret-envs": {
+        default: undefined,
+        description: "Build secrets read from environment variables of the step, id=VARIABLE, comma- or newline-separated. For every image of the run.",
+    },
+    "ssh": {
+        default: undefined,
+        description: "SSH agent sockets or keys for RUN --mount=type=ssh, comma- or newline-separated: default ($SSH_AUTH_SOCK, for example from webfactory/ssh-agent) or id=path. For every image of the run.",
+    },
+    "no-cache": {
+        default: "false",
+        description: "true builds without the build cache (buildx --no-cache).",
+    },
+    "pull": {
+        default: "false",
+        description: "true pulls every base image again, even when cached (buildx --pull).",
+    },
+    "network": {
+        default: undefined,
+        description: "The network of RUN instructions: default, none or host (host needs a builder that allows the network.host entitlement). Empty: the builder's default.",
+    },
+    "add-hosts": {
+        default: undefined,
+        description: "Host-to-IP mappings for RUN instructions, host:ip, comma- or newline-separated, for example docker:10.180.0.1.",
+    },
+    "shm-size": {
+        default: undefined,
+        description: "The size of /dev/shm for RUN instructions, for example 2g.",
+    },
+    "ulimit": {
+        default: undefined,
+        description: "Resource limits for RUN instructions, one name=soft[:hard] per line, for example nofile=1024:1024.",
     },
     "smoke-run": {
         default: undefined,
@@ -49529,6 +49581,26 @@ const ACTION_INPUTS = {
     "release-notes": {
         default: undefined,
         description: "The Release body. Empty: GitHub's generated notes followed by an image section (pull command, digest, platforms, tags).",
+    },
+    "release-name": {
+        default: undefined,
+        description: "The Release's title, with the placeholders of tags, for example App {{version}}. Empty: the git tag (v1.2.3).",
+    },
+    "release-body-path": {
+        default: undefined,
+        description: "A file in the workspace whose text is the Release's notes (instead of release-notes), read when the draft is written. The body is cut, with a note, at GitHub's limit of 125,000 characters; the image section is kept whole.",
+    },
+    "release-draft": {
+        default: "false",
+        description: "true leaves the Release a draft for a person to review and publish; the images are still tested, promoted and tagged.",
+    },
+    "discussion-category": {
+        default: undefined,
+        description: "A discussion category of the repository, for example Announcements: publishing the Release opens a discussion of it there.",
+    },
+    "make-latest": {
+        default: "auto",
+        description: "auto (GitHub's Latest only for the highest stable version, from the history), true (this Release is Latest, even for a hotfix of an older line) or false (never Latest). GitHub makes no prerelease and no draft Latest. The latest image tag always follows the history.",
     },
     "provenance": {
         default: undefined,
@@ -49587,7 +49659,7 @@ var dist = __nccwpck_require__(8815);
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const DOMAIN_LABEL = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const ACCEPTED_IMAGE = 'use a repository without tag or digest, lowercase path, for example ghcr.io/acme/app or 127.0.0.1:5000/acme/app';
+const ACCEPTED_IMAGE = 'use a repository without tag or digest, for example ghcr.io/acme/app or 127.0.0.1:5000/acme/app, one per line for several';
 function isDomain(component) {
     if (component === 'localhost')
         return true;
@@ -49629,6 +49701,18 @@ function parseImageRepository(text) {
     if (!hasDomain && pathComponents.length === 1)
         path = `library/${path}`;
     return { name, registry, path };
+}
+/**
+ * A repository as a user writes it, lowercased first as registries need (ghcr.io/Acme/App is
+ * ghcr.io/acme/app); or why it is not one even then.
+ */
+function parseImageName(text) {
+    const given = text.trim();
+    const lower = given.toLowerCase();
+    const repository = parseImageRepository(lower);
+    if (typeof repository === 'string')
+        return lower === given ? repository : `${repository} (after lowercasing)`;
+    return { repository, lowered: lower !== given };
 }
 function isValidTag(tag) {
     return TAG.test(tag);
@@ -49734,83 +49818,6 @@ function unameMachine(platform) {
     return names[platform.architecture] ?? platform.architecture;
 }
 
-// EXTERNAL MODULE: ./node_modules/shell-quote/index.js
-var shell_quote = __nccwpck_require__(6591);
-;// CONCATENATED MODULE: ./src/model/smoke.ts
-
-const ACCEPTED_SMOKE_RUN = 'give one command per line as the words passed to the image, for example --help or app version; shell operators (| ; & > <) are not run by a shell, wrap them as sh -c "…" if the image has a shell';
-/** Splits one smoke-run line into words as a shell would, refusing shell operators. */
-function parseSmokeCommand(line) {
-    // Keep $VAR literal: the runner's environment must never leak into the words.
-    const tokens = (0,shell_quote.parse)(line, (key) => (key === '' ? '$' : '${' + key + '}'));
-    const words = [];
-    for (const token of tokens) {
-        if (typeof token === 'string') {
-            words.push(token);
-        }
-        else if ('op' in token && token.op === 'glob') {
-            words.push(token.pattern);
-        }
-        else if ('comment' in token) {
-            break;
-        }
-        else {
-            return `'${line}' holds the shell operator '${'op' in token ? token.op : '?'}'`;
-        }
-    }
-    if (words.length === 0)
-        return `'${line}' has no words`;
-    return words;
-}
-const ACCEPTED_SMOKE_HTTP = 'use PORT/PATH, for example 8080/health, with a port from 1 to 65535';
-function parseHttpProbeTarget(text) {
-    const match = /^(\d{1,5})(\/[^\s]*)?$/.exec(text.trim());
-    if (!match)
-        return `'${text}' is not PORT/PATH`;
-    const port = Number(match[1]);
-    if (port < 1 || port > 65535)
-        return `port ${port} is out of range`;
-    return { port, path: match[2] ?? '/' };
-}
-const ACCEPTED_HTTP_EXPECT = 'leave it empty for any 2xx answer, give the exact body (compared after trimming), or /regex/';
-function parseHttpExpectation(text) {
-    const t = text.trim();
-    if (t === '')
-        return { kind: 'any-2xx' };
-    if (t.length >= 2 && t.startsWith('/') && t.endsWith('/')) {
-        const source = t.slice(1, -1);
-        try {
-            return { kind: 'regex', pattern: new RegExp(source), source };
-        }
-        catch (error) {
-            return `/${source}/ is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`;
-        }
-    }
-    return { kind: 'body', text: t };
-}
-function describeExpectation(expect) {
-    switch (expect.kind) {
-        case 'any-2xx':
-            return 'any 2xx answer';
-        case 'body':
-            return `a 2xx answer with body ${JSON.stringify(expect.text)}`;
-        case 'regex':
-            return `a 2xx answer whose body matches /${expect.source}/`;
-    }
-}
-function expectationHolds(expect, status, body) {
-    if (status < 200 || status > 299)
-        return false;
-    switch (expect.kind) {
-        case 'any-2xx':
-            return true;
-        case 'body':
-            return body.trim() === expect.text;
-        case 'regex':
-            return expect.pattern.test(body);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/model/duration.ts
 
 const seconds = (s) => ({ ms: s * 1000 });
@@ -49890,6 +49897,8 @@ const optionalText = (rule) => ({
 });
 /** Kept exactly as given, never trimmed: secrets, and the release notes' body. */
 const verbatim = () => ({ kind: 'verbatim', parse: (value) => value });
+/** A password or key: kept exactly as given, and never shown in a problem. */
+const secretText = () => ({ ...verbatim(), sensitive: true });
 /** Parsed by a model function that returns the value, or why the text is not one. */
 function parsedBy(kind, parse, accepted) {
     return {
@@ -50002,7 +50011,335 @@ function insideByName(path) {
     return true;
 }
 
+;// CONCATENATED MODULE: ./src/model/image-names.ts
+// The image input: one repository or several (one per line, as metadata-action's images), each
+// lowercased as registries need, and the repository a run without image releases to.
+
+
+/**
+ * GitHub's container registry for a server: ghcr.io on github.com; on GitHub Enterprise Server
+ * (and GHE.com) the containers. subdomain of the server, as GitHub's Enterprise Server docs
+ * give the registry's namespace (https://containers.HOSTNAME). Undefined when the URL is not one.
+ */
+function containerRegistryOf(serverUrl) {
+    let host;
+    try {
+        host = new URL(serverUrl).hostname.toLowerCase();
+    }
+    catch {
+        return undefined;
+    }
+    if (host === '')
+        return undefined;
+    return host === 'github.com' ? 'ghcr.io' : `containers.${host}`;
+}
+/**
+ * The image of a run that names none: GitHub's container registry of this repository, as most
+ * workflows write it by hand (ghcr.io/${{ github.repository }}); undefined when the run does
+ * not say which repository it is.
+ */
+function defaultImage(runner) {
+    const registry = containerRegistryOf(runner.serverUrl);
+    if (runner.owner === '' || runner.repo === '' || registry === undefined)
+        return undefined;
+    return `${registry}/${runner.owner}/${runner.repo}`;
+}
+/**
+ * The repositories of one image, one per line (blank lines and # comments skipped): each
+ * lowercased with a notice naming the change, none twice. Blank is undefined (not given).
+ */
+const IMAGE_NAMES = {
+    kind: 'lines',
+    parse: (text, { report, notice }) => {
+        const lines = splitLines(text);
+        if (lines.length === 0)
+            return undefined;
+        const repositories = [];
+        let refused = false;
+        for (const line of lines) {
+            const parsed = parseImageName(line);
+            if (typeof parsed === 'string') {
+                report(line, parsed, ACCEPTED_IMAGE);
+                refused = true;
+                continue;
+            }
+            const { repository, lowered } = parsed;
+            if (repositories.some((r) => r.name === repository.name)) {
+                report(line, 'this repository is listed twice', 'list each repository once');
+                refused = true;
+                continue;
+            }
+            if (lowered)
+                notice(`${line} is released as ${repository.name}: registries accept lowercase repository names only`);
+            repositories.push(repository);
+        }
+        if (repositories.length > MAX_ENTRIES) {
+            report(`${repositories.length} repositories`, 'there are too many', `give at most ${MAX_ENTRIES}`);
+            refused = true;
+        }
+        return refused ? undefined : repositories;
+    },
+};
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/model/build-inputs.ts
+// build-push-action's build inputs of one image, with its names and meaning: build-contexts,
+// labels, annotations, no-cache, pull, network, add-hosts, shm-size and ulimit (a component may
+// set its own). The secret inputs are in build-secrets.ts.
+
+
+
+const ANNOTATION_LEVELS = [
+    'manifest',
+    'index',
+    'manifest-descriptor',
+    'index-descriptor',
+];
+const ULIMIT_NAMES = [
+    'core',
+    'cpu',
+    'data',
+    'fsize',
+    'locks',
+    'memlock',
+    'msgqueue',
+    'nice',
+    'nofile',
+    'nproc',
+    'rss',
+    'rtprio',
+    'rttime',
+    'sigpending',
+    'stack',
+];
+/**
+ * The keys the release writes itself: the history reads the version and the commit from the
+ * image, created comes from the commit (reproducible digests), the identity decides reuse.
+ */
+const RESERVED_METADATA = [
+    'org.opencontainers.image.version',
+    'org.opencontainers.image.revision',
+    'org.opencontainers.image.created',
+    'dev.multiarch-release.build-identity',
+];
+/** Inside the workspace, named relatively: no absolute path, no ~, no .. part. */
+const insideWorkspace = (path) => !path.startsWith('/') && !path.startsWith('~') && !path.split(/[\\/]/).includes('..');
+const CONTEXT_NAME = /^[A-Za-z0-9][A-Za-z0-9_./:@-]*$/;
+const REMOTE_SOURCE = /^(https?:\/\/|git@|git:\/\/|ssh:\/\/)\S+$/;
+/** The folder of a local source: a path, or an oci-layout:// path without its :tag or @digest. */
+function localFolder(source) {
+    if (source.startsWith('oci-layout://')) {
+        const rest = source.slice('oci-layout://'.length);
+        const slash = rest.lastIndexOf('/');
+        const cut = rest.slice(slash + 1).search(/[:@]/);
+        return cut < 0 ? rest : rest.slice(0, slash + 1 + cut);
+    }
+    return REMOTE_SOURCE.test(source) || source.startsWith('docker-image://') ? undefined : source;
+}
+const ACCEPTED_CONTEXT = 'give name=source per line, the source a folder in the workspace, a git or HTTP URL, docker-image://<image> or oci-layout://<folder>[:tag]';
+const buildContexts = {
+    kind: 'lines',
+    parse: (text, at) => {
+        const parsed = lines((entry, report) => {
+            const eq = entry.indexOf('=');
+            const name = entry.slice(0, Math.max(eq, 0)).trim();
+            const source = entry.slice(eq + 1).trim();
+            if (eq <= 0 || !CONTEXT_NAME.test(name) || source === '' || /\s/.test(source)) {
+                report(entry, 'it is not name=source', ACCEPTED_CONTEXT);
+                return undefined;
+            }
+            if (source.startsWith('target:')) {
+                report(entry, 'a target: context exists in bake only', ACCEPTED_CONTEXT);
+                return undefined;
+            }
+            const folder = localFolder(source);
+            if (folder !== undefined && (!insideWorkspace(folder) || folder === '')) {
+                report(entry, 'the folder is outside the workspace', ACCEPTED_CONTEXT);
+                return undefined;
+            }
+            if (folder !== undefined && !at.exists(folder)) {
+                report(entry, 'the folder does not exist', ACCEPTED_CONTEXT);
+                return undefined;
+            }
+            return { name, source };
+        }, { max: MAX_ENTRIES }).parse(text, at);
+        const names = parsed.map((c) => c.name);
+        for (const [i, name] of names.entries())
+            if (names.indexOf(name) !== i)
+                at.report(name, 'this context is given twice', 'give each build context once');
+        return parsed;
+    },
+};
+const METADATA_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+/** Leaves out the release's own keys, with one notice naming those given. */
+function withoutReserved(entries, notice) {
+    const reserved = [
+        ...new Set(entries
+            .filter((e) => RESERVED_METADATA.includes(e.key))
+            .map((e) => e.key)),
+    ];
+    if (reserved.length > 0)
+        notice(`${reserved.join(', ')} ${reserved.length > 1 ? 'are' : 'is'} the release's own (the released version, commit and commit time): the given value is not used`);
+    return entries.filter((e) => !reserved.includes(e.key));
+}
+const labels = {
+    kind: 'key-values',
+    parse: (text, at) => {
+        const entries = lines((line, report) => {
+            const eq = line.indexOf('=');
+            const key = line.slice(0, Math.max(eq, 0)).trim();
+            if (eq > 0 && METADATA_KEY.test(key))
+                return { key, value: line.slice(eq + 1) };
+            report(line, 'it is not key=value', 'give one key=value per line, such as org.opencontainers.image.description=…');
+            return undefined;
+        }, { max: MAX_ENTRIES }).parse(text, at);
+        // A later line wins, as in buildx: metadata-action's labels, then your own.
+        return Object.fromEntries(withoutReserved(entries, at.notice).map((e) => [e.key, e.value]));
+    },
+};
+const ANNOTATION = /^(?:([a-z-]+(?:,[a-z-]+)*)(?:\[([^\]]+)\])?:)?([^=:\s[\]]+)=(.*)$/;
+const ACCEPTED_ANNOTATION = `give one [level:]key=value per line, the level one of ${ANNOTATION_LEVELS.join(', ')} (several joined by commas, optionally with [os/arch]); no level is manifest`;
+const annotation = (line, report) => {
+    const match = ANNOTATION.exec(line);
+    if (match === null) {
+        report(line, 'it is not [level:]key=value', ACCEPTED_ANNOTATION);
+        return undefined;
+    }
+    const [, levelText, platformText, key = '', value = ''] = match;
+    const levels = (levelText ?? 'manifest').split(',');
+    const unknown = levels.filter((l) => !ANNOTATION_LEVELS.includes(l));
+    if (unknown.length > 0) {
+        report(line, `'${unknown.join(',')}' is not an annotation level`, ACCEPTED_ANNOTATION);
+        return undefined;
+    }
+    const platform = platformText === undefined ? undefined : parsePlatform(platformText);
+    if (typeof platform === 'string') {
+        report(line, platform, ACCEPTED_PLATFORMS);
+        return undefined;
+    }
+    return { levels: levels, platform, key, value };
+};
+const annotations = {
+    kind: 'lines',
+    parse: (text, at) => withoutReserved(lines(annotation, { max: MAX_ENTRIES }).parse(text, at), at.notice),
+};
+const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+const hostEntry = (entry, report) => {
+    const cut = entry.includes('=') ? entry.indexOf('=') : entry.indexOf(':');
+    const host = entry.slice(0, Math.max(cut, 0));
+    const ip = entry.slice(cut + 1);
+    if (cut > 0 && HOST.test(host) && ((0,external_node_net_.isIP)(ip) !== 0 || ip === 'host-gateway'))
+        return { host, ip };
+    report(entry, 'it is not host:ip', 'give host:ip (or host=ip), such as docker:10.180.0.1');
+    return undefined;
+};
+const ulimit = (entry, report) => {
+    const match = /^([a-z]+)=(-1|\d{1,19})(?::(-1|\d{1,19}))?$/.exec(entry);
+    const name = ULIMIT_NAMES.find((n) => n === match?.[1]);
+    if (match !== null && name !== undefined) {
+        const hard = match[3] === undefined ? undefined : Number(match[3]);
+        return { name, soft: Number(match[2]), hard };
+    }
+    report(entry, 'it is not a ulimit', `give name=soft[:hard], such as nofile=1024:1024; the names are ${ULIMIT_NAMES.join(', ')}`);
+    return undefined;
+};
+/** The build inputs of one image: a component may set its own. */
+const BUILD_IMAGE_INPUTS = {
+    'build-contexts': buildContexts,
+    labels,
+    annotations,
+    'no-cache': input_kinds_boolean(),
+    pull: input_kinds_boolean(),
+    network: optional(oneOf(['default', 'none', 'host'], 'network mode')),
+    'add-hosts': list(hostEntry, { max: MAX_ENTRIES }),
+    'shm-size': optionalText({
+        pattern: /^\d+(?:\.\d+)? ?[kKmMgGtTpP]?[iI]?[bB]?$/,
+        reason: 'it is not a size',
+        accepted: 'give a size such as 2g, 512m or 1073741824',
+    }),
+    ulimit: lines(ulimit, { max: MAX_ENTRIES }),
+};
+
+// EXTERNAL MODULE: ./node_modules/shell-quote/index.js
+var shell_quote = __nccwpck_require__(6591);
+;// CONCATENATED MODULE: ./src/model/smoke.ts
+
+const ACCEPTED_SMOKE_RUN = 'give one command per line as the words passed to the image, for example --help or app version; shell operators (| ; & > <) are not run by a shell, wrap them as sh -c "…" if the image has a shell';
+/** Splits one smoke-run line into words as a shell would, refusing shell operators. */
+function parseSmokeCommand(line) {
+    // Keep $VAR literal: the runner's environment must never leak into the words.
+    const tokens = (0,shell_quote.parse)(line, (key) => (key === '' ? '$' : '${' + key + '}'));
+    const words = [];
+    for (const token of tokens) {
+        if (typeof token === 'string') {
+            words.push(token);
+        }
+        else if ('op' in token && token.op === 'glob') {
+            words.push(token.pattern);
+        }
+        else if ('comment' in token) {
+            break;
+        }
+        else {
+            return `'${line}' holds the shell operator '${'op' in token ? token.op : '?'}'`;
+        }
+    }
+    if (words.length === 0)
+        return `'${line}' has no words`;
+    return words;
+}
+const ACCEPTED_SMOKE_HTTP = 'use PORT/PATH, for example 8080/health, with a port from 1 to 65535';
+function parseHttpProbeTarget(text) {
+    const match = /^(\d{1,5})(\/[^\s]*)?$/.exec(text.trim());
+    if (!match)
+        return `'${text}' is not PORT/PATH`;
+    const port = Number(match[1]);
+    if (port < 1 || port > 65535)
+        return `port ${port} is out of range`;
+    return { port, path: match[2] ?? '/' };
+}
+const ACCEPTED_HTTP_EXPECT = 'leave it empty for any 2xx answer, give the exact body (compared after trimming), or /regex/';
+function parseHttpExpectation(text) {
+    const t = text.trim();
+    if (t === '')
+        return { kind: 'any-2xx' };
+    if (t.length >= 2 && t.startsWith('/') && t.endsWith('/')) {
+        const source = t.slice(1, -1);
+        try {
+            return { kind: 'regex', pattern: new RegExp(source), source };
+        }
+        catch (error) {
+            return `/${source}/ is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`;
+        }
+    }
+    return { kind: 'body', text: t };
+}
+function describeExpectation(expect) {
+    switch (expect.kind) {
+        case 'any-2xx':
+            return 'any 2xx answer';
+        case 'body':
+            return `a 2xx answer with body ${JSON.stringify(expect.text)}`;
+        case 'regex':
+            return `a 2xx answer whose body matches /${expect.source}/`;
+    }
+}
+function expectationHolds(expect, status, body) {
+    if (status < 200 || status > 299)
+        return false;
+    switch (expect.kind) {
+        case 'any-2xx':
+            return true;
+        case 'body':
+            return body.trim() === expect.text;
+        case 'regex':
+            return expect.pattern.test(body);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/model/image-inputs.ts
+
 
 
 
@@ -50023,8 +50360,8 @@ const image_inputs_platform = (entry, report, earlier) => {
 const OUTSIDE = 'give a path inside the workspace, relative to it; the build reads nothing outside the checkout';
 /** The inputs a component can set too, in the order a component's fields are named to users. */
 const IMAGE_INPUTS = {
-    // Required: the single image's and a component's messages say so differently.
-    image: optional(parsedBy('text', parseImageRepository, ACCEPTED_IMAGE)),
+    // Required for a component; the single image has a default (image-names.ts).
+    image: IMAGE_NAMES,
     context: {
         kind: 'text',
         parse: (value, { report, exists, inside }) => {
@@ -50047,6 +50384,7 @@ const IMAGE_INPUTS = {
         accepted: 'use the name of a FROM … AS <name> stage',
     }),
     'build-args': keyValues('give one NAME=value per line'),
+    ...BUILD_IMAGE_INPUTS,
     platforms: list(image_inputs_platform, {
         max: MAX_ENTRIES,
         required: { reason: 'no platform is listed', accepted: ACCEPTED_PLATFORMS },
@@ -50077,6 +50415,17 @@ function parseImageSettings(text, at) {
     const target = field('target');
     const buildArgs = field('build-args');
     const platforms = field('platforms');
+    const buildx = {
+        buildContexts: field('build-contexts'),
+        labels: field('labels'),
+        annotations: field('annotations'),
+        noCache: field('no-cache') ?? false,
+        pull: field('pull') ?? false,
+        network: field('network'),
+        addHosts: field('add-hosts'),
+        shmSize: field('shm-size'),
+        ulimits: field('ulimit'),
+    };
     const run = field('smoke-run');
     const probe = field('smoke-http');
     const expect = field('smoke-http-expect');
@@ -50087,7 +50436,171 @@ function parseImageSettings(text, at) {
     const http = probe !== undefined && expect !== undefined ? { ...probe, expect } : undefined;
     const env = field('smoke-env');
     const timeout = field('smoke-timeout');
-    return { platforms, context, file, target, buildArgs, smoke: { run, http, env, timeout } };
+    return {
+        platforms,
+        context,
+        file,
+        target,
+        buildArgs,
+        ...buildx,
+        smoke: { run, http, env, timeout },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/model/build-secrets.ts
+
+/** The variables the action sets for buildx, one per value of secrets. */
+const SECRET_VARIABLE_PREFIX = 'MULTIARCH_RELEASE_SECRET_';
+const SECRET_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ACCEPTED_SECRET_ID = 'an id is letters, digits, _ . - (as RUN --mount=type=secret,id=<id> names it)';
+/** Splits id=rest at the first =; undefined when there is no id before it. */
+function idAndRest(entry) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0)
+        return undefined;
+    return [entry.slice(0, eq).trim(), entry.slice(eq + 1)];
+}
+/** A path a workflow gives: no line breaks, no quotes or commas (buildx reads its flags as CSV). */
+const plainPath = (path) => path !== '' && !/[\n\r",]/.test(path);
+/**
+ * The entries of secrets: one id=value per line, or a "quoted" entry (as build-push-action's
+ * CSV reading allows) that may span lines and holds "" for a quote: a PEM key, a .npmrc.
+ * Returns the entries and the line numbers of quotes left open.
+ */
+function secretEntries(text) {
+    const entries = [];
+    const unclosed = [];
+    const rows = text.split('\n');
+    for (let i = 0; i < rows.length; i++) {
+        const line = (rows[i] ?? '').replace(/\r$/, '').trimStart();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        if (!line.startsWith('"')) {
+            entries.push(line);
+            continue;
+        }
+        const start = i;
+        let quoted = line.slice(1);
+        let closed = /(?<!")(?:"")*"\s*$/.exec(quoted);
+        while (closed === null && i + 1 < rows.length) {
+            i++;
+            quoted = `${quoted}\n${(rows[i] ?? '').replace(/\r$/, '')}`;
+            closed = /(?<!")(?:"")*"\s*$/.exec(quoted);
+        }
+        if (closed === null) {
+            unclosed.push(start + 1);
+            continue;
+        }
+        entries.push(quoted.slice(0, closed.index + closed[0].trimEnd().length - 1).replace(/""/g, '"'));
+    }
+    return { entries, unclosed };
+}
+/**
+ * secrets: id=value entries. A problem names the entry's id or line, never its value. An empty
+ * value (a fork's pull request gets no secrets) is left out with a notice, as build-push-action
+ * leaves it out with a warning.
+ */
+const SECRETS_INPUT = {
+    kind: 'lines',
+    sensitive: true,
+    parse: (text, { report, notice }) => {
+        const accepted = `give one id=value per line, or "id=value" in double quotes for a value over several lines; ${ACCEPTED_SECRET_ID}`;
+        const { entries, unclosed } = secretEntries(text);
+        for (const line of unclosed)
+            report(`line ${line}`, 'its opening quote is never closed', accepted);
+        const values = [];
+        for (const [index, entry] of entries.entries()) {
+            const split = idAndRest(entry);
+            if (split === undefined || !SECRET_ID.test(split[0])) {
+                report(`entry ${index + 1}`, 'it is not id=value', accepted);
+                continue;
+            }
+            const [id, value] = split;
+            if (value === '')
+                notice(`${id} is empty, so the build runs without it`);
+            else
+                values.push({ id, value });
+        }
+        if (values.length > MAX_ENTRIES)
+            report(`${values.length} secrets`, 'there are too many', `give at most ${MAX_ENTRIES}`);
+        return values;
+    },
+};
+const secretFile = (entry, report) => {
+    const split = idAndRest(entry);
+    const path = split?.[1].trim() ?? '';
+    if (split === undefined || !SECRET_ID.test(split[0]) || !plainPath(path)) {
+        report(entry, 'it is not id=path', `give one id=path per line; ${ACCEPTED_SECRET_ID}`);
+        return undefined;
+    }
+    return { id: split[0], path };
+};
+const secretEnv = (entry, report) => {
+    const split = idAndRest(entry);
+    const variable = split?.[1].trim() ?? '';
+    if (split === undefined || !SECRET_ID.test(split[0]) || !VARIABLE.test(variable)) {
+        report(entry, 'it is not id=VARIABLE', `give id=VARIABLE, the VARIABLE set in the step's env:; ${ACCEPTED_SECRET_ID}`);
+        return undefined;
+    }
+    if (variable.startsWith(SECRET_VARIABLE_PREFIX)) {
+        report(entry, 'the action sets this variable itself', 'pass the value in secrets instead');
+        return undefined;
+    }
+    return { id: split[0], variable };
+};
+const sshSource = (entry, report) => {
+    const [id = '', path] = entry.includes('=') ? (idAndRest(entry) ?? []) : [entry.trim()];
+    if (!SECRET_ID.test(id) || (path !== undefined && !plainPath(path.trim()))) {
+        report(entry, 'it is not an ssh source', 'give default (the agent of $SSH_AUTH_SOCK), or id=path of an agent socket or key');
+        return undefined;
+    }
+    return { id, path: path?.trim() };
+};
+/** The ids of every kind of secret, and of ssh sources, are each unique: buildx keeps one. */
+function buildSecretsOf(values, at) {
+    const seen = new Map();
+    const all = [
+        ['secrets', values.secrets],
+        ['secret-files', values['secret-files']],
+        ['secret-envs', values['secret-envs']],
+    ];
+    for (const [input, secrets] of all) {
+        for (const { id } of secrets) {
+            const first = seen.get(id);
+            if (first !== undefined) {
+                at(input).report(id, first === input ? 'this id is given twice' : `this id is given in ${first} too`, 'give each secret its own id');
+            }
+            else
+                seen.set(id, input);
+        }
+    }
+    const sshIds = values.ssh.map((s) => s.id);
+    for (const [i, id] of sshIds.entries()) {
+        if (sshIds.indexOf(id) !== i)
+            at('ssh').report(id, 'this id is given twice', 'give each ssh source its own id');
+    }
+    for (const file of values['secret-files'].filter((f) => !at('secret-files').exists(f.path)))
+        at('secret-files').report(file.path, 'the file does not exist', 'give an existing file');
+    for (const s of values.ssh.filter((s) => s.path !== undefined && !at('ssh').exists(s.path ?? '')))
+        at('ssh').report(s.path ?? '', 'the socket or key does not exist', 'give an existing path');
+    return {
+        values: values.secrets,
+        files: values['secret-files'],
+        envs: values['secret-envs'],
+        ssh: values.ssh,
+    };
+}
+/** The build inputs read once per run (the secrets, which no component file may name). */
+const BUILD_SECRET_INPUTS = {
+    secrets: SECRETS_INPUT,
+    'secret-files': lines(secretFile, { max: MAX_ENTRIES }),
+    'secret-envs': list(secretEnv, { max: MAX_ENTRIES }),
+    ssh: list(sshSource, { max: MAX_ENTRIES }),
+};
+/** Splits a secrets text for masking: the whole of each value, and each line of a longer one. */
+function secretsToMask(values) {
+    return values.flatMap(({ value }) => [value, ...(value.includes('\n') ? splitLines(value) : [])]);
 }
 
 ;// CONCATENATED MODULE: ./src/model/components.ts
@@ -50097,7 +50610,8 @@ function parseImageSettings(text, at) {
 
 
 
-const ACCEPTED_COMPONENTS = 'give a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name, image, and optionally context, file, target, build-args, platforms and the smoke-* settings';
+
+const ACCEPTED_COMPONENTS = 'give a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name, image, and optionally context, file, target, build-args, the build settings (build-contexts, labels, annotations, no-cache, pull, network, add-hosts, shm-size, ulimit), platforms and the smoke-* settings';
 const COMPONENT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** A component's fields: its name, and every input that describes an image. */
 const COMPONENT_FIELDS = ['name', ...Object.keys(IMAGE_INPUTS)];
@@ -50152,17 +50666,34 @@ const COMPONENTS_INPUT = {
 /** The name a single-image release gives its only image: the repository's last path part. */
 const imageName = (image) => image.path.split('/').pop() ?? image.path;
 /**
- * The images of the release: every component, or the one of the image input. `input` gives an
- * input's text (a component's default), `at` the context that names a problem's input.
+ * The images of the release: every component, or the one of the image input (the run's default
+ * image when it is blank). `input` gives an input's text (a component's default), `at` the
+ * context that names a problem's input.
  */
-function parseImages(input, components, at) {
+function parseImages(input, components, at, fallbackImage) {
     const imageText = input('image').trim();
     if (input('components').trim() === '') {
-        if (imageText === '')
-            at('image').report(imageText, 'it is required (or components)', ACCEPTED_IMAGE);
-        const image = IMAGE_INPUTS.image.parse(imageText, at('image'));
+        const given = imageText !== '' ? imageText : fallbackImage?.toLowerCase();
+        const atImage = at('image');
+        if (given === undefined)
+            atImage.report(imageText, 'it is required (or components)', ACCEPTED_IMAGE);
+        else if (imageText === '')
+            atImage.notice(`not given: the image is ${given}, this repository's on GitHub's container registry`);
+        // A default that is not a valid name says where it came from.
+        const context = imageText !== ''
+            ? atImage
+            : {
+                ...atImage,
+                report: (value, reason, accepted) => {
+                    atImage.report('', `it is not given, and the default ${value} is not valid (${reason})`, `set image; ${accepted}`);
+                },
+            };
+        const repositories = IMAGE_INPUTS.image.parse(given ?? '', context);
         const settings = parseImageSettings(input, at);
-        return image === undefined ? [] : [{ name: imageName(image), image, ...settings }];
+        const [image] = repositories ?? [];
+        return image === undefined || repositories === undefined
+            ? []
+            : [{ name: imageName(image), image, repositories, ...settings }];
     }
     if (imageText !== '') {
         at('image').report(imageText, 'it is set together with components', 'give the image of each component in components, and leave image empty');
@@ -50184,7 +50715,11 @@ function parseComponent(fields, index, earlier, input, at) {
     const name = asInputText(fields.name).trim();
     const where = `components[${COMPONENT_NAME.test(name) ? name : index}]`;
     for (const key of Object.keys(fields)) {
-        if (!COMPONENT_FIELDS.includes(key)) {
+        if (key in BUILD_SECRET_INPUTS) {
+            // A components file in the workspace must not pick the runner's secrets or files.
+            at(`${where}.${key}`).report('(hidden)', 'build secrets are not a component field', `give ${key} as an input of the step: every component's build gets it`);
+        }
+        else if (!COMPONENT_FIELDS.includes(key)) {
             at(`${where}.${key}`).report(asInputText(fields[key]).slice(0, 80), 'it is not a component field', `use ${COMPONENT_FIELDS.join(', ')}`);
         }
     }
@@ -50198,13 +50733,15 @@ function parseComponent(fields, index, earlier, input, at) {
     const imageText = asInputText(fields.image).trim();
     if (imageText === '')
         at(`${where}.image`).report(imageText, 'it is required', ACCEPTED_IMAGE);
-    const image = IMAGE_INPUTS.image.parse(imageText, at(`${where}.image`));
-    if (image !== undefined && earlier.some((b) => b.image.name === image.name)) {
-        at(`${where}.image`).report(imageText, 'another component has this image', 'give each component its own repository');
+    const repositories = IMAGE_INPUTS.image.parse(imageText, at(`${where}.image`)) ?? [];
+    const taken = repositories.filter((r) => earlier.some((b) => b.repositories.some((other) => other.name === r.name)));
+    if (taken.length > 0) {
+        at(`${where}.image`).report(taken.map((r) => r.name).join(', '), 'another component has this image', 'give each component its own repository');
     }
     // A field the component does not set is the input of the same name.
     const settings = parseImageSettings((field) => (field in fields ? asInputText(fields[field]) : input(field)), (field) => at(`${where}.${field}`));
-    return image === undefined ? undefined : { name, image, ...settings };
+    const [image] = repositories;
+    return image === undefined ? undefined : { name, image, repositories, ...settings };
 }
 
 ;// CONCATENATED MODULE: ./src/model/input-env.ts
@@ -50235,8 +50772,8 @@ const ACTION_INPUT_LIST = Object.entries(ACTION_INPUTS).map(([name, input]) => (
 const SIGNING_INPUTS = {
     sign: oneOf(['none', 'key', 'keyless'], 'signing', 'use none, key or keyless'),
     // Secrets are kept exactly as given.
-    'cosign-key': verbatim(),
-    'cosign-password': verbatim(),
+    'cosign-key': secretText(),
+    'cosign-password': secretText(),
     'cosign-tlog-upload': input_kinds_boolean(),
 };
 /** The signing the inputs ask for; sign: key needs the private key itself. */
@@ -50362,7 +50899,7 @@ function unknownPlaceholders(template) {
         .map((m) => m[1] ?? '')
         .filter((name) => !TEMPLATE_FIELDS.includes(name));
 }
-function renderTemplate(template, fields) {
+function tags_renderTemplate(template, fields) {
     return template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_all, name) => fields[name]);
 }
 /**
@@ -50385,7 +50922,7 @@ function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] },
     const p = scheme.imageTagPrefix;
     const tags = [{ tag: `${p}${version}`, kind: 'version' }];
     for (const template of scheme.extra)
-        tags.push({ tag: renderTemplate(template, fields), kind: 'extra' });
+        tags.push({ tag: tags_renderTemplate(template, fields), kind: 'extra' });
     if (channel.kind === 'stable') {
         tags.push({
             tag: `${p}${v.major}.${v.minor}`,
@@ -50405,8 +50942,171 @@ function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] },
     const invalid = tags.find((t) => !isValidTag(t.tag));
     if (invalid)
         return `the image tag '${invalid.tag}' is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`;
+    // An extra tag that is also a version or floating tag is that one: never written backwards.
+    const computed = new Set(tags.filter((t) => t.kind !== 'extra').map((t) => t.tag));
     const seen = new Set();
-    return tags.filter((t) => (seen.has(t.tag) ? false : (seen.add(t.tag), true)));
+    return tags.filter((t) => (t.kind === 'extra' && computed.has(t.tag)) || seen.has(t.tag)
+        ? false
+        : (seen.add(t.tag), true));
+}
+
+;// CONCATENATED MODULE: ./src/model/release-options.ts
+
+
+/** One line, no control characters: a title or a category name. */
+const ONE_LINE = /^[^\p{Cc}]+$/u;
+const releaseName = optional({
+    kind: 'text',
+    parse: (value, { report }) => {
+        const name = value.trim();
+        const unknown = unknownPlaceholders(name);
+        if (!ONE_LINE.test(name) || name.length > 1024) {
+            report(name.slice(0, 80), 'it is not one line of text', 'give a title such as App {{version}}');
+        }
+        else if (unknown.length > 0) {
+            report(name, `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`, `use ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}`);
+        }
+        else
+            return name;
+        return undefined;
+    },
+});
+const bodyPath = optional({
+    kind: 'text',
+    parse: (value, { report, exists }) => {
+        const path = value.trim();
+        const accepted = 'give a file relative to the workspace, such as CHANGELOG-release.md';
+        if (path.startsWith('/') || path.startsWith('~') || path.split(/[\\/]/).includes('..'))
+            report(path, 'it is outside the workspace', accepted);
+        else if (!exists(path))
+            report(path, 'the file does not exist', accepted);
+        else
+            return path;
+        return undefined;
+    },
+});
+const discussionCategory = optional({
+    kind: 'text',
+    parse: (value, { report }) => {
+        const category = value.trim();
+        if (ONE_LINE.test(category) && category.length <= 256)
+            return category;
+        report(category.slice(0, 80), 'it is not a category name', 'give the name of a discussion category of the repository, such as Announcements');
+        return undefined;
+    },
+});
+const RELEASE_OPTION_INPUTS = {
+    'release-name': releaseName,
+    'release-body-path': bodyPath,
+    'release-draft': input_kinds_boolean(),
+    'discussion-category': discussionCategory,
+    'make-latest': oneOf(['auto', 'true', 'false'], 'make-latest'),
+};
+/** The options, and the rules that span them and the inputs they meet. */
+function releaseOptionsOf(values, at) {
+    const makeLatest = values['make-latest'] ?? 'auto';
+    const draft = values['release-draft'] ?? false;
+    if (values['release-body-path'] !== undefined && values['release-notes'] !== undefined) {
+        at('release-body-path').report(values['release-body-path'], 'it is set together with release-notes', 'give the notes in one of them');
+    }
+    if (draft && makeLatest !== 'auto') {
+        at('make-latest').report(makeLatest, 'release-draft keeps the Release a draft, and GitHub makes no draft Latest', 'leave make-latest at auto: whoever publishes the draft decides');
+    }
+    const prerelease = values.channel?.kind === 'prerelease' ||
+        (values.version !== undefined && values.version.prerelease.length > 0);
+    if (makeLatest === 'true' && prerelease) {
+        at('make-latest').report(makeLatest, 'the release is a prerelease, and GitHub makes no prerelease Latest', 'leave make-latest at auto, or release a stable version');
+    }
+    return {
+        name: values['release-name'],
+        bodyPath: values['release-body-path'],
+        draft,
+        discussionCategory: values['discussion-category'],
+        makeLatest,
+    };
+}
+/** The Release's title: the release-name template rendered, or the git tag. */
+function releaseTitle(options, gitTag, fields) {
+    return options.name === undefined ? gitTag : renderTemplate(options.name, fields);
+}
+/**
+ * Whether the Release becomes GitHub's Latest: the history's decision, unless make-latest says
+ * otherwise where GitHub allows it (never a prerelease; a draft is never published here).
+ */
+function latestDecision(makeLatest, history, prerelease) {
+    if (makeLatest === 'auto' || makeLatest === String(history.latest))
+        return history;
+    if (makeLatest === 'false')
+        return { latest: false, reason: 'make-latest is false' };
+    if (prerelease)
+        return { latest: false, reason: `GitHub makes no prerelease Latest (${history.reason})` };
+    return { latest: true, reason: `make-latest is true (the history alone: ${history.reason})` };
+}
+
+;// CONCATENATED MODULE: ./src/model/given-tags.ts
+
+
+const PLACEHOLDER = /\{\{[^}]*\}\}/g;
+/** A tag the release computes itself, from the version and the history: 1.2.3, v1.2, 1, latest. */
+const OWN_TAG = /^(?:latest|v?\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?)$/;
+const ACCEPTED_TAGS = `give an extra tag template per line, such as sha-{{short}} (placeholders ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}), or a full reference <repository>:<tag> of one of the release's repositories, as metadata-action's tags output writes it`;
+/** acme/app and docker.io/acme/app are one repository. */
+const sameRepository = (a, b) => a.registry === b.registry && a.path === b.path;
+/** Reads one line: a full reference when it holds / or : outside its placeholders. */
+const givenTag = (line, report) => {
+    const bare = line.replace(PLACEHOLDER, '');
+    const unknown = unknownPlaceholders(line);
+    if (unknown.length > 0) {
+        report(line, `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`, ACCEPTED_TAGS);
+        return undefined;
+    }
+    if (!/[/:@]/.test(bare))
+        return { kind: 'template', template: line };
+    const slash = line.lastIndexOf('/');
+    const colon = line.indexOf(':', slash + 1);
+    if (line.includes('@') || colon < 0) {
+        report(line, 'it is a repository without a tag, or with a digest', ACCEPTED_TAGS);
+        return undefined;
+    }
+    const name = parseImageName(line.slice(0, colon));
+    if (typeof name === 'string') {
+        report(line, name, ACCEPTED_TAGS);
+        return undefined;
+    }
+    return {
+        kind: 'reference',
+        line,
+        repository: name.repository,
+        template: line.slice(colon + 1),
+    };
+};
+/**
+ * The extra tag templates of the release. A reference's tag is written to every repository of
+ * the release (metadata-action gives each image the same tags); its repository must be one of
+ * them. Literal tags the release computes itself (a version, latest) are left out with a notice:
+ * those move only forward, from the history.
+ */
+function extraTagsOf(given, builds, at) {
+    const repositories = builds.flatMap((b) => b.repositories);
+    const extra = [];
+    const own = [];
+    for (const tag of given) {
+        if (tag.kind === 'reference' &&
+            repositories.length > 0 &&
+            !repositories.some((r) => sameRepository(r, tag.repository))) {
+            at.report(tag.line, `${tag.repository.name} is not a repository of this release (${repositories.map((r) => r.name).join(', ')})`, "give references of the image input's repositories only (metadata-action's images and this action's image must name the same ones)");
+            continue;
+        }
+        if (OWN_TAG.test(tag.template))
+            own.push(tag.template);
+        else if (!extra.includes(tag.template))
+            extra.push(tag.template);
+    }
+    if (own.length > 0) {
+        const tags = [...new Set(own)];
+        at.notice(`${tags.join(', ')} ${tags.length > 1 ? 'are' : 'is'} the release's own version and floating tags (written from the released version, and moved only forward): the given ${tags.length > 1 ? 'ones are' : 'one is'} not used`);
+    }
+    return extra;
 }
 
 // EXTERNAL MODULE: ./node_modules/picomatch/index.js
@@ -50558,6 +51258,8 @@ function firstOfLine(line) {
 
 
 
+
+
 const LABEL_PREFIX = {
     pattern: /^\S*$/,
     reason: 'it holds white space',
@@ -50568,13 +51270,6 @@ const assetGlob = (pattern, report) => {
         report(pattern, 'it reaches outside the workspace', 'give globs relative to the workspace, such as dist/*.tar.gz');
     }
     return pattern;
-};
-const tagTemplate = (template, report) => {
-    const unknown = unknownPlaceholders(template);
-    if (unknown.length > 0) {
-        report(template, `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`, `use ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}`);
-    }
-    return template;
 };
 const platformDigest = (line, report) => {
     const match = /^(?:([^=\s]+)=)?(sha256:[0-9a-f]{64})$/.exec(line);
@@ -50624,12 +51319,13 @@ const RUN_INPUTS = {
         reason: 'it cannot start an image tag',
         accepted: 'use letters, digits, _ . -, starting with a letter or digit, for example v',
     }),
-    tags: lines(tagTemplate, { max: MAX_ENTRIES }),
+    tags: lines(givenTag, { max: MAX_ENTRIES }),
     'label-type-prefix': input_kinds_text(LABEL_PREFIX),
     'label-channel-prefix': input_kinds_text(LABEL_PREFIX),
     'release-assets': lines(assetGlob, { max: MAX_ENTRIES }),
     'release-oci-archives': input_kinds_boolean(),
     'release-notes': optional(verbatim()),
+    ...RELEASE_OPTION_INPUTS,
     provenance: optionalText({
         pattern: /^(true|false|mode=(min|max)(,[a-z-]+=[^,\s]+)*)$/,
         reason: 'it is not a provenance setting',
@@ -50644,8 +51340,9 @@ const RUN_INPUTS = {
     cache: oneOf(['none', 'registry', 'gha'], 'cache'),
     'registry-username': input_kinds_text(),
     // A password is kept exactly as given.
-    'registry-password': verbatim(),
+    'registry-password': secretText(),
     ...SIGNING_INPUTS,
+    ...BUILD_SECRET_INPUTS,
     builder: optionalText({
         pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
         reason: 'it is not a buildx builder name',
@@ -50677,15 +51374,23 @@ function parseRunInputs(texts, at) {
 
 
 
+
+
+
+
 /**
  * Parses every input; collects every problem and throws them together as one InputError,
  * so a user fixes all of them in one go.
  */
-function parseInputs(reader, exists = () => true, readText = () => undefined, inside = insideByName) {
+function parseInputs(reader, exists = () => true, readText = () => undefined, inside = insideByName, runner = { owner: '', repo: '', serverUrl: '' }) {
     const problems = [];
+    const notices = [];
     const at = (input) => ({
         report: (value, reason, accepted) => {
             problems.push({ input, value, accepted: `${reason}; ${accepted}` });
+        },
+        notice: (message) => {
+            notices.push(`Input '${input}': ${message}`);
         },
         exists,
         inside,
@@ -50693,12 +51398,16 @@ function parseInputs(reader, exists = () => true, readText = () => undefined, in
     });
     const texts = readInputs(reader, at);
     const values = parseRunInputs(texts, at);
-    const components = parseImages((name) => texts[name], values.components, at);
+    const components = parseImages((name) => texts[name], values.components, at, defaultImage(runner));
     checkTogether(values, texts, components, at);
     const signing = signingOf(values, at);
+    const buildSecrets = buildSecretsOf(values, at);
+    const extraTags = extraTagsOf(values.tags, components, at('tags'));
+    const releaseOptions = releaseOptionsOf(values, at);
     if (problems.length > 0)
         throw new InputError(inActionOrder(problems));
     return {
+        notices,
         mode: given(values.mode),
         components,
         channel: given(values.channel),
@@ -50707,11 +51416,12 @@ function parseInputs(reader, exists = () => true, readText = () => undefined, in
         githubToken: values['github-token'],
         releaseAssets: values['release-assets'],
         releaseNotes: values['release-notes'],
+        releaseOptions,
         provenance: values.provenance,
         defaultBump: given(values['default-bump']),
         tagPrefix: values['tag-prefix'],
         initialVersion: given(values['initial-version']),
-        tagScheme: { imageTagPrefix: values['image-tag-prefix'], extra: values.tags },
+        tagScheme: { imageTagPrefix: values['image-tag-prefix'], extra: extraTags },
         labels: {
             typePrefix: values['label-type-prefix'],
             channelPrefix: values['label-channel-prefix'],
@@ -50726,6 +51436,7 @@ function parseInputs(reader, exists = () => true, readText = () => undefined, in
             : { username: values['registry-username'], password: values['registry-password'] },
         signing,
         releaseBranches: values['release-branches'],
+        buildSecrets,
     };
 }
 /** Reads every input once; blank is action.yml's default, unless blank is the input's value. */
@@ -50733,12 +51444,12 @@ function readInputs(reader, at) {
     const texts = {};
     for (const name of Object.keys(ACTION_INPUTS)) {
         let value = reader(name);
+        const spec = INPUTS[name];
         // A value this long is a mistake (or an attack), never a configuration.
         if (value.length > MAX_INPUT_LENGTH) {
-            at(name).report(`${value.slice(0, 40)}…`, `it is ${value.length} characters long`, `keep it under ${MAX_INPUT_LENGTH} characters`);
+            at(name).report(spec.sensitive === true ? '(hidden)' : `${value.slice(0, 40)}…`, `it is ${value.length} characters long`, `keep it under ${MAX_INPUT_LENGTH} characters`);
             value = '';
         }
-        const spec = INPUTS[name];
         const fallback = spec.keepsBlank ? undefined : declaredDefault(name);
         texts[name] = value.trim() === '' && fallback !== undefined ? fallback : value;
     }
@@ -51355,6 +52066,8 @@ function buildIdentity(parts) {
         sorted(parts.annotations),
         [...parts.secretIds].sort(),
         parts.sources ?? null,
+        // Appended only when given, so that the identity of a build without them is unchanged.
+        ...(parts.settings !== undefined && parts.settings.length > 0 ? [parts.settings] : []),
     ]);
     return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(canonical).digest('hex')}`;
 }
@@ -51383,12 +52096,45 @@ function reuseVerdict(recorded, expected) {
         reuse: false,
         why: version !== undefined && version !== expected.version
             ? `built from this commit as version ${version}, not ${expected.version}`
-            : 'built from this commit with other build inputs (build-args, file, context, target, platforms, provenance, sbom, builder or labels)',
+            : 'built from this commit with other build inputs (build-args, file, context, target, platforms, provenance, sbom, builder, labels, annotations, secrets or build settings)',
     };
 }
 
 ;// CONCATENATED MODULE: ./src/build/buildx-args.ts
 
+/** build-push-action's flags of a build, in its meaning: contexts, secrets, ssh, RUN's resources. */
+function buildSettingsArgs(spec) {
+    const args = [];
+    for (const { name, source } of spec.buildContexts ?? [])
+        args.push('--build-context', `${name}=${source}`);
+    for (const secret of spec.secrets ?? []) {
+        const where = 'env' in secret ? `env=${secret.env}` : `src=${secret.file}`;
+        args.push('--secret', `id=${secret.id},${where}`);
+    }
+    for (const { id, path } of spec.ssh ?? [])
+        args.push('--ssh', path === undefined ? id : `${id}=${path}`);
+    if (spec.noCache === true)
+        args.push('--no-cache');
+    if (spec.pull === true)
+        args.push('--pull');
+    if (spec.network !== undefined)
+        args.push('--network', spec.network);
+    for (const { host, ip } of spec.addHosts ?? [])
+        args.push('--add-host', `${host}:${ip}`);
+    if (spec.shmSize !== undefined)
+        args.push('--shm-size', spec.shmSize);
+    for (const { name, soft, hard } of spec.ulimits ?? [])
+        args.push('--ulimit', `${name}=${soft}${hard === undefined ? '' : `:${hard}`}`);
+    return args;
+}
+/**
+ * One annotation as buildx takes it, once per level: level[platform]:key=value (buildx 0.13
+ * reads index,manifest:key as a key named so, not as two levels).
+ */
+function annotationArgs(annotation) {
+    const platform = annotation.platform ? `[${formatPlatform(annotation.platform)}]` : '';
+    return annotation.levels.map((level) => `${level}${platform}:${annotation.key}=${annotation.value}`);
+}
 /** The argv of `docker buildx build` for a plan: pure data, never a shell string. */
 function buildxBuildArgs(spec) {
     const args = ['buildx', 'build', '--progress', 'plain'];
@@ -51402,6 +52148,7 @@ function buildxBuildArgs(spec) {
         args.push('--build-arg', `${key}=${value}`);
     for (const [key, value] of Object.entries(spec.labels))
         args.push('--label', `${key}=${value}`);
+    args.push(...buildSettingsArgs(spec));
     if (spec.provenance !== undefined)
         args.push('--provenance', spec.provenance);
     if (spec.sbom !== undefined)
@@ -51412,14 +52159,26 @@ function buildxBuildArgs(spec) {
         args.push('--cache-to', to);
     // One platform without attestations is pushed as a plain manifest: it has no index to annotate.
     const plainManifest = spec.platforms.length === 1 && spec.provenance === 'false' && spec.sbom !== 'true';
-    const annotationLevels = spec.output.kind === 'load' || spec.output.kind === 'cache-only'
+    const pushed = spec.output.kind !== 'load' && spec.output.kind !== 'cache-only';
+    const annotationLevels = !pushed ? [] : plainManifest ? ['manifest'] : ['index', 'manifest'];
+    // A plain manifest has no index, so no index or descriptor in it to annotate.
+    const userLevels = !pushed
         ? []
         : plainManifest
             ? ['manifest']
-            : ['index', 'manifest'];
+            : ['index', 'manifest', 'manifest-descriptor', 'index-descriptor'];
+    const userAnnotations = spec.userAnnotations ?? [];
+    // A key the user gives replaces the action's at every level (the release's own keys never get here).
+    const replaced = new Set(userAnnotations.map((a) => a.key));
     for (const level of annotationLevels) {
         for (const [key, value] of Object.entries(spec.annotations))
-            args.push('--annotation', `${level}:${key}=${value}`);
+            if (!replaced.has(key))
+                args.push('--annotation', `${level}:${key}=${value}`);
+    }
+    for (const annotation of userAnnotations) {
+        const levels = annotation.levels.filter((l) => userLevels.includes(l));
+        for (const arg of annotationArgs({ ...annotation, levels }))
+            args.push('--annotation', arg);
     }
     switch (spec.output.kind) {
         case 'push-tag':
@@ -51500,7 +52259,65 @@ function cacheUse(progress) {
     return { cached: [...cached].filter((id) => steps.has(id)).length, steps: steps.size };
 }
 
+;// CONCATENATED MODULE: ./src/build/build-settings.ts
+
+
+/**
+ * The build settings of one image. Each value of secrets goes into a variable the action sets
+ * for buildx alone (MULTIARCH_RELEASE_SECRET_<n>), so buildx's argv holds ids and names only.
+ */
+function buildSettingsOf(build, secrets) {
+    const environment = {};
+    const fromValues = secrets.values.map(({ id, value }, index) => {
+        const env = `${SECRET_VARIABLE_PREFIX}${index}`;
+        environment[env] = value;
+        return { id, env };
+    });
+    return {
+        secrets: [
+            ...fromValues,
+            ...secrets.files.map(({ id, path }) => ({ id, file: path })),
+            ...secrets.envs.map(({ id, variable }) => ({ id, env: variable })),
+        ],
+        environment,
+        ssh: secrets.ssh,
+        buildContexts: build.buildContexts,
+        userAnnotations: build.annotations,
+        noCache: build.noCache,
+        pull: build.pull,
+        network: build.network,
+        addHosts: build.addHosts,
+        shmSize: build.shmSize,
+        ulimits: build.ulimits,
+    };
+}
+/**
+ * The image's labels: the release's own, then the user's. The user's never hold the release's
+ * own version, revision or created (refused at input), so for every other key, theirs wins.
+ */
+function imageLabels(own, build) {
+    return { ...own, ...build.labels };
+}
+/**
+ * The parts of the build identity that the user's build settings add: the ids of secrets (their
+ * values never), and what changes what is built. no-cache and pull say how to build, not what.
+ */
+function buildSettingsIdentity(build, secrets) {
+    const settings = [
+        ...build.buildContexts.map((c) => `build-context ${c.name}=${c.source}`),
+        ...build.annotations.flatMap((a) => annotationArgs(a).map((arg) => `annotation ${arg}`)),
+        ...secrets.ssh.map((s) => `ssh ${s.id}`),
+        ...(build.network !== undefined ? [`network ${build.network}`] : []),
+        ...build.addHosts.map((h) => `add-host ${h.host}:${h.ip}`),
+        ...(build.shmSize !== undefined ? [`shm-size ${build.shmSize}`] : []),
+        ...build.ulimits.map((u) => `ulimit ${u.name}=${u.soft}:${u.hard ?? ''}`),
+    ];
+    const secretIds = [...secrets.values, ...secrets.files, ...secrets.envs].map((s) => s.id);
+    return { secretIds, settings };
+}
+
 ;// CONCATENATED MODULE: ./src/steps/image-metadata.ts
+
 
 
 
@@ -51520,7 +52337,7 @@ function imageMetadata(run, plan, build) {
  * same identity. A release job assembling native runners' digests is identified by them.
  */
 function identityOf(run, plan, build, builder) {
-    const labels = imageMetadata(run, plan, build);
+    const own = imageMetadata(run, plan, build);
     const assembling = run.inputs.platformDigests.length > 0;
     return buildIdentity({
         commit: plan.commit,
@@ -51533,9 +52350,10 @@ function identityOf(run, plan, build, builder) {
         provenance: run.inputs.provenance,
         sbom: run.inputs.sbom,
         driver: assembling ? '' : builder.driver,
-        labels,
-        annotations: labels,
-        secretIds: [],
+        labels: imageLabels(own, build),
+        annotations: own,
+        // The user's build inputs: secret ids (never values) and what changes what is built.
+        ...buildSettingsIdentity(build, run.inputs.buildSecrets),
         ...(assembling ? { sources: run.inputs.platformDigests.map((d) => d.digest) } : {}),
     });
 }
@@ -52146,6 +52964,7 @@ function progress(step, total) {
 
 
 
+
 /**
  * A manifest refused with 400 while pushing: registries answer so (MANIFEST_BLOB_UNKNOWN) when
  * another push of the same blobs, such as a concurrent run of this release, has not committed
@@ -52208,13 +53027,15 @@ function buildSpecFor(ctx, plan, image, output, metadataFile) {
         file: build.file,
         target: build.target,
         buildArgs: build.buildArgs,
-        labels: imageMetadata(ctx, plan, build),
+        labels: imageLabels(imageMetadata(ctx, plan, build), build),
         annotations: imageAnnotations(ctx, plan, build, image.identity),
         output,
         metadataFile,
         provenance: ctx.inputs.provenance,
         sbom: ctx.inputs.sbom,
         builder: ctx.inputs.builder,
+        // build-push-action's build inputs (secrets by id, values in buildx's environment only).
+        ...buildSettingsOf(build, ctx.inputs.buildSecrets),
         // Pull request builds read the cache but never write to a registry they may not push to.
         ...cacheFlags(ctx.inputs.cache, build.image.name, build.name, ctx.mode !== 'build' && output.kind !== 'load'),
     };
@@ -53060,11 +53881,36 @@ function renderImageSection(sections) {
     }
     return lines.join('\n');
 }
-/** A body with the image section put in place: the notes, then this run's image section. */
-function releaseBody(notes, sections) {
+/** GitHub refuses a longer Release body ("body is too long (maximum is 125000 characters)"). */
+const RELEASE_BODY_LIMIT = 125_000;
+/** Characters as GitHub counts them: code points, so that a cut never splits one. */
+const characters = (text) => Array.from(text);
+/**
+ * A body with the image section put in place: the notes, then this run's image section. Notes
+ * that would take the body over GitHub's limit are cut, at a line where one is near, with a note
+ * saying so; the image section is never cut.
+ */
+function releaseBody(notes, sections, limit = RELEASE_BODY_LIMIT) {
     const marker = notes.indexOf(IMAGE_SECTION_MARKER);
     const own = (marker >= 0 ? notes.slice(0, marker) : notes).trimEnd();
-    return `${own === '' ? '' : `${own}\n\n`}${renderImageSection(sections)}`;
+    const section = renderImageSection(sections);
+    const body = `${own === '' ? '' : `${own}\n\n`}${section}`;
+    const total = characters(body).length;
+    if (total <= limit)
+        return body;
+    const ownCharacters = characters(own);
+    const cutNote = (left) => `\n\n_The notes were cut at GitHub's limit of ${limit.toLocaleString('en-US')} characters for a Release body: ${left.toLocaleString('en-US')} characters are left out._`;
+    // The note's own length depends on the count it gives: measure with the largest count.
+    const budget = limit - characters(section).length - 2 - characters(cutNote(ownCharacters.length)).length;
+    if (budget <= 0)
+        return characters(body).slice(0, limit).join('');
+    let kept = ownCharacters.slice(0, budget).join('');
+    const lastLine = kept.lastIndexOf('\n');
+    if (lastLine >= kept.length / 2)
+        kept = kept.slice(0, lastLine);
+    kept = kept.trimEnd();
+    const left = ownCharacters.length - characters(kept).length;
+    return `${kept}${cutNote(left)}\n\n${section}`;
 }
 /** A SHA256SUMS file as sha256sum writes it, sorted by name. */
 function checksumsFile(files) {
@@ -54209,11 +55055,16 @@ class DockerEngine {
         await this.docker.run(['logout', registry]);
     }
     async build(spec, options = {}) {
+        // Secret values reach buildx through its environment only, never its argv or a file.
+        const env = {
+            ...spec.environment,
+            ...(options.sourceDateEpoch !== undefined
+                ? { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) }
+                : {}),
+        };
         const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(spec), {
             stream: options.stream ?? false,
-            ...(options.sourceDateEpoch !== undefined
-                ? { env: { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) } }
-                : {}),
+            ...(Object.keys(env).length > 0 ? { env } : {}),
         });
         return { exitCode, stderr };
     }
@@ -61330,6 +62181,7 @@ function failureAnnotation(failure) {
 
 
 
+
 const coreLogger = {
     info: (message) => {
         info(message);
@@ -61371,18 +62223,21 @@ async function run(env = process.env) {
     try {
         runEnv = readRunEnvironment(env);
         const workspace = workspaceFiles(runEnv.workspace);
-        inputs = parseInputs(envInputReader(env), workspace.exists, workspace.readText, workspace.inside);
+        inputs = parseInputs(envInputReader(env), workspace.exists, workspace.readText, workspace.inside, runEnv);
     }
     catch (error) {
         // Bad input: fail before any side effect, naming every input to fix.
         setFailed(error instanceof InputError ? error.message : `Invalid configuration: ${messageOf(error)}`);
         return;
     }
+    for (const notice of inputs.notices)
+        core_notice(notice);
     for (const secret of [
         inputs.githubToken,
         inputs.registryCredentials?.password ?? '',
         inputs.signing.kind === 'key' ? inputs.signing.key : '',
         inputs.signing.kind === 'key' ? inputs.signing.password : '',
+        ...secretsToMask(inputs.buildSecrets.values),
     ]) {
         if (secret !== '')
             core_setSecret(secret);
@@ -61426,7 +62281,7 @@ async function run(env = process.env) {
         return;
     }
     if (trigger.kind === 'build' && trigger.reason !== undefined)
-        notice(`Built only, nothing pushed: ${trigger.reason}`);
+        core_notice(`Built only, nothing pushed: ${trigger.reason}`);
     const workDir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runEnv.tempDir || (0,external_node_os_namespaceObject.tmpdir)(), 'multiarch-release-'));
     const cancellation = {};
     const onSignal = (signal) => {

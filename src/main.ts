@@ -6,6 +6,7 @@ import type { Logger, Run } from './run/run.js'
 import { newReport, visibility } from './run/report.js'
 import { InputError, ReleaseError, messageOf } from './model/errors.js'
 import { envInputReader, parseInputs, type Inputs } from './model/inputs.js'
+import { secretsToMask } from './model/build-secrets.js'
 import { RELEASE_EVENTS, decideTrigger } from './model/trigger.js'
 import { readRunEnvironment, type RunEnvironment } from './model/run-env.js'
 import { PIPELINE, ROLLBACK_PIPELINE, runPipeline, type Found } from './pipeline.js'
@@ -71,6 +72,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       workspace.exists,
       workspace.readText,
       workspace.inside,
+      runEnv,
     )
   } catch (error) {
     // Bad input: fail before any side effect, naming every input to fix.
@@ -79,11 +81,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     )
     return
   }
+  for (const notice of inputs.notices) core.notice(notice)
   for (const secret of [
     inputs.githubToken,
     inputs.registryCredentials?.password ?? '',
     inputs.signing.kind === 'key' ? inputs.signing.key : '',
     inputs.signing.kind === 'key' ? inputs.signing.password : '',
+    ...secretsToMask(inputs.buildSecrets.values),
   ]) {
     if (secret !== '') core.setSecret(secret)
   }

@@ -188,9 +188,9 @@ describe('invalid inputs fail before any side effect', () => {
       [/Input 'image': .* it holds a tag/],
     ],
     [
-      'an image with uppercase letters',
-      { image: '127.0.0.1:5000/e2e/MyApp' },
-      [/Input 'image': .*'MyApp' has uppercase letters/],
+      'an image that stays invalid after lowercasing',
+      { image: '127.0.0.1:5000/e2e/-MyApp' },
+      [/Input 'image': .*'-myapp' is not a valid repository path component \(after lowercasing\)/],
     ],
     [
       'a malformed version',

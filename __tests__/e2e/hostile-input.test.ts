@@ -68,9 +68,9 @@ const rows: Record<string, Row> = {
     },
     message: /Input 'platforms'/,
   },
-  'an uppercase image': {
-    inputs: { image: '127.0.0.1:5000/Acme/App' },
-    message: /Input 'image'.*uppercase/,
+  'an image that stays invalid after lowercasing': {
+    inputs: { image: '127.0.0.1:5000/Acme/_App' },
+    message: /Input 'image'.*'_app' is not a valid repository path component \(after lowercasing\)/,
   },
   'an image with a tag': {
     inputs: { image: '127.0.0.1:5000/acme/app:latest' },
@@ -80,7 +80,10 @@ const rows: Record<string, Row> = {
     inputs: { image: `127.0.0.1:5000/acme/app@sha256:${'a'.repeat(64)}` },
     message: /Input 'image'.*holds a digest/,
   },
-  'an empty image': { inputs: { image: '' }, message: /Input 'image'.*required/ },
+  'a repository listed twice': {
+    inputs: { image: '127.0.0.1:5000/acme/app\n127.0.0.1:5000/Acme/App' },
+    message: /Input 'image'.*listed twice/,
+  },
   'an image with a space': {
     inputs: { image: '127.0.0.1:5000/acme/app name' },
     message: /Input 'image'.*not a valid repository path component/,

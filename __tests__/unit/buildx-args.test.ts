@@ -9,20 +9,8 @@ import {
   failedPlatform,
   type BuildSpec,
 } from '../../src/build/buildx-args.js'
-import { parsePlatform, type Platform } from '../../src/model/platform.js'
+import { BASE_PLAN as base, platforms } from '../support/build-plan.js'
 
-const platforms = (...names: string[]): Platform[] => names.map((n) => parsePlatform(n) as Platform)
-const base: BuildSpec = {
-  platforms: platforms('linux/amd64', 'linux/arm64'),
-  context: '.',
-  file: './Dockerfile',
-  target: undefined,
-  buildArgs: [],
-  labels: {},
-  annotations: {},
-  output: { kind: 'cache-only' },
-  metadataFile: '/tmp/m.json',
-}
 const head = ['buildx', 'build', '--progress', 'plain']
 
 describe('buildxBuildArgs', () => {

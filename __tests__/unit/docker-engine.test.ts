@@ -70,6 +70,11 @@ const PLAN: BuildSpec = {
   output: { kind: 'push-tag', ref: 'r.example.test/acme/app:candidate-1' },
   metadataFile: '/tmp/metadata.json',
 }
+const SECRET_PLAN: BuildSpec = {
+  ...PLAN,
+  secrets: [{ id: 'npm', env: 'MULTIARCH_RELEASE_SECRET_0' }],
+  environment: { MULTIARCH_RELEASE_SECRET_0: 'tok\nen' },
+}
 
 interface IntentRow {
   readonly intent: string
@@ -134,6 +139,15 @@ describe('each intent is one docker command', () => {
       options: { stream: true, env: { SOURCE_DATE_EPOCH: '1700000000' } },
     },
     {
+      intent: 'build: secret values in the environment of buildx only, with the stamp',
+      call: (e) => e.build(SECRET_PLAN, { stream: true, sourceDateEpoch: 1_700_000_000 }),
+      args: buildxBuildArgs(SECRET_PLAN),
+      options: {
+        stream: true,
+        env: { MULTIARCH_RELEASE_SECRET_0: 'tok\nen', SOURCE_DATE_EPOCH: '1700000000' },
+      },
+    },
+    {
       intent: 'build: quiet, unstamped',
       call: (e) => e.build(PLAN),
       args: buildxBuildArgs(PLAN),
@@ -144,6 +158,17 @@ describe('each intent is one docker command', () => {
     await call(e)
     expect(docker.calls).toEqual([{ args, options }])
   })
+})
+
+test('a build with a secret value names it by id on the command line, never by value', async () => {
+  const { docker, engine: e } = engine()
+  await e.build(SECRET_PLAN)
+  const [call] = docker.calls
+  expect(call?.args).toEqual(
+    expect.arrayContaining(['--secret', 'id=npm,env=MULTIARCH_RELEASE_SECRET_0']),
+  )
+  expect(call?.args.join(' ')).not.toContain('tok')
+  expect(call?.options?.env).toEqual({ MULTIARCH_RELEASE_SECRET_0: 'tok\nen' })
 })
 
 describe("what docker answers, as the engine's intents tell it", () => {

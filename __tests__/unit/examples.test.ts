@@ -101,24 +101,32 @@ test.each(workflowFiles())(
   },
 )
 
-/** The README's YAML blocks that are whole workflows (they have jobs:), with their heading. */
-function readmeWorkflows(): [string, string][] {
-  const readme = readFileSync('README.md', 'utf8')
+/** The YAML blocks of a Markdown file that are whole workflows (they have jobs:), with their heading. */
+function markdownWorkflows(file: string): [string, string][] {
+  const text = readFileSync(file, 'utf8')
   const blocks: [string, string][] = []
-  let heading = ''
-  for (const [, title, yaml] of readme.matchAll(/^#+ (.+)$|^```yaml\n([\s\S]*?)^```$/gm)) {
-    if (title !== undefined) heading = title
-    else if (yaml !== undefined && /^jobs:/m.test(yaml)) blocks.push([`README: ${heading}`, yaml])
+  // The headings above a block, from its section (##) down: "From a script › Before".
+  const headings: string[] = []
+  for (const [, hashes, title, yaml] of text.matchAll(/^(#+) (.+)$|^```yaml\n([\s\S]*?)^```$/gm)) {
+    if (hashes !== undefined && title !== undefined) {
+      headings.length = Math.max(hashes.length - 2, 0)
+      headings.push(title)
+    } else if (yaml !== undefined && /^jobs:/m.test(yaml)) {
+      blocks.push([`${file}: ${headings.join(' › ')}`, yaml])
+    }
   }
   return blocks
 }
 
+const readmeWorkflows = (): [string, string][] => markdownWorkflows('README.md')
+const MIGRATING = join('docs', 'migrating.md')
+
 test("the README's quick starts are whole workflows: one for each of the three ways", () => {
   expect(readmeWorkflows().map(([name]) => name)).toEqual(
     expect.arrayContaining([
-      expect.stringMatching(/Pull requests/),
-      expect.stringMatching(/workflow_run/),
-      expect.stringMatching(/Native runners/),
+      expect.stringMatching(/^README.md: .*Pull requests/),
+      expect.stringMatching(/^README.md: .*workflow_run/),
+      expect.stringMatching(/^README.md: .*Native runners/),
     ]),
   )
 })
@@ -131,6 +139,37 @@ test.each(readmeWorkflows())(
     expect(steps.length).toBeGreaterThan(0)
   },
 )
+
+test.each(markdownWorkflows(MIGRATING))(
+  "%s passes GitHub's workflow parser and gives this action only inputs of action.yml",
+  async (name, content) => {
+    const { problems, steps } = await checkWorkflow(name, content)
+    expect(problems).toEqual([])
+    // An "after" workflow that never ran the action would check nothing.
+    if (/› (After|Keeping)/.test(name)) expect(steps.length).toBeGreaterThan(0)
+  },
+)
+
+test('the migration guide shows each way over, before and after', () => {
+  expect(markdownWorkflows(MIGRATING).map(([name]) => name.replace(`${MIGRATING}: `, ''))).toEqual([
+    'From build-push-action, metadata-action and action-gh-release › Before',
+    'From build-push-action, metadata-action and action-gh-release › After',
+    'From build-push-action, metadata-action and action-gh-release › Keeping metadata-action',
+    'From a hand-written buildx and gh release script › Before',
+    'From a hand-written buildx and gh release script › After',
+  ])
+})
+
+test("the migration guide's check fails on an input action.yml lacks", async () => {
+  const [, after] = markdownWorkflows(MIGRATING)[1] ?? ['', '']
+  expect(after).toContain('org/multiarch-release@v1')
+  const misspelt = after.replace('release-body-path:', 'body_path:')
+  expect(misspelt).not.toBe(after)
+  const { problems } = await checkWorkflow('migrating.md: After', misspelt)
+  expect(problems).toEqual([
+    expect.stringMatching(/unknown input 'body_path' \(not in action.yml\)/),
+  ])
+})
 
 test('the examples and the project workflows are all there (the table above is not empty)', () => {
   expect(workflowFiles()).toEqual(

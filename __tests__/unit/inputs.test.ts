@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
-import { InputError } from '../../src/model/errors.js'
 import {
   INPUT_DEFAULTS,
   parseInputs,
@@ -9,6 +8,7 @@ import {
   type Inputs,
 } from '../../src/model/inputs.js'
 import { formatPlatform } from '../../src/model/platform.js'
+import { parseValues, problemsOf as problemsWith } from '../support/inputs.js'
 
 const valid: Record<string, string> = { image: 'ghcr.io/acme/app' }
 /** The only image of a single-image release. */
@@ -17,23 +17,12 @@ const one = (inputs: Inputs): ImageBuild => {
   if (!first) throw new Error('no image')
   return first
 }
-const reader = (values: Record<string, string>) => (name: string) =>
-  values[name] ?? INPUT_DEFAULTS[name] ?? ''
 const parse = (
   values: Record<string, string>,
   exists: (p: string) => boolean = () => true,
-): Inputs => parseInputs(reader({ ...valid, ...values }), exists)
-
-function problemsOf(values: Record<string, string>, exists?: (p: string) => boolean): string[] {
-  try {
-    parse(values, exists)
-  } catch (error) {
-    if (error instanceof InputError)
-      return error.problems.map((p) => `${p.input}: ${p.value}: ${p.accepted}`)
-    throw error
-  }
-  return []
-}
+): Inputs => parseValues({ ...valid, ...values }, { exists })
+const problemsOf = (values: Record<string, string>, exists?: (p: string) => boolean): string[] =>
+  problemsWith({ ...valid, ...values }, { exists })
 
 describe('defaults', () => {
   test('a run with only image set builds linux/amd64 and linux/arm64 from ./Dockerfile', () => {
@@ -206,9 +195,9 @@ describe('refused values name the input, the value and what is accepted', () => 
       /^image: ghcr.io\/acme\/app:1.0: it holds a tag/,
     ],
     [
-      'image with uppercase',
-      { image: 'ghcr.io/Acme/App' },
-      /^image: .*uppercase.*; use a repository/,
+      'image that stays invalid after lowercasing',
+      { image: 'ghcr.io/Acme/-App' },
+      /^image: ghcr.io\/Acme\/-App: '-app' is not a valid repository path component \(after lowercasing\); use a repository/,
     ],
     ['image missing', { image: '' }, /^image: : it is required/],
     [
@@ -311,7 +300,7 @@ describe('refused values name the input, the value and what is accepted', () => 
     [
       'tags with an unknown placeholder',
       { tags: 'sha-{{short}}\n{{branch}}-latest' },
-      /^tags: \{\{branch\}\}-latest: it uses unknown placeholders \{\{branch\}\}; use \{\{version\}\}/,
+      /^tags: \{\{branch\}\}-latest: it uses unknown placeholders \{\{branch\}\}; give an extra tag template per line, .*placeholders \{\{version\}\}/,
     ],
     [
       'label prefixes that are the same',
@@ -401,11 +390,9 @@ describe('the build reads nothing outside the workspace', () => {
 
   test('a path the workspace check finds outside (a symlink) is refused like one written so', () => {
     const inputs = (): unknown =>
-      parseInputs(
-        reader({ ...valid, file: 'linked/Dockerfile' }),
-        () => true,
-        () => undefined,
-        (path) => !path.startsWith('linked'),
+      parseValues(
+        { ...valid, file: 'linked/Dockerfile' },
+        { exists: () => true, inside: (path) => !path.startsWith('linked') },
       )
     expect(inputs).toThrow(
       /Input 'file': "linked\/Dockerfile" is not valid; it is outside the workspace/,

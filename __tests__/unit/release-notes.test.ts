@@ -86,10 +86,16 @@ describe('finalTags: the version tag first, extra tags, then floating tags from 
       ['version', 'extra', 'extra', 'floating', 'floating', 'floating'],
     ],
     [
-      'a duplicate is written once',
-      ['0.1.0', stable, { imageTagPrefix: '', extra: ['{{major}}'] }],
-      ['0.1.0', '0', '0.1', 'latest'],
-      ['version', 'extra', 'floating', 'floating'],
+      'an extra tag that is also a floating tag is the floating one, never moved backwards',
+      ['0.1.0', stable, { imageTagPrefix: '', extra: ['{{major}}', 'edge', 'edge'] }],
+      ['0.1.0', 'edge', '0.1', '0', 'latest'],
+      ['version', 'extra', 'floating', 'floating', 'floating'],
+    ],
+    [
+      'an extra tag that is the version tag is the version tag',
+      ['1.2.3', stable, { imageTagPrefix: '', extra: ['{{version}}'] }],
+      ['1.2.3', '1.2', '1', 'latest'],
+      ['version', 'floating', 'floating', 'floating'],
     ],
   ])('%s', (_name, args, tags, kinds) => {
     const planned = finalTags(...args)

@@ -1,5 +1,12 @@
 import { formatPlatform, type Platform } from '../model/platform.js'
-import type { KeyValue } from '../model/inputs.js'
+import type {
+  Annotation,
+  HostEntry,
+  KeyValue,
+  NamedContext,
+  SshSource,
+  Ulimit,
+} from '../model/inputs.js'
 
 /** Where a build's result goes. */
 export type BuildOutput =
@@ -11,6 +18,13 @@ export type BuildOutput =
   | { kind: 'cache-only' }
   /** Build one platform and load it into the engine's image store. */
   | { kind: 'load'; tag: string }
+
+/** A build secret as buildx reads it: its argv names the id and where the value is, never the value. */
+export type BuildSecret =
+  /** A variable of buildx's environment: the action's own (secrets) or the step's (secret-envs). */
+  | { readonly id: string; readonly env: string }
+  /** A file buildx reads itself (secret-files). */
+  | { readonly id: string; readonly file: string }
 
 export interface BuildSpec {
   readonly platforms: readonly Platform[]
@@ -28,6 +42,51 @@ export interface BuildSpec {
   readonly sbom?: string | undefined
   readonly cacheFrom?: readonly string[]
   readonly cacheTo?: readonly string[]
+  readonly secrets?: readonly BuildSecret[]
+  /** Variables for buildx's process only: the values of secrets, never on its command line. */
+  readonly environment?: Readonly<Record<string, string>>
+  readonly ssh?: readonly SshSource[]
+  readonly buildContexts?: readonly NamedContext[]
+  /** The user's annotations at their own levels; a key given here replaces ours at every level. */
+  readonly userAnnotations?: readonly Annotation[]
+  readonly noCache?: boolean
+  readonly pull?: boolean
+  readonly network?: string | undefined
+  readonly addHosts?: readonly HostEntry[]
+  readonly shmSize?: string | undefined
+  readonly ulimits?: readonly Ulimit[]
+}
+
+/** build-push-action's flags of a build, in its meaning: contexts, secrets, ssh, RUN's resources. */
+function buildSettingsArgs(spec: BuildSpec): string[] {
+  const args: string[] = []
+  for (const { name, source } of spec.buildContexts ?? [])
+    args.push('--build-context', `${name}=${source}`)
+  for (const secret of spec.secrets ?? []) {
+    const where = 'env' in secret ? `env=${secret.env}` : `src=${secret.file}`
+    args.push('--secret', `id=${secret.id},${where}`)
+  }
+  for (const { id, path } of spec.ssh ?? [])
+    args.push('--ssh', path === undefined ? id : `${id}=${path}`)
+  if (spec.noCache === true) args.push('--no-cache')
+  if (spec.pull === true) args.push('--pull')
+  if (spec.network !== undefined) args.push('--network', spec.network)
+  for (const { host, ip } of spec.addHosts ?? []) args.push('--add-host', `${host}:${ip}`)
+  if (spec.shmSize !== undefined) args.push('--shm-size', spec.shmSize)
+  for (const { name, soft, hard } of spec.ulimits ?? [])
+    args.push('--ulimit', `${name}=${soft}${hard === undefined ? '' : `:${hard}`}`)
+  return args
+}
+
+/**
+ * One annotation as buildx takes it, once per level: level[platform]:key=value (buildx 0.13
+ * reads index,manifest:key as a key named so, not as two levels).
+ */
+export function annotationArgs(annotation: Annotation): string[] {
+  const platform = annotation.platform ? `[${formatPlatform(annotation.platform)}]` : ''
+  return annotation.levels.map(
+    (level) => `${level}${platform}:${annotation.key}=${annotation.value}`,
+  )
 }
 
 /** The argv of `docker buildx build` for a plan: pure data, never a shell string. */
@@ -39,6 +98,7 @@ export function buildxBuildArgs(spec: BuildSpec): string[] {
   if (spec.target) args.push('--target', spec.target)
   for (const { key, value } of spec.buildArgs) args.push('--build-arg', `${key}=${value}`)
   for (const [key, value] of Object.entries(spec.labels)) args.push('--label', `${key}=${value}`)
+  args.push(...buildSettingsArgs(spec))
   if (spec.provenance !== undefined) args.push('--provenance', spec.provenance)
   if (spec.sbom !== undefined) args.push('--sbom', spec.sbom)
   for (const from of spec.cacheFrom ?? []) args.push('--cache-from', from)
@@ -46,15 +106,24 @@ export function buildxBuildArgs(spec: BuildSpec): string[] {
   // One platform without attestations is pushed as a plain manifest: it has no index to annotate.
   const plainManifest =
     spec.platforms.length === 1 && spec.provenance === 'false' && spec.sbom !== 'true'
-  const annotationLevels =
-    spec.output.kind === 'load' || spec.output.kind === 'cache-only'
-      ? []
-      : plainManifest
-        ? ['manifest']
-        : ['index', 'manifest']
+  const pushed = spec.output.kind !== 'load' && spec.output.kind !== 'cache-only'
+  const annotationLevels = !pushed ? [] : plainManifest ? ['manifest'] : ['index', 'manifest']
+  // A plain manifest has no index, so no index or descriptor in it to annotate.
+  const userLevels: readonly string[] = !pushed
+    ? []
+    : plainManifest
+      ? ['manifest']
+      : ['index', 'manifest', 'manifest-descriptor', 'index-descriptor']
+  const userAnnotations = spec.userAnnotations ?? []
+  // A key the user gives replaces the action's at every level (the release's own keys never get here).
+  const replaced = new Set(userAnnotations.map((a) => a.key))
   for (const level of annotationLevels) {
     for (const [key, value] of Object.entries(spec.annotations))
-      args.push('--annotation', `${level}:${key}=${value}`)
+      if (!replaced.has(key)) args.push('--annotation', `${level}:${key}=${value}`)
+  }
+  for (const annotation of userAnnotations) {
+    const levels = annotation.levels.filter((l) => userLevels.includes(l))
+    for (const arg of annotationArgs({ ...annotation, levels })) args.push('--annotation', arg)
   }
   switch (spec.output.kind) {
     case 'push-tag':

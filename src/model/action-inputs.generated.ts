@@ -8,11 +8,11 @@ export const ACTION_INPUTS = {
   },
   "image": {
     default: undefined,
-    description: "The image repository without tag or digest, lowercase, for example ghcr.io/acme/app. Required unless components is given.",
+    description: "The image repository without tag or digest, for example ghcr.io/acme/app, or several, one per line (one build, released to each, as metadata-action's images). Names are lowercased (ghcr.io/Acme/App is released as ghcr.io/acme/app, with a notice). Empty, without components: ghcr.io/<owner>/<repo> of this repository in lowercase (containers.<host>/<owner>/<repo> on GitHub Enterprise Server).",
   },
   "components": {
     default: undefined,
-    description: "Several images released together, all or nothing: a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name and image, and optionally context, file, target, build-args, platforms and the smoke-* settings (defaults: the inputs of the same names).",
+    description: "Several images released together, all or nothing: a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name and image, and optionally context, file, target, build-args, build-contexts, labels, annotations, no-cache, pull, network, add-hosts, shm-size, ulimit, platforms and the smoke-* settings (defaults: the inputs of the same names).",
   },
   "platforms": {
     default: "linux/amd64,linux/arm64",
@@ -52,7 +52,7 @@ export const ACTION_INPUTS = {
   },
   "tags": {
     default: undefined,
-    description: "Extra image tags, one template per line, written with the version tag, for example sha-{{short}}. Placeholders: {{version}}, {{major}}, {{minor}}, {{patch}}, {{channel}}, {{sha}}, {{short}}.",
+    description: "Extra image tags, one per line, written with the version tag: a template such as sha-{{short}} (placeholders {{version}}, {{major}}, {{minor}}, {{patch}}, {{channel}}, {{sha}}, {{short}}), or a full reference <repository>:<tag> of one of the release's repositories, as metadata-action's tags output writes it. A version or latest given here is left out (with a notice): the release writes those itself, moving them only forward.",
   },
   "label-type-prefix": {
     default: "type:",
@@ -77,6 +77,58 @@ export const ACTION_INPUTS = {
   "build-args": {
     default: undefined,
     description: "Build arguments, one NAME=value per line.",
+  },
+  "build-contexts": {
+    default: undefined,
+    description: "Additional build contexts, one name=source per line (buildx --build-context): a folder in the workspace, a git or HTTP URL, docker-image://<image> or oci-layout://<folder>[:tag].",
+  },
+  "labels": {
+    default: undefined,
+    description: "Image labels, one key=value per line, for example metadata-action's labels output. The release's own org.opencontainers.image.version, revision and created are kept; for any other key, yours wins.",
+  },
+  "annotations": {
+    default: undefined,
+    description: "OCI annotations, one [level:]key=value per line, for example metadata-action's annotations output; level is manifest (the default), index, manifest-descriptor or index-descriptor, several joined by commas. The release's own version, revision and created are kept; for any other key, yours wins.",
+  },
+  "secrets": {
+    default: undefined,
+    description: "Build secrets, one id=value per line (\"id=value\" in double quotes for a value over several lines), read in the Dockerfile with RUN --mount=type=secret,id=<id>. Masked; buildx gets them through its environment, never its command line or a file. For every image of the run (not a component field).",
+  },
+  "secret-files": {
+    default: undefined,
+    description: "Build secrets read from files, one id=path per line. For every image of the run.",
+  },
+  "secret-envs": {
+    default: undefined,
+    description: "Build secrets read from environment variables of the step, id=VARIABLE, comma- or newline-separated. For every image of the run.",
+  },
+  "ssh": {
+    default: undefined,
+    description: "SSH agent sockets or keys for RUN --mount=type=ssh, comma- or newline-separated: default ($SSH_AUTH_SOCK, for example from webfactory/ssh-agent) or id=path. For every image of the run.",
+  },
+  "no-cache": {
+    default: "false",
+    description: "true builds without the build cache (buildx --no-cache).",
+  },
+  "pull": {
+    default: "false",
+    description: "true pulls every base image again, even when cached (buildx --pull).",
+  },
+  "network": {
+    default: undefined,
+    description: "The network of RUN instructions: default, none or host (host needs a builder that allows the network.host entitlement). Empty: the builder's default.",
+  },
+  "add-hosts": {
+    default: undefined,
+    description: "Host-to-IP mappings for RUN instructions, host:ip, comma- or newline-separated, for example docker:10.180.0.1.",
+  },
+  "shm-size": {
+    default: undefined,
+    description: "The size of /dev/shm for RUN instructions, for example 2g.",
+  },
+  "ulimit": {
+    default: undefined,
+    description: "Resource limits for RUN instructions, one name=soft[:hard] per line, for example nofile=1024:1024.",
   },
   "smoke-run": {
     default: undefined,
@@ -109,6 +161,26 @@ export const ACTION_INPUTS = {
   "release-notes": {
     default: undefined,
     description: "The Release body. Empty: GitHub's generated notes followed by an image section (pull command, digest, platforms, tags).",
+  },
+  "release-name": {
+    default: undefined,
+    description: "The Release's title, with the placeholders of tags, for example App {{version}}. Empty: the git tag (v1.2.3).",
+  },
+  "release-body-path": {
+    default: undefined,
+    description: "A file in the workspace whose text is the Release's notes (instead of release-notes), read when the draft is written. The body is cut, with a note, at GitHub's limit of 125,000 characters; the image section is kept whole.",
+  },
+  "release-draft": {
+    default: "false",
+    description: "true leaves the Release a draft for a person to review and publish; the images are still tested, promoted and tagged.",
+  },
+  "discussion-category": {
+    default: undefined,
+    description: "A discussion category of the repository, for example Announcements: publishing the Release opens a discussion of it there.",
+  },
+  "make-latest": {
+    default: "auto",
+    description: "auto (GitHub's Latest only for the highest stable version, from the history), true (this Release is Latest, even for a hotfix of an older line) or false (never Latest). GitHub makes no prerelease and no draft Latest. The latest image tag always follows the history.",
   },
   "provenance": {
     default: undefined,

@@ -24,6 +24,8 @@ export interface BuildIdentityParts {
   readonly annotations: Readonly<Record<string, string>>
   /** The ids of build secrets (never their values). */
   readonly secretIds: readonly string[]
+  /** The user's build settings that change what is built: contexts, annotations, RUN's resources. */
+  readonly settings?: readonly string[]
   /** A release job assembling native runners' digests: the platform images it assembles. */
   readonly sources?: readonly string[]
 }
@@ -49,6 +51,8 @@ export function buildIdentity(parts: BuildIdentityParts): string {
     sorted(parts.annotations),
     [...parts.secretIds].sort(),
     parts.sources ?? null,
+    // Appended only when given, so that the identity of a build without them is unchanged.
+    ...(parts.settings !== undefined && parts.settings.length > 0 ? [parts.settings] : []),
   ])
   return `sha256:${createHash('sha256').update(canonical).digest('hex')}`
 }
@@ -85,6 +89,6 @@ export function reuseVerdict(
     why:
       version !== undefined && version !== expected.version
         ? `built from this commit as version ${version}, not ${expected.version}`
-        : 'built from this commit with other build inputs (build-args, file, context, target, platforms, provenance, sbom, builder or labels)',
+        : 'built from this commit with other build inputs (build-args, file, context, target, platforms, provenance, sbom, builder, labels, annotations, secrets or build settings)',
   }
 }

@@ -5,9 +5,10 @@ import type { ImageBuild } from './input-types.js'
 import { ACCEPTED_IMAGE, type ImageRepository } from './image-ref.js'
 import { IMAGE_INPUTS, parseImageSettings, type ImageInput } from './image-inputs.js'
 import { MAX_ENTRIES, type FieldContext, type InputSpec } from './input-kinds.js'
+import { BUILD_SECRET_INPUTS } from './build-secrets.js'
 
 export const ACCEPTED_COMPONENTS =
-  'give a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name, image, and optionally context, file, target, build-args, platforms and the smoke-* settings'
+  'give a YAML list (inline, or the path of a .yml/.yaml file in the workspace) of entries with name, image, and optionally context, file, target, build-args, the build settings (build-contexts, labels, annotations, no-cache, pull, network, add-hosts, shm-size, ulimit), platforms and the smoke-* settings'
 
 const COMPONENT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
 /** A component's fields: its name, and every input that describes an image. */
@@ -63,21 +64,46 @@ export const COMPONENTS_INPUT: InputSpec<readonly unknown[] | undefined> = {
 const imageName = (image: ImageRepository): string => image.path.split('/').pop() ?? image.path
 
 /**
- * The images of the release: every component, or the one of the image input. `input` gives an
- * input's text (a component's default), `at` the context that names a problem's input.
+ * The images of the release: every component, or the one of the image input (the run's default
+ * image when it is blank). `input` gives an input's text (a component's default), `at` the
+ * context that names a problem's input.
  */
 export function parseImages(
   input: (name: 'image' | 'components' | ImageInput) => string,
   components: readonly unknown[] | undefined,
   at: (label: string) => FieldContext,
+  fallbackImage?: string,
 ): ImageBuild[] {
   const imageText = input('image').trim()
   if (input('components').trim() === '') {
-    if (imageText === '')
-      at('image').report(imageText, 'it is required (or components)', ACCEPTED_IMAGE)
-    const image = IMAGE_INPUTS.image.parse(imageText, at('image'))
+    const given = imageText !== '' ? imageText : fallbackImage?.toLowerCase()
+    const atImage = at('image')
+    if (given === undefined)
+      atImage.report(imageText, 'it is required (or components)', ACCEPTED_IMAGE)
+    else if (imageText === '')
+      atImage.notice(
+        `not given: the image is ${given}, this repository's on GitHub's container registry`,
+      )
+    // A default that is not a valid name says where it came from.
+    const context: FieldContext =
+      imageText !== ''
+        ? atImage
+        : {
+            ...atImage,
+            report: (value, reason, accepted) => {
+              atImage.report(
+                '',
+                `it is not given, and the default ${value} is not valid (${reason})`,
+                `set image; ${accepted}`,
+              )
+            },
+          }
+    const repositories = IMAGE_INPUTS.image.parse(given ?? '', context)
     const settings = parseImageSettings(input, at)
-    return image === undefined ? [] : [{ name: imageName(image), image, ...settings }]
+    const [image] = repositories ?? []
+    return image === undefined || repositories === undefined
+      ? []
+      : [{ name: imageName(image), image, repositories, ...settings }]
   }
   if (imageText !== '') {
     at('image').report(
@@ -113,7 +139,14 @@ function parseComponent(
   const name = asInputText(fields.name).trim()
   const where = `components[${COMPONENT_NAME.test(name) ? name : index}]`
   for (const key of Object.keys(fields)) {
-    if (!COMPONENT_FIELDS.includes(key)) {
+    if (key in BUILD_SECRET_INPUTS) {
+      // A components file in the workspace must not pick the runner's secrets or files.
+      at(`${where}.${key}`).report(
+        '(hidden)',
+        'build secrets are not a component field',
+        `give ${key} as an input of the step: every component's build gets it`,
+      )
+    } else if (!COMPONENT_FIELDS.includes(key)) {
       at(`${where}.${key}`).report(
         asInputText(fields[key]).slice(0, 80),
         'it is not a component field',
@@ -133,10 +166,13 @@ function parseComponent(
   }
   const imageText = asInputText(fields.image).trim()
   if (imageText === '') at(`${where}.image`).report(imageText, 'it is required', ACCEPTED_IMAGE)
-  const image = IMAGE_INPUTS.image.parse(imageText, at(`${where}.image`))
-  if (image !== undefined && earlier.some((b) => b.image.name === image.name)) {
+  const repositories = IMAGE_INPUTS.image.parse(imageText, at(`${where}.image`)) ?? []
+  const taken = repositories.filter((r) =>
+    earlier.some((b) => b.repositories.some((other) => other.name === r.name)),
+  )
+  if (taken.length > 0) {
     at(`${where}.image`).report(
-      imageText,
+      taken.map((r) => r.name).join(', '),
       'another component has this image',
       'give each component its own repository',
     )
@@ -146,5 +182,6 @@ function parseComponent(
     (field) => (field in fields ? asInputText(fields[field]) : input(field)),
     (field) => at(`${where}.${field}`),
   )
-  return image === undefined ? undefined : { name, image, ...settings }
+  const [image] = repositories
+  return image === undefined ? undefined : { name, image, repositories, ...settings }
 }

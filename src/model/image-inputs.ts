@@ -2,7 +2,8 @@
 // them from the action's inputs, a component from its own fields, falling back to those inputs.
 import type { ImageBuild } from './input-types.js'
 import { ACTION_INPUTS, type InputName } from './action-inputs.generated.js'
-import { ACCEPTED_IMAGE, parseImageRepository } from './image-ref.js'
+import { IMAGE_NAMES } from './image-names.js'
+import { BUILD_IMAGE_INPUTS } from './build-inputs.js'
 import { ACCEPTED_PLATFORMS, formatPlatform, parsePlatform, type Platform } from './platform.js'
 import {
   ACCEPTED_HTTP_EXPECT,
@@ -45,8 +46,8 @@ const OUTSIDE =
 
 /** The inputs a component can set too, in the order a component's fields are named to users. */
 export const IMAGE_INPUTS = {
-  // Required: the single image's and a component's messages say so differently.
-  image: optional(parsedBy('text', parseImageRepository, ACCEPTED_IMAGE)),
+  // Required for a component; the single image has a default (image-names.ts).
+  image: IMAGE_NAMES,
   context: {
     kind: 'text',
     parse: (value, { report, exists, inside }) => {
@@ -72,6 +73,7 @@ export const IMAGE_INPUTS = {
     accepted: 'use the name of a FROM … AS <name> stage',
   }),
   'build-args': keyValues('give one NAME=value per line'),
+  ...BUILD_IMAGE_INPUTS,
   platforms: list(platform, {
     max: MAX_ENTRIES,
     required: { reason: 'no platform is listed', accepted: ACCEPTED_PLATFORMS },
@@ -93,7 +95,7 @@ type ImageValue<K extends ImageInput> = ReturnType<(typeof IMAGE_INPUTS)[K]['par
 export function parseImageSettings(
   text: (field: ImageInput) => string,
   at: (field: ImageInput) => FieldContext,
-): Omit<ImageBuild, 'name' | 'image'> {
+): Omit<ImageBuild, 'name' | 'image' | 'repositories'> {
   const field = <K extends ImageInput>(name: K): ImageValue<K> =>
     IMAGE_INPUTS[name].parse(text(name), at(name)) as ImageValue<K>
 
@@ -115,6 +117,17 @@ export function parseImageSettings(
   const target = field('target')
   const buildArgs = field('build-args')
   const platforms = field('platforms')
+  const buildx = {
+    buildContexts: field('build-contexts'),
+    labels: field('labels'),
+    annotations: field('annotations'),
+    noCache: field('no-cache') ?? false,
+    pull: field('pull') ?? false,
+    network: field('network'),
+    addHosts: field('add-hosts'),
+    shmSize: field('shm-size'),
+    ulimits: field('ulimit'),
+  }
 
   const run = field('smoke-run')
   const probe = field('smoke-http')
@@ -130,5 +143,13 @@ export function parseImageSettings(
   const http = probe !== undefined && expect !== undefined ? { ...probe, expect } : undefined
   const env = field('smoke-env')
   const timeout = field('smoke-timeout')
-  return { platforms, context, file, target, buildArgs, smoke: { run, http, env, timeout } }
+  return {
+    platforms,
+    context,
+    file,
+    target,
+    buildArgs,
+    ...buildx,
+    smoke: { run, http, env, timeout },
+  }
 }

@@ -4,7 +4,7 @@ const DOMAIN_LABEL = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/
 const TAG = /^[\w][\w.-]{0,127}$/
 
 export const ACCEPTED_IMAGE =
-  'use a repository without tag or digest, lowercase path, for example ghcr.io/acme/app or 127.0.0.1:5000/acme/app'
+  'use a repository without tag or digest, for example ghcr.io/acme/app or 127.0.0.1:5000/acme/app, one per line for several'
 
 /** A validated image repository such as ghcr.io/acme/app (no tag, no digest). */
 export interface ImageRepository {
@@ -50,6 +50,21 @@ export function parseImageRepository(text: string): ImageRepository | string {
   let path = pathComponents.join('/')
   if (!hasDomain && pathComponents.length === 1) path = `library/${path}`
   return { name, registry, path }
+}
+
+/**
+ * A repository as a user writes it, lowercased first as registries need (ghcr.io/Acme/App is
+ * ghcr.io/acme/app); or why it is not one even then.
+ */
+export function parseImageName(
+  text: string,
+): { readonly repository: ImageRepository; readonly lowered: boolean } | string {
+  const given = text.trim()
+  const lower = given.toLowerCase()
+  const repository = parseImageRepository(lower)
+  if (typeof repository === 'string')
+    return lower === given ? repository : `${repository} (after lowercasing)`
+  return { repository, lowered: lower !== given }
 }
 
 export function isValidTag(tag: string): boolean {

@@ -20,6 +20,8 @@ export type Report = (value: string, reason: string, accepted: string) => void
 export interface FieldContext {
   /** Names the input (or components[api].field) in the problem. */
   readonly report: Report
+  /** Tells the user how an accepted value was read (an image lowercased, a label ignored). */
+  readonly notice: (message: string) => void
   /** Whether a path relative to the workspace exists. */
   readonly exists: (path: string) => boolean
   /** Whether a path stays inside the workspace, links followed. */
@@ -48,6 +50,8 @@ export interface InputSpec<T> {
   readonly kind: InputKind
   /** A blank value is the value (tag-prefix: no prefix), not action.yml's default. */
   readonly keepsBlank?: boolean
+  /** Holds secrets: no problem ever shows the value. */
+  readonly sensitive?: boolean
   readonly parse: (text: string, at: FieldContext) => T
 }
 
@@ -119,6 +123,9 @@ export const optionalText = (rule: TextRule): InputSpec<string | undefined> => (
 
 /** Kept exactly as given, never trimmed: secrets, and the release notes' body. */
 export const verbatim = (): InputSpec<string> => ({ kind: 'verbatim', parse: (value) => value })
+
+/** A password or key: kept exactly as given, and never shown in a problem. */
+export const secretText = (): InputSpec<string> => ({ ...verbatim(), sensitive: true })
 
 /** Parsed by a model function that returns the value, or why the text is not one. */
 export function parsedBy<T>(

@@ -5,8 +5,10 @@ import type { Mode, PlatformDigest } from './input-types.js'
 import { COMPONENTS_INPUT } from './components.js'
 import { IMAGE_INPUTS } from './image-inputs.js'
 import { SIGNING_INPUTS } from './signing.js'
+import { BUILD_SECRET_INPUTS } from './build-secrets.js'
+import { RELEASE_OPTION_INPUTS } from './release-options.js'
 import { parsePlatform } from './platform.js'
-import { TEMPLATE_FIELDS, unknownPlaceholders } from './tags.js'
+import { givenTag } from './given-tags.js'
 import { ACCEPTED_CHANNEL, ACCEPTED_VERSION, parseChannel, parseVersion } from './version.js'
 import { ACCEPTED_RELEASE_BRANCHES } from './branch-policy.js'
 import {
@@ -17,6 +19,7 @@ import {
   oneOf,
   optional,
   optionalText,
+  secretText,
   parsedBy,
   text,
   verbatim,
@@ -41,18 +44,6 @@ const assetGlob: EntryParser<string> = (pattern, report) => {
     )
   }
   return pattern
-}
-
-const tagTemplate: EntryParser<string> = (template, report) => {
-  const unknown = unknownPlaceholders(template)
-  if (unknown.length > 0) {
-    report(
-      template,
-      `it uses unknown placeholders ${unknown.map((u) => `{{${u}}}`).join(', ')}`,
-      `use ${TEMPLATE_FIELDS.map((f) => `{{${f}}}`).join(', ')}`,
-    )
-  }
-  return template
 }
 
 const platformDigest: EntryParser<PlatformDigest> = (line, report) => {
@@ -111,12 +102,13 @@ export const RUN_INPUTS = {
     reason: 'it cannot start an image tag',
     accepted: 'use letters, digits, _ . -, starting with a letter or digit, for example v',
   }),
-  tags: lines(tagTemplate, { max: MAX_ENTRIES }),
+  tags: lines(givenTag, { max: MAX_ENTRIES }),
   'label-type-prefix': text(LABEL_PREFIX),
   'label-channel-prefix': text(LABEL_PREFIX),
   'release-assets': lines(assetGlob, { max: MAX_ENTRIES }),
   'release-oci-archives': boolean(),
   'release-notes': optional(verbatim()),
+  ...RELEASE_OPTION_INPUTS,
   provenance: optionalText({
     pattern: /^(true|false|mode=(min|max)(,[a-z-]+=[^,\s]+)*)$/,
     reason: 'it is not a provenance setting',
@@ -131,8 +123,9 @@ export const RUN_INPUTS = {
   cache: oneOf(['none', 'registry', 'gha'], 'cache'),
   'registry-username': text(),
   // A password is kept exactly as given.
-  'registry-password': verbatim(),
+  'registry-password': secretText(),
   ...SIGNING_INPUTS,
+  ...BUILD_SECRET_INPUTS,
   builder: optionalText({
     pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
     reason: 'it is not a buildx builder name',

@@ -2,6 +2,9 @@
 import type semver from 'semver'
 import type { TimeoutTable } from './duration.js'
 import type { ImageRepository } from './image-ref.js'
+import type { Annotation, HostEntry, NamedContext, Ulimit } from './build-inputs.js'
+import type { BuildSecrets } from './build-secrets.js'
+import type { ReleaseOptions } from './release-options.js'
 import type { KeyValue } from './input-kinds.js'
 import type { LabelScheme } from './intent.js'
 import type { Platform } from './platform.js'
@@ -25,17 +28,35 @@ export interface SmokeSettings {
 export interface ImageBuild {
   /** The component's name; for a single image, the repository's last path part. */
   readonly name: string
+  /** The first of repositories: the candidate is pushed here and promoted from here. */
   readonly image: ImageRepository
+  /** Every repository this one build is released to, image first (metadata-action's images). */
+  readonly repositories: readonly ImageRepository[]
   readonly platforms: readonly Platform[]
   readonly context: string
   readonly file: string
   readonly target: string | undefined
   readonly buildArgs: readonly KeyValue[]
+  /** build-contexts: buildx --build-context name=source. */
+  readonly buildContexts: readonly NamedContext[]
+  /** The user's labels (metadata-action's among them), the release's own keys left out. */
+  readonly labels: Readonly<Record<string, string>>
+  /** The user's annotations at the levels they name, the release's own keys left out. */
+  readonly annotations: readonly Annotation[]
+  readonly noCache: boolean
+  readonly pull: boolean
+  /** The network of RUN instructions; undefined: the builder's default. */
+  readonly network: 'default' | 'none' | 'host' | undefined
+  readonly addHosts: readonly HostEntry[]
+  readonly shmSize: string | undefined
+  readonly ulimits: readonly Ulimit[]
   readonly smoke: SmokeSettings
 }
 
 /** Every input of the action, parsed and validated once, before any side effect. */
 export interface Inputs {
+  /** How accepted values were read (an image lowercased, the default image): one line each. */
+  readonly notices: readonly string[]
   readonly mode: Mode
   /** The images of the release: one, or every component; all released together or none. */
   readonly components: readonly ImageBuild[]
@@ -45,6 +66,8 @@ export interface Inputs {
   readonly githubToken: string
   readonly releaseAssets: readonly string[]
   readonly releaseNotes: string | undefined
+  /** release-name, release-body-path, release-draft, discussion-category, make-latest. */
+  readonly releaseOptions: ReleaseOptions
   /** buildx --provenance: undefined keeps buildx's default. */
   readonly provenance: string | undefined
   /** The bump of a release whose commit has no pull request; none skips such releases. */
@@ -68,6 +91,8 @@ export interface Inputs {
   readonly signing: Signing
   /** Branches (globs) that release besides the default branch; maintenance lines among them. */
   readonly releaseBranches: readonly string[]
+  /** secrets, secret-files, secret-envs and ssh, for every image's build. */
+  readonly buildSecrets: BuildSecrets
 }
 
 export interface PlatformDigest {

@@ -4,14 +4,33 @@ import { InputError, type InputProblem } from './errors.js'
 import { MAX_INPUT_LENGTH, insideByName, type FieldContext, type InputSpec } from './input-kinds.js'
 import { declaredDefault, type InputReader } from './input-env.js'
 import { INPUTS, parseRunInputs, type RunValues } from './input-table.js'
+import { defaultImage, type RunnerRepository } from './image-names.js'
 import type { ImageBuild, Inputs } from './input-types.js'
 import { formatPlatform } from './platform.js'
 import { signingOf } from './signing.js'
+import { buildSecretsOf } from './build-secrets.js'
+import { extraTagsOf } from './given-tags.js'
+import { releaseOptionsOf } from './release-options.js'
 
 export { INPUT_DEFAULTS, envInputReader, type InputReader } from './input-env.js'
 export { MAX_INPUT_LENGTH, splitLines, splitList, type KeyValue } from './input-kinds.js'
 export { ACCEPTED_COMPONENTS } from './components.js'
 export type { Signing } from './signing.js'
+export type { MakeLatest, ReleaseOptions } from './release-options.js'
+export type {
+  Annotation,
+  AnnotationLevel,
+  HostEntry,
+  NamedContext,
+  Ulimit,
+} from './build-inputs.js'
+export type {
+  BuildSecrets,
+  SecretEnv,
+  SecretFile,
+  SecretValue,
+  SshSource,
+} from './build-secrets.js'
 export type { ImageBuild, Inputs, Mode, PlatformDigest, SmokeSettings } from './input-types.js'
 
 /**
@@ -23,11 +42,16 @@ export function parseInputs(
   exists: (path: string) => boolean = () => true,
   readText: (path: string) => string | undefined = () => undefined,
   inside: (path: string) => boolean = insideByName,
+  runner: RunnerRepository = { owner: '', repo: '', serverUrl: '' },
 ): Inputs {
   const problems: InputProblem[] = []
+  const notices: string[] = []
   const at = (input: string): FieldContext => ({
     report: (value, reason, accepted) => {
       problems.push({ input, value, accepted: `${reason}; ${accepted}` })
+    },
+    notice: (message) => {
+      notices.push(`Input '${input}': ${message}`)
     },
     exists,
     inside,
@@ -35,12 +59,16 @@ export function parseInputs(
   })
   const texts = readInputs(reader, at)
   const values = parseRunInputs(texts, at)
-  const components = parseImages((name) => texts[name], values.components, at)
+  const components = parseImages((name) => texts[name], values.components, at, defaultImage(runner))
   checkTogether(values, texts, components, at)
   const signing = signingOf(values, at)
+  const buildSecrets = buildSecretsOf(values, at)
+  const extraTags = extraTagsOf(values.tags, components, at('tags'))
+  const releaseOptions = releaseOptionsOf(values, at)
   if (problems.length > 0) throw new InputError(inActionOrder(problems))
 
   return {
+    notices,
     mode: given(values.mode),
     components,
     channel: given(values.channel),
@@ -49,11 +77,12 @@ export function parseInputs(
     githubToken: values['github-token'],
     releaseAssets: values['release-assets'],
     releaseNotes: values['release-notes'],
+    releaseOptions,
     provenance: values.provenance,
     defaultBump: given(values['default-bump']),
     tagPrefix: values['tag-prefix'],
     initialVersion: given(values['initial-version']),
-    tagScheme: { imageTagPrefix: values['image-tag-prefix'], extra: values.tags },
+    tagScheme: { imageTagPrefix: values['image-tag-prefix'], extra: extraTags },
     labels: {
       typePrefix: values['label-type-prefix'],
       channelPrefix: values['label-channel-prefix'],
@@ -69,6 +98,7 @@ export function parseInputs(
         : { username: values['registry-username'], password: values['registry-password'] },
     signing,
     releaseBranches: values['release-branches'],
+    buildSecrets,
   }
 }
 
@@ -80,16 +110,16 @@ function readInputs(
   const texts: Partial<Record<InputName, string>> = {}
   for (const name of Object.keys(ACTION_INPUTS) as InputName[]) {
     let value = reader(name)
+    const spec: InputSpec<unknown> = INPUTS[name]
     // A value this long is a mistake (or an attack), never a configuration.
     if (value.length > MAX_INPUT_LENGTH) {
       at(name).report(
-        `${value.slice(0, 40)}…`,
+        spec.sensitive === true ? '(hidden)' : `${value.slice(0, 40)}…`,
         `it is ${value.length} characters long`,
         `keep it under ${MAX_INPUT_LENGTH} characters`,
       )
       value = ''
     }
-    const spec: InputSpec<unknown> = INPUTS[name]
     const fallback = spec.keepsBlank ? undefined : declaredDefault(name)
     texts[name] = value.trim() === '' && fallback !== undefined ? fallback : value
   }

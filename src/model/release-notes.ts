@@ -38,11 +38,41 @@ export function renderImageSection(sections: readonly ImageSection[]): string {
   return lines.join('\n')
 }
 
-/** A body with the image section put in place: the notes, then this run's image section. */
-export function releaseBody(notes: string, sections: readonly ImageSection[]): string {
+/** GitHub refuses a longer Release body ("body is too long (maximum is 125000 characters)"). */
+export const RELEASE_BODY_LIMIT = 125_000
+
+/** Characters as GitHub counts them: code points, so that a cut never splits one. */
+const characters = (text: string): string[] => Array.from(text)
+
+/**
+ * A body with the image section put in place: the notes, then this run's image section. Notes
+ * that would take the body over GitHub's limit are cut, at a line where one is near, with a note
+ * saying so; the image section is never cut.
+ */
+export function releaseBody(
+  notes: string,
+  sections: readonly ImageSection[],
+  limit = RELEASE_BODY_LIMIT,
+): string {
   const marker = notes.indexOf(IMAGE_SECTION_MARKER)
   const own = (marker >= 0 ? notes.slice(0, marker) : notes).trimEnd()
-  return `${own === '' ? '' : `${own}\n\n`}${renderImageSection(sections)}`
+  const section = renderImageSection(sections)
+  const body = `${own === '' ? '' : `${own}\n\n`}${section}`
+  const total = characters(body).length
+  if (total <= limit) return body
+  const ownCharacters = characters(own)
+  const cutNote = (left: number): string =>
+    `\n\n_The notes were cut at GitHub's limit of ${limit.toLocaleString('en-US')} characters for a Release body: ${left.toLocaleString('en-US')} characters are left out._`
+  // The note's own length depends on the count it gives: measure with the largest count.
+  const budget =
+    limit - characters(section).length - 2 - characters(cutNote(ownCharacters.length)).length
+  if (budget <= 0) return characters(body).slice(0, limit).join('')
+  let kept = ownCharacters.slice(0, budget).join('')
+  const lastLine = kept.lastIndexOf('\n')
+  if (lastLine >= kept.length / 2) kept = kept.slice(0, lastLine)
+  kept = kept.trimEnd()
+  const left = ownCharacters.length - characters(kept).length
+  return `${kept}${cutNote(left)}\n\n${section}`
 }
 
 /** A SHA256SUMS file as sha256sum writes it, sorted by name. */

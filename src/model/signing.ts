@@ -1,6 +1,6 @@
 // The signing inputs: sign, and the cosign key, its password and the transparency log switch.
 import type { InputName } from './action-inputs.generated.js'
-import { boolean, oneOf, verbatim, type FieldContext, type InputSpec } from './input-kinds.js'
+import { boolean, oneOf, secretText, type FieldContext, type InputSpec } from './input-kinds.js'
 
 /** How the promoted digests are signed with cosign before the Release is published. */
 export type Signing =
@@ -11,8 +11,8 @@ export type Signing =
 export const SIGNING_INPUTS = {
   sign: oneOf(['none', 'key', 'keyless'], 'signing', 'use none, key or keyless'),
   // Secrets are kept exactly as given.
-  'cosign-key': verbatim(),
-  'cosign-password': verbatim(),
+  'cosign-key': secretText(),
+  'cosign-password': secretText(),
   'cosign-tlog-upload': boolean(),
 } satisfies Partial<Record<InputName, InputSpec<unknown>>>
 

@@ -94,6 +94,12 @@ export function finalTags(
   const invalid = tags.find((t) => !isValidTag(t.tag))
   if (invalid)
     return `the image tag '${invalid.tag}' is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`
+  // An extra tag that is also a version or floating tag is that one: never written backwards.
+  const computed = new Set(tags.filter((t) => t.kind !== 'extra').map((t) => t.tag))
   const seen = new Set<string>()
-  return tags.filter((t) => (seen.has(t.tag) ? false : (seen.add(t.tag), true)))
+  return tags.filter((t) =>
+    (t.kind === 'extra' && computed.has(t.tag)) || seen.has(t.tag)
+      ? false
+      : (seen.add(t.tag), true),
+  )
 }

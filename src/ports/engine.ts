@@ -223,11 +223,16 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async build(spec: BuildSpec, options: BuildOptions = {}): Promise<BuildResult> {
+    // Secret values reach buildx through its environment only, never its argv or a file.
+    const env = {
+      ...spec.environment,
+      ...(options.sourceDateEpoch !== undefined
+        ? { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) }
+        : {}),
+    }
     const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(spec), {
       stream: options.stream ?? false,
-      ...(options.sourceDateEpoch !== undefined
-        ? { env: { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) } }
-        : {}),
+      ...(Object.keys(env).length > 0 ? { env } : {}),
     })
     return { exitCode, stderr }
   }

@@ -21,6 +21,7 @@ import { settleBounded } from '../parallel.js'
 import { candidateStrategy } from '../build/strategy.js'
 import { progress } from '../model/progress.js'
 import { imageAnnotations, imageMetadata } from './image-metadata.js'
+import { buildSettingsOf, imageLabels } from '../build/build-settings.js'
 
 /**
  * A manifest refused with 400 while pushing: registries answer so (MANIFEST_BLOB_UNKNOWN) when
@@ -97,13 +98,15 @@ export function buildSpecFor(
     file: build.file,
     target: build.target,
     buildArgs: build.buildArgs,
-    labels: imageMetadata(ctx, plan, build),
+    labels: imageLabels(imageMetadata(ctx, plan, build), build),
     annotations: imageAnnotations(ctx, plan, build, image.identity),
     output,
     metadataFile,
     provenance: ctx.inputs.provenance,
     sbom: ctx.inputs.sbom,
     builder: ctx.inputs.builder,
+    // build-push-action's build inputs (secrets by id, values in buildx's environment only).
+    ...buildSettingsOf(build, ctx.inputs.buildSecrets),
     // Pull request builds read the cache but never write to a registry they may not push to.
     ...cacheFlags(
       ctx.inputs.cache,

@@ -1,4 +1,5 @@
 import { ociMetadata } from '../build/buildx-args.js'
+import { buildSettingsIdentity, imageLabels } from '../build/build-settings.js'
 import { BUILD_IDENTITY_ANNOTATION, buildIdentity } from '../model/build-identity.js'
 import type { ImageBuild } from '../model/inputs.js'
 import { formatPlatform } from '../model/platform.js'
@@ -31,7 +32,7 @@ export function identityOf(
   build: ImageBuild,
   builder: BuilderFacts,
 ): string {
-  const labels = imageMetadata(run, plan, build)
+  const own = imageMetadata(run, plan, build)
   const assembling = run.inputs.platformDigests.length > 0
   return buildIdentity({
     commit: plan.commit,
@@ -44,9 +45,10 @@ export function identityOf(
     provenance: run.inputs.provenance,
     sbom: run.inputs.sbom,
     driver: assembling ? '' : builder.driver,
-    labels,
-    annotations: labels,
-    secretIds: [],
+    labels: imageLabels(own, build),
+    annotations: own,
+    // The user's build inputs: secret ids (never values) and what changes what is built.
+    ...buildSettingsIdentity(build, run.inputs.buildSecrets),
     ...(assembling ? { sources: run.inputs.platformDigests.map((d) => d.digest) } : {}),
   })
 }
