@@ -46367,7 +46367,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6321);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5918);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46376,7 +46376,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6321:
+/***/ 5918:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49339,7 +49339,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 ;// CONCATENATED MODULE: ./src/run/report.ts
 function newReport(builds) {
     return {
-        images: builds.map((build) => ({ build, platforms: new Map(), kept: [] })),
+        images: builds.map((build) => ({ build, platforms: new Map(), kept: [], signatures: [] })),
         visible: [],
         timeline: [],
         moves: [],
@@ -49362,7 +49362,7 @@ function visibility(report) {
     if (kinds.has('draft'))
         return 'draft only';
     if (kinds.has('candidate'))
-        return 'candidate only';
+        return 'untagged manifests only';
     return 'nothing';
 }
 
@@ -49644,7 +49644,7 @@ const ACTION_INPUTS = {
     },
     "builder": {
         default: undefined,
-        description: "The buildx builder to build with, for example the name output of docker/setup-buildx-action (docker-container, kubernetes or remote driver, a BuildKit fleet). Empty: the current builder. Builders that can push by digest leave no candidate tag behind.",
+        description: "The buildx builder to build with, for example the name output of docker/setup-buildx-action (docker-container, kubernetes or remote driver, a BuildKit fleet). Empty: the current builder. Every driver's candidate is pushed by digest: no tag is written before the final ones.",
     },
     "github-token": {
         default: "${{ github.token }}",
@@ -51680,13 +51680,20 @@ function driverAbilities(driver, containerdStore) {
             pushByDigest: false,
             multiPlatformLoad: containerdStore,
             multiPlatform: containerdStore,
+            ociExport: containerdStore,
         };
     }
-    return { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true };
+    return { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true, ociExport: true };
 }
-/** Where a release's candidate goes: untagged by digest where the driver can, else a run-unique tag. */
+/**
+ * How a candidate reaches the registry without a tag: pushed by digest by the builder itself;
+ * exported as an OCI layout that the registry client pushes by digest; or (the classic store's
+ * docker driver, one platform) loaded into the engine and saved as one.
+ */
 function candidateStrategy(abilities) {
-    return abilities.pushByDigest ? 'push-by-digest' : 'candidate-tag';
+    if (abilities.pushByDigest)
+        return 'push-by-digest';
+    return abilities.ociExport ? 'oci-layout' : 'load-and-save';
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -51975,6 +51982,7 @@ function intentFromLabels(labels, scheme, pullRequest) {
 
 ;// CONCATENATED MODULE: ./src/model/oci.ts
 
+const OCI_INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';
 /** The index media types: OCI's and Docker's manifest list. */
 const INDEX_MEDIA_TYPES = [
     'application/vnd.oci.image.index.v1+json',
@@ -52100,6 +52108,67 @@ function reuseVerdict(recorded, expected) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/release/verified-record.ts
+/**
+ * Where a run remembers the digests that passed every check, so that a re-run promotes them
+ * instead of building again: a ref of the repository outside branches and tags (users never
+ * see it), holding a commit whose message lists each image's digest and build identity. It
+ * lives until the release is published, then it is removed.
+ */
+const verifiedRef = (commit) => `refs/multiarch-release/verified/${commit}`;
+const TITLE = 'multiarch-release: verified digests';
+function recordMessage(commit, images) {
+    return `${TITLE} of ${commit}\n\n${JSON.stringify({ images }, undefined, 2)}\n`;
+}
+/** The images a record lists; nothing for a message that is not one. */
+function parseRecord(message) {
+    if (!message.startsWith(TITLE))
+        return [];
+    try {
+        const { images } = JSON.parse(message.slice(message.indexOf('\n\n') + 2));
+        if (!Array.isArray(images))
+            return [];
+        return images.filter((i) => typeof i.image === 'string' &&
+            typeof i.digest === 'string' &&
+            typeof i.identity === 'string' &&
+            typeof i.version === 'string');
+    }
+    catch {
+        return [];
+    }
+}
+/** The verified images of a commit, as an earlier run of it recorded them. */
+async function readVerified(store, commit) {
+    const head = await store.refTarget(verifiedRef(commit));
+    return head === undefined ? [] : parseRecord((await store.readCommit(head)).message);
+}
+/**
+ * Records verified images, keeping what the record says of other images (components verified
+ * by an earlier attempt). A concurrent writer's record is read and merged again.
+ */
+async function recordVerified(store, commit, images) {
+    const ref = verifiedRef(commit);
+    for (let attempt = 0; attempt < 5; attempt++) {
+        const head = await store.refTarget(ref);
+        const earlier = head === undefined ? undefined : await store.readCommit(head);
+        const kept = parseRecord(earlier?.message ?? '').filter((old) => !images.some((i) => i.image === old.image));
+        const tree = earlier?.tree ?? (await store.readCommit(commit)).tree;
+        const sha = await store.createCommit({
+            message: recordMessage(commit, [...kept, ...images]),
+            tree,
+            parents: head === undefined ? [] : [head],
+        });
+        const moved = head === undefined ? await store.createRef(ref, sha) : await store.fastForwardRef(ref, sha);
+        if (moved)
+            return;
+    }
+    throw new Error(`${ref} kept moving under five writes in a row`);
+}
+/** Removes the record once the release is published: nothing is left behind. */
+function forgetVerified(store, commit) {
+    return store.deleteRef(verifiedRef(commit));
+}
+
 ;// CONCATENATED MODULE: ./src/build/buildx-args.ts
 
 /** build-push-action's flags of a build, in its meaning: contexts, secrets, ssh, RUN's resources. */
@@ -52158,7 +52227,11 @@ function buildxBuildArgs(spec) {
     for (const to of spec.cacheTo ?? [])
         args.push('--cache-to', to);
     // One platform without attestations is pushed as a plain manifest: it has no index to annotate.
-    const plainManifest = spec.platforms.length === 1 && spec.provenance === 'false' && spec.sbom !== 'true';
+    // Exported as an OCI layout (the docker driver), one platform may or may not get an index
+    // (the engine decides on attestations) and the exporter refuses index annotations without
+    // one: the action annotates whatever the top of the layout is when it pushes it.
+    const plainManifest = spec.platforms.length === 1 &&
+        ((spec.provenance === 'false' && spec.sbom !== 'true') || spec.output.kind === 'oci-layout');
     const pushed = spec.output.kind !== 'load' && spec.output.kind !== 'cache-only';
     const annotationLevels = !pushed ? [] : plainManifest ? ['manifest'] : ['index', 'manifest'];
     // A plain manifest has no index, so no index or descriptor in it to annotate.
@@ -52181,8 +52254,8 @@ function buildxBuildArgs(spec) {
             args.push('--annotation', arg);
     }
     switch (spec.output.kind) {
-        case 'push-tag':
-            args.push('--tag', spec.output.ref, '--push');
+        case 'oci-layout':
+            args.push('--output', `type=oci,dest=${spec.output.dir},tar=false`);
             break;
         case 'push-by-digest':
             args.push('--output', `type=image,name=${spec.output.image},push-by-digest=true,name-canonical=true,push=true`);
@@ -52225,10 +52298,6 @@ function cacheFlags(cache, image, scope, write) {
                 cacheTo: write ? [`type=gha,scope=${scope},mode=max`] : [],
             };
     }
-}
-/** A candidate tag unique to this run and attempt, never confused with a release tag. */
-function candidateTag(sha, runId, runAttempt) {
-    return `candidate-${sha.slice(0, 12)}-${runId}-${runAttempt}`;
 }
 /** Finds, in buildx's error output, the platform whose step failed, e.g. "[linux/arm64 2/3]". */
 function failedPlatform(stderr) {
@@ -52376,8 +52445,7 @@ function imageAnnotations(run, plan, build, identity) {
 
 
 
-/** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
-const verifiedTag = (commit) => `verified-${commit.slice(0, 12)}`;
+
 const plan_release_short = (sha) => sha.slice(0, 12);
 /** 1.4.3-rc.1 → 1.4.3: which line a version belongs to. */
 const coreVersion = (v) => new (semver_default()).SemVer(`${v.major}.${v.minor}.${v.patch}`);
@@ -52447,9 +52515,10 @@ async function publishedEarlier(ctx, plan) {
 }
 /**
  * One image: its version tag taken by another build stops the run; a digest of this very build
- * (same commit, same build identity) is reused.
+ * (same commit, same build identity) is reused, from the version tag or from the record of
+ * verified digests an earlier run of this commit left.
  */
-async function planImage(ctx, plan, build, builder) {
+async function planImage(ctx, plan, build, builder, verified) {
     if (builder === undefined)
         return { build, identity: '', reuse: undefined };
     const identity = identityOf(ctx, plan, build, builder);
@@ -52461,13 +52530,8 @@ async function planImage(ctx, plan, build, builder) {
     const report = imageReport(ctx.report, build.name);
     const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version;
     const versionRef = tagRef(image, versionTag);
-    const markerRef = tagRef(image, verifiedTag(plan.commit));
     const expected = { commit: plan.commit, version: plan.version, identity };
-    // Both reads at once: the verified marker matters only when the version tag is not there.
-    const [existing, verified] = await Promise.all([
-        registry.manifest(versionRef),
-        registry.manifest(markerRef),
-    ]);
+    const existing = await registry.manifest(versionRef);
     if (existing) {
         const verdict = reuseVerdict(annotationsOf(existing), expected);
         if (!verdict.reuse) {
@@ -52483,26 +52547,28 @@ async function planImage(ctx, plan, build, builder) {
             reuse: { from: 'version tag', ref: versionRef, digest: existing.digest },
         };
     }
-    if (!verified)
+    const recorded = verified.find((v) => v.image === image.name);
+    if (!recorded)
         return { build, identity, reuse: undefined };
-    const verdict = reuseVerdict(annotationsOf(verified), expected);
-    if (!verdict.reuse) {
-        ctx.log.info(`${markerRef} holds ${verified.digest}, which is not reused: ${verdict.why}; this run builds again (the build cache makes it cheap)`);
+    const ref = digestRef(image, recorded.digest);
+    const verdict = reuseVerdict({
+        'org.opencontainers.image.revision': plan.commit,
+        'org.opencontainers.image.version': recorded.version,
+        [BUILD_IDENTITY_ANNOTATION]: recorded.identity,
+    }, expected);
+    if (!verdict.reuse || !(await registry.manifest(ref))) {
+        ctx.log.info(`${ref} passed every check in an earlier run but is not reused: ${verdict.reuse ? 'the registry no longer holds it' : verdict.why}; this run builds again (the build cache makes it cheap)`);
         return { build, identity, reuse: undefined };
     }
-    report.candidate = { ref: markerRef, digest: verified.digest };
-    report.reused = 'verified marker';
-    ctx.report.visible.push({ kind: 'candidate', ref: markerRef });
-    ctx.log.info(`${markerRef} holds ${verified.digest}, built from this commit with the same inputs, which already passed every check: it is reused, not rebuilt`);
-    return {
-        build,
-        identity,
-        reuse: { from: 'verified marker', ref: markerRef, digest: verified.digest },
-    };
+    report.candidate = { ref, digest: recorded.digest };
+    report.reused = 'verified record';
+    ctx.log.info(`${ref}, built from this commit with the same inputs, already passed every check in an earlier run: it is reused, not rebuilt`);
+    return { build, identity, reuse: { from: 'verified record', ref, digest: recorded.digest } };
 }
-/** Every image of the run, planned at once. */
-function planImages(ctx, plan, builder) {
-    return Promise.all(ctx.inputs.components.map((build) => planImage(ctx, plan, build, builder)));
+/** Every image of the run, planned at once, against one read of the verified record. */
+async function planImages(ctx, plan, builder) {
+    const verified = ctx.mode === 'release' ? await readVerified(ctx.ports.github, plan.commit) : [];
+    return Promise.all(ctx.inputs.components.map((build) => planImage(ctx, plan, build, builder, verified)));
 }
 /** A build-only run labels its image with a version that can never be mistaken for a release. */
 function buildVersion(ctx) {
@@ -52912,7 +52978,7 @@ async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTrans
     }
 }
 
-;// CONCATENATED MODULE: ./src/parallel.ts
+;// CONCATENATED MODULE: ./src/model/parallel.ts
 // Bounded parallelism for builds and smoke tests: each already keeps the machine busy.
 /** Runs `fn` on every item, at most `limit` at a time; settles them all. */
 async function settleBounded(items, limit, fn) {
@@ -52971,21 +53037,20 @@ function progress(step, total) {
  * them yet. The retry finds them there.
  */
 const PUSH_RACE = /PUT request to \S+\/manifests\/\S+: 400 Bad Request/;
-function outputFor(ctx, build, builder, commit) {
-    const image = build.image;
+function outputFor(ctx, build, builder, workDir) {
     if (ctx.mode === 'build')
         return { kind: 'cache-only' };
-    if (candidateStrategy(builder.abilities) === 'candidate-tag') {
-        // The platform jobs of one workflow run share its id: each needs its own candidate tag.
-        const platform = ctx.mode === 'build-platform'
-            ? `-${build.platforms.map(formatPlatform).join('').replace(/\//g, '-')}`
-            : '';
-        return {
-            kind: 'push-tag',
-            ref: tagRef(image, `${candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)}${platform}`),
-        };
+    switch (candidateStrategy(builder.abilities)) {
+        case 'push-by-digest':
+            return { kind: 'push-by-digest', image: build.image.name };
+        case 'oci-layout':
+            return { kind: 'oci-layout', dir: (0,external_node_path_namespaceObject.join)(workDir, `layout-${build.name}`) };
+        case 'load-and-save':
+            return {
+                kind: 'load',
+                tag: `multiarch-release-candidate:${ctx.env.runId}-${ctx.env.runAttempt}-${build.name}`,
+            };
     }
-    return { kind: 'push-by-digest', image: image.name };
 }
 /** Reads the index digest that buildx wrote to its metadata file. */
 async function readBuildDigest(metadataFile) {
@@ -53045,21 +53110,38 @@ const PARALLEL_BUILDS = 2;
 /** A release job after build-platform jobs: one index from their digests, never a rebuild. */
 async function assembleImage(ctx, plan, image) {
     const { build } = image;
-    const ref = tagRef(build.image, candidateTag(plan.commit, ctx.env.runId, ctx.env.runAttempt));
-    const sources = ctx.inputs.platformDigests.map((d) => digestRef(build.image, d.digest));
-    await ctx.ports.registry.assemble(sources, ref, imageAnnotations(ctx, plan, build, image.identity));
+    const sources = ctx.inputs.platformDigests.map((d) => d.digest);
+    const digest = await ctx.ports.registry.assemble(build.image, sources, imageAnnotations(ctx, plan, build, image.identity));
+    const ref = digestRef(build.image, digest);
     ctx.report.visible.push({ kind: 'candidate', ref });
-    const assembled = await ctx.ports.registry.manifest(ref, { expectPresent: true });
-    if (!assembled)
-        throw new StepFailure(`the assembled index ${ref} cannot be read back`);
-    imageReport(ctx.report, build.name).candidate = { ref, digest: assembled.digest };
-    ctx.log.info(`Assembled ${ref} (${assembled.digest}) from ${sources.length} platform image(s)`);
-    return { image, ref, digest: assembled.digest, pushedTags: [ref] };
+    imageReport(ctx.report, build.name).candidate = { ref, digest };
+    ctx.log.info(`Assembled ${ref} from ${sources.length} platform image(s), untagged`);
+    return { image, ref, digest };
+}
+/**
+ * Pushes what a build left on the runner (an OCI layout, or an image loaded into the classic
+ * store and saved as one) by digest, untagged; the digest.
+ */
+async function pushCandidate(ctx, spec, image) {
+    const { registry, engine } = ctx.ports;
+    const { output } = spec;
+    // One platform's layout has no index buildx could annotate: its top gets the annotations.
+    if (output.kind === 'oci-layout')
+        return registry.pushLayout(image.build.image, output.dir, spec.platforms.length === 1 ? spec.annotations : undefined);
+    if (output.kind !== 'load')
+        return undefined;
+    const layout = (0,external_node_path_namespaceObject.join)(ctx.workDir, `saved-${image.build.name}`);
+    const saved = await engine.saveImage(output.tag, layout);
+    await engine.removeImage(output.tag);
+    if (!saved.ok)
+        throw new StepFailure(`saving the built image failed: ${tail(saved.error, 4)}`);
+    // The classic store keeps no manifest annotations: the pushed manifest gets them back.
+    return registry.pushLayout(image.build.image, layout, spec.annotations);
 }
 /** Builds one image and pushes its candidate (or, in a build-only run, keeps it in the cache). */
 async function buildImage(ctx, plan, image, builder) {
     const { build } = image;
-    const output = outputFor(ctx, build, builder, plan.commit);
+    const output = outputFor(ctx, build, builder, ctx.workDir);
     const metadataFile = (0,external_node_path_namespaceObject.join)(ctx.workDir, `build-metadata-${build.name}.json`);
     const spec = buildSpecFor(ctx, plan, image, output, metadataFile);
     const several = ctx.inputs.components.length > 1;
@@ -53081,47 +53163,43 @@ async function buildImage(ctx, plan, image, builder) {
     }
     const report = imageReport(ctx.report, build.name);
     report.cache = cacheUse(result.stderr);
-    if (output.kind === 'cache-only' || output.kind === 'load')
+    if (output.kind === 'cache-only')
         return undefined;
-    const pushedTags = output.kind === 'push-tag' ? [output.ref] : [];
-    const digest = await readBuildDigest(metadataFile);
-    const ref = output.kind === 'push-tag' ? output.ref : digestRef(build.image, digest);
+    const digest = output.kind === 'push-by-digest'
+        ? await readBuildDigest(metadataFile)
+        : await pushCandidate(ctx, spec, image);
+    if (digest === undefined)
+        return undefined;
+    const ref = digestRef(build.image, digest);
     report.candidate = { ref, digest };
     ctx.report.visible.push({ kind: 'candidate', ref });
-    ctx.log.info(`Pushed candidate ${ref} (${digest})`);
-    return { image, ref, digest, pushedTags };
+    ctx.log.info(`Pushed the candidate ${ref}, untagged`);
+    return { image, ref, digest };
 }
 /** An image whose digest an earlier run verified: its candidate is that digest. */
-const reused = (image) => image.reuse ? [{ image, ref: image.reuse.ref, digest: image.reuse.digest, pushedTags: [] }] : [];
-/** Where the plan says an image's candidate would go: unannounced, never a final tag. */
-function candidateOf(ctx, image, builder, commit) {
-    const output = ctx.inputs.platformDigests.length > 0
-        ? {
-            kind: 'push-tag',
-            ref: tagRef(image.build.image, candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)),
-        }
-        : outputFor(ctx, image.build, builder, commit);
-    if (output.kind === 'push-tag')
-        return [{ kind: 'candidate', ref: output.ref, announced: false }];
-    if (output.kind !== 'push-by-digest')
+const reused = (image) => image.reuse ? [{ image, ref: image.reuse.ref, digest: image.reuse.digest }] : [];
+/** Where the plan says an image's candidate would go: untagged, never a final tag. */
+function candidateOf(ctx, image, builder) {
+    if (ctx.mode === 'build')
         return [];
-    return [
-        { kind: 'candidate', ref: output.image, announced: false, note: 'pushed by digest, no tag' },
-    ];
+    const how = ctx.inputs.platformDigests.length > 0
+        ? 'an index of the platform digests, untagged'
+        : candidateStrategy(builder.abilities) === 'push-by-digest'
+            ? 'pushed by digest, no tag'
+            : 'pushed by digest by the action, no tag';
+    return [{ kind: 'untagged manifest', ref: image.build.image.name, announced: false, note: how }];
 }
 const build = defineStep({
     name: 'build',
-    why: 'build every platform of every image with buildx and push each index to a candidate reference, never a final tag',
+    why: 'build every platform of every image with buildx and push each index by digest, untagged: no tag exists before promotion',
     needs: ['builder', 'plan', 'images'],
     gives: ['candidates'],
     skip: (_ctx, { images }) => images && images.length > 0 && images.every((image) => image.reuse)
         ? `the digest of this commit was already verified (${images[0]?.reuse?.from ?? ''}): no rebuild`
         : undefined,
     pass: (_ctx, { images }) => ({ candidates: images.flatMap(reused) }),
-    reveals: (ctx, { images = [], builder, plan }) => builder
-        ? images
-            .filter((image) => !image.reuse)
-            .flatMap((image) => candidateOf(ctx, image, builder, plan?.commit ?? ctx.trigger.commit))
+    reveals: (ctx, { images = [], builder }) => builder
+        ? images.filter((image) => !image.reuse).flatMap((image) => candidateOf(ctx, image, builder))
         : [],
     async run(ctx, { builder, plan, images }) {
         const pending = images.filter((image) => !image.reuse);
@@ -53788,36 +53866,32 @@ const smokeReleased = defineStep({
 ;// CONCATENATED MODULE: ./src/steps/mark-verified.ts
 
 
-
 const markVerified = defineStep({
     name: 'mark-verified',
-    why: 'remember each digest that passed every check, so a re-run of this commit promotes it instead of rebuilding',
+    why: 'remember each digest that passed every check in a ref of the repository outside branches and tags (never a tag, removed once the Release is published), so a re-run of this commit promotes it instead of rebuilding',
     needs: ['plan', 'candidates'],
     gives: [],
     skip: (ctx, { images }) => notReleasing(ctx) ??
         (images && images.length > 0 && images.every((image) => image.reuse)
             ? `the digest was reused from the ${images[0]?.reuse?.from ?? ''}`
             : undefined),
-    reveals: (ctx, { images = [], plan }) => images
-        .filter((image) => !image.reuse)
-        .map((image) => ({
-        kind: 'verified marker',
-        ref: tagRef(image.build.image, verifiedTag(plan?.commit ?? ctx.trigger.commit)),
-        announced: false,
-    })),
     async run(ctx, { plan, candidates }) {
-        for (const { image, digest } of candidates.filter((c) => !c.image.reuse)) {
-            const ref = tagRef(image.build.image, verifiedTag(plan.commit));
-            await ctx.ports.registry.copy(digestRef(image.build.image, digest), ref);
-            ctx.report.visible.push({ kind: 'candidate', ref });
-            ctx.log.info(`Marked ${digest} as verified: ${ref}`);
-        }
+        const fresh = candidates.filter((c) => !c.image.reuse);
+        await recordVerified(ctx.ports.github, plan.commit, fresh.map(({ image, digest }) => ({
+            image: image.build.image.name,
+            digest,
+            identity: image.identity,
+            version: plan.version,
+        })));
+        for (const { digest } of fresh)
+            ctx.log.info(`Recorded ${digest} as verified`);
         return {};
     },
     remedy: () => 're-run the workflow; the candidates passed every check and nothing final was written',
 });
 
 ;// CONCATENATED MODULE: ./src/steps/sign.ts
+
 
 
 const sign = defineStep({
@@ -53844,6 +53918,8 @@ const sign = defineStep({
             await signer.sign(target);
             // Verified as a deployment would, before anything is final.
             await signer.verify(target);
+            // cosign keeps a signature under a tag named after the digest, beside the image.
+            imageReport(ctx.report, image.build.name).signatures.push(tagRef(image.build.image, `${digest.replace(':', '-')}.sig`));
             ctx.log.info(`Signed and verified ${target.ref}`);
         }
         return {};
@@ -53928,10 +54004,10 @@ function checksumsFile(files) {
  * commits form a chain; moving the ref by fast-forward only makes taking the lease atomic.
  */
 const LEASE_REF = 'refs/multiarch-release/lease';
-const TITLE = 'multiarch-release: release lease';
+const lease_TITLE = 'multiarch-release: release lease';
 function leaseMessage(record) {
     return [
-        `${TITLE} ${record.state} by run ${record.runId} attempt ${record.attempt} (${record.version})`,
+        `${lease_TITLE} ${record.state} by run ${record.runId} attempt ${record.attempt} (${record.version})`,
         '',
         `holder: ${record.holder}`,
         `run: ${record.runId}`,
@@ -53944,7 +54020,7 @@ function leaseMessage(record) {
 }
 /** Reads a lease commit's message; undefined for anything else (the ref is then free). */
 function parseLease(message) {
-    if (!message.startsWith(TITLE))
+    if (!message.startsWith(lease_TITLE))
         return undefined;
     const field = (name) => new RegExp(`^${name}: (.+)$`, 'm').exec(message)?.[1]?.trim();
     const state = field('state');
@@ -54584,25 +54660,16 @@ const publish = defineStep({
 
 const cleanup = defineStep({
     name: 'cleanup',
-    why: 'remove the candidate tags this run pushed, by tag, where the registry allows it (never a marker, never by digest: a final tag shares it); a failure here only warns',
-    needs: ['candidates'],
+    why: 'forget the record of verified digests now that the Release is out; nothing in the registry is deleted (no candidate was ever tagged, and a digest is shared with the final tags)',
+    needs: ['plan'],
     gives: [],
     skip: notReleasing,
-    async run(ctx, { candidates }) {
-        for (const { image, pushedTags } of candidates) {
-            for (const ref of pushedTags) {
-                const { reference: tag } = splitReference(ref);
-                try {
-                    if (await ctx.ports.registry.deleteTag(image.build.image, tag))
-                        ctx.log.info(`Removed ${ref}`);
-                    else {
-                        ctx.log.warning(`The registry did not remove ${ref} (it may not allow deleting tags); remove it with the registry's own tools if you like`);
-                    }
-                }
-                catch (error) {
-                    ctx.log.warning(`Removing ${ref} failed: ${error instanceof Error ? error.message : String(error)}`);
-                }
-            }
+    async run(ctx, { plan }) {
+        try {
+            await forgetVerified(ctx.ports.github, plan.commit);
+        }
+        catch (error) {
+            ctx.log.warning(`The record of verified digests could not be removed (${error instanceof Error ? error.message : String(error)}); it is invisible and harmless`);
         }
         return {};
     },
@@ -54743,7 +54810,7 @@ const PIPELINE = [
     takeLease, // runs releasing other versions promote and publish one after the other
     promote, // version tag first, floating tags last (never below the history), each read back
     publish, // the Release becomes visible only after every tag reads back as the digest
-    cleanup, // remove candidate tags where the registry allows; only warns
+    cleanup, // forget the record of verified digests; the registry holds the final tags and nothing else
 ];
 /** A rollback: nothing is built; a released version becomes the latest again. */
 const ROLLBACK_PIPELINE = [
@@ -54808,11 +54875,16 @@ async function runPipeline(run, steps = PIPELINE, found = {}) {
     return found;
 }
 
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
 var tar_stream = __nccwpck_require__(6118);
 ;// CONCATENATED MODULE: ./src/ports/layer-files.ts
+
+
+
 
 
 
@@ -54928,8 +55000,29 @@ function firstFileInTar(tar) {
     }
     return undefined;
 }
+/** The files of an OCI image layout tar (as docker save writes it), and nothing else. */
+const LAYOUT_ENTRY = /^(blobs\/sha256\/[0-9a-f]{64}|index\.json|oci-layout)$/;
+/** Unpacks the OCI image layout that `docker save` wrote, streaming each blob to disk. */
+async function unpackLayout(tarFile, dir) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(dir, 'blobs', 'sha256'), { recursive: true });
+    const tar = (0,tar_stream.extract)();
+    const source = (0,external_node_fs_namespaceObject.createReadStream)(tarFile);
+    source.on('error', (error) => {
+        tar.destroy(error);
+    });
+    source.pipe(tar);
+    for await (const entry of tar) {
+        const name = external_node_path_namespaceObject.posix.normalize(entry.header.name);
+        if (entry.header.type === 'file' && LAYOUT_ENTRY.test(name)) {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(entry, (0,external_node_fs_namespaceObject.createWriteStream)((0,external_node_path_namespaceObject.join)(dir, name)));
+        }
+        else
+            entry.resume();
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/ports/engine.ts
+
 
 
 
@@ -55102,6 +55195,19 @@ class DockerEngine {
             throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`);
         }
         return imageConfigOf(JSON.parse(result.stdout), 'Config', 'Os', 'Architecture', 'Variant');
+    }
+    async saveImage(tag, layout) {
+        const tarFile = `${layout}.tar`;
+        const saved = outcome(await this.docker.run(['save', '--output', tarFile, tag]));
+        if (!saved.ok)
+            return saved;
+        try {
+            await unpackLayout(tarFile, layout);
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(tarFile, { force: true });
+        }
+        return saved;
     }
     async readImageFile(ref, platform, path) {
         const created = await this.docker.run([
@@ -60117,11 +60223,7 @@ function retry(octokit, octokitOptions) {
 retry.VERSION = plugin_retry_dist_bundle_VERSION;
 
 
-;// CONCATENATED MODULE: ./src/ports/github/octokit.ts
-
-
-
-
+;// CONCATENATED MODULE: ./src/ports/github/answers.ts
 const toRelease = (r) => ({
     id: r.id,
     tagName: r.tag_name,
@@ -60155,6 +60257,13 @@ function gitHubMessage(error) {
     const message = data?.message ?? e.message ?? String(error);
     return `${e.status ? `${e.status} ` : ''}${message}${details ? ` (${details})` : ''}`;
 }
+
+;// CONCATENATED MODULE: ./src/ports/github/octokit.ts
+
+
+
+
+
 const RetryingOctokit = dist_src_Octokit.plugin(retry);
 /** GitHub through Octokit, at GITHUB_API_URL, so GitHub Enterprise Server works as github.com. */
 class OctokitGitHub {
@@ -60437,6 +60546,17 @@ class OctokitGitHub {
             throw new StepFailure(`GitHub API: moving ${ref} failed: ${gitHubMessage(error)}`);
         }
     }
+    async deleteRef(ref) {
+        try {
+            await this.octokit.rest.git.deleteRef({ ...this.repoParams, ref: ref.replace(/^refs\//, '') });
+        }
+        catch (error) {
+            // GitHub answers 422 "Reference does not exist" for a ref already gone.
+            if (httpStatus(error) === 422 || httpStatus(error) === 404)
+                return;
+            throw new StepFailure(`GitHub API: removing ${ref} failed: ${gitHubMessage(error)}`);
+        }
+    }
     async generateNotes(tag, commit) {
         return this.call('generating release notes', async () => {
             const { data } = await this.octokit.rest.repos.generateReleaseNotes({
@@ -60642,7 +60762,14 @@ function exchange(url, request, ca, redirects = 5) {
                 reject(error);
             }
         });
-        req.end(request.body);
+        const { body } = request;
+        if (body === undefined || Buffer.isBuffer(body))
+            req.end(body);
+        else {
+            const stream = body.open();
+            stream.on('error', (error) => req.destroy(error));
+            stream.pipe(req);
+        }
     });
 }
 async function readBody(response) {
@@ -60786,6 +60913,7 @@ class RegistrySession {
 
 
 
+
 const ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
 /**
  * One repository over the registry's HTTP API (the distribution spec): manifests by tag or
@@ -60836,6 +60964,11 @@ class Repository {
             headers: { 'content-type': contentType },
             body,
         });
+        const said = answer.body.toString('utf8').slice(0, 200);
+        // Blobs just written that a registry does not see yet (eventually consistent storage, or
+        // a concurrent push of the same blobs): asked again, it finds them.
+        if (answer.status === 400 && /BLOB_UNKNOWN/.test(said))
+            throw new TransientHttpFailure(`PUT ${this.image.name}:${reference}: 400 ${said.trim()}`);
         if (answer.status !== 201 && answer.status !== 200) {
             throw new StepFailure(`writing ${this.image.name}:${reference} failed: ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`);
         }
@@ -60863,6 +60996,35 @@ class Repository {
         }
         return response;
     }
+    /** Whether the repository holds a blob already (then it is not sent again). */
+    async hasBlob(digest) {
+        const response = await this.send(`/blobs/${digest}`, { method: 'HEAD' });
+        response.resume();
+        return response.statusCode === 200;
+    }
+    /**
+     * Uploads a blob in one request, streamed from where it lies: a POST opens the upload (and
+     * gets the push scope), a PUT of the bytes with their digest completes it.
+     */
+    async pushBlob(digest, body) {
+        if (await this.hasBlob(digest))
+            return;
+        const opened = await this.fetch('/blobs/uploads/', {
+            method: 'POST',
+            headers: { 'content-length': '0' },
+        });
+        const location = opened.headers.location;
+        if (opened.status !== 202 || location === undefined) {
+            throw new StepFailure(`starting the upload of ${this.image.name}@${digest} failed: ${opened.status} ${opened.body.toString('utf8').slice(0, 200)}`);
+        }
+        const url = new URL(location, this.url('/'));
+        url.searchParams.set('digest', digest);
+        const response = await this.session.send(url, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body }, `${this.image.name}@${digest}`);
+        const answer = await readBody(response);
+        if (response.statusCode !== 201) {
+            throw new StepFailure(`uploading ${this.image.name}@${digest} failed: ${response.statusCode ?? 0} ${answer.toString('utf8').slice(0, 200)}`);
+        }
+    }
     /** Deletes a manifest reference (a tag); true when the registry did. */
     async deleteManifest(reference) {
         const answer = await this.fetch(`/manifests/${encodeURIComponent(reference)}`, {
@@ -60872,8 +61034,6 @@ class Repository {
     }
 }
 
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./src/ports/registry/oci-layout.ts
 
 
@@ -60957,7 +61117,126 @@ async function writeOciArchive(source, image, digest, tag, path) {
     await written;
 }
 
+;// CONCATENATED MODULE: ./src/ports/registry/oci-push.ts
+
+
+
+
+
+
+/** Blobs sent at once: enough to fill the link, few enough for a runner. */
+const PARALLEL_BLOBS = 4;
+const blobPath = (layout, digest) => {
+    const [algorithm, hex] = digest.split(':');
+    if (algorithm !== 'sha256' || !hex || !/^[0-9a-f]{64}$/.test(hex))
+        throw new StepFailure(`the OCI layout names a blob that is not a sha256 digest: ${digest}`);
+    return (0,external_node_path_namespaceObject.join)(layout, 'blobs', algorithm, hex);
+};
+/** Every manifest under a descriptor (children first) and every blob they name. */
+async function collect(layout, descriptor, manifests, blobs) {
+    const bytes = await (0,promises_namespaceObject.readFile)(blobPath(layout, descriptor.digest));
+    if (digestOf(bytes) !== descriptor.digest)
+        throw new StepFailure(`the OCI layout's ${descriptor.digest} does not hold its own bytes`);
+    const manifest = manifestOf(bytes, descriptor.mediaType);
+    if (INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
+        const children = (manifest.json.manifests ?? []);
+        for (const child of children)
+            await collect(layout, child, manifests, blobs);
+    }
+    else {
+        const named = [manifest.json.config, ...(manifest.json.layers ?? [])];
+        for (const blob of named) {
+            if (blob.digest)
+                blobs.set(blob.digest, blob.size ?? 0);
+        }
+    }
+    manifests.push({ digest: descriptor.digest, mediaType: manifest.mediaType, bytes });
+}
+/**
+ * The top of a layout with these annotations too (an image saved without them, or one platform
+ * exported without an index to carry them): a new manifest with its own digest, or the same
+ * one when it already says all of them.
+ */
+function annotated(top, annotate) {
+    const json = JSON.parse(top.bytes.toString('utf8'));
+    const present = (json.annotations ?? {});
+    if (Object.entries(annotate).every(([key, value]) => present[key] === value))
+        return top;
+    const bytes = Buffer.from(JSON.stringify({ ...json, annotations: { ...present, ...annotate } }));
+    return { ...top, digest: digestOf(bytes), bytes };
+}
+/**
+ * Pushes an OCI image layout (as buildx exports it with type=oci,tar=false) by digest: its
+ * blobs, then its manifests, children before the index, and no tag at all. Returns the
+ * digest of what the layout holds (its index, or its only manifest).
+ */
+async function pushLayout(repository, layout, annotate) {
+    const top = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(layout, 'index.json'), 'utf8'));
+    const [exported] = top.manifests ?? [];
+    if (!exported)
+        throw new StepFailure(`the OCI layout ${layout} holds no image`);
+    const manifests = [];
+    const blobs = new Map();
+    await collect(layout, exported, manifests, blobs);
+    // What the layout holds, annotated at its top when asked (the index, or the only manifest).
+    const last = manifests.at(-1);
+    if (annotate && last)
+        manifests[manifests.length - 1] = annotated(last, annotate);
+    const sent = await settleBounded([...blobs], PARALLEL_BLOBS, async ([digest]) => {
+        const path = blobPath(layout, digest);
+        const { size } = await (0,promises_namespaceObject.stat)(path);
+        await repository.pushBlob(digest, { length: size, open: () => (0,external_node_fs_namespaceObject.createReadStream)(path) });
+    });
+    const failed = sent.find((s) => s.status === 'rejected');
+    if (failed?.status === 'rejected')
+        throw failed.reason;
+    for (const manifest of manifests)
+        await repository.putManifest(manifest.digest, manifest.bytes, manifest.mediaType);
+    return manifests.at(-1)?.digest ?? exported.digest;
+}
+/**
+ * One index of several pushed images (native runners' platform images, each a manifest or an
+ * index of one platform and its attestations), stored by its digest without a tag.
+ */
+async function assembleIndex(repository, sources, annotations) {
+    const entries = [];
+    for (const digest of sources) {
+        const found = await repository.getManifest(digest);
+        if (!found)
+            throw new StepFailure(`${repository.image.name}@${digest} does not exist`);
+        const manifest = manifestOf(found.body, found.contentType);
+        if (INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
+            entries.push(...(manifest.json.manifests ?? []));
+            continue;
+        }
+        const config = manifest.json.config;
+        if (!config?.digest)
+            throw new StepFailure(`${repository.image.name}@${digest} names no config`);
+        const image = registryImageConfig(JSON.parse((await repository.blobBytes(config.digest)).toString('utf8')));
+        entries.push({
+            mediaType: manifest.mediaType,
+            digest,
+            size: found.body.length,
+            platform: {
+                os: image.os,
+                architecture: image.architecture,
+                ...(image.variant ? { variant: image.variant } : {}),
+            },
+        });
+    }
+    const index = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_INDEX_MEDIA_TYPE,
+        manifests: entries,
+        annotations,
+    }));
+    const digest = digestOf(index);
+    await repository.putManifest(digest, index, OCI_INDEX_MEDIA_TYPE);
+    return digest;
+}
+
 ;// CONCATENATED MODULE: ./src/ports/registry/http.ts
+
 
 
 
@@ -61095,14 +61374,12 @@ class HttpRegistry {
     archive(image, digest, tag, path) {
         return writeOciArchive(this.repository(image), image, digest, tag, path);
     }
-    async deleteTag(image, tag) {
-        // The OCI distribution spec allows deleting a tag; many registries answer 400/405 instead.
-        try {
-            return await this.repository(image).deleteManifest(tag);
-        }
-        catch {
-            return false;
-        }
+    assemble(image, sources, annotations) {
+        return this.attempt(`assembling an index in ${image.name}`, image.name, image, (repository) => assembleIndex(repository, sources, annotations));
+    }
+    pushLayout(image, layout, annotate) {
+        // Each blob is sent once: a retry asks the registry which it holds already.
+        return this.attempt(`pushing the candidate to ${image.name}`, image.name, image, (repository) => pushLayout(repository, layout, annotate));
     }
     async fileHead(ref, path) {
         const { image, reference } = splitReference(ref);
@@ -61195,25 +61472,10 @@ class ImagetoolsRegistry {
             throw new StepFailure(`pointing ${targetTagRef} at ${sourceDigestRef} failed: ${tail(result.stderr, 4)}`);
         }
     }
-    async assemble(sourceRefs, targetTagRef, annotations) {
-        const annotationArgs = Object.entries(annotations).flatMap(([k, v]) => [
-            '--annotation',
-            `index:${k}=${v}`,
-        ]);
-        const result = await this.imagetools(`assembling ${targetTagRef}`, [
-            'create',
-            '--tag',
-            targetTagRef,
-            ...annotationArgs,
-            ...sourceRefs,
-        ]);
-        if (result.exitCode !== 0) {
-            throw new StepFailure(`assembling ${targetTagRef} from ${sourceRefs.join(', ')} failed: ${tail(result.stderr, 4)}`);
-        }
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/ports/registry/routed.ts
+
 
 
 /**
@@ -61263,14 +61525,25 @@ class RoutedRegistry {
         }
         return this.route(target.image.registry, () => this.http.copy(sourceDigestRef, targetTagRef), () => this.imagetools.copy(sourceDigestRef, targetTagRef));
     }
-    assemble(sourceRefs, targetTagRef, annotations) {
-        return this.imagetools.assemble(sourceRefs, targetTagRef, annotations);
+    assemble(image, sources, annotations) {
+        return this.overHttpOnly(image, () => this.http.assemble(image, sources, annotations));
+    }
+    pushLayout(image, layout, annotate) {
+        return this.overHttpOnly(image, () => this.http.pushLayout(image, layout, annotate));
+    }
+    /** What only the HTTP API can do (write by digest, untagged): a registry it cannot reach fails. */
+    async overHttpOnly(image, write) {
+        try {
+            return await write();
+        }
+        catch (error) {
+            if (!(error instanceof HttpUnavailable))
+                throw error;
+            throw new StepFailure(`${image.registry} cannot be written to over its HTTP API from here (${error.message}), and an untagged candidate can be written no other way`, "build with a BuildKit builder, which pushes by digest itself (docker/setup-buildx-action creates one), or give the runner the registry's CA in /etc/docker/certs.d/<host>/ca.crt");
+        }
     }
     archive(image, digest, tag, path) {
         return this.http.archive(image, digest, tag, path);
-    }
-    deleteTag(image, tag) {
-        return this.http.deleteTag(image, tag);
     }
     async fileHead(ref, path) {
         // Through imagetools no layer can be read: the engine reads the file instead.
@@ -61530,6 +61803,7 @@ function readOnlyPorts(ports) {
             startDetached: (spec) => refuse(`start a container of ${spec.ref}`),
             remove: (name) => refuse(`remove the container ${name}`),
             removeImage: (tag) => refuse(`remove the image ${tag}`),
+            saveImage: (tag) => refuse(`save the image ${tag}`),
             login: (registry) => refuse(`log in to ${registry}`),
             logout: (registry) => refuse(`log out of ${registry}`),
             build: (plan) => refuse(`build ${plan.platforms.length} platform(s) of ${plan.context}`),
@@ -61539,9 +61813,9 @@ function readOnlyPorts(ports) {
             imageConfig: (ref) => registry.imageConfig(ref),
             indexConfigs: (ref) => registry.indexConfigs(ref),
             copy: (_source, target) => refuse(`write the tag ${target}`),
-            assemble: (_sources, target) => refuse(`assemble ${target}`),
+            assemble: (image) => refuse(`assemble an index in ${image.name}`),
+            pushLayout: (image) => refuse(`push a candidate to ${image.name}`),
             archive: (image) => refuse(`archive ${image.name}`),
-            deleteTag: (image, tag) => refuse(`delete ${image.name}:${tag}`),
         },
         github: {
             canWrite: () => github.canWrite(),
@@ -61566,6 +61840,7 @@ function readOnlyPorts(ports) {
             createCommit: () => refuse('write a commit object'),
             createRef: (ref) => refuse(`create ${ref}`),
             fastForwardRef: (ref) => refuse(`move ${ref}`),
+            deleteRef: (ref) => refuse(`remove ${ref}`),
         },
         ...(signer
             ? {
@@ -61589,7 +61864,7 @@ function readOnlyPorts(ports) {
 function describeVisible(change) {
     switch (change.kind) {
         case 'candidate':
-            return `verified marker ${change.ref}`;
+            return `untagged candidate ${change.ref}`;
         case 'tag':
             return `${change.floating ? 'floating tag' : 'tag'} ${change.ref}`;
         case 'draft':
@@ -62093,6 +62368,8 @@ function tagTable(ctx) {
         for (const kept of image.kept) {
             rows.push([code(`${image.build.image.name}:${kept.tag}`), `stays: ${escaped(kept.reason)}`]);
         }
+        for (const signature of image.signatures)
+            rows.push([code(signature), 'cosign signature of the digest (stays, as asked for)']);
     }
     const latest = ctx.report.latest
         ? [

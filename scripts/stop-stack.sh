@@ -46,6 +46,7 @@ stop() {
 [[ $(id -u) -eq 0 ]] || { echo "[stop-stack] ERROR: must run as root" >&2; exit 1; }
 
 stop registry-auth docker-registry
+stop registry-nodelete docker-registry
 stop registry docker-registry
 stop dockerd dockerd
 # a containerd started separately (not the case by default: dockerd supervises its own)

@@ -30,7 +30,7 @@ export const PIPELINE: readonly AnyStep[] = [
   takeLease, // runs releasing other versions promote and publish one after the other
   promote, // version tag first, floating tags last (never below the history), each read back
   publish, // the Release becomes visible only after every tag reads back as the digest
-  cleanup, // remove candidate tags where the registry allows; only warns
+  cleanup, // forget the record of verified digests; the registry holds the final tags and nothing else
 ]
 
 /** A rollback: nothing is built; a released version becomes the latest again. */

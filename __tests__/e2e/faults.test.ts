@@ -92,9 +92,16 @@ const rows: FaultRow[] = [
     outcome: { kind: 'absorbed' },
   },
   {
-    point: 'registry 400 on the candidate manifest (a concurrent push of the same blobs)',
+    point:
+      'registry 400 MANIFEST_BLOB_UNKNOWN on the candidate manifest (its blobs not visible yet)',
     inject: ({ proxy }) => {
-      proxy.fail({ method: 'PUT', path: /\/manifests\/candidate-/, status: 400, times: 1 })
+      proxy.fail({
+        method: 'PUT',
+        path: /\/manifests\/sha256:/,
+        status: 400,
+        code: 'MANIFEST_BLOB_UNKNOWN',
+        times: 1,
+      })
     },
     outcome: { kind: 'absorbed' },
   },
@@ -120,7 +127,7 @@ const rows: FaultRow[] = [
     outcome: {
       kind: 'fails',
       step: 'smoke',
-      visible: 'candidate only',
+      visible: 'untagged manifests only',
       finalTags: [],
       message: /linux\/arm64: run sh -c/,
     },
@@ -133,7 +140,7 @@ const rows: FaultRow[] = [
     outcome: {
       kind: 'fails',
       step: 'smoke',
-      visible: 'candidate only',
+      visible: 'untagged manifests only',
       finalTags: [],
       message: /linux\/arm64: http 8080\/health: timed out/,
     },
@@ -146,7 +153,7 @@ const rows: FaultRow[] = [
     outcome: {
       kind: 'fails',
       step: 'smoke',
-      visible: 'candidate only',
+      visible: 'untagged manifests only',
       finalTags: [],
       message: /container exited \(code 3\).*broken config/,
     },
@@ -170,14 +177,24 @@ const rows: FaultRow[] = [
         },
       })
     },
-    outcome: { kind: 'fails', step: 'assert-manifest', visible: 'candidate only', finalTags: [] },
+    outcome: {
+      kind: 'fails',
+      step: 'assert-manifest',
+      visible: 'untagged manifests only',
+      finalTags: [],
+    },
   },
   {
     point: 'GitHub 5xx on draft creation',
     inject: ({ w }) => {
       w.github.fail({ method: 'POST', route: 'repos/create-release', status: 502, times: Infinity })
     },
-    outcome: { kind: 'fails', step: 'draft-release', visible: 'candidate only', finalTags: [] },
+    outcome: {
+      kind: 'fails',
+      step: 'draft-release',
+      visible: 'untagged manifests only',
+      finalTags: [],
+    },
   },
   {
     point: 'GitHub 422 on draft creation',
@@ -187,7 +204,7 @@ const rows: FaultRow[] = [
     outcome: {
       kind: 'fails',
       step: 'draft-release',
-      visible: 'candidate only',
+      visible: 'untagged manifests only',
       finalTags: [],
       message: /422/,
     },
@@ -372,9 +389,8 @@ test.each(rows.map((r) => [r.point, r] as const))('%s', async (_point, row) => {
       },
     }
     const first = await w.run({ ...BASE, ...row.inputs }, options)
-    const finalTags = (await listTags(path)).filter(
-      (t) => !t.startsWith('candidate-') && !t.startsWith('verified-'),
-    )
+    // Only final tags ever exist: the candidate is untagged, the verified record is not a tag.
+    const finalTags = await listTags(path)
     const published = w.github.releases('acme', 'app').filter((r) => !r.draft)
     const error = first.errors.join('\n')
 

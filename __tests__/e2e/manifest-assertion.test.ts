@@ -22,9 +22,13 @@ type Index = { mediaType: string; manifests: Entry[] } & Record<string, unknown>
 const image = uniqueImage('assertion')
 let index: Index
 let digest: string
-/** The assertion's reads through imagetools; it never archives or deletes. */
+/** The assertion's reads through imagetools; it never archives, pushes or assembles. */
 const notUsed = (): Promise<never> => Promise.reject(new Error('not used by the assertion'))
-const registry = Object.assign(new ImagetoolsRegistry(), { archive: notUsed, deleteTag: notUsed })
+const registry = Object.assign(new ImagetoolsRegistry(), {
+  archive: notUsed,
+  pushLayout: notUsed,
+  assemble: notUsed,
+})
 /** What users see of the only image: the platforms the assertion recorded. */
 const only = (ctx: Run): ImageReport => {
   const [run] = ctx.report.images
@@ -39,7 +43,6 @@ const candidate = (ctx: Run, at: string): Candidate => {
     image: { build, identity: '', reuse: undefined },
     ref: `${build.image.name}@${at}`,
     digest: at,
-    pushedTags: [],
   }
 }
 

@@ -40,7 +40,7 @@ async function world(label: string): Promise<ReleaseWorld> {
   return w
 }
 
-/** Everything a plan must leave as it was: the image's repository and GitHub's releases and refs. */
+/** Everything a plan must leave as it was: the image's repository and GitHub's releases and refs (every namespace). */
 async function stateOf(w: ReleaseWorld): Promise<unknown> {
   const response = await fetch(`http://${REGISTRY}/v2/_catalog?n=100000`)
   const { repositories } = (await response.json()) as { repositories: string[] | null }
@@ -50,6 +50,7 @@ async function stateOf(w: ReleaseWorld): Promise<unknown> {
     releases: w.github.releases('acme', 'app'),
     gitTags: w.github.tags('acme', 'app'),
     branches: w.github.branches('acme', 'app'),
+    refs: w.github.refs('acme', 'app'),
   }
 }
 
@@ -104,14 +105,13 @@ describe('mode plan on a workflow_run event', () => {
         s.name === 'sign' ? [s.name, 'skipped', 'sign is none'] : [s.name, 'runs', undefined],
       ),
     )
-    // What becomes visible when: unannounced candidate and marker, an invisible draft, the
-    // version tag before the floating tags, and the Release last.
+    // What becomes visible when: an untagged manifest, an invisible draft, the version tag
+    // before the floating tags, and the Release last; no candidate or marker tag at all.
     const visible = plan.steps.flatMap((s) =>
       s.reveals.map((r) => [s.name, r.kind, r.announced] as const),
     )
     expect(visible).toEqual([
-      ['build', 'candidate', false],
-      ['mark-verified', 'verified marker', false],
+      ['build', 'untagged manifest', false],
       ['draft-release', 'draft', false],
       ['promote', 'version tag', true],
       ['promote', 'floating tag', true],
@@ -121,6 +121,10 @@ describe('mode plan on a workflow_run event', () => {
     ])
     const promoted = plan.steps.find((s) => s.name === 'promote')?.reveals.map((r) => r.ref)
     expect(promoted).toEqual(refs)
+    // Every tag the run would write is a final tag: the candidate and the record are no tags.
+    const tagged = plan.steps.flatMap((s) => s.reveals.filter((r) => r.kind.endsWith('tag')))
+    expect(tagged.map((r) => r.ref)).toEqual(refs)
+    expect(`${run.stdout}\n${run.summary}`).not.toMatch(/candidate-|verified-|:candidate\b/)
 
     // The log: the plan as text.
     expect(run.stdout).toContain(

@@ -121,13 +121,13 @@ describe('the job summary of a real run, read as Markdown', () => {
     expect(annotations[0]).toMatch(/^::error title=multiarch-release%3A smoke failed::/)
     const [message = ''] = run.errors
     expect(message).toMatch(/^Step 'smoke' failed: smoke test failed on linux\/arm64: run sh -c/)
-    expect(message).toMatch(/^Visible to users: candidate only\.$/m)
+    expect(message).toMatch(/^Visible to users: untagged manifests only\.$/m)
     const remedy = /^Remedy: (.+)$/m.exec(message)?.[1] ?? ''
     expect(remedy).toMatch(/re-run the workflow/)
 
     const root = parseSummary(run.summary)
     expect(plain(root.children[0] ?? root)).toBe(
-      '❌ Release 1.0.0 failed in smoke — visible: candidate only',
+      '❌ Release 1.0.0 failed in smoke — visible: untagged manifests only',
     )
     const [cause, remedyParagraph] = root.children.slice(1, 3).map((n) => plain(n))
     expect(cause).toMatch(

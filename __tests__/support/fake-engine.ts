@@ -177,6 +177,11 @@ export class FakeEngine implements ContainerEngine {
     return Promise.resolve()
   }
 
+  saveImage(tag: string, layout: string): Promise<EngineOutcome> {
+    this.calls.push(`saveImage ${tag} ${layout}`)
+    return Promise.resolve({ ok: true })
+  }
+
   removeImage(tag: string): Promise<void> {
     this.calls.push(`removeImage ${tag}`)
     this.removedImages.push(tag)

@@ -57,12 +57,17 @@ export class FakeRegistry implements Registry {
     return Promise.reject(new Error('not used by these tests'))
   }
 
-  assemble(): Promise<void> {
+  /** Layouts pushed, each stored under the digest given next (or a made-up one). */
+  readonly layouts: string[] = []
+  layoutDigest = 'sha256:5555'
+
+  assemble(): Promise<string> {
     return Promise.reject(new Error('not used by these tests'))
   }
 
-  deleteTag(image: ImageRepository, tag: string): Promise<boolean> {
-    return Promise.resolve(this.tags.delete(`${image.name}:${tag}`))
+  pushLayout(image: ImageRepository, layout: string): Promise<string> {
+    this.layouts.push(`${image.name} ${layout}`)
+    return Promise.resolve(this.layoutDigest)
   }
 }
 
@@ -212,6 +217,11 @@ export class FakeGitHub implements GitHub {
     if (this.refs.has(ref)) return Promise.resolve(false)
     this.refs.set(ref, sha)
     return Promise.resolve(true)
+  }
+  deleteRef(ref: string): Promise<void> {
+    this.calls.push(`deleteRef ${ref}`)
+    this.refs.delete(ref)
+    return Promise.resolve()
   }
   fastForwardRef(ref: string, sha: string): Promise<boolean> {
     this.calls.push(`fastForwardRef ${ref}`)

@@ -16,6 +16,8 @@ export interface RegistryFault {
   readonly path?: RegExp
   /** Answer this status instead of forwarding (with a registry-style error body). */
   readonly status?: number
+  /** The error code in that body; UNAVAILABLE unless given. */
+  readonly code?: string
   /** Drop the connection without an answer. */
   readonly hangUp?: boolean
   /** Forward, let it take effect, then lose the answer (as a 502 from a load balancer would). */
@@ -153,7 +155,7 @@ export async function startRegistryProxy(target = REGISTRY): Promise<RegistryPro
     if (fault?.status !== undefined && !fault.afterEffect) {
       req.resume()
       const body = JSON.stringify({
-        errors: [{ code: 'UNAVAILABLE', message: `injected ${fault.status}` }],
+        errors: [{ code: fault.code ?? 'UNAVAILABLE', message: `injected ${fault.status}` }],
       })
       res.writeHead(fault.status, {
         'content-type': 'application/json',

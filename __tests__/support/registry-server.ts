@@ -117,6 +117,8 @@ export class RegistryServer {
     })
   }
 
+  private uploads = 0
+
   private repo(name: string): Repo {
     let repo = this.repos.get(name)
     if (!repo) {
@@ -188,7 +190,8 @@ export class RegistryServer {
     }
     const match = REPOSITORY_PATH.exec(url.pathname)
     const name = match?.[1] ?? ''
-    const refusal = this.refusal(req, name, req.method === 'PUT' || req.method === 'DELETE')
+    const write = req.method === 'PUT' || req.method === 'DELETE' || req.method === 'POST'
+    const refusal = this.refusal(req, name, write)
     if (refusal) return refusal
     if (url.pathname === '/v2/') return { status: 200, body: '{}' }
     if (!match) return { status: 404 }
@@ -198,13 +201,28 @@ export class RegistryServer {
       const tags = [...repo.manifests.keys()].filter((k) => !k.startsWith('sha256:'))
       return { status: 200, body: JSON.stringify({ name, tags }) }
     }
+    // Uploads (the distribution spec's monolithic upload): POST for a location, PUT the bytes.
+    if (kind === 'blobs' && reference.startsWith('uploads/')) {
+      if (req.method === 'POST') {
+        this.uploads++
+        return {
+          status: 202,
+          headers: { location: `/v2/${name}/blobs/uploads/${this.uploads}?_state=x` },
+        }
+      }
+      const expected = url.searchParams.get('digest') ?? ''
+      if (req.method !== 'PUT' || digestOf(body) !== expected)
+        return { status: 400, body: '{"errors":[{"code":"DIGEST_INVALID"}]}' }
+      repo.blobs.set(expected, body)
+      return { status: 201, headers: { 'docker-content-digest': expected } }
+    }
     if (kind === 'blobs') {
       const blob = repo.blobs.get(reference)
       if (!blob) return { status: 404, body: '{"errors":[{"code":"BLOB_UNKNOWN"}]}' }
       if (this.blobsAt) {
         return { status: 307, headers: { location: `${this.blobsAt}/${name}/${reference}` } }
       }
-      return { status: 200, body: blob }
+      return { status: 200, ...(req.method === 'HEAD' ? {} : { body: blob }) }
     }
     if (req.method === 'PUT') {
       if (this.writeStatus !== undefined) {

@@ -12,7 +12,7 @@ import { BASE_PLAN as base, platforms } from '../support/build-plan.js'
 
 const head = ['buildx', 'build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64']
 const tail = ['--metadata-file', '/tmp/m.json', '.']
-const pushed = { output: { kind: 'push-tag', ref: 'r/a:c' } } as const
+const pushed = { output: { kind: 'push-by-digest', image: 'r/a' } } as const
 
 describe("buildx's argv for build-push-action's inputs", () => {
   test.each<[string, Partial<BuildSpec>, string[]]>([
@@ -149,9 +149,8 @@ describe("buildx's argv for build-push-action's inputs", () => {
         'manifest-descriptor:org.opencontainers.image.description=x=y',
         '--annotation',
         'manifest[linux/arm64]:arch.note=slow',
-        '--tag',
-        'r/a:c',
-        '--push',
+        '--output',
+        'type=image,name=r/a,push-by-digest=true,name-canonical=true,push=true',
         ...tail,
       ],
     ],
@@ -179,9 +178,8 @@ describe("buildx's argv for build-push-action's inputs", () => {
         'false',
         '--annotation',
         'manifest:b=2',
-        '--tag',
-        'r/a:c',
-        '--push',
+        '--output',
+        'type=image,name=r/a,push-by-digest=true,name-canonical=true,push=true',
         ...tail,
       ],
     ],

@@ -10,6 +10,8 @@ import { formatPlatform } from '../../src/model/platform.js'
 import type { BuildResult } from '../../src/ports/engine.js'
 import { build } from '../../src/steps/build.js'
 import { contextFor } from '../support/context.js'
+import { FakeRegistry } from '../support/fakes.js'
+import { driverAbilities } from '../../src/build/strategy.js'
 import { FakeEngine } from '../support/fake-engine.js'
 
 const IMAGE = 'r.example.test/acme/app'
@@ -31,25 +33,36 @@ const SUCCESS: BuildResult = {
   ].join('\n'),
 }
 
-function world(platforms = 'linux/amd64,linux/arm64', mode: Run['mode'] = 'release') {
+/** A build with the given driver: a BuildKit builder (docker-container) pushes by digest itself. */
+function world(
+  platforms = 'linux/amd64,linux/arm64',
+  mode: Run['mode'] = 'release',
+  driver = 'docker-container',
+  containerdStore = true,
+) {
   const engine = new FakeEngine()
+  const registry = new FakeRegistry()
   const ctx = contextFor(
     { image: IMAGE, 'github-token': 't', platforms },
-    { engine },
+    { engine, registry },
     { workDir: mkdtempSync(join(tmpdir(), 'build-step-')), mode },
   )
-  const have = planned(ctx, {
-    version: '1.0.0',
-    channel: { kind: 'stable' },
-    commit: ctx.trigger.commit,
-    commitTime: COMMIT_TIME,
-    gitTag: 'v1.0.0',
-    tags: [],
-  })
-  const pushes = () => engine.builds.filter((b) => b.plan.output.kind.startsWith('push'))
+  const have = planned(
+    ctx,
+    {
+      version: '1.0.0',
+      channel: { kind: 'stable' },
+      commit: ctx.trigger.commit,
+      commitTime: COMMIT_TIME,
+      gitTag: 'v1.0.0',
+      tags: [],
+    },
+    { builder: { driver, abilities: driverAbilities(driver, containerdStore) } },
+  )
+  const pushes = () => engine.builds.filter((b) => b.plan.output.kind === 'push-by-digest')
   const diagnoses = () => engine.builds.filter((b) => b.plan.metadataFile.endsWith('.diagnose'))
   const lines = (ctx.log as unknown as { lines: string[] }).lines
-  return { ctx, have, engine, pushes, diagnoses, lines }
+  return { ctx, have, engine, registry, pushes, diagnoses, lines }
 }
 
 const failureOf = async ({ ctx, have }: ReturnType<typeof world>): Promise<StepFailure> => {
@@ -66,7 +79,7 @@ describe('the build step retries a push only when a retry can cure it', () => {
     await build.run(ctx, have)
     expect(pushes()).toHaveLength(2)
     expect(ctx.report.images[0]?.candidate).toEqual({
-      ref: expect.stringMatching(/^r\.example\.test\/acme\/app:candidate-/) as unknown,
+      ref: `${IMAGE}@${engine.buildDigest}`,
       digest: engine.buildDigest,
     })
     expect(lines).toContainEqual(
@@ -202,4 +215,45 @@ test('a build-only run keeps the result in the build cache and pushes nothing', 
   expect(pushes()).toEqual([])
   expect(ctx.report.images[0]?.candidate).toBeUndefined()
   expect(lines).toContain('Built every platform; nothing was pushed (build-only run)')
+})
+
+describe('the candidate reaches the registry untagged on every driver', () => {
+  test('a BuildKit builder pushes by digest itself', async () => {
+    const { ctx, have, engine, registry } = world()
+    const out = await build.run(ctx, have)
+    expect(engine.builds.map((b) => b.plan.output)).toEqual([
+      { kind: 'push-by-digest', image: IMAGE },
+    ])
+    expect(registry.layouts).toEqual([])
+    expect(out).toMatchObject({ candidates: [{ digest: engine.buildDigest }] })
+    expect(ctx.report.visible).toEqual([
+      { kind: 'candidate', ref: `${IMAGE}@${engine.buildDigest}` },
+    ])
+  })
+
+  test('the docker driver exports an OCI layout that the registry client pushes by digest', async () => {
+    const { ctx, have, engine, registry } = world('linux/amd64,linux/arm64', 'release', 'docker')
+    const out = await build.run(ctx, have)
+    const [output] = engine.builds.map((b) => b.plan.output)
+    expect(output).toEqual({ kind: 'oci-layout', dir: join(ctx.workDir, 'layout-app') })
+    expect(registry.layouts).toEqual([`${IMAGE} ${join(ctx.workDir, 'layout-app')}`])
+    expect(out).toMatchObject({ candidates: [{ digest: registry.layoutDigest }] })
+    expect(ctx.report.visible).toEqual([
+      { kind: 'candidate', ref: `${IMAGE}@${registry.layoutDigest}` },
+    ])
+  })
+
+  test("the classic store's docker driver loads one platform, saves it and pushes it with its annotations", async () => {
+    const { ctx, have, engine, registry } = world('linux/arm64', 'release', 'docker', false)
+    const out = await build.run(ctx, have)
+    const tag = 'multiarch-release-candidate:42-1-app'
+    expect(engine.builds.map((b) => b.plan.output)).toEqual([{ kind: 'load', tag }])
+    const layout = join(ctx.workDir, 'saved-app')
+    expect(engine.calls.filter((c) => /^(saveImage|removeImage)/.test(c))).toEqual([
+      `saveImage ${tag} ${layout}`,
+      `removeImage ${tag}`,
+    ])
+    expect(registry.layouts).toEqual([`${IMAGE} ${layout}`])
+    expect(out).toMatchObject({ candidates: [{ digest: registry.layoutDigest }] })
+  })
 })

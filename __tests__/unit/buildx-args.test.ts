@@ -3,12 +3,7 @@ import {
   driverAbilities,
   type DriverAbilities,
 } from '../../src/build/strategy.js'
-import {
-  buildxBuildArgs,
-  candidateTag,
-  failedPlatform,
-  type BuildSpec,
-} from '../../src/build/buildx-args.js'
+import { buildxBuildArgs, failedPlatform, type BuildSpec } from '../../src/build/buildx-args.js'
 import { BASE_PLAN as base, platforms } from '../support/build-plan.js'
 
 const head = ['buildx', 'build', '--progress', 'plain']
@@ -30,17 +25,16 @@ describe('buildxBuildArgs', () => {
       ],
     ],
     [
-      'candidate tag push',
-      { output: { kind: 'push-tag', ref: 'r/app:candidate-x' } },
+      'an OCI layout for the registry client to push by digest (the docker driver)',
+      { output: { kind: 'oci-layout', dir: '/tmp/run/layout-app' } },
       [
         ...head,
         '--platform',
         'linux/amd64,linux/arm64',
         '--file',
         './Dockerfile',
-        '--tag',
-        'r/app:candidate-x',
-        '--push',
+        '--output',
+        'type=oci,dest=/tmp/run/layout-app,tar=false',
         '--metadata-file',
         '/tmp/m.json',
         '.',
@@ -113,7 +107,7 @@ describe('buildxBuildArgs', () => {
       {
         labels: { 'org.opencontainers.image.version': '1.0.0' },
         annotations: { k: 'v' },
-        output: { kind: 'push-tag', ref: 'r/a:c' },
+        output: { kind: 'oci-layout', dir: '/l' },
       },
       [
         ...head,
@@ -127,9 +121,30 @@ describe('buildxBuildArgs', () => {
         'index:k=v',
         '--annotation',
         'manifest:k=v',
-        '--tag',
-        'r/a:c',
-        '--push',
+        '--output',
+        'type=oci,dest=/l,tar=false',
+        '--metadata-file',
+        '/tmp/m.json',
+        '.',
+      ],
+    ],
+    [
+      "one platform to an OCI layout: the exporter may make no index, so buildx annotates the manifest only (the action annotates the layout's top)",
+      {
+        platforms: platforms('linux/arm64'),
+        annotations: { k: 'v' },
+        output: { kind: 'oci-layout', dir: '/l' },
+      },
+      [
+        ...head,
+        '--platform',
+        'linux/arm64',
+        '--file',
+        './Dockerfile',
+        '--annotation',
+        'manifest:k=v',
+        '--output',
+        'type=oci,dest=/l,tar=false',
         '--metadata-file',
         '/tmp/m.json',
         '.',
@@ -141,7 +156,7 @@ describe('buildxBuildArgs', () => {
         platforms: platforms('linux/arm64'),
         provenance: 'false',
         annotations: { k: 'v' },
-        output: { kind: 'push-tag', ref: 'r/a:c' },
+        output: { kind: 'oci-layout', dir: '/l' },
       },
       [
         ...head,
@@ -153,9 +168,8 @@ describe('buildxBuildArgs', () => {
         'false',
         '--annotation',
         'manifest:k=v',
-        '--tag',
-        'r/a:c',
-        '--push',
+        '--output',
+        'type=oci,dest=/l,tar=false',
         '--metadata-file',
         '/tmp/m.json',
         '.',
@@ -196,13 +210,6 @@ describe('buildxBuildArgs', () => {
   })
 })
 
-test.each([
-  ['0123456789abcdef0123456789abcdef01234567', '42', '1', 'candidate-0123456789ab-42-1'],
-  ['ffffffffffffffffffffffffffffffffffffffff', '9000', '3', 'candidate-ffffffffffff-9000-3'],
-])('candidateTag(%s, %s, %s) = %s', (sha, run, attempt, tag) => {
-  expect(candidateTag(sha, run, attempt)).toBe(tag)
-})
-
 describe('failedPlatform', () => {
   test.each([
     [
@@ -231,36 +238,37 @@ describe('failedPlatform', () => {
   })
 })
 
-describe('driver abilities and the candidate strategy', () => {
-  test.each<[string, boolean, DriverAbilities, 'push-by-digest' | 'candidate-tag']>([
+describe('driver abilities and the candidate strategy: never a tag before promotion', () => {
+  type Strategy = ReturnType<typeof candidateStrategy>
+  test.each<[string, boolean, DriverAbilities, Strategy]>([
     [
       'docker',
       true,
-      { pushByDigest: false, multiPlatformLoad: true, multiPlatform: true },
-      'candidate-tag',
+      { pushByDigest: false, multiPlatformLoad: true, multiPlatform: true, ociExport: true },
+      'oci-layout',
     ],
     [
       'docker',
       false,
-      { pushByDigest: false, multiPlatformLoad: false, multiPlatform: false },
-      'candidate-tag',
+      { pushByDigest: false, multiPlatformLoad: false, multiPlatform: false, ociExport: false },
+      'load-and-save',
     ],
     [
       'docker-container',
       false,
-      { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true },
+      { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true, ociExport: true },
       'push-by-digest',
     ],
     [
       'kubernetes',
       false,
-      { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true },
+      { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true, ociExport: true },
       'push-by-digest',
     ],
     [
       'remote',
       true,
-      { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true },
+      { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true, ociExport: true },
       'push-by-digest',
     ],
   ])('%s driver (containerd store: %s)', (driver, containerd, abilities, strategy) => {

@@ -67,7 +67,7 @@ const PLAN: BuildSpec = {
   buildArgs: [],
   labels: {},
   annotations: {},
-  output: { kind: 'push-tag', ref: 'r.example.test/acme/app:candidate-1' },
+  output: { kind: 'oci-layout', dir: '/tmp/layout' },
   metadataFile: '/tmp/metadata.json',
 }
 const SECRET_PLAN: BuildSpec = {

@@ -68,7 +68,12 @@ describe('the plan changes nothing', () => {
     )
     const [build] = ctx.inputs.components
     if (!build) throw new Error('no image')
-    await expect(ports.registry.deleteTag(build.image, 'x')).rejects.toThrow(PlanWriteAttempt)
+    await expect(ports.registry.pushLayout(build.image, '/tmp/layout')).rejects.toThrow(
+      PlanWriteAttempt,
+    )
+    await expect(ports.registry.assemble(build.image, ['sha256:1'], {})).rejects.toThrow(
+      PlanWriteAttempt,
+    )
     await expect(
       ports.github.createDraft({
         tag: 'v1',
@@ -159,9 +164,9 @@ describe('the plan changes nothing', () => {
     expect(registry.copies).toEqual([])
     // Reads only: the draft, the promotion and the publication each look at the Releases.
     expect(new Set(github.calls)).toEqual(new Set(['listReleases']))
-    // A docker-container builder pushes by digest: no candidate tag.
+    // A docker-container builder pushes by digest: an untagged manifest, no tag.
     expect(preview.steps.find((s) => s.name === 'build')?.reveals).toEqual([
-      { kind: 'candidate', ref: IMAGE, announced: false, note: 'pushed by digest, no tag' },
+      { kind: 'untagged manifest', ref: IMAGE, announced: false, note: 'pushed by digest, no tag' },
     ])
     expect(planFailure(preview)).toBeUndefined()
   })

@@ -1,4 +1,5 @@
-import { createReadStream, mkdtempSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { extract } from 'tar-stream'
@@ -161,17 +162,176 @@ describe('HttpRegistry writes', () => {
       /different repositories/,
     )
   })
+})
 
-  test('deleting a tag: true when the registry did; false when it refuses or is gone', async () => {
-    await http().copy(at(seeded.index), `${name}:candidate`)
-    expect(await http().deleteTag(image, 'candidate')).toBe(true)
-    const listed = await fetch(`http://${server.host}/v2/acme/app/tags/list`)
-    expect(await listed.json()).toEqual({ name: 'acme/app', tags: ['1.0'] })
-    const refusing = await RegistryServer.start({})
-    const other = parseImageRepository(`${refusing.host}/acme/app`) as ImageRepository
-    expect(await http().deleteTag(other, 'candidate')).toBe(false)
-    await refusing.close()
-    expect(await http().deleteTag(other, 'candidate')).toBe(false)
+/** An OCI image layout on disk, as buildx exports it: two platforms under one index. */
+function layoutOf(files: Record<string, Buffer>, index: Buffer): string {
+  const dir = mkdtempSync(join(tmpdir(), 'layout-'))
+  mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true })
+  for (const [digest, bytes] of Object.entries(files))
+    writeFileSync(join(dir, 'blobs', 'sha256', digest.slice(7)), bytes)
+  writeFileSync(join(dir, 'index.json'), index)
+  return dir
+}
+
+function twoPlatformLayout(): { dir: string; index: string; blobs: string[] } {
+  const files: Record<string, Buffer> = {}
+  const put = (bytes: Buffer): { digest: string; size: number } => {
+    const digest = digestOf(bytes)
+    files[digest] = bytes
+    return { digest, size: bytes.length }
+  }
+  const children = ['amd64', 'arm64'].map((architecture) => {
+    const config = put(Buffer.from(JSON.stringify({ architecture, os: 'linux', config: {} })))
+    const layer = put(Buffer.from(`a layer for ${architecture}`))
+    const manifest = put(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+        }),
+      ),
+    )
+    return {
+      manifest,
+      blobs: [config.digest, layer.digest],
+      descriptor: {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        ...manifest,
+        platform: { os: 'linux', architecture },
+      },
+    }
+  })
+  const index = put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: children.map((c) => c.descriptor),
+      }),
+    ),
+  )
+  const top = JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...index }],
+  })
+  return {
+    dir: layoutOf(files, Buffer.from(top)),
+    index: index.digest,
+    blobs: children.flatMap((c) => c.blobs),
+  }
+}
+
+describe('HttpRegistry writes by digest, never a tag', () => {
+  test('an OCI layout is pushed by digest: every blob once, the manifests children first, no tag', async () => {
+    const layout = twoPlatformLayout()
+    const pushed = http()
+    expect(await pushed.pushLayout(image, layout.dir)).toBe(layout.index)
+    for (const blob of layout.blobs) expect(server.blob('acme/app', blob)).toBeDefined()
+    const index = await http().manifest(at(layout.index))
+    expect(index?.digest).toBe(layout.index)
+    const puts = server.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))
+    expect(puts.map((r) => r.path.split('/').pop())).toEqual([
+      ...(index?.json.manifests as { digest: string }[]).map((m) => m.digest),
+      layout.index,
+    ])
+    const tags = await (await fetch(`http://${server.host}/v2/acme/app/tags/list`)).json()
+    expect(tags).toEqual({ name: 'acme/app', tags: ['1.0'] })
+    // Pushed again (a retry, a re-run): the registry holds every blob, none is sent again.
+    server.requests.length = 0
+    await pushed.pushLayout(image, layout.dir)
+    expect(server.requests.filter((r) => r.method === 'POST')).toEqual([])
+  })
+
+  test('an image saved without its annotations gets them, under the digest of the new manifest', async () => {
+    const layout = twoPlatformLayout()
+    // docker save of one platform: the layout holds the image manifest itself, no index.
+    const { manifests } = JSON.parse(
+      readFileSync(join(layout.dir, 'blobs', 'sha256', layout.index.slice(7)), 'utf8'),
+    ) as { manifests: { digest: string; mediaType: string; size: number }[] }
+    const [amd64] = manifests
+    if (!amd64) throw new Error('no amd64 manifest in the layout')
+    writeFileSync(
+      join(layout.dir, 'index.json'),
+      JSON.stringify({ schemaVersion: 2, manifests: [amd64] }),
+    )
+    const annotations = { 'org.opencontainers.image.version': '2.0' }
+    const digest = await http().pushLayout(image, layout.dir, annotations)
+    expect(digest).not.toBe(amd64.digest)
+    const pushed = await http().manifest(at(digest))
+    expect(pushed?.digest).toBe(digest)
+    expect(pushed?.json.annotations).toEqual(annotations)
+    expect(pushed?.json.layers).toHaveLength(1)
+  })
+
+  test("annotations asked for go on the layout's top (its index); said already, nothing changes", async () => {
+    const layout = twoPlatformLayout()
+    const annotations = { 'org.opencontainers.image.version': '2.0' }
+    const digest = await http().pushLayout(image, layout.dir, annotations)
+    expect(digest).not.toBe(layout.index)
+    const index = await http().manifest(at(digest))
+    expect(index?.json.annotations).toEqual(annotations)
+    // The platform manifests are the layout's own: only the index changed.
+    const original = JSON.parse(
+      readFileSync(join(layout.dir, 'blobs', 'sha256', layout.index.slice(7)), 'utf8'),
+    ) as { manifests: unknown[] }
+    expect(index?.json.manifests).toEqual(original.manifests)
+    // A layout whose top already says them is pushed as it is.
+    const again = twoPlatformLayout()
+    const top = Buffer.from(JSON.stringify({ ...original, annotations }))
+    const topDigest = `sha256:${createHash('sha256').update(top).digest('hex')}`
+    writeFileSync(join(again.dir, 'blobs', 'sha256', topDigest.slice(7)), top)
+    writeFileSync(
+      join(again.dir, 'index.json'),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [
+          {
+            mediaType: 'application/vnd.oci.image.index.v1+json',
+            digest: topDigest,
+            size: top.length,
+          },
+        ],
+      }),
+    )
+    expect(await http().pushLayout(image, again.dir, annotations)).toBe(topDigest)
+  })
+
+  test('a layout blob whose bytes are not its digest is refused before anything is sent', async () => {
+    const layout = twoPlatformLayout()
+    writeFileSync(join(layout.dir, 'blobs', 'sha256', layout.index.slice(7)), 'tampered')
+    await expect(http().pushLayout(image, layout.dir)).rejects.toThrow(
+      /does not hold its own bytes/,
+    )
+    expect(server.requests.filter((r) => r.method !== 'GET')).toEqual([])
+  })
+
+  test("native runners' images assemble into one index of their platforms, stored by digest, untagged", async () => {
+    const index = JSON.parse((await http().manifest(at(seeded.index)))?.raw ?? '{}') as {
+      manifests: { digest: string; platform?: { architecture: string } }[]
+    }
+    const images = ['amd64', 'arm64'].map(
+      (a) => index.manifests.find((m) => m.platform?.architecture === a)?.digest ?? '',
+    )
+    const digest = await http().assemble(image, images, {
+      'org.opencontainers.image.version': '3.0',
+    })
+    const assembled = await http().manifest(at(digest))
+    expect(assembled?.digest).toBe(digest)
+    expect(assembled?.json.annotations).toEqual({ 'org.opencontainers.image.version': '3.0' })
+    expect(
+      (assembled?.json.manifests as { digest: string; platform: unknown }[]).map((m) => [
+        m.digest,
+        m.platform,
+      ]),
+    ).toEqual([
+      [images[0], { os: 'linux', architecture: 'amd64' }],
+      [images[1], { os: 'linux', architecture: 'arm64' }],
+    ])
+    const tags = await (await fetch(`http://${server.host}/v2/acme/app/tags/list`)).json()
+    expect(tags).toEqual({ name: 'acme/app', tags: ['1.0'] })
   })
 })
 
@@ -283,29 +443,43 @@ describe('RoutedRegistry', () => {
     expect(imagetoolsCalls).toEqual([])
   })
 
-  test('imagetools assembles and copies into another repository; HTTP does the rest', async () => {
+  test('imagetools copies into another repository; HTTP does the rest', async () => {
     const httpCalls: string[] = []
     const imagetoolsCalls: string[] = []
     const routed = new RoutedRegistry(
       adapter(httpCalls, () => undefined),
       adapter(imagetoolsCalls, () => undefined),
     )
-    await routed.assemble([digestRef], ref, {})
+    await routed.assemble(repo, ['sha256:1'], {})
+    await routed.pushLayout(repo, '/tmp/layout')
     await routed.copy(digestRef, '127.0.0.1:5000/other/app:1.0')
     await routed.copy(digestRef, ref)
     await routed.archive(repo, 'sha256:x', '1.0', '/tmp/x')
-    await routed.deleteTag(repo, 'candidate')
     await routed.fileHead(digestRef, '/bin/app')
     await routed.imageConfig(digestRef)
     await routed.indexConfigs(digestRef)
-    expect(imagetoolsCalls).toEqual(['assemble', 'copy'])
+    expect(imagetoolsCalls).toEqual(['copy'])
     expect(httpCalls).toEqual([
+      'assemble',
+      'pushLayout',
       'copy',
       'archive',
-      'deleteTag',
       'fileHead',
       'imageConfig',
       'indexConfigs',
     ])
+  })
+
+  test('a registry HTTP cannot reach cannot take an untagged candidate: the step is told what to do', async () => {
+    const routed = new RoutedRegistry(
+      adapter([], () => new HttpUnavailable('a CA only the engine trusts')),
+      adapter([], () => undefined),
+    )
+    const failure = await routed.pushLayout(repo, '/tmp/layout').catch((e: unknown) => e)
+    expect(failure).toBeInstanceOf(StepFailure)
+    expect((failure as StepFailure).message).toMatch(
+      /127\.0\.0\.1:5000 cannot be written to over its HTTP API from here \(a CA only the engine trusts\)/,
+    )
+    expect((failure as StepFailure).remedy).toMatch(/docker\/setup-buildx-action/)
   })
 })

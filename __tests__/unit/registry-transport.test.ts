@@ -59,7 +59,6 @@ const noImagetools: ImagetoolsCapabilities = {
   imageConfig: () => Promise.reject(new Error('imagetools was used')),
   indexConfigs: () => Promise.reject(new Error('imagetools was used')),
   copy: () => Promise.reject(new Error('imagetools was used')),
-  assemble: () => Promise.reject(new Error('imagetools was used')),
 }
 
 const servers: { close(): Promise<void> }[] = []

@@ -298,7 +298,7 @@ describe('runPipeline', () => {
     expect(failure).toMatchObject({
       step: 'two',
       reason: 'the registry said 500',
-      visible: 'candidate only',
+      visible: 'untagged manifests only',
       remedy: 'remedy of two',
     })
     expect(ran).toEqual(['one'])

@@ -136,7 +136,7 @@ function smokeStopped(
   const failure = new ReleaseError(
     'smoke',
     `smoke test failed on ${where}: ${failing.check}: ${failing.detail}`,
-    'candidate only',
+    'untagged manifests only',
     'fix the image for the platform named above and re-run the workflow',
   )
   return { ctx, failure }
@@ -228,7 +228,7 @@ function scenarios(): [string, Scenario][] {
   const rerun = releaseContext({})
   verify(rerun)
   for (const run of rerun.report.images) {
-    run.reused = 'verified marker'
+    run.reused = 'verified record'
     for (const result of run.platforms.values()) delete result.smoke
   }
   promote(rerun)
@@ -237,11 +237,11 @@ function scenarios(): [string, Scenario][] {
     ...releaseTimeline({
       build: [
         'skipped',
-        'the digest of this commit was already verified (verified marker): no rebuild',
+        'the digest of this commit was already verified (verified record): no rebuild',
       ],
       smoke: [
         'skipped',
-        'the digest was reused from the verified marker: it passed every check before',
+        'the digest was reused from the verified record: it passed every check before',
       ],
       'mark-verified': ['skipped', 'already verified'],
       sign: ['skipped', 'sign is none'],
@@ -272,7 +272,7 @@ function scenarios(): [string, Scenario][] {
   const hostileFailure = new ReleaseError(
     'smoke: #1 | `x`',
     `smoke test failed on linux/arm64: run ${HOSTILE_WORDS}: ${HOSTILE_DETAIL}`,
-    'candidate only',
+    'untagged manifests only',
     'fix *it* | then `re-run`',
   )
 
@@ -295,7 +295,7 @@ function scenarios(): [string, Scenario][] {
       {
         ctx: smokeFails,
         failure: smokeFailure,
-        result: /^❌ Release 1\.2\.3 failed in smoke — visible: candidate only$/,
+        result: /^❌ Release 1\.2\.3 failed in smoke — visible: untagged manifests only$/,
         checkColumns: successChecks,
         platforms: [
           { row: { Platform: 'linux/amd64', ...ok(successChecks), Smoke: 'passed: 4 checks' } },
@@ -349,7 +349,7 @@ function scenarios(): [string, Scenario][] {
       {
         ctx: several,
         failure: severalFailure,
-        result: /^❌ Release 1\.2\.3 failed in smoke — visible: candidate only$/,
+        result: /^❌ Release 1\.2\.3 failed in smoke — visible: untagged manifests only$/,
         checkColumns: COMPONENT_CHECKS,
         platforms: [
           ...['linux/amd64', 'linux/arm64'].map((platform) => ({
@@ -409,7 +409,8 @@ function scenarios(): [string, Scenario][] {
       {
         ctx: hostile,
         failure: hostileFailure,
-        result: /^❌ Release 1\.2\.3 failed in smoke: #1 \| `x` — visible: candidate only$/,
+        result:
+          /^❌ Release 1\.2\.3 failed in smoke: #1 \| `x` — visible: untagged manifests only$/,
         checkColumns: ['Pull', 'Architecture', `Run ${HOSTILE_WORDS}`],
         platforms: [
           {

@@ -165,6 +165,9 @@ check_tls() {
 check_registries() {
   if registry_ok; then ok "registry answers on http://$REGISTRY_ADDR/v2/"; else fail "no registry answers on http://$REGISTRY_ADDR/v2/"; fi
   CHECK_SUMMARY+=("registry $REGISTRY_ADDR")
+  if nodelete_registry_ok; then ok "registry-nodelete answers on http://$NODELETE_REGISTRY_ADDR/v2/"; else fail "no registry answers on http://$NODELETE_REGISTRY_ADDR/v2/ (registry-nodelete)"; fi
+  if nodelete_registry_refuses; then ok "registry-nodelete refuses DELETE with 405"; else fail "registry-nodelete: a DELETE was not answered 405 (deletes must be disabled)"; fi
+  CHECK_SUMMARY+=("registry-nodelete $NODELETE_REGISTRY_ADDR (no deletes)")
   auth_addr_for_checks || return 0
 
   local code out

@@ -1,7 +1,10 @@
 # shellcheck shell=bash
-# registries.sh — two registries (Debian's docker-registry, distribution 2.8), started in the
+# registries.sh — three registries (Debian's docker-registry, distribution 2.8), started in the
 # background:
-#   * registry       127.0.0.1:5000, plain HTTP, no auth;
+#   * registry       127.0.0.1:5000, plain HTTP, no auth, deletes enabled (a DELETE by tag is
+#     still refused: 400 DIGEST_INVALID);
+#   * registry-nodelete 127.0.0.1:5002, plain HTTP, no auth, deletes disabled: every DELETE
+#     answers 405 UNSUPPORTED, as GHCR's registry API does;
 #   * registry-auth  <docker0 IPv4>:5443 (usually 172.17.0.1:5443), TLS (tls.sh) and htpasswd
 #     auth with TEST-ONLY credentials; address, credentials and CA path are written to
 #     /etc/multiarch-release/registry-auth.env.
@@ -17,6 +20,10 @@ REGISTRY_ADDR="${STACK_REGISTRY_ADDR:-127.0.0.1:5000}"
 REGISTRY_CONFIG="$CONF_DIR/registry.yml"
 REGISTRY_DATA="$STATE_DIR/registry"
 
+NODELETE_REGISTRY_ADDR=127.0.0.1:5002
+NODELETE_REGISTRY_CONFIG="$CONF_DIR/registry-nodelete.yml"
+NODELETE_REGISTRY_DATA="$STATE_DIR/registry-nodelete"
+
 AUTH_REGISTRY_PORT=5443
 # <docker0 IPv4>:5443, set by resolve_auth_addr once dockerd runs (the bridge exists only then)
 AUTH_REGISTRY_ADDR=""
@@ -30,10 +37,19 @@ AUTH_REGISTRY_DATA="$STATE_DIR/registry-auth"
 setup_registries() {
   apt_install docker-registry curl apache2-utils
   setup_registry
+  setup_nodelete_registry
   setup_auth_registry
 }
 
 registry_ok() { curl -fsS -m 5 "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; }
+nodelete_registry_ok() { curl -fsS -m 5 "http://$NODELETE_REGISTRY_ADDR/v2/" >/dev/null 2>&1; }
+# nodelete_registry_refuses — a DELETE answers 405 (what GHCR answers), not 404 or 202
+nodelete_registry_refuses() {
+  local zeros
+  zeros="$(printf '%064d' 0)"
+  [[ "$(curl -sS -m 5 -o /dev/null -w '%{http_code}' -X DELETE \
+    "http://$NODELETE_REGISTRY_ADDR/v2/stack-check/manifests/sha256:$zeros" 2>/dev/null)" == 405 ]]
+}
 
 # docker0_ip — IPv4 address of Docker's default bridge (empty if there is none)
 docker0_ip() {
@@ -57,8 +73,9 @@ auth_registry_status() {
 }
 auth_registry_ok() { [[ "$(auth_registry_status --cacert "$TLS_CA")" == 401 ]]; }
 
-# registry_config ADDR DATA — the distribution 2.8 configuration we run; stdin (the rest of the
-# http section and what follows it) is appended
+# registry_config ADDR DATA [DELETES] — the distribution 2.8 configuration we run, deletes
+# enabled unless DELETES is false; stdin (the rest of the http section and what follows it) is
+# appended
 registry_config() {
   cat <<EOF
 # written by scripts/setup-stack.sh (multiarch-release); not the package's own config
@@ -70,7 +87,7 @@ storage:
   filesystem:
     rootdirectory: $2
   delete:
-    enabled: true
+    enabled: ${3:-true}
   cache:
     blobdescriptor: inmemory
 http:
@@ -121,6 +138,35 @@ EOF
   fi
   tail -n 30 "$LOG_DIR/registry.log" >&2 || true
   die "registry did not come up on $REGISTRY_ADDR"
+}
+
+setup_nodelete_registry() {
+  mkdir -p "$CONF_DIR" "$NODELETE_REGISTRY_DATA"
+  local cfg restart=false secs pidf="$RUN_DIR/registry-nodelete.pid"
+  cfg="$(registry_config "$NODELETE_REGISTRY_ADDR" "$NODELETE_REGISTRY_DATA" false <<'EOF'
+  headers:
+    X-Content-Type-Options: [nosniff]
+EOF
+  )"
+  write_if_changed "$NODELETE_REGISTRY_CONFIG" "$cfg" && restart=true
+  if pid_alive "$pidf" docker-registry && $restart; then
+    log "restarting registry-nodelete for the new configuration"
+    kill "$(cat "$pidf")"
+    sleep 1
+  fi
+  if nodelete_registry_ok; then
+    log "registry-nodelete already answers on $NODELETE_REGISTRY_ADDR"
+    return 0
+  fi
+  if ! pid_alive "$pidf" docker-registry; then
+    start_bg registry-nodelete "$LOG_DIR/registry-nodelete.log" /usr/bin/docker-registry serve "$NODELETE_REGISTRY_CONFIG"
+  fi
+  if secs="$(wait_for 30 nodelete_registry_ok)"; then
+    log "registry-nodelete answers on http://$NODELETE_REGISTRY_ADDR/v2/ after ${secs}s"
+    return 0
+  fi
+  tail -n 30 "$LOG_DIR/registry-nodelete.log" >&2 || true
+  die "registry-nodelete did not come up on $NODELETE_REGISTRY_ADDR"
 }
 
 setup_auth_registry() {

@@ -10,8 +10,11 @@ import type {
 
 /** Where a build's result goes. */
 export type BuildOutput =
-  /** Push the index under a candidate tag (the docker driver cannot push by digest). */
-  | { kind: 'push-tag'; ref: string }
+  /**
+   * Write an OCI image layout to a folder (the docker driver cannot push by digest); the
+   * registry client then pushes it by digest, so no tag exists before promotion.
+   */
+  | { kind: 'oci-layout'; dir: string }
   /** Push the index untagged; its digest is the candidate (docker-container, kubernetes, remote). */
   | { kind: 'push-by-digest'; image: string }
   /** Build every platform and keep the result in the build cache only (pull requests). */
@@ -104,8 +107,12 @@ export function buildxBuildArgs(spec: BuildSpec): string[] {
   for (const from of spec.cacheFrom ?? []) args.push('--cache-from', from)
   for (const to of spec.cacheTo ?? []) args.push('--cache-to', to)
   // One platform without attestations is pushed as a plain manifest: it has no index to annotate.
+  // Exported as an OCI layout (the docker driver), one platform may or may not get an index
+  // (the engine decides on attestations) and the exporter refuses index annotations without
+  // one: the action annotates whatever the top of the layout is when it pushes it.
   const plainManifest =
-    spec.platforms.length === 1 && spec.provenance === 'false' && spec.sbom !== 'true'
+    spec.platforms.length === 1 &&
+    ((spec.provenance === 'false' && spec.sbom !== 'true') || spec.output.kind === 'oci-layout')
   const pushed = spec.output.kind !== 'load' && spec.output.kind !== 'cache-only'
   const annotationLevels = !pushed ? [] : plainManifest ? ['manifest'] : ['index', 'manifest']
   // A plain manifest has no index, so no index or descriptor in it to annotate.
@@ -126,8 +133,8 @@ export function buildxBuildArgs(spec: BuildSpec): string[] {
     for (const arg of annotationArgs({ ...annotation, levels })) args.push('--annotation', arg)
   }
   switch (spec.output.kind) {
-    case 'push-tag':
-      args.push('--tag', spec.output.ref, '--push')
+    case 'oci-layout':
+      args.push('--output', `type=oci,dest=${spec.output.dir},tar=false`)
       break
     case 'push-by-digest':
       args.push(
@@ -186,11 +193,6 @@ export function cacheFlags(
         cacheTo: write ? [`type=gha,scope=${scope},mode=max`] : [],
       }
   }
-}
-
-/** A candidate tag unique to this run and attempt, never confused with a release tag. */
-export function candidateTag(sha: string, runId: string, runAttempt: string): string {
-  return `candidate-${sha.slice(0, 12)}-${runId}-${runAttempt}`
 }
 
 /** Finds, in buildx's error output, the platform whose step failed, e.g. "[linux/arm64 2/3]". */

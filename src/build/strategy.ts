@@ -6,6 +6,8 @@ export interface DriverAbilities {
   readonly multiPlatformLoad: boolean
   /** Build several platforms into one image at all. */
   readonly multiPlatform: boolean
+  /** Export the result as an OCI image layout (the classic store's docker driver cannot). */
+  readonly ociExport: boolean
 }
 
 /**
@@ -19,12 +21,20 @@ export function driverAbilities(driver: string, containerdStore: boolean): Drive
       pushByDigest: false,
       multiPlatformLoad: containerdStore,
       multiPlatform: containerdStore,
+      ociExport: containerdStore,
     }
   }
-  return { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true }
+  return { pushByDigest: true, multiPlatformLoad: false, multiPlatform: true, ociExport: true }
 }
 
-/** Where a release's candidate goes: untagged by digest where the driver can, else a run-unique tag. */
-export function candidateStrategy(abilities: DriverAbilities): 'push-by-digest' | 'candidate-tag' {
-  return abilities.pushByDigest ? 'push-by-digest' : 'candidate-tag'
+/**
+ * How a candidate reaches the registry without a tag: pushed by digest by the builder itself;
+ * exported as an OCI layout that the registry client pushes by digest; or (the classic store's
+ * docker driver, one platform) loaded into the engine and saved as one.
+ */
+export function candidateStrategy(
+  abilities: DriverAbilities,
+): 'push-by-digest' | 'oci-layout' | 'load-and-save' {
+  if (abilities.pushByDigest) return 'push-by-digest'
+  return abilities.ociExport ? 'oci-layout' : 'load-and-save'
 }

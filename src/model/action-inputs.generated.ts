@@ -224,7 +224,7 @@ export const ACTION_INPUTS = {
   },
   "builder": {
     default: undefined,
-    description: "The buildx builder to build with, for example the name output of docker/setup-buildx-action (docker-container, kubernetes or remote driver, a BuildKit fleet). Empty: the current builder. Builders that can push by digest leave no candidate tag behind.",
+    description: "The buildx builder to build with, for example the name output of docker/setup-buildx-action (docker-container, kubernetes or remote driver, a BuildKit fleet). Empty: the current builder. Every driver's candidate is pushed by digest: no tag is written before the final ones.",
   },
   "github-token": {
     default: "${{ github.token }}",

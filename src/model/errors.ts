@@ -2,7 +2,7 @@ import { CREDENTIALS_REMEDY } from './remedies.js'
 
 /** What a failed run had already made visible to users when it stopped. */
 export type Visibility =
-  'nothing' | 'candidate only' | 'tags promoted' | 'draft only' | 'release published'
+  'nothing' | 'untagged manifests only' | 'tags promoted' | 'draft only' | 'release published'
 
 /** One bad input: the input's name, the value given, and what would be accepted. */
 export interface InputProblem {

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
 
+export const OCI_INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json'
+
 /** The index media types: OCI's and Docker's manifest list. */
 export const INDEX_MEDIA_TYPES = [
   'application/vnd.oci.image.index.v1+json',

@@ -55,7 +55,7 @@ export interface ReleasePreview {
 function describeVisible(change: VisibleChange): string {
   switch (change.kind) {
     case 'candidate':
-      return `verified marker ${change.ref}`
+      return `untagged candidate ${change.ref}`
     case 'tag':
       return `${change.floating ? 'floating tag' : 'tag'} ${change.ref}`
     case 'draft':

@@ -30,6 +30,7 @@ export function readOnlyPorts(ports: Ports): Ports {
       startDetached: (spec) => refuse(`start a container of ${spec.ref}`),
       remove: (name) => refuse(`remove the container ${name}`),
       removeImage: (tag) => refuse(`remove the image ${tag}`),
+      saveImage: (tag) => refuse(`save the image ${tag}`),
       login: (registry) => refuse(`log in to ${registry}`),
       logout: (registry) => refuse(`log out of ${registry}`),
       build: (plan) => refuse(`build ${plan.platforms.length} platform(s) of ${plan.context}`),
@@ -39,9 +40,9 @@ export function readOnlyPorts(ports: Ports): Ports {
       imageConfig: (ref) => registry.imageConfig(ref),
       indexConfigs: (ref) => registry.indexConfigs(ref),
       copy: (_source, target) => refuse(`write the tag ${target}`),
-      assemble: (_sources, target) => refuse(`assemble ${target}`),
+      assemble: (image) => refuse(`assemble an index in ${image.name}`),
+      pushLayout: (image) => refuse(`push a candidate to ${image.name}`),
       archive: (image) => refuse(`archive ${image.name}`),
-      deleteTag: (image, tag) => refuse(`delete ${image.name}:${tag}`),
     },
     github: {
       canWrite: () => github.canWrite(),
@@ -66,6 +67,7 @@ export function readOnlyPorts(ports: Ports): Ports {
       createCommit: () => refuse('write a commit object'),
       createRef: (ref) => refuse(`create ${ref}`),
       fastForwardRef: (ref) => refuse(`move ${ref}`),
+      deleteRef: (ref) => refuse(`remove ${ref}`),
     },
     ...(signer
       ? {

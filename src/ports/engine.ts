@@ -1,7 +1,8 @@
 import { StepFailure } from '../model/errors.js'
 import { program, tail, type CommandResult, type Program } from './process.js'
 import { imageConfigOf, type ImageConfig } from '../model/oci.js'
-import { firstFileInTar } from './layer-files.js'
+import { firstFileInTar, unpackLayout } from './layer-files.js'
+import { rm } from 'node:fs/promises'
 import { formatPlatform, type Platform } from '../model/platform.js'
 import { buildxBuildArgs, type BuildSpec } from '../build/buildx-args.js'
 import {
@@ -79,6 +80,8 @@ export interface ContainerEngine {
   build(spec: BuildSpec, options?: BuildOptions): Promise<BuildResult>
   /** The config of an image in the engine's own store (a build loaded for a smoke test). */
   localImageConfig(ref: string): Promise<ImageConfig>
+  /** Saves an image of the engine's store as an OCI image layout folder (docker save). */
+  saveImage(tag: string, layout: string): Promise<EngineOutcome>
   /** Copies one file out of an image for a platform; its bytes, or undefined when absent. */
   readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined>
 }
@@ -290,6 +293,18 @@ export class DockerEngine implements ContainerEngine {
       'Architecture',
       'Variant',
     )
+  }
+
+  async saveImage(tag: string, layout: string): Promise<EngineOutcome> {
+    const tarFile = `${layout}.tar`
+    const saved = outcome(await this.docker.run(['save', '--output', tarFile, tag]))
+    if (!saved.ok) return saved
+    try {
+      await unpackLayout(tarFile, layout)
+    } finally {
+      await rm(tarFile, { force: true })
+    }
+    return saved
   }
 
   async readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined> {

@@ -89,6 +89,8 @@ export interface GitHub {
   createRef(ref: string, sha: string): Promise<boolean>
   /** Moves a ref by fast-forward only; false when the ref has moved elsewhere meanwhile. */
   fastForwardRef(ref: string, sha: string): Promise<boolean>
+  /** Removes a ref; one that is gone already is no error. */
+  deleteRef(ref: string): Promise<void>
 }
 
 /** What a workflow needs for the action to create, upload to and publish a Release. */

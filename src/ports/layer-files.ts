@@ -1,5 +1,8 @@
-import { posix } from 'node:path'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join, posix } from 'node:path'
 import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { extract, type Header } from 'tar-stream'
 
@@ -135,4 +138,24 @@ export function firstFileInTar(tar: Buffer): Buffer | undefined {
     offset = start + Math.ceil(size / 512) * 512
   }
   return undefined
+}
+
+/** The files of an OCI image layout tar (as docker save writes it), and nothing else. */
+const LAYOUT_ENTRY = /^(blobs\/sha256\/[0-9a-f]{64}|index\.json|oci-layout)$/
+
+/** Unpacks the OCI image layout that `docker save` wrote, streaming each blob to disk. */
+export async function unpackLayout(tarFile: string, dir: string): Promise<void> {
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true })
+  const tar = extract()
+  const source = createReadStream(tarFile)
+  source.on('error', (error) => {
+    tar.destroy(error)
+  })
+  source.pipe(tar)
+  for await (const entry of tar) {
+    const name = posix.normalize(entry.header.name)
+    if (entry.header.type === 'file' && LAYOUT_ENTRY.test(name)) {
+      await pipeline(entry, createWriteStream(join(dir, name)))
+    } else entry.resume()
+  }
 }

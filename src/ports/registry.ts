@@ -20,16 +20,26 @@ export interface Registry {
   indexConfigs(ref: string): Promise<Map<string, ImageConfig>>
   /** Points a tag at the manifest of a digest reference, keeping the digest. */
   copy(sourceDigestRef: string, targetTagRef: string): Promise<void>
-  /** Makes one index of several pushed images (one per platform) under a tag, with index annotations. */
+  /**
+   * Makes one index of several pushed images (native runners' platform images, by digest),
+   * with index annotations, stored by its digest without a tag; its digest.
+   */
   assemble(
-    sourceRefs: readonly string[],
-    targetTagRef: string,
+    image: ImageRepository,
+    sources: readonly string[],
     annotations: Readonly<Record<string, string>>,
-  ): Promise<void>
+  ): Promise<string>
+  /**
+   * Pushes an OCI image layout (a docker-driver build) by digest, without a tag; its digest.
+   * `annotate`: annotations for an image manifest saved without them (the classic store).
+   */
+  pushLayout(
+    image: ImageRepository,
+    layout: string,
+    annotate?: Readonly<Record<string, string>>,
+  ): Promise<string>
   /** Writes the index at a digest, every platform and blob, as an OCI image layout tar. */
   archive(image: ImageRepository, digest: string, tag: string, path: string): Promise<void>
-  /** Removes a tag (not the manifest); false when the registry does not allow it. */
-  deleteTag(image: ImageRepository, tag: string): Promise<boolean>
   /**
    * The first bytes of a file in a single-platform image (name@digest), read from its layers;
    * undefined when this way cannot tell for certain (then the engine is asked).

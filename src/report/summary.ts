@@ -148,6 +148,8 @@ function tagTable(ctx: Run): string[] {
     for (const kept of image.kept) {
       rows.push([code(`${image.build.image.name}:${kept.tag}`), `stays: ${escaped(kept.reason)}`])
     }
+    for (const signature of image.signatures)
+      rows.push([code(signature), 'cosign signature of the digest (stays, as asked for)'])
   }
   const latest = ctx.report.latest
     ? [

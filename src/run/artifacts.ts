@@ -32,7 +32,7 @@ export interface ReleasePlan {
 
 /** A digest of this very build that an earlier run verified or promoted. */
 export interface Reuse {
-  readonly from: 'version tag' | 'verified marker'
+  readonly from: 'version tag' | 'verified record'
   readonly ref: string
   readonly digest: string
 }
@@ -48,11 +48,9 @@ export interface PlannedImage {
 /** build: an image's candidate digest, built, assembled from native runners, or reused. */
 export interface Candidate {
   readonly image: PlannedImage
-  /** Where it can be read: a candidate tag, name@digest, the version tag or the marker. */
+  /** Where it can be read: name@digest (untagged), or the version tag that holds it. */
   readonly ref: string
   readonly digest: string
-  /** Candidate tags this run pushed: cleanup removes these, and nothing else. */
-  readonly pushedTags: readonly string[]
 }
 
 /** assert-manifest: one platform of a checked index. */

@@ -30,7 +30,7 @@ export interface ImageReport {
   readonly build: ImageBuild
   candidate?: { ref: string; digest: string }
   /** Where an already verified digest of this build was found, so build and smoke were skipped. */
-  reused?: 'version tag' | 'verified marker'
+  reused?: 'version tag' | 'verified record'
   readonly platforms: Map<string, PlatformReport>
   /** Floating tags left where they are, and why. */
   readonly kept: { readonly tag: string; readonly reason: string }[]
@@ -38,6 +38,8 @@ export interface ImageReport {
   cache?: { cached: number; steps: number }
   /** Attestation manifests (provenance, SBOM) found in the index. */
   attestations?: number
+  /** The tags cosign wrote beside the image (sha256-<hex>.sig): they stay, as asked for. */
+  readonly signatures: string[]
 }
 
 /**
@@ -64,7 +66,7 @@ export interface Report {
 
 export function newReport(builds: readonly ImageBuild[]): Report {
   return {
-    images: builds.map((build) => ({ build, platforms: new Map(), kept: [] })),
+    images: builds.map((build) => ({ build, platforms: new Map(), kept: [], signatures: [] })),
     visible: [],
     timeline: [],
     moves: [],
@@ -84,6 +86,6 @@ export function visibility(report: Pick<Report, 'visible'>): Visibility {
   if (kinds.has('release')) return 'release published'
   if (kinds.has('tag')) return 'tags promoted'
   if (kinds.has('draft')) return 'draft only'
-  if (kinds.has('candidate')) return 'candidate only'
+  if (kinds.has('candidate')) return 'untagged manifests only'
   return 'nothing'
 }

@@ -4,20 +4,19 @@ import type { Run } from '../run/run.js'
 import type { BuilderFacts, Candidate, PlannedImage, ReleasePlan } from '../run/artifacts.js'
 import { imageReport } from '../run/report.js'
 import { StepFailure } from '../model/errors.js'
-import { digestRef, tagRef } from '../model/image-ref.js'
+import { digestRef } from '../model/image-ref.js'
 import { tail } from '../ports/process.js'
 import { TRANSIENT_FAILURE, retryCommand, retryPolicy } from '../ports/retry.js'
 import {
   cacheFlags,
   cacheUse,
-  candidateTag,
   failedPlatform,
   type BuildOutput,
   type BuildSpec,
 } from '../build/buildx-args.js'
 import { formatPlatform } from '../model/platform.js'
 import { defineStep, type Reveal } from './step.js'
-import { settleBounded } from '../parallel.js'
+import { settleBounded } from '../model/parallel.js'
 import { candidateStrategy } from '../build/strategy.js'
 import { progress } from '../model/progress.js'
 import { imageAnnotations, imageMetadata } from './image-metadata.js'
@@ -34,22 +33,20 @@ function outputFor(
   ctx: Run,
   build: PlannedImage['build'],
   builder: BuilderFacts,
-  commit: string,
+  workDir: string,
 ): BuildOutput {
-  const image = build.image
   if (ctx.mode === 'build') return { kind: 'cache-only' }
-  if (candidateStrategy(builder.abilities) === 'candidate-tag') {
-    // The platform jobs of one workflow run share its id: each needs its own candidate tag.
-    const platform =
-      ctx.mode === 'build-platform'
-        ? `-${build.platforms.map(formatPlatform).join('').replace(/\//g, '-')}`
-        : ''
-    return {
-      kind: 'push-tag',
-      ref: tagRef(image, `${candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)}${platform}`),
-    }
+  switch (candidateStrategy(builder.abilities)) {
+    case 'push-by-digest':
+      return { kind: 'push-by-digest', image: build.image.name }
+    case 'oci-layout':
+      return { kind: 'oci-layout', dir: join(workDir, `layout-${build.name}`) }
+    case 'load-and-save':
+      return {
+        kind: 'load',
+        tag: `multiarch-release-candidate:${ctx.env.runId}-${ctx.env.runAttempt}-${build.name}`,
+      }
   }
-  return { kind: 'push-by-digest', image: image.name }
 }
 
 /** Reads the index digest that buildx wrote to its metadata file. */
@@ -123,19 +120,44 @@ const PARALLEL_BUILDS = 2
 /** A release job after build-platform jobs: one index from their digests, never a rebuild. */
 async function assembleImage(ctx: Run, plan: ReleasePlan, image: PlannedImage): Promise<Candidate> {
   const { build } = image
-  const ref = tagRef(build.image, candidateTag(plan.commit, ctx.env.runId, ctx.env.runAttempt))
-  const sources = ctx.inputs.platformDigests.map((d) => digestRef(build.image, d.digest))
-  await ctx.ports.registry.assemble(
+  const sources = ctx.inputs.platformDigests.map((d) => d.digest)
+  const digest = await ctx.ports.registry.assemble(
+    build.image,
     sources,
-    ref,
     imageAnnotations(ctx, plan, build, image.identity),
   )
+  const ref = digestRef(build.image, digest)
   ctx.report.visible.push({ kind: 'candidate', ref })
-  const assembled = await ctx.ports.registry.manifest(ref, { expectPresent: true })
-  if (!assembled) throw new StepFailure(`the assembled index ${ref} cannot be read back`)
-  imageReport(ctx.report, build.name).candidate = { ref, digest: assembled.digest }
-  ctx.log.info(`Assembled ${ref} (${assembled.digest}) from ${sources.length} platform image(s)`)
-  return { image, ref, digest: assembled.digest, pushedTags: [ref] }
+  imageReport(ctx.report, build.name).candidate = { ref, digest }
+  ctx.log.info(`Assembled ${ref} from ${sources.length} platform image(s), untagged`)
+  return { image, ref, digest }
+}
+
+/**
+ * Pushes what a build left on the runner (an OCI layout, or an image loaded into the classic
+ * store and saved as one) by digest, untagged; the digest.
+ */
+async function pushCandidate(
+  ctx: Run,
+  spec: BuildSpec,
+  image: PlannedImage,
+): Promise<string | undefined> {
+  const { registry, engine } = ctx.ports
+  const { output } = spec
+  // One platform's layout has no index buildx could annotate: its top gets the annotations.
+  if (output.kind === 'oci-layout')
+    return registry.pushLayout(
+      image.build.image,
+      output.dir,
+      spec.platforms.length === 1 ? spec.annotations : undefined,
+    )
+  if (output.kind !== 'load') return undefined
+  const layout = join(ctx.workDir, `saved-${image.build.name}`)
+  const saved = await engine.saveImage(output.tag, layout)
+  await engine.removeImage(output.tag)
+  if (!saved.ok) throw new StepFailure(`saving the built image failed: ${tail(saved.error, 4)}`)
+  // The classic store keeps no manifest annotations: the pushed manifest gets them back.
+  return registry.pushLayout(image.build.image, layout, spec.annotations)
 }
 
 /** Builds one image and pushes its candidate (or, in a build-only run, keeps it in the cache). */
@@ -146,7 +168,7 @@ async function buildImage(
   builder: BuilderFacts,
 ): Promise<Candidate | undefined> {
   const { build } = image
-  const output = outputFor(ctx, build, builder, plan.commit)
+  const output = outputFor(ctx, build, builder, ctx.workDir)
   const metadataFile = join(ctx.workDir, `build-metadata-${build.name}.json`)
   const spec = buildSpecFor(ctx, plan, image, output, metadataFile)
   const several = ctx.inputs.components.length > 1
@@ -179,44 +201,38 @@ async function buildImage(
   }
   const report = imageReport(ctx.report, build.name)
   report.cache = cacheUse(result.stderr)
-  if (output.kind === 'cache-only' || output.kind === 'load') return undefined
-  const pushedTags = output.kind === 'push-tag' ? [output.ref] : []
-  const digest = await readBuildDigest(metadataFile)
-  const ref = output.kind === 'push-tag' ? output.ref : digestRef(build.image, digest)
+  if (output.kind === 'cache-only') return undefined
+  const digest =
+    output.kind === 'push-by-digest'
+      ? await readBuildDigest(metadataFile)
+      : await pushCandidate(ctx, spec, image)
+  if (digest === undefined) return undefined
+  const ref = digestRef(build.image, digest)
   report.candidate = { ref, digest }
   ctx.report.visible.push({ kind: 'candidate', ref })
-  ctx.log.info(`Pushed candidate ${ref} (${digest})`)
-  return { image, ref, digest, pushedTags }
+  ctx.log.info(`Pushed the candidate ${ref}, untagged`)
+  return { image, ref, digest }
 }
 
 /** An image whose digest an earlier run verified: its candidate is that digest. */
 const reused = (image: PlannedImage): Candidate[] =>
-  image.reuse ? [{ image, ref: image.reuse.ref, digest: image.reuse.digest, pushedTags: [] }] : []
+  image.reuse ? [{ image, ref: image.reuse.ref, digest: image.reuse.digest }] : []
 
-/** Where the plan says an image's candidate would go: unannounced, never a final tag. */
-function candidateOf(
-  ctx: Run,
-  image: PlannedImage,
-  builder: BuilderFacts,
-  commit: string,
-): Reveal[] {
-  const output: BuildOutput =
+/** Where the plan says an image's candidate would go: untagged, never a final tag. */
+function candidateOf(ctx: Run, image: PlannedImage, builder: BuilderFacts): Reveal[] {
+  if (ctx.mode === 'build') return []
+  const how =
     ctx.inputs.platformDigests.length > 0
-      ? {
-          kind: 'push-tag',
-          ref: tagRef(image.build.image, candidateTag(commit, ctx.env.runId, ctx.env.runAttempt)),
-        }
-      : outputFor(ctx, image.build, builder, commit)
-  if (output.kind === 'push-tag') return [{ kind: 'candidate', ref: output.ref, announced: false }]
-  if (output.kind !== 'push-by-digest') return []
-  return [
-    { kind: 'candidate', ref: output.image, announced: false, note: 'pushed by digest, no tag' },
-  ]
+      ? 'an index of the platform digests, untagged'
+      : candidateStrategy(builder.abilities) === 'push-by-digest'
+        ? 'pushed by digest, no tag'
+        : 'pushed by digest by the action, no tag'
+  return [{ kind: 'untagged manifest', ref: image.build.image.name, announced: false, note: how }]
 }
 
 export const build = defineStep({
   name: 'build',
-  why: 'build every platform of every image with buildx and push each index to a candidate reference, never a final tag',
+  why: 'build every platform of every image with buildx and push each index by digest, untagged: no tag exists before promotion',
   needs: ['builder', 'plan', 'images'],
   gives: ['candidates'],
   skip: (_ctx, { images }) =>
@@ -224,11 +240,9 @@ export const build = defineStep({
       ? `the digest of this commit was already verified (${images[0]?.reuse?.from ?? ''}): no rebuild`
       : undefined,
   pass: (_ctx, { images }) => ({ candidates: images.flatMap(reused) }),
-  reveals: (ctx, { images = [], builder, plan }) =>
+  reveals: (ctx, { images = [], builder }) =>
     builder
-      ? images
-          .filter((image) => !image.reuse)
-          .flatMap((image) => candidateOf(ctx, image, builder, plan?.commit ?? ctx.trigger.commit))
+      ? images.filter((image) => !image.reuse).flatMap((image) => candidateOf(ctx, image, builder))
       : [],
   async run(ctx, { builder, plan, images }) {
     const pending = images.filter((image) => !image.reuse)

@@ -1,10 +1,9 @@
-import { tagRef, digestRef } from '../model/image-ref.js'
-import { verifiedTag } from './plan-release.js'
+import { recordVerified } from '../release/verified-record.js'
 import { defineStep, notReleasing } from './step.js'
 
 export const markVerified = defineStep({
   name: 'mark-verified',
-  why: 'remember each digest that passed every check, so a re-run of this commit promotes it instead of rebuilding',
+  why: 'remember each digest that passed every check in a ref of the repository outside branches and tags (never a tag, removed once the Release is published), so a re-run of this commit promotes it instead of rebuilding',
   needs: ['plan', 'candidates'],
   gives: [],
   skip: (ctx, { images }) =>
@@ -12,21 +11,19 @@ export const markVerified = defineStep({
     (images && images.length > 0 && images.every((image) => image.reuse)
       ? `the digest was reused from the ${images[0]?.reuse?.from ?? ''}`
       : undefined),
-  reveals: (ctx, { images = [], plan }) =>
-    images
-      .filter((image) => !image.reuse)
-      .map((image) => ({
-        kind: 'verified marker',
-        ref: tagRef(image.build.image, verifiedTag(plan?.commit ?? ctx.trigger.commit)),
-        announced: false,
-      })),
   async run(ctx, { plan, candidates }) {
-    for (const { image, digest } of candidates.filter((c) => !c.image.reuse)) {
-      const ref = tagRef(image.build.image, verifiedTag(plan.commit))
-      await ctx.ports.registry.copy(digestRef(image.build.image, digest), ref)
-      ctx.report.visible.push({ kind: 'candidate', ref })
-      ctx.log.info(`Marked ${digest} as verified: ${ref}`)
-    }
+    const fresh = candidates.filter((c) => !c.image.reuse)
+    await recordVerified(
+      ctx.ports.github,
+      plan.commit,
+      fresh.map(({ image, digest }) => ({
+        image: image.build.image.name,
+        digest,
+        identity: image.identity,
+        version: plan.version,
+      })),
+    )
+    for (const { digest } of fresh) ctx.log.info(`Recorded ${digest} as verified`)
     return {}
   },
   remedy: () =>

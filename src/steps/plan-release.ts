@@ -5,7 +5,7 @@ import { imageReport } from '../run/report.js'
 import type { ImageBuild } from '../model/inputs.js'
 import type { Release } from '../ports/github.js'
 import { StepFailure } from '../model/errors.js'
-import { tagRef } from '../model/image-ref.js'
+import { digestRef, tagRef } from '../model/image-ref.js'
 import { intentFromLabels } from '../model/intent.js'
 import { finalTags } from '../model/tags.js'
 import {
@@ -17,14 +17,12 @@ import {
   type ReleasedVersion,
 } from '../model/version.js'
 import { annotationsOf } from '../model/oci.js'
-import { reuseVerdict } from '../model/build-identity.js'
+import { BUILD_IDENTITY_ANNOTATION, reuseVerdict } from '../model/build-identity.js'
+import { readVerified, type VerifiedImage } from '../release/verified-record.js'
 import { firstOfLine, outsideLine, type MaintenanceLine } from '../model/branch-policy.js'
 import { describeLine, inLine } from '../model/history.js'
 import { identityOf } from './image-metadata.js'
 import { defineStep } from './step.js'
-
-/** The tag that remembers the digest of a commit that passed every check, so a re-run skips the build. */
-export const verifiedTag = (commit: string): string => `verified-${commit.slice(0, 12)}`
 
 const short = (sha: string): string => sha.slice(0, 12)
 
@@ -116,13 +114,15 @@ async function publishedEarlier(ctx: Run, plan: ReleasePlan): Promise<Release | 
 
 /**
  * One image: its version tag taken by another build stops the run; a digest of this very build
- * (same commit, same build identity) is reused.
+ * (same commit, same build identity) is reused, from the version tag or from the record of
+ * verified digests an earlier run of this commit left.
  */
 async function planImage(
   ctx: Run,
   plan: ReleasePlan,
   build: ImageBuild,
   builder: BuilderFacts | undefined,
+  verified: readonly VerifiedImage[],
 ): Promise<PlannedImage> {
   if (builder === undefined) return { build, identity: '', reuse: undefined }
   const identity = identityOf(ctx, plan, build, builder)
@@ -133,13 +133,8 @@ async function planImage(
   const report = imageReport(ctx.report, build.name)
   const versionTag = plan.tags.find((t) => t.kind === 'version')?.tag ?? plan.version
   const versionRef = tagRef(image, versionTag)
-  const markerRef = tagRef(image, verifiedTag(plan.commit))
   const expected = { commit: plan.commit, version: plan.version, identity }
-  // Both reads at once: the verified marker matters only when the version tag is not there.
-  const [existing, verified] = await Promise.all([
-    registry.manifest(versionRef),
-    registry.manifest(markerRef),
-  ])
+  const existing = await registry.manifest(versionRef)
   if (existing) {
     const verdict = reuseVerdict(annotationsOf(existing), expected)
     if (!verdict.reuse) {
@@ -160,34 +155,41 @@ async function planImage(
       reuse: { from: 'version tag', ref: versionRef, digest: existing.digest },
     }
   }
-  if (!verified) return { build, identity, reuse: undefined }
-  const verdict = reuseVerdict(annotationsOf(verified), expected)
-  if (!verdict.reuse) {
+  const recorded = verified.find((v) => v.image === image.name)
+  if (!recorded) return { build, identity, reuse: undefined }
+  const ref = digestRef(image, recorded.digest)
+  const verdict = reuseVerdict(
+    {
+      'org.opencontainers.image.revision': plan.commit,
+      'org.opencontainers.image.version': recorded.version,
+      [BUILD_IDENTITY_ANNOTATION]: recorded.identity,
+    },
+    expected,
+  )
+  if (!verdict.reuse || !(await registry.manifest(ref))) {
     ctx.log.info(
-      `${markerRef} holds ${verified.digest}, which is not reused: ${verdict.why}; this run builds again (the build cache makes it cheap)`,
+      `${ref} passed every check in an earlier run but is not reused: ${verdict.reuse ? 'the registry no longer holds it' : verdict.why}; this run builds again (the build cache makes it cheap)`,
     )
     return { build, identity, reuse: undefined }
   }
-  report.candidate = { ref: markerRef, digest: verified.digest }
-  report.reused = 'verified marker'
-  ctx.report.visible.push({ kind: 'candidate', ref: markerRef })
+  report.candidate = { ref, digest: recorded.digest }
+  report.reused = 'verified record'
   ctx.log.info(
-    `${markerRef} holds ${verified.digest}, built from this commit with the same inputs, which already passed every check: it is reused, not rebuilt`,
+    `${ref}, built from this commit with the same inputs, already passed every check in an earlier run: it is reused, not rebuilt`,
   )
-  return {
-    build,
-    identity,
-    reuse: { from: 'verified marker', ref: markerRef, digest: verified.digest },
-  }
+  return { build, identity, reuse: { from: 'verified record', ref, digest: recorded.digest } }
 }
 
-/** Every image of the run, planned at once. */
-function planImages(
+/** Every image of the run, planned at once, against one read of the verified record. */
+async function planImages(
   ctx: Run,
   plan: ReleasePlan,
   builder: BuilderFacts | undefined,
 ): Promise<PlannedImage[]> {
-  return Promise.all(ctx.inputs.components.map((build) => planImage(ctx, plan, build, builder)))
+  const verified = ctx.mode === 'release' ? await readVerified(ctx.ports.github, plan.commit) : []
+  return Promise.all(
+    ctx.inputs.components.map((build) => planImage(ctx, plan, build, builder, verified)),
+  )
 }
 
 /** A build-only run labels its image with a version that can never be mistaken for a release. */

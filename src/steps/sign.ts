@@ -1,4 +1,5 @@
-import { digestRef } from '../model/image-ref.js'
+import { digestRef, tagRef } from '../model/image-ref.js'
+import { imageReport } from '../run/report.js'
 import { defineStep, notReleasing } from './step.js'
 
 export const sign = defineStep({
@@ -26,6 +27,10 @@ export const sign = defineStep({
       await signer.sign(target)
       // Verified as a deployment would, before anything is final.
       await signer.verify(target)
+      // cosign keeps a signature under a tag named after the digest, beside the image.
+      imageReport(ctx.report, image.build.name).signatures.push(
+        tagRef(image.build.image, `${digest.replace(':', '-')}.sig`),
+      )
       ctx.log.info(`Signed and verified ${target.ref}`)
     }
     return {}

@@ -5,8 +5,8 @@ import type { Run } from '../run/run.js'
 /** Something a step would make visible outside the runner, as the plan announces it. */
 export interface Reveal {
   readonly kind:
-    | 'candidate'
-    | 'verified marker'
+    /** A manifest pushed by digest: in no tag list (a registry's UI may list it as untagged). */
+    | 'untagged manifest'
     | 'signature'
     | 'draft'
     | 'version tag'
@@ -15,7 +15,7 @@ export interface Reveal {
     | 'release'
   /** An image reference, or the git tag of a Release. */
   readonly ref: string
-  /** Whether users would notice it: candidates, markers and drafts are unannounced. */
+  /** Whether users would notice it: untagged manifests and drafts are unannounced. */
   readonly announced: boolean
   /** What is there now, when the plan could read it (already there, moves from, stays). */
   readonly note?: string

@@ -11,6 +11,14 @@ import {
   type PullRequest,
   type Release,
 } from '../github.js'
+import {
+  gitHubMessage,
+  httpStatus,
+  toAsset,
+  toRelease,
+  type RawAsset,
+  type RawRelease,
+} from './answers.js'
 
 export interface GitHubTarget {
   readonly apiUrl: string
@@ -19,58 +27,6 @@ export interface GitHubTarget {
   readonly repo: string
   readonly warn: (message: string) => void
   readonly backoffMs: number
-}
-
-type RawRelease = {
-  id: number
-  tag_name: string
-  target_commitish: string
-  draft: boolean
-  prerelease: boolean
-  html_url: string
-  upload_url: string
-  body?: string | null
-  created_at: string
-}
-
-const toRelease = (r: RawRelease): Release => ({
-  id: r.id,
-  tagName: r.tag_name,
-  targetCommitish: r.target_commitish,
-  draft: r.draft,
-  prerelease: r.prerelease,
-  htmlUrl: r.html_url,
-  uploadUrl: r.upload_url,
-  body: r.body ?? '',
-  createdAt: r.created_at,
-})
-
-type RawAsset = { id: number; name: string; size: number; state: string; digest?: string | null }
-
-const toAsset = (a: RawAsset): Asset => ({
-  id: a.id,
-  name: a.name,
-  size: a.size,
-  state: a.state,
-  digest: a.digest ?? undefined,
-})
-
-/** The status of a failed API call, when it was an HTTP answer. */
-export function httpStatus(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | null)?.status
-  return typeof status === 'number' ? status : undefined
-}
-
-/** GitHub's own message for a failed call: status, message and validation errors. */
-export function gitHubMessage(error: unknown): string {
-  const e = error as { status?: number; message?: string; response?: { data?: unknown } }
-  const data = e.response?.data as
-    { message?: string; errors?: { code?: string; field?: string; message?: string }[] } | undefined
-  const details = (data?.errors ?? [])
-    .map((d) => d.message ?? [d.field, d.code].filter(Boolean).join(' '))
-    .join(', ')
-  const message = data?.message ?? e.message ?? String(error)
-  return `${e.status ? `${e.status} ` : ''}${message}${details ? ` (${details})` : ''}`
 }
 
 const RetryingOctokit = Octokit.plugin(retry)
@@ -381,6 +337,16 @@ export class OctokitGitHub implements GitHub {
       // GitHub answers 422 "Update is not a fast forward" when the ref moved meanwhile.
       if (httpStatus(error) === 422 && /fast.?forward/i.test(gitHubMessage(error))) return false
       throw new StepFailure(`GitHub API: moving ${ref} failed: ${gitHubMessage(error)}`)
+    }
+  }
+
+  async deleteRef(ref: string): Promise<void> {
+    try {
+      await this.octokit.rest.git.deleteRef({ ...this.repoParams, ref: ref.replace(/^refs\//, '') })
+    } catch (error) {
+      // GitHub answers 422 "Reference does not exist" for a ref already gone.
+      if (httpStatus(error) === 422 || httpStatus(error) === 404) return
+      throw new StepFailure(`GitHub API: removing ${ref} failed: ${gitHubMessage(error)}`)
     }
   }
 

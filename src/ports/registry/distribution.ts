@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import { StepFailure } from '../../model/errors.js'
+import { TransientHttpFailure } from './errors.js'
 import type { ImageRepository } from '../../model/image-ref.js'
 import { MANIFEST_MEDIA_TYPES } from '../../model/oci.js'
 import { apiHost, apiPath, isLoopbackRegistry } from './docker-config.js'
-import { RegistrySession, readBody, type Request } from './http-transport.js'
+import { RegistrySession, readBody, type Request, type StreamedBody } from './http-transport.js'
 
 export interface HttpAnswer {
   readonly status: number
@@ -71,6 +72,11 @@ export class Repository {
       headers: { 'content-type': contentType },
       body,
     })
+    const said = answer.body.toString('utf8').slice(0, 200)
+    // Blobs just written that a registry does not see yet (eventually consistent storage, or
+    // a concurrent push of the same blobs): asked again, it finds them.
+    if (answer.status === 400 && /BLOB_UNKNOWN/.test(said))
+      throw new TransientHttpFailure(`PUT ${this.image.name}:${reference}: 400 ${said.trim()}`)
     if (answer.status !== 201 && answer.status !== 200) {
       throw new StepFailure(
         `writing ${this.image.name}:${reference} failed: ${answer.status} ${answer.body.toString('utf8').slice(0, 200)}`,
@@ -105,6 +111,44 @@ export class Repository {
       )
     }
     return response
+  }
+
+  /** Whether the repository holds a blob already (then it is not sent again). */
+  async hasBlob(digest: string): Promise<boolean> {
+    const response = await this.send(`/blobs/${digest}`, { method: 'HEAD' })
+    response.resume()
+    return response.statusCode === 200
+  }
+
+  /**
+   * Uploads a blob in one request, streamed from where it lies: a POST opens the upload (and
+   * gets the push scope), a PUT of the bytes with their digest completes it.
+   */
+  async pushBlob(digest: string, body: StreamedBody): Promise<void> {
+    if (await this.hasBlob(digest)) return
+    const opened = await this.fetch('/blobs/uploads/', {
+      method: 'POST',
+      headers: { 'content-length': '0' },
+    })
+    const location = opened.headers.location
+    if (opened.status !== 202 || location === undefined) {
+      throw new StepFailure(
+        `starting the upload of ${this.image.name}@${digest} failed: ${opened.status} ${opened.body.toString('utf8').slice(0, 200)}`,
+      )
+    }
+    const url = new URL(location, this.url('/'))
+    url.searchParams.set('digest', digest)
+    const response = await this.session.send(
+      url,
+      { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body },
+      `${this.image.name}@${digest}`,
+    )
+    const answer = await readBody(response)
+    if (response.statusCode !== 201) {
+      throw new StepFailure(
+        `uploading ${this.image.name}@${digest} failed: ${response.statusCode ?? 0} ${answer.toString('utf8').slice(0, 200)}`,
+      )
+    }
   }
 
   /** Deletes a manifest reference (a tag); true when the registry did. */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import http, { type IncomingMessage } from 'node:http'
 import https from 'node:https'
+import type { Readable } from 'node:stream'
 import { join } from 'node:path'
 import { rootCertificates } from 'node:tls'
 import { StepFailure } from '../../model/errors.js'
@@ -28,10 +29,16 @@ const TLS_FAILURE =
 const NETWORK_FAILURE =
   /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|UND_ERR)/
 
+/** A body read from a file as it is sent: opened again for each attempt (a redirect, a 401). */
+export interface StreamedBody {
+  readonly length: number
+  readonly open: () => Readable
+}
+
 export interface Request {
-  readonly method: 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST'
+  readonly method: 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST' | 'PATCH'
   readonly headers?: Record<string, string>
-  readonly body?: Buffer
+  readonly body?: Buffer | StreamedBody
 }
 
 /**
@@ -85,7 +92,13 @@ export function exchange(
         reject(error)
       }
     })
-    req.end(request.body)
+    const { body } = request
+    if (body === undefined || Buffer.isBuffer(body)) req.end(body)
+    else {
+      const stream = body.open()
+      stream.on('error', (error) => req.destroy(error))
+      stream.pipe(req)
+    }
   })
 }
 

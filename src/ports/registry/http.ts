@@ -16,12 +16,13 @@ import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js'
 import { Repository } from './distribution.js'
 import { HttpUnauthorized, TransientHttpFailure } from './errors.js'
 import { writeOciArchive } from './oci-layout.js'
+import { assembleIndex, pushLayout } from './oci-push.js'
 
 /** The manifest was not there yet although it was just written (expectPresent). */
 class NotYetPresent extends Error {}
 
-/** What HTTP does here: everything but making a new index of several images. */
-export type HttpCapabilities = Required<Omit<Registry, 'assemble'>>
+/** What HTTP does here: everything the port offers. */
+export type HttpCapabilities = Required<Registry>
 
 /**
  * The registry over its HTTP API: one request per read or tag write, where imagetools starts a
@@ -168,13 +169,25 @@ export class HttpRegistry implements HttpCapabilities {
     return writeOciArchive(this.repository(image), image, digest, tag, path)
   }
 
-  async deleteTag(image: ImageRepository, tag: string): Promise<boolean> {
-    // The OCI distribution spec allows deleting a tag; many registries answer 400/405 instead.
-    try {
-      return await this.repository(image).deleteManifest(tag)
-    } catch {
-      return false
-    }
+  assemble(
+    image: ImageRepository,
+    sources: readonly string[],
+    annotations: Readonly<Record<string, string>>,
+  ): Promise<string> {
+    return this.attempt(`assembling an index in ${image.name}`, image.name, image, (repository) =>
+      assembleIndex(repository, sources, annotations),
+    )
+  }
+
+  pushLayout(
+    image: ImageRepository,
+    layout: string,
+    annotate?: Readonly<Record<string, string>>,
+  ): Promise<string> {
+    // Each blob is sent once: a retry asks the registry which it holds already.
+    return this.attempt(`pushing the candidate to ${image.name}`, image.name, image, (repository) =>
+      pushLayout(repository, layout, annotate),
+    )
   }
 
   async fileHead(ref: string, path: string): Promise<Buffer | undefined> {

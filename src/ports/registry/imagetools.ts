@@ -14,7 +14,10 @@ const UNAUTHORIZED =
 const NOT_FOUND = /not found|manifest unknown|name unknown|404/i
 
 /** What imagetools can do: it reads and writes manifests, never a single blob or a tag deletion. */
-export type ImagetoolsCapabilities = Omit<Registry, 'archive' | 'deleteTag' | 'fileHead'>
+export type ImagetoolsCapabilities = Omit<
+  Registry,
+  'archive' | 'assemble' | 'pushLayout' | 'fileHead'
+>
 
 /** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
 export class ImagetoolsRegistry implements ImagetoolsCapabilities {
@@ -93,29 +96,6 @@ export class ImagetoolsRegistry implements ImagetoolsCapabilities {
     if (result.exitCode !== 0) {
       throw new StepFailure(
         `pointing ${targetTagRef} at ${sourceDigestRef} failed: ${tail(result.stderr, 4)}`,
-      )
-    }
-  }
-
-  async assemble(
-    sourceRefs: readonly string[],
-    targetTagRef: string,
-    annotations: Readonly<Record<string, string>>,
-  ): Promise<void> {
-    const annotationArgs = Object.entries(annotations).flatMap(([k, v]) => [
-      '--annotation',
-      `index:${k}=${v}`,
-    ])
-    const result = await this.imagetools(`assembling ${targetTagRef}`, [
-      'create',
-      '--tag',
-      targetTagRef,
-      ...annotationArgs,
-      ...sourceRefs,
-    ])
-    if (result.exitCode !== 0) {
-      throw new StepFailure(
-        `assembling ${targetTagRef} from ${sourceRefs.join(', ')} failed: ${tail(result.stderr, 4)}`,
       )
     }
   }

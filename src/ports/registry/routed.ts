@@ -1,6 +1,7 @@
 import { splitReference, type ImageRepository } from '../../model/image-ref.js'
 import type { ImageConfig, RemoteManifest } from '../../model/oci.js'
 import type { Registry } from '../registry.js'
+import { StepFailure } from '../../model/errors.js'
 import { HttpUnavailable } from './errors.js'
 import type { HttpCapabilities } from './http.js'
 import type { ImagetoolsCapabilities } from './imagetools.js'
@@ -77,19 +78,36 @@ export class RoutedRegistry implements Registry {
   }
 
   assemble(
-    sourceRefs: readonly string[],
-    targetTagRef: string,
+    image: ImageRepository,
+    sources: readonly string[],
     annotations: Readonly<Record<string, string>>,
-  ): Promise<void> {
-    return this.imagetools.assemble(sourceRefs, targetTagRef, annotations)
+  ): Promise<string> {
+    return this.overHttpOnly(image, () => this.http.assemble(image, sources, annotations))
+  }
+
+  pushLayout(
+    image: ImageRepository,
+    layout: string,
+    annotate?: Readonly<Record<string, string>>,
+  ): Promise<string> {
+    return this.overHttpOnly(image, () => this.http.pushLayout(image, layout, annotate))
+  }
+
+  /** What only the HTTP API can do (write by digest, untagged): a registry it cannot reach fails. */
+  private async overHttpOnly<T>(image: ImageRepository, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write()
+    } catch (error) {
+      if (!(error instanceof HttpUnavailable)) throw error
+      throw new StepFailure(
+        `${image.registry} cannot be written to over its HTTP API from here (${error.message}), and an untagged candidate can be written no other way`,
+        "build with a BuildKit builder, which pushes by digest itself (docker/setup-buildx-action creates one), or give the runner the registry's CA in /etc/docker/certs.d/<host>/ca.crt",
+      )
+    }
   }
 
   archive(image: ImageRepository, digest: string, tag: string, path: string): Promise<void> {
     return this.http.archive(image, digest, tag, path)
-  }
-
-  deleteTag(image: ImageRepository, tag: string): Promise<boolean> {
-    return this.http.deleteTag(image, tag)
   }
 
   async fileHead(ref: string, path: string): Promise<Buffer | undefined> {
