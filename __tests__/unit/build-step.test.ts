@@ -217,6 +217,28 @@ test('a build-only run keeps the result in the build cache and pushes nothing', 
   expect(lines).toContain('Built every platform; nothing was pushed (build-only run)')
 })
 
+test("a build-only run on the classic store's docker driver builds each platform alone, into the cache", async () => {
+  const w = world('linux/amd64,linux/arm64', 'build', 'docker', false)
+  const { ctx, engine, pushes, have } = w
+  engine.buildResults.push(SUCCESS, SUCCESS)
+  await build.run(ctx, have)
+  expect(engine.builds.map((b) => [b.plan.platforms.map(formatPlatform), b.plan.output])).toEqual([
+    [['linux/amd64'], { kind: 'cache-only' }],
+    [['linux/arm64'], { kind: 'cache-only' }],
+  ])
+  expect(pushes()).toEqual([])
+  // The cache use of both builds together (SUCCESS: one of two steps cached, each time).
+  expect(ctx.report.images[0]?.cache).toEqual({ cached: 2, steps: 4 })
+})
+
+test("a failing platform of a build-only run on the classic store's docker driver is named, and no later platform is built", async () => {
+  const w = world('linux/amd64,linux/arm64', 'build', 'docker', false)
+  w.engine.buildResults.push({ exitCode: 1, stderr: 'ERROR: failed to solve: exit code: 1\n' })
+  const failure = await failureOf(w)
+  expect(failure.message).toMatch(/^the build failed for linux\/amd64: /)
+  expect(w.engine.builds).toHaveLength(1)
+})
+
 describe('the candidate reaches the registry untagged on every driver', () => {
   test('a BuildKit builder pushes by digest itself', async () => {
     const { ctx, have, engine, registry } = world()

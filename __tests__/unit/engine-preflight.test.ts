@@ -99,6 +99,23 @@ describe('preflight refuses an engine that cannot do the job, and says how to fi
     ).rejects.toThrow(/cannot build several platforms/)
   })
 
+  test("a build-only run is not refused on the classic store's docker driver: it builds one platform at a time", async () => {
+    const ports = { registry: new FakeRegistry(), github: new FakeGitHub(), git }
+    const engine = engineWith({ containerdStore: false })
+    const inputs = { image: 'r.example.test/acme/app' }
+    const result = await preflight.run(
+      contextFor(inputs, { ...ports, engine }, { mode: 'build' }),
+      {},
+    )
+    expect(result).toMatchObject({
+      builder: { driver: 'docker', abilities: { multiPlatform: false } },
+    })
+    // The same engine, releasing: refused.
+    await expect(
+      preflight.run(contextFor(inputs, { ...ports, engine }, { mode: 'release' }), {}),
+    ).rejects.toThrow(/cannot build several platforms/)
+  })
+
   test('a capable engine passes and its driver is recorded', async () => {
     const ctx = contextFor(
       { image: 'r.example.test/acme/app', 'github-token': 't' },

@@ -160,6 +160,20 @@ async function pushCandidate(
   return registry.pushLayout(image.build.image, layout, spec.annotations)
 }
 
+/**
+ * The builds of one image: one for every platform, or one per platform in a build-only run on
+ * a builder that cannot build several platforms into one image (the docker driver on the
+ * classic image store), each into the cache, which the smoke step then loads one at a time.
+ */
+function buildsOf(spec: BuildSpec, builder: BuilderFacts): BuildSpec[] {
+  if (spec.output.kind !== 'cache-only' || builder.abilities.multiPlatform) return [spec]
+  return spec.platforms.map((platform) => ({
+    ...spec,
+    platforms: [platform],
+    metadataFile: `${spec.metadataFile}.${formatPlatform(platform).replaceAll('/', '-')}`,
+  }))
+}
+
 /** Builds one image and pushes its candidate (or, in a build-only run, keeps it in the cache). */
 async function buildImage(
   ctx: Run,
@@ -171,10 +185,43 @@ async function buildImage(
   const output = outputFor(ctx, build, builder, ctx.workDir)
   const metadataFile = join(ctx.workDir, `build-metadata-${build.name}.json`)
   const spec = buildSpecFor(ctx, plan, image, output, metadataFile)
+  const report = imageReport(ctx.report, build.name)
+  report.cache = { cached: 0, steps: 0 }
+  for (const one of buildsOf(spec, builder)) {
+    const used = await runBuild(ctx, plan, build.name, one)
+    report.cache = {
+      cached: report.cache.cached + used.cached,
+      steps: report.cache.steps + used.steps,
+    }
+  }
+  if (output.kind === 'cache-only') return undefined
+  const digest =
+    output.kind === 'push-by-digest'
+      ? await readBuildDigest(metadataFile)
+      : await pushCandidate(ctx, spec, image)
+  if (digest === undefined) return undefined
+  const ref = digestRef(build.image, digest)
+  report.candidate = { ref, digest }
+  ctx.report.visible.push({ kind: 'candidate', ref })
+  ctx.log.info(`Pushed the candidate ${ref}, untagged`)
+  return { image, ref, digest }
+}
+
+/** One `docker buildx build`, retried on a registry hiccup; how much of it came from the cache. */
+async function runBuild(
+  ctx: Run,
+  plan: ReleasePlan,
+  name: string,
+  spec: BuildSpec,
+): Promise<{ cached: number; steps: number }> {
   const several = ctx.inputs.components.length > 1
-  const what = several ? `component ${build.name}: ` : ''
+  const what = several ? `component ${name}: ` : ''
+  const platforms =
+    spec.platforms.length === 1
+      ? spec.platforms.map(formatPlatform).join('')
+      : `${spec.platforms.length} platform(s)`
   // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
-  const result = await ctx.log.group(`Build ${what}${build.platforms.length} platform(s)`, () =>
+  const result = await ctx.log.group(`Build ${what}${platforms}`, () =>
     retryCommand(
       'pushing the candidate',
       () => ctx.ports.engine.build(spec, { stream: true, sourceDateEpoch: plan.commitTime }),
@@ -192,26 +239,14 @@ async function buildImage(
     const errors = result.stderr
       .split('\n')
       .filter((l) => l.startsWith('ERROR') || l.includes('did not complete successfully'))
-    const where = [several ? `component ${build.name}` : '', platform ?? '']
+    const where = [several ? `component ${name}` : '', platform ?? '']
       .filter((w) => w !== '')
       .join(', ')
     throw new StepFailure(
       `the build failed${where ? ` for ${where}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`,
     )
   }
-  const report = imageReport(ctx.report, build.name)
-  report.cache = cacheUse(result.stderr)
-  if (output.kind === 'cache-only') return undefined
-  const digest =
-    output.kind === 'push-by-digest'
-      ? await readBuildDigest(metadataFile)
-      : await pushCandidate(ctx, spec, image)
-  if (digest === undefined) return undefined
-  const ref = digestRef(build.image, digest)
-  report.candidate = { ref, digest }
-  ctx.report.visible.push({ kind: 'candidate', ref })
-  ctx.log.info(`Pushed the candidate ${ref}, untagged`)
-  return { image, ref, digest }
+  return cacheUse(result.stderr)
 }
 
 /** An image whose digest an earlier run verified: its candidate is that digest. */

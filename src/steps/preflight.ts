@@ -30,7 +30,12 @@ async function checkEngine(ctx: Run): Promise<BuilderFacts> {
   const facts = { driver: info.builder.driver, abilities }
   // A release job that assembles the digests of native runners builds nothing here.
   if (ctx.mode === 'release' && inputs.platformDigests.length > 0) return facts
-  if (!abilities.multiPlatform && inputs.components.some((c) => c.platforms.length > 1)) {
+  // A build-only run builds and smoke-tests such a builder's platforms one at a time instead.
+  if (
+    ctx.mode !== 'build' &&
+    !abilities.multiPlatform &&
+    inputs.components.some((c) => c.platforms.length > 1)
+  ) {
     throw new StepFailure(
       `the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`,
       'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json',
