@@ -1,9 +1,10 @@
 import { jest } from '@jest/globals'
-import { execFileSync, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ActionRun } from '../support/action-run.js'
+import { docker } from '../support/engine-stack.js'
 import { fakeSha, type GitHubStandIn } from '../support/github-standin/index.js'
 import { getManifest, listTags, resolveDigest } from '../support/registry-http.js'
 import { startRegistryProxy, type RegistryProxy } from '../support/registry-proxy.js'
@@ -72,8 +73,7 @@ async function platformConfig(
  */
 function pushedByAnotherTool(image: string, version: string, tags: readonly string[]): string {
   const metadata = join(mkdtempSync(join(tmpdir(), 'other-tool-')), 'metadata.json')
-  execFileSync(
-    'docker',
+  docker(
     [
       'buildx',
       'build',

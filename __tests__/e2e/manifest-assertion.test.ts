@@ -1,10 +1,10 @@
 import { jest } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { assertIndex } from '../../src/steps/assert-manifest.js'
 import { ImagetoolsRegistry } from '../../src/ports/registry/imagetools.js'
 import type { ImageRun, RunContext } from '../../src/context.js'
 import { contextFor } from '../support/context.js'
+import { docker } from '../support/engine-stack.js'
 import { deleteManifest, getManifest, putManifest } from '../support/registry-http.js'
 import { REPO_ROOT, requireStack, uniqueImage } from '../support/stack.js'
 
@@ -31,8 +31,7 @@ const only = (ctx: RunContext): ImageRun => {
 
 beforeAll(async () => {
   await requireStack()
-  execFileSync(
-    'docker',
+  docker(
     [
       'buildx',
       'build',
@@ -47,8 +46,7 @@ beforeAll(async () => {
   )
   index = (await getManifest(image.path, 'built')) as Index
   digest =
-    execFileSync(
-      'docker',
+    docker(
       ['buildx', 'imagetools', 'inspect', `${image.name}:built`, '--format', '{{json .Manifest}}'],
       {
         encoding: 'utf8',
@@ -108,8 +106,7 @@ test('an arm64 entry whose image is amd64 fails: the platform must be real', asy
 test('a child manifest that no longer resolves fails and names the platform', async () => {
   // A separate repository, so that deleting a manifest here cannot affect the other tests.
   const other = uniqueImage('assertion-deleted')
-  execFileSync(
-    'docker',
+  docker(
     ['buildx', 'imagetools', 'create', '--tag', `${other.name}:x`, `${image.name}@${digest}`],
     { stdio: 'pipe' },
   )

@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { STACK, dockerPath } from './engine-stack.js'
 
 /**
  * A `docker` in front of the real one that fails the calls whose arguments match a pattern,
@@ -13,7 +13,7 @@ export function dockerFault(
 ): { env: Record<string, string>; log: string } {
   const dir = mkdtempSync(join(tmpdir(), 'docker-fault-'))
   const log = join(dir, 'calls.log')
-  const real = execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim()
+  const real = dockerPath()
   writeFileSync(
     join(dir, 'docker'),
     [
@@ -28,5 +28,5 @@ export function dockerFault(
     ].join('\n'),
   )
   chmodSync(join(dir, 'docker'), 0o755)
-  return { env: { PATH: `${dir}:${process.env.PATH ?? ''}` }, log }
+  return { env: { PATH: `${dir}:${STACK.env.PATH}` }, log }
 }
