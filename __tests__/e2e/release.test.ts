@@ -2,6 +2,7 @@ import { jest } from '@jest/globals'
 import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { STACK } from '../support/engine-stack.js'
 import { startRegistryProxy, type RegistryProxy } from '../support/registry-proxy.js'
 import { listTags, resolveDigest } from '../support/registry-http.js'
 import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
@@ -57,6 +58,12 @@ describe('a release on the real stack', () => {
     const run = await w.run({ ...SMOKE, version: '1.0.0', 'release-assets': 'out/*.txt' })
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
+    // on the engine and builder of the stack this run selected (MULTIARCH_STACK)
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `Docker engine ${STACK.engineMajor}\\..*builder '[^']+' \\(${STACK.driver} driver\\)`,
+      ),
+    )
 
     const digest = run.outputs.digest ?? ''
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/)

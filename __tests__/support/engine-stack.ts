@@ -21,6 +21,8 @@ export interface EngineStack {
   readonly name: StackName
   /** What it is, for the log: engine, image store, builder and driver. */
   readonly description: string
+  /** The engine's major version, as the action logs it ("Docker engine 28.5.2…"). */
+  readonly engineMajor: 26 | 28
   readonly imageStore: 'containerd' | 'classic'
   readonly driver: 'docker' | 'docker-container' | 'remote'
   /**
@@ -75,6 +77,7 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
       return {
         name,
         description: 'Docker 26 (primary engine), containerd image store, docker driver',
+        engineMajor: 26,
         imageStore: 'containerd',
         driver: 'docker',
         env: { PATH: path },
@@ -84,6 +87,7 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
       return {
         name,
         description: 'Docker 28 engine d28c, containerd image store, docker driver',
+        engineMajor: 28,
         imageStore: 'containerd',
         driver: 'docker',
         env: withPath(fromEnvFiles('engine-d28c.env')),
@@ -93,6 +97,7 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
       return {
         name,
         description: 'Docker 28 engine d28, classic image store, docker driver',
+        engineMajor: 28,
         imageStore: 'classic',
         driver: 'docker',
         env: withPath(fromEnvFiles('engine-d28.env')),
@@ -104,6 +109,7 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
         name,
         description:
           'Docker 28 engine d28, classic image store, docker-container builder mar-container (BuildKit v0.25.2) as the current builder',
+        engineMajor: 28,
         imageStore: 'classic',
         driver: 'docker-container',
         env: withPath(fromEnvFiles('engine-d28.env', 'builder-mar-container.env')),
@@ -116,6 +122,7 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
         name,
         description:
           'remote BuildKit builder mar-remote (BuildKit v0.25.2, builder input), engine d28 (Docker 28, classic image store)',
+        engineMajor: 28,
         imageStore: 'classic',
         driver: 'remote',
         env: withPath(fromEnvFiles('engine-d28.env', 'builder-mar-remote.env')),
@@ -126,6 +133,7 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
         name,
         description:
           'builder fleet mar-fleet (one BuildKit v0.25.2 node per platform, builder input), engine d28c (Docker 28, containerd image store)',
+        engineMajor: 28,
         imageStore: 'containerd',
         driver: 'remote',
         env: withPath(fromEnvFiles('engine-d28c.env', 'builder-mar-fleet.env')),
