@@ -9,7 +9,7 @@
 #     written to /etc/multiarch-release/registry-auth.env (tests: `set -a; . /etc/multiarch-release/registry-auth.env`;
 #     host in $REGISTRY_AUTH_HOST; Node.js needs NODE_EXTRA_CA_CERTS=$REGISTRY_AUTH_CA,
 #     docker/buildx/curl/cosign trust the CA system-wide and via /etc/docker/certs.d),
-#   * cosign (Debian trixie's package) for signing tests,
+#   * cosign (Debian trixie's package) for signing tests, skopeo (Debian's) for the OCI archive tests,
 #   * per-architecture static busybox fixtures in example/bin/ (amd64, arm64, arm; s390x and
 #     ppc64le for the benchmark's platform scaling, bench/run.ts),
 #   * Node.js 24 for the end-to-end runs in /var/lib/multiarch-release/node24, its binary named
@@ -61,6 +61,7 @@ STACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/stack"
 STACK_MODULES=(
   engine         # QEMU binfmt first (dockerd's BuildKit sees emulators at start), then the engine
   cosign         # cosign, Debian trixie's package
+  skopeo         # skopeo, Debian's package: an OCI reader apart from Docker (the OCI archive tests)
   tls            # test CA and server certificate of the auth registry, trusted system-wide
   registries     # registry on 127.0.0.1:5000, TLS + htpasswd registry on <docker0>:5443
   fixtures       # static busybox per architecture in example/bin

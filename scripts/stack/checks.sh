@@ -121,6 +121,20 @@ check_cosign() {
 }
 
 # ---------------------------------------------------------------------------
+# skopeo
+# ---------------------------------------------------------------------------
+check_skopeo() {
+  local v
+  v="$(skopeo_version)"
+  if [[ -n "$v" ]]; then
+    ok "skopeo $v"
+    CHECK_SUMMARY+=("skopeo $v")
+  else
+    fail "skopeo --version fails (not installed?)"
+  fi
+}
+
+# ---------------------------------------------------------------------------
 # tls: test CA, server certificate, trust by dockerd and the system store
 # ---------------------------------------------------------------------------
 
