@@ -59676,6 +59676,8 @@ function registryCa(registry) {
         ...(extra && (0,external_node_fs_namespaceObject.existsSync)(extra) ? [(0,external_node_fs_namespaceObject.readFileSync)(extra, 'utf8')] : []),
     ];
 }
+/** How the registry and its token server see this client (Docker sends docker/<version> …). */
+const USER_AGENT = 'multiarch-release';
 const TLS_FAILURE = /^(ERR_TLS|ERR_SSL|EPROTO$|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL|HOSTNAME_MISMATCH)/;
 const NETWORK_FAILURE = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|UND_ERR)/;
 /**
@@ -59688,6 +59690,7 @@ function exchange(url, request, ca, redirects = 5) {
         const req = client.request(url, {
             method: request.method,
             headers: {
+                'user-agent': USER_AGENT,
                 ...request.headers,
                 ...(request.body ? { 'content-length': String(request.body.length) } : {}),
             },

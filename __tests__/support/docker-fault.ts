@@ -1,7 +1,27 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { STACK, dockerPath } from './engine-stack.js'
+
+const quote = (text: string): string => `'${text.replace(/'/g, "'\\''")}'`
+
+/** A `docker` on PATH in front of the stack's own, logging every call; `body` may end it first. */
+function dockerShim(label: string, body: string[]): { env: Record<string, string>; log: string } {
+  const dir = mkdtempSync(join(tmpdir(), `${label}-`))
+  const log = join(dir, 'calls.log')
+  writeFileSync(
+    join(dir, 'docker'),
+    [
+      '#!/bin/sh',
+      `echo "$*" >> ${quote(log)}`,
+      ...body,
+      `exec ${quote(dockerPath())} "$@"`,
+      '',
+    ].join('\n'),
+  )
+  chmodSync(join(dir, 'docker'), 0o755)
+  return { env: { PATH: `${dir}:${STACK.env.PATH}` }, log }
+}
 
 /**
  * A `docker` in front of the real one that fails the calls whose arguments match a pattern,
@@ -11,22 +31,19 @@ export function dockerFault(
   match: RegExp,
   message: string,
 ): { env: Record<string, string>; log: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'docker-fault-'))
-  const log = join(dir, 'calls.log')
-  const real = dockerPath()
-  writeFileSync(
-    join(dir, 'docker'),
-    [
-      '#!/bin/sh',
-      `echo "$*" >> '${log}'`,
-      `if printf '%s' "$*" | grep -Eq '${match.source.replace(/'/g, "'\\''")}'; then`,
-      `  echo '${message.replace(/'/g, "'\\''")}' >&2`,
-      '  exit 1',
-      'fi',
-      `exec '${real}' "$@"`,
-      '',
-    ].join('\n'),
-  )
-  chmodSync(join(dir, 'docker'), 0o755)
-  return { env: { PATH: `${dir}:${STACK.env.PATH}` }, log }
+  return dockerShim('docker-fault', [
+    `if printf '%s' "$*" | grep -Eq ${quote(match.source)}; then`,
+    `  echo ${quote(message)} >&2`,
+    '  exit 1',
+    'fi',
+  ])
+}
+
+/** A `docker` in front of the real one that records every call: `calls()` lists their arguments. */
+export function dockerCalls(): { env: Record<string, string>; calls: () => string[] } {
+  const { env, log } = dockerShim('docker-calls', [])
+  return {
+    env,
+    calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
+  }
 }
