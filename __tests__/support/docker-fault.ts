@@ -1,12 +1,16 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { STACK, dockerPath } from './engine-stack.js'
+import { STACK, dockerPath, type EngineStack } from './engine-stack.js'
 
 const quote = (text: string): string => `'${text.replace(/'/g, "'\\''")}'`
 
 /** A `docker` on PATH in front of the stack's own, logging every call; `body` may end it first. */
-function dockerShim(label: string, body: string[]): { env: Record<string, string>; log: string } {
+function dockerShim(
+  label: string,
+  body: string[],
+  stack: EngineStack = STACK,
+): { env: Record<string, string>; log: string } {
   const dir = mkdtempSync(join(tmpdir(), `${label}-`))
   const log = join(dir, 'calls.log')
   writeFileSync(
@@ -15,12 +19,12 @@ function dockerShim(label: string, body: string[]): { env: Record<string, string
       '#!/bin/sh',
       `echo "$*" >> ${quote(log)}`,
       ...body,
-      `exec ${quote(dockerPath())} "$@"`,
+      `exec ${quote(dockerPath(stack))} "$@"`,
       '',
     ].join('\n'),
   )
   chmodSync(join(dir, 'docker'), 0o755)
-  return { env: { PATH: `${dir}:${STACK.env.PATH}` }, log }
+  return { env: { PATH: `${dir}:${stack.env.PATH}` }, log }
 }
 
 /**
@@ -40,8 +44,11 @@ export function dockerFault(
 }
 
 /** A `docker` in front of the real one that records every call: `calls()` lists their arguments. */
-export function dockerCalls(): { env: Record<string, string>; calls: () => string[] } {
-  const { env, log } = dockerShim('docker-calls', [])
+export function dockerCalls(stack: EngineStack = STACK): {
+  env: Record<string, string>
+  calls: () => string[]
+} {
+  const { env, log } = dockerShim('docker-calls', [], stack)
   return {
     env,
     calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
