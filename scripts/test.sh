@@ -5,7 +5,9 @@
 # driver) and a subset of release tests on every other stack and builder (docs/stacks.md).
 # Every end-to-end run goes through the bundle on Node.js 24, as action.yml declares.
 #
-# Usage: scripts/test.sh                       everything (what CI runs)
+# Usage: scripts/test.sh                       everything
+#        scripts/test.sh --prepared            everything but `npm ci` and `npm run package`
+#                                              (.ci/run has done both and checked dist/)
 #        scripts/test.sh --subset STACK...     only the release subset, on the stacks named
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,12 +25,21 @@ SUBSET_TESTS=(
 SUBSET_STACKS=(d28c d28-classic-container remote fleet)
 
 whole=true
+prepared=false
 stacks=("${SUBSET_STACKS[@]}")
-if [[ "${1:-}" == --subset ]]; then
-  shift
-  whole=false
-  (($#)) && stacks=("$@")
-fi
+case "${1:-}" in
+  --subset)
+    shift
+    whole=false
+    (($#)) && stacks=("$@")
+    ;;
+  --prepared) prepared=true ;;
+  "") ;;
+  *)
+    echo "unknown argument: $1 (use --prepared or --subset STACK...)" >&2
+    exit 2
+    ;;
+esac
 
 times=()
 # section TITLE CMD... — runs CMD under a header and records how long it took
@@ -60,8 +71,10 @@ e2e_whole() {
 
 if $whole; then
   section "Container stacks (setup-stack.sh)" bash scripts/setup-stack.sh
-  section "Dependencies" npm ci --no-audit --no-fund
-  section "Bundle (dist/ is what the end-to-end tests run)" npm run package
+  if ! $prepared; then
+    section "Dependencies" npm ci --no-audit --no-fund
+    section "Bundle (dist/ is what the end-to-end tests run)" npm run package
+  fi
 fi
 # shellcheck disable=SC1091 # written by scripts/setup-stack.sh (node24 module)
 . /etc/multiarch-release/node24.env
