@@ -60,7 +60,10 @@ function pick(file: string, keys: readonly string[]): Record<string, string> {
 }
 
 /** The docker CLI of Docker 28 first in PATH, with an engine's or a builder's settings. */
-function fromEnvFiles(engineFile: string, builderFile?: string): Record<string, string> {
+function fromEnvFiles(
+  engineFile: string,
+  builderFile?: string,
+): Record<string, string> & { PATH: string } {
   const engine = pick(engineFile, ['DOCKER_HOST', 'DOCKER_CONFIG', 'ENGINE_PATH_PREFIX'])
   const builder = builderFile
     ? pick(builderFile, ['BUILDX_BUILDER', 'DOCKER_CONFIG', 'ENGINE_PATH_PREFIX'])
@@ -90,7 +93,7 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
         engineMajor: 28,
         imageStore: 'containerd',
         driver: 'docker',
-        env: withPath(fromEnvFiles('engine-d28c.env')),
+        env: fromEnvFiles('engine-d28c.env'),
         inputs: {},
       }
     case 'd28':
@@ -100,7 +103,7 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
         engineMajor: 28,
         imageStore: 'classic',
         driver: 'docker',
-        env: withPath(fromEnvFiles('engine-d28.env')),
+        env: fromEnvFiles('engine-d28.env'),
         inputs: {},
       }
     case 'd28-classic-container':
@@ -112,7 +115,7 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
         engineMajor: 28,
         imageStore: 'classic',
         driver: 'docker-container',
-        env: withPath(fromEnvFiles('engine-d28.env', 'builder-mar-container.env')),
+        env: fromEnvFiles('engine-d28.env', 'builder-mar-container.env'),
         inputs: {},
       }
     case 'remote':
@@ -125,7 +128,7 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
         engineMajor: 28,
         imageStore: 'classic',
         driver: 'remote',
-        env: withPath(fromEnvFiles('engine-d28.env', 'builder-mar-remote.env')),
+        env: fromEnvFiles('engine-d28.env', 'builder-mar-remote.env'),
         inputs: { builder: 'mar-remote' },
       }
     case 'fleet':
@@ -136,7 +139,7 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
         engineMajor: 28,
         imageStore: 'containerd',
         driver: 'remote',
-        env: withPath(fromEnvFiles('engine-d28c.env', 'builder-mar-fleet.env')),
+        env: fromEnvFiles('engine-d28c.env', 'builder-mar-fleet.env'),
         inputs: { builder: 'mar-fleet' },
       }
     default:
@@ -144,10 +147,6 @@ export function engineStack(name = process.env.MULTIARCH_STACK || 'd26'): Engine
         `MULTIARCH_STACK=${name} is not a stack; use one of ${STACK_NAMES.join(', ')} (docs/stacks.md)`,
       )
   }
-}
-
-function withPath(env: Record<string, string>): Record<string, string> & { PATH: string } {
-  return { ...env, PATH: env.PATH ?? process.env.PATH ?? '/usr/bin:/bin' }
 }
 
 /** The stack of this run (MULTIARCH_STACK). */
@@ -200,4 +199,41 @@ export function freshDockerConfig(stack: EngineStack = STACK): string {
     symlinkSync(plugin, join(dir, 'cli-plugins', 'docker-buildx'))
   }
   return dir
+}
+
+/** A build in BuildKit's history (`buildctl debug histories`), as far as tests read it. */
+interface BuildRecord {
+  readonly CreatedAt?: { seconds?: number }
+  readonly FrontendAttrs?: Record<string, string>
+  readonly Exporters?: { Attrs?: Record<string, string> }[]
+}
+
+/**
+ * Which node of the fleet built which platform of an image (the last build each node's BuildKit
+ * recorded that exported to `image`), read from the daemons' build history: node -> platform.
+ */
+export function fleetBuilds(image: string): Record<string, string> {
+  const env = readEnvFile(join(CONF_DIR, 'builder-mar-fleet.env'))
+  const buildctl = env.get('BUILDCTL')
+  if (!buildctl) throw new Error(`${CONF_DIR}/builder-mar-fleet.env has no BUILDCTL: ${SETUP}`)
+  const built: Record<string, string> = {}
+  for (const [node, key] of [
+    ['fleet-amd64', 'BUILDKIT_HOST_AMD64'],
+    ['fleet-arm64', 'BUILDKIT_HOST_ARM64'],
+  ] as const) {
+    const out = execFileSync(
+      buildctl,
+      ['--addr', env.get(key) ?? '', 'debug', 'histories', '--format', '{{json .}}'],
+      { encoding: 'utf8', stdio: 'pipe', timeout: 30_000 },
+    )
+    const records = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => (JSON.parse(l) as { record: BuildRecord }).record)
+      .filter((r) => (r.Exporters ?? []).some((e) => e.Attrs?.name === image))
+      .sort((a, b) => (a.CreatedAt?.seconds ?? 0) - (b.CreatedAt?.seconds ?? 0))
+    const platform = records.at(-1)?.FrontendAttrs?.platform
+    if (platform) built[node] = platform
+  }
+  return built
 }

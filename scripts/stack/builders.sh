@@ -285,6 +285,8 @@ DOCKER_CONFIG=$BUILDERS_DOCKER_CONFIG
 ENGINE_PATH_PREFIX=$SID_ENGINE_CLIENT_BIN
 EOF
     )"
+    # buildctl reads a daemon's build history: which node built which platform
+    content+=$'\n'"BUILDCTL=$BUILDKIT_BIN_DIR/buildctl"
     if [[ "$b" == mar-remote ]]; then
       content+=$'\n'"BUILDKIT_HOST=unix://$(buildkitd_socket remote)"
     else

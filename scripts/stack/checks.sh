@@ -6,7 +6,8 @@
 #   selftest_NAME  (optional) uses NAME for real (builds, pushes, runs containers); run by the
 #                  full check only, and only when every quick check passed.
 # A check reports with ok/fail and carries on, so one run names everything that is missing.
-# No check needs root, only access to the Docker socket.
+# No check needs root, only access to the Docker sockets and to the BuildKit daemons' sockets
+# (root's only, as their daemons run; buildx inspect of the remote builders asks them).
 
 SELFTEST_TAG=multiarch-release-selftest
 CHECK_FAILS=0
