@@ -51858,7 +51858,10 @@ async function checkEngine(ctx) {
     // A release job that assembles the digests of native runners builds nothing here.
     if (ctx.mode === 'release' && inputs.platformDigests.length > 0)
         return facts;
-    if (!abilities.multiPlatform && inputs.components.some((c) => c.platforms.length > 1)) {
+    // A build-only run builds and smoke-tests such a builder's platforms one at a time instead.
+    if (ctx.mode !== 'build' &&
+        !abilities.multiPlatform &&
+        inputs.components.some((c) => c.platforms.length > 1)) {
         throw new StepFailure(`the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`, 'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json');
     }
     const unsupported = platforms.filter((p) => !info.builder.platforms.includes(p));
@@ -53138,31 +53141,35 @@ async function pushCandidate(ctx, spec, image) {
     // The classic store keeps no manifest annotations: the pushed manifest gets them back.
     return registry.pushLayout(image.build.image, layout, spec.annotations);
 }
+/**
+ * The builds of one image: one for every platform, or one per platform in a build-only run on
+ * a builder that cannot build several platforms into one image (the docker driver on the
+ * classic image store), each into the cache, which the smoke step then loads one at a time.
+ */
+function buildsOf(spec, builder) {
+    if (spec.output.kind !== 'cache-only' || builder.abilities.multiPlatform)
+        return [spec];
+    return spec.platforms.map((platform) => ({
+        ...spec,
+        platforms: [platform],
+        metadataFile: `${spec.metadataFile}.${formatPlatform(platform).replaceAll('/', '-')}`,
+    }));
+}
 /** Builds one image and pushes its candidate (or, in a build-only run, keeps it in the cache). */
 async function buildImage(ctx, plan, image, builder) {
     const { build } = image;
     const output = outputFor(ctx, build, builder, ctx.workDir);
     const metadataFile = (0,external_node_path_namespaceObject.join)(ctx.workDir, `build-metadata-${build.name}.json`);
     const spec = buildSpecFor(ctx, plan, image, output, metadataFile);
-    const several = ctx.inputs.components.length > 1;
-    const what = several ? `component ${build.name}: ` : '';
-    // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
-    const result = await ctx.log.group(`Build ${what}${build.platforms.length} platform(s)`, () => retryCommand('pushing the candidate', () => ctx.ports.engine.build(spec, { stream: true, sourceDateEpoch: plan.commitTime }), (message) => {
-        ctx.log.warning(message);
-    }, retryPolicy(ctx.env.backoffMs), (r) => /push/i.test(r.stderr) &&
-        (TRANSIENT_FAILURE.test(tail(r.stderr, 8)) || PUSH_RACE.test(tail(r.stderr, 8)))));
-    if (result.exitCode !== 0) {
-        const platform = failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, spec));
-        const errors = result.stderr
-            .split('\n')
-            .filter((l) => l.startsWith('ERROR') || l.includes('did not complete successfully'));
-        const where = [several ? `component ${build.name}` : '', platform ?? '']
-            .filter((w) => w !== '')
-            .join(', ');
-        throw new StepFailure(`the build failed${where ? ` for ${where}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`);
-    }
     const report = imageReport(ctx.report, build.name);
-    report.cache = cacheUse(result.stderr);
+    report.cache = { cached: 0, steps: 0 };
+    for (const one of buildsOf(spec, builder)) {
+        const used = await runBuild(ctx, plan, build.name, one);
+        report.cache = {
+            cached: report.cache.cached + used.cached,
+            steps: report.cache.steps + used.steps,
+        };
+    }
     if (output.kind === 'cache-only')
         return undefined;
     const digest = output.kind === 'push-by-digest'
@@ -53175,6 +53182,30 @@ async function buildImage(ctx, plan, image, builder) {
     ctx.report.visible.push({ kind: 'candidate', ref });
     ctx.log.info(`Pushed the candidate ${ref}, untagged`);
     return { image, ref, digest };
+}
+/** One `docker buildx build`, retried on a registry hiccup; how much of it came from the cache. */
+async function runBuild(ctx, plan, name, spec) {
+    const several = ctx.inputs.components.length > 1;
+    const what = several ? `component ${name}: ` : '';
+    const platforms = spec.platforms.length === 1
+        ? spec.platforms.map(formatPlatform).join('')
+        : `${spec.platforms.length} platform(s)`;
+    // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
+    const result = await ctx.log.group(`Build ${what}${platforms}`, () => retryCommand('pushing the candidate', () => ctx.ports.engine.build(spec, { stream: true, sourceDateEpoch: plan.commitTime }), (message) => {
+        ctx.log.warning(message);
+    }, retryPolicy(ctx.env.backoffMs), (r) => /push/i.test(r.stderr) &&
+        (TRANSIENT_FAILURE.test(tail(r.stderr, 8)) || PUSH_RACE.test(tail(r.stderr, 8)))));
+    if (result.exitCode !== 0) {
+        const platform = failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, spec));
+        const errors = result.stderr
+            .split('\n')
+            .filter((l) => l.startsWith('ERROR') || l.includes('did not complete successfully'));
+        const where = [several ? `component ${name}` : '', platform ?? '']
+            .filter((w) => w !== '')
+            .join(', ');
+        throw new StepFailure(`the build failed${where ? ` for ${where}` : ''}: ${tail(errors.length > 0 ? errors.join('\n') : result.stderr, 6)}`);
+    }
+    return cacheUse(result.stderr);
 }
 /** An image whose digest an earlier run verified: its candidate is that digest. */
 const reused = (image) => image.reuse ? [{ image, ref: image.reuse.ref, digest: image.reuse.digest }] : [];
@@ -60717,6 +60748,8 @@ function registryCa(registry) {
         ...(extra && (0,external_node_fs_namespaceObject.existsSync)(extra) ? [(0,external_node_fs_namespaceObject.readFileSync)(extra, 'utf8')] : []),
     ];
 }
+/** How the registry and its token server see this client (Docker sends docker/<version> …). */
+const USER_AGENT = 'multiarch-release';
 const TLS_FAILURE = /^(ERR_TLS|ERR_SSL|EPROTO$|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL|HOSTNAME_MISMATCH)/;
 const NETWORK_FAILURE = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|UND_ERR)/;
 /**
@@ -60729,6 +60762,7 @@ function exchange(url, request, ca, redirects = 5) {
         const req = client.request(url, {
             method: request.method,
             headers: {
+                'user-agent': USER_AGENT,
                 ...request.headers,
                 ...(request.body ? { 'content-length': String(request.body.length) } : {}),
             },
@@ -61062,9 +61096,35 @@ function layoutIndex(image, digest, tag, index) {
         ],
     };
 }
+/** Attestation manifests (provenance, SBOM) are no image to load. */
+const oci_layout_isAttestation = (d) => d.platform?.os === 'unknown' ||
+    d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest';
+/** The platform a plain `docker load` on the classic store leaves the tag on (see below). */
+const PREFERRED_PLATFORM = 'linux/amd64';
+/**
+ * Docker's manifest.json, which the classic image store's `docker load` reads (the containerd
+ * store reads index.json): an entry per platform, each tagged `name:tag`. That store keeps one
+ * image per tag, so `docker load --platform P` loads P alone; a plain load loads all and the
+ * last one keeps the tag, hence linux/amd64 (what most machines run) comes last.
+ */
+function dockerManifest(images, repoTag) {
+    const ordered = [
+        ...images.filter((i) => i.platform !== PREFERRED_PLATFORM),
+        ...images.filter((i) => i.platform === PREFERRED_PLATFORM),
+    ];
+    return ordered.map((i) => ({
+        Config: `blobs/sha256/${hex(i.config)}`,
+        RepoTags: [repoTag],
+        Layers: i.layers.map((l) => `blobs/sha256/${hex(l)}`),
+    }));
+}
+const platformOf = (d) => d?.platform
+    ? [d.platform.os, d.platform.architecture, d.platform.variant].filter(Boolean).join('/')
+    : '';
 /**
  * Writes an OCI image layout (as a tar) holding the index at `digest` with every platform,
- * attestation and blob, read from the registry: the very image the release promoted.
+ * attestation and blob, read from the registry: the very image the release promoted; and
+ * Docker's manifest.json beside index.json, so that `docker load` works on either image store.
  */
 async function writeOciArchive(source, image, digest, tag, path) {
     const pack = (0,tar_stream.pack)();
@@ -61096,16 +61156,34 @@ async function writeOciArchive(source, image, digest, tag, path) {
         }
         return { bytes, json: JSON.parse(bytes.toString()) };
     };
+    const images = [];
+    // An image manifest: its config and layers; an image of manifest.json unless an attestation.
+    const addImage = async (manifest, descriptor) => {
+        const config = manifest.json.config;
+        const layers = (manifest.json.layers ?? []);
+        await addBlob(config);
+        for (const layer of layers)
+            await addBlob(layer);
+        if (descriptor && oci_layout_isAttestation(descriptor))
+            return;
+        images.push({
+            // only the order of several platforms needs it: a lone image has none to keep
+            platform: platformOf(descriptor),
+            config: config.digest,
+            layers: layers.map((l) => l.digest),
+        });
+    };
     try {
         addBytes('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
-        const index = await addManifest(digest);
-        for (const child of (index.json.manifests ?? [])) {
-            const manifest = (await addManifest(child.digest)).json;
-            await addBlob(manifest.config);
-            for (const layer of (manifest.layers ?? []))
-                await addBlob(layer);
+        const top = await addManifest(digest);
+        // The promoted digest is an index, or one image when a single platform has no attestation.
+        if (top.json.config)
+            await addImage(top);
+        for (const child of (top.json.manifests ?? [])) {
+            await addImage(await addManifest(child.digest), child);
         }
-        addBytes('index.json', Buffer.from(JSON.stringify(layoutIndex(image, digest, tag, index))));
+        addBytes('index.json', Buffer.from(JSON.stringify(layoutIndex(image, digest, tag, top))));
+        addBytes('manifest.json', Buffer.from(JSON.stringify(dockerManifest(images, `${image.name}:${tag}`))));
         pack.finalize();
     }
     catch (error) {

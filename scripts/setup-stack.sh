@@ -9,11 +9,19 @@
 #     written to /etc/multiarch-release/registry-auth.env (tests: `set -a; . /etc/multiarch-release/registry-auth.env`;
 #     host in $REGISTRY_AUTH_HOST; Node.js needs NODE_EXTRA_CA_CERTS=$REGISTRY_AUTH_CA,
 #     docker/buildx/curl/cosign trust the CA system-wide and via /etc/docker/certs.d),
-#   * cosign (Debian trixie's package) for signing tests,
+#   * cosign (Debian trixie's package) for signing tests, skopeo (Debian's) for the OCI archive tests,
 #   * per-architecture static busybox fixtures in example/bin/ (amd64, arm64, arm; s390x and
 #     ppc64le for the benchmark's platform scaling, bench/run.ts),
 #   * Node.js 24 for the end-to-end runs in /var/lib/multiarch-release/node24, its binary named
-#     in /etc/multiarch-release/node24.env (NODE24=...).
+#     in /etc/multiarch-release/node24.env (NODE24=...),
+#   * the stacks users run beside the primary engine (docs/stacks.md): Docker 28.5.2 engines d28c
+#     (containerd store) and d28 (classic store) from Debian sid; BuildKit v0.25.2 built from
+#     Debian's Go packages (about 4 minutes the first time; the binaries are kept in
+#     /var/lib/multiarch-release/buildkit/bin and the build skipped while they are there);
+#     a token-auth registry on <docker0>:5444; builders mar-remote, mar-fleet (two nodes, one
+#     per platform) and mar-container (docker-container driver on d28). A test selects each
+#     through its env file in /etc/multiarch-release/ (engine-*.env, builder-*.env,
+#     registry-token.env).
 #
 # Target: Debian bookworm, as root, no systemd, only Debian's apt mirrors (and npm) reachable.
 # Every module is idempotent: a re-run only checks and returns quickly.
@@ -34,6 +42,11 @@
 #                  (dockerd starts and supervises its own containerd; its output goes to the same log)
 #   registry       pid /var/run/multiarch-release/registry.pid       log /var/log/multiarch-release/registry.log
 #   registry-auth  pid /var/run/multiarch-release/registry-auth.pid  log /var/log/multiarch-release/registry-auth.log
+#   dockerd d28c, d28        pid /var/run/multiarch-release/dockerd-NAME.pid    log /var/log/multiarch-release/dockerd-NAME.log
+#   registry-token           pid /var/run/multiarch-release/registry-token.pid  log /var/log/multiarch-release/registry-token.log
+#   buildkitd remote, fleet-amd64, fleet-arm64
+#                            pid /var/run/multiarch-release/buildkitd-NAME.pid  log /var/log/multiarch-release/buildkitd-NAME.log
+#   mar-container's BuildKit container on engine d28 (buildx's docker-container driver)
 
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -42,25 +55,32 @@ export DEBIAN_FRONTEND=noninteractive
 
 STACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/stack"
 
-# The stack, in setup order. Each NAME is scripts/stack/NAME.sh, which defines setup_NAME;
-# scripts/stack/checks.sh defines check_NAME (and optionally selftest_NAME) for it.
+# The stack, in setup order. Each NAME is scripts/stack/NAME.sh, which defines setup_NAME
+# (and stop_NAME for what it starts); scripts/stack/checks.sh defines check_NAME (and optionally
+# selftest_NAME) for it. In function names a '-' of NAME is a '_'.
 STACK_MODULES=(
-  engine     # QEMU binfmt first (dockerd's BuildKit sees emulators at start), then the engine
-  cosign     # cosign, Debian trixie's package
-  tls        # test CA and server certificate of the auth registry, trusted system-wide
-  registries # registry on 127.0.0.1:5000, TLS + htpasswd registry on <docker0>:5443
-  fixtures   # static busybox per architecture in example/bin
-  node24     # Node.js 24 for the end-to-end runs
+  engine         # QEMU binfmt first (dockerd's BuildKit sees emulators at start), then the engine
+  cosign         # cosign, Debian trixie's package
+  skopeo         # skopeo, Debian's package: an OCI reader apart from Docker (the OCI archive tests)
+  tls            # test CA and server certificate of the auth registry, trusted system-wide
+  registries     # registry on 127.0.0.1:5000, TLS + htpasswd registry on <docker0>:5443
+  fixtures       # static busybox per architecture in example/bin
+  node24         # Node.js 24: the end-to-end runs, the demo and the benchmark run the bundle on it
+  sid-engine     # Docker 28.5.2 engines d28c (containerd store) and d28 (classic store)
+  buildkit       # buildkitd/buildctl v0.25.2 from Debian's Go packages (built once, then kept)
+  token-registry # registry with token auth on <docker0>:5444 (after registries: docker0_ip)
+  builders       # mar-remote, mar-fleet, mar-container (after sid-engine, buildkit, registries)
 )
 
 # shellcheck source=stack/lib.sh
 . "$STACK_DIR/lib.sh"
-# shellcheck source=stack/checks.sh
-. "$STACK_DIR/checks.sh"
 for module in "${STACK_MODULES[@]}"; do
   # shellcheck disable=SC1090 # named in STACK_MODULES; shellcheck checks each module on its own
   . "$STACK_DIR/$module.sh"
 done
+# after the modules: the checks use their constants and helpers
+# shellcheck source=stack/checks.sh
+. "$STACK_DIR/checks.sh"
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
@@ -87,6 +107,12 @@ fi
 [[ -z "${STACK_REGISTRY_ADDR:-}" ]] || die "STACK_REGISTRY_ADDR is for --check only: setup configures the registry on 127.0.0.1:5000"
 t0=$SECONDS
 stack_dirs_create
-for module in "${STACK_MODULES[@]}"; do "setup_$module"; done
+for module in "${STACK_MODULES[@]}"; do
+  t=$SECONDS
+  "setup_${module//-/_}"
+  log "setup_${module//-/_}: $((SECONDS - t))s"
+done
+t=$SECONDS
 run_checks full "${STACK_MODULES[@]}"
+log "checks and self-tests: $((SECONDS - t))s"
 log "done in $((SECONDS - t0))s"

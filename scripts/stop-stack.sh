@@ -45,6 +45,12 @@ stop() {
 
 [[ $(id -u) -eq 0 ]] || { echo "[stop-stack] ERROR: must run as root" >&2; exit 1; }
 
+# the stacks beside the primary engine first (builders use the engines d28c/d28); dockerd d28
+# stops the container of the docker-container builder mar-container
+for daemon in remote fleet-amd64 fleet-arm64; do stop "buildkitd-$daemon" buildkitd; done
+stop registry-token docker-registry
+stop dockerd-d28 dockerd
+stop dockerd-d28c dockerd
 stop registry-auth docker-registry
 stop registry-nodelete docker-registry
 stop registry docker-registry

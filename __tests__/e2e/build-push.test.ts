@@ -1,9 +1,9 @@
 import { jest } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAction } from '../support/action-run.js'
+import { STACK, docker, dockerPath } from '../support/engine-stack.js'
 import { createFixtureRepo } from '../support/fixture-repo.js'
 import { getManifest, listTags, resolveDigest } from '../support/registry-http.js'
 import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
@@ -43,8 +43,7 @@ describe('build and push on the real stack', () => {
     const tags = await listTags(image.path)
     expect(tags.sort()).toEqual(['1', '1.2', '1.2.3', 'latest'])
     for (const tag of tags) expect(await resolveDigest(image.path, tag)).toBe(run.outputs.digest)
-    const inspect = execFileSync(
-      'docker',
+    const inspect = docker(
       ['buildx', 'imagetools', 'inspect', `${image.name}@${run.outputs.digest}`],
       { encoding: 'utf8' },
     )
@@ -65,8 +64,7 @@ describe('build and push on the real stack', () => {
       'org.opencontainers.image.title': 'app',
     })
     const configs = JSON.parse(
-      execFileSync(
-        'docker',
+      docker(
         [
           'buildx',
           'imagetools',
@@ -160,7 +158,7 @@ describe('invalid inputs fail before any side effect', () => {
   // A docker on PATH that records every call, then hands over to the real one.
   const shimDir = mkdtempSync(join(tmpdir(), 'docker-shim-'))
   const callLog = join(shimDir, 'calls.log')
-  const realDocker = execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim()
+  const realDocker = dockerPath()
   writeFileSync(
     join(shimDir, 'docker'),
     `#!/bin/sh\necho "$*" >> '${callLog}'\nexec '${realDocker}' "$@"\n`,
@@ -206,7 +204,7 @@ describe('invalid inputs fail before any side effect', () => {
       workspace: repo.dir,
       sha: repo.sha,
       inputs: { image: image.name, version: '1.0.0', mode: 'release', ...inputs },
-      env: { PATH: `${shimDir}:${process.env.PATH ?? ''}` },
+      env: { PATH: `${shimDir}:${STACK.env.PATH}` },
     })
     expect(run.exitCode).toBe(1)
     for (const message of messages) expect(run.errors.join('\n')).toMatch(message)
@@ -221,7 +219,7 @@ describe('invalid inputs fail before any side effect', () => {
       sha: repo.sha,
       eventName: 'pull_request',
       inputs: { image: uniqueImage('shim').name, platforms: 'linux/amd64' },
-      env: { PATH: `${shimDir}:${process.env.PATH ?? ''}` },
+      env: { PATH: `${shimDir}:${STACK.env.PATH}` },
     })
     expect(run.exitCode).toBe(0)
     expect(existsSync(callLog)).toBe(true)

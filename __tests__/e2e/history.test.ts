@@ -101,13 +101,21 @@ describe('build identity: a digest is reused only for the very same build', () =
       '',
     ].join('\n')
     const w = await world('identity', { Dockerfile: dockerfile })
+    // 0.9.0 is verified and promoted, but its publish fails: the record of its verified digest
+    // stays, so the 0.9.1 run below finds a verified digest of this commit and must refuse it.
+    const verifiedRefs = (): string[] =>
+      Object.keys(w.github.refs('acme', 'app')).filter((r) => r.includes('verified'))
+    w.github.fail({ method: 'PATCH', route: 'repos/update-release', status: 503, times: Infinity })
     const first = await w.run({
       version: '0.9.0',
       'build-args': 'APP_VERSION=0.9.0',
       'smoke-http': '8080/version',
       'smoke-http-expect': '0.9.0',
     })
-    expect(first.errors).toEqual([])
+    expect(first.exitCode).toBe(1)
+    expect(first.errors.join('\n')).toMatch(/Step 'publish' failed/)
+    expect(verifiedRefs()).toHaveLength(1)
+    w.github.clearFaults()
     // A re-release of the same commit (workflow_dispatch, an rc promoted) with its own build-arg;
     // the probe proves each platform answers with the new build-arg before anything is promoted.
     const second = await w.run(
@@ -132,9 +140,7 @@ describe('build identity: a digest is reused only for the very same build', () =
       expect(config.history?.map((h) => h.created_by).join('\n')).toContain('APP_VERSION=0.9.1')
     }
     // Published: the record of verified digests is gone, and 0.9.0 stays as it was.
-    expect(Object.keys(w.github.refs('acme', 'app')).filter((r) => r.includes('verified'))).toEqual(
-      [],
-    )
+    expect(verifiedRefs()).toEqual([])
     expect((await platformConfig(w.image.path, '0.9.0')).config.Labels?.[VERSION]).toBe('0.9.0')
     held('0.9.1 rebuilt with its own label and build-arg; 0.9.0 unchanged')
   })

@@ -1,5 +1,4 @@
 import { jest } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { assertIndex } from '../../src/steps/assert-manifest.js'
 import { ImagetoolsRegistry } from '../../src/ports/registry/imagetools.js'
 import type { Run } from '../../src/run/run.js'
@@ -7,6 +6,7 @@ import type { Candidate } from '../../src/run/artifacts.js'
 import type { ImageReport } from '../../src/run/report.js'
 import { contextFor } from '../support/context.js'
 import { pushExampleImage } from '../support/fixtures.js'
+import { docker } from '../support/engine-stack.js'
 import { deleteManifest, getManifest, putManifest } from '../support/registry-http.js'
 import { requireStack, uniqueImage } from '../support/stack.js'
 
@@ -51,8 +51,7 @@ beforeAll(async () => {
   pushExampleImage([`${image.name}:built`])
   index = (await getManifest(image.path, 'built')) as Index
   digest =
-    execFileSync(
-      'docker',
+    docker(
       ['buildx', 'imagetools', 'inspect', `${image.name}:built`, '--format', '{{json .Manifest}}'],
       {
         encoding: 'utf8',
@@ -112,8 +111,7 @@ test('an arm64 entry whose image is amd64 fails: the platform must be real', asy
 test('a child manifest that no longer resolves fails and names the platform', async () => {
   // A separate repository, so that deleting a manifest here cannot affect the other tests.
   const other = uniqueImage('assertion-deleted')
-  execFileSync(
-    'docker',
+  docker(
     ['buildx', 'imagetools', 'create', '--tag', `${other.name}:x`, `${image.name}@${digest}`],
     { stdio: 'pipe' },
   )

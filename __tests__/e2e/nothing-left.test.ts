@@ -1,9 +1,7 @@
 import { jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { ActionRunOptions } from '../support/action-run.js'
+import { freshDockerConfig } from '../support/engine-stack.js'
 import { authRegistry } from '../support/fixtures.js'
 import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { REGISTRY, requireStack } from '../support/stack.js'
@@ -55,7 +53,7 @@ const TARGETS: [string, () => Target][] = [
         inputs: { 'registry-username': auth.user, 'registry-password': auth.password },
         options: () => ({
           env: {
-            DOCKER_CONFIG: mkdtempSync(join(tmpdir(), 'docker-config-')),
+            DOCKER_CONFIG: freshDockerConfig(),
             NODE_EXTRA_CA_CERTS: auth.ca,
           },
           secrets: [auth.password],

@@ -7,7 +7,9 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { ReleasePreview } from '../../src/plan/preview.js'
 import { PIPELINE } from '../../src/pipeline.js'
+import { STACK } from '../support/engine-stack.js'
 import { workflowRunPayload } from '../support/events.js'
+import { node24 } from '../support/node24.js'
 import { listTags } from '../support/registry-http.js'
 import { TOKEN, releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { REGISTRY, REPO_ROOT, requireStack } from '../support/stack.js'
@@ -185,11 +187,11 @@ describe('mode plan on a workflow_run event', () => {
       w.repo.dir,
     ]
     const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...STACK.env,
       HOME: process.env.HOME ?? '/root',
       MULTIARCH_RELEASE_BACKOFF_MS: '50',
     }
-    const cli = await promisify(execFile)(process.execPath, argv, { env, cwd: dir })
+    const cli = await promisify(execFile)(node24(), argv, { env, cwd: dir })
     expect(cli.stderr).toBe('')
     // The log reads as text: no workflow commands, no token.
     expect(cli.stdout).not.toMatch(/^::/m)
@@ -205,7 +207,7 @@ describe('mode plan on a workflow_run event', () => {
     expect(stepLines(cli.stdout)).toEqual(stepLines(action.stdout))
 
     // --json: the plan output on stdout, the same plan the action gives.
-    const json = await promisify(execFile)(process.execPath, [...argv, '--json'], { env, cwd: dir })
+    const json = await promisify(execFile)(node24(), [...argv, '--json'], { env, cwd: dir })
     const cliPlan = JSON.parse(json.stdout) as ReleasePreview
     const actionPlan = planOf(action.outputs)
     expect(outcomes(cliPlan)).toEqual(outcomes(actionPlan))
@@ -217,7 +219,7 @@ describe('mode plan on a workflow_run event', () => {
   })
 
   test('the command line refuses an unknown flag, naming it, before anything runs', async () => {
-    const failed = await promisify(execFile)(process.execPath, [CLI, 'plan', '--imgae', 'x'], {
+    const failed = await promisify(execFile)(node24(), [CLI, 'plan', '--imgae', 'x'], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     }).then(
       () => undefined,

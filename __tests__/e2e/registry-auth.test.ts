@@ -1,8 +1,8 @@
 import { jest } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { STACK, docker, freshDockerConfig } from '../support/engine-stack.js'
 import { authRegistry } from '../support/fixtures.js'
 import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { requireStack } from '../support/stack.js'
@@ -29,32 +29,24 @@ async function world(label: string): Promise<ReleaseWorld> {
 
 /** An empty Docker config of its own, so the machine's logins never leak into a test. */
 function dockerConfig(): string {
-  return mkdtempSync(join(tmpdir(), 'docker-config-'))
+  return freshDockerConfig()
 }
 
 function login(config: string, password: string): void {
-  execFileSync(
-    'docker',
-    ['login', registry.host, '--username', registry.user, '--password-stdin'],
-    {
-      input: password,
-      env: { ...process.env, DOCKER_CONFIG: config },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  )
+  docker(['login', registry.host, '--username', registry.user, '--password-stdin'], {
+    input: password,
+    env: { DOCKER_CONFIG: config },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
 }
 
 const digestOf = (config: string, ref: string): string =>
   (
     JSON.parse(
-      execFileSync(
-        'docker',
-        ['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Manifest}}'],
-        {
-          encoding: 'utf8',
-          env: { ...process.env, DOCKER_CONFIG: config },
-        },
-      ),
+      docker(['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Manifest}}'], {
+        encoding: 'utf8',
+        env: { DOCKER_CONFIG: config },
+      }),
     ) as { digest: string }
   ).digest
 
@@ -117,7 +109,7 @@ test('with the credentials in a credential helper (credsStore): the registry is 
       env: {
         DOCKER_CONFIG: config,
         NODE_EXTRA_CA_CERTS: registry.ca,
-        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        PATH: `${bin}:${STACK.env.PATH}`,
         RUNNER_DEBUG: '1',
       },
       secrets: [registry.password],

@@ -1,5 +1,4 @@
 import { jest } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,6 +7,7 @@ import { inspectBinary } from '../../src/smoke/elf.js'
 import { HttpRegistry } from '../../src/ports/registry/http.js'
 import { ImagetoolsRegistry } from '../../src/ports/registry/imagetools.js'
 import { RoutedRegistry } from '../../src/ports/registry/routed.js'
+import { docker } from '../support/engine-stack.js'
 import { authRegistry, pushExampleImage } from '../support/fixtures.js'
 import { listTags } from '../support/registry-http.js'
 import { requireStack, uniqueImage } from '../support/stack.js'
@@ -34,20 +34,18 @@ function pushExample(ref: string, config?: string): void {
 }
 
 function login(config: string, host: string, user: string, password: string): void {
-  execFileSync('docker', ['login', host, '--username', user, '--password-stdin'], {
+  docker(['login', host, '--username', user, '--password-stdin'], {
     input: password,
-    env: { ...process.env, DOCKER_CONFIG: config },
+    env: { DOCKER_CONFIG: config },
     stdio: ['pipe', 'pipe', 'pipe'],
   })
 }
 
 /** The digest docker itself reads (Jest's process.env does not reach child processes). */
 function digestVia(config: string, ref: string): string {
-  const out = execFileSync(
-    'docker',
-    ['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Manifest}}'],
-    { encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: config } },
-  )
+  const out = docker(['buildx', 'imagetools', 'inspect', ref, '--format', '{{json .Manifest}}'], {
+    env: { DOCKER_CONFIG: config },
+  })
   return (JSON.parse(out) as { digest: string }).digest
 }
 

@@ -2,6 +2,7 @@ import { jest } from '@jest/globals'
 import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { STACK, fleetBuilds } from '../support/engine-stack.js'
 import { listTags, resolveDigest } from '../support/registry-http.js'
 import { makeLatestSent, releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { requireStack } from '../support/stack.js'
@@ -52,6 +53,19 @@ describe('a release on the real stack', () => {
     const run = await w.run({ ...SMOKE, version: '1.0.0', 'release-assets': 'out/*.txt' })
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
+    // on the engine and builder of the stack this run selected (MULTIARCH_STACK); on the fleet,
+    // each platform on its own node
+    if (STACK.name === 'fleet') {
+      expect(fleetBuilds(w.image.name)).toEqual({
+        'fleet-amd64': 'linux/amd64',
+        'fleet-arm64': 'linux/arm64',
+      })
+    }
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `Docker engine ${STACK.engineMajor}\\..*builder '[^']+' \\(${STACK.driver} driver\\)`,
+      ),
+    )
 
     const digest = run.outputs.digest ?? ''
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/)

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
+import { docker } from '../support/engine-stack.js'
 import { workflowRunPayload } from '../support/events.js'
 import { addCommit } from '../support/fixture-repo.js'
 import { fakeSha } from '../support/github-standin/index.js'
@@ -45,13 +45,7 @@ const releases = (w: ReleaseWorld) => w.github.releases('acme', 'app')
 
 function revisionLabel(image: string, tag: string): string {
   const config = JSON.parse(
-    execFileSync(
-      'docker',
-      ['buildx', 'imagetools', 'inspect', `${image}:${tag}`, '--format', '{{json .Image}}'],
-      {
-        encoding: 'utf8',
-      },
-    ),
+    docker(['buildx', 'imagetools', 'inspect', `${image}:${tag}`, '--format', '{{json .Image}}']),
   ) as Record<string, { config: { Labels: Record<string, string> } }>
   return Object.values(config)[0]?.config.Labels['org.opencontainers.image.revision'] ?? ''
 }

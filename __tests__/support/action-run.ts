@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { STACK } from './engine-stack.js'
+import { node24 } from './node24.js'
 import { REPO_ROOT } from './stack.js'
 // The GITHUB_OUTPUT file, read as the command line reads it.
 import { parseOutputFile } from '../../src/cli/plan-args.js'
@@ -36,8 +38,13 @@ export interface ActionRunOptions {
   readonly killAfter?: { ms: number; signal: NodeJS.Signals }
 }
 
-/** Runs the bundled action as the runner does: a node process with INPUT_* and GITHUB_* set. */
+/**
+ * Runs the bundled action as the runner does: Node.js 24 (action.yml's runs.using) with INPUT_*
+ * and GITHUB_* set, on the engine stack of this run (MULTIARCH_STACK: its DOCKER_HOST,
+ * DOCKER_CONFIG, builder and docker CLI; options.env still decides).
+ */
 export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
+  const node = node24()
   const dir = await mkdtemp(join(tmpdir(), 'action-run-'))
   const outputFile = join(dir, 'output')
   const summaryFile = join(dir, 'summary.md')
@@ -46,7 +53,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   await writeFile(summaryFile, '')
   await writeFile(eventFile, options.rawPayload ?? JSON.stringify(options.payload ?? {}))
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...STACK.env,
     HOME: process.env.HOME ?? '/root',
     CI: 'true',
     GITHUB_ACTIONS: 'true',
@@ -73,7 +80,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     ),
     ...options.env,
   }
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'index.js')], {
+  const child = spawn(node, [join(REPO_ROOT, 'dist', 'index.js')], {
     cwd: options.workspace,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,31 @@
-import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { STACK, dockerPath, type EngineStack } from './engine-stack.js'
+
+const quote = (text: string): string => `'${text.replace(/'/g, "'\\''")}'`
+
+/** A `docker` on PATH in front of the stack's own, logging every call; `body` may end it first. */
+function dockerShim(
+  label: string,
+  body: string[],
+  stack: EngineStack = STACK,
+): { env: Record<string, string>; log: string } {
+  const dir = mkdtempSync(join(tmpdir(), `${label}-`))
+  const log = join(dir, 'calls.log')
+  writeFileSync(
+    join(dir, 'docker'),
+    [
+      '#!/bin/sh',
+      `echo "$*" >> ${quote(log)}`,
+      ...body,
+      `exec ${quote(dockerPath(stack))} "$@"`,
+      '',
+    ].join('\n'),
+  )
+  chmodSync(join(dir, 'docker'), 0o755)
+  return { env: { PATH: `${dir}:${stack.env.PATH}` }, log }
+}
 
 /**
  * A `docker` in front of the real one that fails the calls whose arguments match a pattern,
@@ -11,22 +35,22 @@ export function dockerFault(
   match: RegExp,
   message: string,
 ): { env: Record<string, string>; log: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'docker-fault-'))
-  const log = join(dir, 'calls.log')
-  const real = execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim()
-  writeFileSync(
-    join(dir, 'docker'),
-    [
-      '#!/bin/sh',
-      `echo "$*" >> '${log}'`,
-      `if printf '%s' "$*" | grep -Eq '${match.source.replace(/'/g, "'\\''")}'; then`,
-      `  echo '${message.replace(/'/g, "'\\''")}' >&2`,
-      '  exit 1',
-      'fi',
-      `exec '${real}' "$@"`,
-      '',
-    ].join('\n'),
-  )
-  chmodSync(join(dir, 'docker'), 0o755)
-  return { env: { PATH: `${dir}:${process.env.PATH ?? ''}` }, log }
+  return dockerShim('docker-fault', [
+    `if printf '%s' "$*" | grep -Eq ${quote(match.source)}; then`,
+    `  echo ${quote(message)} >&2`,
+    '  exit 1',
+    'fi',
+  ])
+}
+
+/** A `docker` in front of the real one that records every call: `calls()` lists their arguments. */
+export function dockerCalls(stack: EngineStack = STACK): {
+  env: Record<string, string>
+  calls: () => string[]
+} {
+  const { env, log } = dockerShim('docker-calls', [], stack)
+  return {
+    env,
+    calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
+  }
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { dockerEnv } from './engine-stack.js'
 import { REPO_ROOT } from './stack.js'
 
 /**
@@ -71,7 +72,7 @@ export function pushExampleImage(
       metadata,
       join(REPO_ROOT, 'example'),
     ],
-    { stdio: 'pipe', env: { ...process.env, ...options.env } },
+    { stdio: 'pipe', env: dockerEnv(options.env) },
   )
   const digest = (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, unknown>)[
     'containerimage.digest'

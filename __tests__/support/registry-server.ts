@@ -56,6 +56,8 @@ export const digestOf = (bytes: Buffer): string =>
  */
 export class RegistryServer {
   readonly requests: RecordedRequest[] = []
+  /** The User-Agent of every request, the token endpoint's included. */
+  readonly userAgents: (string | undefined)[] = []
   readonly tokenRequests: {
     method: string
     params: Record<string, string>
@@ -172,6 +174,7 @@ export class RegistryServer {
   private async handle(req: IncomingMessage): Promise<Answer> {
     const url = new URL(req.url ?? '/', `${this.scheme}://${this.host}`)
     const body = await readAll(req)
+    this.userAgents.push(req.headers['user-agent'])
     if (url.pathname === '/token') return this.token(req, url, body)
     this.requests.push({
       method: req.method ?? '',

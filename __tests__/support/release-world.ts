@@ -1,5 +1,6 @@
 import { startGitHubStandIn, type GitHubStandIn } from './github-standin/index.js'
 import { runAction, type ActionRun, type ActionRunOptions } from './action-run.js'
+import { STACK } from './engine-stack.js'
 import { createFixtureRepo, type FixtureRepo } from './fixture-repo.js'
 import { uniqueImage } from './stack.js'
 
@@ -53,7 +54,7 @@ export async function releaseWorld(
         sha: repo.sha,
         runId,
         ...options,
-        inputs: { image: image.name, 'github-token': TOKEN, ...inputs },
+        inputs: { image: image.name, 'github-token': TOKEN, ...STACK.inputs, ...inputs },
         secrets: [TOKEN, ...(options.secrets ?? [])],
         env: { ...standIn.env, ...options.env },
       }),

@@ -81,6 +81,8 @@ export interface TokenRequest {
   /** 200 with a token, 401 for bad credentials, 400 for a malformed request. */
   readonly status: number
   readonly expiresIn: number
+  /** The client's User-Agent: the action's registry client says multiarch-release. */
+  readonly userAgent: string | undefined
 }
 
 export interface TokenServerOptions {
@@ -255,6 +257,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
         granted,
         status,
         expiresIn,
+        userAgent: req.headers['user-agent'],
       })
     }
     const refuse = (status: number, user: string | undefined, message: string): void => {

@@ -375,6 +375,52 @@ describe('HttpRegistry archive', () => {
     )
   })
 
+  test("Docker's manifest.json: one entry per platform tagged name:tag, no attestation, linux/amd64 last, every path in the archive", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'archive-')), 'app.oci.tar')
+    await http().archive(image, seeded.index, '1.0', path)
+    const files = await entries(path)
+    const docker = JSON.parse(files.get('manifest.json')?.toString() ?? '') as {
+      Config: string
+      RepoTags: string[]
+      Layers: string[]
+    }[]
+    const configOf = (arch: string): unknown => {
+      const manifest = JSON.parse(
+        files.get(`blobs/sha256/${seeded.platforms[arch]?.slice(7) ?? ''}`)?.toString() ?? '',
+      ) as { config: { digest: string }; layers: { digest: string }[] }
+      return {
+        Config: `blobs/sha256/${manifest.config.digest.slice(7)}`,
+        RepoTags: [`${name}:1.0`],
+        Layers: manifest.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`),
+      }
+    }
+    // seeded in the order amd64, arm64: the plain classic-store load keeps the tag on the last
+    expect(docker).toEqual([configOf('arm64'), configOf('amd64')])
+    for (const entry of docker) {
+      for (const file of [entry.Config, ...entry.Layers]) expect(files.has(file)).toBe(true)
+    }
+  })
+
+  test('a single image (one platform, no attestation) is archived with its config, layers and one manifest.json entry', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'archive-')), 'app.oci.tar')
+    const single = seeded.platforms.arm64 ?? ''
+    await http().archive(image, single, '1.0', path)
+    const files = await entries(path)
+    const manifest = JSON.parse(files.get(`blobs/sha256/${single.slice(7)}`)?.toString() ?? '') as {
+      config: { digest: string }
+      layers: { digest: string }[]
+    }
+    const blobs = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]
+    for (const blob of blobs) expect(files.has(`blobs/sha256/${blob.slice(7)}`)).toBe(true)
+    expect(JSON.parse(files.get('manifest.json')?.toString() ?? '')).toEqual([
+      {
+        Config: `blobs/sha256/${manifest.config.digest.slice(7)}`,
+        RepoTags: [`${name}:1.0`],
+        Layers: manifest.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`),
+      },
+    ])
+  })
+
   test('a registry serving other bytes for a digest: the archive fails, naming both', async () => {
     const claimed = `sha256:${'7'.repeat(64)}`
     server.putManifest('acme/app', { schemaVersion: 2, manifests: [] }, claimed)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { RegistryUnauthorized, StepFailure } from '../../src/model/errors.js'
 import { CREDENTIALS_REMEDY } from '../../src/model/remedies.js'
 import { HttpRegistry } from '../../src/ports/registry/http.js'
-import { parseChallenge } from '../../src/ports/registry/http-transport.js'
+import { USER_AGENT, parseChallenge } from '../../src/ports/registry/http-transport.js'
 import type { ImagetoolsCapabilities } from '../../src/ports/registry/imagetools.js'
 import { RoutedRegistry } from '../../src/ports/registry/routed.js'
 import {
@@ -151,6 +151,17 @@ describe('bearer tokens', () => {
       ['repository:acme/app:pull', `Basic ${basic('ci', 'pw')}`],
       ['repository:acme/app:pull,push', `Basic ${basic('ci', 'pw')}`],
     ])
+  })
+
+  test('the client names itself to the registry and its token server (User-Agent)', async () => {
+    const { server, seeded } = await registryWith({ auth: 'bearer', users: { ci: 'pw' } })
+    dockerConfig({ auths: { [server.host]: { auth: basic('ci', 'pw') } } })
+    await new HttpRegistry(undefined, FAST).copy(
+      `${server.host}/acme/app@${seeded.index}`,
+      `${server.host}/acme/app:2.0`,
+    )
+    expect(server.tokenRequests).toHaveLength(2)
+    expect(new Set(server.userAgents)).toEqual(new Set([USER_AGENT]))
   })
 
   test('an expired token is refreshed once, and the read goes on', async () => {

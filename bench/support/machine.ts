@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { cpus, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
+import { node24 } from '../../__tests__/support/node24.js'
 
 export interface Machine {
   readonly cpuModel: string
@@ -37,7 +38,8 @@ export function describeMachine(): Machine {
     cpus: (cpuinfo.match(/^processor\s*:/gm) ?? []).length || cpus().length,
     memoryGB: Math.round((totalmem() / 1e9) * 10) / 10,
     kernel: release(),
-    node: process.version,
+    // the Node.js that runs the bundle (action.yml: node24), not the one running the benchmark
+    node: output(node24(), ['--version']),
     dockerClient: output('docker', ['version', '--format', '{{.Client.Version}}']),
     dockerServer: output('docker', ['version', '--format', '{{.Server.Version}}']),
     buildx: output('docker', ['buildx', 'version']).split(' ')[1] ?? '?',

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { node24 } from '../../__tests__/support/node24.js'
 import { REPO_ROOT } from '../../__tests__/support/stack.js'
 import { median } from './stats.js'
 
@@ -44,7 +45,7 @@ function invalidInputEnv(): NodeJS.ProcessEnv {
 function peakRss(args: readonly string[], env: NodeJS.ProcessEnv): number {
   const dir = mkdtempSync(join(tmpdir(), 'bench-rss-'))
   const file = join(dir, 'rss')
-  spawnSync(process.execPath, args, {
+  spawnSync(node24(), args, {
     env: { ...env, NODE_OPTIONS: `--import ${PEAK_RSS}`, BENCH_PEAK_RSS_FILE: file },
   })
   const kib = Number(readFileSync(file, 'utf8'))
@@ -58,7 +59,7 @@ function wallTime(
   env: NodeJS.ProcessEnv,
 ): { ms: number; stdout: string; status: number | null } {
   const started = process.hrtime.bigint()
-  const result = spawnSync(process.execPath, args, { env, encoding: 'utf8' })
+  const result = spawnSync(node24(), args, { env, encoding: 'utf8' })
   return {
     ms: Number(process.hrtime.bigint() - started) / 1e6,
     stdout: result.stdout,

@@ -10,8 +10,9 @@
 # buildx 0.29.1); mar-container in d28's. Neither the primary engine's builders nor root's
 # DOCKER_CONFIG are touched. A test selects a builder with /etc/multiarch-release/builder-NAME.env.
 #
-# Functions only (sourced by a driver after lib.sh, sid-engine.sh and buildkit.sh):
-# setup_builders, check_builders, stop_builders. Uses from lib.sh: log warn die pid_alive
+# Functions only (sourced by scripts/setup-stack.sh after lib.sh, sid-engine.sh and buildkit.sh):
+# setup_builders, stop_builders; its checks are check_builders and selftest_builders in
+# checks.sh. Uses from lib.sh: log warn die pid_alive
 # start_bg; STATE_DIR LOG_DIR RUN_DIR CONF_DIR REGISTRY_ADDR REPO_ROOT.
 
 BUILDERS_DIR="$STATE_DIR/builders"
@@ -23,7 +24,6 @@ BUILDER_IMAGE="$REGISTRY_ADDR/multiarch-release/buildkit:v0.25.2"
 BUILDER_IMAGE_ENGINE=d28
 # setup-buildx-action's default flags for a docker-container builder
 BUILDER_CONTAINER_FLAGS="--allow-insecure-entitlement security.insecure --allow-insecure-entitlement network.host"
-BUILDERS_SELFTEST_REPO="$REGISTRY_ADDR/multiarch-release/new-stacks-builders"
 
 buildkitd_root() { echo "$STATE_DIR/buildkitd-$1"; }
 buildkitd_socket() { echo "$RUN_DIR/buildkitd-$1.sock"; }
@@ -285,6 +285,8 @@ DOCKER_CONFIG=$BUILDERS_DOCKER_CONFIG
 ENGINE_PATH_PREFIX=$SID_ENGINE_CLIENT_BIN
 EOF
     )"
+    # buildctl reads a daemon's build history: which node built which platform
+    content+=$'\n'"BUILDCTL=$BUILDKIT_BIN_DIR/buildctl"
     if [[ "$b" == mar-remote ]]; then
       content+=$'\n'"BUILDKIT_HOST=unix://$(buildkitd_socket remote)"
     else
@@ -319,95 +321,4 @@ stop_builders() {
     builder_docker mar-container buildx stop mar-container >/dev/null 2>&1 && log "stopped builder mar-container's container"
   fi
   return 0
-}
-
-# ---------------------------------------------------------------------------------------------
-# checks
-# ---------------------------------------------------------------------------------------------
-# builder_index_platforms DIGEST PATH — the platforms an index in the loopback registry lists
-builder_index_platforms() {
-  curl -fsS -m 10 -H 'Accept: application/vnd.oci.image.index.v1+json' \
-    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
-    "http://$REGISTRY_ADDR/v2/$2/manifests/$1" 2>/dev/null |
-    jq -r '[.manifests[] | select(.platform.os != "unknown") | .platform.os + "/" + .platform.architecture] | sort | join(",")' 2>/dev/null || true
-}
-
-# check_builder_push BUILDER — 2-platform build of example/ pushed by digest; prints the digest
-check_builder_push() {
-  local b="$1" meta digest plats path="${BUILDERS_SELFTEST_REPO#*/}-${1#mar-}"
-  meta="$(mktemp)"
-  if ! builder_docker "$b" buildx build --builder "$b" --platform linux/amd64,linux/arm64 \
-    --output "type=image,name=$REGISTRY_ADDR/$path,push-by-digest=true,name-canonical=true,push=true" \
-    --metadata-file "$meta" "$REPO_ROOT/example" >"$LOG_DIR/selftest-$b.log" 2>&1; then
-    warn "CHECK FAILED: $b: 2-platform push by digest failed (see $LOG_DIR/selftest-$b.log)"
-    rm -f "$meta"
-    return 1
-  fi
-  digest="$(jq -r '."containerimage.digest" // empty' "$meta")"
-  rm -f "$meta"
-  plats="$(builder_index_platforms "$digest" "$path")"
-  if [[ "$digest" == sha256:* && "$plats" == linux/amd64,linux/arm64 ]]; then
-    log "ok: $b pushed $REGISTRY_ADDR/$path@$digest by digest ($plats)"
-  else
-    warn "CHECK FAILED: $b: metadata digest '$digest', index platforms '$plats'"
-    return 1
-  fi
-}
-
-# check_builder_load BUILDER — --load of linux/arm64 into the builder's engine, run it
-check_builder_load() {
-  local b="$1" tag="mar-new-stacks-selftest:${1#mar-}-arm64" out
-  if builder_docker "$b" buildx build --builder "$b" --platform linux/arm64 --load -t "$tag" "$REPO_ROOT/example" \
-    >>"$LOG_DIR/selftest-$b.log" 2>&1 &&
-    out="$(builder_docker "$b" run --rm --platform linux/arm64 "$tag" uname -m 2>&1)" && [[ "$out" == aarch64 ]]; then
-    log "ok: $b --load linux/arm64 into $(builder_docker "$b" version --format '{{.Server.Version}}') engine; runs (uname -m: $out)"
-    builder_docker "$b" rmi "$tag" >/dev/null 2>&1 || true
-  else
-    warn "CHECK FAILED: $b --load/run linux/arm64: ${out:-see $LOG_DIR/selftest-$b.log}"
-    return 1
-  fi
-}
-
-# check_fleet_nodes — which node built which platform of the last push by digest: each
-# daemon's newest build record exporting to the fleet's repository
-check_fleet_nodes() {
-  local d plat rc=0 repo="${BUILDERS_SELFTEST_REPO}-fleet"
-  for d in fleet-amd64 fleet-arm64; do
-    plat="$(buildctl_at "$d" debug histories --format '{{json .}}' 2>/dev/null |
-      jq -rs --arg repo "$repo" 'map(.record | select(any(.Exporters[]?; .Attrs.name == $repo)))
-        | sort_by(.CreatedAt.seconds) | last | select(. != null) | "\(.FrontendAttrs.platform) (build \(.Ref))"' 2>/dev/null || true)"
-    if [[ "$plat" == "${BUILDKITD_PLATFORMS[$d]} "* ]]; then
-      log "ok: mar-fleet node $d built $plat"
-    else
-      warn "CHECK FAILED: mar-fleet node $d last built '${plat:-nothing}', expected ${BUILDKITD_PLATFORMS[$d]}"
-      rc=1
-    fi
-  done
-  return "$rc"
-}
-
-check_builders() {
-  local fails=0 d b out
-  for d in "${BUILDKITD_DAEMONS[@]}"; do
-    if pid_alive "$(buildkitd_pidfile "$d")" buildkitd && buildkitd_answers "$d"; then
-      log "ok: buildkitd $d (pid $(cat "$(buildkitd_pidfile "$d")")): $(buildctl_at "$d" debug workers --format '{{range .}}{{range .Platforms}}{{.OS}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}} {{end}}{{end}}' 2>/dev/null | tr -s ' ' | head -c 200)"
-    else
-      warn "CHECK FAILED: buildkitd $d does not answer on $(buildkitd_socket "$d")"
-      fails=$((fails + 1))
-    fi
-  done
-  for b in mar-remote mar-fleet mar-container; do
-    out="$(builder_docker "$b" buildx inspect --bootstrap "$b" 2>&1 || true)"
-    if [[ "$out" == *linux/arm64* && "$out" == *linux/amd64* ]]; then
-      log "ok: $b bootstraps; $(awk '$1 == "Name:" && n++ {printf "node %s ", $2} $1 == "Platforms:" {$1 = ""; printf "[%s ] ", $0}' <<<"$out")"
-    else
-      warn "CHECK FAILED: docker buildx inspect --bootstrap $b:"$'\n'"$out"
-      fails=$((fails + 1))
-      continue
-    fi
-    check_builder_push "$b" || fails=$((fails + 1))
-    [[ "$b" == mar-fleet ]] && { check_fleet_nodes || fails=$((fails + 1)); }
-    check_builder_load "$b" || fails=$((fails + 1))
-  done
-  ((fails == 0))
 }

@@ -5,9 +5,9 @@
 # the system). Only the two static binaries are kept, in $BUILDKIT_BIN_DIR; the build is
 # skipped while they answer `--version`. The private root (about 3 GB) is removed afterwards.
 #
-# Functions only (sourced by a driver after lib.sh): setup_buildkit, check_buildkit,
-# stop_buildkit (nothing runs: the daemons are builders.sh's). Uses from lib.sh: log warn die
-# suite_apt_prepare apt_opts; STATE_DIR LOG_DIR.
+# Functions only (sourced by scripts/setup-stack.sh after lib.sh): setup_buildkit, stop_buildkit
+# (nothing runs: the daemons are builders.sh's); its check is check_buildkit in checks.sh. Uses
+# from lib.sh: log warn die apt_suite_prepare apt_opts; STATE_DIR LOG_DIR.
 
 BUILDKIT_VERSION=v0.25.2
 BUILDKIT_DIR="$STATE_DIR/buildkit"
@@ -34,20 +34,6 @@ BUILDKIT_VENDOR_IMPORTS=(github.com/tonistiigi/go-actions-cache github.com/moby/
 buildkit_bin_version() {
   [[ -x "$1" ]] || return 0
   timeout 10 "$1" --version 2>/dev/null | awk '{print $3; exit}' || true
-}
-
-check_buildkit() {
-  local b v rc=0
-  for b in buildkitd buildctl; do
-    v="$(buildkit_bin_version "$BUILDKIT_BIN_DIR/$b")"
-    if [[ "$v" == "$BUILDKIT_VERSION" ]]; then
-      log "ok: $BUILDKIT_BIN_DIR/$b --version: $v"
-    else
-      warn "CHECK FAILED: $BUILDKIT_BIN_DIR/$b --version answers '${v:-nothing}', expected $BUILDKIT_VERSION (run setup_buildkit)"
-      rc=1
-    fi
-  done
-  return "$rc"
 }
 
 buildkit_present() {
@@ -96,8 +82,11 @@ buildkit_fetch_closure() {
 buildkit_fetch_vendor() {
   local src="$BUILDKIT_WORK_DIR/src-apt" opts tarball overlay="$BUILDKIT_WORK_DIR/gopath/src" imp paths=()
   mkdir -p "$src/lists/partial" "$src/cache/archives/partial" "$src/sources.list.d" "$src/dl"
-  # the sid deb entries as deb-src, in an apt instance of their own
-  sed 's/^Types: deb$/Types: deb-src/' "$STATE_DIR/apt-sid/sources.list.d/debian.sources" >"$src/sources.list.d/debian.sources"
+  # the sid deb entries as deb-src, in an apt instance of their own (deb822 or one-line format)
+  local f
+  for f in "$STATE_DIR/apt-sid/sources.list.d/debian.sources" "$STATE_DIR/apt-sid/sources.list.d/debian.list"; do
+    if [[ -s "$f" ]]; then sed -E 's/^Types: deb$/Types: deb-src/; s/^deb /deb-src /' "$f" >"$src/sources.list.d/${f##*/}"; fi
+  done
   mapfile -t opts < <(apt_opts "$src" amd64)
   log "apt-get update (sid sources index, separate state in $src)"
   apt-get "${opts[@]}" update -qq >"$src/update.log" 2>&1 || warn "apt-get update (deb-src sid): $(grep -E '^(E|W):' "$src/update.log" | head -n 2)"
@@ -205,7 +194,7 @@ setup_buildkit() {
   mkdir -p "$LOG_DIR" "$BUILDKIT_BIN_DIR"
   buildkit_work_dir_create
   t=$SECONDS
-  suite_apt_prepare sid base-only
+  apt_suite_prepare sid base-only
   buildkit_fetch_closure
   log "closure downloaded and unpacked in $((SECONDS - t))s"
   t=$SECONDS

@@ -6,7 +6,8 @@
 #   selftest_NAME  (optional) uses NAME for real (builds, pushes, runs containers); run by the
 #                  full check only, and only when every quick check passed.
 # A check reports with ok/fail and carries on, so one run names everything that is missing.
-# No check needs root, only access to the Docker socket.
+# No check needs root, only access to the Docker sockets and to the BuildKit daemons' sockets
+# (root's only, as their daemons run; buildx inspect of the remote builders asks them).
 
 SELFTEST_TAG=multiarch-release-selftest
 CHECK_FAILS=0
@@ -22,15 +23,19 @@ fail() {
 
 # run_checks quick|full MODULE... — fails (exit 1) naming the number of failed checks
 run_checks() {
-  local mode="$1" m
+  local mode="$1" m t
   shift
   CHECK_FAILS=0
-  for m in "$@"; do "check_$m"; done
+  for m in "$@"; do "check_${m//-/_}"; done
   if [[ "$mode" == full ]] && ((CHECK_FAILS == 0)); then
     # the self-tests' logs: $LOG_DIR when writable (root), else a directory of this run
     if ! mkdir -p "$LOG_DIR" 2>/dev/null || [[ ! -w "$LOG_DIR" ]]; then CHECK_LOG_DIR="$(mktemp -d)"; fi
     for m in "$@"; do
-      if declare -F "selftest_$m" >/dev/null; then "selftest_$m"; fi
+      if declare -F "selftest_${m//-/_}" >/dev/null; then
+        t=$SECONDS
+        "selftest_${m//-/_}"
+        log "selftest_${m//-/_}: $((SECONDS - t))s"
+      fi
     done
   fi
   ((CHECK_FAILS == 0)) || die "$CHECK_FAILS check(s) failed; run scripts/setup-stack.sh (as root)"
@@ -113,6 +118,20 @@ check_cosign() {
     CHECK_SUMMARY+=("cosign $v")
   else
     fail "cosign version fails (not installed?)"
+  fi
+}
+
+# ---------------------------------------------------------------------------
+# skopeo
+# ---------------------------------------------------------------------------
+check_skopeo() {
+  local v
+  v="$(skopeo_version)"
+  if [[ -n "$v" ]]; then
+    ok "skopeo $v"
+    CHECK_SUMMARY+=("skopeo $v")
+  else
+    fail "skopeo --version fails (not installed?)"
   fi
 }
 
@@ -303,4 +322,260 @@ check_node24() {
   else
     fail "Node.js 24 missing: $NODE24_ENV names no NODE24 whose --version prints v24.*"
   fi
+}
+
+# ---------------------------------------------------------------------------
+# sid-engine: Docker 28.5.2 engines d28c (containerd store) and d28 (classic store)
+# ---------------------------------------------------------------------------
+SID_ENGINE_SELFTEST_REPO="$REGISTRY_ADDR/multiarch-release/new-stacks-selftest"
+
+# sid_engine_versions NAME — one line: client, server, containerd, runc, buildx
+sid_engine_versions() {
+  local n="$1" v
+  v="$(sid_engine_docker "$n" version --format 'client {{.Client.Version}}, server {{.Server.Version}}, {{range .Server.Components}}{{.Name}} {{.Version}}, {{end}}' 2>/dev/null || true)"
+  echo "${v}buildx $(sid_engine_docker "$n" buildx version 2>/dev/null | awk '{print $2}')"
+}
+
+# docker0_check WHAT — the primary engine's bridge must still be there (see sid-engine.sh)
+docker0_check() {
+  if [[ "$(docker0_state)" == present ]]; then return 0; fi
+  fail "docker0 is absent $1: the primary engine cannot start containers (see scripts/stack/sid-engine.sh, 'docker0')"
+}
+
+check_sid_engine() {
+  local n out store server plugin
+  docker0_check "before checking engines d28c/d28"
+  for n in "${SID_ENGINES[@]}"; do
+    # one docker call per engine: the quick check runs before every end-to-end test file
+    if ! pid_alive "$(sid_engine_pidfile "$n")" dockerd ||
+      ! out="$(timeout 20 env DOCKER_HOST="unix://$(sid_engine_socket "$n")" DOCKER_CONFIG="$(sid_engine_docker_config "$n")" \
+        "$SID_ENGINE_PREFIX/usr/bin/docker" info --format '{{.ServerVersion}} {{range .DriverStatus}}{{index . 1}} {{end}}' 2>/dev/null)"; then
+      fail "engine $n does not answer on $(sid_engine_socket "$n")"
+      continue
+    fi
+    server="${out%% *}"
+    store=classic
+    [[ "$out" == *io.containerd.snapshotter* ]] && store=containerd
+    if [[ "$store" == "${SID_ENGINE_STORE[$n]}" ]]; then ok "engine $n: Docker $server, $store image store"; else
+      fail "engine $n: image store is $store ($out), expected ${SID_ENGINE_STORE[$n]}"
+    fi
+    plugin="$(sid_engine_docker_config "$n")/cli-plugins/docker-buildx"
+    if [[ -x "$plugin" ]]; then ok "engine $n: buildx in its DOCKER_CONFIG ($(readlink -f "$plugin"))"; else fail "engine $n: no buildx at $plugin"; fi
+    if grep -qxF "DOCKER_HOST=unix://$(sid_engine_socket "$n")" "$(sid_engine_env_file "$n")" 2>/dev/null; then
+      ok "engine $n: $(sid_engine_env_file "$n")"
+    else
+      fail "engine $n: $(sid_engine_env_file "$n") missing or names another socket"
+    fi
+    CHECK_SUMMARY+=("$n $server (${SID_ENGINE_STORE[$n]} store)")
+  done
+}
+
+# sid_engine_http_probe NAME IMAGE — run IMAGE with 8080 published on 127.0.0.1, GET /health
+sid_engine_http_probe() {
+  local n="$1" cid port="" body=""
+  cid="$(sid_engine_docker "$n" run -d -p 127.0.0.1::8080 "$2" 2>&1)" || {
+    echo "run: $cid"
+    return 1
+  }
+  port="$(sid_engine_docker "$n" port "$cid" 8080/tcp 2>/dev/null | head -n1 | sed 's/.*://')"
+  for _ in $(seq 1 20); do
+    body="$(curl -fsS -m 2 "http://127.0.0.1:$port/health" 2>/dev/null || true)"
+    [[ -n "$body" ]] && break
+    sleep 0.5
+  done
+  sid_engine_docker "$n" rm -f "$cid" >/dev/null 2>&1 || true
+  echo "127.0.0.1:${port:-?}"
+  [[ "$body" == ok* ]]
+}
+
+# selftest_sid_engine — on each engine: linux/arm64 builds and runs under QEMU, an image
+# pushes to and pulls from the loopback registry, a published port answers
+selftest_sid_engine() {
+  local n out img ref blog
+  for n in "${SID_ENGINES[@]}"; do
+    blog="$CHECK_LOG_DIR/selftest-$n.log"
+    log "engine $n: $(sid_engine_versions "$n")"
+    out="$(sid_engine_docker "$n" buildx version 2>&1 || true)"
+    if [[ "$out" == *" 0.29.1"* ]]; then ok "engine $n: buildx $out"; else fail "engine $n: buildx: $out"; fi
+    img="$SID_ENGINE_SELFTEST_REPO:$n-arm64"
+    if sid_engine_docker "$n" buildx build --builder default -q --platform linux/arm64 --load -t "$img" "$REPO_ROOT/example" >/dev/null 2>"$blog" &&
+      out="$(sid_engine_docker "$n" run --rm --platform linux/arm64 "$img" uname -m 2>&1)" && [[ "$out" == aarch64 ]]; then
+      ok "engine $n runs linux/arm64 (uname -m: $out)"
+    else
+      fail "engine $n linux/arm64 build/run: ${out:-see $blog}"
+    fi
+    if sid_engine_docker "$n" push -q "$img" >>"$blog" 2>&1 && sid_engine_docker "$n" rmi "$img" >/dev/null 2>&1 &&
+      sid_engine_docker "$n" pull -q --platform linux/arm64 "$img" >>"$blog" 2>&1; then
+      ok "engine $n pushed and pulled $img"
+    else
+      fail "engine $n push/pull $img (see $blog)"
+    fi
+    ref="$SID_ENGINE_SELFTEST_REPO:$n-amd64"
+    if sid_engine_docker "$n" buildx build --builder default -q --platform linux/amd64 --load -t "$ref" "$REPO_ROOT/example" >/dev/null 2>>"$blog" &&
+      out="$(sid_engine_http_probe "$n" "$ref")"; then
+      ok "engine $n: published port $out -> 8080 answers /health (docker-proxy, no iptables)"
+    else
+      fail "engine $n HTTP probe: $out"
+    fi
+  done
+  docker0_check "after the self-tests of engines d28c/d28"
+}
+
+# ---------------------------------------------------------------------------
+# buildkit: buildkitd and buildctl built from Debian's Go packages
+# ---------------------------------------------------------------------------
+check_buildkit() {
+  local b v
+  for b in buildkitd buildctl; do
+    v="$(buildkit_bin_version "$BUILDKIT_BIN_DIR/$b")"
+    if [[ "$v" == "$BUILDKIT_VERSION" ]]; then ok "$BUILDKIT_BIN_DIR/$b --version: $v"; else
+      fail "$BUILDKIT_BIN_DIR/$b --version answers '${v:-nothing}', expected $BUILDKIT_VERSION"
+    fi
+  done
+  CHECK_SUMMARY+=("BuildKit $BUILDKIT_VERSION")
+}
+
+# ---------------------------------------------------------------------------
+# token-registry: distribution with auth: token on <docker0>:5444
+# ---------------------------------------------------------------------------
+check_token_registry() {
+  local addr host challenge
+  if ! addr="$(docker0_ip)" || [[ -z "$addr" ]]; then
+    fail "registry-token: no IPv4 address on docker0, where it listens"
+    return 0
+  fi
+  addr="$addr:$TOKEN_REGISTRY_PORT"
+  host="${addr%:*}"
+  pid_alive "$RUN_DIR/registry-token.pid" docker-registry || fail "registry-token is not running"
+  challenge="$(curl -sS -m 5 -o /dev/null -D - "https://$addr/v2/" 2>/dev/null | tr -d '\r' | awk -F': ' 'tolower($1) == "www-authenticate" {print $2}')"
+  if [[ "$challenge" == "Bearer realm=\"$TOKEN_REALM\",service=\"$TOKEN_SERVICE\"" ]]; then
+    ok "registry-token: https://$addr/v2/ answers 401 with $challenge (system trust store)"
+  else
+    fail "registry-token: https://$addr/v2/ challenge is '$challenge' (expected Bearer realm=\"$TOKEN_REALM\",service=\"$TOKEN_SERVICE\")"
+  fi
+  if cmp -s "$TOKEN_CA" "/etc/docker/certs.d/$addr/ca.crt"; then ok "registry-token: dockerd trusts its CA"; else fail "registry-token: /etc/docker/certs.d/$addr/ca.crt missing or stale"; fi
+  token_cert_has_ip "$TOKEN_DIR/server.crt" "$host" || fail "registry-token: $TOKEN_DIR/server.crt lacks IP SAN $host"
+  if [[ "$(openssl pkey -in "$TOKEN_SIGNING_KEY" -pubout 2>/dev/null)" == "$(openssl x509 -in "$TOKEN_SIGNING_CERT" -noout -pubkey 2>/dev/null)" ]]; then
+    ok "registry-token: the signing key matches the rootcertbundle $TOKEN_SIGNING_CERT"
+  else
+    fail "registry-token: the signing key does not match $TOKEN_SIGNING_CERT"
+  fi
+  grep -qxF "REGISTRY_TOKEN_HOST=$addr" "$TOKEN_REGISTRY_ENV" 2>/dev/null || fail "$TOKEN_REGISTRY_ENV missing or names another host"
+  CHECK_SUMMARY+=("registry-token $addr (TLS+token)")
+}
+
+# selftest_token_registry — Node.js reaches it with the CA the tests give it
+selftest_token_registry() {
+  local addr out
+  addr="$(docker0_ip):$TOKEN_REGISTRY_PORT"
+  out="$(env -u NODE_OPTIONS NODE_EXTRA_CA_CERTS="$TOKEN_CA" timeout 20 node -e \
+    "fetch('https://$addr/v2/').then(r => console.log(r.status), e => console.log(String(e.cause || e)))" 2>&1 || true)"
+  if [[ "$out" == 401 ]]; then ok "registry-token: Node.js fetch with NODE_EXTRA_CA_CERTS answers 401"; else fail "registry-token: Node.js fetch: $out"; fi
+}
+
+# ---------------------------------------------------------------------------
+# builders: mar-remote, mar-fleet (remote driver), mar-container (docker-container on d28)
+# ---------------------------------------------------------------------------
+BUILDERS_SELFTEST_REPO="$REGISTRY_ADDR/multiarch-release/new-stacks-builders"
+
+check_builders() {
+  local d b out want
+  # the remote builders' inspect below asks their buildkitd daemons
+  for d in "${BUILDKITD_DAEMONS[@]}"; do
+    pid_alive "$(buildkitd_pidfile "$d")" buildkitd || fail "buildkitd $d is not running ($(buildkitd_pidfile "$d"))"
+  done
+  # the three at once (each asks its daemons): the quick check runs before every test file
+  local tmp
+  tmp="$(mktemp -d)"
+  for b in mar-remote mar-fleet mar-container; do
+    (builder_docker "$b" buildx inspect "$b" >"$tmp/$b" 2>&1 || true) &
+  done
+  wait
+  for b in mar-remote mar-fleet mar-container; do
+    want=remote
+    [[ "$b" == mar-container ]] && want=docker-container
+    out="$(cat "$tmp/$b")"
+    if [[ "$(awk '$1 == "Driver:" {print $2; exit}' <<<"$out")" != "$want" ]]; then
+      fail "builder $b ($want driver) is missing: $(tail -n 1 <<<"$out")"
+    elif [[ "$want" == remote && ("$out" != *linux/amd64* || "$out" != *linux/arm64*) ]]; then
+      fail "builder $b does not list linux/amd64 and linux/arm64:"$'\n'"$out"
+    elif ! grep -qxF "BUILDX_BUILDER=$b" "$(builder_env_file "$b")" 2>/dev/null; then
+      fail "builder $b: $(builder_env_file "$b") missing"
+    else
+      ok "builder $b ($want driver): $(awk '$1 == "Name:" && n++ {printf "node %s ", $2}' <<<"$out")"
+    fi
+  done
+  rm -rf "$tmp"
+  CHECK_SUMMARY+=("builders mar-remote, mar-fleet, mar-container")
+}
+
+# builder_index_platforms DIGEST PATH — the platforms an index in the loopback registry lists
+builder_index_platforms() {
+  curl -fsS -m 10 -H 'Accept: application/vnd.oci.image.index.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+    "http://$REGISTRY_ADDR/v2/$2/manifests/$1" 2>/dev/null |
+    jq -r '[.manifests[] | select(.platform.os != "unknown") | .platform.os + "/" + .platform.architecture] | sort | join(",")' 2>/dev/null || true
+}
+
+# selftest_builder_push BUILDER — a 2-platform build of example/ pushed by digest
+selftest_builder_push() {
+  local b="$1" meta digest plats path="${BUILDERS_SELFTEST_REPO#*/}-${1#mar-}" blog="$CHECK_LOG_DIR/selftest-$1.log"
+  meta="$(mktemp)"
+  if ! builder_docker "$b" buildx build --builder "$b" --platform linux/amd64,linux/arm64 \
+    --output "type=image,name=$REGISTRY_ADDR/$path,push-by-digest=true,name-canonical=true,push=true" \
+    --metadata-file "$meta" "$REPO_ROOT/example" >"$blog" 2>&1; then
+    fail "$b: 2-platform push by digest failed (see $blog)"
+    rm -f "$meta"
+    return 0
+  fi
+  digest="$(jq -r '."containerimage.digest" // empty' "$meta")"
+  rm -f "$meta"
+  plats="$(builder_index_platforms "$digest" "$path")"
+  if [[ "$digest" == sha256:* && "$plats" == linux/amd64,linux/arm64 ]]; then
+    ok "$b pushed $REGISTRY_ADDR/$path@$digest by digest ($plats)"
+  else
+    fail "$b: metadata digest '$digest', index platforms '$plats'"
+  fi
+}
+
+# selftest_builder_load BUILDER — --load of linux/arm64 into the builder's engine, run it
+selftest_builder_load() {
+  local b="$1" tag="mar-new-stacks-selftest:${1#mar-}-arm64" out="" blog="$CHECK_LOG_DIR/selftest-$1.log"
+  if builder_docker "$b" buildx build --builder "$b" --platform linux/arm64 --load -t "$tag" "$REPO_ROOT/example" >>"$blog" 2>&1 &&
+    out="$(builder_docker "$b" run --rm --platform linux/arm64 "$tag" uname -m 2>&1)" && [[ "$out" == aarch64 ]]; then
+    ok "$b --load linux/arm64 into Docker $(builder_docker "$b" version --format '{{.Server.Version}}'); runs (uname -m: $out)"
+    builder_docker "$b" rmi "$tag" >/dev/null 2>&1 || true
+  else
+    fail "$b --load/run linux/arm64: ${out:-see $blog}"
+  fi
+}
+
+# selftest_fleet_nodes — which node built which platform of the last push by digest: each
+# daemon's newest build record exporting to the fleet's repository
+selftest_fleet_nodes() {
+  local d plat repo="${BUILDERS_SELFTEST_REPO}-fleet"
+  for d in fleet-amd64 fleet-arm64; do
+    plat="$(buildctl_at "$d" debug histories --format '{{json .}}' 2>/dev/null |
+      jq -rs --arg repo "$repo" 'map(.record | select(any(.Exporters[]?; .Attrs.name == $repo)))
+        | sort_by(.CreatedAt.seconds) | last | select(. != null) | "\(.FrontendAttrs.platform) (build \(.Ref))"' 2>/dev/null || true)"
+    if [[ "$plat" == "${BUILDKITD_PLATFORMS[$d]} "* ]]; then ok "mar-fleet node $d built $plat"; else
+      fail "mar-fleet node $d last built '${plat:-nothing}', expected ${BUILDKITD_PLATFORMS[$d]}"
+    fi
+  done
+}
+
+# selftest_builders — each builder bootstraps, pushes a 2-platform index by digest and loads
+# linux/arm64 into its engine; each fleet node built its own platform
+selftest_builders() {
+  local b out
+  for b in mar-remote mar-fleet mar-container; do
+    out="$(builder_docker "$b" buildx inspect --bootstrap "$b" 2>&1 || true)"
+    if [[ "$out" != *linux/arm64* || "$out" != *linux/amd64* ]]; then
+      fail "docker buildx inspect --bootstrap $b:"$'\n'"$out"
+      continue
+    fi
+    selftest_builder_push "$b"
+    [[ "$b" == mar-fleet ]] && selftest_fleet_nodes
+    selftest_builder_load "$b"
+  done
 }

@@ -17,9 +17,10 @@
 # network store (data-root/network/files/local-kv.db) is removed before every start, so no
 # stored "bridge" network exists; docker0 is checked before and after every start and stop.
 #
-# Functions only (sourced by a driver after lib.sh): setup_sid_engine, check_sid_engine,
-# stop_sid_engine, plus sid_engine_* helpers. Uses from lib.sh: log warn die suite_apt_prepare
-# apt_opts pid_alive start_bg; STATE_DIR LOG_DIR RUN_DIR CONF_DIR REGISTRY_ADDR REPO_ROOT.
+# Functions only (sourced by scripts/setup-stack.sh after lib.sh): setup_sid_engine,
+# stop_sid_engine, plus sid_engine_* helpers; its checks are check_sid_engine and
+# selftest_sid_engine in checks.sh. Uses from lib.sh: log warn die apt_suite_prepare apt_opts
+# pid_alive start_bg; STATE_DIR LOG_DIR RUN_DIR CONF_DIR.
 
 SID_ENGINE_DIR="$STATE_DIR/sid-engine"
 SID_ENGINE_PREFIX="$SID_ENGINE_DIR/prefix"
@@ -37,7 +38,6 @@ declare -A SID_ENGINE_STORE=([d28c]=containerd [d28]=classic)
 # own bridge (made here, user-managed for dockerd) and own pools, away from 172.17-31/16
 declare -A SID_ENGINE_BRIDGE_CIDR=([d28c]=10.229.0.1/24 [d28]=10.228.0.1/24)
 declare -A SID_ENGINE_POOL=([d28c]=10.229.64.0/18 [d28]=10.228.64.0/18)
-SID_ENGINE_SELFTEST_REPO="$REGISTRY_ADDR/multiarch-release/new-stacks-selftest"
 
 sid_engine_bridge() { echo "mar-$1"; }
 sid_engine_data() { echo "$STATE_DIR/engine-$1/data"; }
@@ -93,7 +93,7 @@ sid_engine_install() {
     log "sid engine present in $SID_ENGINE_PREFIX: $(tr '\n' ' ' <"$SID_ENGINE_DIR/versions")"
     return 0
   fi
-  suite_apt_prepare sid base-only
+  apt_suite_prepare sid base-only
   local dir="$STATE_DIR/apt-sid" opts p want chosen specs=()
   mapfile -t opts < <(apt_opts "$dir" amd64)
   for p in "${SID_ENGINE_PKGS[@]}"; do
@@ -270,82 +270,4 @@ setup_sid_engine() {
 stop_sid_engine() {
   local name
   for name in "${SID_ENGINES[@]}"; do sid_engine_stop_one "$name"; done
-}
-
-# ---------------------------------------------------------------------------------------------
-# checks
-# ---------------------------------------------------------------------------------------------
-# sid_engine_versions NAME — one line: client, server, containerd, runc, buildx
-sid_engine_versions() {
-  local n="$1" v
-  v="$(sid_engine_docker "$n" version --format 'client {{.Client.Version}}, server {{.Server.Version}}, {{range .Server.Components}}{{.Name}} {{.Version}}, {{end}}' 2>/dev/null || true)"
-  echo "${v}buildx $(sid_engine_docker "$n" buildx version 2>/dev/null | awk '{print $2}')"
-}
-
-# sid_engine_http_probe NAME IMAGE — run IMAGE with 8080 published on 127.0.0.1, GET /health
-sid_engine_http_probe() {
-  local n="$1" cid port="" body=""
-  cid="$(sid_engine_docker "$n" run -d -p 127.0.0.1::8080 "$2" 2>&1)" || { echo "run: $cid"; return 1; }
-  port="$(sid_engine_docker "$n" port "$cid" 8080/tcp 2>/dev/null | head -n1 | sed 's/.*://')"
-  for _ in $(seq 1 20); do
-    body="$(curl -fsS -m 2 "http://127.0.0.1:$port/health" 2>/dev/null || true)"
-    [[ -n "$body" ]] && break
-    sleep 0.5
-  done
-  sid_engine_docker "$n" rm -f "$cid" >/dev/null 2>&1 || true
-  echo "127.0.0.1:${port:-?}"
-  [[ "$body" == ok* ]]
-}
-
-check_sid_engine() {
-  local fails=0 n out ref img want_store before
-  before="$(docker0_state)"
-  [[ "$before" == present ]] || warn "docker0 is absent before the checks (not caused by this check)"
-  for n in "${SID_ENGINES[@]}"; do
-    if ! pid_alive "$(sid_engine_pidfile "$n")" dockerd || ! sid_engine_answers "$n"; then
-      warn "CHECK FAILED: engine $n does not answer on $(sid_engine_socket "$n") (run setup_sid_engine)"
-      fails=$((fails + 1))
-      continue
-    fi
-    log "engine $n: $(sid_engine_versions "$n")"
-    out="$(sid_engine_docker "$n" info --format '{{.Driver}} {{range .DriverStatus}}{{index . 1}} {{end}}' 2>/dev/null || true)"
-    want_store=classic
-    [[ "$out" == *io.containerd.snapshotter* ]] && want_store=containerd
-    if [[ "$want_store" == "${SID_ENGINE_STORE[$n]}" ]]; then log "ok: $n image store ${SID_ENGINE_STORE[$n]} ($out)"; else
-      warn "CHECK FAILED: $n image store is $want_store ($out), expected ${SID_ENGINE_STORE[$n]}"
-      fails=$((fails + 1))
-    fi
-    out="$(sid_engine_docker "$n" buildx version 2>&1 || true)"
-    if [[ "$out" == *" 0.29.1"* ]]; then log "ok: $n buildx from its DOCKER_CONFIG ($out)"; else
-      warn "CHECK FAILED: $n buildx: $out"
-      fails=$((fails + 1))
-    fi
-    # arm64 under the kernel's QEMU binfmt, and a push/pull round trip with 127.0.0.1:5000
-    img="$SID_ENGINE_SELFTEST_REPO:$n-arm64"
-    if sid_engine_docker "$n" buildx build --builder default -q --platform linux/arm64 --load -t "$img" "$REPO_ROOT/example" >/dev/null 2>"$LOG_DIR/selftest-$n.log" &&
-      out="$(sid_engine_docker "$n" run --rm --platform linux/arm64 "$img" uname -m 2>&1)" && [[ "$out" == aarch64 ]]; then
-      log "ok: $n runs linux/arm64 (uname -m: $out)"
-    else
-      warn "CHECK FAILED: $n linux/arm64 build/run: ${out:-see $LOG_DIR/selftest-$n.log}"
-      fails=$((fails + 1))
-    fi
-    if sid_engine_docker "$n" push -q "$img" >>"$LOG_DIR/selftest-$n.log" 2>&1 &&
-      sid_engine_docker "$n" rmi "$img" >/dev/null 2>&1 &&
-      sid_engine_docker "$n" pull -q --platform linux/arm64 "$img" >>"$LOG_DIR/selftest-$n.log" 2>&1; then
-      log "ok: $n pushed and pulled $img (plain HTTP loopback registry)"
-    else
-      warn "CHECK FAILED: $n push/pull $img (see $LOG_DIR/selftest-$n.log)"
-      fails=$((fails + 1))
-    fi
-    ref="$SID_ENGINE_SELFTEST_REPO:$n-amd64"
-    if sid_engine_docker "$n" buildx build --builder default -q --platform linux/amd64 --load -t "$ref" "$REPO_ROOT/example" >/dev/null 2>>"$LOG_DIR/selftest-$n.log" &&
-      out="$(sid_engine_http_probe "$n" "$ref")"; then
-      log "ok: $n published port $out -> 8080 answers /health (docker-proxy, no iptables)"
-    else
-      warn "CHECK FAILED: $n HTTP probe: $out"
-      fails=$((fails + 1))
-    fi
-    docker0_must_survive "$before" "checking engine $n"
-  done
-  ((fails == 0))
 }

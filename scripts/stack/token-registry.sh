@@ -9,9 +9,10 @@
 # whose certificate is the registry's rootcertbundle. Everything a test needs is written to
 # /etc/multiarch-release/registry-token.env (TEST-ONLY credentials and key).
 #
-# Functions only (sourced by a driver after lib.sh): setup_token_registry,
-# check_token_registry, stop_token_registry. Uses from lib.sh: log warn die apt_install
-# pid_alive start_bg install_if_changed docker0_ip; STATE_DIR LOG_DIR RUN_DIR CONF_DIR.
+# Functions only (sourced by scripts/setup-stack.sh after lib.sh and registries.sh):
+# setup_token_registry, stop_token_registry; its check is check_token_registry in checks.sh.
+# Uses from lib.sh: log warn die apt_install pid_alive start_bg install_if_changed; from
+# registries.sh: docker0_ip; STATE_DIR LOG_DIR RUN_DIR CONF_DIR.
 
 TOKEN_REGISTRY_PORT=5444
 TOKEN_REALM_PORT=5445
@@ -204,39 +205,4 @@ stop_token_registry() {
   done
   pid_alive "$pidf" docker-registry && kill -KILL "$pid" 2>/dev/null
   rm -f "$pidf"
-}
-
-check_token_registry() {
-  local fails=0 addr host challenge out
-  fail_() {
-    warn "CHECK FAILED: $*"
-    fails=$((fails + 1))
-  }
-  addr="$(token_registry_addr)"
-  host="${addr%:*}"
-  pid_alive "$RUN_DIR/registry-token.pid" docker-registry || fail_ "registry-token is not running (run setup_token_registry)"
-  challenge="$(curl -sS -m 5 -o /dev/null -D - "https://$addr/v2/" 2>/dev/null | tr -d '\r' | awk -F': ' 'tolower($1) == "www-authenticate" {print $2}')"
-  if [[ "$challenge" == "Bearer realm=\"$TOKEN_REALM\",service=\"$TOKEN_SERVICE\"" ]]; then
-    log "ok: https://$addr/v2/ answers 401 with $challenge (system trust store, no --cacert)"
-  else
-    fail_ "https://$addr/v2/ challenge is '$challenge' (expected Bearer realm=\"$TOKEN_REALM\",service=\"$TOKEN_SERVICE\")"
-  fi
-  if cmp -s "$TOKEN_CA" "/etc/docker/certs.d/$addr/ca.crt"; then log "ok: dockerd trusts the token registry's CA (/etc/docker/certs.d/$addr/ca.crt)"; else fail_ "/etc/docker/certs.d/$addr/ca.crt missing or stale"; fi
-  token_cert_has_ip "$TOKEN_DIR/server.crt" "$host" || fail_ "$TOKEN_DIR/server.crt lacks IP SAN $host"
-  if [[ "$(openssl pkey -in "$TOKEN_SIGNING_KEY" -pubout 2>/dev/null)" == "$(openssl x509 -in "$TOKEN_SIGNING_CERT" -noout -pubkey 2>/dev/null)" ]]; then
-    log "ok: $TOKEN_SIGNING_KEY matches the rootcertbundle $TOKEN_SIGNING_CERT ($(openssl x509 -in "$TOKEN_SIGNING_CERT" -noout -text | awk '/Public Key Algorithm/ {print $4; exit}'))"
-  else
-    fail_ "the signing key does not match $TOKEN_SIGNING_CERT"
-  fi
-  grep -qxF "REGISTRY_TOKEN_HOST=$addr" "$TOKEN_REGISTRY_ENV" 2>/dev/null || fail_ "$TOKEN_REGISTRY_ENV missing or names another host"
-  if command -v node >/dev/null; then
-    out="$(env -u NODE_OPTIONS NODE_EXTRA_CA_CERTS="$TOKEN_CA" timeout 20 node -e \
-      "fetch('https://$addr/v2/').then(r => console.log(r.status), e => console.log(String(e.cause || e)))" 2>&1 || true)"
-    if [[ "$out" == 401 ]]; then log "ok: Node.js fetch with NODE_EXTRA_CA_CERTS=$TOKEN_CA answers 401"; else fail_ "Node.js fetch: $out"; fi
-  fi
-  # the realm's port must be free for the token server a test starts
-  if ss -Hltn "sport = :$TOKEN_REALM_PORT" 2>/dev/null | grep -q .; then
-    warn "port $TOKEN_REALM_PORT is in use (a test's token server, or something else)"
-  fi
-  ((fails == 0))
 }

@@ -24,6 +24,9 @@ export function registryCa(registry: string): string[] | undefined {
   ]
 }
 
+/** How the registry and its token server see this client (Docker sends docker/<version> …). */
+export const USER_AGENT = 'multiarch-release'
+
 const TLS_FAILURE =
   /^(ERR_TLS|ERR_SSL|EPROTO$|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL|HOSTNAME_MISMATCH)/
 const NETWORK_FAILURE =
@@ -58,6 +61,7 @@ export function exchange(
       {
         method: request.method,
         headers: {
+          'user-agent': USER_AGENT,
           ...request.headers,
           ...(request.body ? { 'content-length': String(request.body.length) } : {}),
         },

@@ -47,9 +47,51 @@ function layoutIndex(
   }
 }
 
+/** One platform image of the archive, as Docker's manifest.json lists it. */
+interface DockerImage {
+  readonly platform: string
+  readonly config: string
+  readonly layers: readonly string[]
+}
+
+/** Attestation manifests (provenance, SBOM) are no image to load. */
+const isAttestation = (d: Descriptor): boolean =>
+  d.platform?.os === 'unknown' ||
+  d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest'
+
+/** The platform a plain `docker load` on the classic store leaves the tag on (see below). */
+const PREFERRED_PLATFORM = 'linux/amd64'
+
+/**
+ * Docker's manifest.json, which the classic image store's `docker load` reads (the containerd
+ * store reads index.json): an entry per platform, each tagged `name:tag`. That store keeps one
+ * image per tag, so `docker load --platform P` loads P alone; a plain load loads all and the
+ * last one keeps the tag, hence linux/amd64 (what most machines run) comes last.
+ */
+export function dockerManifest(
+  images: readonly DockerImage[],
+  repoTag: string,
+): Record<string, unknown>[] {
+  const ordered = [
+    ...images.filter((i) => i.platform !== PREFERRED_PLATFORM),
+    ...images.filter((i) => i.platform === PREFERRED_PLATFORM),
+  ]
+  return ordered.map((i) => ({
+    Config: `blobs/sha256/${hex(i.config)}`,
+    RepoTags: [repoTag],
+    Layers: i.layers.map((l) => `blobs/sha256/${hex(l)}`),
+  }))
+}
+
+const platformOf = (d: Descriptor | undefined): string =>
+  d?.platform
+    ? [d.platform.os, d.platform.architecture, d.platform.variant].filter(Boolean).join('/')
+    : ''
+
 /**
  * Writes an OCI image layout (as a tar) holding the index at `digest` with every platform,
- * attestation and blob, read from the registry: the very image the release promoted.
+ * attestation and blob, read from the registry: the very image the release promoted; and
+ * Docker's manifest.json beside index.json, so that `docker load` works on either image store.
  */
 export async function writeOciArchive(
   source: LayoutSource,
@@ -87,15 +129,35 @@ export async function writeOciArchive(
     return { bytes, json: JSON.parse(bytes.toString()) as Record<string, unknown> }
   }
 
+  const images: DockerImage[] = []
+  // An image manifest: its config and layers; an image of manifest.json unless an attestation.
+  const addImage = async (manifest: Manifest, descriptor?: Descriptor): Promise<void> => {
+    const config = manifest.json.config as Descriptor
+    const layers = (manifest.json.layers ?? []) as Descriptor[]
+    await addBlob(config)
+    for (const layer of layers) await addBlob(layer)
+    if (descriptor && isAttestation(descriptor)) return
+    images.push({
+      // only the order of several platforms needs it: a lone image has none to keep
+      platform: platformOf(descriptor),
+      config: config.digest,
+      layers: layers.map((l) => l.digest),
+    })
+  }
+
   try {
     addBytes('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })))
-    const index = await addManifest(digest)
-    for (const child of (index.json.manifests ?? []) as Descriptor[]) {
-      const manifest = (await addManifest(child.digest)).json
-      await addBlob(manifest.config as Descriptor)
-      for (const layer of (manifest.layers ?? []) as Descriptor[]) await addBlob(layer)
+    const top = await addManifest(digest)
+    // The promoted digest is an index, or one image when a single platform has no attestation.
+    if (top.json.config) await addImage(top)
+    for (const child of (top.json.manifests ?? []) as Descriptor[]) {
+      await addImage(await addManifest(child.digest), child)
     }
-    addBytes('index.json', Buffer.from(JSON.stringify(layoutIndex(image, digest, tag, index))))
+    addBytes('index.json', Buffer.from(JSON.stringify(layoutIndex(image, digest, tag, top))))
+    addBytes(
+      'manifest.json',
+      Buffer.from(JSON.stringify(dockerManifest(images, `${image.name}:${tag}`))),
+    )
     pack.finalize()
   } catch (error) {
     // A half-written archive is no asset: stop writing, report the cause.
