@@ -251,7 +251,13 @@ const rows: FaultRow[] = [
   {
     point: 'GitHub refusing every write of the release lease',
     inject: ({ w }) => {
-      w.github.fail({ method: 'POST', route: 'git/create-commit', status: 500, times: Infinity })
+      w.github.fail({
+        method: 'POST',
+        route: 'git/create-commit',
+        bodyMatches: /release lease/,
+        status: 500,
+        times: Infinity,
+      })
     },
     outcome: { kind: 'fails', step: 'lease', visible: 'draft only', finalTags: [] },
   },

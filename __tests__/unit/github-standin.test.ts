@@ -401,6 +401,25 @@ describe('GitHub stand-in, driven by @octokit/rest', () => {
       expect(standIn.releases(owner, repo).filter((r) => r.tag_name === 'v1.0.0')).toHaveLength(2)
     })
 
+    test('bodyMatches: only the request whose body matches fails; the others go through', async () => {
+      const fault = standIn.fail({
+        route: 'repos/create-release',
+        bodyMatches: /"tag_name":"v2\.0\.0"/,
+        status: 500,
+        times: Infinity,
+      })
+      await createRelease({ tag_name: 'v1.0.0', draft: true })
+      await expect(createRelease({ tag_name: 'v2.0.0', draft: true })).rejects.toMatchObject({
+        status: 500,
+      })
+      await createRelease({ tag_name: 'v3.0.0', draft: true })
+      expect(standIn.releases(owner, repo).map((r) => r.tag_name)).not.toContain('v2.0.0')
+      expect(standIn.releases(owner, repo).map((r) => r.tag_name)).toEqual(
+        expect.arrayContaining(['v1.0.0', 'v3.0.0']),
+      )
+      expect(fault).toMatchObject({ hits: 1 })
+    })
+
     test('a hang-up rejects the call and is logged with status 0', async () => {
       standIn.fail({ method: 'GET', route: /\/releases$/, hangUp: true })
       await expect(octokit.rest.repos.listReleases({ owner, repo })).rejects.toThrow()

@@ -24,6 +24,8 @@ export interface FaultSpec {
   afterEffect?: boolean
   /** An upload fault leaves an empty `starter` asset behind, as GitHub documents for 502s. */
   leaveStarterAsset?: boolean
+  /** Only requests whose body (as text) matches: one kind of commit among several, say. */
+  bodyMatches?: RegExp
 }
 
 export interface Fault {
@@ -65,10 +67,26 @@ export class Faults {
     this.active = []
   }
 
-  /** The first armed fault for this request, consumed once. */
-  take(method: string, path: string, operationId: string | undefined): Fault | undefined {
-    const fault = this.active.find((f) => f.matches(method, path, operationId))
-    if (fault) fault.hits += 1
-    return fault
+  /**
+   * The first armed fault for this request, consumed once. `body` reads the request's body; it
+   * is called only when a fault that matches the method and path also names a body.
+   */
+  async take(
+    method: string,
+    path: string,
+    operationId: string | undefined,
+    body: () => Promise<string>,
+  ): Promise<Fault | undefined> {
+    for (const fault of this.active) {
+      if (!fault.matches(method, path, operationId)) continue
+      const pattern = fault.spec.bodyMatches
+      if (pattern !== undefined) {
+        pattern.lastIndex = 0
+        if (!pattern.test(await body())) continue
+      }
+      fault.hits += 1
+      return fault
+    }
+    return undefined
   }
 }

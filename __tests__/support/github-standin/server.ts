@@ -188,7 +188,12 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   })
   const signal = AbortSignal.any([deps.closing, connectionGone.signal])
 
-  const fault = deps.faults.take(method, path, operationId)
+  // Read only when a fault must look at the body: otherwise an upload fault reads it partially.
+  let read: Buffer | undefined
+  const fault = await deps.faults.take(method, path, operationId, async () => {
+    read ??= await readBody(req)
+    return read.toString('utf8')
+  })
   if (fault) record.fault = true
   if (fault?.spec.delayMs !== undefined) await wait(fault.spec.delayMs, signal)
   if (fault?.spec.hold !== undefined) await fault.spec.hold.catch(() => undefined)
@@ -199,14 +204,14 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
       fault.spec.status !== undefined ||
       fault.spec.afterBytes !== undefined)
   if (fault && failsNow) {
-    const partial = await readBody(req, fault.spec.afterBytes ?? Infinity)
+    const partial = read ?? (await readBody(req, fault.spec.afterBytes ?? Infinity))
     record.bytes = partial.length
     if (fault.spec.leaveStarterAsset && match) leaveStarterAsset(deps, match.params, url)
     failWith(req, res, record, fault)
     return
   }
 
-  const raw = await readBody(req)
+  const raw = read ?? (await readBody(req))
   record.bytes = raw.length
   let reply: Reply
   let operation: Operation | undefined
