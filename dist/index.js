@@ -52167,9 +52167,15 @@ async function recordVerified(store, commit, images) {
     }
     throw new Error(`${ref} kept moving under five writes in a row`);
 }
-/** Removes the record once the release is published: nothing is left behind. */
-function forgetVerified(store, commit) {
-    return store.deleteRef(verifiedRef(commit));
+/**
+ * Removes the record once the release is published: nothing is left behind. A record already
+ * gone (a re-run after a complete release) is only read, never written.
+ */
+async function forgetVerified(store, commit) {
+    const ref = verifiedRef(commit);
+    if ((await store.refTarget(ref)) === undefined)
+        return;
+    await store.deleteRef(ref);
 }
 
 ;// CONCATENATED MODULE: ./src/build/buildx-args.ts

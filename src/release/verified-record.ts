@@ -82,7 +82,12 @@ export async function recordVerified(
   throw new Error(`${ref} kept moving under five writes in a row`)
 }
 
-/** Removes the record once the release is published: nothing is left behind. */
-export function forgetVerified(store: RecordStore, commit: string): Promise<void> {
-  return store.deleteRef(verifiedRef(commit))
+/**
+ * Removes the record once the release is published: nothing is left behind. A record already
+ * gone (a re-run after a complete release) is only read, never written.
+ */
+export async function forgetVerified(store: RecordStore, commit: string): Promise<void> {
+  const ref = verifiedRef(commit)
+  if ((await store.refTarget(ref)) === undefined) return
+  await store.deleteRef(ref)
 }
