@@ -51864,6 +51864,10 @@ async function checkEngine(ctx) {
         inputs.components.some((c) => c.platforms.length > 1)) {
         throw new StepFailure(`the builder '${info.builder.name}' uses the docker driver on an engine without the containerd image store, which cannot build several platforms into one image`, 'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json');
     }
+    if (inputs.cache !== 'none' && ctx.mode !== 'build' && info.builder.nodes > 1) {
+        // docker/buildx#1044: every node exports to the same cache reference; the last one wins.
+        log.warning(`the builder '${info.builder.name}' has ${info.builder.nodes} nodes, and buildx writes the ${inputs.cache} cache of one node only (docker/buildx#1044): the next build finds only that node's platforms cached. The release is not affected; for a full cache per platform, build each platform in its own job with mode: build-platform`);
+    }
     const unsupported = platforms.filter((p) => !info.builder.platforms.includes(p));
     if (unsupported.length > 0) {
         throw new StepFailure(`the builder '${info.builder.name}' cannot build ${unsupported.join(', ')} (it supports ${info.builder.platforms.join(', ') || 'no platform'})`, 'install QEMU emulation before this step (docker/setup-qemu-action), or build those platforms on native runners');
@@ -55086,14 +55090,23 @@ function parseEngineInfo(json) {
         return undefined;
     }
 }
-/** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
+/**
+ * Parses `docker buildx inspect` output into the builder's name, driver, the platforms of all
+ * its nodes and how many nodes it has (each node's section has an Endpoint line).
+ */
 function parseBuilderInspect(text) {
     const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
-    const platforms = field('Platforms')
-        .split(',')
+    const platforms = [...text.matchAll(/^Platforms:\s*(.*)$/gm)]
+        .flatMap((m) => (m[1] ?? '').split(','))
         .map((p) => p.trim().replace(/\*$/, ''))
         .filter((p) => p !== '');
-    return { name: field('Name'), driver: field('Driver'), platforms };
+    const nodes = [...text.matchAll(/^Endpoint:/gm)].length;
+    return {
+        name: field('Name'),
+        driver: field('Driver'),
+        platforms: [...new Set(platforms)],
+        nodes: Math.max(nodes, 1),
+    };
 }
 /** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */
 function parseContainerState(text) {

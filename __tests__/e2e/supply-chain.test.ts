@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { docker } from '../support/engine-stack.js'
+import { STACK, docker } from '../support/engine-stack.js'
 import { getManifest, listTags } from '../support/registry-http.js'
 import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { requireStack } from '../support/stack.js'
@@ -137,6 +137,16 @@ describe('registry cache', () => {
     const cached = /build cache: (\d+) of (\d+) steps cached/.exec(release.summary)
     expect(cached).not.toBeNull()
     expect(Number(cached?.[2])).toBeGreaterThan(0)
-    expect(cached?.[1]).toBe(cached?.[2])
+    const warning =
+      /::warning::.*has 2 nodes, and buildx writes the registry cache of one node only/
+    if (STACK.name === 'fleet') {
+      // docker/buildx#1044: each node exports to the same reference and the last one wins; the
+      // action says so, and the platforms of that node still come from the cache.
+      expect(wrote.stdout).toMatch(warning)
+      expect(Number(cached?.[1])).toBeGreaterThan(0)
+    } else {
+      expect(wrote.stdout).not.toMatch(warning)
+      expect(cached?.[1]).toBe(cached?.[2])
+    }
   })
 })

@@ -41,7 +41,12 @@ interface FakeContainer {
 export const CAPABLE_ENGINE: EngineInfo = {
   serverVersion: '26.1.5',
   buildxVersion: '0.13.1',
-  builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64', 'linux/arm64'] },
+  builder: {
+    name: 'default',
+    driver: 'docker',
+    platforms: ['linux/amd64', 'linux/arm64'],
+    nodes: 1,
+  },
   containerdStore: true,
 }
 

@@ -302,7 +302,12 @@ describe('info', () => {
     expect(await e.info('ci')).toEqual({
       serverVersion: '26.1.5+dfsg1',
       buildxVersion: '0.13.1',
-      builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64', 'linux/arm64'] },
+      builder: {
+        name: 'default',
+        driver: 'docker',
+        platforms: ['linux/amd64', 'linux/arm64'],
+        nodes: 1,
+      },
       containerdStore: true,
     })
     expect(docker.calls.map((c) => c.args)).toEqual([

@@ -2,7 +2,7 @@ import type { ContainerEngine, EngineInfo } from '../../src/ports/engine.js'
 import { parseBuilderInspect, parseBuildxVersion, parseEngineInfo } from '../../src/ports/engine.js'
 import { StepFailure } from '../../src/model/errors.js'
 import { preflight } from '../../src/steps/preflight.js'
-import { contextFor } from '../support/context.js'
+import { contextFor, memoryLogger } from '../support/context.js'
 import { FakeGitHub, FakeRegistry } from '../support/fakes.js'
 import { CAPABLE_ENGINE, FakeEngine } from '../support/fake-engine.js'
 
@@ -32,6 +32,33 @@ test('parseBuilderInspect reads the name, the driver and the platforms', () => {
     name: 'ci',
     driver: 'docker-container',
     platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/arm64', 'linux/arm/v7'],
+    nodes: 1,
+  })
+})
+
+test('parseBuilderInspect of a fleet counts its nodes and joins what they build', () => {
+  const node = (name: string, platforms: string) => [
+    `Name:             ${name}`,
+    `Endpoint:         unix:///run/${name}.sock`,
+    'Status:           running',
+    `Platforms:        ${platforms}`,
+    'Labels:',
+    ' org.mobyproject.buildkit.worker.executor:         oci',
+    '',
+  ]
+  const text = [
+    'Name:          fleet',
+    'Driver:        remote',
+    '',
+    'Nodes:',
+    ...node('fleet-amd64', 'linux/amd64*, linux/amd64/v2'),
+    ...node('fleet-arm64', 'linux/arm64*, linux/arm/v7'),
+  ].join('\n')
+  expect(parseBuilderInspect(text)).toEqual({
+    name: 'fleet',
+    driver: 'remote',
+    platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/arm64', 'linux/arm/v7'],
+    nodes: 2,
   })
 })
 
@@ -59,7 +86,7 @@ describe('preflight refuses an engine that cannot do the job, and says how to fi
     ],
     [
       'a builder without arm64 (no QEMU)',
-      { builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64'] } },
+      { builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64'], nodes: 1 } },
       /cannot build linux\/arm64 \(it supports linux\/amd64\)/,
       /docker\/setup-qemu-action/,
     ],
@@ -88,7 +115,7 @@ describe('preflight refuses an engine that cannot do the job, and says how to fi
     }
     const narrow = {
       containerdStore: false,
-      builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64'] },
+      builder: { name: 'default', driver: 'docker', platforms: ['linux/amd64'], nodes: 1 },
     }
     const ports = { registry: new FakeRegistry(), github: new FakeGitHub(), git }
     await preflight.run(contextFor(inputs, { ...ports, engine: engineWith(narrow) }), {})
@@ -114,6 +141,53 @@ describe('preflight refuses an engine that cannot do the job, and says how to fi
     await expect(
       preflight.run(contextFor(inputs, { ...ports, engine }, { mode: 'release' }), {}),
     ).rejects.toThrow(/cannot build several platforms/)
+  })
+
+  test.each([
+    [
+      'a release on a two-node builder with cache: registry is warned',
+      2,
+      'release',
+      'registry',
+      true,
+    ],
+    ['one node: no warning', 1, 'release', 'registry', false],
+    ['no cache: no warning', 2, 'release', 'none', false],
+    ['a build-only run writes no cache: no warning', 2, 'build', 'gha', false],
+  ] as const)('%s', async (_name, nodes, mode, cache, warned) => {
+    const fleet = {
+      builder: {
+        name: 'fleet',
+        driver: 'remote',
+        platforms: ['linux/amd64', 'linux/arm64'],
+        nodes,
+      },
+    }
+    const ctx = contextFor(
+      { image: 'r.example.test/acme/app', 'github-token': 't', cache },
+      {
+        engine: engineWith(fleet),
+        registry: new FakeRegistry(),
+        github: new FakeGitHub(),
+        git,
+      },
+      { mode },
+    )
+    await preflight.run(ctx, {})
+    const warnings = (ctx.log as ReturnType<typeof memoryLogger>).lines.filter((l) =>
+      l.includes('docker/buildx#1044'),
+    )
+    expect(warnings).toEqual(
+      warned
+        ? [
+            expect.stringMatching(
+              new RegExp(
+                `builder 'fleet' has 2 nodes, and buildx writes the ${cache} cache of one node only`,
+              ),
+            ),
+          ]
+        : [],
+    )
   })
 
   test('a capable engine passes and its driver is recorded', async () => {

@@ -32,7 +32,12 @@ const workingEngine = () =>
     Promise.resolve({
       serverVersion: '27.0.0',
       buildxVersion: '0.17.0',
-      builder: { name: 'b', driver: 'docker-container', platforms: ['linux/amd64', 'linux/arm64'] },
+      builder: {
+        name: 'b',
+        driver: 'docker-container',
+        platforms: ['linux/amd64', 'linux/arm64'],
+        nodes: 1,
+      },
       containerdStore: true,
     }),
   )

@@ -14,7 +14,10 @@ import {
 export interface BuilderInfo {
   readonly name: string
   readonly driver: string
+  /** What its nodes build, together. */
   readonly platforms: readonly string[]
+  /** How many nodes (BuildKit daemons) it has: more than one is a fleet. */
+  readonly nodes: number
 }
 
 export interface EngineInfo {
@@ -109,15 +112,24 @@ export function parseEngineInfo(
   }
 }
 
-/** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
+/**
+ * Parses `docker buildx inspect` output into the builder's name, driver, the platforms of all
+ * its nodes and how many nodes it has (each node's section has an Endpoint line).
+ */
 export function parseBuilderInspect(text: string): BuilderInfo {
   const field = (name: string): string =>
     new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? ''
-  const platforms = field('Platforms')
-    .split(',')
+  const platforms = [...text.matchAll(/^Platforms:\s*(.*)$/gm)]
+    .flatMap((m) => (m[1] ?? '').split(','))
     .map((p) => p.trim().replace(/\*$/, ''))
     .filter((p) => p !== '')
-  return { name: field('Name'), driver: field('Driver'), platforms }
+  const nodes = [...text.matchAll(/^Endpoint:/gm)].length
+  return {
+    name: field('Name'),
+    driver: field('Driver'),
+    platforms: [...new Set(platforms)],
+    nodes: Math.max(nodes, 1),
+  }
 }
 
 /** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */

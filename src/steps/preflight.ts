@@ -41,6 +41,12 @@ async function checkEngine(ctx: Run): Promise<BuilderFacts> {
       'add docker/setup-buildx-action before this step (it creates a docker-container builder), or enable "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json',
     )
   }
+  if (inputs.cache !== 'none' && ctx.mode !== 'build' && info.builder.nodes > 1) {
+    // docker/buildx#1044: every node exports to the same cache reference; the last one wins.
+    log.warning(
+      `the builder '${info.builder.name}' has ${info.builder.nodes} nodes, and buildx writes the ${inputs.cache} cache of one node only (docker/buildx#1044): the next build finds only that node's platforms cached. The release is not affected; for a full cache per platform, build each platform in its own job with mode: build-platform`,
+    )
+  }
   const unsupported = platforms.filter((p) => !info.builder.platforms.includes(p))
   if (unsupported.length > 0) {
     throw new StepFailure(
