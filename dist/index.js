@@ -60856,6 +60856,8 @@ class RegistrySession {
     credentials;
     authorization;
     ca;
+    /** Answers to challenges being fetched: requests refused at once share one token. */
+    answering = new Map();
     constructor(registry, 
     /** The scope asked for when a challenge names none, e.g. repository:acme/app:pull. */
     defaultScope, credentials = () => dockerCredentials(registry)) {
@@ -60863,6 +60865,18 @@ class RegistrySession {
         this.defaultScope = defaultScope;
         this.credentials = credentials;
         this.ca = registryCa(registry);
+    }
+    /**
+     * Answers a 401's challenge once however many requests met it at the same time (blobs are
+     * pushed several at once): they all wait for the same token.
+     */
+    answer(header) {
+        let pending = this.answering.get(header);
+        if (pending === undefined) {
+            pending = this.authenticate(header).finally(() => this.answering.delete(header));
+            this.answering.set(header, pending);
+        }
+        return pending;
     }
     /** Answers a 401's challenge: a bearer token from the realm, or basic credentials. */
     async authenticate(header) {
@@ -60931,20 +60945,24 @@ class RegistrySession {
      */
     async send(url, request, label) {
         let lastChallenge;
-        for (let attempt = 0; attempt < 3; attempt++) {
+        for (let attempt = 0; attempt < 4; attempt++) {
             const headers = { ...request.headers };
-            if (this.authorization)
-                headers.authorization = this.authorization;
+            const sent = this.authorization;
+            if (sent)
+                headers.authorization = sent;
             const response = await exchange(url, { ...request, headers }, this.ca);
             const status = response.statusCode ?? 0;
             if (status === 401) {
                 response.resume();
+                // Another request got a new token while this one was out: try that token first.
+                if (this.authorization !== sent)
+                    continue;
                 const challenge = response.headers['www-authenticate'] ?? '';
                 // The same challenge after answering it: these credentials will not do.
                 if (challenge === lastChallenge)
                     break;
                 lastChallenge = challenge;
-                await this.authenticate(challenge);
+                await this.answer(challenge);
                 continue;
             }
             if (status === 403) {

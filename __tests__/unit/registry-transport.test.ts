@@ -153,6 +153,17 @@ describe('bearer tokens', () => {
     ])
   })
 
+  test('requests refused at the same moment share one token: one token request for four reads at once', async () => {
+    dockerConfig({})
+    const { server, seeded, ref } = await registryWith({ auth: 'bearer' })
+    const registry = new HttpRegistry(undefined, FAST)
+    const digests = await Promise.all([1, 2, 3, 4].map(() => registry.manifest(ref)))
+    expect(digests.map((m) => m?.digest)).toEqual(Array(4).fill(seeded.index))
+    // All four were refused before any token existed: the refusals are what forces the sharing.
+    expect(server.requests.filter((r) => r.authorization === undefined)).toHaveLength(4)
+    expect(server.tokenRequests).toHaveLength(1)
+  })
+
   test('the client names itself to the registry and its token server (User-Agent)', async () => {
     const { server, seeded } = await registryWith({ auth: 'bearer', users: { ci: 'pw' } })
     dockerConfig({ auths: { [server.host]: { auth: basic('ci', 'pw') } } })

@@ -142,6 +142,8 @@ const CLIENT_ID = 'multiarch-release'
 export class RegistrySession {
   private authorization: string | undefined
   private readonly ca: string[] | undefined
+  /** Answers to challenges being fetched: requests refused at once share one token. */
+  private readonly answering = new Map<string, Promise<void>>()
 
   constructor(
     private readonly registry: string,
@@ -151,6 +153,19 @@ export class RegistrySession {
       dockerCredentials(registry),
   ) {
     this.ca = registryCa(registry)
+  }
+
+  /**
+   * Answers a 401's challenge once however many requests met it at the same time (blobs are
+   * pushed several at once): they all wait for the same token.
+   */
+  private answer(header: string): Promise<void> {
+    let pending = this.answering.get(header)
+    if (pending === undefined) {
+      pending = this.authenticate(header).finally(() => this.answering.delete(header))
+      this.answering.set(header, pending)
+    }
+    return pending
   }
 
   /** Answers a 401's challenge: a bearer token from the realm, or basic credentials. */
@@ -239,18 +254,21 @@ export class RegistrySession {
    */
   async send(url: URL, request: Request, label: string): Promise<IncomingMessage> {
     let lastChallenge: string | undefined
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < 4; attempt++) {
       const headers = { ...request.headers }
-      if (this.authorization) headers.authorization = this.authorization
+      const sent = this.authorization
+      if (sent) headers.authorization = sent
       const response = await exchange(url, { ...request, headers }, this.ca)
       const status = response.statusCode ?? 0
       if (status === 401) {
         response.resume()
+        // Another request got a new token while this one was out: try that token first.
+        if (this.authorization !== sent) continue
         const challenge = response.headers['www-authenticate'] ?? ''
         // The same challenge after answering it: these credentials will not do.
         if (challenge === lastChallenge) break
         lastChallenge = challenge
-        await this.authenticate(challenge)
+        await this.answer(challenge)
         continue
       }
       if (status === 403) {
