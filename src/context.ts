@@ -114,7 +114,11 @@ export interface RunContext {
   /** What the event asked for, and the commit it releases or builds. */
   readonly trigger: Extract<Trigger, { kind: 'build' | 'release' }>
   /** Set when the job is cancelled (SIGTERM, SIGINT): the run stops at the next safe point. */
-  readonly cancellation: { signal?: string }
+  readonly cancellation: {
+    signal?: string
+    /** Aborts at the first signal: every wait given it (retries, polls, the lease) ends at once. */
+    readonly abortSignal?: AbortSignal
+  }
   /** Set when the run decides to release nothing on purpose; the remaining steps are skipped. */
   skipped?: string
   /** A folder for the run's own files (metadata, checksums). */

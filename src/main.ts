@@ -20,7 +20,12 @@ import { RoutedRegistry } from './ports/registry/routed.js'
 import { collectOutputs, emptyOutputs, planOutputs, type ActionOutputs } from './report/outputs.js'
 import { previewOfTrigger, previewRelease, type ReleasePreview } from './plan/preview.js'
 import { planFailure, renderPlanMarkdown, renderPlanText } from './plan/render.js'
-import { failureAnnotation, renderSummary } from './report/summary.js'
+import { failureAnnotation, removedContainersSection, renderSummary } from './report/summary.js'
+import { cancelOnSignals } from './ports/cancellation.js'
+import { processAlive, thisProcess } from './ports/host-process.js'
+import type { RemovedContainer } from './model/container-owner.js'
+import { rememberForPost, runLabel } from './post/state.js'
+import { removeEarlierLeftovers } from './smoke/leftovers.js'
 
 const coreLogger: Logger = {
   info: (message) => {
@@ -95,6 +100,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   ]) {
     if (secret !== '') core.setSecret(secret)
   }
+  // One AbortController for the whole run: the first SIGINT or SIGTERM ends every wait at once.
+  const cancellation = cancelOnSignals((signal) => {
+    core.warning(
+      `${signal} received: the run stops at the next safe point and reports where things stand`,
+    )
+  })
   const github = new OctokitGitHub({
     apiUrl: runEnv.apiUrl,
     token: inputs.githubToken,
@@ -104,6 +115,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     warn: (m) => {
       core.warning(m)
     },
+    signal: cancellation.abortSignal,
   })
   let defaultBranch: string
   try {
@@ -144,29 +156,35 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (trigger.kind === 'build' && trigger.reason !== undefined)
     core.notice(`Built only, nothing pushed: ${trigger.reason}`)
   const workDir = await mkdtemp(join(runEnv.tempDir || tmpdir(), 'multiarch-release-'))
-  const cancellation: { signal?: string } = {}
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (cancellation.signal !== undefined) process.exit(130)
-    cancellation.signal = signal
-    core.warning(
-      `${signal} received: the run stops at the next safe point and reports where things stand`,
-    )
+  // The post step removes what this attempt leaves, even when it is killed a moment later.
+  const owner = {
+    run: runLabel(runEnv.runId, runEnv.runAttempt),
+    repository: `${runEnv.owner}/${runEnv.repo}`,
+    process: thisProcess(),
   }
-  process.on('SIGTERM', onSignal)
-  process.on('SIGINT', onSignal)
+  rememberForPost({ run: owner.run, repository: owner.repository, workDir })
   const ctx: RunContext = {
     cancellation,
     inputs,
     env: runEnv,
     ports: {
-      engine: new DockerEngine(),
+      engine: new DockerEngine(undefined, {
+        owner,
+        cancellation: cancellation.abortSignal,
+      }),
       registry: new RoutedRegistry(
-        new HttpRegistry((m) => {
-          core.warning(m)
-        }, retryPolicy(runEnv.backoffMs)),
-        new ImagetoolsRegistry((m) => {
-          core.warning(m)
-        }, retryPolicy(runEnv.backoffMs)),
+        new HttpRegistry(
+          (m) => {
+            core.warning(m)
+          },
+          retryPolicy(runEnv.backoffMs, cancellation.abortSignal),
+        ),
+        new ImagetoolsRegistry(
+          (m) => {
+            core.warning(m)
+          },
+          retryPolicy(runEnv.backoffMs, cancellation.abortSignal),
+        ),
         (m) => {
           core.debug(m)
         },
@@ -203,6 +221,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     )
     return reportPlan(preview, collectOutputs(ctx), env)
   }
+  // Containers that killed runs left on this engine go, once their run is certainly over.
+  let leftovers: RemovedContainer[] = []
+  try {
+    leftovers = await removeEarlierLeftovers(ctx.ports.engine, owner, processAlive)
+    for (const c of leftovers) core.info(`Removed ${c.name}, left by run ${c.run}: ${c.reason}`)
+  } catch (error) {
+    core.warning(`Left-over containers of earlier runs were not removed: ${messageOf(error)}`)
+  }
   let failure: ReleaseError | undefined
   try {
     await runPipeline(ctx, ctx.mode === 'rollback' ? ROLLBACK_PIPELINE : PIPELINE)
@@ -228,7 +254,11 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // Credentials given as inputs do not outlive the run.
   for (const registry of ctx.loggedIn) await ctx.ports.engine.logout(registry)
   for (const [name, value] of Object.entries(collectOutputs(ctx))) core.setOutput(name, value)
-  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(ctx, failure)).write()
+  if (env.GITHUB_STEP_SUMMARY) {
+    await core.summary
+      .addRaw(renderSummary(ctx, failure) + removedContainersSection(leftovers))
+      .write()
+  }
   if (failure) {
     // One annotation with a title that names the step; its message ends with the remedy.
     const { title, message } = failureAnnotation(failure)

@@ -12,6 +12,7 @@ import type {
   PublishedPort,
 } from '../../src/ports/engine.js'
 import type { ImageConfig } from '../../src/model/oci.js'
+import type { LabelledContainer } from '../../src/model/container-owner.js'
 import { systemClock, type Clock } from '../../src/smoke/clock.js'
 import type { ContainerSpec } from '../../src/smoke/docker-run-args.js'
 
@@ -89,6 +90,10 @@ export class FakeEngine implements ContainerEngine {
   readonly buildResults: (BuildResult | ((plan: BuildPlan) => BuildResult))[] = []
   buildDigest = `sha256:${'d'.repeat(64)}`
   loginError: string | undefined
+  /** The containers other runs left, with the action's labels. */
+  readonly labelled: LabelledContainer[] = []
+  /** The job's cancellation, as the action's engine is given it. */
+  cancellation: AbortSignal | undefined
 
   constructor(private readonly clock: Clock = systemClock) {}
 
@@ -173,8 +178,15 @@ export class FakeEngine implements ContainerEngine {
 
   remove(name: string): Promise<void> {
     this.calls.push(`remove ${name}`)
-    if (this.containers.delete(name)) this.removed.push(name)
+    const labelled = this.labelled.findIndex((c) => c.name === name || c.id === name)
+    if (labelled >= 0) this.labelled.splice(labelled, 1)
+    if (this.containers.delete(name) || labelled >= 0) this.removed.push(name)
     return Promise.resolve()
+  }
+
+  labelledContainers(): Promise<LabelledContainer[]> {
+    this.calls.push('labelledContainers')
+    return Promise.resolve([...this.labelled])
   }
 
   removeImage(tag: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises'
 import { StepFailure } from '../model/errors.js'
 import { program, tail, type CommandResult, type Program } from './process.js'
 import { imageConfigOf, type ImageConfig } from '../model/oci.js'
@@ -5,10 +6,18 @@ import { firstFileInTar } from './layer-files.js'
 import { formatPlatform, type Platform } from '../model/platform.js'
 import { buildxBuildArgs, type BuildPlan } from '../build/buildx-args.js'
 import {
+  labelArgs,
   probeContainerArgs,
   smokeCommandArgs,
   type ContainerSpec,
 } from '../smoke/docker-run-args.js'
+import {
+  OWNER_LABELS,
+  labelledContainer,
+  ownerLabels,
+  type ContainerOwner,
+  type LabelledContainer,
+} from '../model/container-owner.js'
 
 export interface BuilderInfo {
   readonly name: string
@@ -58,6 +67,8 @@ export interface BuildResult {
 
 /** The container engine, asked for intents: what it is, builds, and containers for smoke tests. */
 export interface ContainerEngine {
+  /** Aborts when the job is cancelled: smoke tests stop waiting on their containers. */
+  readonly cancellation?: AbortSignal
   info(builder?: string): Promise<EngineInfo>
   /** Pulls one platform of an image (quietly) into the engine's store. */
   pull(ref: string, platform: Platform): Promise<EngineOutcome>
@@ -71,6 +82,8 @@ export interface ContainerEngine {
   publishedPort(name: string, port: number): Promise<PublishedPort>
   /** Removes a container, running or not; one already gone is no error. */
   remove(name: string): Promise<void>
+  /** Every container, of any run, that carries the action's labels. */
+  labelledContainers(): Promise<LabelledContainer[]>
   removeImage(tag: string): Promise<void>
   /** Logs in to a registry; the password goes on standard input, never in the arguments. */
   login(registry: string, username: string, password: string): Promise<EngineOutcome>
@@ -151,9 +164,72 @@ function whenAborted(signal: AbortSignal): { aborted: Promise<'stopped'>; cancel
   return { aborted, cancel }
 }
 
+/** A container made only to copy a file out of an image is needed for this long at most. */
+const COPY_CONTAINER_MS = 10 * 60_000
+
+/** Whether a promise settles within `ms`. */
+const settlesWithin = (promise: Promise<unknown>, ms: number): Promise<boolean> =>
+  Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    wait(ms).then(() => false),
+  ])
+
+export interface EngineOptions {
+  /** The run the containers are labelled with (none: unlabelled, as in the CLI's plan). */
+  readonly owner?: ContainerOwner
+  /** The job's cancellation: no container starts after it, and waits on containers end. */
+  readonly cancellation?: AbortSignal
+}
+
 /** The engine through the docker CLI: every argument list is built here or by a pure builder. */
 export class DockerEngine implements ContainerEngine {
-  constructor(private readonly docker: Program = program('docker')) {}
+  readonly cancellation: AbortSignal | undefined
+
+  constructor(
+    private readonly docker: Program = program('docker'),
+    private readonly options: EngineOptions = {},
+  ) {
+    this.cancellation = options.cancellation
+  }
+
+  /** The labels of a container needed until `expires`: none without an owner. */
+  private labels(expires = Date.now() + COPY_CONTAINER_MS): Record<string, string> {
+    return this.options.owner ? ownerLabels(this.options.owner, expires) : {}
+  }
+
+  async labelledContainers(): Promise<LabelledContainer[]> {
+    const columns = [
+      '{{.ID}}',
+      '{{.Names}}',
+      ...Object.values(OWNER_LABELS).map((label) => `{{.Label "${label}"}}`),
+    ]
+    const result = await this.docker.run([
+      'ps',
+      '--all',
+      '--no-trunc',
+      '--filter',
+      `label=${OWNER_LABELS.run}`,
+      '--format',
+      columns.join('\t'),
+    ])
+    if (result.exitCode !== 0) {
+      throw new StepFailure(`listing the action's containers failed: ${tail(result.stderr, 3)}`)
+    }
+    return result.stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .flatMap((line) => {
+        const [id = '', name = '', ...values] = line.split('\t')
+        const labels = Object.fromEntries(
+          Object.values(OWNER_LABELS).map((label, i) => [label, values[i]]),
+        )
+        const container = labelledContainer(id, name, labels)
+        return container ? [container] : []
+      })
+  }
 
   async pull(ref: string, platform: Platform): Promise<EngineOutcome> {
     return outcome(
@@ -166,19 +242,26 @@ export class DockerEngine implements ContainerEngine {
     command: readonly string[],
     stop?: AbortSignal,
   ): Promise<ContainerRun> {
-    const running = this.docker.run(smokeCommandArgs(spec, command))
-    if (stop === undefined) return { ...(await running), stopped: false }
-    const { aborted, cancel } = whenAborted(stop)
+    if (this.cancellation?.aborted) {
+      return { exitCode: 130, stdout: '', stderr: 'the job was cancelled', stopped: true }
+    }
+    const running = this.docker.run(smokeCommandArgs(spec, command, this.labels(spec.expires)))
+    const stops = [stop, this.cancellation].filter((s) => s !== undefined)
+    if (stops.length === 0) return { ...(await running), stopped: false }
+    const { aborted, cancel } = whenAborted(AbortSignal.any(stops))
     const first = await Promise.race([running, aborted])
     cancel()
     if (first !== 'stopped') return { ...first, stopped: false }
-    // Removing the container ends the `docker run` that waits for it.
-    await this.remove(spec.name)
+    // Removing the container ends the `docker run` that waits for it; again until it has, as
+    // the stop may come before the engine has made the container.
+    do await this.remove(spec.name)
+    while (!(await settlesWithin(running, 500)))
     return { ...(await running), stopped: true }
   }
 
   async startDetached(spec: ContainerSpec, port: number): Promise<EngineOutcome> {
-    return outcome(await this.docker.run(probeContainerArgs(spec, port)))
+    if (this.cancellation?.aborted) return { ok: false, error: 'the job was cancelled' }
+    return outcome(await this.docker.run(probeContainerArgs(spec, port, this.labels(spec.expires))))
   }
 
   async state(name: string): Promise<ContainerState> {
@@ -288,12 +371,16 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined> {
+    if (this.cancellation?.aborted) {
+      throw new StepFailure(`the job was cancelled before ${path} was read from ${ref}`)
+    }
     const created = await this.docker.run([
       'create',
       '--pull',
       'never',
       '--platform',
       platform,
+      ...labelArgs(this.labels()),
       ref,
     ])
     if (created.exitCode !== 0) {

@@ -1,6 +1,6 @@
 import { Octokit } from '@octokit/rest'
-import { retry } from '@octokit/plugin-retry'
-import { StepFailure } from '../model/errors.js'
+import { Cancelled, StepFailure, cancellationOf } from '../model/errors.js'
+import { retryRequests } from './github-retry.js'
 
 export interface Release {
   readonly id: number
@@ -102,6 +102,8 @@ export interface GitHubTarget {
   readonly repo: string
   readonly warn: (message: string) => void
   readonly backoffMs: number
+  /** The job's cancellation: a call waiting on GitHub or on a retry ends at once. */
+  readonly signal?: AbortSignal
 }
 
 type RawRelease = {
@@ -156,19 +158,19 @@ export function gitHubMessage(error: unknown): string {
   return `${e.status ? `${e.status} ` : ''}${message}${details ? ` (${details})` : ''}`
 }
 
-const RetryingOctokit = Octokit.plugin(retry)
-
 /** What a workflow needs for the action to create, upload to and publish a Release. */
 export const PERMISSION_REMEDY =
   'give the job write access to contents: add "permissions:\n  contents: write" to the workflow job (and packages: write for ghcr.io)'
 
 /** GitHub through Octokit, at GITHUB_API_URL, so GitHub Enterprise Server works as github.com. */
 export class OctokitGitHub implements GitHub {
-  private readonly octokit: InstanceType<typeof RetryingOctokit>
+  private readonly octokit: Octokit
   private readonly repoParams: { owner: string; repo: string }
+  private readonly signal: AbortSignal | undefined
 
   constructor(target: GitHubTarget) {
     this.repoParams = { owner: target.owner, repo: target.repo }
+    this.signal = target.signal
     const log = {
       debug: () => undefined,
       info: () => undefined,
@@ -177,26 +179,35 @@ export class OctokitGitHub implements GitHub {
       },
       error: () => undefined,
     }
-    this.octokit = new RetryingOctokit({
+    this.octokit = new Octokit({
       auth: target.token,
       baseUrl: target.apiUrl,
       userAgent: 'multiarch-release',
-      // 5xx and 429 are retried 3 times, waiting 1, 4 and 9 backoff units.
-      retry: { retries: 3, retryAfterBaseValue: target.backoffMs },
       log,
       // The request layer logs GitHub's deprecation notices through its own logger.
       request: { log },
     })
+    // 5xx, 429 and dropped connections are retried 3 times, waiting 1, 3 and 9 backoff units.
+    retryRequests(this.octokit, {
+      retries: 3,
+      backoffMs: target.backoffMs,
+      warn: target.warn,
+      ...(target.signal ? { signal: target.signal } : {}),
+    })
+  }
+
+  /** The error a failed call ends with: the cancellation that ended it, or GitHub's answer. */
+  private failure(what: string, error: unknown, remedy?: string): StepFailure {
+    const cancelled = cancellationOf(this.signal, error)
+    if (cancelled) return new Cancelled(cancelled.signal, what)
+    return new StepFailure(`GitHub API: ${what} failed: ${gitHubMessage(error)}`, remedy)
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn()
     } catch (error) {
-      throw new StepFailure(
-        `GitHub API: ${what} failed: ${gitHubMessage(error)}`,
-        httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined,
-      )
+      throw this.failure(what, error, httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined)
     }
   }
 
@@ -223,9 +234,7 @@ export class OctokitGitHub implements GitHub {
       return toRelease(data)
     } catch (error) {
       if (httpStatus(error) === 404) return undefined
-      throw new StepFailure(
-        `GitHub API: reading the release of ${tag} failed: ${gitHubMessage(error)}`,
-      )
+      throw this.failure(`reading the release of ${tag}`, error)
     }
   }
 
@@ -286,7 +295,7 @@ export class OctokitGitHub implements GitHub {
       return tagObject.object.sha
     } catch (error) {
       if (httpStatus(error) === 404) return undefined
-      throw new StepFailure(`GitHub API: reading the tag ${tag} failed: ${gitHubMessage(error)}`)
+      throw this.failure(`reading the tag ${tag}`, error)
     }
   }
 
@@ -354,8 +363,9 @@ export class OctokitGitHub implements GitHub {
     } catch (error) {
       // Another run may have removed the same duplicate first: gone is gone.
       if (httpStatus(error) === 404) return
-      throw new StepFailure(
-        `GitHub API: deleting a duplicate draft failed: ${gitHubMessage(error)}`,
+      throw this.failure(
+        'deleting a duplicate draft',
+        error,
         httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined,
       )
     }
@@ -413,7 +423,7 @@ export class OctokitGitHub implements GitHub {
       return data.object.sha
     } catch (error) {
       if (httpStatus(error) === 404) return undefined
-      throw new StepFailure(`GitHub API: reading ${ref} failed: ${gitHubMessage(error)}`)
+      throw this.failure(`reading ${ref}`, error)
     }
   }
 
@@ -451,7 +461,7 @@ export class OctokitGitHub implements GitHub {
     } catch (error) {
       // GitHub answers 422 "Reference already exists".
       if (httpStatus(error) === 422 && /already exists/i.test(gitHubMessage(error))) return false
-      throw new StepFailure(`GitHub API: creating ${ref} failed: ${gitHubMessage(error)}`)
+      throw this.failure(`creating ${ref}`, error)
     }
   }
 
@@ -467,7 +477,7 @@ export class OctokitGitHub implements GitHub {
     } catch (error) {
       // GitHub answers 422 "Update is not a fast forward" when the ref moved meanwhile.
       if (httpStatus(error) === 422 && /fast.?forward/i.test(gitHubMessage(error))) return false
-      throw new StepFailure(`GitHub API: moving ${ref} failed: ${gitHubMessage(error)}`)
+      throw this.failure(`moving ${ref}`, error)
     }
   }
 

@@ -145,7 +145,7 @@ async function buildImage(ctx: RunContext, run: ImageRun): Promise<void> {
       (message) => {
         ctx.log.warning(message)
       },
-      retryPolicy(ctx.env.backoffMs),
+      retryPolicy(ctx.env.backoffMs, ctx.cancellation.abortSignal),
       (r) =>
         /push/i.test(r.stderr) &&
         (TRANSIENT_FAILURE.test(tail(r.stderr, 8)) || PUSH_RACE.test(tail(r.stderr, 8))),

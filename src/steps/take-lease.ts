@@ -18,6 +18,7 @@ export async function holdLease(ctx: RunContext): Promise<Lease> {
       ctx.log.info(message)
     },
     cancelled: () => ctx.cancellation.signal,
+    ...(ctx.cancellation.abortSignal ? { signal: ctx.cancellation.abortSignal } : {}),
   })
   ctx.log.info(`Holding the release lease (${version})`)
   return ctx.lease

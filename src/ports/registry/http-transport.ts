@@ -32,6 +32,8 @@ export interface Request {
   readonly method: 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST'
   readonly headers?: Record<string, string>
   readonly body?: Buffer
+  /** The job's cancellation: the request is destroyed at once. */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -55,6 +57,7 @@ export function exchange(
           ...(request.body ? { 'content-length': String(request.body.length) } : {}),
         },
         ...(ca && url.protocol === 'https:' ? { ca } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
         timeout: 60_000,
       },
       (response) => {
@@ -132,8 +135,14 @@ export class RegistrySession {
     private readonly defaultScope: string,
     private readonly credentials: () => Promise<Credentials | undefined> = () =>
       dockerCredentials(registry),
+    /** The job's cancellation: every request of the session is destroyed at once. */
+    private readonly signal?: AbortSignal,
   ) {
     this.ca = registryCa(registry)
+  }
+
+  private cancellable(): { signal?: AbortSignal } {
+    return this.signal ? { signal: this.signal } : {}
   }
 
   /** Answers a 401's challenge: a bearer token from the realm, or basic credentials. */
@@ -187,7 +196,7 @@ export class RegistrySession {
     url.searchParams.set('scope', scope)
     const headers: Record<string, string> =
       credentials?.kind === 'basic' ? { authorization: `Basic ${credentials.auth}` } : {}
-    return exchange(url, { method: 'GET', headers }, this.ca)
+    return exchange(url, { method: 'GET', headers, ...this.cancellable() }, this.ca)
   }
 
   /** The token endpoint's OAuth2 POST, trading an identity (refresh) token for an access token. */
@@ -210,6 +219,7 @@ export class RegistrySession {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: Buffer.from(form.toString()),
+        ...this.cancellable(),
       },
       this.ca,
     )
@@ -225,7 +235,7 @@ export class RegistrySession {
     for (let attempt = 0; attempt < 3; attempt++) {
       const headers = { ...request.headers }
       if (this.authorization) headers.authorization = this.authorization
-      const response = await exchange(url, { ...request, headers }, this.ca)
+      const response = await exchange(url, { ...request, headers, ...this.cancellable() }, this.ca)
       const status = response.statusCode ?? 0
       if (status === 401) {
         response.resume()
