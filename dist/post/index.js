@@ -31425,7 +31425,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8039);
+/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6398);
 
 await (0,_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 
@@ -31434,7 +31434,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8039:
+/***/ 6398:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34469,16 +34469,148 @@ function cancellationOf(signal, error) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/ports/engine-output.ts
+/** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
+function parseBuildxVersion(text) {
+    return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1];
+}
+/** The server's version and image store, from `docker info --format '{{json .}}'`. */
+function parseEngineInfo(json) {
+    try {
+        const info = JSON.parse(json);
+        if (!info.ServerVersion)
+            return undefined;
+        return {
+            version: info.ServerVersion,
+            containerdStore: JSON.stringify(info.DriverStatus ?? []).includes('io.containerd.snapshotter'),
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
+function parseBuilderInspect(text) {
+    const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+    const platforms = field('Platforms')
+        .split(',')
+        .map((p) => p.trim().replace(/\*$/, ''))
+        .filter((p) => p !== '');
+    return { name: field('Name'), driver: field('Driver'), platforms };
+}
+/** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */
+function parseContainerState(text) {
+    const [running, exitCode] = text.trim().split(' ');
+    if (running === 'true')
+        return { status: 'running' };
+    if (running !== 'false')
+        return { status: 'unknown' };
+    const code = Number.parseInt(exitCode ?? '', 10);
+    return { status: 'exited', exitCode: Number.isNaN(code) ? undefined : code };
+}
+/** The host port in `docker port` output such as "127.0.0.1:32768" (the first line that has one). */
+function parsePublishedPort(text) {
+    const port = /:(\d+)\s*$/m.exec(text)?.[1];
+    return port === undefined ? undefined : Number(port);
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/ports/process.ts
 
 
+/** How long an interrupted program may take to stop before it is killed. */
+const INTERRUPT_GRACE_MS = 3_000;
+/** How long the output of a program that has exited may take to end (a child holding it). */
+const OUTPUT_END_MS = 2_000;
+/**
+ * Runs a program that the job's cancellation must be able to end: @actions/exec keeps its
+ * child to itself, so this one is spawned here, with the same result and the same log lines.
+ * It gets its own process group, which the interrupt reaches whole, as Ctrl-C would: the
+ * docker CLI and the buildx plugin it starts.
+ */
+function runInterruptible(program, args, options, env) {
+    return new Promise((resolve) => {
+        if (options.stream === true)
+            process.stdout.write(`[command]${program} ${args.join(' ')}\n`);
+        const child = (0,external_node_child_process_namespaceObject.spawn)(program, [...args], {
+            stdio: ['pipe', 'pipe', 'pipe'],
+            detached: true,
+            ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+            ...(env !== undefined ? { env } : {}),
+        });
+        const out = [];
+        const err = [];
+        child.stdout.on('data', (chunk) => {
+            out.push(chunk);
+            if (options.stream === true)
+                process.stdout.write(chunk);
+        });
+        child.stderr.on('data', (chunk) => {
+            err.push(chunk);
+            if (options.stream === true)
+                process.stderr.write(chunk);
+        });
+        const signalGroup = (signal) => {
+            try {
+                if (child.pid !== undefined)
+                    process.kill(-child.pid, signal);
+            }
+            catch {
+                // The group has ended already.
+            }
+        };
+        const timers = [];
+        const interrupt = () => {
+            signalGroup('SIGINT');
+            timers.push(setTimeout(() => {
+                signalGroup('SIGKILL');
+            }, INTERRUPT_GRACE_MS));
+        };
+        if (options.signal.aborted)
+            interrupt();
+        else
+            options.signal.addEventListener('abort', interrupt, { once: true });
+        let done = false;
+        const finish = (exitCode, stderr) => {
+            if (done)
+                return;
+            done = true;
+            options.signal.removeEventListener('abort', interrupt);
+            for (const timer of timers)
+                clearTimeout(timer);
+            child.stdout.destroy();
+            child.stderr.destroy();
+            resolve({
+                exitCode,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: stderr ?? Buffer.concat(err).toString('utf8'),
+            });
+        };
+        child.on('error', (error) => {
+            finish(127, error.message);
+        });
+        child.on('exit', (code) => {
+            // Its output ends when the last process holding it does: waited for, a little.
+            const exitCode = code ?? 130;
+            child.on('close', () => {
+                finish(exitCode);
+            });
+            timers.push(setTimeout(() => {
+                finish(exitCode);
+            }, OUTPUT_END_MS));
+        });
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(options.input);
+    });
+}
 /** Runs a program with an argument list (never a shell string) and captures its output. */
 async function runCommand(program, args, options = {}) {
     const env = options.env
         ? { ...process.env, ...options.env }
         : undefined;
+    if (options.signal)
+        return runInterruptible(program, args, { ...options, signal: options.signal }, env);
     try {
         const result = await getExecOutput(program, [...args], {
             ignoreReturnCode: true,
@@ -35022,49 +35154,7 @@ function container_owner_leftoverVerdict(container, self, now, alive) {
 
 
 
-/** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
-function parseBuildxVersion(text) {
-    return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1];
-}
-/** The server's version and image store, from `docker info --format '{{json .}}'`. */
-function parseEngineInfo(json) {
-    try {
-        const info = JSON.parse(json);
-        if (!info.ServerVersion)
-            return undefined;
-        return {
-            version: info.ServerVersion,
-            containerdStore: JSON.stringify(info.DriverStatus ?? []).includes('io.containerd.snapshotter'),
-        };
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
-function parseBuilderInspect(text) {
-    const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
-    const platforms = field('Platforms')
-        .split(',')
-        .map((p) => p.trim().replace(/\*$/, ''))
-        .filter((p) => p !== '');
-    return { name: field('Name'), driver: field('Driver'), platforms };
-}
-/** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */
-function parseContainerState(text) {
-    const [running, exitCode] = text.trim().split(' ');
-    if (running === 'true')
-        return { status: 'running' };
-    if (running !== 'false')
-        return { status: 'unknown' };
-    const code = Number.parseInt(exitCode ?? '', 10);
-    return { status: 'exited', exitCode: Number.isNaN(code) ? undefined : code };
-}
-/** The host port in `docker port` output such as "127.0.0.1:32768" (the first line that has one). */
-function parsePublishedPort(text) {
-    const port = /:(\d+)\s*$/m.exec(text)?.[1];
-    return port === undefined ? undefined : Number(port);
-}
+
 const outcome = (result) => result.exitCode === 0 ? { ok: true } : { ok: false, error: result.stderr };
 /** Resolves when the signal aborts (at once if it has); `cancel` forgets it. */
 function whenAborted(signal) {
@@ -35089,6 +35179,7 @@ const settlesWithin = (promise, ms) => Promise.race([
     promise.then(() => true, () => true),
     (0,external_node_timers_promises_namespaceObject.setTimeout)(ms).then(() => false),
 ]);
+
 /** The engine through the docker CLI: every argument list is built here or by a pure builder. */
 class DockerEngine {
     docker;
@@ -35098,6 +35189,10 @@ class DockerEngine {
         this.docker = docker;
         this.options = options;
         this.cancellation = options.cancellation;
+    }
+    /** A pull or a build, which can take minutes, ends at the job's cancellation. */
+    interruptible() {
+        return this.cancellation ? { signal: this.cancellation } : undefined;
     }
     /** The labels of a container needed until `expires`: none without an owner. */
     labels(expires = Date.now() + COPY_CONTAINER_MS) {
@@ -35132,7 +35227,7 @@ class DockerEngine {
         });
     }
     async pull(ref, platform) {
-        return outcome(await this.docker.run(['pull', '--quiet', '--platform', platform_formatPlatform(platform), ref]));
+        return outcome(await this.docker.run(['pull', '--quiet', '--platform', platform_formatPlatform(platform), ref], this.interruptible()));
     }
     async run(spec, command, stop) {
         if (this.cancellation?.aborted) {
@@ -35193,6 +35288,7 @@ class DockerEngine {
     }
     async build(plan, options = {}) {
         const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(plan), {
+            ...this.interruptible(),
             stream: options.stream ?? false,
             ...(options.sourceDateEpoch !== undefined
                 ? { env: { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) } }

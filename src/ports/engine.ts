@@ -1,4 +1,13 @@
 import { setTimeout as wait } from 'node:timers/promises'
+import {
+  type BuilderInfo,
+  type ContainerState,
+  parseBuilderInspect,
+  parseBuildxVersion,
+  parseContainerState,
+  parseEngineInfo,
+  parsePublishedPort,
+} from './engine-output.js'
 import { StepFailure } from '../model/errors.js'
 import { program, tail, type CommandResult, type Program } from './process.js'
 import { imageConfigOf, type ImageConfig } from '../model/oci.js'
@@ -19,12 +28,6 @@ import {
   type LabelledContainer,
 } from '../model/container-owner.js'
 
-export interface BuilderInfo {
-  readonly name: string
-  readonly driver: string
-  readonly platforms: readonly string[]
-}
-
 export interface EngineInfo {
   readonly serverVersion: string
   readonly buildxVersion: string
@@ -41,12 +44,6 @@ export interface ContainerRun extends CommandResult {
   /** The stop signal came first and the container was removed. */
   readonly stopped: boolean
 }
-
-/** A container's state; unknown when the engine cannot tell (such as a removed container). */
-export type ContainerState =
-  | { readonly status: 'running' }
-  | { readonly status: 'exited'; readonly exitCode: number | undefined }
-  | { readonly status: 'unknown' }
 
 /** The host port a container port is published on, or why the engine does not name one. */
 export type PublishedPort =
@@ -96,55 +93,6 @@ export interface ContainerEngine {
   readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined>
 }
 
-/** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
-export function parseBuildxVersion(text: string): string | undefined {
-  return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1]
-}
-
-/** The server's version and image store, from `docker info --format '{{json .}}'`. */
-export function parseEngineInfo(
-  json: string,
-): { version: string; containerdStore: boolean } | undefined {
-  try {
-    const info = JSON.parse(json) as { ServerVersion?: string; DriverStatus?: unknown }
-    if (!info.ServerVersion) return undefined
-    return {
-      version: info.ServerVersion,
-      containerdStore: JSON.stringify(info.DriverStatus ?? []).includes(
-        'io.containerd.snapshotter',
-      ),
-    }
-  } catch {
-    return undefined
-  }
-}
-
-/** Parses `docker buildx inspect` output into the builder's name, driver and platforms. */
-export function parseBuilderInspect(text: string): BuilderInfo {
-  const field = (name: string): string =>
-    new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? ''
-  const platforms = field('Platforms')
-    .split(',')
-    .map((p) => p.trim().replace(/\*$/, ''))
-    .filter((p) => p !== '')
-  return { name: field('Name'), driver: field('Driver'), platforms }
-}
-
-/** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */
-export function parseContainerState(text: string): ContainerState {
-  const [running, exitCode] = text.trim().split(' ')
-  if (running === 'true') return { status: 'running' }
-  if (running !== 'false') return { status: 'unknown' }
-  const code = Number.parseInt(exitCode ?? '', 10)
-  return { status: 'exited', exitCode: Number.isNaN(code) ? undefined : code }
-}
-
-/** The host port in `docker port` output such as "127.0.0.1:32768" (the first line that has one). */
-export function parsePublishedPort(text: string): number | undefined {
-  const port = /:(\d+)\s*$/m.exec(text)?.[1]
-  return port === undefined ? undefined : Number(port)
-}
-
 const outcome = (result: CommandResult): EngineOutcome =>
   result.exitCode === 0 ? { ok: true } : { ok: false, error: result.stderr }
 
@@ -184,6 +132,15 @@ export interface EngineOptions {
   readonly cancellation?: AbortSignal
 }
 
+export type { BuilderInfo, ContainerState } from './engine-output.js'
+export {
+  parseBuilderInspect,
+  parseBuildxVersion,
+  parseContainerState,
+  parseEngineInfo,
+  parsePublishedPort,
+} from './engine-output.js'
+
 /** The engine through the docker CLI: every argument list is built here or by a pure builder. */
 export class DockerEngine implements ContainerEngine {
   readonly cancellation: AbortSignal | undefined
@@ -193,6 +150,11 @@ export class DockerEngine implements ContainerEngine {
     private readonly options: EngineOptions = {},
   ) {
     this.cancellation = options.cancellation
+  }
+
+  /** A pull or a build, which can take minutes, ends at the job's cancellation. */
+  private interruptible(): { signal: AbortSignal } | undefined {
+    return this.cancellation ? { signal: this.cancellation } : undefined
   }
 
   /** The labels of a container needed until `expires`: none without an owner. */
@@ -233,7 +195,10 @@ export class DockerEngine implements ContainerEngine {
 
   async pull(ref: string, platform: Platform): Promise<EngineOutcome> {
     return outcome(
-      await this.docker.run(['pull', '--quiet', '--platform', formatPlatform(platform), ref]),
+      await this.docker.run(
+        ['pull', '--quiet', '--platform', formatPlatform(platform), ref],
+        this.interruptible(),
+      ),
     )
   }
 
@@ -307,6 +272,7 @@ export class DockerEngine implements ContainerEngine {
 
   async build(plan: BuildPlan, options: BuildOptions = {}): Promise<BuildResult> {
     const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(plan), {
+      ...this.interruptible(),
       stream: options.stream ?? false,
       ...(options.sourceDateEpoch !== undefined
         ? { env: { SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) } }
