@@ -68,6 +68,8 @@ export interface GitHubStandIn {
   /** Request or response bodies that broke GitHub's published schemas. */
   readonly violations: readonly Violation[]
   fail(spec: FaultSpec): Fault
+  /** Calls `listener` with each request as it arrives, before it is handled; returns its removal. */
+  onRequest(listener: (record: RequestRecord) => void): () => void
   /** Gives the token read-only or write access to contents (releases, tags, assets). */
   setContentsPermission(access: 'read' | 'write'): void
   clearFaults(): void
@@ -120,6 +122,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
   const violations: Violation[] = []
   const faults = new Faults()
   const permissions: { contents: 'read' | 'write' } = { contents: 'write' }
+  const listeners: ((record: RequestRecord) => void)[] = []
   const actor = options.actor ?? DEFAULT_ACTOR
 
   const server = createServer()
@@ -146,6 +149,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
       violations,
       closing: closing.signal,
       permissions,
+      listeners,
     }),
   )
   for (const seed of options.repos) world.addRepo(seed)
@@ -172,6 +176,12 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
         throw new Error(`stand-in: fail() names unknown operation ${route}`)
       }
       return faults.add(spec)
+    },
+    onRequest: (listener) => {
+      listeners.push(listener)
+      return () => {
+        listeners.splice(listeners.indexOf(listener), 1)
+      }
     },
     clearFaults: () => {
       faults.clear()
