@@ -81,16 +81,17 @@ export function killTree(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void 
       }
     }
   }
-  // Frozen first, so that none starts another process (or is re-parented) while the tree is read.
-  let tree = [pid, ...descendants(pid)]
+  // Frozen first, so that none starts another process (or is re-parented) while the tree is
+  // read; every process seen in any reading is signalled, so none stays frozen.
+  const seen = new Set([pid, ...descendants(pid)])
   for (let pass = 0; pass < 3; pass++) {
-    send(tree, 'SIGSTOP')
-    const again = [pid, ...descendants(pid)]
-    if (again.length === tree.length) break
-    tree = again
+    send([...seen], 'SIGSTOP')
+    const before = seen.size
+    for (const p of descendants(pid)) seen.add(p)
+    if (seen.size === before) break
   }
-  send(tree, signal)
-  if (signal !== 'SIGKILL') send(tree, 'SIGCONT')
+  send([...seen], signal)
+  if (signal !== 'SIGKILL') send([...seen], 'SIGCONT')
 }
 
 /** The names of the containers on the engine labelled with one run attempt (or any of the action's). */
