@@ -16754,7 +16754,7 @@ const Client = __nccwpck_require__(3701)
 const Dispatcher = __nccwpck_require__(883)
 const Pool = __nccwpck_require__(628)
 const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(9786)
+const Agent = __nccwpck_require__(7405)
 const ProxyAgent = __nccwpck_require__(6672)
 const EnvHttpProxyAgent = __nccwpck_require__(3137)
 const RetryAgent = __nccwpck_require__(50)
@@ -20888,7 +20888,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9786:
+/***/ 7405:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24489,7 +24489,7 @@ module.exports = Dispatcher
 const DispatcherBase = __nccwpck_require__(1841)
 const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
 const ProxyAgent = __nccwpck_require__(6672)
-const Agent = __nccwpck_require__(9786)
+const Agent = __nccwpck_require__(7405)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -25135,7 +25135,7 @@ module.exports = Pool
 
 const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(9786)
+const Agent = __nccwpck_require__(7405)
 const Pool = __nccwpck_require__(628)
 const DispatcherBase = __nccwpck_require__(1841)
 const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
@@ -25460,7 +25460,7 @@ module.exports = RetryAgent
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
 const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Agent = __nccwpck_require__(9786)
+const Agent = __nccwpck_require__(7405)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -27156,7 +27156,7 @@ exports.enumToMap = enumToMap;
 
 
 const { kClients } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(9786)
+const Agent = __nccwpck_require__(7405)
 const {
   kAgent,
   kMockAgentSet,
@@ -44837,7 +44837,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7405);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1767);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -44846,7 +44846,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7405:
+/***/ 1767:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54512,6 +54512,43 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 );
 
 
+;// CONCATENATED MODULE: ./src/ports/github-api.ts
+// The GitHub port's interface, the values it speaks in, and how GitHub's answers become them;
+// OctokitGitHub (github.ts) implements it.
+const toRelease = (r) => ({
+    id: r.id,
+    tagName: r.tag_name,
+    targetCommitish: r.target_commitish,
+    draft: r.draft,
+    prerelease: r.prerelease,
+    htmlUrl: r.html_url,
+    uploadUrl: r.upload_url,
+    body: r.body ?? '',
+    createdAt: r.created_at,
+});
+const toAsset = (a) => ({
+    id: a.id,
+    name: a.name,
+    size: a.size,
+    state: a.state,
+    digest: a.digest ?? undefined,
+});
+/** The status of a failed API call, when it was an HTTP answer. */
+function httpStatus(error) {
+    const status = error?.status;
+    return typeof status === 'number' ? status : undefined;
+}
+/** GitHub's own message for a failed call: status, message and validation errors. */
+function gitHubMessage(error) {
+    const e = error;
+    const data = e.response?.data;
+    const details = (data?.errors ?? [])
+        .map((d) => d.message ?? [d.field, d.code].filter(Boolean).join(' '))
+        .join(', ');
+    const message = data?.message ?? e.message ?? String(error);
+    return `${e.status ? `${e.status} ` : ''}${message}${details ? ` (${details})` : ''}`;
+}
+
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
 const objectToString = Object.prototype.toString;
 
@@ -54836,39 +54873,8 @@ function retryRequests(octokit, options) {
 
 
 
-const toRelease = (r) => ({
-    id: r.id,
-    tagName: r.tag_name,
-    targetCommitish: r.target_commitish,
-    draft: r.draft,
-    prerelease: r.prerelease,
-    htmlUrl: r.html_url,
-    uploadUrl: r.upload_url,
-    body: r.body ?? '',
-    createdAt: r.created_at,
-});
-const toAsset = (a) => ({
-    id: a.id,
-    name: a.name,
-    size: a.size,
-    state: a.state,
-    digest: a.digest ?? undefined,
-});
-/** The status of a failed API call, when it was an HTTP answer. */
-function httpStatus(error) {
-    const status = error?.status;
-    return typeof status === 'number' ? status : undefined;
-}
-/** GitHub's own message for a failed call: status, message and validation errors. */
-function gitHubMessage(error) {
-    const e = error;
-    const data = e.response?.data;
-    const details = (data?.errors ?? [])
-        .map((d) => d.message ?? [d.field, d.code].filter(Boolean).join(' '))
-        .join(', ');
-    const message = data?.message ?? e.message ?? String(error);
-    return `${e.status ? `${e.status} ` : ''}${message}${details ? ` (${details})` : ''}`;
-}
+
+
 /** What a workflow needs for the action to create, upload to and publish a Release. */
 const PERMISSION_REMEDY = 'give the job write access to contents: add "permissions:\n  contents: write" to the workflow job (and packages: write for ghcr.io)';
 /** GitHub through Octokit, at GITHUB_API_URL, so GitHub Enterprise Server works as github.com. */
