@@ -162,7 +162,15 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     repository: `${runEnv.owner}/${runEnv.repo}`,
     process: thisProcess(),
   }
-  rememberForPost({ run: owner.run, repository: owner.repository, workDir })
+  rememberForPost({
+    run: owner.run,
+    repository: owner.repository,
+    workDir,
+    // The registries preflight logs in to, known now: a kill before its logout leaves them to post.
+    loggedIn: inputs.registryCredentials
+      ? [...new Set(inputs.components.map((c) => c.image.registry))]
+      : [],
+  })
   const ctx: RunContext = {
     cancellation,
     inputs,

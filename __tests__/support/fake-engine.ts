@@ -184,6 +184,17 @@ export class FakeEngine implements ContainerEngine {
     return Promise.resolve()
   }
 
+  /** Images loaded into the engine, by tag (a build-only run's smoke images). */
+  readonly images = new Set<string>()
+
+  imagesMatching(reference: string): Promise<string[]> {
+    this.calls.push(`imagesMatching ${reference}`)
+    const pattern = new RegExp(
+      `^${reference.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`,
+    )
+    return Promise.resolve([...this.images].filter((tag) => pattern.test(tag)))
+  }
+
   labelledContainers(): Promise<LabelledContainer[]> {
     this.calls.push('labelledContainers')
     return Promise.resolve([...this.labelled])
@@ -191,6 +202,7 @@ export class FakeEngine implements ContainerEngine {
 
   removeImage(tag: string): Promise<void> {
     this.calls.push(`removeImage ${tag}`)
+    this.images.delete(tag)
     this.removedImages.push(tag)
     return Promise.resolve()
   }

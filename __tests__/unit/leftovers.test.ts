@@ -224,6 +224,21 @@ describe('the engine labels every container it makes', () => {
     ])
   })
 
+  test('the images of a run are found by a reference pattern', async () => {
+    const { calls, engine } = docker(() => ok('sha256:aa\nsha256:bb\nsha256:aa\n'))
+    expect(await engine.imagesMatching('multiarch-release-smoke:500-1-*')).toEqual([
+      'sha256:aa',
+      'sha256:bb',
+    ])
+    expect(calls[0]).toEqual([
+      'image',
+      'ls',
+      '--quiet',
+      '--filter',
+      'reference=multiarch-release-smoke:500-1-*',
+    ])
+  })
+
   test('without an owner (the command line) no label is added', async () => {
     const calls: (readonly string[])[] = []
     const engine = new DockerEngine({
@@ -317,7 +332,12 @@ describe('the post step', () => {
     const { env, summary } = runner()
     const engine = new FakeEngine()
     engine.labelled.push(container('mar-500-1-x', { run: '500-1' }))
-    expect(postState(env)).toEqual({ run: '500-1', repository: 'acme/app', workDir: '' })
+    expect(postState(env)).toEqual({
+      run: '500-1',
+      repository: 'acme/app',
+      workDir: '',
+      loggedIn: [],
+    })
     expect((await runPost(env, engine)).removed.map((c) => c.name)).toEqual(['mar-500-1-x'])
     expect(readFileSync(summary, 'utf8')).toContain('mar-500-1-x')
   })
@@ -332,6 +352,34 @@ describe('the post step', () => {
       expect(result.workDirRemoved).toBe(false)
       expect(existsSync(dir)).toBe(true)
     }
+  })
+
+  test('the images a build-only run loaded for its smoke tests go, and its registry logins', async () => {
+    const { env } = runner()
+    const engine = new FakeEngine()
+    for (const tag of [
+      'multiarch-release-smoke:500-1-app-linux-arm64',
+      'multiarch-release-smoke:500-1-app-linux-amd64',
+      'multiarch-release-smoke:500-12-app-linux-arm64',
+      'app:500-1',
+    ])
+      engine.images.add(tag)
+    engine.loggedIn.add('r.example.test')
+    engine.loggedIn.add('other.example.test')
+    const result = await runPost(
+      { ...env, STATE_run: '500-1', 'STATE_logged-in': 'r.example.test\nghcr.example.test' },
+      engine,
+    )
+    expect([...result.images].sort()).toEqual([
+      'multiarch-release-smoke:500-1-app-linux-amd64',
+      'multiarch-release-smoke:500-1-app-linux-arm64',
+    ])
+    expect([...engine.images].sort()).toEqual([
+      'app:500-1',
+      'multiarch-release-smoke:500-12-app-linux-arm64',
+    ])
+    expect(result.loggedOut).toEqual(['r.example.test', 'ghcr.example.test'])
+    expect([...engine.loggedIn]).toEqual(['other.example.test'])
   })
 
   test('nothing left: no summary section', async () => {

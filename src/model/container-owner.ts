@@ -37,6 +37,9 @@ export interface RemovedContainer {
   readonly reason: string
 }
 
+/** Images a build-only run loads for its smoke tests: `<this>:<run id>-<attempt>-<image>-<platform>`. */
+export const LOADED_SMOKE_IMAGE = 'multiarch-release-smoke'
+
 /** A live run may still hold its containers this long past its deadline (removing them, a slow engine). */
 export const EXPIRY_MARGIN_MS = 10 * 60_000
 

@@ -254,6 +254,19 @@ export class DockerEngine implements ContainerEngine {
     await this.docker.run(['rm', '--force', name])
   }
 
+  /** The images whose reference matches a pattern (`repo:prefix-*`), by id; none on failure. */
+  async imagesMatching(reference: string): Promise<string[]> {
+    const result = await this.docker.run([
+      'image',
+      'ls',
+      '--quiet',
+      '--filter',
+      `reference=${reference}`,
+    ])
+    if (result.exitCode !== 0) return []
+    return [...new Set(result.stdout.split('\n').filter((id) => id.trim() !== ''))]
+  }
+
   async removeImage(tag: string): Promise<void> {
     await this.docker.run(['image', 'rm', '--force', tag])
   }

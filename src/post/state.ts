@@ -7,9 +7,16 @@ export interface PostState {
   readonly repository: string
   /** The run's own folder under RUNNER_TEMP; empty when the run made none. */
   readonly workDir: string
+  /** Registries the run logs in to (registry-username): logged out even when it was killed. */
+  readonly loggedIn: readonly string[]
 }
 
-const KEYS = { run: 'run', repository: 'repository', workDir: 'work-dir' } as const
+const KEYS = {
+  run: 'run',
+  repository: 'repository',
+  workDir: 'work-dir',
+  loggedIn: 'logged-in',
+} as const
 
 /** The run attempt's label value: `<run id>-<attempt>`. */
 export const runLabel = (runId: string, attempt: string): string => `${runId}-${attempt}`
@@ -19,6 +26,7 @@ export function rememberForPost(state: PostState): void {
   core.saveState(KEYS.run, state.run)
   core.saveState(KEYS.repository, state.repository)
   core.saveState(KEYS.workDir, state.workDir)
+  core.saveState(KEYS.loggedIn, state.loggedIn.join('\n'))
 }
 
 /**
@@ -31,5 +39,8 @@ export function postState(env: NodeJS.ProcessEnv): PostState {
     run: saved(KEYS.run) || runLabel(env.GITHUB_RUN_ID ?? '0', env.GITHUB_RUN_ATTEMPT ?? '1'),
     repository: saved(KEYS.repository) || (env.GITHUB_REPOSITORY ?? ''),
     workDir: saved(KEYS.workDir),
+    loggedIn: saved(KEYS.loggedIn)
+      .split('\n')
+      .filter((r) => r !== ''),
   }
 }

@@ -7,6 +7,7 @@ import { settleBounded } from '../parallel.js'
 import { tail } from '../ports/process.js'
 import { smokePlatform, type PlatformSmokeResult } from '../smoke/platform-smoke.js'
 import type { Step } from './step.js'
+import { LOADED_SMOKE_IMAGE } from '../model/container-owner.js'
 import { progress } from '../report/progress.js'
 
 /** Smoke containers at once: enough that emulated platforms overlap, few enough for a runner. */
@@ -76,7 +77,7 @@ async function smokeLoaded(
   const { ports } = ctx
   const name = formatPlatform(platform)
   const slug = `${run.build.name}-${name.replace(/\//g, '-')}`
-  const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${slug}`
+  const tag = `${LOADED_SMOKE_IMAGE}:${ctx.env.runId}-${ctx.env.runAttempt}-${slug}`
   const plan = buildPlanFor(
     ctx,
     run,
