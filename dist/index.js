@@ -1097,1536 +1097,6 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3251:
-/***/ (function(module) {
-
-/**
-  * This file contains the Bottleneck library (MIT), compiled to ES2017, and without Clustering support.
-  * https://github.com/SGrondin/bottleneck
-  */
-(function (global, factory) {
-	 true ? module.exports = factory() :
-	0;
-}(this, (function () { 'use strict';
-
-	var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
-
-	function getCjsExportFromNamespace (n) {
-		return n && n['default'] || n;
-	}
-
-	var load = function(received, defaults, onto = {}) {
-	  var k, ref, v;
-	  for (k in defaults) {
-	    v = defaults[k];
-	    onto[k] = (ref = received[k]) != null ? ref : v;
-	  }
-	  return onto;
-	};
-
-	var overwrite = function(received, defaults, onto = {}) {
-	  var k, v;
-	  for (k in received) {
-	    v = received[k];
-	    if (defaults[k] !== void 0) {
-	      onto[k] = v;
-	    }
-	  }
-	  return onto;
-	};
-
-	var parser = {
-		load: load,
-		overwrite: overwrite
-	};
-
-	var DLList;
-
-	DLList = class DLList {
-	  constructor(incr, decr) {
-	    this.incr = incr;
-	    this.decr = decr;
-	    this._first = null;
-	    this._last = null;
-	    this.length = 0;
-	  }
-
-	  push(value) {
-	    var node;
-	    this.length++;
-	    if (typeof this.incr === "function") {
-	      this.incr();
-	    }
-	    node = {
-	      value,
-	      prev: this._last,
-	      next: null
-	    };
-	    if (this._last != null) {
-	      this._last.next = node;
-	      this._last = node;
-	    } else {
-	      this._first = this._last = node;
-	    }
-	    return void 0;
-	  }
-
-	  shift() {
-	    var value;
-	    if (this._first == null) {
-	      return;
-	    } else {
-	      this.length--;
-	      if (typeof this.decr === "function") {
-	        this.decr();
-	      }
-	    }
-	    value = this._first.value;
-	    if ((this._first = this._first.next) != null) {
-	      this._first.prev = null;
-	    } else {
-	      this._last = null;
-	    }
-	    return value;
-	  }
-
-	  first() {
-	    if (this._first != null) {
-	      return this._first.value;
-	    }
-	  }
-
-	  getArray() {
-	    var node, ref, results;
-	    node = this._first;
-	    results = [];
-	    while (node != null) {
-	      results.push((ref = node, node = node.next, ref.value));
-	    }
-	    return results;
-	  }
-
-	  forEachShift(cb) {
-	    var node;
-	    node = this.shift();
-	    while (node != null) {
-	      (cb(node), node = this.shift());
-	    }
-	    return void 0;
-	  }
-
-	  debug() {
-	    var node, ref, ref1, ref2, results;
-	    node = this._first;
-	    results = [];
-	    while (node != null) {
-	      results.push((ref = node, node = node.next, {
-	        value: ref.value,
-	        prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
-	        next: (ref2 = ref.next) != null ? ref2.value : void 0
-	      }));
-	    }
-	    return results;
-	  }
-
-	};
-
-	var DLList_1 = DLList;
-
-	var Events;
-
-	Events = class Events {
-	  constructor(instance) {
-	    this.instance = instance;
-	    this._events = {};
-	    if ((this.instance.on != null) || (this.instance.once != null) || (this.instance.removeAllListeners != null)) {
-	      throw new Error("An Emitter already exists for this object");
-	    }
-	    this.instance.on = (name, cb) => {
-	      return this._addListener(name, "many", cb);
-	    };
-	    this.instance.once = (name, cb) => {
-	      return this._addListener(name, "once", cb);
-	    };
-	    this.instance.removeAllListeners = (name = null) => {
-	      if (name != null) {
-	        return delete this._events[name];
-	      } else {
-	        return this._events = {};
-	      }
-	    };
-	  }
-
-	  _addListener(name, status, cb) {
-	    var base;
-	    if ((base = this._events)[name] == null) {
-	      base[name] = [];
-	    }
-	    this._events[name].push({cb, status});
-	    return this.instance;
-	  }
-
-	  listenerCount(name) {
-	    if (this._events[name] != null) {
-	      return this._events[name].length;
-	    } else {
-	      return 0;
-	    }
-	  }
-
-	  async trigger(name, ...args) {
-	    var e, promises;
-	    try {
-	      if (name !== "debug") {
-	        this.trigger("debug", `Event triggered: ${name}`, args);
-	      }
-	      if (this._events[name] == null) {
-	        return;
-	      }
-	      this._events[name] = this._events[name].filter(function(listener) {
-	        return listener.status !== "none";
-	      });
-	      promises = this._events[name].map(async(listener) => {
-	        var e, returned;
-	        if (listener.status === "none") {
-	          return;
-	        }
-	        if (listener.status === "once") {
-	          listener.status = "none";
-	        }
-	        try {
-	          returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
-	          if (typeof (returned != null ? returned.then : void 0) === "function") {
-	            return (await returned);
-	          } else {
-	            return returned;
-	          }
-	        } catch (error) {
-	          e = error;
-	          {
-	            this.trigger("error", e);
-	          }
-	          return null;
-	        }
-	      });
-	      return ((await Promise.all(promises))).find(function(x) {
-	        return x != null;
-	      });
-	    } catch (error) {
-	      e = error;
-	      {
-	        this.trigger("error", e);
-	      }
-	      return null;
-	    }
-	  }
-
-	};
-
-	var Events_1 = Events;
-
-	var DLList$1, Events$1, Queues;
-
-	DLList$1 = DLList_1;
-
-	Events$1 = Events_1;
-
-	Queues = class Queues {
-	  constructor(num_priorities) {
-	    var i;
-	    this.Events = new Events$1(this);
-	    this._length = 0;
-	    this._lists = (function() {
-	      var j, ref, results;
-	      results = [];
-	      for (i = j = 1, ref = num_priorities; (1 <= ref ? j <= ref : j >= ref); i = 1 <= ref ? ++j : --j) {
-	        results.push(new DLList$1((() => {
-	          return this.incr();
-	        }), (() => {
-	          return this.decr();
-	        })));
-	      }
-	      return results;
-	    }).call(this);
-	  }
-
-	  incr() {
-	    if (this._length++ === 0) {
-	      return this.Events.trigger("leftzero");
-	    }
-	  }
-
-	  decr() {
-	    if (--this._length === 0) {
-	      return this.Events.trigger("zero");
-	    }
-	  }
-
-	  push(job) {
-	    return this._lists[job.options.priority].push(job);
-	  }
-
-	  queued(priority) {
-	    if (priority != null) {
-	      return this._lists[priority].length;
-	    } else {
-	      return this._length;
-	    }
-	  }
-
-	  shiftAll(fn) {
-	    return this._lists.forEach(function(list) {
-	      return list.forEachShift(fn);
-	    });
-	  }
-
-	  getFirst(arr = this._lists) {
-	    var j, len, list;
-	    for (j = 0, len = arr.length; j < len; j++) {
-	      list = arr[j];
-	      if (list.length > 0) {
-	        return list;
-	      }
-	    }
-	    return [];
-	  }
-
-	  shiftLastFrom(priority) {
-	    return this.getFirst(this._lists.slice(priority).reverse()).shift();
-	  }
-
-	};
-
-	var Queues_1 = Queues;
-
-	var BottleneckError;
-
-	BottleneckError = class BottleneckError extends Error {};
-
-	var BottleneckError_1 = BottleneckError;
-
-	var BottleneckError$1, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser$1;
-
-	NUM_PRIORITIES = 10;
-
-	DEFAULT_PRIORITY = 5;
-
-	parser$1 = parser;
-
-	BottleneckError$1 = BottleneckError_1;
-
-	Job = class Job {
-	  constructor(task, args, options, jobDefaults, rejectOnDrop, Events, _states, Promise) {
-	    this.task = task;
-	    this.args = args;
-	    this.rejectOnDrop = rejectOnDrop;
-	    this.Events = Events;
-	    this._states = _states;
-	    this.Promise = Promise;
-	    this.options = parser$1.load(options, jobDefaults);
-	    this.options.priority = this._sanitizePriority(this.options.priority);
-	    if (this.options.id === jobDefaults.id) {
-	      this.options.id = `${this.options.id}-${this._randomIndex()}`;
-	    }
-	    this.promise = new this.Promise((_resolve, _reject) => {
-	      this._resolve = _resolve;
-	      this._reject = _reject;
-	    });
-	    this.retryCount = 0;
-	  }
-
-	  _sanitizePriority(priority) {
-	    var sProperty;
-	    sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
-	    if (sProperty < 0) {
-	      return 0;
-	    } else if (sProperty > NUM_PRIORITIES - 1) {
-	      return NUM_PRIORITIES - 1;
-	    } else {
-	      return sProperty;
-	    }
-	  }
-
-	  _randomIndex() {
-	    return Math.random().toString(36).slice(2);
-	  }
-
-	  doDrop({error, message = "This job has been dropped by Bottleneck"} = {}) {
-	    if (this._states.remove(this.options.id)) {
-	      if (this.rejectOnDrop) {
-	        this._reject(error != null ? error : new BottleneckError$1(message));
-	      }
-	      this.Events.trigger("dropped", {args: this.args, options: this.options, task: this.task, promise: this.promise});
-	      return true;
-	    } else {
-	      return false;
-	    }
-	  }
-
-	  _assertStatus(expected) {
-	    var status;
-	    status = this._states.jobStatus(this.options.id);
-	    if (!(status === expected || (expected === "DONE" && status === null))) {
-	      throw new BottleneckError$1(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
-	    }
-	  }
-
-	  doReceive() {
-	    this._states.start(this.options.id);
-	    return this.Events.trigger("received", {args: this.args, options: this.options});
-	  }
-
-	  doQueue(reachedHWM, blocked) {
-	    this._assertStatus("RECEIVED");
-	    this._states.next(this.options.id);
-	    return this.Events.trigger("queued", {args: this.args, options: this.options, reachedHWM, blocked});
-	  }
-
-	  doRun() {
-	    if (this.retryCount === 0) {
-	      this._assertStatus("QUEUED");
-	      this._states.next(this.options.id);
-	    } else {
-	      this._assertStatus("EXECUTING");
-	    }
-	    return this.Events.trigger("scheduled", {args: this.args, options: this.options});
-	  }
-
-	  async doExecute(chained, clearGlobalState, run, free) {
-	    var error, eventInfo, passed;
-	    if (this.retryCount === 0) {
-	      this._assertStatus("RUNNING");
-	      this._states.next(this.options.id);
-	    } else {
-	      this._assertStatus("EXECUTING");
-	    }
-	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
-	    this.Events.trigger("executing", eventInfo);
-	    try {
-	      passed = (await (chained != null ? chained.schedule(this.options, this.task, ...this.args) : this.task(...this.args)));
-	      if (clearGlobalState()) {
-	        this.doDone(eventInfo);
-	        await free(this.options, eventInfo);
-	        this._assertStatus("DONE");
-	        return this._resolve(passed);
-	      }
-	    } catch (error1) {
-	      error = error1;
-	      return this._onFailure(error, eventInfo, clearGlobalState, run, free);
-	    }
-	  }
-
-	  doExpire(clearGlobalState, run, free) {
-	    var error, eventInfo;
-	    if (this._states.jobStatus(this.options.id === "RUNNING")) {
-	      this._states.next(this.options.id);
-	    }
-	    this._assertStatus("EXECUTING");
-	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
-	    error = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
-	    return this._onFailure(error, eventInfo, clearGlobalState, run, free);
-	  }
-
-	  async _onFailure(error, eventInfo, clearGlobalState, run, free) {
-	    var retry, retryAfter;
-	    if (clearGlobalState()) {
-	      retry = (await this.Events.trigger("failed", error, eventInfo));
-	      if (retry != null) {
-	        retryAfter = ~~retry;
-	        this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
-	        this.retryCount++;
-	        return run(retryAfter);
-	      } else {
-	        this.doDone(eventInfo);
-	        await free(this.options, eventInfo);
-	        this._assertStatus("DONE");
-	        return this._reject(error);
-	      }
-	    }
-	  }
-
-	  doDone(eventInfo) {
-	    this._assertStatus("EXECUTING");
-	    this._states.next(this.options.id);
-	    return this.Events.trigger("done", eventInfo);
-	  }
-
-	};
-
-	var Job_1 = Job;
-
-	var BottleneckError$2, LocalDatastore, parser$2;
-
-	parser$2 = parser;
-
-	BottleneckError$2 = BottleneckError_1;
-
-	LocalDatastore = class LocalDatastore {
-	  constructor(instance, storeOptions, storeInstanceOptions) {
-	    this.instance = instance;
-	    this.storeOptions = storeOptions;
-	    this.clientId = this.instance._randomIndex();
-	    parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
-	    this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
-	    this._running = 0;
-	    this._done = 0;
-	    this._unblockTime = 0;
-	    this.ready = this.Promise.resolve();
-	    this.clients = {};
-	    this._startHeartbeat();
-	  }
-
-	  _startHeartbeat() {
-	    var base;
-	    if ((this.heartbeat == null) && (((this.storeOptions.reservoirRefreshInterval != null) && (this.storeOptions.reservoirRefreshAmount != null)) || ((this.storeOptions.reservoirIncreaseInterval != null) && (this.storeOptions.reservoirIncreaseAmount != null)))) {
-	      return typeof (base = (this.heartbeat = setInterval(() => {
-	        var amount, incr, maximum, now, reservoir;
-	        now = Date.now();
-	        if ((this.storeOptions.reservoirRefreshInterval != null) && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
-	          this._lastReservoirRefresh = now;
-	          this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
-	          this.instance._drainAll(this.computeCapacity());
-	        }
-	        if ((this.storeOptions.reservoirIncreaseInterval != null) && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
-	          ({
-	            reservoirIncreaseAmount: amount,
-	            reservoirIncreaseMaximum: maximum,
-	            reservoir
-	          } = this.storeOptions);
-	          this._lastReservoirIncrease = now;
-	          incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
-	          if (incr > 0) {
-	            this.storeOptions.reservoir += incr;
-	            return this.instance._drainAll(this.computeCapacity());
-	          }
-	        }
-	      }, this.heartbeatInterval))).unref === "function" ? base.unref() : void 0;
-	    } else {
-	      return clearInterval(this.heartbeat);
-	    }
-	  }
-
-	  async __publish__(message) {
-	    await this.yieldLoop();
-	    return this.instance.Events.trigger("message", message.toString());
-	  }
-
-	  async __disconnect__(flush) {
-	    await this.yieldLoop();
-	    clearInterval(this.heartbeat);
-	    return this.Promise.resolve();
-	  }
-
-	  yieldLoop(t = 0) {
-	    return new this.Promise(function(resolve, reject) {
-	      return setTimeout(resolve, t);
-	    });
-	  }
-
-	  computePenalty() {
-	    var ref;
-	    return (ref = this.storeOptions.penalty) != null ? ref : (15 * this.storeOptions.minTime) || 5000;
-	  }
-
-	  async __updateSettings__(options) {
-	    await this.yieldLoop();
-	    parser$2.overwrite(options, options, this.storeOptions);
-	    this._startHeartbeat();
-	    this.instance._drainAll(this.computeCapacity());
-	    return true;
-	  }
-
-	  async __running__() {
-	    await this.yieldLoop();
-	    return this._running;
-	  }
-
-	  async __queued__() {
-	    await this.yieldLoop();
-	    return this.instance.queued();
-	  }
-
-	  async __done__() {
-	    await this.yieldLoop();
-	    return this._done;
-	  }
-
-	  async __groupCheck__(time) {
-	    await this.yieldLoop();
-	    return (this._nextRequest + this.timeout) < time;
-	  }
-
-	  computeCapacity() {
-	    var maxConcurrent, reservoir;
-	    ({maxConcurrent, reservoir} = this.storeOptions);
-	    if ((maxConcurrent != null) && (reservoir != null)) {
-	      return Math.min(maxConcurrent - this._running, reservoir);
-	    } else if (maxConcurrent != null) {
-	      return maxConcurrent - this._running;
-	    } else if (reservoir != null) {
-	      return reservoir;
-	    } else {
-	      return null;
-	    }
-	  }
-
-	  conditionsCheck(weight) {
-	    var capacity;
-	    capacity = this.computeCapacity();
-	    return (capacity == null) || weight <= capacity;
-	  }
-
-	  async __incrementReservoir__(incr) {
-	    var reservoir;
-	    await this.yieldLoop();
-	    reservoir = this.storeOptions.reservoir += incr;
-	    this.instance._drainAll(this.computeCapacity());
-	    return reservoir;
-	  }
-
-	  async __currentReservoir__() {
-	    await this.yieldLoop();
-	    return this.storeOptions.reservoir;
-	  }
-
-	  isBlocked(now) {
-	    return this._unblockTime >= now;
-	  }
-
-	  check(weight, now) {
-	    return this.conditionsCheck(weight) && (this._nextRequest - now) <= 0;
-	  }
-
-	  async __check__(weight) {
-	    var now;
-	    await this.yieldLoop();
-	    now = Date.now();
-	    return this.check(weight, now);
-	  }
-
-	  async __register__(index, weight, expiration) {
-	    var now, wait;
-	    await this.yieldLoop();
-	    now = Date.now();
-	    if (this.conditionsCheck(weight)) {
-	      this._running += weight;
-	      if (this.storeOptions.reservoir != null) {
-	        this.storeOptions.reservoir -= weight;
-	      }
-	      wait = Math.max(this._nextRequest - now, 0);
-	      this._nextRequest = now + wait + this.storeOptions.minTime;
-	      return {
-	        success: true,
-	        wait,
-	        reservoir: this.storeOptions.reservoir
-	      };
-	    } else {
-	      return {
-	        success: false
-	      };
-	    }
-	  }
-
-	  strategyIsBlock() {
-	    return this.storeOptions.strategy === 3;
-	  }
-
-	  async __submit__(queueLength, weight) {
-	    var blocked, now, reachedHWM;
-	    await this.yieldLoop();
-	    if ((this.storeOptions.maxConcurrent != null) && weight > this.storeOptions.maxConcurrent) {
-	      throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
-	    }
-	    now = Date.now();
-	    reachedHWM = (this.storeOptions.highWater != null) && queueLength === this.storeOptions.highWater && !this.check(weight, now);
-	    blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
-	    if (blocked) {
-	      this._unblockTime = now + this.computePenalty();
-	      this._nextRequest = this._unblockTime + this.storeOptions.minTime;
-	      this.instance._dropAllQueued();
-	    }
-	    return {
-	      reachedHWM,
-	      blocked,
-	      strategy: this.storeOptions.strategy
-	    };
-	  }
-
-	  async __free__(index, weight) {
-	    await this.yieldLoop();
-	    this._running -= weight;
-	    this._done += weight;
-	    this.instance._drainAll(this.computeCapacity());
-	    return {
-	      running: this._running
-	    };
-	  }
-
-	};
-
-	var LocalDatastore_1 = LocalDatastore;
-
-	var BottleneckError$3, States;
-
-	BottleneckError$3 = BottleneckError_1;
-
-	States = class States {
-	  constructor(status1) {
-	    this.status = status1;
-	    this._jobs = {};
-	    this.counts = this.status.map(function() {
-	      return 0;
-	    });
-	  }
-
-	  next(id) {
-	    var current, next;
-	    current = this._jobs[id];
-	    next = current + 1;
-	    if ((current != null) && next < this.status.length) {
-	      this.counts[current]--;
-	      this.counts[next]++;
-	      return this._jobs[id]++;
-	    } else if (current != null) {
-	      this.counts[current]--;
-	      return delete this._jobs[id];
-	    }
-	  }
-
-	  start(id) {
-	    var initial;
-	    initial = 0;
-	    this._jobs[id] = initial;
-	    return this.counts[initial]++;
-	  }
-
-	  remove(id) {
-	    var current;
-	    current = this._jobs[id];
-	    if (current != null) {
-	      this.counts[current]--;
-	      delete this._jobs[id];
-	    }
-	    return current != null;
-	  }
-
-	  jobStatus(id) {
-	    var ref;
-	    return (ref = this.status[this._jobs[id]]) != null ? ref : null;
-	  }
-
-	  statusJobs(status) {
-	    var k, pos, ref, results, v;
-	    if (status != null) {
-	      pos = this.status.indexOf(status);
-	      if (pos < 0) {
-	        throw new BottleneckError$3(`status must be one of ${this.status.join(', ')}`);
-	      }
-	      ref = this._jobs;
-	      results = [];
-	      for (k in ref) {
-	        v = ref[k];
-	        if (v === pos) {
-	          results.push(k);
-	        }
-	      }
-	      return results;
-	    } else {
-	      return Object.keys(this._jobs);
-	    }
-	  }
-
-	  statusCounts() {
-	    return this.counts.reduce(((acc, v, i) => {
-	      acc[this.status[i]] = v;
-	      return acc;
-	    }), {});
-	  }
-
-	};
-
-	var States_1 = States;
-
-	var DLList$2, Sync;
-
-	DLList$2 = DLList_1;
-
-	Sync = class Sync {
-	  constructor(name, Promise) {
-	    this.schedule = this.schedule.bind(this);
-	    this.name = name;
-	    this.Promise = Promise;
-	    this._running = 0;
-	    this._queue = new DLList$2();
-	  }
-
-	  isEmpty() {
-	    return this._queue.length === 0;
-	  }
-
-	  async _tryToRun() {
-	    var args, cb, error, reject, resolve, returned, task;
-	    if ((this._running < 1) && this._queue.length > 0) {
-	      this._running++;
-	      ({task, args, resolve, reject} = this._queue.shift());
-	      cb = (await (async function() {
-	        try {
-	          returned = (await task(...args));
-	          return function() {
-	            return resolve(returned);
-	          };
-	        } catch (error1) {
-	          error = error1;
-	          return function() {
-	            return reject(error);
-	          };
-	        }
-	      })());
-	      this._running--;
-	      this._tryToRun();
-	      return cb();
-	    }
-	  }
-
-	  schedule(task, ...args) {
-	    var promise, reject, resolve;
-	    resolve = reject = null;
-	    promise = new this.Promise(function(_resolve, _reject) {
-	      resolve = _resolve;
-	      return reject = _reject;
-	    });
-	    this._queue.push({task, args, resolve, reject});
-	    this._tryToRun();
-	    return promise;
-	  }
-
-	};
-
-	var Sync_1 = Sync;
-
-	var version = "2.19.5";
-	var version$1 = {
-		version: version
-	};
-
-	var version$2 = /*#__PURE__*/Object.freeze({
-		version: version,
-		default: version$1
-	});
-
-	var require$$2 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
-
-	var require$$3 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
-
-	var require$$4 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
-
-	var Events$2, Group, IORedisConnection$1, RedisConnection$1, Scripts$1, parser$3;
-
-	parser$3 = parser;
-
-	Events$2 = Events_1;
-
-	RedisConnection$1 = require$$2;
-
-	IORedisConnection$1 = require$$3;
-
-	Scripts$1 = require$$4;
-
-	Group = (function() {
-	  class Group {
-	    constructor(limiterOptions = {}) {
-	      this.deleteKey = this.deleteKey.bind(this);
-	      this.limiterOptions = limiterOptions;
-	      parser$3.load(this.limiterOptions, this.defaults, this);
-	      this.Events = new Events$2(this);
-	      this.instances = {};
-	      this.Bottleneck = Bottleneck_1;
-	      this._startAutoCleanup();
-	      this.sharedConnection = this.connection != null;
-	      if (this.connection == null) {
-	        if (this.limiterOptions.datastore === "redis") {
-	          this.connection = new RedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
-	        } else if (this.limiterOptions.datastore === "ioredis") {
-	          this.connection = new IORedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
-	        }
-	      }
-	    }
-
-	    key(key = "") {
-	      var ref;
-	      return (ref = this.instances[key]) != null ? ref : (() => {
-	        var limiter;
-	        limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
-	          id: `${this.id}-${key}`,
-	          timeout: this.timeout,
-	          connection: this.connection
-	        }));
-	        this.Events.trigger("created", limiter, key);
-	        return limiter;
-	      })();
-	    }
-
-	    async deleteKey(key = "") {
-	      var deleted, instance;
-	      instance = this.instances[key];
-	      if (this.connection) {
-	        deleted = (await this.connection.__runCommand__(['del', ...Scripts$1.allKeys(`${this.id}-${key}`)]));
-	      }
-	      if (instance != null) {
-	        delete this.instances[key];
-	        await instance.disconnect();
-	      }
-	      return (instance != null) || deleted > 0;
-	    }
-
-	    limiters() {
-	      var k, ref, results, v;
-	      ref = this.instances;
-	      results = [];
-	      for (k in ref) {
-	        v = ref[k];
-	        results.push({
-	          key: k,
-	          limiter: v
-	        });
-	      }
-	      return results;
-	    }
-
-	    keys() {
-	      return Object.keys(this.instances);
-	    }
-
-	    async clusterKeys() {
-	      var cursor, end, found, i, k, keys, len, next, start;
-	      if (this.connection == null) {
-	        return this.Promise.resolve(this.keys());
-	      }
-	      keys = [];
-	      cursor = null;
-	      start = `b_${this.id}-`.length;
-	      end = "_settings".length;
-	      while (cursor !== 0) {
-	        [next, found] = (await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 10000]));
-	        cursor = ~~next;
-	        for (i = 0, len = found.length; i < len; i++) {
-	          k = found[i];
-	          keys.push(k.slice(start, -end));
-	        }
-	      }
-	      return keys;
-	    }
-
-	    _startAutoCleanup() {
-	      var base;
-	      clearInterval(this.interval);
-	      return typeof (base = (this.interval = setInterval(async() => {
-	        var e, k, ref, results, time, v;
-	        time = Date.now();
-	        ref = this.instances;
-	        results = [];
-	        for (k in ref) {
-	          v = ref[k];
-	          try {
-	            if ((await v._store.__groupCheck__(time))) {
-	              results.push(this.deleteKey(k));
-	            } else {
-	              results.push(void 0);
-	            }
-	          } catch (error) {
-	            e = error;
-	            results.push(v.Events.trigger("error", e));
-	          }
-	        }
-	        return results;
-	      }, this.timeout / 2))).unref === "function" ? base.unref() : void 0;
-	    }
-
-	    updateSettings(options = {}) {
-	      parser$3.overwrite(options, this.defaults, this);
-	      parser$3.overwrite(options, options, this.limiterOptions);
-	      if (options.timeout != null) {
-	        return this._startAutoCleanup();
-	      }
-	    }
-
-	    disconnect(flush = true) {
-	      var ref;
-	      if (!this.sharedConnection) {
-	        return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
-	      }
-	    }
-
-	  }
-	  Group.prototype.defaults = {
-	    timeout: 1000 * 60 * 5,
-	    connection: null,
-	    Promise: Promise,
-	    id: "group-key"
-	  };
-
-	  return Group;
-
-	}).call(commonjsGlobal);
-
-	var Group_1 = Group;
-
-	var Batcher, Events$3, parser$4;
-
-	parser$4 = parser;
-
-	Events$3 = Events_1;
-
-	Batcher = (function() {
-	  class Batcher {
-	    constructor(options = {}) {
-	      this.options = options;
-	      parser$4.load(this.options, this.defaults, this);
-	      this.Events = new Events$3(this);
-	      this._arr = [];
-	      this._resetPromise();
-	      this._lastFlush = Date.now();
-	    }
-
-	    _resetPromise() {
-	      return this._promise = new this.Promise((res, rej) => {
-	        return this._resolve = res;
-	      });
-	    }
-
-	    _flush() {
-	      clearTimeout(this._timeout);
-	      this._lastFlush = Date.now();
-	      this._resolve();
-	      this.Events.trigger("batch", this._arr);
-	      this._arr = [];
-	      return this._resetPromise();
-	    }
-
-	    add(data) {
-	      var ret;
-	      this._arr.push(data);
-	      ret = this._promise;
-	      if (this._arr.length === this.maxSize) {
-	        this._flush();
-	      } else if ((this.maxTime != null) && this._arr.length === 1) {
-	        this._timeout = setTimeout(() => {
-	          return this._flush();
-	        }, this.maxTime);
-	      }
-	      return ret;
-	    }
-
-	  }
-	  Batcher.prototype.defaults = {
-	    maxTime: null,
-	    maxSize: null,
-	    Promise: Promise
-	  };
-
-	  return Batcher;
-
-	}).call(commonjsGlobal);
-
-	var Batcher_1 = Batcher;
-
-	var require$$4$1 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
-
-	var require$$8 = getCjsExportFromNamespace(version$2);
-
-	var Bottleneck, DEFAULT_PRIORITY$1, Events$4, Job$1, LocalDatastore$1, NUM_PRIORITIES$1, Queues$1, RedisDatastore$1, States$1, Sync$1, parser$5,
-	  splice = [].splice;
-
-	NUM_PRIORITIES$1 = 10;
-
-	DEFAULT_PRIORITY$1 = 5;
-
-	parser$5 = parser;
-
-	Queues$1 = Queues_1;
-
-	Job$1 = Job_1;
-
-	LocalDatastore$1 = LocalDatastore_1;
-
-	RedisDatastore$1 = require$$4$1;
-
-	Events$4 = Events_1;
-
-	States$1 = States_1;
-
-	Sync$1 = Sync_1;
-
-	Bottleneck = (function() {
-	  class Bottleneck {
-	    constructor(options = {}, ...invalid) {
-	      var storeInstanceOptions, storeOptions;
-	      this._addToQueue = this._addToQueue.bind(this);
-	      this._validateOptions(options, invalid);
-	      parser$5.load(options, this.instanceDefaults, this);
-	      this._queues = new Queues$1(NUM_PRIORITIES$1);
-	      this._scheduled = {};
-	      this._states = new States$1(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
-	      this._limiter = null;
-	      this.Events = new Events$4(this);
-	      this._submitLock = new Sync$1("submit", this.Promise);
-	      this._registerLock = new Sync$1("register", this.Promise);
-	      storeOptions = parser$5.load(options, this.storeDefaults, {});
-	      this._store = (function() {
-	        if (this.datastore === "redis" || this.datastore === "ioredis" || (this.connection != null)) {
-	          storeInstanceOptions = parser$5.load(options, this.redisStoreDefaults, {});
-	          return new RedisDatastore$1(this, storeOptions, storeInstanceOptions);
-	        } else if (this.datastore === "local") {
-	          storeInstanceOptions = parser$5.load(options, this.localStoreDefaults, {});
-	          return new LocalDatastore$1(this, storeOptions, storeInstanceOptions);
-	        } else {
-	          throw new Bottleneck.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
-	        }
-	      }).call(this);
-	      this._queues.on("leftzero", () => {
-	        var ref;
-	        return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
-	      });
-	      this._queues.on("zero", () => {
-	        var ref;
-	        return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
-	      });
-	    }
-
-	    _validateOptions(options, invalid) {
-	      if (!((options != null) && typeof options === "object" && invalid.length === 0)) {
-	        throw new Bottleneck.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
-	      }
-	    }
-
-	    ready() {
-	      return this._store.ready;
-	    }
-
-	    clients() {
-	      return this._store.clients;
-	    }
-
-	    channel() {
-	      return `b_${this.id}`;
-	    }
-
-	    channel_client() {
-	      return `b_${this.id}_${this._store.clientId}`;
-	    }
-
-	    publish(message) {
-	      return this._store.__publish__(message);
-	    }
-
-	    disconnect(flush = true) {
-	      return this._store.__disconnect__(flush);
-	    }
-
-	    chain(_limiter) {
-	      this._limiter = _limiter;
-	      return this;
-	    }
-
-	    queued(priority) {
-	      return this._queues.queued(priority);
-	    }
-
-	    clusterQueued() {
-	      return this._store.__queued__();
-	    }
-
-	    empty() {
-	      return this.queued() === 0 && this._submitLock.isEmpty();
-	    }
-
-	    running() {
-	      return this._store.__running__();
-	    }
-
-	    done() {
-	      return this._store.__done__();
-	    }
-
-	    jobStatus(id) {
-	      return this._states.jobStatus(id);
-	    }
-
-	    jobs(status) {
-	      return this._states.statusJobs(status);
-	    }
-
-	    counts() {
-	      return this._states.statusCounts();
-	    }
-
-	    _randomIndex() {
-	      return Math.random().toString(36).slice(2);
-	    }
-
-	    check(weight = 1) {
-	      return this._store.__check__(weight);
-	    }
-
-	    _clearGlobalState(index) {
-	      if (this._scheduled[index] != null) {
-	        clearTimeout(this._scheduled[index].expiration);
-	        delete this._scheduled[index];
-	        return true;
-	      } else {
-	        return false;
-	      }
-	    }
-
-	    async _free(index, job, options, eventInfo) {
-	      var e, running;
-	      try {
-	        ({running} = (await this._store.__free__(index, options.weight)));
-	        this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
-	        if (running === 0 && this.empty()) {
-	          return this.Events.trigger("idle");
-	        }
-	      } catch (error1) {
-	        e = error1;
-	        return this.Events.trigger("error", e);
-	      }
-	    }
-
-	    _run(index, job, wait) {
-	      var clearGlobalState, free, run;
-	      job.doRun();
-	      clearGlobalState = this._clearGlobalState.bind(this, index);
-	      run = this._run.bind(this, index, job);
-	      free = this._free.bind(this, index, job);
-	      return this._scheduled[index] = {
-	        timeout: setTimeout(() => {
-	          return job.doExecute(this._limiter, clearGlobalState, run, free);
-	        }, wait),
-	        expiration: job.options.expiration != null ? setTimeout(function() {
-	          return job.doExpire(clearGlobalState, run, free);
-	        }, wait + job.options.expiration) : void 0,
-	        job: job
-	      };
-	    }
-
-	    _drainOne(capacity) {
-	      return this._registerLock.schedule(() => {
-	        var args, index, next, options, queue;
-	        if (this.queued() === 0) {
-	          return this.Promise.resolve(null);
-	        }
-	        queue = this._queues.getFirst();
-	        ({options, args} = next = queue.first());
-	        if ((capacity != null) && options.weight > capacity) {
-	          return this.Promise.resolve(null);
-	        }
-	        this.Events.trigger("debug", `Draining ${options.id}`, {args, options});
-	        index = this._randomIndex();
-	        return this._store.__register__(index, options.weight, options.expiration).then(({success, wait, reservoir}) => {
-	          var empty;
-	          this.Events.trigger("debug", `Drained ${options.id}`, {success, args, options});
-	          if (success) {
-	            queue.shift();
-	            empty = this.empty();
-	            if (empty) {
-	              this.Events.trigger("empty");
-	            }
-	            if (reservoir === 0) {
-	              this.Events.trigger("depleted", empty);
-	            }
-	            this._run(index, next, wait);
-	            return this.Promise.resolve(options.weight);
-	          } else {
-	            return this.Promise.resolve(null);
-	          }
-	        });
-	      });
-	    }
-
-	    _drainAll(capacity, total = 0) {
-	      return this._drainOne(capacity).then((drained) => {
-	        var newCapacity;
-	        if (drained != null) {
-	          newCapacity = capacity != null ? capacity - drained : capacity;
-	          return this._drainAll(newCapacity, total + drained);
-	        } else {
-	          return this.Promise.resolve(total);
-	        }
-	      }).catch((e) => {
-	        return this.Events.trigger("error", e);
-	      });
-	    }
-
-	    _dropAllQueued(message) {
-	      return this._queues.shiftAll(function(job) {
-	        return job.doDrop({message});
-	      });
-	    }
-
-	    stop(options = {}) {
-	      var done, waitForExecuting;
-	      options = parser$5.load(options, this.stopDefaults);
-	      waitForExecuting = (at) => {
-	        var finished;
-	        finished = () => {
-	          var counts;
-	          counts = this._states.counts;
-	          return (counts[0] + counts[1] + counts[2] + counts[3]) === at;
-	        };
-	        return new this.Promise((resolve, reject) => {
-	          if (finished()) {
-	            return resolve();
-	          } else {
-	            return this.on("done", () => {
-	              if (finished()) {
-	                this.removeAllListeners("done");
-	                return resolve();
-	              }
-	            });
-	          }
-	        });
-	      };
-	      done = options.dropWaitingJobs ? (this._run = function(index, next) {
-	        return next.doDrop({
-	          message: options.dropErrorMessage
-	        });
-	      }, this._drainOne = () => {
-	        return this.Promise.resolve(null);
-	      }, this._registerLock.schedule(() => {
-	        return this._submitLock.schedule(() => {
-	          var k, ref, v;
-	          ref = this._scheduled;
-	          for (k in ref) {
-	            v = ref[k];
-	            if (this.jobStatus(v.job.options.id) === "RUNNING") {
-	              clearTimeout(v.timeout);
-	              clearTimeout(v.expiration);
-	              v.job.doDrop({
-	                message: options.dropErrorMessage
-	              });
-	            }
-	          }
-	          this._dropAllQueued(options.dropErrorMessage);
-	          return waitForExecuting(0);
-	        });
-	      })) : this.schedule({
-	        priority: NUM_PRIORITIES$1 - 1,
-	        weight: 0
-	      }, () => {
-	        return waitForExecuting(1);
-	      });
-	      this._receive = function(job) {
-	        return job._reject(new Bottleneck.prototype.BottleneckError(options.enqueueErrorMessage));
-	      };
-	      this.stop = () => {
-	        return this.Promise.reject(new Bottleneck.prototype.BottleneckError("stop() has already been called"));
-	      };
-	      return done;
-	    }
-
-	    async _addToQueue(job) {
-	      var args, blocked, error, options, reachedHWM, shifted, strategy;
-	      ({args, options} = job);
-	      try {
-	        ({reachedHWM, blocked, strategy} = (await this._store.__submit__(this.queued(), options.weight)));
-	      } catch (error1) {
-	        error = error1;
-	        this.Events.trigger("debug", `Could not queue ${options.id}`, {args, options, error});
-	        job.doDrop({error});
-	        return false;
-	      }
-	      if (blocked) {
-	        job.doDrop();
-	        return true;
-	      } else if (reachedHWM) {
-	        shifted = strategy === Bottleneck.prototype.strategy.LEAK ? this._queues.shiftLastFrom(options.priority) : strategy === Bottleneck.prototype.strategy.OVERFLOW_PRIORITY ? this._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck.prototype.strategy.OVERFLOW ? job : void 0;
-	        if (shifted != null) {
-	          shifted.doDrop();
-	        }
-	        if ((shifted == null) || strategy === Bottleneck.prototype.strategy.OVERFLOW) {
-	          if (shifted == null) {
-	            job.doDrop();
-	          }
-	          return reachedHWM;
-	        }
-	      }
-	      job.doQueue(reachedHWM, blocked);
-	      this._queues.push(job);
-	      await this._drainAll();
-	      return reachedHWM;
-	    }
-
-	    _receive(job) {
-	      if (this._states.jobStatus(job.options.id) != null) {
-	        job._reject(new Bottleneck.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
-	        return false;
-	      } else {
-	        job.doReceive();
-	        return this._submitLock.schedule(this._addToQueue, job);
-	      }
-	    }
-
-	    submit(...args) {
-	      var cb, fn, job, options, ref, ref1, task;
-	      if (typeof args[0] === "function") {
-	        ref = args, [fn, ...args] = ref, [cb] = splice.call(args, -1);
-	        options = parser$5.load({}, this.jobDefaults);
-	      } else {
-	        ref1 = args, [options, fn, ...args] = ref1, [cb] = splice.call(args, -1);
-	        options = parser$5.load(options, this.jobDefaults);
-	      }
-	      task = (...args) => {
-	        return new this.Promise(function(resolve, reject) {
-	          return fn(...args, function(...args) {
-	            return (args[0] != null ? reject : resolve)(args);
-	          });
-	        });
-	      };
-	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
-	      job.promise.then(function(args) {
-	        return typeof cb === "function" ? cb(...args) : void 0;
-	      }).catch(function(args) {
-	        if (Array.isArray(args)) {
-	          return typeof cb === "function" ? cb(...args) : void 0;
-	        } else {
-	          return typeof cb === "function" ? cb(args) : void 0;
-	        }
-	      });
-	      return this._receive(job);
-	    }
-
-	    schedule(...args) {
-	      var job, options, task;
-	      if (typeof args[0] === "function") {
-	        [task, ...args] = args;
-	        options = {};
-	      } else {
-	        [options, task, ...args] = args;
-	      }
-	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
-	      this._receive(job);
-	      return job.promise;
-	    }
-
-	    wrap(fn) {
-	      var schedule, wrapped;
-	      schedule = this.schedule.bind(this);
-	      wrapped = function(...args) {
-	        return schedule(fn.bind(this), ...args);
-	      };
-	      wrapped.withOptions = function(options, ...args) {
-	        return schedule(options, fn, ...args);
-	      };
-	      return wrapped;
-	    }
-
-	    async updateSettings(options = {}) {
-	      await this._store.__updateSettings__(parser$5.overwrite(options, this.storeDefaults));
-	      parser$5.overwrite(options, this.instanceDefaults, this);
-	      return this;
-	    }
-
-	    currentReservoir() {
-	      return this._store.__currentReservoir__();
-	    }
-
-	    incrementReservoir(incr = 0) {
-	      return this._store.__incrementReservoir__(incr);
-	    }
-
-	  }
-	  Bottleneck.default = Bottleneck;
-
-	  Bottleneck.Events = Events$4;
-
-	  Bottleneck.version = Bottleneck.prototype.version = require$$8.version;
-
-	  Bottleneck.strategy = Bottleneck.prototype.strategy = {
-	    LEAK: 1,
-	    OVERFLOW: 2,
-	    OVERFLOW_PRIORITY: 4,
-	    BLOCK: 3
-	  };
-
-	  Bottleneck.BottleneckError = Bottleneck.prototype.BottleneckError = BottleneckError_1;
-
-	  Bottleneck.Group = Bottleneck.prototype.Group = Group_1;
-
-	  Bottleneck.RedisConnection = Bottleneck.prototype.RedisConnection = require$$2;
-
-	  Bottleneck.IORedisConnection = Bottleneck.prototype.IORedisConnection = require$$3;
-
-	  Bottleneck.Batcher = Bottleneck.prototype.Batcher = Batcher_1;
-
-	  Bottleneck.prototype.jobDefaults = {
-	    priority: DEFAULT_PRIORITY$1,
-	    weight: 1,
-	    expiration: null,
-	    id: "<no-id>"
-	  };
-
-	  Bottleneck.prototype.storeDefaults = {
-	    maxConcurrent: null,
-	    minTime: 0,
-	    highWater: null,
-	    strategy: Bottleneck.prototype.strategy.LEAK,
-	    penalty: null,
-	    reservoir: null,
-	    reservoirRefreshInterval: null,
-	    reservoirRefreshAmount: null,
-	    reservoirIncreaseInterval: null,
-	    reservoirIncreaseAmount: null,
-	    reservoirIncreaseMaximum: null
-	  };
-
-	  Bottleneck.prototype.localStoreDefaults = {
-	    Promise: Promise,
-	    timeout: null,
-	    heartbeatInterval: 250
-	  };
-
-	  Bottleneck.prototype.redisStoreDefaults = {
-	    Promise: Promise,
-	    timeout: null,
-	    heartbeatInterval: 5000,
-	    clientTimeout: 10000,
-	    Redis: null,
-	    clientOptions: {},
-	    clusterNodes: null,
-	    clearDatastore: false,
-	    connection: null
-	  };
-
-	  Bottleneck.prototype.instanceDefaults = {
-	    datastore: "local",
-	    connection: null,
-	    id: "<no-id>",
-	    rejectOnDrop: true,
-	    trackDoneStatus: false,
-	    Promise: Promise
-	  };
-
-	  Bottleneck.prototype.stopDefaults = {
-	    enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
-	    dropWaitingJobs: true,
-	    dropErrorMessage: "This limiter has been stopped."
-	  };
-
-	  return Bottleneck;
-
-	}).call(commonjsGlobal);
-
-	var Bottleneck_1 = Bottleneck;
-
-	var lib = Bottleneck_1;
-
-	return lib;
-
-})));
-
-
-/***/ }),
-
 /***/ 748:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -46367,7 +44837,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5918);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7741);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46376,7 +44846,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5918:
+/***/ 7741:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49295,9 +47765,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -49416,6 +47886,25 @@ class RegistryUnauthorized extends StepFailure {
         super(`the registry rejected the credentials for ${ref}: ${cause}`, CREDENTIALS_REMEDY);
         this.name = 'RegistryUnauthorized';
     }
+}
+/** The remedy of a cancelled run: the steps are built so that a re-run continues from any point. */
+const CANCELLED_REMEDY = 're-run the workflow: it picks up where this run stopped';
+/** The job was cancelled (SIGINT, SIGTERM): the wait it interrupted, and the run, stop here. */
+class Cancelled extends StepFailure {
+    signal;
+    constructor(signal, during) {
+        super(`the job was cancelled (${signal})${during ? ` while ${during}` : ''}`, CANCELLED_REMEDY);
+        this.signal = signal;
+        this.name = 'Cancelled';
+    }
+}
+/** The cancellation behind an error that a cancelled wait or request ended with, if it was one. */
+function cancellationOf(signal, error) {
+    if (error instanceof Cancelled)
+        return error;
+    if (!signal?.aborted)
+        return undefined;
+    return signal.reason instanceof Cancelled ? signal.reason : new Cancelled(String(signal.reason));
 }
 
 ;// CONCATENATED MODULE: ./src/model/action-inputs.generated.ts
@@ -51748,11 +50237,98 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 ;// CONCATENATED MODULE: ./src/ports/process.ts
 
 
+/** How long an interrupted program may take to stop before it is killed. */
+const INTERRUPT_GRACE_MS = 3_000;
+/** How long the output of a program that has exited may take to end (a child holding it). */
+const OUTPUT_END_MS = 2_000;
+/**
+ * Runs a program that the job's cancellation must be able to end: @actions/exec keeps its
+ * child to itself, so this one is spawned here, with the same result and the same log lines.
+ * It gets its own process group, which the interrupt reaches whole, as Ctrl-C would: the
+ * docker CLI and the buildx plugin it starts.
+ */
+function runInterruptible(program, args, options, env) {
+    return new Promise((resolve) => {
+        if (options.stream === true)
+            process.stdout.write(`[command]${program} ${args.join(' ')}\n`);
+        const child = (0,external_node_child_process_namespaceObject.spawn)(program, [...args], {
+            stdio: ['pipe', 'pipe', 'pipe'],
+            detached: true,
+            ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+            ...(env !== undefined ? { env } : {}),
+        });
+        const out = [];
+        const err = [];
+        child.stdout.on('data', (chunk) => {
+            out.push(chunk);
+            if (options.stream === true)
+                process.stdout.write(chunk);
+        });
+        child.stderr.on('data', (chunk) => {
+            err.push(chunk);
+            if (options.stream === true)
+                process.stderr.write(chunk);
+        });
+        const signalGroup = (signal) => {
+            try {
+                if (child.pid !== undefined)
+                    process.kill(-child.pid, signal);
+            }
+            catch {
+                // The group has ended already.
+            }
+        };
+        const timers = [];
+        const interrupt = () => {
+            signalGroup('SIGINT');
+            timers.push(setTimeout(() => {
+                signalGroup('SIGKILL');
+            }, INTERRUPT_GRACE_MS));
+        };
+        if (options.signal.aborted)
+            interrupt();
+        else
+            options.signal.addEventListener('abort', interrupt, { once: true });
+        let done = false;
+        const finish = (exitCode, stderr) => {
+            if (done)
+                return;
+            done = true;
+            options.signal.removeEventListener('abort', interrupt);
+            for (const timer of timers)
+                clearTimeout(timer);
+            child.stdout.destroy();
+            child.stderr.destroy();
+            resolve({
+                exitCode,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: stderr ?? Buffer.concat(err).toString('utf8'),
+            });
+        };
+        child.on('error', (error) => {
+            finish(127, error.message);
+        });
+        child.on('exit', (code) => {
+            // Its output ends when the last process holding it does: waited for, a little.
+            const exitCode = code ?? 130;
+            child.on('close', () => {
+                finish(exitCode);
+            });
+            timers.push(setTimeout(() => {
+                finish(exitCode);
+            }, OUTPUT_END_MS));
+        });
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(options.input);
+    });
+}
 /** Runs a program with an argument list (never a shell string) and captures its output. */
 async function runCommand(program, args, options = {}) {
     const env = options.env
         ? { ...process.env, ...options.env }
         : undefined;
+    if (options.signal)
+        return runInterruptible(program, args, { ...options, signal: options.signal }, env);
     try {
         const result = await getExecOutput(program, [...args], {
             ignoreReturnCode: true,
@@ -52951,8 +51527,13 @@ function makeRetriable(function_, options) {
 /** Registry and network failures worth another try: 5xx, 429, dropped connections. */
 const TRANSIENT_FAILURE = /\b(50[0-9]|429)\b|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests|toomanyrequests|connection reset|connection refused|i\/o timeout|unexpected EOF|TLS handshake timeout/i;
 /** Four retries, waiting about 1, 2, 4 and 8 backoff units (capped at 8 units). */
-function retryPolicy(backoffMs) {
-    return { retries: 4, minTimeoutMs: backoffMs / 2, maxTimeoutMs: backoffMs * 8 };
+function retryPolicy(backoffMs, signal) {
+    return {
+        retries: 4,
+        minTimeoutMs: backoffMs / 2,
+        maxTimeoutMs: backoffMs * 8,
+        ...(signal ? { signal } : {}),
+    };
 }
 const DEFAULT_RETRY = retryPolicy(1000);
 class TransientFailure extends Error {
@@ -52964,7 +51545,8 @@ class TransientFailure extends Error {
 }
 /**
  * Runs a command again, with exponential backoff, while it fails in a way that a retry can
- * cure; every retry is logged. Returns the last result, successful or not.
+ * cure; every retry is logged. Returns the last result, successful or not; a cancellation
+ * of the job ends the wait and throws Cancelled.
  */
 async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTransient = (r) => TRANSIENT_FAILURE.test(r.stderr)) {
     try {
@@ -52977,6 +51559,7 @@ async function retryCommand(what, attempt, warn, policy = DEFAULT_RETRY, isTrans
             retries: policy.retries,
             minTimeout: policy.minTimeoutMs,
             maxTimeout: policy.maxTimeoutMs,
+            ...(policy.signal ? { signal: policy.signal } : {}),
             onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
                 if (retriesLeft > 0) {
                     warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`);
@@ -53203,7 +51786,7 @@ async function runBuild(ctx, plan, name, spec) {
     // A registry hiccup while pushing is retried: the build cache makes the retry cheap.
     const result = await ctx.log.group(`Build ${what}${platforms}`, () => retryCommand('pushing the candidate', () => ctx.ports.engine.build(spec, { stream: true, sourceDateEpoch: plan.commitTime }), (message) => {
         ctx.log.warning(message);
-    }, retryPolicy(ctx.env.backoffMs), (r) => /push/i.test(r.stderr) &&
+    }, retryPolicy(ctx.env.backoffMs, ctx.cancellation.abortSignal), (r) => /push/i.test(r.stderr) &&
         (TRANSIENT_FAILURE.test(tail(r.stderr, 8)) || PUSH_RACE.test(tail(r.stderr, 8)))));
     if (result.exitCode !== 0) {
         const platform = failedPlatform(result.stderr) ?? (await diagnoseFailingPlatforms(ctx, spec));
@@ -53536,31 +52119,41 @@ const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 
 const systemClock = {
     now: () => Date.now(),
-    sleep: (ms) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms),
+    sleep: (ms, signal) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms, undefined, signal ? { signal } : {}).catch(() => undefined),
     timeout: (ms) => AbortSignal.timeout(ms),
 };
-/** The moment a platform's smoke tests must be done by. */
+/** The moment a platform's smoke tests must be done by; the job's cancellation brings it forward. */
 class Deadline {
     clock;
+    cancellation;
+    /** Milliseconds since the epoch (on the clock) when the time is up. */
     at;
-    constructor(clock, ms) {
+    constructor(clock, ms, 
+    /** The job's cancellation: once it aborts, no time is left. */
+    cancellation) {
         this.clock = clock;
+        this.cancellation = cancellation;
         this.at = clock.now() + ms;
     }
     remaining() {
+        if (this.cancellation?.aborted)
+            return 0;
         return Math.max(0, this.at - this.clock.now());
     }
-    /** Aborts when the deadline passes. */
+    /** Aborts when the deadline passes or the job is cancelled. */
     signal() {
-        return this.clock.timeout(this.remaining());
+        const timeout = this.clock.timeout(this.remaining());
+        return this.cancellation ? AbortSignal.any([timeout, this.cancellation]) : timeout;
     }
 }
 
 ;// CONCATENATED MODULE: ./src/smoke/docker-run-args.ts
 
+/** Labels as `--label` arguments (which run a container belongs to). */
+const labelArgs = (labels) => Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
 const envArgs = (env) => env.flatMap(({ key, value }) => ['--env', `${key}=${value}`]);
 /** The options every smoke container shares: the platform asked for, never a pull, a known name. */
-const runArgs = (spec, mode) => [
+const runArgs = (spec, mode, labels) => [
     'run',
     mode,
     '--pull',
@@ -53569,15 +52162,16 @@ const runArgs = (spec, mode) => [
     formatPlatform(spec.platform),
     '--name',
     spec.name,
+    ...labelArgs(labels),
 ];
 /** `docker run` for one smoke command: the words go to the image, never through a shell. */
-function smokeCommandArgs(spec, words) {
-    return [...runArgs(spec, '--rm'), ...envArgs(spec.env), spec.ref, ...words];
+function smokeCommandArgs(spec, words, labels = {}) {
+    return [...runArgs(spec, '--rm', labels), ...envArgs(spec.env), spec.ref, ...words];
 }
 /** `docker run` for the health probe: detached, the port published on loopback only. */
-function probeContainerArgs(spec, port) {
+function probeContainerArgs(spec, port, labels = {}) {
     return [
-        ...runArgs(spec, '--detach'),
+        ...runArgs(spec, '--detach', labels),
         '--publish',
         `127.0.0.1::${port}`,
         ...envArgs(spec.env),
@@ -53644,8 +52238,11 @@ async function probeCheck(engine, spec, probe, deadline, clock) {
         let askedAt = clock.now();
         while (deadline.remaining() > 0) {
             try {
+                const timeout = AbortSignal.timeout(Math.max(1, Math.min(5_000, deadline.remaining())));
                 const response = await fetch(url, {
-                    signal: AbortSignal.timeout(Math.max(1, Math.min(5_000, deadline.remaining()))),
+                    signal: deadline.cancellation
+                        ? AbortSignal.any([timeout, deadline.cancellation])
+                        : timeout,
                 });
                 const body = await response.text();
                 if (expectationHolds(probe.expect, response.status, body)) {
@@ -53662,7 +52259,7 @@ async function probeCheck(engine, spec, probe, deadline, clock) {
                 askedAt = clock.now();
             const [stopped] = await Promise.all([
                 ask ? exited() : undefined,
-                clock.sleep(Math.min(interval, deadline.remaining())),
+                clock.sleep(Math.min(interval, deadline.remaining()), deadline.cancellation),
             ]);
             if (stopped)
                 return stopped;
@@ -53687,6 +52284,7 @@ async function probeCheck(engine, spec, probe, deadline, clock) {
 
 
 
+
 /** One smoke command in its own container; at the deadline the container is removed. */
 async function runCommandCheck(engine, spec, words, deadline) {
     const name = `run ${words.join(' ')}`;
@@ -53702,7 +52300,8 @@ async function runCommandCheck(engine, spec, words, deadline) {
 async function smokePlatform(engine, request, clock = systemClock) {
     const started = clock.now();
     const platform = formatPlatform(request.platform);
-    const deadline = new Deadline(clock, timeoutFor(request.smoke.timeout, request.platform).ms);
+    const ms = timeoutFor(request.smoke.timeout, request.platform).ms;
+    const deadline = new Deadline(clock, ms, engine.cancellation);
     const source = request.source;
     const ref = source.kind === 'registry' ? `${request.image}@${source.manifestDigest}` : source.tag;
     const checks = [];
@@ -53713,12 +52312,13 @@ async function smokePlatform(engine, request, clock = systemClock) {
             : { name: 'timeout', ok: false, detail: 'no time left' };
         return { ...result, ms: clock.now() - t };
     };
-    const done = () => ({
-        platform,
-        ok: checks.every((c) => c.ok),
-        checks,
-        ms: clock.now() - started,
-    });
+    const done = () => {
+        // A check the cancellation cut short proves nothing: the run stops here, the image unjudged.
+        const cancelled = cancellationOf(engine.cancellation, undefined);
+        if (cancelled)
+            throw new Cancelled(cancelled.signal, `smoke-testing ${platform}`);
+        return { platform, ok: checks.every((c) => c.ok), checks, ms: clock.now() - started };
+    };
     if (source.kind === 'registry') {
         const pulled = await timed(async () => {
             const result = await engine.pull(ref, request.platform);
@@ -53735,6 +52335,7 @@ async function smokePlatform(engine, request, clock = systemClock) {
         platform: request.platform,
         name: containerName(request.runId, request.platform, check),
         env: request.smoke.env,
+        expires: deadline.at,
     });
     // The checks are independent containers and reads of the pulled image: they run at once,
     // and are reported in a fixed order (architecture, each command, the probe).
@@ -53747,7 +52348,73 @@ async function smokePlatform(engine, request, clock = systemClock) {
     return done();
 }
 
+;// CONCATENATED MODULE: ./src/model/container-owner.ts
+/**
+ * Every container the action starts carries labels naming its run, so that what a killed run
+ * leaves behind can be found: by its own post step, or by a later run once its run is over.
+ */
+const OWNER_LABELS = {
+    /** `<run id>-<attempt>`: one attempt of one workflow run. */
+    run: 'dev.multiarch-release.run',
+    /** owner/name of the repository released. */
+    repository: 'dev.multiarch-release.repository',
+    /** The process that started it: `<host>/<boot id>/<pid>/<start>` (see host-process.ts). */
+    process: 'dev.multiarch-release.process',
+    /** Milliseconds since the epoch after which its run no longer needs it (the smoke deadline). */
+    expires: 'dev.multiarch-release.expires',
+};
+/** Images a build-only run loads for its smoke tests: `<this>:<run id>-<attempt>-<image>-<platform>`. */
+const LOADED_SMOKE_IMAGE = 'multiarch-release-smoke';
+/** A live run may still hold its containers this long past its deadline (removing them, a slow engine). */
+const EXPIRY_MARGIN_MS = 10 * 60_000;
+/** The labels of a container started for `owner`, needed until `expires`. */
+function ownerLabels(owner, expires) {
+    return {
+        [OWNER_LABELS.run]: owner.run,
+        [OWNER_LABELS.repository]: owner.repository,
+        [OWNER_LABELS.process]: owner.process,
+        [OWNER_LABELS.expires]: String(Math.round(expires)),
+    };
+}
+/** Reads a container's labels back; undefined for a container the action did not label. */
+function labelledContainer(id, name, labels) {
+    const run = labels[OWNER_LABELS.run];
+    if (!run)
+        return undefined;
+    const expires = Number(labels[OWNER_LABELS.expires] ?? '');
+    return {
+        id,
+        name,
+        owner: {
+            run,
+            repository: labels[OWNER_LABELS.repository] ?? '',
+            process: labels[OWNER_LABELS.process] ?? '',
+        },
+        expires: Number.isFinite(expires) && expires > 0 ? expires : undefined,
+    };
+}
+/**
+ * Whether a container another run left may be removed, and why. Conservative: only when its
+ * run is certainly over: the process that started it is gone from this very host, or its
+ * deadline passed long ago (a live run removes its containers at the deadline).
+ */
+function leftoverVerdict(container, self, now, alive) {
+    if (container.owner.run === self.run && container.owner.repository === self.repository)
+        return { remove: false, reason: 'this run' };
+    const live = container.owner.process === '' ? undefined : alive(container.owner.process);
+    if (live === true)
+        return { remove: false, reason: 'its run is alive on this host' };
+    if (live === false)
+        return { remove: true, reason: 'the run that started it has ended' };
+    if (container.expires !== undefined && now > container.expires + EXPIRY_MARGIN_MS) {
+        const minutes = Math.round((now - container.expires) / 60_000);
+        return { remove: true, reason: `its smoke deadline passed ${minutes} min ago` };
+    }
+    return { remove: false, reason: 'its run may still be alive' };
+}
+
 ;// CONCATENATED MODULE: ./src/steps/smoke.ts
+
 
 
 
@@ -53804,7 +52471,7 @@ async function smokeLoaded(ctx, plan, image, platform) {
     const { ports } = ctx;
     const name = formatPlatform(platform);
     const slug = `${image.build.name}-${name.replace(/\//g, '-')}`;
-    const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${slug}`;
+    const tag = `${LOADED_SMOKE_IMAGE}:${ctx.env.runId}-${ctx.env.runAttempt}-${slug}`;
     const spec = buildSpecFor(ctx, plan, image, { kind: 'load', tag }, (0,external_node_path_namespaceObject.join)(ctx.workDir, `smoke-${slug}.json`));
     const loaded = await ports.engine.build({ ...spec, platforms: [platform] }, { sourceDateEpoch: plan.commitTime });
     if (loaded.exitCode !== 0) {
@@ -54040,6 +52707,7 @@ function checksumsFile(files) {
 ;// CONCATENATED MODULE: ./src/release/lease.ts
 
 
+
 /**
  * The ref that holds the release lease: not a branch or a tag, so users never see it. Its
  * commits form a chain; moving the ref by fast-forward only makes taking the lease atomic.
@@ -54090,9 +52758,7 @@ function takeable(record, options, now) {
         return `held by attempt ${record.attempt} of this run, which has ended`;
     return undefined;
 }
-const realSleep = (ms) => new Promise((resolve) => {
-    setTimeout(resolve, ms);
-});
+const realSleep = (ms, signal) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
 /**
  * The release lease: while a run holds it, no other run moves floating tags or publishes, so
  * each run decides from the history the previous one left. Taking it is a ref creation or a
@@ -54127,7 +52793,7 @@ class Lease {
         let waitingFor;
         let pause = 250;
         for (;;) {
-            const signal = options.cancelled();
+            const signal = options.cancelled() ?? cancellationOf(options.signal, undefined)?.signal;
             if (signal !== undefined) {
                 throw new StepFailure(`the job was cancelled (${signal}) while waiting for the release lease`);
             }
@@ -54170,7 +52836,7 @@ class Lease {
                 waitingFor = record.holder;
                 options.log(`Waiting for run ${record.runId} (releasing ${record.version}) to finish promoting: it holds the release lease until ${new Date(record.expires).toISOString()}`);
             }
-            await (options.sleep ?? realSleep)(Math.max(10, Math.min(pause, record.expires - now + 10, deadline - now)));
+            await (options.sleep ?? realSleep)(Math.max(10, Math.min(pause, record.expires - now + 10, deadline - now)), options.signal);
             pause = Math.min(2_000, pause * 2);
         }
     }
@@ -54228,6 +52894,7 @@ async function holdLease(ctx, version, commit) {
             ctx.log.info(message);
         },
         cancelled: () => ctx.cancellation.signal,
+        ...(ctx.cancellation.abortSignal ? { signal: ctx.cancellation.abortSignal } : {}),
     });
     // The next run need not wait for it to expire.
     ctx.onExit.add('give back the release lease', () => lease.release());
@@ -54916,6 +53583,60 @@ async function runPipeline(run, steps = PIPELINE, found = {}) {
     return found;
 }
 
+;// CONCATENATED MODULE: ./src/ports/engine-output.ts
+/** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
+function parseBuildxVersion(text) {
+    return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1];
+}
+/** The server's version and image store, from `docker info --format '{{json .}}'`. */
+function parseEngineInfo(json) {
+    try {
+        const info = JSON.parse(json);
+        if (!info.ServerVersion)
+            return undefined;
+        return {
+            version: info.ServerVersion,
+            containerdStore: JSON.stringify(info.DriverStatus ?? []).includes('io.containerd.snapshotter'),
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Parses `docker buildx inspect` output into the builder's name, driver, the platforms of all
+ * its nodes and how many nodes it has (each node's section has an Endpoint line).
+ */
+function parseBuilderInspect(text) {
+    const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+    const platforms = [...text.matchAll(/^Platforms:\s*(.*)$/gm)]
+        .flatMap((m) => (m[1] ?? '').split(','))
+        .map((p) => p.trim().replace(/\*$/, ''))
+        .filter((p) => p !== '');
+    const nodes = [...text.matchAll(/^Endpoint:/gm)].length;
+    return {
+        name: field('Name'),
+        driver: field('Driver'),
+        platforms: [...new Set(platforms)],
+        nodes: Math.max(nodes, 1),
+    };
+}
+/** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */
+function parseContainerState(text) {
+    const [running, exitCode] = text.trim().split(' ');
+    if (running === 'true')
+        return { status: 'running' };
+    if (running !== 'false')
+        return { status: 'unknown' };
+    const code = Number.parseInt(exitCode ?? '', 10);
+    return { status: 'exited', exitCode: Number.isNaN(code) ? undefined : code };
+}
+/** The host port in `docker port` output such as "127.0.0.1:32768" (the first line that has one). */
+function parsePublishedPort(text) {
+    const port = /:(\d+)\s*$/m.exec(text)?.[1];
+    return port === undefined ? undefined : Number(port);
+}
+
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
@@ -55071,58 +53792,9 @@ async function unpackLayout(tarFile, dir) {
 
 
 
-/** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
-function parseBuildxVersion(text) {
-    return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1];
-}
-/** The server's version and image store, from `docker info --format '{{json .}}'`. */
-function parseEngineInfo(json) {
-    try {
-        const info = JSON.parse(json);
-        if (!info.ServerVersion)
-            return undefined;
-        return {
-            version: info.ServerVersion,
-            containerdStore: JSON.stringify(info.DriverStatus ?? []).includes('io.containerd.snapshotter'),
-        };
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Parses `docker buildx inspect` output into the builder's name, driver, the platforms of all
- * its nodes and how many nodes it has (each node's section has an Endpoint line).
- */
-function parseBuilderInspect(text) {
-    const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
-    const platforms = [...text.matchAll(/^Platforms:\s*(.*)$/gm)]
-        .flatMap((m) => (m[1] ?? '').split(','))
-        .map((p) => p.trim().replace(/\*$/, ''))
-        .filter((p) => p !== '');
-    const nodes = [...text.matchAll(/^Endpoint:/gm)].length;
-    return {
-        name: field('Name'),
-        driver: field('Driver'),
-        platforms: [...new Set(platforms)],
-        nodes: Math.max(nodes, 1),
-    };
-}
-/** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */
-function parseContainerState(text) {
-    const [running, exitCode] = text.trim().split(' ');
-    if (running === 'true')
-        return { status: 'running' };
-    if (running !== 'false')
-        return { status: 'unknown' };
-    const code = Number.parseInt(exitCode ?? '', 10);
-    return { status: 'exited', exitCode: Number.isNaN(code) ? undefined : code };
-}
-/** The host port in `docker port` output such as "127.0.0.1:32768" (the first line that has one). */
-function parsePublishedPort(text) {
-    const port = /:(\d+)\s*$/m.exec(text)?.[1];
-    return port === undefined ? undefined : Number(port);
-}
+
+
+
 const outcome = (result) => result.exitCode === 0 ? { ok: true } : { ok: false, error: result.stderr };
 /** Resolves when the signal aborts (at once if it has); `cancel` forgets it. */
 function whenAborted(signal) {
@@ -55140,30 +53812,87 @@ function whenAborted(signal) {
     });
     return { aborted, cancel };
 }
+/** A container made only to copy a file out of an image is needed for this long at most. */
+const COPY_CONTAINER_MS = 10 * 60_000;
+/** Whether a promise settles within `ms`. */
+const settlesWithin = (promise, ms) => Promise.race([
+    promise.then(() => true, () => true),
+    (0,external_node_timers_promises_namespaceObject.setTimeout)(ms).then(() => false),
+]);
+
 /** The engine through the docker CLI: every argument list is built here or by a pure builder. */
 class DockerEngine {
     docker;
-    constructor(docker = program('docker')) {
+    options;
+    cancellation;
+    constructor(docker = program('docker'), options = {}) {
         this.docker = docker;
+        this.options = options;
+        this.cancellation = options.cancellation;
+    }
+    /** A pull or a build, which can take minutes, ends at the job's cancellation. */
+    interruptible() {
+        return this.cancellation ? { signal: this.cancellation } : undefined;
+    }
+    /** The labels of a container needed until `expires`: none without an owner. */
+    labels(expires = Date.now() + COPY_CONTAINER_MS) {
+        return this.options.owner ? ownerLabels(this.options.owner, expires) : {};
+    }
+    async labelledContainers() {
+        const columns = [
+            '{{.ID}}',
+            '{{.Names}}',
+            ...Object.values(OWNER_LABELS).map((label) => `{{.Label "${label}"}}`),
+        ];
+        const result = await this.docker.run([
+            'ps',
+            '--all',
+            '--no-trunc',
+            '--filter',
+            `label=${OWNER_LABELS.run}`,
+            '--format',
+            columns.join('\t'),
+        ]);
+        if (result.exitCode !== 0) {
+            throw new StepFailure(`listing the action's containers failed: ${tail(result.stderr, 3)}`);
+        }
+        return result.stdout
+            .split('\n')
+            .filter((line) => line.trim() !== '')
+            .flatMap((line) => {
+            const [id = '', name = '', ...values] = line.split('\t');
+            const labels = Object.fromEntries(Object.values(OWNER_LABELS).map((label, i) => [label, values[i]]));
+            const container = labelledContainer(id, name, labels);
+            return container ? [container] : [];
+        });
     }
     async pull(ref, platform) {
-        return outcome(await this.docker.run(['pull', '--quiet', '--platform', formatPlatform(platform), ref]));
+        return outcome(await this.docker.run(['pull', '--quiet', '--platform', formatPlatform(platform), ref], this.interruptible()));
     }
     async run(spec, command, stop) {
-        const running = this.docker.run(smokeCommandArgs(spec, command));
-        if (stop === undefined)
+        if (this.cancellation?.aborted) {
+            return { exitCode: 130, stdout: '', stderr: 'the job was cancelled', stopped: true };
+        }
+        const running = this.docker.run(smokeCommandArgs(spec, command, this.labels(spec.expires)));
+        const stops = [stop, this.cancellation].filter((s) => s !== undefined);
+        if (stops.length === 0)
             return { ...(await running), stopped: false };
-        const { aborted, cancel } = whenAborted(stop);
+        const { aborted, cancel } = whenAborted(AbortSignal.any(stops));
         const first = await Promise.race([running, aborted]);
         cancel();
         if (first !== 'stopped')
             return { ...first, stopped: false };
-        // Removing the container ends the `docker run` that waits for it.
-        await this.remove(spec.name);
+        // Removing the container ends the `docker run` that waits for it; again until it has, as
+        // the stop may come before the engine has made the container.
+        do
+            await this.remove(spec.name);
+        while (!(await settlesWithin(running, 500)));
         return { ...(await running), stopped: true };
     }
     async startDetached(spec, port) {
-        return outcome(await this.docker.run(probeContainerArgs(spec, port)));
+        if (this.cancellation?.aborted)
+            return { ok: false, error: 'the job was cancelled' };
+        return outcome(await this.docker.run(probeContainerArgs(spec, port, this.labels(spec.expires))));
     }
     async state(name) {
         const result = await this.docker.run([
@@ -55186,6 +53915,19 @@ class DockerEngine {
     async remove(name) {
         await this.docker.run(['rm', '--force', name]);
     }
+    /** The images whose reference matches a pattern (`repo:prefix-*`), by id; none on failure. */
+    async imagesMatching(reference) {
+        const result = await this.docker.run([
+            'image',
+            'ls',
+            '--quiet',
+            '--filter',
+            `reference=${reference}`,
+        ]);
+        if (result.exitCode !== 0)
+            return [];
+        return [...new Set(result.stdout.split('\n').filter((id) => id.trim() !== ''))];
+    }
     async removeImage(tag) {
         await this.docker.run(['image', 'rm', '--force', tag]);
     }
@@ -55206,6 +53948,7 @@ class DockerEngine {
                 : {}),
         };
         const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(spec), {
+            ...this.interruptible(),
             stream: options.stream ?? false,
             ...(Object.keys(env).length > 0 ? { env } : {}),
         });
@@ -55260,12 +54003,16 @@ class DockerEngine {
         return saved;
     }
     async readImageFile(ref, platform, path) {
+        if (this.cancellation?.aborted) {
+            throw new StepFailure(`the job was cancelled before ${path} was read from ${ref}`);
+        }
         const created = await this.docker.run([
             'create',
             '--pull',
             'never',
             '--platform',
             platform,
+            ...labelArgs(this.labels()),
             ref,
         ]);
         if (created.exitCode !== 0) {
@@ -60188,91 +58935,6 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 );
 
 
-// EXTERNAL MODULE: ./node_modules/bottleneck/light.js
-var light = __nccwpck_require__(3251);
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
-// pkg/dist-src/version.js
-var plugin_retry_dist_bundle_VERSION = "0.0.0-development";
-
-// pkg/dist-src/error-request.js
-function isRequestError(error) {
-  return error.request !== void 0;
-}
-async function errorRequest(state, octokit, error, options) {
-  if (!isRequestError(error) || !error?.request.request) {
-    throw error;
-  }
-  if (error.status >= 400 && !state.doNotRetry.includes(error.status)) {
-    const retries = options.request.retries != null ? options.request.retries : state.retries;
-    const retryAfter = Math.pow((options.request.retryCount || 0) + 1, 2);
-    throw octokit.retry.retryRequest(error, retries, retryAfter);
-  }
-  throw error;
-}
-
-// pkg/dist-src/wrap-request.js
-
-
-async function wrapRequest(state, octokit, request, options) {
-  const limiter = new light();
-  limiter.on("failed", function(error, info) {
-    const maxRetries = ~~error.request.request?.retries;
-    const after = ~~error.request.request?.retryAfter;
-    options.request.retryCount = info.retryCount + 1;
-    if (maxRetries > info.retryCount) {
-      return after * state.retryAfterBaseValue;
-    }
-  });
-  return limiter.schedule(
-    requestWithGraphqlErrorHandling.bind(null, state, octokit, request),
-    options
-  );
-}
-async function requestWithGraphqlErrorHandling(state, octokit, request, options) {
-  const response = await request(options);
-  if (response.data && response.data.errors && response.data.errors.length > 0 && /Something went wrong while executing your query/.test(
-    response.data.errors[0].message
-  )) {
-    const error = new RequestError(response.data.errors[0].message, 500, {
-      request: options,
-      response
-    });
-    return errorRequest(state, octokit, error, options);
-  }
-  return response;
-}
-
-// pkg/dist-src/index.js
-function retry(octokit, octokitOptions) {
-  const state = Object.assign(
-    {
-      enabled: true,
-      retryAfterBaseValue: 1e3,
-      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
-      retries: 3
-    },
-    octokitOptions.retry
-  );
-  const retryPlugin = {
-    retry: {
-      retryRequest: (error, retries, retryAfter) => {
-        error.request.request = Object.assign({}, error.request.request, {
-          retries,
-          retryAfter
-        });
-        return error;
-      }
-    }
-  };
-  if (state.enabled) {
-    octokit.hook.error("request", errorRequest.bind(null, state, retryPlugin));
-    octokit.hook.wrap("request", wrapRequest.bind(null, state, retryPlugin));
-  }
-  return retryPlugin;
-}
-retry.VERSION = plugin_retry_dist_bundle_VERSION;
-
-
 ;// CONCATENATED MODULE: ./src/ports/github/answers.ts
 const toRelease = (r) => ({
     id: r.id,
@@ -60308,19 +58970,66 @@ function gitHubMessage(error) {
     return `${e.status ? `${e.status} ` : ''}${message}${details ? ` (${details})` : ''}`;
 }
 
+;// CONCATENATED MODULE: ./src/ports/github/retry.ts
+
+/** Answers a retry cannot cure (those @octokit/plugin-retry leaves alone too). */
+const FINAL_STATUSES = [400, 401, 403, 404, 410, 422, 451];
+/** How long a call made after the job was cancelled may take: the run's last bookkeeping. */
+const GRACE_MS = 2_000;
+const statusOf = (error) => {
+    const status = error?.status;
+    return typeof status === 'number' ? status : undefined;
+};
+/**
+ * Retries every request of an Octokit on 5xx, 429 and dropped connections (Octokit reports
+ * those as 500). The waits are p-retry's, which the job's cancellation ends at once, with the
+ * request in flight; @octokit/plugin-retry's waits are timers nothing can end. A call made
+ * after the cancellation gets one attempt within GRACE_MS, so the run can still give back its
+ * release lease, and never waits on a retry.
+ */
+function retryRequests(octokit, options) {
+    const { signal } = options;
+    octokit.hook.wrap('request', async (request, requestOptions) => {
+        // Set on the options themselves: the hooks inside this one (auth) were bound to them.
+        if (signal?.aborted) {
+            requestOptions.request = { ...requestOptions.request, signal: AbortSignal.timeout(GRACE_MS) };
+            return request(requestOptions);
+        }
+        if (signal)
+            requestOptions.request = { ...requestOptions.request, signal };
+        return pRetry(() => request(requestOptions), {
+            retries: options.retries,
+            minTimeout: options.backoffMs,
+            factor: 3,
+            ...(signal ? { signal } : {}),
+            shouldRetry: ({ error }) => {
+                const status = statusOf(error);
+                return status !== undefined && status >= 400 && !FINAL_STATUSES.includes(status);
+            },
+            onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+                const status = statusOf(error);
+                if (retriesLeft > 0 && status !== undefined && !FINAL_STATUSES.includes(status)) {
+                    options.warn(`GitHub API ${requestOptions.method} ${requestOptions.url}: attempt ${attemptNumber} failed (${status}); retrying`);
+                }
+            },
+        });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/ports/github/octokit.ts
 
 
 
 
 
-const RetryingOctokit = dist_src_Octokit.plugin(retry);
 /** GitHub through Octokit, at GITHUB_API_URL, so GitHub Enterprise Server works as github.com. */
 class OctokitGitHub {
     octokit;
     repoParams;
+    signal;
     constructor(target) {
         this.repoParams = { owner: target.owner, repo: target.repo };
+        this.signal = target.signal;
         const log = {
             debug: () => undefined,
             info: () => undefined,
@@ -60329,23 +59038,35 @@ class OctokitGitHub {
             },
             error: () => undefined,
         };
-        this.octokit = new RetryingOctokit({
+        this.octokit = new dist_src_Octokit({
             auth: target.token,
             baseUrl: target.apiUrl,
             userAgent: 'multiarch-release',
-            // 5xx and 429 are retried 3 times, waiting 1, 4 and 9 backoff units.
-            retry: { retries: 3, retryAfterBaseValue: target.backoffMs },
             log,
             // The request layer logs GitHub's deprecation notices through its own logger.
             request: { log },
         });
+        // 5xx, 429 and dropped connections are retried 3 times, waiting 1, 3 and 9 backoff units.
+        retryRequests(this.octokit, {
+            retries: 3,
+            backoffMs: target.backoffMs,
+            warn: target.warn,
+            ...(target.signal ? { signal: target.signal } : {}),
+        });
+    }
+    /** The error a failed call ends with: the cancellation that ended it, or GitHub's answer. */
+    failure(what, error, remedy) {
+        const cancelled = cancellationOf(this.signal, error);
+        if (cancelled)
+            return new Cancelled(cancelled.signal, what);
+        return new StepFailure(`GitHub API: ${what} failed: ${gitHubMessage(error)}`, remedy);
     }
     async call(what, fn) {
         try {
             return await fn();
         }
         catch (error) {
-            throw new StepFailure(`GitHub API: ${what} failed: ${gitHubMessage(error)}`, httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined);
+            throw this.failure(what, error, httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined);
         }
     }
     async canWrite() {
@@ -60371,7 +59092,7 @@ class OctokitGitHub {
         catch (error) {
             if (httpStatus(error) === 404)
                 return undefined;
-            throw new StepFailure(`GitHub API: reading the release of ${tag} failed: ${gitHubMessage(error)}`);
+            throw this.failure(`reading the release of ${tag}`, error);
         }
     }
     async tagsWithPrefix(prefix) {
@@ -60432,7 +59153,7 @@ class OctokitGitHub {
         catch (error) {
             if (httpStatus(error) === 404)
                 return undefined;
-            throw new StepFailure(`GitHub API: reading the tag ${tag} failed: ${gitHubMessage(error)}`);
+            throw this.failure(`reading the tag ${tag}`, error);
         }
     }
     async createDraft(request) {
@@ -60491,7 +59212,7 @@ class OctokitGitHub {
             // Another run may have removed the same duplicate first: gone is gone.
             if (httpStatus(error) === 404)
                 return;
-            throw new StepFailure(`GitHub API: deleting a duplicate draft failed: ${gitHubMessage(error)}`, httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined);
+            throw this.failure('deleting a duplicate draft', error, httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined);
         }
     }
     async listAssets(releaseId) {
@@ -60539,7 +59260,7 @@ class OctokitGitHub {
         catch (error) {
             if (httpStatus(error) === 404)
                 return undefined;
-            throw new StepFailure(`GitHub API: reading ${ref} failed: ${gitHubMessage(error)}`);
+            throw this.failure(`reading ${ref}`, error);
         }
     }
     async readCommit(sha) {
@@ -60576,7 +59297,7 @@ class OctokitGitHub {
             // GitHub answers 422 "Reference already exists".
             if (httpStatus(error) === 422 && /already exists/i.test(gitHubMessage(error)))
                 return false;
-            throw new StepFailure(`GitHub API: creating ${ref} failed: ${gitHubMessage(error)}`);
+            throw this.failure(`creating ${ref}`, error);
         }
     }
     async fastForwardRef(ref, sha) {
@@ -60593,7 +59314,7 @@ class OctokitGitHub {
             // GitHub answers 422 "Update is not a fast forward" when the ref moved meanwhile.
             if (httpStatus(error) === 422 && /fast.?forward/i.test(gitHubMessage(error)))
                 return false;
-            throw new StepFailure(`GitHub API: moving ${ref} failed: ${gitHubMessage(error)}`);
+            throw this.failure(`moving ${ref}`, error);
         }
     }
     async deleteRef(ref) {
@@ -60604,7 +59325,7 @@ class OctokitGitHub {
             // GitHub answers 422 "Reference does not exist" for a ref already gone.
             if (httpStatus(error) === 422 || httpStatus(error) === 404)
                 return;
-            throw new StepFailure(`GitHub API: removing ${ref} failed: ${gitHubMessage(error)}`);
+            throw this.failure(`removing ${ref}`, error);
         }
     }
     async generateNotes(tag, commit) {
@@ -60786,6 +59507,7 @@ function exchange(url, request, ca, redirects = 5) {
                 ...(request.body ? { 'content-length': String(request.body.length) } : {}),
             },
             ...(ca && url.protocol === 'https:' ? { ca } : {}),
+            ...(request.signal ? { signal: request.signal } : {}),
             timeout: 60_000,
         }, (response) => {
             const location = response.headers.location;
@@ -60854,16 +59576,20 @@ class RegistrySession {
     registry;
     defaultScope;
     credentials;
+    signal;
     authorization;
     ca;
     /** Answers to challenges being fetched: requests refused at once share one token. */
     answering = new Map();
     constructor(registry, 
     /** The scope asked for when a challenge names none, e.g. repository:acme/app:pull. */
-    defaultScope, credentials = () => dockerCredentials(registry)) {
+    defaultScope, credentials = () => dockerCredentials(registry), 
+    /** The job's cancellation: every request of the session is destroyed at once. */
+    signal) {
         this.registry = registry;
         this.defaultScope = defaultScope;
         this.credentials = credentials;
+        this.signal = signal;
         this.ca = registryCa(registry);
     }
     /**
@@ -60877,6 +59603,9 @@ class RegistrySession {
             this.answering.set(header, pending);
         }
         return pending;
+    }
+    cancellable() {
+        return this.signal ? { signal: this.signal } : {};
     }
     /** Answers a 401's challenge: a bearer token from the realm, or basic credentials. */
     async authenticate(header) {
@@ -60921,7 +59650,7 @@ class RegistrySession {
             url.searchParams.set('service', service);
         url.searchParams.set('scope', scope);
         const headers = credentials?.kind === 'basic' ? { authorization: `Basic ${credentials.auth}` } : {};
-        return exchange(url, { method: 'GET', headers }, this.ca);
+        return exchange(url, { method: 'GET', headers, ...this.cancellable() }, this.ca);
     }
     /** The token endpoint's OAuth2 POST, trading an identity (refresh) token for an access token. */
     oauthToken(url, refreshToken, scope, service) {
@@ -60936,6 +59665,7 @@ class RegistrySession {
             method: 'POST',
             headers: { 'content-type': 'application/x-www-form-urlencoded' },
             body: Buffer.from(form.toString()),
+            ...this.cancellable(),
         }, this.ca);
     }
     /**
@@ -60950,7 +59680,7 @@ class RegistrySession {
             const sent = this.authorization;
             if (sent)
                 headers.authorization = sent;
-            const response = await exchange(url, { ...request, headers }, this.ca);
+            const response = await exchange(url, { ...request, headers, ...this.cancellable() }, this.ca);
             const status = response.statusCode ?? 0;
             if (status === 401) {
                 response.resume();
@@ -60993,10 +59723,13 @@ const ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
 class Repository {
     image;
     session;
-    constructor(image, session) {
+    constructor(image, session, 
+    /** The job's cancellation, for the session made here. */
+    signal) {
         this.image = image;
         this.session =
-            session ?? new RegistrySession(image.registry, `repository:${apiPath(image)}:pull`);
+            session ??
+                new RegistrySession(image.registry, `repository:${apiPath(image)}:pull`, undefined, signal);
     }
     url(path) {
         const scheme = isLoopbackRegistry(this.image.registry) ? 'http' : 'https';
@@ -61381,7 +60114,7 @@ class HttpRegistry {
         const key = `${image.registry}/${image.path}`;
         let repository = this.repositories.get(key);
         if (!repository) {
-            repository = new Repository(image);
+            repository = new Repository(image, undefined, this.policy.signal);
             this.repositories.set(key, repository);
         }
         return repository;
@@ -61393,6 +60126,7 @@ class HttpRegistry {
                 retries: this.policy.retries,
                 minTimeout: this.policy.minTimeoutMs,
                 maxTimeout: this.policy.maxTimeoutMs,
+                ...(this.policy.signal ? { signal: this.policy.signal } : {}),
                 shouldRetry: ({ error }) => error instanceof TransientHttpFailure || error instanceof NotYetPresent,
                 onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
                     if (retriesLeft > 0 && error instanceof TransientHttpFailure)
@@ -61401,6 +60135,9 @@ class HttpRegistry {
             });
         }
         catch (error) {
+            const cancelled = cancellationOf(this.policy.signal, error);
+            if (cancelled)
+                throw new Cancelled(cancelled.signal, what);
             if (error instanceof HttpUnauthorized)
                 throw new RegistryUnauthorized(ref, error.message);
             if (error instanceof TransientHttpFailure) {
@@ -61808,7 +60545,7 @@ function workspaceFiles(workspace) {
     };
 }
 /** GitHub at GITHUB_API_URL: the trigger decision may need it before the other ports exist. */
-function gitHubPort(runEnv, inputs, log) {
+function gitHubPort(runEnv, inputs, log, signal) {
     return new OctokitGitHub({
         apiUrl: runEnv.apiUrl,
         token: inputs.githubToken,
@@ -61818,16 +60555,24 @@ function gitHubPort(runEnv, inputs, log) {
         warn: (m) => {
             log.warning(m);
         },
+        ...(signal ? { signal } : {}),
     });
 }
-/** The engine, the registry (HTTP, or imagetools where HTTP cannot be used), git and cosign. */
-function adapters(runEnv, inputs, workDir, log) {
+/**
+ * The engine, the registry (HTTP, or imagetools where HTTP cannot be used), git and cosign.
+ * The run's containers carry its owner's labels; the job's cancellation ends every wait.
+ */
+function adapters(runEnv, inputs, workDir, log, run = {}) {
     const warn = (m) => {
         log.warning(m);
     };
+    const retries = retryPolicy(runEnv.backoffMs, run.signal);
     return {
-        engine: new DockerEngine(),
-        registry: new RoutedRegistry(new HttpRegistry(warn, retryPolicy(runEnv.backoffMs)), new ImagetoolsRegistry(warn, retryPolicy(runEnv.backoffMs)), (m) => {
+        engine: new DockerEngine(undefined, {
+            ...(run.owner ? { owner: run.owner } : {}),
+            ...(run.signal ? { cancellation: run.signal } : {}),
+        }),
+        registry: new RoutedRegistry(new HttpRegistry(warn, retries), new ImagetoolsRegistry(warn, retries), (m) => {
             core_debug(m);
         }),
         git: new GitCli(runEnv.workspace),
@@ -61912,6 +60657,7 @@ function readOnlyPorts(ports) {
             state: (name) => engine.state(name),
             logs: (name, lines) => engine.logs(name, lines),
             publishedPort: (name, port) => engine.publishedPort(name, port),
+            labelledContainers: () => engine.labelledContainers(),
             readImageFile: (ref) => refuse(`create a container of ${ref}`),
             pull: (ref) => refuse(`pull ${ref}`),
             run: (spec) => refuse(`run a container of ${spec.ref}`),
@@ -62556,8 +61302,159 @@ function renderSummary(ctx, failure) {
 function failureAnnotation(failure) {
     return { title: `multiarch-release: ${failure.step} failed`, message: failure.message };
 }
+/**
+ * Containers the run removed that runs of the action had left (killed during their smoke
+ * tests); empty when there were none. `heading` says who removed them (the run, its post step).
+ */
+function removedContainersSection(removed, heading = 'Left-over containers removed') {
+    if (removed.length === 0)
+        return '';
+    const rows = removed.map((c) => [
+        code(c.name),
+        escaped(c.repository),
+        escaped(c.run),
+        escaped(c.reason),
+    ]);
+    return ([
+        `### ${escaped(heading)}`,
+        '',
+        ...table(['Container', 'Repository', 'Run', 'Why'], rows),
+        '',
+    ].join('\n') + '\n');
+}
+
+;// CONCATENATED MODULE: ./src/ports/cancellation.ts
+
+/**
+ * Watches SIGINT and SIGTERM (the runner sends SIGINT, then SIGTERM 7.5 s later, then kills):
+ * the first aborts every wait, so the run reports where things stand well before the second,
+ * which ends the process at once.
+ */
+function cancelOnSignals(announce, source = process) {
+    const controller = new AbortController();
+    const state = {
+        abortSignal: controller.signal,
+    };
+    const onSignal = (signal) => {
+        if (state.signal !== undefined)
+            source.exit(130);
+        state.signal = signal;
+        announce(signal);
+        controller.abort(new Cancelled(signal));
+    };
+    source.on('SIGINT', onSignal);
+    source.on('SIGTERM', onSignal);
+    return state;
+}
+
+;// CONCATENATED MODULE: ./src/ports/host-process.ts
+
+
+/** Reads a file, or undefined when it cannot be read (no such process, not Linux). */
+function readOrUndefined(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The kernel's boot id: pids are only comparable within one boot of one machine. */
+const bootId = () => (readOrUndefined('/proc/sys/kernel/random/boot_id') ?? 'unknown').trim();
+/** When a process started (clock ticks since boot), so a reused pid is told apart. */
+function startTicks(pid) {
+    const stat = readOrUndefined(`/proc/${pid}/stat`);
+    if (stat === undefined)
+        return undefined;
+    // Field 22; the command name in field 2 may hold spaces, so count after its closing parenthesis.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+/** This process, as a container label names it: `<host>/<boot id>/<pid>/<start>`. */
+function thisProcess() {
+    return [(0,external_node_os_namespaceObject.hostname)(), bootId(), process.pid, startTicks(process.pid) ?? '?'].join('/');
+}
+/**
+ * Whether the process a label names is alive: only this machine (same host name, same boot)
+ * can tell, by its pid and start time; undefined anywhere else.
+ */
+function processAlive(label) {
+    const [host, boot, pid, start] = label.split('/');
+    if (host !== (0,external_node_os_namespaceObject.hostname)() || boot !== bootId() || boot === 'unknown')
+        return undefined;
+    if (!/^\d+$/.test(pid ?? '') || !/^\d+$/.test(start ?? ''))
+        return undefined;
+    const ticks = startTicks(Number(pid));
+    return ticks !== undefined && ticks === start;
+}
+
+;// CONCATENATED MODULE: ./src/post/state.ts
+
+const KEYS = {
+    run: 'run',
+    repository: 'repository',
+    workDir: 'work-dir',
+    loggedIn: 'logged-in',
+};
+/** The run attempt's label value: `<run id>-<attempt>`. */
+const runLabel = (runId, attempt) => `${runId}-${attempt}`;
+/** Saved as soon as the run has a folder: a kill a moment later still leaves it to the post step. */
+function rememberForPost(state) {
+    saveState(KEYS.run, state.run);
+    saveState(KEYS.repository, state.repository);
+    saveState(KEYS.workDir, state.workDir);
+    saveState(KEYS.loggedIn, state.loggedIn.join('\n'));
+}
+/**
+ * What the post step cleans up: what the main step saved, else (killed before it saved
+ * anything) the run attempt and repository the runner names.
+ */
+function postState(env) {
+    const saved = (key) => env[`STATE_${key}`] ?? '';
+    return {
+        run: saved(KEYS.run) || runLabel(env.GITHUB_RUN_ID ?? '0', env.GITHUB_RUN_ATTEMPT ?? '1'),
+        repository: saved(KEYS.repository) || (env.GITHUB_REPOSITORY ?? ''),
+        workDir: saved(KEYS.workDir),
+        loggedIn: saved(KEYS.loggedIn)
+            .split('\n')
+            .filter((r) => r !== ''),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/smoke/leftovers.ts
+
+/**
+ * Removes the containers that earlier runs of the action left on this engine (a run killed
+ * during its smoke tests cannot remove its own), once their run is certainly over.
+ */
+async function removeEarlierLeftovers(engine, self, alive, now = Date.now()) {
+    const removed = [];
+    for (const container of await engine.labelledContainers()) {
+        const verdict = leftoverVerdict(container, self, now, alive);
+        if (!verdict.remove)
+            continue;
+        await engine.remove(container.id);
+        const { run, repository } = container.owner;
+        removed.push({ name: container.name, run, repository, reason: verdict.reason });
+    }
+    return removed;
+}
+/** Removes every container of one run attempt (its post step: the run is over by then). */
+async function removeRunContainers(engine, run, repository) {
+    const removed = [];
+    for (const container of await engine.labelledContainers()) {
+        if (container.owner.run !== run || container.owner.repository !== repository)
+            continue;
+        await engine.remove(container.id);
+        removed.push({ name: container.name, run, repository, reason: 'left by this run' });
+    }
+    return removed;
+}
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
+
+
 
 
 
@@ -62634,7 +61531,11 @@ async function run(env = process.env) {
         if (secret !== '')
             core_setSecret(secret);
     }
-    const github = gitHubPort(runEnv, inputs, coreLogger);
+    // One AbortController for the whole run: the first SIGINT or SIGTERM ends every wait at once.
+    const cancellation = cancelOnSignals((signal) => {
+        warning(`${signal} received: the run stops at the next safe point and reports where things stand`);
+    });
+    const github = gitHubPort(runEnv, inputs, coreLogger, cancellation.abortSignal);
     let defaultBranch;
     try {
         defaultBranch = await resolveDefaultBranch(runEnv, inputs.mode, github);
@@ -62675,21 +61576,33 @@ async function run(env = process.env) {
     if (trigger.kind === 'build' && trigger.reason !== undefined)
         core_notice(`Built only, nothing pushed: ${trigger.reason}`);
     const workDir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runEnv.tempDir || (0,external_node_os_namespaceObject.tmpdir)(), 'multiarch-release-'));
-    const cancellation = {};
-    const onSignal = (signal) => {
-        if (cancellation.signal !== undefined)
-            process.exit(130);
-        cancellation.signal = signal;
-        warning(`${signal} received: the run stops at the next safe point and reports where things stand`);
+    // The post step removes what this attempt leaves, even when it is killed a moment later.
+    const owner = {
+        run: runLabel(runEnv.runId, runEnv.runAttempt),
+        repository: `${runEnv.owner}/${runEnv.repo}`,
+        process: thisProcess(),
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    rememberForPost({
+        run: owner.run,
+        repository: owner.repository,
+        workDir,
+        // The registries preflight logs in to, known now: a kill before its logout leaves them to post.
+        loggedIn: inputs.registryCredentials
+            ? [...new Set(inputs.components.map((c) => c.image.registry))]
+            : [],
+    });
     const undo = [];
     const run = {
         cancellation,
         inputs,
         env: runEnv,
-        ports: { ...adapters(runEnv, inputs, workDir, coreLogger), github },
+        ports: {
+            ...adapters(runEnv, inputs, workDir, coreLogger, {
+                owner,
+                signal: cancellation.abortSignal,
+            }),
+            github,
+        },
         log: coreLogger,
         mode: trigger.kind === 'release' && (inputs.mode === 'build-platform' || inputs.mode === 'rollback')
             ? inputs.mode
@@ -62706,6 +61619,16 @@ async function run(env = process.env) {
     if (inputs.mode === 'plan') {
         const preview = await group('Reading what the run would start from (nothing is written)', () => previewRelease(run, PIPELINE));
         return reportPlan(preview, collectOutputs(run), env);
+    }
+    // Containers that killed runs left on this engine go, once their run is certainly over.
+    let leftovers = [];
+    try {
+        leftovers = await removeEarlierLeftovers(run.ports.engine, owner, processAlive);
+        for (const c of leftovers)
+            info(`Removed ${c.name}, left by run ${c.run}: ${c.reason}`);
+    }
+    catch (error) {
+        warning(`Left-over containers of earlier runs were not removed: ${messageOf(error)}`);
     }
     const found = {};
     let failure;
@@ -62726,8 +61649,11 @@ async function run(env = process.env) {
     }
     for (const [name, value] of Object.entries(collectOutputs(run)))
         setOutput(name, value);
-    if (env.GITHUB_STEP_SUMMARY)
-        await summary.addRaw(renderSummary(run, failure)).write();
+    if (env.GITHUB_STEP_SUMMARY) {
+        await summary
+            .addRaw(renderSummary(run, failure) + removedContainersSection(leftovers))
+            .write();
+    }
     if (failure) {
         // One annotation with a title that names the step; its message ends with the remedy.
         const { title, message } = failureAnnotation(failure);
@@ -71921,7 +70847,7 @@ exports.visitAsync = visitAsync;
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];

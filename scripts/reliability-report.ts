@@ -1,8 +1,10 @@
 // Turns the fault-injection suite's results (tmp/fault-report.json, written by
-// __tests__/e2e/faults.test.ts) into a table: printed, and kept in docs/reliability.md.
+// __tests__/e2e/faults.test.ts) into a table: printed, and kept in docs/reliability.md (its
+// own section: the chaos soak writes another).
 import { execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
+import { writeSection } from './reliability-doc.js'
 
 interface Row {
   point: string
@@ -39,7 +41,7 @@ const caseTable = [
   ...cases.map((c) => `| ${c.point} | ${c.checked} |`),
 ].join('\n')
 const held = rows.filter((r) => r.promisesHeld && !r.rerun.startsWith('FAILED')).length
-const doc = `# Reliability
+const doc = `## Injected faults
 
 \`npm run test:faults\` injects a fault at every point of the pipeline on the real stack (a
 fault-injecting proxy in front of the loopback registry, the GitHub stand-in's switches, a
@@ -63,7 +65,7 @@ and fails the suite.
 
 ${caseTable}
 `
-writeFileSync('docs/reliability.md', doc)
+writeSection('faults', doc)
 console.log(table)
 console.log(
   `\n${held} of ${rows.length} fault points held every promise; written to docs/reliability.md`,

@@ -6,6 +6,7 @@ import { resolve, sep } from 'node:path'
 import { insideByName } from './model/input-kinds.js'
 import type { Inputs } from './model/inputs.js'
 import type { RunEnvironment } from './model/run-env.js'
+import type { ContainerOwner } from './model/container-owner.js'
 import { DockerEngine } from './ports/engine.js'
 import { GitCli } from './ports/git.js'
 import type { GitHub } from './ports/github.js'
@@ -51,7 +52,12 @@ export function workspaceFiles(workspace: string): {
 }
 
 /** GitHub at GITHUB_API_URL: the trigger decision may need it before the other ports exist. */
-export function gitHubPort(runEnv: RunEnvironment, inputs: Inputs, log: Logger): GitHub {
+export function gitHubPort(
+  runEnv: RunEnvironment,
+  inputs: Inputs,
+  log: Logger,
+  signal?: AbortSignal,
+): GitHub {
   return new OctokitGitHub({
     apiUrl: runEnv.apiUrl,
     token: inputs.githubToken,
@@ -61,24 +67,33 @@ export function gitHubPort(runEnv: RunEnvironment, inputs: Inputs, log: Logger):
     warn: (m) => {
       log.warning(m)
     },
+    ...(signal ? { signal } : {}),
   })
 }
 
-/** The engine, the registry (HTTP, or imagetools where HTTP cannot be used), git and cosign. */
+/**
+ * The engine, the registry (HTTP, or imagetools where HTTP cannot be used), git and cosign.
+ * The run's containers carry its owner's labels; the job's cancellation ends every wait.
+ */
 export function adapters(
   runEnv: RunEnvironment,
   inputs: Inputs,
   workDir: string,
   log: Logger,
+  run: { readonly owner?: ContainerOwner; readonly signal?: AbortSignal } = {},
 ): Omit<Ports, 'github'> {
   const warn = (m: string): void => {
     log.warning(m)
   }
+  const retries = retryPolicy(runEnv.backoffMs, run.signal)
   return {
-    engine: new DockerEngine(),
+    engine: new DockerEngine(undefined, {
+      ...(run.owner ? { owner: run.owner } : {}),
+      ...(run.signal ? { cancellation: run.signal } : {}),
+    }),
     registry: new RoutedRegistry(
-      new HttpRegistry(warn, retryPolicy(runEnv.backoffMs)),
-      new ImagetoolsRegistry(warn, retryPolicy(runEnv.backoffMs)),
+      new HttpRegistry(warn, retries),
+      new ImagetoolsRegistry(warn, retries),
       (m) => {
         core.debug(m)
       },

@@ -15,7 +15,12 @@ import { adapters, gitHubPort, workspaceFiles } from './compose.js'
 import { collectOutputs, emptyOutputs, type ActionOutputs } from './report/outputs.js'
 import { previewOfTrigger, previewRelease, type ReleasePreview } from './plan/preview.js'
 import { planFailure, planOutputs, renderPlanMarkdown, renderPlanText } from './plan/render.js'
-import { failureAnnotation, renderSummary } from './report/summary.js'
+import { failureAnnotation, removedContainersSection, renderSummary } from './report/summary.js'
+import { cancelOnSignals } from './ports/cancellation.js'
+import { processAlive, thisProcess } from './ports/host-process.js'
+import type { RemovedContainer } from './model/container-owner.js'
+import { rememberForPost, runLabel } from './post/state.js'
+import { removeEarlierLeftovers } from './smoke/leftovers.js'
 
 const coreLogger: Logger = {
   info: (message) => {
@@ -91,7 +96,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   ]) {
     if (secret !== '') core.setSecret(secret)
   }
-  const github = gitHubPort(runEnv, inputs, coreLogger)
+  // One AbortController for the whole run: the first SIGINT or SIGTERM ends every wait at once.
+  const cancellation = cancelOnSignals((signal) => {
+    core.warning(
+      `${signal} received: the run stops at the next safe point and reports where things stand`,
+    )
+  })
+  const github = gitHubPort(runEnv, inputs, coreLogger, cancellation.abortSignal)
   let defaultBranch: string
   try {
     defaultBranch = await resolveDefaultBranch(runEnv, inputs.mode, github)
@@ -131,22 +142,33 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (trigger.kind === 'build' && trigger.reason !== undefined)
     core.notice(`Built only, nothing pushed: ${trigger.reason}`)
   const workDir = await mkdtemp(join(runEnv.tempDir || tmpdir(), 'multiarch-release-'))
-  const cancellation: { signal?: string } = {}
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (cancellation.signal !== undefined) process.exit(130)
-    cancellation.signal = signal
-    core.warning(
-      `${signal} received: the run stops at the next safe point and reports where things stand`,
-    )
+  // The post step removes what this attempt leaves, even when it is killed a moment later.
+  const owner = {
+    run: runLabel(runEnv.runId, runEnv.runAttempt),
+    repository: `${runEnv.owner}/${runEnv.repo}`,
+    process: thisProcess(),
   }
-  process.on('SIGTERM', onSignal)
-  process.on('SIGINT', onSignal)
+  rememberForPost({
+    run: owner.run,
+    repository: owner.repository,
+    workDir,
+    // The registries preflight logs in to, known now: a kill before its logout leaves them to post.
+    loggedIn: inputs.registryCredentials
+      ? [...new Set(inputs.components.map((c) => c.image.registry))]
+      : [],
+  })
   const undo: { what: string; undo: () => Promise<void> }[] = []
   const run: Run = {
     cancellation,
     inputs,
     env: runEnv,
-    ports: { ...adapters(runEnv, inputs, workDir, coreLogger), github },
+    ports: {
+      ...adapters(runEnv, inputs, workDir, coreLogger, {
+        owner,
+        signal: cancellation.abortSignal,
+      }),
+      github,
+    },
     log: coreLogger,
     mode:
       trigger.kind === 'release' && (inputs.mode === 'build-platform' || inputs.mode === 'rollback')
@@ -167,6 +189,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       () => previewRelease(run, PIPELINE),
     )
     return reportPlan(preview, collectOutputs(run), env)
+  }
+  // Containers that killed runs left on this engine go, once their run is certainly over.
+  let leftovers: RemovedContainer[] = []
+  try {
+    leftovers = await removeEarlierLeftovers(run.ports.engine, owner, processAlive)
+    for (const c of leftovers) core.info(`Removed ${c.name}, left by run ${c.run}: ${c.reason}`)
+  } catch (error) {
+    core.warning(`Left-over containers of earlier runs were not removed: ${messageOf(error)}`)
   }
   const found: Found = {}
   let failure: ReleaseError | undefined
@@ -190,7 +220,11 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     })
   }
   for (const [name, value] of Object.entries(collectOutputs(run))) core.setOutput(name, value)
-  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(run, failure)).write()
+  if (env.GITHUB_STEP_SUMMARY) {
+    await core.summary
+      .addRaw(renderSummary(run, failure) + removedContainersSection(leftovers))
+      .write()
+  }
   if (failure) {
     // One annotation with a title that names the step; its message ends with the remedy.
     const { title, message } = failureAnnotation(failure)

@@ -16,6 +16,12 @@ export interface ActionRun {
   readonly summary: string
   /** The `::error::` annotations the run printed. */
   readonly errors: string[]
+  /** What the run saved for its post step (core.saveState), as the runner passes it on. */
+  readonly state: Record<string, string>
+  /** The environment the run had: the runner gives its post step the same. */
+  readonly env: Record<string, string>
+  /** How the process ended: its signal when one ended it. */
+  readonly signal: NodeJS.Signals | null
 }
 
 export interface ActionRunOptions {
@@ -36,6 +42,10 @@ export interface ActionRunOptions {
   readonly onSpawn?: (child: ChildProcess) => void
   /** Sent to the process after this many milliseconds (as a cancelled job does). */
   readonly killAfter?: { ms: number; signal: NodeJS.Signals }
+  /** The entry to run: the main step's bundle (default) or the post step's. */
+  readonly entry?: 'main' | 'post'
+  /** The runner's RUNNER_TEMP (default: a new folder for this run). */
+  readonly runnerTemp?: string
 }
 
 /**
@@ -49,6 +59,8 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   const outputFile = join(dir, 'output')
   const summaryFile = join(dir, 'summary.md')
   const eventFile = join(dir, 'event.json')
+  const stateFile = join(dir, 'state')
+  await writeFile(stateFile, '')
   await writeFile(outputFile, '')
   await writeFile(summaryFile, '')
   await writeFile(eventFile, options.rawPayload ?? JSON.stringify(options.payload ?? {}))
@@ -70,7 +82,8 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     GITHUB_WORKSPACE: options.workspace,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
-    RUNNER_TEMP: dir,
+    GITHUB_STATE: stateFile,
+    RUNNER_TEMP: options.runnerTemp ?? dir,
     MULTIARCH_RELEASE_BACKOFF_MS: '50',
     ...Object.fromEntries(
       Object.entries(options.inputs).map(([name, value]) => [
@@ -80,7 +93,9 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     ),
     ...options.env,
   }
-  const child = spawn(node, [join(REPO_ROOT, 'dist', 'index.js')], {
+  const bundle =
+    options.entry === 'post' ? join('dist', 'post', 'index.js') : join('dist', 'index.js')
+  const child = spawn(node, [join(REPO_ROOT, bundle)], {
     cwd: options.workspace,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,8 +108,10 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   const timer = options.killAfter
     ? setTimeout(() => child.kill(options.killAfter?.signal), options.killAfter.ms)
     : undefined
+  let endSignal: NodeJS.Signals | null = null
   const exitCode = await new Promise<number>((resolve) =>
     child.on('close', (code, signal) => {
+      endSignal = signal
       resolve(code ?? (signal ? 128 : 1))
     }),
   )
@@ -127,5 +144,16 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
         throw new Error(`a secret appeared in the run's ${where ?? ''}`)
     }
   }
-  return { exitCode, stdout, stderr, outputs: parseOutputFile(outputText), summary, errors }
+  const state = parseOutputFile(await readFile(stateFile, 'utf8'))
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(outputText),
+    summary,
+    errors,
+    state,
+    env,
+    signal: endSignal,
+  }
 }

@@ -12,6 +12,7 @@ import type {
   PublishedPort,
 } from '../../src/ports/engine.js'
 import type { ImageConfig } from '../../src/model/oci.js'
+import type { LabelledContainer } from '../../src/model/container-owner.js'
 import { systemClock, type Clock } from '../../src/smoke/clock.js'
 import type { ContainerSpec } from '../../src/smoke/docker-run-args.js'
 
@@ -94,6 +95,10 @@ export class FakeEngine implements ContainerEngine {
   readonly buildResults: (BuildResult | ((plan: BuildSpec) => BuildResult))[] = []
   buildDigest = `sha256:${'d'.repeat(64)}`
   loginError: string | undefined
+  /** The containers other runs left, with the action's labels. */
+  readonly labelled: LabelledContainer[] = []
+  /** The job's cancellation, as the action's engine is given it. */
+  cancellation: AbortSignal | undefined
 
   constructor(private readonly clock: Clock = systemClock) {}
 
@@ -178,7 +183,9 @@ export class FakeEngine implements ContainerEngine {
 
   remove(name: string): Promise<void> {
     this.calls.push(`remove ${name}`)
-    if (this.containers.delete(name)) this.removed.push(name)
+    const labelled = this.labelled.findIndex((c) => c.name === name || c.id === name)
+    if (labelled >= 0) this.labelled.splice(labelled, 1)
+    if (this.containers.delete(name) || labelled >= 0) this.removed.push(name)
     return Promise.resolve()
   }
 
@@ -187,8 +194,25 @@ export class FakeEngine implements ContainerEngine {
     return Promise.resolve({ ok: true })
   }
 
+  /** Images loaded into the engine, by tag (a build-only run's smoke images). */
+  readonly images = new Set<string>()
+
+  imagesMatching(reference: string): Promise<string[]> {
+    this.calls.push(`imagesMatching ${reference}`)
+    const pattern = new RegExp(
+      `^${reference.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`,
+    )
+    return Promise.resolve([...this.images].filter((tag) => pattern.test(tag)))
+  }
+
+  labelledContainers(): Promise<LabelledContainer[]> {
+    this.calls.push('labelledContainers')
+    return Promise.resolve([...this.labelled])
+  }
+
   removeImage(tag: string): Promise<void> {
     this.calls.push(`removeImage ${tag}`)
+    this.images.delete(tag)
     this.removedImages.push(tag)
     return Promise.resolve()
   }

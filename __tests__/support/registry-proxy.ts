@@ -34,11 +34,22 @@ export interface RegistryFault {
   readonly rewrite?: (body: string) => string
 }
 
+/** One request the proxy saw; `bodyDigest` is the sha256 of what a manifest PUT sent. */
+export interface ProxyLogEntry {
+  readonly method: string
+  readonly path: string
+  status: number
+  readonly fault: boolean
+  bodyDigest?: string
+}
+
 export interface RegistryProxy {
   /** host:port to use in image references instead of the registry's own. */
   readonly host: string
-  readonly log: { method: string; path: string; status: number; fault: boolean }[]
+  readonly log: ProxyLogEntry[]
   fail(fault: RegistryFault): void
+  /** Calls `listener` with each request as it arrives, before it is handled; returns its removal. */
+  onRequest(listener: (method: string, path: string) => void): () => void
   clear(): void
   close(): Promise<void>
 }
@@ -51,6 +62,7 @@ export async function startRegistryProxy(target = REGISTRY): Promise<RegistryPro
   const [targetHost = '127.0.0.1', targetPort = '5000'] = target.split(':')
   const faults: { fault: RegistryFault; left: number }[] = []
   const log: RegistryProxy['log'] = []
+  const listeners: ((method: string, path: string) => void)[] = []
 
   const matching = (req: IncomingMessage): RegistryFault | undefined => {
     const entry = faults.find(
@@ -115,6 +127,7 @@ export async function startRegistryProxy(target = REGISTRY): Promise<RegistryPro
   }
 
   const server = createServer((req, res) => {
+    for (const listener of listeners) listener(req.method ?? '', req.url ?? '')
     const fault = matching(req)
     fault?.onMatch?.()
     if (fault?.hold !== undefined) {
@@ -138,13 +151,21 @@ export async function startRegistryProxy(target = REGISTRY): Promise<RegistryPro
     res: ServerResponse,
     fault: RegistryFault | undefined,
   ): void => {
-    const entry = {
+    const entry: ProxyLogEntry = {
       method: req.method ?? '',
       path: req.url ?? '',
       status: 0,
       fault: fault !== undefined,
     }
     log.push(entry)
+    if (req.method === 'PUT' && /\/manifests\//.test(req.url ?? '')) {
+      // What the client asked to store: the digest of the manifest it sent.
+      const hash = createHash('sha256')
+      req.on('data', (chunk: Buffer) => hash.update(chunk))
+      req.on('end', () => {
+        entry.bodyDigest = `sha256:${hash.digest('hex')}`
+      })
+    }
     res.on('finish', () => {
       entry.status = res.statusCode
     })
@@ -172,6 +193,12 @@ export async function startRegistryProxy(target = REGISTRY): Promise<RegistryPro
     host: proxyHost,
     log,
     fail: (fault) => faults.push({ fault, left: fault.times ?? 1 }),
+    onRequest: (listener) => {
+      listeners.push(listener)
+      return () => {
+        listeners.splice(listeners.indexOf(listener), 1)
+      }
+    },
     clear: () => {
       faults.length = 0
     },

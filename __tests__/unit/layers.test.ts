@@ -88,7 +88,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['steps/'],
   ['pipeline.ts'],
   ['report/', 'plan/'],
-  ['main.ts', 'compose.ts', 'cli/', 'index.ts'],
+  ['main.ts', 'compose.ts', 'cli/', 'post/', 'index.ts'],
 ]
 const layerOf = (file: string): number =>
   LAYERS.findIndex((prefixes) =>

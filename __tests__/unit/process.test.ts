@@ -1,10 +1,25 @@
 import { mkdtempSync, realpathSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { program, runCommand, runCommandBinary, tail } from '../../src/ports/process.js'
+import {
+  INTERRUPT_GRACE_MS,
+  program,
+  runCommand as runPlain,
+  runCommandBinary,
+  tail,
+  type CommandOptions,
+} from '../../src/ports/process.js'
 
-// These start real, tiny programs (sh, cat): the layer under every port.
-describe('runCommand', () => {
+// These start real, tiny programs (sh, cat): the layer under every port. A command the job's
+// cancellation may interrupt runs another way (@actions/exec keeps its child to itself): both
+// keep the same contract.
+describe.each([
+  ['through @actions/exec', undefined],
+  ['interruptible', new AbortController().signal],
+])('runCommand, %s', (_, signal) => {
+  const runCommand = (name: string, args: readonly string[], options: CommandOptions = {}) =>
+    runPlain(name, args, { ...options, ...(signal ? { signal } : {}) })
+
   test('captures the exit code, the output and the error output', async () => {
     expect(await runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3'])).toEqual({
       exitCode: 3,
@@ -38,6 +53,57 @@ describe('runCommand', () => {
     const result = await runCommand('no-such-program-multiarch', ['x'])
     expect(result.exitCode).toBe(127)
     expect(result.stderr).toMatch(/no-such-program-multiarch/)
+  })
+})
+
+describe('an interruptible command and the cancellation', () => {
+  test('the cancellation interrupts the program and its children at once', async () => {
+    const controller = new AbortController()
+    setTimeout(() => {
+      controller.abort()
+    }, 50)
+    const started = Date.now()
+    const result = await runPlain('sh', ['-c', 'sleep 30; echo survived'], {
+      signal: controller.signal,
+    })
+    expect(result.stdout).toBe('')
+    expect(result.exitCode).not.toBe(0)
+    expect(Date.now() - started).toBeLessThan(1_000)
+  })
+
+  test('a program that ignores the interrupt is killed after the grace period', async () => {
+    const controller = new AbortController()
+    // Interrupted once the shell has set its trap.
+    setTimeout(() => {
+      controller.abort()
+    }, 200)
+    const started = Date.now()
+    // The trap is inherited: every sleep ignores the interrupt too.
+    const result = await runPlain('sh', ['-c', 'trap "" INT; while :; do sleep 0.1; done'], {
+      signal: controller.signal,
+    })
+    expect(result.exitCode).not.toBe(0)
+    const took = Date.now() - started
+    expect(took).toBeGreaterThanOrEqual(INTERRUPT_GRACE_MS + 100)
+    expect(took).toBeLessThan(INTERRUPT_GRACE_MS + 2_200)
+  })
+
+  test('streamed: the command line, then its output, go to the log as @actions/exec writes them', async () => {
+    const written: string[] = []
+    const write = process.stdout.write.bind(process.stdout)
+    process.stdout.write = (chunk: string | Uint8Array) => {
+      written.push(chunk.toString())
+      return true
+    }
+    try {
+      await runPlain('sh', ['-c', 'echo hello'], {
+        stream: true,
+        signal: new AbortController().signal,
+      })
+    } finally {
+      process.stdout.write = write
+    }
+    expect(written.join('')).toBe('[command]sh -c echo hello\nhello\n')
   })
 })
 

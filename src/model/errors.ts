@@ -65,3 +65,27 @@ export class RegistryUnauthorized extends StepFailure {
     this.name = 'RegistryUnauthorized'
   }
 }
+
+/** The remedy of a cancelled run: the steps are built so that a re-run continues from any point. */
+export const CANCELLED_REMEDY = 're-run the workflow: it picks up where this run stopped'
+
+/** The job was cancelled (SIGINT, SIGTERM): the wait it interrupted, and the run, stop here. */
+export class Cancelled extends StepFailure {
+  constructor(
+    readonly signal: string,
+    during?: string,
+  ) {
+    super(`the job was cancelled (${signal})${during ? ` while ${during}` : ''}`, CANCELLED_REMEDY)
+    this.name = 'Cancelled'
+  }
+}
+
+/** The cancellation behind an error that a cancelled wait or request ended with, if it was one. */
+export function cancellationOf(
+  signal: AbortSignal | undefined,
+  error: unknown,
+): Cancelled | undefined {
+  if (error instanceof Cancelled) return error
+  if (!signal?.aborted) return undefined
+  return signal.reason instanceof Cancelled ? signal.reason : new Cancelled(String(signal.reason))
+}

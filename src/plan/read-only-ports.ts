@@ -24,6 +24,7 @@ export function readOnlyPorts(ports: Ports): Ports {
       state: (name) => engine.state(name),
       logs: (name, lines) => engine.logs(name, lines),
       publishedPort: (name, port) => engine.publishedPort(name, port),
+      labelledContainers: () => engine.labelledContainers(),
       readImageFile: (ref) => refuse(`create a container of ${ref}`),
       pull: (ref) => refuse(`pull ${ref}`),
       run: (spec) => refuse(`run a container of ${spec.ref}`),

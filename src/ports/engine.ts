@@ -1,3 +1,13 @@
+import { setTimeout as wait } from 'node:timers/promises'
+import {
+  type BuilderInfo,
+  type ContainerState,
+  parseBuilderInspect,
+  parseBuildxVersion,
+  parseContainerState,
+  parseEngineInfo,
+  parsePublishedPort,
+} from './engine-output.js'
 import { StepFailure } from '../model/errors.js'
 import { program, tail, type CommandResult, type Program } from './process.js'
 import { imageConfigOf, type ImageConfig } from '../model/oci.js'
@@ -6,19 +16,18 @@ import { rm } from 'node:fs/promises'
 import { formatPlatform, type Platform } from '../model/platform.js'
 import { buildxBuildArgs, type BuildSpec } from '../build/buildx-args.js'
 import {
+  labelArgs,
   probeContainerArgs,
   smokeCommandArgs,
   type ContainerSpec,
 } from '../smoke/docker-run-args.js'
-
-export interface BuilderInfo {
-  readonly name: string
-  readonly driver: string
-  /** What its nodes build, together. */
-  readonly platforms: readonly string[]
-  /** How many nodes (BuildKit daemons) it has: more than one is a fleet. */
-  readonly nodes: number
-}
+import {
+  OWNER_LABELS,
+  labelledContainer,
+  ownerLabels,
+  type ContainerOwner,
+  type LabelledContainer,
+} from '../model/container-owner.js'
 
 export interface EngineInfo {
   readonly serverVersion: string
@@ -36,12 +45,6 @@ export interface ContainerRun extends CommandResult {
   /** The stop signal came first and the container was removed. */
   readonly stopped: boolean
 }
-
-/** A container's state; unknown when the engine cannot tell (such as a removed container). */
-export type ContainerState =
-  | { readonly status: 'running' }
-  | { readonly status: 'exited'; readonly exitCode: number | undefined }
-  | { readonly status: 'unknown' }
 
 /** The host port a container port is published on, or why the engine does not name one. */
 export type PublishedPort =
@@ -62,6 +65,8 @@ export interface BuildResult {
 
 /** The container engine, asked for intents: what it is, builds, and containers for smoke tests. */
 export interface ContainerEngine {
+  /** Aborts when the job is cancelled: smoke tests stop waiting on their containers. */
+  readonly cancellation?: AbortSignal
   info(builder?: string): Promise<EngineInfo>
   /** Pulls one platform of an image (quietly) into the engine's store. */
   pull(ref: string, platform: Platform): Promise<EngineOutcome>
@@ -75,6 +80,8 @@ export interface ContainerEngine {
   publishedPort(name: string, port: number): Promise<PublishedPort>
   /** Removes a container, running or not; one already gone is no error. */
   remove(name: string): Promise<void>
+  /** Every container, of any run, that carries the action's labels. */
+  labelledContainers(): Promise<LabelledContainer[]>
   removeImage(tag: string): Promise<void>
   /** Logs in to a registry; the password goes on standard input, never in the arguments. */
   login(registry: string, username: string, password: string): Promise<EngineOutcome>
@@ -87,64 +94,6 @@ export interface ContainerEngine {
   saveImage(tag: string, layout: string): Promise<EngineOutcome>
   /** Copies one file out of an image for a platform; its bytes, or undefined when absent. */
   readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined>
-}
-
-/** Parses `docker buildx version` output such as "github.com/docker/buildx 0.13.1+ds1 abc". */
-export function parseBuildxVersion(text: string): string | undefined {
-  return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1]
-}
-
-/** The server's version and image store, from `docker info --format '{{json .}}'`. */
-export function parseEngineInfo(
-  json: string,
-): { version: string; containerdStore: boolean } | undefined {
-  try {
-    const info = JSON.parse(json) as { ServerVersion?: string; DriverStatus?: unknown }
-    if (!info.ServerVersion) return undefined
-    return {
-      version: info.ServerVersion,
-      containerdStore: JSON.stringify(info.DriverStatus ?? []).includes(
-        'io.containerd.snapshotter',
-      ),
-    }
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Parses `docker buildx inspect` output into the builder's name, driver, the platforms of all
- * its nodes and how many nodes it has (each node's section has an Endpoint line).
- */
-export function parseBuilderInspect(text: string): BuilderInfo {
-  const field = (name: string): string =>
-    new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? ''
-  const platforms = [...text.matchAll(/^Platforms:\s*(.*)$/gm)]
-    .flatMap((m) => (m[1] ?? '').split(','))
-    .map((p) => p.trim().replace(/\*$/, ''))
-    .filter((p) => p !== '')
-  const nodes = [...text.matchAll(/^Endpoint:/gm)].length
-  return {
-    name: field('Name'),
-    driver: field('Driver'),
-    platforms: [...new Set(platforms)],
-    nodes: Math.max(nodes, 1),
-  }
-}
-
-/** Reads `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` output. */
-export function parseContainerState(text: string): ContainerState {
-  const [running, exitCode] = text.trim().split(' ')
-  if (running === 'true') return { status: 'running' }
-  if (running !== 'false') return { status: 'unknown' }
-  const code = Number.parseInt(exitCode ?? '', 10)
-  return { status: 'exited', exitCode: Number.isNaN(code) ? undefined : code }
-}
-
-/** The host port in `docker port` output such as "127.0.0.1:32768" (the first line that has one). */
-export function parsePublishedPort(text: string): number | undefined {
-  const port = /:(\d+)\s*$/m.exec(text)?.[1]
-  return port === undefined ? undefined : Number(port)
 }
 
 const outcome = (result: CommandResult): EngineOutcome =>
@@ -166,13 +115,93 @@ function whenAborted(signal: AbortSignal): { aborted: Promise<'stopped'>; cancel
   return { aborted, cancel }
 }
 
+/** A container made only to copy a file out of an image is needed for this long at most. */
+const COPY_CONTAINER_MS = 10 * 60_000
+
+/** Whether a promise settles within `ms`. */
+const settlesWithin = (promise: Promise<unknown>, ms: number): Promise<boolean> =>
+  Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    wait(ms).then(() => false),
+  ])
+
+export interface EngineOptions {
+  /** The run the containers are labelled with (none: unlabelled, as in the CLI's plan). */
+  readonly owner?: ContainerOwner
+  /** The job's cancellation: no container starts after it, and waits on containers end. */
+  readonly cancellation?: AbortSignal
+}
+
+export type { BuilderInfo, ContainerState } from './engine-output.js'
+export {
+  parseBuilderInspect,
+  parseBuildxVersion,
+  parseContainerState,
+  parseEngineInfo,
+  parsePublishedPort,
+} from './engine-output.js'
+
 /** The engine through the docker CLI: every argument list is built here or by a pure builder. */
 export class DockerEngine implements ContainerEngine {
-  constructor(private readonly docker: Program = program('docker')) {}
+  readonly cancellation: AbortSignal | undefined
+
+  constructor(
+    private readonly docker: Program = program('docker'),
+    private readonly options: EngineOptions = {},
+  ) {
+    this.cancellation = options.cancellation
+  }
+
+  /** A pull or a build, which can take minutes, ends at the job's cancellation. */
+  private interruptible(): { signal: AbortSignal } | undefined {
+    return this.cancellation ? { signal: this.cancellation } : undefined
+  }
+
+  /** The labels of a container needed until `expires`: none without an owner. */
+  private labels(expires = Date.now() + COPY_CONTAINER_MS): Record<string, string> {
+    return this.options.owner ? ownerLabels(this.options.owner, expires) : {}
+  }
+
+  async labelledContainers(): Promise<LabelledContainer[]> {
+    const columns = [
+      '{{.ID}}',
+      '{{.Names}}',
+      ...Object.values(OWNER_LABELS).map((label) => `{{.Label "${label}"}}`),
+    ]
+    const result = await this.docker.run([
+      'ps',
+      '--all',
+      '--no-trunc',
+      '--filter',
+      `label=${OWNER_LABELS.run}`,
+      '--format',
+      columns.join('\t'),
+    ])
+    if (result.exitCode !== 0) {
+      throw new StepFailure(`listing the action's containers failed: ${tail(result.stderr, 3)}`)
+    }
+    return result.stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .flatMap((line) => {
+        const [id = '', name = '', ...values] = line.split('\t')
+        const labels = Object.fromEntries(
+          Object.values(OWNER_LABELS).map((label, i) => [label, values[i]]),
+        )
+        const container = labelledContainer(id, name, labels)
+        return container ? [container] : []
+      })
+  }
 
   async pull(ref: string, platform: Platform): Promise<EngineOutcome> {
     return outcome(
-      await this.docker.run(['pull', '--quiet', '--platform', formatPlatform(platform), ref]),
+      await this.docker.run(
+        ['pull', '--quiet', '--platform', formatPlatform(platform), ref],
+        this.interruptible(),
+      ),
     )
   }
 
@@ -181,19 +210,26 @@ export class DockerEngine implements ContainerEngine {
     command: readonly string[],
     stop?: AbortSignal,
   ): Promise<ContainerRun> {
-    const running = this.docker.run(smokeCommandArgs(spec, command))
-    if (stop === undefined) return { ...(await running), stopped: false }
-    const { aborted, cancel } = whenAborted(stop)
+    if (this.cancellation?.aborted) {
+      return { exitCode: 130, stdout: '', stderr: 'the job was cancelled', stopped: true }
+    }
+    const running = this.docker.run(smokeCommandArgs(spec, command, this.labels(spec.expires)))
+    const stops = [stop, this.cancellation].filter((s) => s !== undefined)
+    if (stops.length === 0) return { ...(await running), stopped: false }
+    const { aborted, cancel } = whenAborted(AbortSignal.any(stops))
     const first = await Promise.race([running, aborted])
     cancel()
     if (first !== 'stopped') return { ...first, stopped: false }
-    // Removing the container ends the `docker run` that waits for it.
-    await this.remove(spec.name)
+    // Removing the container ends the `docker run` that waits for it; again until it has, as
+    // the stop may come before the engine has made the container.
+    do await this.remove(spec.name)
+    while (!(await settlesWithin(running, 500)))
     return { ...(await running), stopped: true }
   }
 
   async startDetached(spec: ContainerSpec, port: number): Promise<EngineOutcome> {
-    return outcome(await this.docker.run(probeContainerArgs(spec, port)))
+    if (this.cancellation?.aborted) return { ok: false, error: 'the job was cancelled' }
+    return outcome(await this.docker.run(probeContainerArgs(spec, port, this.labels(spec.expires))))
   }
 
   async state(name: string): Promise<ContainerState> {
@@ -221,6 +257,19 @@ export class DockerEngine implements ContainerEngine {
     await this.docker.run(['rm', '--force', name])
   }
 
+  /** The images whose reference matches a pattern (`repo:prefix-*`), by id; none on failure. */
+  async imagesMatching(reference: string): Promise<string[]> {
+    const result = await this.docker.run([
+      'image',
+      'ls',
+      '--quiet',
+      '--filter',
+      `reference=${reference}`,
+    ])
+    if (result.exitCode !== 0) return []
+    return [...new Set(result.stdout.split('\n').filter((id) => id.trim() !== ''))]
+  }
+
   async removeImage(tag: string): Promise<void> {
     await this.docker.run(['image', 'rm', '--force', tag])
   }
@@ -246,6 +295,7 @@ export class DockerEngine implements ContainerEngine {
         : {}),
     }
     const { exitCode, stderr } = await this.docker.run(buildxBuildArgs(spec), {
+      ...this.interruptible(),
       stream: options.stream ?? false,
       ...(Object.keys(env).length > 0 ? { env } : {}),
     })
@@ -320,12 +370,16 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined> {
+    if (this.cancellation?.aborted) {
+      throw new StepFailure(`the job was cancelled before ${path} was read from ${ref}`)
+    }
     const created = await this.docker.run([
       'create',
       '--pull',
       'never',
       '--platform',
       platform,
+      ...labelArgs(this.labels()),
       ref,
     ])
     if (created.exitCode !== 0) {

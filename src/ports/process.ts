@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { getExecOutput } from '@actions/exec'
 
 export interface CommandResult {
@@ -13,6 +13,96 @@ export interface CommandOptions {
   readonly cwd?: string
   readonly env?: Readonly<Record<string, string>>
   readonly input?: string
+  /** The job's cancellation: the program is interrupted (SIGINT, then killed 3 s later). */
+  readonly signal?: AbortSignal
+}
+
+/** How long an interrupted program may take to stop before it is killed. */
+export const INTERRUPT_GRACE_MS = 3_000
+
+/** How long the output of a program that has exited may take to end (a child holding it). */
+const OUTPUT_END_MS = 2_000
+
+/**
+ * Runs a program that the job's cancellation must be able to end: @actions/exec keeps its
+ * child to itself, so this one is spawned here, with the same result and the same log lines.
+ * It gets its own process group, which the interrupt reaches whole, as Ctrl-C would: the
+ * docker CLI and the buildx plugin it starts.
+ */
+function runInterruptible(
+  program: string,
+  args: readonly string[],
+  options: CommandOptions & { signal: AbortSignal },
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    if (options.stream === true) process.stdout.write(`[command]${program} ${args.join(' ')}\n`)
+    const child = spawn(program, [...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      ...(env !== undefined ? { env } : {}),
+    })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (chunk: Buffer) => {
+      out.push(chunk)
+      if (options.stream === true) process.stdout.write(chunk)
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      err.push(chunk)
+      if (options.stream === true) process.stderr.write(chunk)
+    })
+    const signalGroup = (signal: NodeJS.Signals): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal)
+      } catch {
+        // The group has ended already.
+      }
+    }
+    const timers: NodeJS.Timeout[] = []
+    const interrupt = (): void => {
+      signalGroup('SIGINT')
+      timers.push(
+        setTimeout(() => {
+          signalGroup('SIGKILL')
+        }, INTERRUPT_GRACE_MS),
+      )
+    }
+    if (options.signal.aborted) interrupt()
+    else options.signal.addEventListener('abort', interrupt, { once: true })
+    let done = false
+    const finish = (exitCode: number, stderr?: string): void => {
+      if (done) return
+      done = true
+      options.signal.removeEventListener('abort', interrupt)
+      for (const timer of timers) clearTimeout(timer)
+      child.stdout.destroy()
+      child.stderr.destroy()
+      resolve({
+        exitCode,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: stderr ?? Buffer.concat(err).toString('utf8'),
+      })
+    }
+    child.on('error', (error) => {
+      finish(127, error.message)
+    })
+    child.on('exit', (code) => {
+      // Its output ends when the last process holding it does: waited for, a little.
+      const exitCode = code ?? 130
+      child.on('close', () => {
+        finish(exitCode)
+      })
+      timers.push(
+        setTimeout(() => {
+          finish(exitCode)
+        }, OUTPUT_END_MS),
+      )
+    })
+    child.stdin.on('error', () => undefined)
+    child.stdin.end(options.input)
+  })
 }
 
 /** Runs a program with an argument list (never a shell string) and captures its output. */
@@ -24,6 +114,8 @@ export async function runCommand(
   const env = options.env
     ? { ...(process.env as Record<string, string>), ...options.env }
     : undefined
+  if (options.signal)
+    return runInterruptible(program, args, { ...options, signal: options.signal }, env)
   try {
     const result = await getExecOutput(program, [...args], {
       ignoreReturnCode: true,

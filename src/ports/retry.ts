@@ -9,11 +9,18 @@ export interface RetryPolicy {
   readonly retries: number
   readonly minTimeoutMs: number
   readonly maxTimeoutMs: number
+  /** The job's cancellation: a wait between attempts ends at once, and no attempt follows. */
+  readonly signal?: AbortSignal
 }
 
 /** Four retries, waiting about 1, 2, 4 and 8 backoff units (capped at 8 units). */
-export function retryPolicy(backoffMs: number): RetryPolicy {
-  return { retries: 4, minTimeoutMs: backoffMs / 2, maxTimeoutMs: backoffMs * 8 }
+export function retryPolicy(backoffMs: number, signal?: AbortSignal): RetryPolicy {
+  return {
+    retries: 4,
+    minTimeoutMs: backoffMs / 2,
+    maxTimeoutMs: backoffMs * 8,
+    ...(signal ? { signal } : {}),
+  }
 }
 
 export const DEFAULT_RETRY: RetryPolicy = retryPolicy(1000)
@@ -32,7 +39,8 @@ class TransientFailure<T extends AttemptResult> extends Error {
 
 /**
  * Runs a command again, with exponential backoff, while it fails in a way that a retry can
- * cure; every retry is logged. Returns the last result, successful or not.
+ * cure; every retry is logged. Returns the last result, successful or not; a cancellation
+ * of the job ends the wait and throws Cancelled.
  */
 export async function retryCommand<T extends AttemptResult>(
   what: string,
@@ -52,6 +60,7 @@ export async function retryCommand<T extends AttemptResult>(
         retries: policy.retries,
         minTimeout: policy.minTimeoutMs,
         maxTimeout: policy.maxTimeoutMs,
+        ...(policy.signal ? { signal: policy.signal } : {}),
         onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
           if (retriesLeft > 0) {
             warn(`${what}: attempt ${attemptNumber} failed (${error.message}); retrying`)

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { StepFailure } from '../model/errors.js'
+import { setTimeout as wait } from 'node:timers/promises'
+import { StepFailure, cancellationOf } from '../model/errors.js'
 import type { GitHub } from '../ports/github.js'
 
 /**
@@ -76,8 +77,11 @@ export interface LeaseOptions {
   readonly log: (message: string) => void
   /** The signal that cancelled the job, if any: waiting stops at once. */
   readonly cancelled: () => string | undefined
+  /** Aborts when the job is cancelled: a wait for another run's lease ends at that moment. */
+  readonly signal?: AbortSignal
   readonly now?: () => number
-  readonly sleep?: (ms: number) => Promise<void>
+  /** Waits, or stops waiting when the signal aborts (resolving or rejecting: the loop checks). */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
 }
 
 /** Whether a lease another run holds can be taken now, and why. */
@@ -91,10 +95,8 @@ function takeable(record: LeaseRecord, options: LeaseOptions, now: number): stri
   return undefined
 }
 
-const realSleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms)
-  })
+const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  wait(ms, undefined, signal ? { signal } : {}).catch(() => undefined)
 
 /**
  * The release lease: while a run holds it, no other run moves floating tags or publishes, so
@@ -133,7 +135,7 @@ export class Lease {
     let waitingFor: string | undefined
     let pause = 250
     for (;;) {
-      const signal = options.cancelled()
+      const signal = options.cancelled() ?? cancellationOf(options.signal, undefined)?.signal
       if (signal !== undefined) {
         throw new StepFailure(
           `the job was cancelled (${signal}) while waiting for the release lease`,
@@ -183,6 +185,7 @@ export class Lease {
       }
       await (options.sleep ?? realSleep)(
         Math.max(10, Math.min(pause, record.expires - now + 10, deadline - now)),
+        options.signal,
       )
       pause = Math.min(2_000, pause * 2)
     }

@@ -1,6 +1,7 @@
 import type { Run } from '../run/run.js'
 import type { ImageReport, PlatformReport } from '../run/report.js'
 import type { ReleaseError } from '../model/errors.js'
+import type { RemovedContainer } from '../model/container-owner.js'
 import { formatPlatform } from '../model/platform.js'
 import type { SmokeCheck } from '../smoke/platform-smoke.js'
 import { code, escaped, link, table } from './markdown.js'
@@ -242,4 +243,29 @@ export function renderSummary(ctx: Run, failure?: ReleaseError): string {
 /** The ::error annotation of a failed run: a title naming the step, the message with the remedy. */
 export function failureAnnotation(failure: ReleaseError): { title: string; message: string } {
   return { title: `multiarch-release: ${failure.step} failed`, message: failure.message }
+}
+
+/**
+ * Containers the run removed that runs of the action had left (killed during their smoke
+ * tests); empty when there were none. `heading` says who removed them (the run, its post step).
+ */
+export function removedContainersSection(
+  removed: readonly RemovedContainer[],
+  heading = 'Left-over containers removed',
+): string {
+  if (removed.length === 0) return ''
+  const rows = removed.map((c) => [
+    code(c.name),
+    escaped(c.repository),
+    escaped(c.run),
+    escaped(c.reason),
+  ])
+  return (
+    [
+      `### ${escaped(heading)}`,
+      '',
+      ...table(['Container', 'Repository', 'Run', 'Why'], rows),
+      '',
+    ].join('\n') + '\n'
+  )
 }

@@ -44,7 +44,11 @@ export interface Run {
   /** What the event asked for, and the commit it releases or builds. */
   readonly trigger: Extract<Trigger, { kind: 'build' | 'release' }>
   /** Set when the job is cancelled (SIGTERM, SIGINT): the run stops at the next safe point. */
-  readonly cancellation: { signal?: string }
+  readonly cancellation: {
+    signal?: string
+    /** Aborts at the first signal: every wait given it (retries, polls, the lease) ends at once. */
+    readonly abortSignal?: AbortSignal
+  }
   /** A folder for the run's own files (metadata, checksums). */
   readonly workDir: string
   /** What users can see and read: the failure report, the summary and the outputs come from it. */

@@ -6,13 +6,23 @@ export interface ContainerSpec {
   readonly platform: Platform
   readonly name: string
   readonly env: readonly KeyValue[]
+  /** Milliseconds since the epoch after which the run no longer needs it (its deadline). */
+  readonly expires?: number
 }
+
+/** Labels as `--label` arguments (which run a container belongs to). */
+export const labelArgs = (labels: Readonly<Record<string, string>>): string[] =>
+  Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`])
 
 const envArgs = (env: readonly KeyValue[]): string[] =>
   env.flatMap(({ key, value }) => ['--env', `${key}=${value}`])
 
 /** The options every smoke container shares: the platform asked for, never a pull, a known name. */
-const runArgs = (spec: ContainerSpec, mode: string): string[] => [
+const runArgs = (
+  spec: ContainerSpec,
+  mode: string,
+  labels: Readonly<Record<string, string>>,
+): string[] => [
   'run',
   mode,
   '--pull',
@@ -21,17 +31,26 @@ const runArgs = (spec: ContainerSpec, mode: string): string[] => [
   formatPlatform(spec.platform),
   '--name',
   spec.name,
+  ...labelArgs(labels),
 ]
 
 /** `docker run` for one smoke command: the words go to the image, never through a shell. */
-export function smokeCommandArgs(spec: ContainerSpec, words: readonly string[]): string[] {
-  return [...runArgs(spec, '--rm'), ...envArgs(spec.env), spec.ref, ...words]
+export function smokeCommandArgs(
+  spec: ContainerSpec,
+  words: readonly string[],
+  labels: Readonly<Record<string, string>> = {},
+): string[] {
+  return [...runArgs(spec, '--rm', labels), ...envArgs(spec.env), spec.ref, ...words]
 }
 
 /** `docker run` for the health probe: detached, the port published on loopback only. */
-export function probeContainerArgs(spec: ContainerSpec, port: number): string[] {
+export function probeContainerArgs(
+  spec: ContainerSpec,
+  port: number,
+  labels: Readonly<Record<string, string>> = {},
+): string[] {
   return [
-    ...runArgs(spec, '--detach'),
+    ...runArgs(spec, '--detach', labels),
     '--publish',
     `127.0.0.1::${port}`,
     ...envArgs(spec.env),

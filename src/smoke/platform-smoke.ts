@@ -1,3 +1,4 @@
+import { Cancelled, cancellationOf } from '../model/errors.js'
 import type { SmokeSettings } from '../model/inputs.js'
 import { formatPlatform, type Platform } from '../model/platform.js'
 import type { CheckOutcome, SmokeCheck } from '../model/smoke.js'
@@ -54,7 +55,8 @@ export async function smokePlatform(
 ): Promise<PlatformSmokeResult> {
   const started = clock.now()
   const platform = formatPlatform(request.platform)
-  const deadline = new Deadline(clock, timeoutFor(request.smoke.timeout, request.platform).ms)
+  const ms = timeoutFor(request.smoke.timeout, request.platform).ms
+  const deadline = new Deadline(clock, ms, engine.cancellation)
   const source = request.source
   const ref = source.kind === 'registry' ? `${request.image}@${source.manifestDigest}` : source.tag
   const checks: SmokeCheck[] = []
@@ -66,12 +68,12 @@ export async function smokePlatform(
         : { name: 'timeout', ok: false, detail: 'no time left' }
     return { ...result, ms: clock.now() - t }
   }
-  const done = (): PlatformSmokeResult => ({
-    platform,
-    ok: checks.every((c) => c.ok),
-    checks,
-    ms: clock.now() - started,
-  })
+  const done = (): PlatformSmokeResult => {
+    // A check the cancellation cut short proves nothing: the run stops here, the image unjudged.
+    const cancelled = cancellationOf(engine.cancellation, undefined)
+    if (cancelled) throw new Cancelled(cancelled.signal, `smoke-testing ${platform}`)
+    return { platform, ok: checks.every((c) => c.ok), checks, ms: clock.now() - started }
+  }
 
   if (source.kind === 'registry') {
     const pulled = await timed(async () => {
@@ -88,6 +90,7 @@ export async function smokePlatform(
     platform: request.platform,
     name: containerName(request.runId, request.platform, check),
     env: request.smoke.env,
+    expires: deadline.at,
   })
   // The checks are independent containers and reads of the pulled image: they run at once,
   // and are reported in a fixed order (architecture, each command, the probe).

@@ -66,8 +66,11 @@ export async function probeCheck(
     let askedAt = clock.now()
     while (deadline.remaining() > 0) {
       try {
+        const timeout = AbortSignal.timeout(Math.max(1, Math.min(5_000, deadline.remaining())))
         const response = await fetch(url, {
-          signal: AbortSignal.timeout(Math.max(1, Math.min(5_000, deadline.remaining()))),
+          signal: deadline.cancellation
+            ? AbortSignal.any([timeout, deadline.cancellation])
+            : timeout,
         })
         const body = await response.text()
         if (expectationHolds(probe.expect, response.status, body)) {
@@ -82,7 +85,7 @@ export async function probeCheck(
       if (ask) askedAt = clock.now()
       const [stopped] = await Promise.all([
         ask ? exited() : undefined,
-        clock.sleep(Math.min(interval, deadline.remaining())),
+        clock.sleep(Math.min(interval, deadline.remaining()), deadline.cancellation),
       ])
       if (stopped) return stopped
       interval = Math.min(POLL_MS, interval * 2)

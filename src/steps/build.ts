@@ -228,7 +228,7 @@ async function runBuild(
       (message) => {
         ctx.log.warning(message)
       },
-      retryPolicy(ctx.env.backoffMs),
+      retryPolicy(ctx.env.backoffMs, ctx.cancellation.abortSignal),
       (r) =>
         /push/i.test(r.stderr) &&
         (TRANSIENT_FAILURE.test(tail(r.stderr, 8)) || PUSH_RACE.test(tail(r.stderr, 8))),

@@ -10,6 +10,7 @@ import { settleBounded } from '../model/parallel.js'
 import { tail } from '../ports/process.js'
 import { smokePlatform, type PlatformSmokeResult } from '../smoke/platform-smoke.js'
 import { defineStep, imageLabel } from './step.js'
+import { LOADED_SMOKE_IMAGE } from '../model/container-owner.js'
 import { progress } from '../model/progress.js'
 
 /** Smoke containers at once: enough that emulated platforms overlap, few enough for a runner. */
@@ -80,7 +81,7 @@ async function smokeLoaded(
   const { ports } = ctx
   const name = formatPlatform(platform)
   const slug = `${image.build.name}-${name.replace(/\//g, '-')}`
-  const tag = `multiarch-release-smoke:${ctx.env.runId}-${ctx.env.runAttempt}-${slug}`
+  const tag = `${LOADED_SMOKE_IMAGE}:${ctx.env.runId}-${ctx.env.runAttempt}-${slug}`
   const spec = buildSpecFor(
     ctx,
     plan,

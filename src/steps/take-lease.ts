@@ -16,6 +16,7 @@ export async function holdLease(ctx: Run, version: string, commit: string): Prom
       ctx.log.info(message)
     },
     cancelled: () => ctx.cancellation.signal,
+    ...(ctx.cancellation.abortSignal ? { signal: ctx.cancellation.abortSignal } : {}),
   })
   // The next run need not wait for it to expire.
   ctx.onExit.add('give back the release lease', () => lease.release())

@@ -68,6 +68,8 @@ export interface GitHubStandIn {
   /** Request or response bodies that broke GitHub's published schemas. */
   readonly violations: readonly Violation[]
   fail(spec: FaultSpec): Fault
+  /** Calls `listener` with each request as it arrives, before it is handled; returns its removal. */
+  onRequest(listener: (record: RequestRecord) => void): () => void
   /** Gives the token read-only or write access to contents (releases, tags, assets). */
   setContentsPermission(access: 'read' | 'write'): void
   clearFaults(): void
@@ -83,6 +85,8 @@ export interface GitHubStandIn {
   branches(owner: string, repo: string): Record<string, string>
   /** Every ref, custom namespaces included: full name → the sha it stores (tag object or commit). */
   refs(owner: string, repo: string): Record<string, string>
+  /** The message of every commit object, those written through the API included, oldest first. */
+  commitMessages(owner: string, repo: string): string[]
   assets(releaseId: number): StoredAsset[]
   seedRepo(seed: SeedRepo): void
   seedCommits(owner: string, repo: string, commits: SeedCommit[]): void
@@ -120,6 +124,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
   const violations: Violation[] = []
   const faults = new Faults()
   const permissions: { contents: 'read' | 'write' } = { contents: 'write' }
+  const listeners: ((record: RequestRecord) => void)[] = []
   const actor = options.actor ?? DEFAULT_ACTOR
 
   const server = createServer()
@@ -146,6 +151,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
       violations,
       closing: closing.signal,
       permissions,
+      listeners,
     }),
   )
   for (const seed of options.repos) world.addRepo(seed)
@@ -173,6 +179,12 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
       }
       return faults.add(spec)
     },
+    onRequest: (listener) => {
+      listeners.push(listener)
+      return () => {
+        listeners.splice(listeners.indexOf(listener), 1)
+      }
+    },
     clearFaults: () => {
       faults.clear()
     },
@@ -192,6 +204,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
     tags: (owner, name) => commitsUnder(repo(owner, name), 'refs/tags/'),
     branches: (owner, name) => commitsUnder(repo(owner, name), 'refs/heads/'),
     refs: (owner, name) => Object.fromEntries(repo(owner, name).refs),
+    commitMessages: (owner, name) => [...repo(owner, name).commits.values()].map((c) => c.message),
     assets: (releaseId) =>
       (world.release(releaseId)?.assets ?? []).map((a) => ({
         ...assetJson(urls, actor, a),

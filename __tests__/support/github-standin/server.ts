@@ -50,6 +50,8 @@ export interface ServerDeps {
   readonly closing: AbortSignal
   /** What the token may do: GITHUB_TOKEN without 'contents: write' can only read. */
   readonly permissions: { contents: 'read' | 'write' }
+  /** Told of each request as it arrives, before it is handled (to act at that very moment). */
+  readonly listeners: ((record: RequestRecord) => void)[]
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -182,6 +184,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     bytes: 0,
   }
   deps.requests.push(record)
+  for (const listener of deps.listeners) listener(record)
   const connectionGone = new AbortController()
   res.on('close', () => {
     connectionGone.abort()

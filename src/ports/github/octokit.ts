@@ -1,6 +1,5 @@
 import { Octokit } from '@octokit/rest'
-import { retry } from '@octokit/plugin-retry'
-import { StepFailure } from '../../model/errors.js'
+import { Cancelled, StepFailure, cancellationOf } from '../../model/errors.js'
 import {
   PERMISSION_REMEDY,
   type Asset,
@@ -19,6 +18,7 @@ import {
   type RawAsset,
   type RawRelease,
 } from './answers.js'
+import { retryRequests } from './retry.js'
 
 export interface GitHubTarget {
   readonly apiUrl: string
@@ -27,17 +27,19 @@ export interface GitHubTarget {
   readonly repo: string
   readonly warn: (message: string) => void
   readonly backoffMs: number
+  /** The job's cancellation: a call waiting on GitHub or on a retry ends at once. */
+  readonly signal?: AbortSignal
 }
-
-const RetryingOctokit = Octokit.plugin(retry)
 
 /** GitHub through Octokit, at GITHUB_API_URL, so GitHub Enterprise Server works as github.com. */
 export class OctokitGitHub implements GitHub {
-  private readonly octokit: InstanceType<typeof RetryingOctokit>
+  private readonly octokit: Octokit
   private readonly repoParams: { owner: string; repo: string }
+  private readonly signal: AbortSignal | undefined
 
   constructor(target: GitHubTarget) {
     this.repoParams = { owner: target.owner, repo: target.repo }
+    this.signal = target.signal
     const log = {
       debug: () => undefined,
       info: () => undefined,
@@ -46,26 +48,35 @@ export class OctokitGitHub implements GitHub {
       },
       error: () => undefined,
     }
-    this.octokit = new RetryingOctokit({
+    this.octokit = new Octokit({
       auth: target.token,
       baseUrl: target.apiUrl,
       userAgent: 'multiarch-release',
-      // 5xx and 429 are retried 3 times, waiting 1, 4 and 9 backoff units.
-      retry: { retries: 3, retryAfterBaseValue: target.backoffMs },
       log,
       // The request layer logs GitHub's deprecation notices through its own logger.
       request: { log },
     })
+    // 5xx, 429 and dropped connections are retried 3 times, waiting 1, 3 and 9 backoff units.
+    retryRequests(this.octokit, {
+      retries: 3,
+      backoffMs: target.backoffMs,
+      warn: target.warn,
+      ...(target.signal ? { signal: target.signal } : {}),
+    })
+  }
+
+  /** The error a failed call ends with: the cancellation that ended it, or GitHub's answer. */
+  private failure(what: string, error: unknown, remedy?: string): StepFailure {
+    const cancelled = cancellationOf(this.signal, error)
+    if (cancelled) return new Cancelled(cancelled.signal, what)
+    return new StepFailure(`GitHub API: ${what} failed: ${gitHubMessage(error)}`, remedy)
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn()
     } catch (error) {
-      throw new StepFailure(
-        `GitHub API: ${what} failed: ${gitHubMessage(error)}`,
-        httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined,
-      )
+      throw this.failure(what, error, httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined)
     }
   }
 
@@ -92,9 +103,7 @@ export class OctokitGitHub implements GitHub {
       return toRelease(data)
     } catch (error) {
       if (httpStatus(error) === 404) return undefined
-      throw new StepFailure(
-        `GitHub API: reading the release of ${tag} failed: ${gitHubMessage(error)}`,
-      )
+      throw this.failure(`reading the release of ${tag}`, error)
     }
   }
 
@@ -155,7 +164,7 @@ export class OctokitGitHub implements GitHub {
       return tagObject.object.sha
     } catch (error) {
       if (httpStatus(error) === 404) return undefined
-      throw new StepFailure(`GitHub API: reading the tag ${tag} failed: ${gitHubMessage(error)}`)
+      throw this.failure(`reading the tag ${tag}`, error)
     }
   }
 
@@ -223,8 +232,9 @@ export class OctokitGitHub implements GitHub {
     } catch (error) {
       // Another run may have removed the same duplicate first: gone is gone.
       if (httpStatus(error) === 404) return
-      throw new StepFailure(
-        `GitHub API: deleting a duplicate draft failed: ${gitHubMessage(error)}`,
+      throw this.failure(
+        'deleting a duplicate draft',
+        error,
         httpStatus(error) === 403 ? PERMISSION_REMEDY : undefined,
       )
     }
@@ -282,7 +292,7 @@ export class OctokitGitHub implements GitHub {
       return data.object.sha
     } catch (error) {
       if (httpStatus(error) === 404) return undefined
-      throw new StepFailure(`GitHub API: reading ${ref} failed: ${gitHubMessage(error)}`)
+      throw this.failure(`reading ${ref}`, error)
     }
   }
 
@@ -320,7 +330,7 @@ export class OctokitGitHub implements GitHub {
     } catch (error) {
       // GitHub answers 422 "Reference already exists".
       if (httpStatus(error) === 422 && /already exists/i.test(gitHubMessage(error))) return false
-      throw new StepFailure(`GitHub API: creating ${ref} failed: ${gitHubMessage(error)}`)
+      throw this.failure(`creating ${ref}`, error)
     }
   }
 
@@ -336,7 +346,7 @@ export class OctokitGitHub implements GitHub {
     } catch (error) {
       // GitHub answers 422 "Update is not a fast forward" when the ref moved meanwhile.
       if (httpStatus(error) === 422 && /fast.?forward/i.test(gitHubMessage(error))) return false
-      throw new StepFailure(`GitHub API: moving ${ref} failed: ${gitHubMessage(error)}`)
+      throw this.failure(`moving ${ref}`, error)
     }
   }
 
@@ -346,7 +356,7 @@ export class OctokitGitHub implements GitHub {
     } catch (error) {
       // GitHub answers 422 "Reference does not exist" for a ref already gone.
       if (httpStatus(error) === 422 || httpStatus(error) === 404) return
-      throw new StepFailure(`GitHub API: removing ${ref} failed: ${gitHubMessage(error)}`)
+      throw this.failure(`removing ${ref}`, error)
     }
   }
 

@@ -25,9 +25,12 @@ export class Repository {
   constructor(
     readonly image: ImageRepository,
     session?: RegistrySession,
+    /** The job's cancellation, for the session made here. */
+    signal?: AbortSignal,
   ) {
     this.session =
-      session ?? new RegistrySession(image.registry, `repository:${apiPath(image)}:pull`)
+      session ??
+      new RegistrySession(image.registry, `repository:${apiPath(image)}:pull`, undefined, signal)
   }
 
   private url(path: string): URL {

@@ -42,6 +42,8 @@ export interface Request {
   readonly method: 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'POST' | 'PATCH'
   readonly headers?: Record<string, string>
   readonly body?: Buffer | StreamedBody
+  /** The job's cancellation: the request is destroyed at once. */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -66,6 +68,7 @@ export function exchange(
           ...(request.body ? { 'content-length': String(request.body.length) } : {}),
         },
         ...(ca && url.protocol === 'https:' ? { ca } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
         timeout: 60_000,
       },
       (response) => {
@@ -151,6 +154,8 @@ export class RegistrySession {
     private readonly defaultScope: string,
     private readonly credentials: () => Promise<Credentials | undefined> = () =>
       dockerCredentials(registry),
+    /** The job's cancellation: every request of the session is destroyed at once. */
+    private readonly signal?: AbortSignal,
   ) {
     this.ca = registryCa(registry)
   }
@@ -166,6 +171,10 @@ export class RegistrySession {
       this.answering.set(header, pending)
     }
     return pending
+  }
+
+  private cancellable(): { signal?: AbortSignal } {
+    return this.signal ? { signal: this.signal } : {}
   }
 
   /** Answers a 401's challenge: a bearer token from the realm, or basic credentials. */
@@ -219,7 +228,7 @@ export class RegistrySession {
     url.searchParams.set('scope', scope)
     const headers: Record<string, string> =
       credentials?.kind === 'basic' ? { authorization: `Basic ${credentials.auth}` } : {}
-    return exchange(url, { method: 'GET', headers }, this.ca)
+    return exchange(url, { method: 'GET', headers, ...this.cancellable() }, this.ca)
   }
 
   /** The token endpoint's OAuth2 POST, trading an identity (refresh) token for an access token. */
@@ -242,6 +251,7 @@ export class RegistrySession {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: Buffer.from(form.toString()),
+        ...this.cancellable(),
       },
       this.ca,
     )
@@ -258,7 +268,7 @@ export class RegistrySession {
       const headers = { ...request.headers }
       const sent = this.authorization
       if (sent) headers.authorization = sent
-      const response = await exchange(url, { ...request, headers }, this.ca)
+      const response = await exchange(url, { ...request, headers, ...this.cancellable() }, this.ca)
       const status = response.statusCode ?? 0
       if (status === 401) {
         response.resume()

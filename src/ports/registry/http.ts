@@ -1,5 +1,5 @@
 import pRetry from 'p-retry'
-import { RegistryUnauthorized, StepFailure } from '../../model/errors.js'
+import { RegistryUnauthorized, StepFailure, Cancelled, cancellationOf } from '../../model/errors.js'
 import { splitReference, type ImageRepository } from '../../model/image-ref.js'
 import {
   INDEX_MEDIA_TYPES,
@@ -41,7 +41,7 @@ export class HttpRegistry implements HttpCapabilities {
     const key = `${image.registry}/${image.path}`
     let repository = this.repositories.get(key)
     if (!repository) {
-      repository = new Repository(image)
+      repository = new Repository(image, undefined, this.policy.signal)
       this.repositories.set(key, repository)
     }
     return repository
@@ -59,6 +59,7 @@ export class HttpRegistry implements HttpCapabilities {
         retries: this.policy.retries,
         minTimeout: this.policy.minTimeoutMs,
         maxTimeout: this.policy.maxTimeoutMs,
+        ...(this.policy.signal ? { signal: this.policy.signal } : {}),
         shouldRetry: ({ error }) =>
           error instanceof TransientHttpFailure || error instanceof NotYetPresent,
         onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
@@ -67,6 +68,8 @@ export class HttpRegistry implements HttpCapabilities {
         },
       })
     } catch (error) {
+      const cancelled = cancellationOf(this.policy.signal, error)
+      if (cancelled) throw new Cancelled(cancelled.signal, what)
       if (error instanceof HttpUnauthorized) throw new RegistryUnauthorized(ref, error.message)
       if (error instanceof TransientHttpFailure) {
         throw new StepFailure(`${what} failed: ${error.message}`)
