@@ -485,12 +485,14 @@ check_builders() {
     pid_alive "$(buildkitd_pidfile "$d")" buildkitd || fail "buildkitd $d is not running ($(buildkitd_pidfile "$d"))"
   done
   # the three at once (each asks its daemons): the quick check runs before every test file
-  local tmp
+  local tmp pids=()
   tmp="$(mktemp -d)"
   for b in mar-remote mar-fleet mar-container; do
     (builder_docker "$b" buildx inspect "$b" >"$tmp/$b" 2>&1 || true) &
+    pids+=("$!")
   done
-  wait
+  # these three only: a bare `wait` would also wait for the daemons this shell started
+  wait "${pids[@]}"
   for b in mar-remote mar-fleet mar-container; do
     want=remote
     [[ "$b" == mar-container ]] && want=docker-container
