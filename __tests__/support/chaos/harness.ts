@@ -141,8 +141,7 @@ function arm(h: Harness, { w, release }: World, fault: FaultPlan): void {
     })
     return
   }
-  const tag =
-    fault.target === 'by digest' ? 'sha256:[0-9a-f]+' : fault.target.replace(/\./g, '\\.')
+  const tag = fault.target === 'by digest' ? 'sha256:[0-9a-f]+' : fault.target.replace(/\./g, '\\.')
   h.proxy.fail({
     method: 'PUT',
     path: new RegExp(`^/v2/${release.path}/manifests/${tag}$`),
