@@ -30,4 +30,12 @@ const projects = [
 const only = process.env.JEST_PROJECT
 export default {
   projects: only ? projects.filter((p) => p.displayName === only) : projects,
+  // npm run test:coverage: the adapters and the smoke tests are proven by unit tests, not only
+  // under QEMU end to end (the house's rule: at least 80% of their lines).
+  collectCoverageFrom: ['src/ports/**/*.ts', 'src/smoke/**/*.ts'],
+  coverageReporters: ['text-summary'],
+  coverageThreshold: {
+    './src/ports/': { lines: 80 },
+    './src/smoke/': { lines: 80 },
+  },
 }

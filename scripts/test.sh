@@ -86,7 +86,8 @@ fi
 
 failed=0
 if $whole; then
-  section "Unit tests on Node.js $(node --version) (the machine's)" npm run test:unit || failed=1
+  # with the coverage gate: src/ports and src/smoke at least 80% of lines (jest.config.js)
+  section "Unit tests on Node.js $(node --version) (the machine's), with coverage" npm run test:coverage || failed=1
   section "Unit tests on Node.js $("$NODE24" --version)" env JEST_PROJECT=unit \
     NODE_OPTIONS=--experimental-vm-modules NODE_NO_WARNINGS=1 "$NODE24" node_modules/jest/bin/jest.js || failed=1
   section "End-to-end: the whole suite on stack d26" e2e_whole || failed=1
