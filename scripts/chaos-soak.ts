@@ -78,7 +78,7 @@ after that, then the post step), sometimes with one fault armed; then re-ran it 
 killed. The promises were checked after every run, from the registry, the stand-in and the
 engine's events: (1) a published Release has every final tag on one digest of exactly the
 platforms, the git tag at the released commit, each asset once with its bytes, and SHA256SUMS;
-(2) a final tag never changes digest; (3) no final tag on a digest that was not marked verified
+(2) a final tag never changes digest; (3) no final tag on a digest that was not recorded as verified
 and whose platforms did not each run a smoke command that exited 0; (4) in the end a re-run
 succeeded within 3, exactly one Release (no draft left), the outputs match the registry, no
 container of the action is left; and a cancelled run ended before SIGTERM.

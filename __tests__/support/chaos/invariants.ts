@@ -83,7 +83,7 @@ export async function checkAfterRun(world: ReleaseUnderTest): Promise<string[]> 
   const verified = markedVerified(world)
   for (const digest of new Set(tags.values())) {
     if (!verified.has(digest))
-      violations.push(`3: ${digest} has a final tag but was never marked verified`)
+      violations.push(`3: ${digest} has a final tag but was never recorded as verified`)
     const platforms = await platformsOf(world.path, digest)
     for (const [platform, manifest] of platforms) {
       if (!world.engine.smokePassed(world.runs, manifest))
