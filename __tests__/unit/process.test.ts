@@ -96,14 +96,17 @@ describe('an interruptible command and the cancellation', () => {
       return true
     }
     try {
-      await runPlain('sh', ['-c', 'echo hello'], {
+      await runPlain('sh', ['-c', 'echo hello; sleep 0.1; echo progress >&2'], {
         stream: true,
         signal: new AbortController().signal,
       })
     } finally {
       process.stdout.write = write
     }
-    expect(written.join('')).toBe('[command]sh -c echo hello\nhello\n')
+    // stderr too (buildx writes its progress there), as @actions/exec does without failOnStdErr
+    expect(written.join('')).toBe(
+      '[command]sh -c echo hello; sleep 0.1; echo progress >&2\nhello\nprogress\n',
+    )
   })
 })
 

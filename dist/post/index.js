@@ -34622,8 +34622,9 @@ function runInterruptible(program, args, options, env) {
         });
         child.stderr.on('data', (chunk) => {
             err.push(chunk);
+            // To the log, as @actions/exec writes a child's stderr (buildx's progress is there).
             if (options.stream === true)
-                process.stderr.write(chunk);
+                process.stdout.write(chunk);
         });
         const signalGroup = (signal) => {
             try {

@@ -51,7 +51,8 @@ function runInterruptible(
     })
     child.stderr.on('data', (chunk: Buffer) => {
       err.push(chunk)
-      if (options.stream === true) process.stderr.write(chunk)
+      // To the log, as @actions/exec writes a child's stderr (buildx's progress is there).
+      if (options.stream === true) process.stdout.write(chunk)
     })
     const signalGroup = (signal: NodeJS.Signals): void => {
       try {
