@@ -138,8 +138,17 @@ export async function startRegistryProxy(target = REGISTRY): Promise<RegistryPro
       return
     }
     if (fault?.delayMs !== undefined) {
+      // A client that gives up during the delay (a cancelled run aborts its request in flight)
+      // never reaches the registry: the write did not happen, as with a registry that never
+      // got the whole request.
+      let gone = false
+      res.on('close', () => {
+        gone = !res.writableFinished
+      })
       setTimeout(() => {
-        handle(req, res, { ...fault, delayMs: undefined })
+        if (gone)
+          log.push({ method: req.method ?? '', path: req.url ?? '', status: 0, fault: true })
+        else handle(req, res, { ...fault, delayMs: undefined })
       }, fault.delayMs)
       return
     }
