@@ -44837,7 +44837,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7741);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3509);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -44846,7 +44846,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7741:
+/***/ 3509:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47839,6 +47839,8 @@ function visibility(report) {
 ;// CONCATENATED MODULE: ./src/model/remedies.ts
 /** What a user does when the registry refuses the run's credentials. */
 const CREDENTIALS_REMEDY = 'log in before this step (docker/login-action) or set registry-username and registry-password, with a token that may push to this repository; then re-run the workflow: it reuses what was verified and promotes the rest';
+/** What a user does when one repository of several cannot be written: it names the repository. */
+const repositoryAccessRemedy = (repository) => `give the run push access to ${repository}: log in to its registry before this step (docker/login-action), or set registry-username and registry-password to an account whose token may push there (for GHCR, the package's Manage Actions access or packages: write); then re-run the workflow: it reuses what was verified and promotes the rest`;
 
 ;// CONCATENATED MODULE: ./src/model/errors.ts
 
@@ -50421,6 +50423,7 @@ function imageLabel(run, build, platform) {
 
 
 
+
 const MIN_BUILDX = '0.12.0';
 async function checkEngine(ctx) {
     const { inputs, ports, log } = ctx;
@@ -50467,7 +50470,9 @@ async function logIn(ctx) {
     const credentials = ctx.inputs.registryCredentials;
     if (!credentials)
         return;
-    const registries = [...new Set(ctx.inputs.components.map((build) => build.image.registry))];
+    const registries = [
+        ...new Set(ctx.inputs.components.flatMap((build) => build.repositories.map((r) => r.registry))),
+    ];
     for (const registry of registries) {
         const result = await ctx.ports.engine.login(registry, credentials.username, credentials.password);
         if (!result.ok) {
@@ -50490,11 +50495,32 @@ async function checkSigning(ctx) {
         throw new StepFailure('keyless signing needs an OIDC token, and this job has none', 'give the job "permissions:\n  id-token: write" (and contents: write)');
     }
 }
-/** One read per image repository: credentials a registry rejects stop the run before the build. */
+/** The repositories this run writes to: every one of a release, the first for a platform job. */
+function writtenRepositories(ctx) {
+    return ctx.inputs.components.flatMap((build) => ctx.mode === 'build-platform' ? [build.image] : [...build.repositories]);
+}
+/**
+ * One read, then a push check, per repository: credentials a registry rejects, or a repository
+ * the run may read but not write, stop the run before the build and before any final tag.
+ */
 async function probeRegistries(ctx) {
-    for (const build of ctx.inputs.components) {
-        // A tag nobody pushes: "not found" means the registry let us in.
-        await ctx.ports.registry.manifest(tagRef(build.image, 'multiarch-release-access-check'));
+    const { registry } = ctx.ports;
+    for (const repository of writtenRepositories(ctx)) {
+        try {
+            // A tag nobody pushes: "not found" means the registry let us in.
+            await registry.manifest(tagRef(repository, 'multiarch-release-access-check'));
+            // A plan writes nothing, not even an upload it cancels.
+            if (ctx.inputs.mode === 'plan' || !registry.pushAccess)
+                continue;
+            if ((await registry.pushAccess(repository)) === undefined) {
+                ctx.log.info(`${repository.registry} is reached through docker buildx imagetools, which cannot tell push access without writing: ${repository.name} is proven writable when the verified digest is copied there, before any final tag`);
+            }
+        }
+        catch (error) {
+            if (!(error instanceof RegistryUnauthorized) || writtenRepositories(ctx).length < 2)
+                throw error;
+            throw new StepFailure(`the run may not write to ${repository.name}: ${error.message}`, repositoryAccessRemedy(repository.name));
+        }
     }
 }
 const preflight = defineStep({
@@ -52605,35 +52631,109 @@ const markVerified = defineStep({
 
 const sign = defineStep({
     name: 'sign',
-    why: 'sign every verified digest and verify the signature before any final tag or Release exists',
-    needs: ['candidates'],
+    why: 'sign every verified digest in every repository of its image and verify the signature before any final tag or Release exists',
+    needs: ['candidates', 'replicas'],
     gives: [],
     skip: (ctx) => notReleasing(ctx) ?? (ctx.inputs.signing.kind === 'none' ? 'sign is none' : undefined),
-    reveals: (ctx, { candidates }) => ctx.inputs.components.map((build) => ({
+    reveals: (ctx, { candidates }) => ctx.inputs.components.flatMap((build) => build.repositories.map((repository) => ({
         kind: 'signature',
-        ref: `${build.image.name}@${candidates?.find((c) => c.image.build === build)?.digest ?? '<the verified digest>'}`,
+        ref: `${repository.name}@${candidates?.find((c) => c.image.build === build)?.digest ?? '<the verified digest>'}`,
         announced: false,
         note: `cosign (${ctx.inputs.signing.kind}) stores it in the registry next to the image`,
-    })),
-    async run(ctx, { candidates }) {
+    }))),
+    async run(ctx, { candidates, replicas }) {
         const { signer } = ctx.ports;
         if (!signer)
             throw new Error('signing asks for a signer');
-        for (const { image, digest } of candidates) {
+        // cosign keeps a signature in the repository of the image it signs: each copy is signed.
+        const signed = [
+            ...candidates.map((c) => ({
+                name: c.image.build.name,
+                repository: c.image.build.image,
+                digest: c.digest,
+            })),
+            ...replicas.map((r) => ({
+                name: r.candidate.image.build.name,
+                repository: r.repository,
+                digest: r.candidate.digest,
+            })),
+        ];
+        for (const { name, repository, digest } of signed) {
             const target = {
-                ref: digestRef(image.build.image, digest),
-                plainHttp: /^(localhost|127\.|\[::1\])/.test(image.build.image.registry),
+                ref: digestRef(repository, digest),
+                plainHttp: /^(localhost|127\.|\[::1\])/.test(repository.registry),
             };
             await signer.sign(target);
             // Verified as a deployment would, before anything is final.
             await signer.verify(target);
             // cosign keeps a signature under a tag named after the digest, beside the image.
-            imageReport(ctx.report, image.build.name).signatures.push(tagRef(image.build.image, `${digest.replace(':', '-')}.sig`));
+            imageReport(ctx.report, name).signatures.push(tagRef(repository, `${digest.replace(':', '-')}.sig`));
             ctx.log.info(`Signed and verified ${target.ref}`);
         }
         return {};
     },
     remedy: () => 'fix the signing setup (cosign-key, cosign-password, or id-token: write for keyless) and re-run the workflow; no final tag and no Release exist yet',
+});
+
+;// CONCATENATED MODULE: ./src/steps/replicate.ts
+
+
+
+
+/** The repositories of a candidate's image besides the first, where it was pushed and checked. */
+const further = (candidate) => candidate.image.build.repositories.slice(1);
+/** Copies one verified digest to one further repository and reads it back there. */
+async function copyTo(ctx, candidate, to) {
+    const { registry } = ctx.ports;
+    const source = digestRef(candidate.image.build.image, candidate.digest);
+    const target = digestRef(to, candidate.digest);
+    // A cancelled job stops between two copies; nothing final exists yet.
+    if (ctx.cancellation.signal !== undefined)
+        throw new StepFailure(`the job was cancelled (${ctx.cancellation.signal}) before ${target}`);
+    try {
+        await registry.copyDigest(source, to);
+    }
+    catch (error) {
+        throw new StepFailure(`copying ${candidate.digest} to ${to.name} failed, so no final tag was written in any repository: ${messageOf(error)}`, error instanceof RegistryUnauthorized
+            ? repositoryAccessRemedy(to.name)
+            : `re-run the workflow once ${to.registry} answers: the verified digest is copied again, not rebuilt`);
+    }
+    const back = await registry.manifest(target, { expectPresent: true });
+    if (back?.digest !== candidate.digest) {
+        throw new StepFailure(`${target} was copied but reads back as ${back?.digest ?? 'nothing'}, so no final tag was written in any repository`);
+    }
+    ctx.report.visible.push({ kind: 'candidate', ref: target });
+    ctx.log.info(`Copied ${source} to ${to.name}`);
+    return { candidate, repository: to };
+}
+const replicate = defineStep({
+    name: 'replicate',
+    why: 'copy each verified digest, untagged, to every further repository of its image and read it back there, before anything is signed or tagged in any repository',
+    needs: ['candidates'],
+    gives: ['replicas'],
+    skip: (ctx) => notReleasing(ctx) ??
+        (ctx.inputs.components.every((build) => build.repositories.length < 2)
+            ? 'each image has one repository'
+            : undefined),
+    pass: () => ({ replicas: [] }),
+    reveals: (ctx, { candidates }) => ctx.inputs.components.flatMap((build) => build.repositories.slice(1).map((to) => {
+        const digest = candidates?.find((c) => c.image.build === build)?.digest;
+        return {
+            kind: 'untagged manifest',
+            ref: digest ? digestRef(to, digest) : to.name,
+            announced: false,
+            note: `a copy of the verified digest in ${build.image.name}`,
+        };
+    })),
+    async run(ctx, { candidates }) {
+        const replicas = [];
+        // One at a time: the first failure stops the run with no final tag anywhere.
+        for (const candidate of candidates)
+            for (const to of further(candidate))
+                replicas.push(await copyTo(ctx, candidate, to));
+        return { replicas };
+    },
+    remedy: () => 're-run the workflow: the verified digest is copied again (what each repository holds already is not sent), then tagged; no final tag exists in any repository yet',
 });
 
 ;// CONCATENATED MODULE: ./src/model/release-notes.ts
@@ -52649,6 +52749,9 @@ function renderImage(section) {
         '| --- | --- |',
         `| Digest | \`${section.digest}\` |`,
         `| Platforms | ${section.platforms.join(', ')} |`,
+        ...((section.repositories?.length ?? 0) > 1
+            ? [`| Repositories | ${(section.repositories ?? []).map((r) => `\`${r}\``).join(', ')} |`]
+            : []),
         `| Tags | ${section.tags.map((t) => `\`${t}\``).join(', ')} |`,
         '',
     ];
@@ -52983,11 +53086,26 @@ async function shownVersion(registry, ref, manifest) {
     const label = labels?.[VERSION];
     return label === undefined ? undefined : (semver_default().parse(label.replace(/^v/, '')) ?? undefined);
 }
-/** What every tag of every image shows now, read at once; each write is still read back on its own. */
-function currentTags(ctx, plan, builds) {
+/**
+ * Where each candidate is promoted: every repository of its image, the first one first. A
+ * further repository without a replica read back is a pipeline in the wrong order.
+ */
+function promotionTargets(candidates, replicas) {
+    return candidates.flatMap((candidate) => candidate.image.build.repositories.map((repository, r) => {
+        if (r > 0 &&
+            !replicas.some((x) => x.candidate === candidate && x.repository.name === repository.name))
+            throw new Error(`${repository.name} has no copy of ${candidate.digest} to promote`);
+        return { candidate, repository };
+    }));
+}
+/**
+ * What every tag shows now in every repository, read at once; each write is still read back on
+ * its own. Floating tags are judged per repository: each one's tag never moves backwards.
+ */
+function currentTags(ctx, plan, repositories) {
     const { registry } = ctx.ports;
-    return Promise.all(builds.map((build) => Promise.all(plan.tags.map(async (t) => {
-        const ref = tagRef(build.image, t.tag);
+    return Promise.all(repositories.map((repository) => Promise.all(plan.tags.map(async (t) => {
+        const ref = tagRef(repository, t.tag);
         const manifest = await registry.manifest(ref);
         const version = manifest && t.kind === 'floating'
             ? await shownVersion(registry, ref, manifest)
@@ -53004,11 +53122,11 @@ async function releaseHistory(ctx) {
     ]);
     return releasedVersions(ctx.inputs.tagPrefix, tags.map((t) => t.name), releases.filter((r) => !r.draft).map((r) => r.tagName));
 }
-/** Points one tag of one image at its verified digest, unless that would move it backwards. */
-async function promoteTag(ctx, candidate, tag, promotion, lease) {
+/** Points one tag of one repository at its verified digest, unless that would move it backwards. */
+async function promoteTag(ctx, { candidate, repository }, tag, promotion, lease) {
     const { registry } = ctx.ports;
     const { build } = candidate.image;
-    const ref = tagRef(build.image, tag.tag);
+    const ref = tagRef(repository, tag.tag);
     // A cancelled job stops between two tags, never in the middle of one.
     if (ctx.cancellation.signal !== undefined) {
         throw new StepFailure(`the job was cancelled (${ctx.cancellation.signal}) before ${ref} was written`);
@@ -53022,12 +53140,12 @@ async function promoteTag(ctx, candidate, tag, promotion, lease) {
         throw new StepFailure(`${ref} appeared meanwhile with digest ${promotion.digest}; version tags are immutable, so it is left as it is`, 'check which run released this version; release a new version if this one is taken');
     }
     if (promotion.action === 'stay') {
-        imageReport(ctx.report, build.name).kept.push({ tag: tag.tag, reason: promotion.reason });
+        imageReport(ctx.report, build.name).kept.push({ ref, reason: promotion.reason });
         ctx.log.info(`${ref} stays where it is: ${promotion.reason}`);
         return;
     }
     await lease?.keep();
-    await registry.copy(digestRef(build.image, candidate.digest), ref);
+    await registry.copy(digestRef(repository, candidate.digest), ref);
     const back = await registry.manifest(ref, { expectPresent: true });
     if (back?.digest !== candidate.digest) {
         // Another digest there means another run is releasing this version right now.
@@ -53039,38 +53157,38 @@ async function promoteTag(ctx, candidate, tag, promotion, lease) {
 const promote = defineStep({
     name: 'promote',
     why: 'copy each verified digest to its version tag first and the floating tags last, each read back; a floating tag moves only to the highest released version of its line',
-    needs: ['plan', 'candidates', 'lease'],
+    needs: ['plan', 'candidates', 'replicas', 'lease'],
     gives: ['lease', 'promoted', 'latest'],
     skip: notReleasing,
     async reveals(ctx, { plan, candidates }) {
         if (!plan)
             return [];
-        const builds = ctx.inputs.components;
+        const targets = ctx.inputs.components.flatMap((build) => build.repositories.map((repository) => ({ build, repository })));
         const [current, history] = await Promise.all([
-            currentTags(ctx, plan, builds),
+            currentTags(ctx, plan, targets.map((t) => t.repository)),
             releaseHistory(ctx),
         ]);
-        return plan.tags.flatMap((t, i) => builds.map((build, j) => {
+        return plan.tags.flatMap((t, i) => targets.map(({ build, repository }, j) => {
             const state = current[j]?.[i] ?? { manifest: undefined, version: undefined };
             const digest = candidates?.find((c) => c.image.build === build)?.digest;
             const p = promotionOf(t, state, digest, plan.version, history);
             return {
                 kind: `${t.kind} tag`,
-                ref: tagRef(build.image, t.tag),
+                ref: tagRef(repository, t.tag),
                 announced: true,
                 note: describePromotion(p),
             };
         }));
     },
-    async run(ctx, { plan, candidates, lease: held }) {
-        const builds = candidates.map((c) => c.image.build);
+    async run(ctx, { plan, candidates, replicas, lease: held }) {
+        const targets = promotionTargets(candidates, replicas);
         const decide = async () => {
             const [current, history] = await Promise.all([
-                currentTags(ctx, plan, builds),
+                currentTags(ctx, plan, targets.map((t) => t.repository)),
                 releaseHistory(ctx),
             ]);
             const latest = decideLatest(new (semver_default()).SemVer(plan.version), plan.channel, history, plan.maintenance?.branch);
-            const promotions = candidates.map((candidate, i) => plan.tags.map((tag, t) => promotionOf(tag, current[i]?.[t] ?? { manifest: undefined, version: undefined }, candidate.digest, plan.version, history)));
+            const promotions = targets.map(({ candidate }, i) => plan.tags.map((tag, t) => promotionOf(tag, current[i]?.[t] ?? { manifest: undefined, version: undefined }, candidate.digest, plan.version, history)));
             return { promotions, latest };
         };
         // Decided under the lease: from the history as the previous run left it. A published
@@ -53083,16 +53201,17 @@ const promote = defineStep({
         }
         ctx.report.latest = decided.latest;
         const promoted = [];
+        // Each tag in every repository before the next: every version tag before any floating one.
         for (const [t, tag] of plan.tags.entries()) {
-            for (const [i, candidate] of candidates.entries()) {
+            for (const [i, target] of targets.entries()) {
                 const promotion = decided.promotions[i]?.[t];
                 if (!promotion)
                     continue;
-                await promoteTag(ctx, candidate, tag, promotion, lease);
+                await promoteTag(ctx, target, tag, promotion, lease);
                 if (promotion.action !== 'stay')
                     promoted.push({
-                        ref: tagRef(candidate.image.build.image, tag.tag),
-                        digest: candidate.digest,
+                        ref: tagRef(target.repository, tag.tag),
+                        digest: target.candidate.digest,
                     });
             }
         }
@@ -53233,7 +53352,9 @@ const draftRelease = defineStep({
             version: plan.version,
             digest,
             platforms: image.build.platforms.map(formatPlatform),
-            tags: plan.tags.map((t) => tagRef(image.build.image, t.tag)),
+            // Every repository the image is released to, and its tags in each.
+            repositories: image.build.repositories.map((r) => r.name),
+            tags: image.build.repositories.flatMap((r) => plan.tags.map((t) => tagRef(r, t.tag))),
         }));
         const prerelease = plan.channel.kind === 'prerelease';
         const { github } = ctx.ports;
@@ -53506,6 +53627,7 @@ const markLatest = defineStep({
 
 
 
+
 /** The release, in order. The order is the guarantee: nothing final before its proof. */
 const PIPELINE = [
     preflight, // check engine, builder, workspace and token before spending time building
@@ -53514,6 +53636,7 @@ const PIPELINE = [
     assertManifest, // the pushed index holds exactly the requested platforms, each real
     smoke, // every platform runs from the registry by digest before anything is final
     markVerified, // remember the verified digest, so a re-run promotes it instead of rebuilding
+    replicate, // the verified digest into every further repository, read back, before any final tag
     sign, // sign and verify each digest before any final tag (sign: key or keyless)
     draftRelease, // the Release as an invisible draft with notes and assets, before any final tag
     takeLease, // runs releasing other versions promote and publish one after the other
@@ -59809,15 +59932,22 @@ class Repository {
     }
     /**
      * Uploads a blob in one request, streamed from where it lies: a POST opens the upload (and
-     * gets the push scope), a PUT of the bytes with their digest completes it.
+     * gets the push scope), a PUT of the bytes with their digest completes it. With `from` (a
+     * repository of the same registry holding it), the POST asks to mount it: no bytes are sent
+     * when the registry does (201); otherwise it opened an upload as usual.
      */
-    async pushBlob(digest, body) {
+    async pushBlob(digest, body, from) {
         if (await this.hasBlob(digest))
             return;
-        const opened = await this.fetch('/blobs/uploads/', {
+        const mount = from?.registry === this.image.registry
+            ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(apiPath(from))}`
+            : '';
+        const opened = await this.fetch(`/blobs/uploads/${mount}`, {
             method: 'POST',
             headers: { 'content-length': '0' },
         });
+        if (mount !== '' && opened.status === 201)
+            return;
         const location = opened.headers.location;
         if (opened.status !== 202 || location === undefined) {
             throw new StepFailure(`starting the upload of ${this.image.name}@${digest} failed: ${opened.status} ${opened.body.toString('utf8').slice(0, 200)}`);
@@ -59828,6 +59958,19 @@ class Repository {
         const answer = await readBody(response);
         if (response.statusCode !== 201) {
             throw new StepFailure(`uploading ${this.image.name}@${digest} failed: ${response.statusCode ?? 0} ${answer.toString('utf8').slice(0, 200)}`);
+        }
+    }
+    /**
+     * Opens an upload, which needs push access, and leaves it: nothing is stored, and the registry
+     * discards an upload never completed (cancelling it would ask for the delete scope).
+     */
+    async probePush() {
+        const opened = await this.fetch('/blobs/uploads/', {
+            method: 'POST',
+            headers: { 'content-length': '0' },
+        });
+        if (opened.status !== 202) {
+            throw new StepFailure(`starting an upload to ${this.image.name} failed: ${opened.status} ${opened.body.toString('utf8').slice(0, 200)}`);
         }
     }
     /** Deletes a manifest reference (a tag); true when the registry did. */
@@ -60084,7 +60227,56 @@ async function assembleIndex(repository, sources, annotations) {
     return digest;
 }
 
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/ports/registry/oci-copy.ts
+
+
+
+
+/** Blobs copied at once: enough to fill the link, few enough for a runner. */
+const oci_copy_PARALLEL_BLOBS = 4;
+/** A blob of the source, streamed as it is sent (opened again for each attempt). */
+function streamed(source, digest) {
+    const out = new external_node_stream_.PassThrough();
+    source.blob(digest).then((blob) => (0,external_node_stream_.pipeline)(blob, out, () => undefined), (error) => out.destroy(error instanceof Error ? error : new Error(String(error))));
+    return out;
+}
+/** One blob: already there, mounted from the source on the same registry, or sent. */
+function copyBlob(source, target, blob) {
+    return target.pushBlob(blob.digest, { length: blob.size, open: () => streamed(source, blob.digest) }, source.image);
+}
+/**
+ * Copies the image at a digest from one repository to another, by digest and without a tag:
+ * blobs first, then each manifest (children before their index) as the source's exact bytes,
+ * so that the digest is the same in both. What the target holds already is not sent again.
+ */
+async function copyImage(source, target, digest) {
+    if (await target.getManifest(digest))
+        return;
+    const found = await source.getManifest(digest);
+    if (!found)
+        throw new StepFailure(`${source.image.name}@${digest} does not exist`);
+    if (digestOf(found.body) !== digest) {
+        throw new StepFailure(`the registry served ${digestOf(found.body)} for ${source.image.name}@${digest}; nothing was copied`);
+    }
+    const manifest = manifestOf(found.body, found.contentType);
+    if (INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
+        for (const child of (manifest.json.manifests ?? []))
+            await copyImage(source, target, child.digest);
+    }
+    else {
+        const blobs = [manifest.json.config, ...(manifest.json.layers ?? [])].filter((b) => typeof b?.digest === 'string');
+        const sent = await settleBounded(blobs, oci_copy_PARALLEL_BLOBS, (blob) => copyBlob(source, target, blob));
+        const failed = sent.find((s) => s.status === 'rejected');
+        if (failed?.status === 'rejected')
+            throw failed.reason;
+    }
+    await target.putManifest(digest, found.body, manifest.mediaType || found.contentType);
+}
+
 ;// CONCATENATED MODULE: ./src/ports/registry/http.ts
+
 
 
 
@@ -60223,6 +60415,15 @@ class HttpRegistry {
             const mediaType = manifestOf(found.body, found.contentType).mediaType || found.contentType;
             await repository.putManifest(target.reference, found.body, mediaType);
         });
+    }
+    async copyDigest(sourceDigestRef, target) {
+        const source = splitReference(sourceDigestRef);
+        // Each blob is sent once: a retry asks the target which it holds already.
+        return this.attempt(`copying ${sourceDigestRef} to ${target.name}`, `${target.name}@${source.reference}`, target, (repository) => copyImage(this.repository(source.image), repository, source.reference));
+    }
+    async pushAccess(image) {
+        await this.attempt(`checking push access to ${image.name}`, image.name, image, (repository) => repository.probePush());
+        return true;
     }
     archive(image, digest, tag, path) {
         return writeOciArchive(this.repository(image), image, digest, tag, path);
@@ -60383,6 +60584,17 @@ class RoutedRegistry {
     }
     pushLayout(image, layout, annotate) {
         return this.overHttpOnly(image, () => this.http.pushLayout(image, layout, annotate));
+    }
+    copyDigest(sourceDigestRef, target) {
+        const source = splitReference(sourceDigestRef).image;
+        if (this.viaImagetools.has(source.registry))
+            throw new StepFailure(`${source.registry} is reached through docker buildx imagetools only, which cannot copy ${sourceDigestRef} to ${target.name} without a tag`, "give the runner the registry's CA in /etc/docker/certs.d/<host>/ca.crt, so that its HTTP API can be used");
+        return this.overHttpOnly(target, () => this.http.copyDigest(sourceDigestRef, target));
+    }
+    pushAccess(image) {
+        return this.route(image.registry, () => this.http.pushAccess(image), 
+        // imagetools writes only tags: nothing can be asked without writing one.
+        () => Promise.resolve(undefined));
     }
     /** What only the HTTP API can do (write by digest, untagged): a registry it cannot reach fails. */
     async overHttpOnly(image, write) {
@@ -60626,9 +60838,10 @@ function collectOutputs(run) {
             image.build.name,
             {
                 image: image.build.image.name,
+                repositories: image.build.repositories.map((r) => r.name),
                 digest: image.candidate?.digest ?? '',
                 platforms: image.build.platforms.map(formatPlatform),
-                tags: tags.filter((t) => t.startsWith(`${image.build.image.name}:`)),
+                tags: tags.filter((t) => image.build.repositories.some((r) => t.startsWith(`${r.name}:`))),
             },
         ]))),
         plan: '',
@@ -60675,6 +60888,7 @@ function readOnlyPorts(ports) {
             imageConfig: (ref) => registry.imageConfig(ref),
             indexConfigs: (ref) => registry.indexConfigs(ref),
             copy: (_source, target) => refuse(`write the tag ${target}`),
+            copyDigest: (source, target) => refuse(`copy ${source} to ${target.name}`),
             assemble: (image) => refuse(`assemble an index in ${image.name}`),
             pushLayout: (image) => refuse(`push a candidate to ${image.name}`),
             archive: (image) => refuse(`archive ${image.name}`),
@@ -61221,14 +61435,14 @@ function platformTable(ctx) {
 }
 /** The image that a tag reference belongs to. */
 function imageOf(ctx, ref) {
-    return ctx.report.images.find((image) => ref.startsWith(`${image.build.image.name}:`));
+    return ctx.report.images.find((image) => image.build.repositories.some((r) => ref.startsWith(`${r.name}:`)));
 }
 /** Each final tag and the digest it points at; floating tags left at a newer version say so. */
 function tagTable(ctx) {
     const rows = ctx.report.visible.flatMap((v) => v.kind === 'tag' ? [[code(v.ref), code(imageOf(ctx, v.ref)?.candidate?.digest ?? '?')]] : []);
     for (const image of ctx.report.images) {
         for (const kept of image.kept) {
-            rows.push([code(`${image.build.image.name}:${kept.tag}`), `stays: ${escaped(kept.reason)}`]);
+            rows.push([code(kept.ref), `stays: ${escaped(kept.reason)}`]);
         }
         for (const signature of image.signatures)
             rows.push([code(signature), 'cosign signature of the digest (stays, as asked for)']);
@@ -61289,6 +61503,9 @@ function renderSummary(ctx, failure) {
     for (const image of ctx.report.images) {
         if (image.candidate) {
             lines.push(`Candidate: ${code(image.candidate.ref, 'paragraph')} (${code(image.candidate.digest, 'paragraph')})`, '');
+            const further = image.build.repositories.slice(1);
+            if (further.length > 0)
+                lines.push(`Repositories: ${image.build.repositories.map((r) => code(r.name, 'paragraph')).join(', ')}`, '');
         }
     }
     if (ctx.report.moves.length > 0) {

@@ -10,6 +10,7 @@ import { assertManifest } from './steps/assert-manifest.js'
 import { smoke, smokeReleased } from './steps/smoke.js'
 import { markVerified } from './steps/mark-verified.js'
 import { sign } from './steps/sign.js'
+import { replicate } from './steps/replicate.js'
 import { draftRelease } from './steps/draft-release.js'
 import { promote } from './steps/promote.js'
 import { publish } from './steps/publish.js'
@@ -25,6 +26,7 @@ export const PIPELINE: readonly AnyStep[] = [
   assertManifest, // the pushed index holds exactly the requested platforms, each real
   smoke, // every platform runs from the registry by digest before anything is final
   markVerified, // remember the verified digest, so a re-run promotes it instead of rebuilding
+  replicate, // the verified digest into every further repository, read back, before any final tag
   sign, // sign and verify each digest before any final tag (sign: key or keyless)
   draftRelease, // the Release as an invisible draft with notes and assets, before any final tag
   takeLease, // runs releasing other versions promote and publish one after the other

@@ -27,6 +27,7 @@ const notUsed = (): Promise<never> => Promise.reject(new Error('not used by the 
 const registry = Object.assign(new ImagetoolsRegistry(), {
   archive: notUsed,
   pushLayout: notUsed,
+  copyDigest: notUsed,
   assemble: notUsed,
 })
 /** What users see of the only image: the platforms the assertion recorded. */

@@ -17,10 +17,17 @@ export class FakeRegistry implements Registry {
   readonly tags = new Map<string, string>()
   readonly annotations = new Map<string, Record<string, string>>()
   readonly copies: string[] = []
-  /** Tags whose writes are silently lost, to prove that promotion reads back. */
+  /** Tags (or name@digest copies) whose writes are silently lost, to prove reads back. */
   readonly lossy = new Set<string>()
+  /** Every write in order: `tag <ref>` and `digest <name@digest>` (copies to a repository). */
+  readonly writes: string[] = []
+  /** Repositories (by name) that refuse every write with this error. */
+  readonly refuse = new Map<string, Error>()
+  /** Repositories asked about push access, in order. */
+  readonly pushChecked: string[] = []
 
   manifest(ref: string): Promise<RemoteManifest | undefined> {
+    if (this.lossy.has(ref)) return Promise.resolve(undefined)
     const digest = ref.includes('@') ? ref.split('@')[1] : this.tags.get(ref)
     if (digest === undefined) return Promise.resolve(undefined)
     const json = {
@@ -43,10 +50,26 @@ export class FakeRegistry implements Registry {
   }
 
   copy(sourceDigestRef: string, targetTagRef: string): Promise<void> {
+    const refused = this.refuse.get(targetTagRef.slice(0, targetTagRef.lastIndexOf(':')))
+    if (refused) return Promise.reject(refused)
     this.copies.push(targetTagRef)
+    this.writes.push(`tag ${targetTagRef}`)
     if (!this.lossy.has(targetTagRef))
       this.tags.set(targetTagRef, sourceDigestRef.split('@')[1] ?? '')
     return Promise.resolve()
+  }
+
+  copyDigest(sourceDigestRef: string, target: ImageRepository): Promise<void> {
+    const refused = this.refuse.get(target.name)
+    if (refused) return Promise.reject(refused)
+    this.writes.push(`digest ${target.name}@${sourceDigestRef.split('@')[1] ?? ''}`)
+    return Promise.resolve()
+  }
+
+  pushAccess(image: ImageRepository): Promise<true | undefined> {
+    this.pushChecked.push(image.name)
+    const refused = this.refuse.get(image.name)
+    return refused ? Promise.reject(refused) : Promise.resolve(true)
   }
 
   indexConfigs(): Promise<Map<string, ImageConfig>> {

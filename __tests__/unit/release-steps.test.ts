@@ -27,7 +27,7 @@ const OLD = 'sha256:0000'
 const COMMIT = '0123456789abcdef0123456789abcdef01234567'
 const OTHER_COMMIT = 'fedcba9876543210fedcba9876543210fedcba98'
 
-type Have = Pick<Artifacts, 'plan' | 'candidates' | 'lease' | 'published'>
+type Have = Pick<Artifacts, 'plan' | 'candidates' | 'replicas' | 'lease' | 'published'>
 
 function releaseContext(
   version: string,
@@ -60,7 +60,7 @@ function releaseContext(
     ctx,
     registry,
     github,
-    have: { plan, candidates, lease: undefined, published: undefined },
+    have: { plan, candidates, replicas: [], lease: undefined, published: undefined },
   }
 }
 
@@ -95,7 +95,7 @@ describe('promote', () => {
     registry.annotations.set(OLD, { 'org.opencontainers.image.version': current })
     await promote.run(ctx, have)
     expect(registry.tags.get(`${IMAGE}:${floating}`)).toBe(moves ? DIGEST : OLD)
-    expect(image(ctx).kept.map((k) => k.tag)).toEqual(moves ? [] : [floating])
+    expect(image(ctx).kept.map((k) => k.ref)).toEqual(moves ? [] : [`${IMAGE}:${floating}`])
     expect(registry.tags.get(`${IMAGE}:${version}`)).toBe(DIGEST)
   })
 
@@ -184,7 +184,7 @@ describe('publish', () => {
       : have.plan
     const promoted = await promote.run(ctx, { ...have, plan })
     if ('stop' in promoted) throw new Error('promotion stopped')
-    expect(image(ctx).kept.map((k) => k.tag)).toEqual(kept)
+    expect(image(ctx).kept.map((k) => k.ref.slice(IMAGE.length + 1))).toEqual(kept)
     await publish.run(ctx, { ...have, ...promoted, plan, draft })
     expect(github.calls.at(-1)).toBe(`publish 1 ${flags}`)
     expect(github.gitTags.get(`v${version}`)).toBe(COMMIT)

@@ -34399,6 +34399,8 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: ./src/model/remedies.ts
 /** What a user does when the registry refuses the run's credentials. */
 const CREDENTIALS_REMEDY = 'log in before this step (docker/login-action) or set registry-username and registry-password, with a token that may push to this repository; then re-run the workflow: it reuses what was verified and promotes the rest';
+/** What a user does when one repository of several cannot be written: it names the repository. */
+const repositoryAccessRemedy = (repository) => `give the run push access to ${repository}: log in to its registry before this step (docker/login-action), or set registry-username and registry-password to an account whose token may push there (for GHCR, the package's Manage Actions access or packages: write); then re-run the workflow: it reuses what was verified and promotes the rest`;
 
 ;// CONCATENATED MODULE: ./src/model/errors.ts
 
@@ -35631,14 +35633,14 @@ function platformTable(ctx) {
 }
 /** The image that a tag reference belongs to. */
 function imageOf(ctx, ref) {
-    return ctx.report.images.find((image) => ref.startsWith(`${image.build.image.name}:`));
+    return ctx.report.images.find((image) => image.build.repositories.some((r) => ref.startsWith(`${r.name}:`)));
 }
 /** Each final tag and the digest it points at; floating tags left at a newer version say so. */
 function tagTable(ctx) {
     const rows = ctx.report.visible.flatMap((v) => v.kind === 'tag' ? [[code(v.ref), code(imageOf(ctx, v.ref)?.candidate?.digest ?? '?')]] : []);
     for (const image of ctx.report.images) {
         for (const kept of image.kept) {
-            rows.push([code(`${image.build.image.name}:${kept.tag}`), `stays: ${escaped(kept.reason)}`]);
+            rows.push([code(kept.ref), `stays: ${escaped(kept.reason)}`]);
         }
         for (const signature of image.signatures)
             rows.push([code(signature), 'cosign signature of the digest (stays, as asked for)']);
@@ -35699,6 +35701,9 @@ function renderSummary(ctx, failure) {
     for (const image of ctx.report.images) {
         if (image.candidate) {
             lines.push(`Candidate: ${code(image.candidate.ref, 'paragraph')} (${code(image.candidate.digest, 'paragraph')})`, '');
+            const further = image.build.repositories.slice(1);
+            if (further.length > 0)
+                lines.push(`Repositories: ${image.build.repositories.map((r) => code(r.name, 'paragraph')).join(', ')}`, '');
         }
     }
     if (ctx.report.moves.length > 0) {

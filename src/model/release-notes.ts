@@ -8,6 +8,8 @@ export interface ImageSection {
   readonly version: string
   readonly digest: string
   readonly platforms: readonly string[]
+  /** Every repository it is released to, the first being image; listed when there are several. */
+  readonly repositories?: readonly string[]
   readonly tags: readonly string[]
 }
 
@@ -21,6 +23,9 @@ function renderImage(section: ImageSection): string[] {
     '| --- | --- |',
     `| Digest | \`${section.digest}\` |`,
     `| Platforms | ${section.platforms.join(', ')} |`,
+    ...((section.repositories?.length ?? 0) > 1
+      ? [`| Repositories | ${(section.repositories ?? []).map((r) => `\`${r}\``).join(', ')} |`]
+      : []),
     `| Tags | ${section.tags.map((t) => `\`${t}\``).join(', ')} |`,
     '',
   ]

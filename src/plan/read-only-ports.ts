@@ -41,6 +41,7 @@ export function readOnlyPorts(ports: Ports): Ports {
       imageConfig: (ref) => registry.imageConfig(ref),
       indexConfigs: (ref) => registry.indexConfigs(ref),
       copy: (_source, target) => refuse(`write the tag ${target}`),
+      copyDigest: (source, target) => refuse(`copy ${source} to ${target.name}`),
       assemble: (image) => refuse(`assemble an index in ${image.name}`),
       pushLayout: (image) => refuse(`push a candidate to ${image.name}`),
       archive: (image) => refuse(`archive ${image.name}`),

@@ -21,6 +21,17 @@ export interface Registry {
   /** Points a tag at the manifest of a digest reference, keeping the digest. */
   copy(sourceDigestRef: string, targetTagRef: string): Promise<void>
   /**
+   * Copies the image at a digest reference (every manifest and blob) into another repository,
+   * on this registry or another one, stored by its digest without a tag.
+   */
+  copyDigest(sourceDigestRef: string, target: ImageRepository): Promise<void>
+  /**
+   * Whether this client may push to a repository, asked without storing anything: an upload is
+   * opened (which needs push access) and never completed. A refusal is a RegistryUnauthorized;
+   * undefined when this way cannot tell (a registry reached through imagetools only).
+   */
+  pushAccess?(image: ImageRepository): Promise<true | undefined>
+  /**
    * Makes one index of several pushed images (native runners' platform images, by digest),
    * with index annotations, stored by its digest without a tag; its digest.
    */

@@ -57,9 +57,12 @@ export function collectOutputs(run: Run): ActionOutputs {
           image.build.name,
           {
             image: image.build.image.name,
+            repositories: image.build.repositories.map((r) => r.name),
             digest: image.candidate?.digest ?? '',
             platforms: image.build.platforms.map(formatPlatform),
-            tags: tags.filter((t) => t.startsWith(`${image.build.image.name}:`)),
+            tags: tags.filter((t) =>
+              image.build.repositories.some((r) => t.startsWith(`${r.name}:`)),
+            ),
           },
         ]),
       ),

@@ -137,7 +137,9 @@ function platformTable(ctx: Run): string[] {
 
 /** The image that a tag reference belongs to. */
 function imageOf(ctx: Run, ref: string): ImageReport | undefined {
-  return ctx.report.images.find((image) => ref.startsWith(`${image.build.image.name}:`))
+  return ctx.report.images.find((image) =>
+    image.build.repositories.some((r) => ref.startsWith(`${r.name}:`)),
+  )
 }
 
 /** Each final tag and the digest it points at; floating tags left at a newer version say so. */
@@ -147,7 +149,7 @@ function tagTable(ctx: Run): string[] {
   )
   for (const image of ctx.report.images) {
     for (const kept of image.kept) {
-      rows.push([code(`${image.build.image.name}:${kept.tag}`), `stays: ${escaped(kept.reason)}`])
+      rows.push([code(kept.ref), `stays: ${escaped(kept.reason)}`])
     }
     for (const signature of image.signatures)
       rows.push([code(signature), 'cosign signature of the digest (stays, as asked for)'])
@@ -223,6 +225,12 @@ export function renderSummary(ctx: Run, failure?: ReleaseError): string {
         `Candidate: ${code(image.candidate.ref, 'paragraph')} (${code(image.candidate.digest, 'paragraph')})`,
         '',
       )
+      const further = image.build.repositories.slice(1)
+      if (further.length > 0)
+        lines.push(
+          `Repositories: ${image.build.repositories.map((r) => code(r.name, 'paragraph')).join(', ')}`,
+          '',
+        )
     }
   }
   if (ctx.report.moves.length > 0) {

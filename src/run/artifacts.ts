@@ -1,6 +1,7 @@
 import type { DriverAbilities } from '../build/strategy.js'
 import type { MaintenanceLine } from '../model/branch-policy.js'
 import type { ImageBuild } from '../model/inputs.js'
+import type { ImageRepository } from '../model/image-ref.js'
 import type { ImageConfig } from '../model/oci.js'
 import type { Platform } from '../model/platform.js'
 import type { FinalTag } from '../model/tags.js'
@@ -68,6 +69,12 @@ export interface CheckedImage {
   readonly platforms: readonly PlatformManifest[]
 }
 
+/** replicate: a verified digest copied, untagged, to a further repository and read back there. */
+export interface Replica {
+  readonly candidate: Candidate
+  readonly repository: ImageRepository
+}
+
 /**
  * What the steps hand on, each named after the result it is. A step declares what it needs
  * and what it gives; the pipeline hands a step exactly what it needs, so that a step never asks
@@ -82,6 +89,8 @@ export interface Artifacts {
   readonly candidates: readonly Candidate[]
   readonly checked: readonly CheckedImage[]
   readonly draft: Release
+  /** replicate: each verified digest in every further repository of its image, read back. */
+  readonly replicas: readonly Replica[]
   /** Held while floating tags move and the Release is published; undefined when not needed. */
   readonly lease: Lease | undefined
   /** promote: every final tag that must read back as its digest before the Release is published. */

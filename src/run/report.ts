@@ -32,8 +32,8 @@ export interface ImageReport {
   /** Where an already verified digest of this build was found, so build and smoke were skipped. */
   reused?: 'version tag' | 'verified record'
   readonly platforms: Map<string, PlatformReport>
-  /** Floating tags left where they are, and why. */
-  readonly kept: { readonly tag: string; readonly reason: string }[]
+  /** Floating tags left where they are (image references, in any of its repositories), and why. */
+  readonly kept: { readonly ref: string; readonly reason: string }[]
   /** How much of the build came from the cache. */
   cache?: { cached: number; steps: number }
   /** Attestation manifests (provenance, SBOM) found in the index. */

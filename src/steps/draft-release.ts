@@ -145,7 +145,9 @@ export const draftRelease = defineStep({
       version: plan.version,
       digest,
       platforms: image.build.platforms.map(formatPlatform),
-      tags: plan.tags.map((t) => tagRef(image.build.image, t.tag)),
+      // Every repository the image is released to, and its tags in each.
+      repositories: image.build.repositories.map((r) => r.name),
+      tags: image.build.repositories.flatMap((r) => plan.tags.map((t) => tagRef(r, t.tag))),
     }))
     const prerelease = plan.channel.kind === 'prerelease'
     const { github } = ctx.ports

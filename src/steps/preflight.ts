@@ -1,13 +1,14 @@
 import semver from 'semver'
 import type { Run } from '../run/run.js'
 import type { BuilderFacts } from '../run/artifacts.js'
-import { StepFailure } from '../model/errors.js'
+import { RegistryUnauthorized, StepFailure } from '../model/errors.js'
+import { repositoryAccessRemedy } from '../model/remedies.js'
 import { formatPlatform } from '../model/platform.js'
 import { driverAbilities } from '../build/strategy.js'
 import { WORKFLOW_RUN_CHECKOUT } from '../model/trigger.js'
 import { resolveAssets } from '../release/assets.js'
 import { tail } from '../ports/process.js'
-import { tagRef } from '../model/image-ref.js'
+import { tagRef, type ImageRepository } from '../model/image-ref.js'
 import { PERMISSION_REMEDY } from '../ports/github.js'
 import { defineStep } from './step.js'
 
@@ -76,7 +77,9 @@ async function checkWorkspace(ctx: Run): Promise<void> {
 async function logIn(ctx: Run): Promise<void> {
   const credentials = ctx.inputs.registryCredentials
   if (!credentials) return
-  const registries = [...new Set(ctx.inputs.components.map((build) => build.image.registry))]
+  const registries = [
+    ...new Set(ctx.inputs.components.flatMap((build) => build.repositories.map((r) => r.registry))),
+  ]
   for (const registry of registries) {
     const result = await ctx.ports.engine.login(
       registry,
@@ -113,11 +116,38 @@ async function checkSigning(ctx: Run): Promise<void> {
   }
 }
 
-/** One read per image repository: credentials a registry rejects stop the run before the build. */
+/** The repositories this run writes to: every one of a release, the first for a platform job. */
+function writtenRepositories(ctx: Run): ImageRepository[] {
+  return ctx.inputs.components.flatMap((build) =>
+    ctx.mode === 'build-platform' ? [build.image] : [...build.repositories],
+  )
+}
+
+/**
+ * One read, then a push check, per repository: credentials a registry rejects, or a repository
+ * the run may read but not write, stop the run before the build and before any final tag.
+ */
 async function probeRegistries(ctx: Run): Promise<void> {
-  for (const build of ctx.inputs.components) {
-    // A tag nobody pushes: "not found" means the registry let us in.
-    await ctx.ports.registry.manifest(tagRef(build.image, 'multiarch-release-access-check'))
+  const { registry } = ctx.ports
+  for (const repository of writtenRepositories(ctx)) {
+    try {
+      // A tag nobody pushes: "not found" means the registry let us in.
+      await registry.manifest(tagRef(repository, 'multiarch-release-access-check'))
+      // A plan writes nothing, not even an upload it cancels.
+      if (ctx.inputs.mode === 'plan' || !registry.pushAccess) continue
+      if ((await registry.pushAccess(repository)) === undefined) {
+        ctx.log.info(
+          `${repository.registry} is reached through docker buildx imagetools, which cannot tell push access without writing: ${repository.name} is proven writable when the verified digest is copied there, before any final tag`,
+        )
+      }
+    } catch (error) {
+      if (!(error instanceof RegistryUnauthorized) || writtenRepositories(ctx).length < 2)
+        throw error
+      throw new StepFailure(
+        `the run may not write to ${repository.name}: ${error.message}`,
+        repositoryAccessRemedy(repository.name),
+      )
+    }
   }
 }
 

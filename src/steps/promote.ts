@@ -1,12 +1,11 @@
 import semver from 'semver'
 import type { Run } from '../run/run.js'
-import type { Candidate, ReleasePlan } from '../run/artifacts.js'
+import type { Candidate, ReleasePlan, Replica } from '../run/artifacts.js'
 import { imageReport } from '../run/report.js'
-import type { ImageBuild } from '../model/inputs.js'
 import type { Lease } from '../release/lease.js'
 import type { FinalTag } from '../model/tags.js'
 import { StepFailure } from '../model/errors.js'
-import { digestRef, tagRef } from '../model/image-ref.js'
+import { digestRef, tagRef, type ImageRepository } from '../model/image-ref.js'
 import { decideFloating, decideLatest, releasedVersions } from '../model/history.js'
 import { annotationsOf, type RemoteManifest } from '../model/oci.js'
 import type { Registry } from '../ports/registry.js'
@@ -102,18 +101,47 @@ async function shownVersion(
   return label === undefined ? undefined : (semver.parse(label.replace(/^v/, '')) ?? undefined)
 }
 
-/** What every tag of every image shows now, read at once; each write is still read back on its own. */
+/** One repository a candidate is promoted in: its first (where it was checked) or a copy's. */
+export interface PromotionTarget {
+  readonly candidate: Candidate
+  readonly repository: ImageRepository
+}
+
+/**
+ * Where each candidate is promoted: every repository of its image, the first one first. A
+ * further repository without a replica read back is a pipeline in the wrong order.
+ */
+export function promotionTargets(
+  candidates: readonly Candidate[],
+  replicas: readonly Replica[],
+): PromotionTarget[] {
+  return candidates.flatMap((candidate) =>
+    candidate.image.build.repositories.map((repository, r) => {
+      if (
+        r > 0 &&
+        !replicas.some((x) => x.candidate === candidate && x.repository.name === repository.name)
+      )
+        throw new Error(`${repository.name} has no copy of ${candidate.digest} to promote`)
+      return { candidate, repository }
+    }),
+  )
+}
+
+/**
+ * What every tag shows now in every repository, read at once; each write is still read back on
+ * its own. Floating tags are judged per repository: each one's tag never moves backwards.
+ */
 function currentTags(
   ctx: Run,
   plan: ReleasePlan,
-  builds: readonly ImageBuild[],
+  repositories: readonly ImageRepository[],
 ): Promise<TagState[][]> {
   const { registry } = ctx.ports
   return Promise.all(
-    builds.map((build) =>
+    repositories.map((repository) =>
       Promise.all(
         plan.tags.map(async (t): Promise<TagState> => {
-          const ref = tagRef(build.image, t.tag)
+          const ref = tagRef(repository, t.tag)
           const manifest = await registry.manifest(ref)
           const version =
             manifest && t.kind === 'floating'
@@ -140,17 +168,17 @@ export async function releaseHistory(ctx: Run): Promise<semver.SemVer[]> {
   )
 }
 
-/** Points one tag of one image at its verified digest, unless that would move it backwards. */
+/** Points one tag of one repository at its verified digest, unless that would move it backwards. */
 async function promoteTag(
   ctx: Run,
-  candidate: Candidate,
+  { candidate, repository }: PromotionTarget,
   tag: FinalTag,
   promotion: Promotion,
   lease: Lease | undefined,
 ): Promise<void> {
   const { registry } = ctx.ports
   const { build } = candidate.image
-  const ref = tagRef(build.image, tag.tag)
+  const ref = tagRef(repository, tag.tag)
   // A cancelled job stops between two tags, never in the middle of one.
   if (ctx.cancellation.signal !== undefined) {
     throw new StepFailure(
@@ -169,12 +197,12 @@ async function promoteTag(
     )
   }
   if (promotion.action === 'stay') {
-    imageReport(ctx.report, build.name).kept.push({ tag: tag.tag, reason: promotion.reason })
+    imageReport(ctx.report, build.name).kept.push({ ref, reason: promotion.reason })
     ctx.log.info(`${ref} stays where it is: ${promotion.reason}`)
     return
   }
   await lease?.keep()
-  await registry.copy(digestRef(build.image, candidate.digest), ref)
+  await registry.copy(digestRef(repository, candidate.digest), ref)
   const back = await registry.manifest(ref, { expectPresent: true })
   if (back?.digest !== candidate.digest) {
     // Another digest there means another run is releasing this version right now.
@@ -192,35 +220,45 @@ async function promoteTag(
 export const promote = defineStep({
   name: 'promote',
   why: 'copy each verified digest to its version tag first and the floating tags last, each read back; a floating tag moves only to the highest released version of its line',
-  needs: ['plan', 'candidates', 'lease'],
+  needs: ['plan', 'candidates', 'replicas', 'lease'],
   gives: ['lease', 'promoted', 'latest'],
   skip: notReleasing,
   async reveals(ctx, { plan, candidates }) {
     if (!plan) return []
-    const builds = ctx.inputs.components
+    const targets = ctx.inputs.components.flatMap((build) =>
+      build.repositories.map((repository) => ({ build, repository })),
+    )
     const [current, history] = await Promise.all([
-      currentTags(ctx, plan, builds),
+      currentTags(
+        ctx,
+        plan,
+        targets.map((t) => t.repository),
+      ),
       releaseHistory(ctx),
     ])
     return plan.tags.flatMap((t, i) =>
-      builds.map((build, j): Reveal => {
+      targets.map(({ build, repository }, j): Reveal => {
         const state = current[j]?.[i] ?? { manifest: undefined, version: undefined }
         const digest = candidates?.find((c) => c.image.build === build)?.digest
         const p = promotionOf(t, state, digest, plan.version, history)
         return {
           kind: `${t.kind} tag`,
-          ref: tagRef(build.image, t.tag),
+          ref: tagRef(repository, t.tag),
           announced: true,
           note: describePromotion(p),
         }
       }),
     )
   },
-  async run(ctx, { plan, candidates, lease: held }) {
-    const builds = candidates.map((c) => c.image.build)
+  async run(ctx, { plan, candidates, replicas, lease: held }) {
+    const targets = promotionTargets(candidates, replicas)
     const decide = async (): Promise<{ promotions: Promotion[][]; latest: LatestDecision }> => {
       const [current, history] = await Promise.all([
-        currentTags(ctx, plan, builds),
+        currentTags(
+          ctx,
+          plan,
+          targets.map((t) => t.repository),
+        ),
         releaseHistory(ctx),
       ])
       const latest = decideLatest(
@@ -229,7 +267,7 @@ export const promote = defineStep({
         history,
         plan.maintenance?.branch,
       )
-      const promotions = candidates.map((candidate, i) =>
+      const promotions = targets.map(({ candidate }, i) =>
         plan.tags.map((tag, t) =>
           promotionOf(
             tag,
@@ -252,15 +290,16 @@ export const promote = defineStep({
     }
     ctx.report.latest = decided.latest
     const promoted: { ref: string; digest: string }[] = []
+    // Each tag in every repository before the next: every version tag before any floating one.
     for (const [t, tag] of plan.tags.entries()) {
-      for (const [i, candidate] of candidates.entries()) {
+      for (const [i, target] of targets.entries()) {
         const promotion = decided.promotions[i]?.[t]
         if (!promotion) continue
-        await promoteTag(ctx, candidate, tag, promotion, lease)
+        await promoteTag(ctx, target, tag, promotion, lease)
         if (promotion.action !== 'stay')
           promoted.push({
-            ref: tagRef(candidate.image.build.image, tag.tag),
-            digest: candidate.digest,
+            ref: tagRef(target.repository, tag.tag),
+            digest: target.candidate.digest,
           })
       }
     }

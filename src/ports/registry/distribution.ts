@@ -125,14 +125,21 @@ export class Repository {
 
   /**
    * Uploads a blob in one request, streamed from where it lies: a POST opens the upload (and
-   * gets the push scope), a PUT of the bytes with their digest completes it.
+   * gets the push scope), a PUT of the bytes with their digest completes it. With `from` (a
+   * repository of the same registry holding it), the POST asks to mount it: no bytes are sent
+   * when the registry does (201); otherwise it opened an upload as usual.
    */
-  async pushBlob(digest: string, body: StreamedBody): Promise<void> {
+  async pushBlob(digest: string, body: StreamedBody, from?: ImageRepository): Promise<void> {
     if (await this.hasBlob(digest)) return
-    const opened = await this.fetch('/blobs/uploads/', {
+    const mount =
+      from?.registry === this.image.registry
+        ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(apiPath(from))}`
+        : ''
+    const opened = await this.fetch(`/blobs/uploads/${mount}`, {
       method: 'POST',
       headers: { 'content-length': '0' },
     })
+    if (mount !== '' && opened.status === 201) return
     const location = opened.headers.location
     if (opened.status !== 202 || location === undefined) {
       throw new StepFailure(
@@ -150,6 +157,22 @@ export class Repository {
     if (response.statusCode !== 201) {
       throw new StepFailure(
         `uploading ${this.image.name}@${digest} failed: ${response.statusCode ?? 0} ${answer.toString('utf8').slice(0, 200)}`,
+      )
+    }
+  }
+
+  /**
+   * Opens an upload, which needs push access, and leaves it: nothing is stored, and the registry
+   * discards an upload never completed (cancelling it would ask for the delete scope).
+   */
+  async probePush(): Promise<void> {
+    const opened = await this.fetch('/blobs/uploads/', {
+      method: 'POST',
+      headers: { 'content-length': '0' },
+    })
+    if (opened.status !== 202) {
+      throw new StepFailure(
+        `starting an upload to ${this.image.name} failed: ${opened.status} ${opened.body.toString('utf8').slice(0, 200)}`,
       )
     }
   }

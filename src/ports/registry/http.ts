@@ -17,6 +17,7 @@ import { Repository } from './distribution.js'
 import { HttpUnauthorized, TransientHttpFailure } from './errors.js'
 import { writeOciArchive } from './oci-layout.js'
 import { assembleIndex, pushLayout } from './oci-push.js'
+import { copyImage } from './oci-copy.js'
 
 /** The manifest was not there yet although it was just written (expectPresent). */
 class NotYetPresent extends Error {}
@@ -166,6 +167,24 @@ export class HttpRegistry implements HttpCapabilities {
         await repository.putManifest(target.reference, found.body, mediaType)
       },
     )
+  }
+
+  async copyDigest(sourceDigestRef: string, target: ImageRepository): Promise<void> {
+    const source = splitReference(sourceDigestRef)
+    // Each blob is sent once: a retry asks the target which it holds already.
+    return this.attempt(
+      `copying ${sourceDigestRef} to ${target.name}`,
+      `${target.name}@${source.reference}`,
+      target,
+      (repository) => copyImage(this.repository(source.image), repository, source.reference),
+    )
+  }
+
+  async pushAccess(image: ImageRepository): Promise<true> {
+    await this.attempt(`checking push access to ${image.name}`, image.name, image, (repository) =>
+      repository.probePush(),
+    )
+    return true
   }
 
   archive(image: ImageRepository, digest: string, tag: string, path: string): Promise<void> {

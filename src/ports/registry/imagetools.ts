@@ -16,7 +16,7 @@ const NOT_FOUND = /not found|manifest unknown|name unknown|404/i
 /** What imagetools can do: it reads and writes manifests, never a single blob or a tag deletion. */
 export type ImagetoolsCapabilities = Omit<
   Registry,
-  'archive' | 'assemble' | 'pushLayout' | 'fileHead'
+  'archive' | 'assemble' | 'pushLayout' | 'fileHead' | 'copyDigest' | 'pushAccess'
 >
 
 /** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */

@@ -93,6 +93,25 @@ export class RoutedRegistry implements Registry {
     return this.overHttpOnly(image, () => this.http.pushLayout(image, layout, annotate))
   }
 
+  copyDigest(sourceDigestRef: string, target: ImageRepository): Promise<void> {
+    const source = splitReference(sourceDigestRef).image
+    if (this.viaImagetools.has(source.registry))
+      throw new StepFailure(
+        `${source.registry} is reached through docker buildx imagetools only, which cannot copy ${sourceDigestRef} to ${target.name} without a tag`,
+        "give the runner the registry's CA in /etc/docker/certs.d/<host>/ca.crt, so that its HTTP API can be used",
+      )
+    return this.overHttpOnly(target, () => this.http.copyDigest(sourceDigestRef, target))
+  }
+
+  pushAccess(image: ImageRepository): Promise<true | undefined> {
+    return this.route(
+      image.registry,
+      () => this.http.pushAccess(image),
+      // imagetools writes only tags: nothing can be asked without writing one.
+      () => Promise.resolve(undefined),
+    )
+  }
+
   /** What only the HTTP API can do (write by digest, untagged): a registry it cannot reach fails. */
   private async overHttpOnly<T>(image: ImageRepository, write: () => Promise<T>): Promise<T> {
     try {
