@@ -110,63 +110,58 @@ wait_for() {
   return 1
 }
 
+# serve_registry NAME CONFIG RESTART CHECK URL — (re)start the docker-registry NAME with CONFIG:
+# stopped first when RESTART is true (its configuration changed); left alone when CHECK already
+# passes; started when not running; then up to 30 s for CHECK to pass.
+serve_registry() {
+  local name="$1" config="$2" restart="$3" check="$4" url="$5" pidf secs
+  pidf="$RUN_DIR/$name.pid"
+  if pid_alive "$pidf" docker-registry && $restart; then
+    log "restarting $name for its new configuration"
+    kill "$(cat "$pidf")"
+    for _ in $(seq 1 20); do
+      pid_alive "$pidf" docker-registry || break
+      sleep 0.5
+    done
+    pid_alive "$pidf" docker-registry && die "$name (pid $(cat "$pidf")) did not stop"
+  fi
+  if "$check"; then
+    log "$name already answers on $url"
+    return 0
+  fi
+  pid_alive "$pidf" docker-registry ||
+    start_bg "$name" "$LOG_DIR/$name.log" /usr/bin/docker-registry serve "$config"
+  if secs="$(wait_for 30 "$check")"; then
+    log "$name answers on $url after ${secs}s"
+    return 0
+  fi
+  tail -n 30 "$LOG_DIR/$name.log" >&2 || true
+  die "$name did not come up on $url"
+}
+
 setup_registry() {
   mkdir -p "$CONF_DIR" "$REGISTRY_DATA"
-  local cfg cfg_changed=false secs
+  local cfg restart=false
   cfg="$(registry_config "$REGISTRY_ADDR" "$REGISTRY_DATA" <<'EOF'
   headers:
     X-Content-Type-Options: [nosniff]
 EOF
   )"
-  write_if_changed "$REGISTRY_CONFIG" "$cfg" && cfg_changed=true
-
-  if pid_alive "$RUN_DIR/registry.pid" docker-registry && $cfg_changed; then
-    log "restarting registry for the new configuration"
-    kill "$(cat "$RUN_DIR/registry.pid")"
-    sleep 1
-  fi
-  if registry_ok; then
-    log "registry already answers on $REGISTRY_ADDR"
-    return 0
-  fi
-  if ! pid_alive "$RUN_DIR/registry.pid" docker-registry; then
-    start_bg registry "$LOG_DIR/registry.log" /usr/bin/docker-registry serve "$REGISTRY_CONFIG"
-  fi
-  if secs="$(wait_for 30 registry_ok)"; then
-    log "registry answers on http://$REGISTRY_ADDR/v2/ after ${secs}s"
-    return 0
-  fi
-  tail -n 30 "$LOG_DIR/registry.log" >&2 || true
-  die "registry did not come up on $REGISTRY_ADDR"
+  write_if_changed "$REGISTRY_CONFIG" "$cfg" && restart=true
+  serve_registry registry "$REGISTRY_CONFIG" "$restart" registry_ok "http://$REGISTRY_ADDR/v2/"
 }
 
 setup_nodelete_registry() {
   mkdir -p "$CONF_DIR" "$NODELETE_REGISTRY_DATA"
-  local cfg restart=false secs pidf="$RUN_DIR/registry-nodelete.pid"
+  local cfg restart=false
   cfg="$(registry_config "$NODELETE_REGISTRY_ADDR" "$NODELETE_REGISTRY_DATA" false <<'EOF'
   headers:
     X-Content-Type-Options: [nosniff]
 EOF
   )"
   write_if_changed "$NODELETE_REGISTRY_CONFIG" "$cfg" && restart=true
-  if pid_alive "$pidf" docker-registry && $restart; then
-    log "restarting registry-nodelete for the new configuration"
-    kill "$(cat "$pidf")"
-    sleep 1
-  fi
-  if nodelete_registry_ok; then
-    log "registry-nodelete already answers on $NODELETE_REGISTRY_ADDR"
-    return 0
-  fi
-  if ! pid_alive "$pidf" docker-registry; then
-    start_bg registry-nodelete "$LOG_DIR/registry-nodelete.log" /usr/bin/docker-registry serve "$NODELETE_REGISTRY_CONFIG"
-  fi
-  if secs="$(wait_for 30 nodelete_registry_ok)"; then
-    log "registry-nodelete answers on http://$NODELETE_REGISTRY_ADDR/v2/ after ${secs}s"
-    return 0
-  fi
-  tail -n 30 "$LOG_DIR/registry-nodelete.log" >&2 || true
-  die "registry-nodelete did not come up on $NODELETE_REGISTRY_ADDR"
+  serve_registry registry-nodelete "$NODELETE_REGISTRY_CONFIG" "$restart" nodelete_registry_ok \
+    "http://$NODELETE_REGISTRY_ADDR/v2/"
 }
 
 setup_auth_registry() {
@@ -211,27 +206,6 @@ EOF
   )"
   write_if_changed "$AUTH_REGISTRY_CONFIG" "$cfg" && restart=true
 
-  local pidf="$RUN_DIR/registry-auth.pid" secs
-  if pid_alive "$pidf" docker-registry && $restart; then
-    log "restarting registry-auth for the new configuration/certificate/htpasswd"
-    kill "$(cat "$pidf")"
-    for _ in $(seq 1 20); do
-      pid_alive "$pidf" docker-registry || break
-      sleep 0.5
-    done
-    pid_alive "$pidf" docker-registry && die "registry-auth (pid $(cat "$pidf")) did not stop"
-  fi
-  if auth_registry_ok; then
-    log "registry-auth already answers on https://$AUTH_REGISTRY_ADDR/v2/ (401 without credentials)"
-    return 0
-  fi
-  if ! pid_alive "$pidf" docker-registry; then
-    start_bg registry-auth "$LOG_DIR/registry-auth.log" /usr/bin/docker-registry serve "$AUTH_REGISTRY_CONFIG"
-  fi
-  if secs="$(wait_for 30 auth_registry_ok)"; then
-    log "registry-auth answers 401 on https://$AUTH_REGISTRY_ADDR/v2/ after ${secs}s"
-    return 0
-  fi
-  tail -n 30 "$LOG_DIR/registry-auth.log" >&2 || true
-  die "registry-auth did not come up on $AUTH_REGISTRY_ADDR (status $(auth_registry_status --cacert "$TLS_CA"))"
+  serve_registry registry-auth "$AUTH_REGISTRY_CONFIG" "$restart" auth_registry_ok \
+    "https://$AUTH_REGISTRY_ADDR/v2/ (401 without credentials)"
 }
