@@ -50194,8 +50194,6 @@ function candidateStrategy(abilities) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
 var out = __nccwpck_require__(5648);
 var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
@@ -50207,13 +50205,29 @@ var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
 
 
 
-
 const CHECKSUMS_NAME = 'SHA256SUMS';
-/** A file's size and sha256 (hex), read in chunks: memory stays bounded whatever the size. */
+/**
+ * A file's size and sha256 (hex), read into one reused buffer: a stream would leave a fresh
+ * chunk per read for the garbage collector, tens of megabytes of a large file at a time.
+ */
 async function hashFile(path) {
     const hash = (0,external_node_crypto_.createHash)('sha256');
-    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(path), hash);
-    return { size: (await (0,promises_namespaceObject.stat)(path)).size, sha256: hash.digest('hex') };
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    const file = await (0,promises_namespaceObject.open)(path, 'r');
+    let size = 0;
+    try {
+        for (;;) {
+            const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+            if (bytesRead === 0)
+                break;
+            hash.update(buffer.subarray(0, bytesRead));
+            size += bytesRead;
+        }
+    }
+    finally {
+        await file.close();
+    }
+    return { size, sha256: hash.digest('hex') };
 }
 /** The file as an upload body: each attempt opens it again from the start. */
 const fileBody = (file) => ({
@@ -53749,6 +53763,8 @@ function parsePublishedPort(text) {
     return port === undefined ? undefined : Number(port);
 }
 
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
@@ -59359,6 +59375,9 @@ class OctokitGitHub {
                 name,
                 headers: { 'content-type': contentType, 'content-length': body.size },
                 data: new Reopening(body),
+                // Unless redirects are refused, fetch tees the body to send it again after one, and the
+                // unread copy holds the whole file in memory; GitHub never redirects an upload.
+                request: { redirect: 'error' },
             });
             return toAsset(response.data);
         });

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { realpath, stat } from 'node:fs/promises'
+import { open, realpath } from 'node:fs/promises'
 import { basename, sep } from 'node:path'
 import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import fg from 'fast-glob'
 import { StepFailure } from '../model/errors.js'
 import type { AssetBody } from '../ports/github.js'
@@ -18,11 +17,26 @@ export interface AssetFile {
   readonly sha256: string
 }
 
-/** A file's size and sha256 (hex), read in chunks: memory stays bounded whatever the size. */
+/**
+ * A file's size and sha256 (hex), read into one reused buffer: a stream would leave a fresh
+ * chunk per read for the garbage collector, tens of megabytes of a large file at a time.
+ */
 export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256')
-  await pipeline(createReadStream(path), hash)
-  return { size: (await stat(path)).size, sha256: hash.digest('hex') }
+  const buffer = Buffer.allocUnsafe(1024 * 1024)
+  const file = await open(path, 'r')
+  let size = 0
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null)
+      if (bytesRead === 0) break
+      hash.update(buffer.subarray(0, bytesRead))
+      size += bytesRead
+    }
+  } finally {
+    await file.close()
+  }
+  return { size, sha256: hash.digest('hex') }
 }
 
 /** The file as an upload body: each attempt opens it again from the start. */

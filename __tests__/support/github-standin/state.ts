@@ -93,7 +93,7 @@ export interface Repo extends GitDatabase {
   /** Tag name → the immutable release that locked it; outlives the release. */
   readonly lockedTags: Map<string, number>
   /** The repository's discussion categories; none: discussions are off. */
-  readonly discussionCategories: readonly string[]
+  discussionCategories: readonly string[]
   discussions: number
 }
 

@@ -275,6 +275,9 @@ export class OctokitGitHub implements GitHub {
         name,
         headers: { 'content-type': contentType, 'content-length': body.size },
         data: new Reopening(body),
+        // Unless redirects are refused, fetch tees the body to send it again after one, and the
+        // unread copy holds the whole file in memory; GitHub never redirects an upload.
+        request: { redirect: 'error' },
       })
       return toAsset(response.data as RawAsset)
     })
