@@ -44837,7 +44837,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3509);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1764);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -44846,7 +44846,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3509:
+/***/ 1764:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49390,7 +49390,7 @@ function unknownPlaceholders(template) {
         .map((m) => m[1] ?? '')
         .filter((name) => !TEMPLATE_FIELDS.includes(name));
 }
-function tags_renderTemplate(template, fields) {
+function renderTemplate(template, fields) {
     return template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_all, name) => fields[name]);
 }
 /**
@@ -49399,9 +49399,10 @@ function tags_renderTemplate(template, fields) {
  * its name). A maintenance branch never writes latest. Returns why a rendered tag is invalid
  * instead.
  */
-function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] }, commit = '', options = {}) {
+/** The values of a release's template placeholders ({{version}}, {{short}}, …). */
+function templateFields(version, channel, commit) {
     const v = new (semver_default()).SemVer(version);
-    const fields = {
+    return {
         version,
         major: String(v.major),
         minor: String(v.minor),
@@ -49410,10 +49411,14 @@ function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] },
         sha: commit,
         short: commit.slice(0, 7),
     };
+}
+function finalTags(version, channel, scheme = { imageTagPrefix: '', extra: [] }, commit = '', options = {}) {
+    const v = new (semver_default()).SemVer(version);
+    const fields = templateFields(version, channel, commit);
     const p = scheme.imageTagPrefix;
     const tags = [{ tag: `${p}${version}`, kind: 'version' }];
     for (const template of scheme.extra)
-        tags.push({ tag: tags_renderTemplate(template, fields), kind: 'extra' });
+        tags.push({ tag: renderTemplate(template, fields), kind: 'extra' });
     if (channel.kind === 'stable') {
         tags.push({
             tag: `${p}${v.major}.${v.minor}`,
@@ -50189,6 +50194,8 @@ function candidateStrategy(abilities) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: ./node_modules/fast-glob/out/index.js
 var out = __nccwpck_require__(5648);
 var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
@@ -50198,7 +50205,42 @@ var out_default = /*#__PURE__*/__nccwpck_require__.n(out);
 
 
 
+
+
 const CHECKSUMS_NAME = 'SHA256SUMS';
+/**
+ * A file's size and sha256 (hex), read into one reused buffer: a stream would leave a fresh
+ * chunk per read for the garbage collector, tens of megabytes of a large file at a time.
+ */
+async function hashFile(path) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    const file = await (0,promises_namespaceObject.open)(path, 'r');
+    let size = 0;
+    try {
+        for (;;) {
+            const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+            if (bytesRead === 0)
+                break;
+            hash.update(buffer.subarray(0, bytesRead));
+            size += bytesRead;
+        }
+    }
+    finally {
+        await file.close();
+    }
+    return { size, sha256: hash.digest('hex') };
+}
+/** The file as an upload body: each attempt opens it again from the start. */
+const fileBody = (file) => ({
+    size: file.size,
+    open: () => (0,external_node_fs_namespaceObject.createReadStream)(file.path),
+});
+/** Bytes already in memory (the small SHA256SUMS) as an upload body. */
+const bytesBody = (bytes) => ({
+    size: bytes.length,
+    open: () => external_node_stream_.Readable.from([bytes]),
+});
 /**
  * The files the release-assets globs name, read and hashed. Every glob must match, and the
  * names must be unique, since a Release holds assets by name.
@@ -50227,8 +50269,7 @@ async function resolveAssets(workspace, globs) {
             if (name === CHECKSUMS_NAME) {
                 throw new StepFailure(`release-assets: '${name}' is written by the action itself`, `remove ${path} from the patterns; the action adds ${CHECKSUMS_NAME} for the assets`);
             }
-            const data = await (0,promises_namespaceObject.readFile)(path);
-            files.push({ path, name, data, sha256: (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex') });
+            files.push({ path, name, ...(await hashFile(path)) });
         }
     }
     return files;
@@ -52808,6 +52849,35 @@ function checksumsFile(files) {
         .join('');
 }
 
+;// CONCATENATED MODULE: ./src/release/body-file.ts
+
+
+
+/** A body file this large is a mistake: GitHub keeps 125,000 characters of a Release body. */
+const MAX_BODY_FILE_BYTES = 16 * 1024 * 1024;
+/**
+ * The text of release-body-path, read when the draft is written (an earlier step may write it).
+ * A symlink in the workspace cannot bring a file from elsewhere into the Release.
+ */
+async function readReleaseBody(workspace, path) {
+    const root = await (0,promises_namespaceObject.realpath)(workspace);
+    let real;
+    try {
+        real = await (0,promises_namespaceObject.realpath)((0,external_node_path_namespaceObject.resolve)(root, path));
+    }
+    catch {
+        throw new StepFailure(`release-body-path: ${path} does not exist in the workspace`, 'write the file before this step, or fix the path (relative to the workspace)');
+    }
+    if (!real.startsWith(`${root}${external_node_path_namespaceObject.sep}`)) {
+        throw new StepFailure(`release-body-path: ${path} leads outside the workspace (to ${real})`, 'give a file that lives in the workspace');
+    }
+    const { size, isFile } = await (0,promises_namespaceObject.stat)(real).then((s) => ({ size: s.size, isFile: s.isFile() }));
+    if (!isFile || size > MAX_BODY_FILE_BYTES) {
+        throw new StepFailure(`release-body-path: ${path} is ${isFile ? `${size} bytes` : 'not a file'}`, `give a text file under ${MAX_BODY_FILE_BYTES / 1024 / 1024} MiB; GitHub keeps 125,000 characters of it`);
+    }
+    return (0,promises_namespaceObject.readFile)(real, 'utf8');
+}
+
 ;// CONCATENATED MODULE: ./src/release/lease.ts
 
 
@@ -53231,6 +53301,8 @@ const promote = defineStep({
 
 
 
+
+
 /** The drafts of a tag, oldest first: drafts are invisible to GET /releases/tags, so they are listed. */
 async function draftsOf(ctx, tag) {
     return (await ctx.ports.github.listReleases())
@@ -53275,19 +53347,32 @@ async function publishedMeanwhile(ctx, plan) {
     ctx.log.info(`${plan.gitTag} was published meanwhile by another run (#${published.id}) for this commit: no draft is made, the promotion checks the tags`);
     return published;
 }
-/** Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. */
+/**
+ * Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. Files
+ * are streamed from disk, never read whole: the hashes were taken in chunks too.
+ */
 async function uploadAssets(ctx, release, files) {
     if (files.length === 0)
         return;
     const { github } = ctx.ports;
     const checksums = Buffer.from(checksumsFile(files));
     const all = [
-        ...files.map((f) => ({ name: f.name, data: f.data, contentType: 'application/octet-stream' })),
-        { name: CHECKSUMS_NAME, data: checksums, contentType: 'text/plain' },
+        ...files.map((f) => ({
+            name: f.name,
+            body: fileBody(f),
+            sha256: f.sha256,
+            contentType: 'application/octet-stream',
+        })),
+        {
+            name: CHECKSUMS_NAME,
+            body: bytesBody(checksums),
+            sha256: (0,external_node_crypto_.createHash)('sha256').update(checksums).digest('hex'),
+            contentType: 'text/plain',
+        },
     ];
     const existing = await github.listAssets(release.id);
     for (const file of all) {
-        const sha256 = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(file.data).digest('hex')}`;
+        const sha256 = `sha256:${file.sha256}`;
         const present = existing.find((a) => a.name === file.name);
         if (present && present.state === 'uploaded' && present.digest === sha256) {
             ctx.log.info(`Asset ${file.name} is already uploaded`);
@@ -53297,7 +53382,7 @@ async function uploadAssets(ctx, release, files) {
         if (present)
             await github.deleteAsset(present.id);
         try {
-            await github.uploadAsset(release, file.name, file.data, file.contentType);
+            await github.uploadAsset(release, file.name, file.body, file.contentType);
         }
         catch (error) {
             // A concurrent run may have uploaded the same file first: that copy is as good as ours.
@@ -53305,7 +53390,7 @@ async function uploadAssets(ctx, release, files) {
             if (now?.state !== 'uploaded' || now.digest !== sha256)
                 throw error;
         }
-        ctx.log.info(`Uploaded ${file.name} (${file.data.length} bytes)`);
+        ctx.log.info(`Uploaded ${file.name} (${file.body.size} bytes)`);
     }
 }
 /** An OCI archive of each image's promoted digest, for air-gapped installs. */
@@ -53317,8 +53402,7 @@ async function ociArchives(ctx, plan, candidates) {
         const name = `${image.build.name}-${plan.version}.oci.tar`;
         const path = (0,external_node_path_namespaceObject.join)(ctx.workDir, name);
         await ctx.log.group(`Archive ${image.build.image.name}@${digest}`, () => ctx.ports.registry.archive(image.build.image, digest, plan.version, path));
-        const data = await (0,promises_namespaceObject.readFile)(path);
-        files.push({ path, name, data, sha256: (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex') });
+        files.push({ path, name, ...(await hashFile(path)) });
     }
     return files;
 }
@@ -53357,6 +53441,12 @@ const draftRelease = defineStep({
             tags: image.build.repositories.flatMap((r) => plan.tags.map((t) => tagRef(r, t.tag))),
         }));
         const prerelease = plan.channel.kind === 'prerelease';
+        const { releaseOptions } = inputs;
+        const name = releaseTitle(releaseOptions, plan.gitTag, templateFields(plan.version, plan.channel, plan.commit));
+        // Read on every run, so a re-run puts the file's current text in the draft.
+        const given = releaseOptions.bodyPath === undefined
+            ? inputs.releaseNotes
+            : await readReleaseBody(ctx.env.workspace, releaseOptions.bodyPath);
         const { github } = ctx.ports;
         let draft = await findDraft(ctx, plan.gitTag);
         if (!draft) {
@@ -53367,13 +53457,14 @@ const draftRelease = defineStep({
         if (draft) {
             draft = await github.updateDraft(draft.id, {
                 commit: plan.commit,
-                body: releaseBody(inputs.releaseNotes ?? draft.body, section),
+                name,
+                body: releaseBody(given ?? draft.body, section),
                 prerelease,
             });
             ctx.log.info(`Reusing the draft #${draft.id} for ${plan.gitTag}`);
         }
         else {
-            let notes = inputs.releaseNotes;
+            let notes = given;
             if (notes === undefined) {
                 try {
                     notes = await github.generateNotes(plan.gitTag, plan.commit);
@@ -53386,7 +53477,7 @@ const draftRelease = defineStep({
             draft = await github.createDraft({
                 tag: plan.gitTag,
                 commit: plan.commit,
-                name: plan.gitTag,
+                name,
                 body: releaseBody(notes, section),
                 prerelease,
             });
@@ -53411,6 +53502,7 @@ const draftRelease = defineStep({
 
 
 
+
 /**
  * The Release of this version that another run published for the same commit, with this
  * run's own draft removed if it is another one; undefined when there is none.
@@ -53430,6 +53522,12 @@ async function adoptPublished(ctx, plan, draft) {
     }
     return existing;
 }
+/** GitHub answers 404 for a category the repository lacks and for a token without discussions. */
+function discussionFailure(error, category) {
+    if (category === undefined || !/discussion/i.test(messageOf(error)))
+        return error;
+    return new StepFailure(messageOf(error), `check that the discussion category '${category}' exists in the repository and that the job has "permissions: discussions: write", then re-run the workflow: the image is promoted; the re-run only publishes the Release`);
+}
 const publish = defineStep({
     name: 'publish',
     why: 'make the Release visible only once every final tag reads back as the promoted digest',
@@ -53439,7 +53537,18 @@ const publish = defineStep({
     async reveals(ctx, { plan }) {
         if (!plan)
             return [];
-        const latest = decideLatest(new (semver_default()).SemVer(plan.version), plan.channel, await releaseHistory(ctx), plan.maintenance?.branch);
+        const options = ctx.inputs.releaseOptions;
+        if (options.draft) {
+            return [
+                {
+                    kind: 'draft',
+                    ref: plan.gitTag,
+                    announced: false,
+                    note: 'release-draft: the Release stays a draft for a person to review and publish',
+                },
+            ];
+        }
+        const latest = latestDecision(options.makeLatest, decideLatest(new (semver_default()).SemVer(plan.version), plan.channel, await releaseHistory(ctx), plan.maintenance?.branch), plan.channel.kind !== 'stable');
         const kind = latest.latest ? 'the latest Release' : `not the latest Release (${latest.reason})`;
         return [
             {
@@ -53450,7 +53559,7 @@ const publish = defineStep({
             },
         ];
     },
-    async run(ctx, { plan, draft, promoted, latest, lease }) {
+    async run(ctx, { plan, draft, promoted, latest: history, lease }) {
         // Every final tag of every image, read back at once.
         await Promise.all(promoted.map(async ({ ref, digest }) => {
             const current = await ctx.ports.registry.manifest(ref, { expectPresent: true });
@@ -53459,7 +53568,21 @@ const publish = defineStep({
             }
         }));
         const stable = plan.channel.kind === 'stable';
-        // Decided by promote under the lease, from the history: a hotfix of an older line is never Latest.
+        const options = ctx.inputs.releaseOptions;
+        if (options.draft) {
+            // A re-run finds the same draft and leaves it too: only a person publishes it.
+            ctx.report.latest = {
+                latest: false,
+                reason: 'the Release is a draft awaiting review; whoever publishes it decides',
+            };
+            ctx.report.awaitingReview = { id: draft.id, url: draft.htmlUrl };
+            ctx.log.info(`release-draft: the Release ${plan.gitTag} stays a draft awaiting review (${draft.htmlUrl}); every tag is promoted and every asset uploaded`);
+            return { published: undefined };
+        }
+        // Decided by promote under the lease, from the history (a hotfix of an older line is never
+        // Latest), unless make-latest says otherwise; floating image tags follow the history alone.
+        const latest = latestDecision(options.makeLatest, history, !stable);
+        ctx.report.latest = latest;
         ctx.log.info(`The Release ${latest.latest ? 'becomes' : 'does not become'} GitHub's Latest: ${latest.reason}`);
         await lease?.keep();
         let published;
@@ -53470,12 +53593,15 @@ const publish = defineStep({
                     (await ctx.ports.github.publish(draft.id, {
                         prerelease: !stable,
                         makeLatest: latest.latest,
+                        ...(options.discussionCategory !== undefined && {
+                            discussionCategory: options.discussionCategory,
+                        }),
                     }));
         }
         catch (error) {
             const adopted = await adoptPublished(ctx, plan, draft);
             if (!adopted)
-                throw error;
+                throw discussionFailure(error, options.discussionCategory);
             published = adopted;
         }
         ctx.report.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl });
@@ -59146,6 +59272,16 @@ function retryRequests(octokit, options) {
 
 
 
+/** A body fetch streams: each iteration opens the bytes anew (not a plain object, so not JSON). */
+class Reopening {
+    body;
+    constructor(body) {
+        this.body = body;
+    }
+    [Symbol.asyncIterator]() {
+        return this.body.open()[Symbol.asyncIterator]();
+    }
+}
 /** GitHub through Octokit, at GITHUB_API_URL, so GitHub Enterprise Server works as github.com. */
 class OctokitGitHub {
     octokit;
@@ -59300,6 +59436,7 @@ class OctokitGitHub {
                 ...this.repoParams,
                 release_id: id,
                 target_commitish: update.commit,
+                name: update.name,
                 body: update.body,
                 prerelease: update.prerelease,
             });
@@ -59314,6 +59451,9 @@ class OctokitGitHub {
                 draft: false,
                 prerelease: options.prerelease,
                 make_latest: options.makeLatest ? 'true' : 'false',
+                ...(options.discussionCategory !== undefined && {
+                    discussion_category_name: options.discussionCategory,
+                }),
             });
             return toRelease(data);
         });
@@ -59349,15 +59489,19 @@ class OctokitGitHub {
             return assets.map((a) => toAsset(a));
         });
     }
-    async uploadAsset(release, name, data, contentType) {
+    async uploadAsset(release, name, body, contentType) {
         return this.call(`uploading ${name}`, async () => {
-            // The upload host comes from the API's upload_url, as on GitHub Enterprise Server.
+            // The upload host comes from the API's upload_url, as on GitHub Enterprise Server; fetch
+            // streams the iterable, and a retry of the same request iterates it (opens the file) again.
             const response = await this.octokit.request({
                 method: 'POST',
                 url: release.uploadUrl,
                 name,
-                headers: { 'content-type': contentType, 'content-length': data.length },
-                data,
+                headers: { 'content-type': contentType, 'content-length': body.size },
+                data: new Reopening(body),
+                // Unless redirects are refused, fetch tees the body to send it again after one, and the
+                // unread copy holds the whole file in memory; GitHub never redirects an upload.
+                request: { redirect: 'error' },
             });
             return toAsset(response.data);
         });
@@ -60227,8 +60371,6 @@ async function assembleIndex(repository, sources, annotations) {
     return digest;
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/ports/registry/oci-copy.ts
 
 
@@ -60812,6 +60954,7 @@ function emptyOutputs(inputs, skippedReason) {
         tags: '',
         platforms: platformsOf(inputs),
         published: 'false',
+        'awaiting-review': 'false',
         'release-id': '',
         'release-url': '',
         'skipped-reason': skippedReason,
@@ -60822,7 +60965,7 @@ function emptyOutputs(inputs, skippedReason) {
 /** Every output, from what the run did; empty strings for what it did not get to. */
 function collectOutputs(run) {
     const { report } = run;
-    const release = report.visible.find((v) => v.kind === 'release');
+    const release = report.visible.find((v) => v.kind === 'release') ?? report.awaitingReview;
     const tags = report.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []));
     return {
         version: report.version ?? '',
@@ -60830,7 +60973,8 @@ function collectOutputs(run) {
         digest: report.images[0]?.candidate?.digest ?? '',
         tags: tags.join('\n'),
         platforms: platformsOf(run.inputs),
-        published: release ? 'true' : 'false',
+        published: release && !report.awaitingReview ? 'true' : 'false',
+        'awaiting-review': report.awaitingReview ? 'true' : 'false',
         'release-id': release ? String(release.id) : '',
         'release-url': release ? release.url : '',
         'skipped-reason': report.skipped ?? (run.trigger.kind === 'build' ? run.trigger.reason : undefined) ?? '',
@@ -61365,7 +61509,9 @@ function resultLine(ctx, failure) {
                 ? 'Release already published'
                 : ctx.report.visible.some((v) => v.kind === 'release')
                     ? 'Release published'
-                    : 'no Release';
+                    : ctx.report.awaitingReview
+                        ? 'Release left a draft awaiting review'
+                        : 'no Release';
             return `✅ Released ${escaped(version)} — ${extent(ctx)}, ${plural(tags, 'tag')}, ${release}${reused}`;
         }
     }
@@ -61475,6 +61621,13 @@ function releaseLine(ctx) {
     const published = ctx.report.visible.find((v) => v.kind === 'release');
     if (published)
         return [`Release: ${markdown_link(label, published.url)}`, ''];
+    const review = ctx.report.awaitingReview;
+    if (review) {
+        return [
+            `Draft Release awaiting review (release-draft: publish it on GitHub when ready): ${markdown_link(label, review.url)}`,
+            '',
+        ];
+    }
     const draft = ctx.report.visible.find((v) => v.kind === 'draft');
     if (draft)
         return [`Draft Release (not visible to users): ${markdown_link(label, draft.url)}`, ''];

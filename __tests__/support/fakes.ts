@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto'
 import type {
   Asset,
+  AssetBody,
   DraftRequest,
+  DraftUpdate,
   GitCommit,
   GitHub,
   GitTag,
+  PublishOptions,
   PullRequest,
   Release,
 } from '../../src/ports/github.js'
@@ -96,12 +99,12 @@ export class FakeRegistry implements Registry {
 
 /** An in-memory GitHub with GitHub's rules for drafts, tags and assets. */
 export class FakeGitHub implements GitHub {
-  releases: (Release & { assets: Asset[] })[] = []
+  releases: (Release & { name: string; assets: Asset[]; discussionCategory?: string })[] = []
   readonly gitTags = new Map<string, string>()
   readonly calls: string[] = []
   private nextId = 1
 
-  private find(id: number): Release & { assets: Asset[] } {
+  private find(id: number): FakeGitHub['releases'][number] {
     const release = this.releases.find((r) => r.id === id)
     if (!release) throw new Error(`no release ${id}`)
     return release
@@ -145,6 +148,7 @@ export class FakeGitHub implements GitHub {
       prerelease: request.prerelease,
       htmlUrl: `https://github.example.test/acme/app/releases/tag/untagged-${id}`,
       uploadUrl: `https://uploads.example.test/releases/${id}/assets{?name,label}`,
+      name: request.name,
       body: request.body,
       createdAt: new Date().toISOString(),
       assets: [],
@@ -152,22 +156,24 @@ export class FakeGitHub implements GitHub {
     this.releases.push(release)
     return Promise.resolve(release)
   }
-  updateDraft(
-    id: number,
-    update: { commit: string; body: string; prerelease: boolean },
-  ): Promise<Release> {
+  updateDraft(id: number, update: DraftUpdate): Promise<Release> {
     this.calls.push(`updateDraft ${id}`)
     const release = {
       ...this.find(id),
       targetCommitish: update.commit,
+      name: update.name,
       body: update.body,
       prerelease: update.prerelease,
     }
     this.releases = this.releases.map((r) => (r.id === id ? release : r))
     return Promise.resolve(release)
   }
-  publish(id: number, options: { prerelease: boolean; makeLatest: boolean }): Promise<Release> {
-    this.calls.push(`publish ${id} prerelease=${options.prerelease} latest=${options.makeLatest}`)
+  publish(id: number, options: PublishOptions): Promise<Release> {
+    const category =
+      options.discussionCategory === undefined ? '' : ` discussion=${options.discussionCategory}`
+    this.calls.push(
+      `publish ${id} prerelease=${options.prerelease} latest=${options.makeLatest}${category}`,
+    )
     const release = this.find(id)
     if (!this.gitTags.has(release.tagName))
       this.gitTags.set(release.tagName, release.targetCommitish)
@@ -175,6 +181,9 @@ export class FakeGitHub implements GitHub {
       ...release,
       draft: false,
       prerelease: options.prerelease,
+      ...(options.discussionCategory !== undefined && {
+        discussionCategory: options.discussionCategory,
+      }),
       htmlUrl: `https://github.example.test/acme/app/releases/tag/${release.tagName}`,
     }
     this.releases = this.releases.map((r) => (r.id === id ? published : r))
@@ -192,10 +201,18 @@ export class FakeGitHub implements GitHub {
   listAssets(releaseId: number): Promise<Asset[]> {
     return Promise.resolve([...this.find(releaseId).assets])
   }
-  uploadAsset(release: Release, name: string, data: Buffer): Promise<Asset> {
+  /** The bytes of each upload, by asset name, as the body streamed them. */
+  readonly uploaded = new Map<string, Buffer>()
+  async uploadAsset(release: Release, name: string, body: AssetBody): Promise<Asset> {
     this.calls.push(`upload ${name}`)
     const target = this.find(release.id)
     if (target.assets.some((a) => a.name === name)) throw new Error(`422 already_exists: ${name}`)
+    const chunks: Uint8Array[] = []
+    for await (const chunk of body.open()) chunks.push(chunk)
+    const data = Buffer.concat(chunks)
+    // GitHub refuses a body whose length is not the content-length announced.
+    if (data.length !== body.size) throw new Error(`400 ${name}: ${data.length} of ${body.size}`)
+    this.uploaded.set(name, data)
     const asset = {
       id: this.nextId++,
       name,
@@ -204,7 +221,7 @@ export class FakeGitHub implements GitHub {
       digest: `sha256:${createHash('sha256').update(data).digest('hex')}`,
     }
     target.assets.push(asset)
-    return Promise.resolve(asset)
+    return asset
   }
   deleteAsset(id: number): Promise<void> {
     this.calls.push(`deleteAsset ${id}`)

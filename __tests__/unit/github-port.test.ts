@@ -1,10 +1,14 @@
 // The action's GitHub port (OctokitGitHub) against an in-process GitHub stand-in, laid out as
 // GitHub Enterprise Server: the port only knows GITHUB_API_URL and the upload_url it is handed.
 import { createHash } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { jest } from '@jest/globals'
 import { StepFailure } from '../../src/model/errors.js'
 import { PERMISSION_REMEDY, type Release } from '../../src/ports/github.js'
 import { OctokitGitHub } from '../../src/ports/github/octokit.js'
+import { bytesBody, fileBody } from '../../src/release/assets.js'
 import {
   fakeSha,
   startGitHubStandIn,
@@ -37,6 +41,7 @@ const seed = (): SeedRepo => ({
     },
   ],
   releases: [{ tag_name: 'v1.0.0', body: 'First' }],
+  discussionCategories: ['Announcements'],
 })
 
 let standIn: GitHubStandIn
@@ -174,13 +179,15 @@ describe('writing a release', () => {
     expect(standIn.tags(owner, repo)['v2.0.0-rc.1']).toBeUndefined()
   })
 
-  test('updateDraft: points the draft at another commit and replaces its body', async () => {
+  test('updateDraft: points the draft at another commit and replaces its title and body', async () => {
     const draft = await draftFor('v2.0.0', c(4))
     const updated = await github.updateDraft(draft.id, {
       commit: c(5),
+      name: 'App 2.0.0',
       body: 'New notes',
       prerelease: true,
     })
+    expect(standIn.release(draft.id)?.name).toBe('App 2.0.0')
     expect(updated).toMatchObject({
       id: draft.id,
       targetCommitish: c(5),
@@ -197,6 +204,31 @@ describe('writing a release', () => {
     expect(published.htmlUrl).toBe(`${standIn.serverUrl}/acme/app/releases/tag/v2.0.0`)
     expect(standIn.tags(owner, repo)['v2.0.0']).toBe(c(4))
     expect(standIn.latestRelease(owner, repo)?.id).toBe(draft.id)
+  })
+
+  test('publish with a discussion category sends it: GitHub opens the discussion', async () => {
+    const draft = await draftFor('v2.0.0', c(4))
+    await github.publish(draft.id, {
+      prerelease: false,
+      makeLatest: true,
+      discussionCategory: 'Announcements',
+    })
+    expect(calls('repos/update-release').at(-1)?.body).toMatchObject({
+      draft: false,
+      discussion_category_name: 'Announcements',
+    })
+    expect(standIn.release(draft.id)?.discussion_url).toBe(
+      `${standIn.serverUrl}/acme/app/discussions/1`,
+    )
+  })
+
+  test('publish without a discussion category sends none', async () => {
+    const draft = await draftFor('v2.0.0', c(4))
+    await github.publish(draft.id, { prerelease: false, makeLatest: true })
+    expect(calls('repos/update-release').at(-1)?.body).not.toHaveProperty(
+      'discussion_category_name',
+    )
+    expect(standIn.release(draft.id)?.discussion_url).toBeUndefined()
   })
 
   test('publish without makeLatest leaves Latest where it was; a prerelease is published as one', async () => {
@@ -283,7 +315,7 @@ describe('assets', () => {
     expect(draft.uploadUrl.startsWith(`${standIn.uploadsUrl}/repos/acme/app/releases/`)).toBe(true)
     const bytes = Buffer.from('linux/arm64 image digest list')
 
-    const asset = await github.uploadAsset(draft, 'digests.txt', bytes, 'text/plain')
+    const asset = await github.uploadAsset(draft, 'digests.txt', bytesBody(bytes), 'text/plain')
 
     expect(asset).toMatchObject({
       name: 'digests.txt',
@@ -321,7 +353,12 @@ describe('assets', () => {
   test('deleteAsset on an immutable release fails with GitHub’s reason', async () => {
     standIn.setImmutableReleases(owner, repo, true)
     const draft = await draftFor('v2.0.0')
-    const asset = await github.uploadAsset(draft, 'a.txt', Buffer.from('a'), 'text/plain')
+    const asset = await github.uploadAsset(
+      draft,
+      'a.txt',
+      bytesBody(Buffer.from('a')),
+      'text/plain',
+    )
     await github.publish(draft.id, { prerelease: false, makeLatest: true })
     await expect(github.deleteAsset(asset.id)).rejects.toThrow(
       'GitHub API: deleting a release asset failed: 422 Validation Failed (Cannot delete asset from an immutable release)',
@@ -340,12 +377,21 @@ describe('retries', () => {
     expect(calls('repos/list-releases').map((r) => r.status)).toEqual([status, status, 200])
   })
 
-  test('an upload cut by a 500 is sent again through upload_url, whole', async () => {
+  test('an upload cut after its first bytes is sent again from a file opened anew, whole', async () => {
     const draft = await draftFor('v2.0.0')
-    standIn.fail({ route: 'repos/upload-release-asset', status: 500 })
-    const bytes = Buffer.alloc(64 * 1024, 3)
-    await github.uploadAsset(draft, 'big.bin', bytes, 'application/octet-stream')
+    const dir = mkdtempSync(join(tmpdir(), 'upload-'))
+    const path = join(dir, 'big.bin')
+    // Several read chunks (64 KiB each), so the cut lands in the middle of the stream.
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251))
+    writeFileSync(path, bytes)
+    standIn.fail({ route: 'repos/upload-release-asset', status: 500, afterBytes: 100_000 })
+    let opened = 0
+    const body = fileBody({ path, size: bytes.length })
+    const counted = { size: body.size, open: () => (opened++, body.open()) }
+    await github.uploadAsset(draft, 'big.bin', counted, 'application/octet-stream')
+    rmSync(dir, { recursive: true })
     expect(calls('repos/upload-release-asset').map((r) => r.status)).toEqual([500, 201])
+    expect(opened).toBe(2)
     expect(standIn.assets(draft.id)[0]?.bytes.equals(bytes)).toBe(true)
   })
 

@@ -61,6 +61,7 @@ interface Params {
   draft?: boolean
   prerelease?: boolean
   make_latest?: 'true' | 'false' | 'legacy'
+  discussion_category_name?: string
 }
 const create = async (params: Params & { tag_name: string }) =>
   (await octokit.rest.repos.createRelease({ owner, repo, ...params })).data
@@ -277,5 +278,62 @@ describe('immutable releases', () => {
     const [seeded] = standIn.releases(owner, repo)
     expect(seeded?.immutable).toBe(true)
     expect(seeded?.assets.map((a) => a.name)).toEqual(['app.tar.gz'])
+  })
+})
+
+describe('discussion categories', () => {
+  const missing = {
+    status: 404,
+    response: {
+      data: {
+        message: 'Discussion could not be created. Make sure you passed a valid category name.',
+      },
+    },
+  }
+
+  test('publishing a draft with a category opens one discussion; a later category is ignored', async () => {
+    await start({ discussionCategories: ['Announcements', 'General'] })
+    const draft = await create({ tag_name: 'v1.0.0', draft: true })
+    const published = await update(draft, {
+      draft: false,
+      discussion_category_name: 'Announcements',
+    })
+    expect(published.discussion_url).toBe(`${standIn.serverUrl}/acme/app/discussions/1`)
+    await update(published, { discussion_category_name: 'General' })
+    expect(standIn.release(draft.id)?.discussion_url).toBe(published.discussion_url)
+  })
+
+  test('a draft keeps its category and opens the discussion only when published', async () => {
+    await start({ discussionCategories: ['Announcements'] })
+    const draft = await create({
+      tag_name: 'v1.0.0',
+      draft: true,
+      discussion_category_name: 'Announcements',
+    })
+    expect(draft.discussion_url).toBeUndefined()
+    expect((await update(draft, { draft: false })).discussion_url).toMatch(/\/discussions\/1$/)
+  })
+
+  test('a category the repository lacks is refused 404 and the draft stays a draft', async () => {
+    await start({ discussionCategories: ['General'] })
+    const draft = await create({ tag_name: 'v1.0.0', draft: true })
+    await expect(
+      update(draft, { draft: false, discussion_category_name: 'Announcements' }),
+    ).rejects.toMatchObject(missing)
+    expect(standIn.release(draft.id)?.draft).toBe(true)
+    await expect(
+      create({ tag_name: 'v1.1.0', discussion_category_name: 'announcements' }),
+    ).rejects.toMatchObject(missing)
+  })
+})
+
+describe('the body limit', () => {
+  test('a body of 125,000 characters is kept; one more is refused 422', async () => {
+    const body = '😀'.repeat(125_000)
+    const release = await create({ tag_name: 'v1.0.0', draft: true, body })
+    expect(standIn.release(release.id)?.body).toBe(body)
+    await expect(update(release, { body: `${body}x` })).rejects.toMatchObject(
+      invalid('Release', 'body is too long (maximum is 125000 characters)', 'body'),
+    )
   })
 })

@@ -162,6 +162,19 @@ describe("the Release body at GitHub's limit", () => {
   ]
   const count = (text: string): number => Array.from(text).length
 
+  test('at the boundary: a body of exactly the limit is whole; one character more cuts the notes with a note', () => {
+    const section = releaseBody('', sections)
+    const fits = 'x'.repeat(RELEASE_BODY_LIMIT - count(section) - 2)
+    const whole = releaseBody(fits, sections)
+    expect(whole).toBe(`${fits}\n\n${section}`)
+    expect(count(whole)).toBe(RELEASE_BODY_LIMIT)
+
+    const cut = releaseBody(`${fits}x`, sections)
+    expect(count(cut)).toBeLessThanOrEqual(RELEASE_BODY_LIMIT)
+    expect(cut).toMatch(/_The notes were cut at GitHub's limit of 125,000 characters/)
+    expect(cut.endsWith(section)).toBe(true)
+  })
+
   test('a body within the limit is as it was', () => {
     expect(releaseBody('Notes', sections)).toBe(releaseBody('Notes', sections, Infinity))
   })

@@ -1,8 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Artifacts, ReleasePlan } from '../../src/run/artifacts.js'
-import type { ImageReport } from '../../src/run/report.js'
 import type { Run } from '../../src/run/run.js'
 import { ReleaseError, StepFailure } from '../../src/model/errors.js'
 import { finalTags, type FinalTag } from '../../src/model/tags.js'
@@ -11,58 +9,16 @@ import { draftRelease } from '../../src/steps/draft-release.js'
 import { promote } from '../../src/steps/promote.js'
 import { publish } from '../../src/steps/publish.js'
 import type { AnyStep } from '../../src/steps/step.js'
-import { planned } from '../support/artifacts.js'
-import { contextFor } from '../support/context.js'
-import { FakeGitHub, FakeRegistry } from '../support/fakes.js'
 
-const IMAGE = 'r.example.test/acme/app'
-/** What users see of the only image of these single-image releases. */
-const image = (ctx: Run): ImageReport => {
-  const [run] = ctx.report.images
-  if (!run) throw new Error('no image')
-  return run
-}
-const DIGEST = 'sha256:1111'
-const OLD = 'sha256:0000'
-const COMMIT = '0123456789abcdef0123456789abcdef01234567'
-const OTHER_COMMIT = 'fedcba9876543210fedcba9876543210fedcba98'
-
-type Have = Pick<Artifacts, 'plan' | 'candidates' | 'replicas' | 'lease' | 'published'>
-
-function releaseContext(
-  version: string,
-  channel: 'stable' | 'rc',
-  values: Record<string, string> = {},
-): { ctx: Run; registry: FakeRegistry; github: FakeGitHub; have: Have } {
-  const registry = new FakeRegistry()
-  const github = new FakeGitHub()
-  const ch =
-    channel === 'stable'
-      ? ({ kind: 'stable' } as const)
-      : ({ kind: 'prerelease', name: 'rc' } as const)
-  const ctx = contextFor({ image: IMAGE, ...values }, { registry, github })
-  const plan: ReleasePlan = {
-    version,
-    channel: ch,
-    commit: COMMIT,
-    commitTime: 0,
-    gitTag: `v${version}`,
-    tags: finalTags(version, ch) as FinalTag[],
-  }
-  const { images } = planned(ctx, plan)
-  const candidates = images.map((i) => ({
-    image: i,
-    ref: `${IMAGE}:candidate`,
-    digest: DIGEST,
-    pushedTags: [],
-  }))
-  return {
-    ctx,
-    registry,
-    github,
-    have: { plan, candidates, replicas: [], lease: undefined, published: undefined },
-  }
-}
+import {
+  COMMIT,
+  DIGEST,
+  IMAGE,
+  OLD,
+  OTHER_COMMIT,
+  image,
+  releaseContext,
+} from '../support/release-context.js'
 
 describe('promote', () => {
   test('writes the version tag first, then 1.2, 1 and latest, each read back, and records them', async () => {

@@ -35563,7 +35563,9 @@ function resultLine(ctx, failure) {
                 ? 'Release already published'
                 : ctx.report.visible.some((v) => v.kind === 'release')
                     ? 'Release published'
-                    : 'no Release';
+                    : ctx.report.awaitingReview
+                        ? 'Release left a draft awaiting review'
+                        : 'no Release';
             return `✅ Released ${escaped(version)} — ${extent(ctx)}, ${plural(tags, 'tag')}, ${release}${reused}`;
         }
     }
@@ -35673,6 +35675,13 @@ function releaseLine(ctx) {
     const published = ctx.report.visible.find((v) => v.kind === 'release');
     if (published)
         return [`Release: ${link(label, published.url)}`, ''];
+    const review = ctx.report.awaitingReview;
+    if (review) {
+        return [
+            `Draft Release awaiting review (release-draft: publish it on GitHub when ready): ${link(label, review.url)}`,
+            '',
+        ];
+    }
     const draft = ctx.report.visible.find((v) => v.kind === 'draft');
     if (draft)
         return [`Draft Release (not visible to users): ${link(label, draft.url)}`, ''];

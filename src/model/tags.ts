@@ -52,15 +52,14 @@ export function renderTemplate(
  * its name). A maintenance branch never writes latest. Returns why a rendered tag is invalid
  * instead.
  */
-export function finalTags(
+/** The values of a release's template placeholders ({{version}}, {{short}}, …). */
+export function templateFields(
   version: string,
   channel: Channel,
-  scheme: TagScheme = { imageTagPrefix: '', extra: [] },
-  commit = '',
-  options: { maintenance?: boolean } = {},
-): FinalTag[] | string {
+  commit: string,
+): Record<(typeof TEMPLATE_FIELDS)[number], string> {
   const v = new semver.SemVer(version)
-  const fields = {
+  return {
     version,
     major: String(v.major),
     minor: String(v.minor),
@@ -69,6 +68,17 @@ export function finalTags(
     sha: commit,
     short: commit.slice(0, 7),
   }
+}
+
+export function finalTags(
+  version: string,
+  channel: Channel,
+  scheme: TagScheme = { imageTagPrefix: '', extra: [] },
+  commit = '',
+  options: { maintenance?: boolean } = {},
+): FinalTag[] | string {
+  const v = new semver.SemVer(version)
+  const fields = templateFields(version, channel, commit)
   const p = scheme.imageTagPrefix
   const tags: FinalTag[] = [{ tag: `${p}${version}`, kind: 'version' }]
   for (const template of scheme.extra)

@@ -41,12 +41,35 @@ export interface GitCommit {
   readonly parents: readonly string[]
 }
 
+/**
+ * An asset's bytes as the upload reads them: their length, and a way to read them from the start.
+ * Each attempt opens them again, so a retried upload sends the whole file, never a spent stream.
+ */
+export interface AssetBody {
+  readonly size: number
+  open(): AsyncIterable<Uint8Array>
+}
+
 export interface DraftRequest {
   readonly tag: string
   readonly commit: string
   readonly name: string
   readonly body: string
   readonly prerelease: boolean
+}
+
+export interface DraftUpdate {
+  readonly commit: string
+  readonly name: string
+  readonly body: string
+  readonly prerelease: boolean
+}
+
+export interface PublishOptions {
+  readonly prerelease: boolean
+  readonly makeLatest: boolean
+  /** Publishing opens a discussion of the Release in this category. */
+  readonly discussionCategory?: string
 }
 
 /** The GitHub API, as the release needs it. */
@@ -64,17 +87,15 @@ export interface GitHub {
   /** The commit a git tag points at, or undefined when the tag does not exist. */
   tagCommit(tag: string): Promise<string | undefined>
   createDraft(request: DraftRequest): Promise<Release>
-  /** Points a draft at the released commit and replaces its body. */
-  updateDraft(
-    id: number,
-    update: { commit: string; body: string; prerelease: boolean },
-  ): Promise<Release>
-  publish(id: number, options: { prerelease: boolean; makeLatest: boolean }): Promise<Release>
+  /** Points a draft at the released commit and replaces its title and body. */
+  updateDraft(id: number, update: DraftUpdate): Promise<Release>
+  publish(id: number, options: PublishOptions): Promise<Release>
   /** Marks a published Release as the repository's latest. */
   markLatest(id: number): Promise<Release>
   deleteRelease(id: number): Promise<void>
   listAssets(releaseId: number): Promise<Asset[]>
-  uploadAsset(release: Release, name: string, data: Buffer, contentType: string): Promise<Asset>
+  /** Streams the body to the release's upload_url: memory stays bounded whatever the size. */
+  uploadAsset(release: Release, name: string, body: AssetBody, contentType: string): Promise<Asset>
   deleteAsset(id: number): Promise<void>
   /** GitHub's generated release notes for a tag at a commit. */
   generateNotes(tag: string, commit: string): Promise<string>

@@ -1,17 +1,55 @@
 import { createHash } from 'node:crypto'
-import { readFile, realpath } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { open, realpath } from 'node:fs/promises'
 import { basename, sep } from 'node:path'
+import { Readable } from 'node:stream'
 import fg from 'fast-glob'
 import { StepFailure } from '../model/errors.js'
+import type { AssetBody } from '../ports/github.js'
 
 export const CHECKSUMS_NAME = 'SHA256SUMS'
 
+/** A file to attach: never held in memory, only its size and hash. */
 export interface AssetFile {
   readonly path: string
   readonly name: string
-  readonly data: Buffer
+  readonly size: number
   readonly sha256: string
 }
+
+/**
+ * A file's size and sha256 (hex), read into one reused buffer: a stream would leave a fresh
+ * chunk per read for the garbage collector, tens of megabytes of a large file at a time.
+ */
+export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256')
+  const buffer = Buffer.allocUnsafe(1024 * 1024)
+  const file = await open(path, 'r')
+  let size = 0
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null)
+      if (bytesRead === 0) break
+      hash.update(buffer.subarray(0, bytesRead))
+      size += bytesRead
+    }
+  } finally {
+    await file.close()
+  }
+  return { size, sha256: hash.digest('hex') }
+}
+
+/** The file as an upload body: each attempt opens it again from the start. */
+export const fileBody = (file: Pick<AssetFile, 'path' | 'size'>): AssetBody => ({
+  size: file.size,
+  open: () => createReadStream(file.path),
+})
+
+/** Bytes already in memory (the small SHA256SUMS) as an upload body. */
+export const bytesBody = (bytes: Uint8Array): AssetBody => ({
+  size: bytes.length,
+  open: () => Readable.from([bytes]),
+})
 
 /**
  * The files the release-assets globs name, read and hashed. Every glob must match, and the
@@ -57,8 +95,7 @@ export async function resolveAssets(
           `remove ${path} from the patterns; the action adds ${CHECKSUMS_NAME} for the assets`,
         )
       }
-      const data = await readFile(path)
-      files.push({ path, name, data, sha256: createHash('sha256').update(data).digest('hex') })
+      files.push({ path, name, ...(await hashFile(path)) })
     }
   }
   return files

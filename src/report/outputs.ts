@@ -8,6 +8,8 @@ export interface ActionOutputs {
   tags: string
   platforms: string
   published: 'true' | 'false'
+  /** release-draft: the Release is a draft awaiting a person's review (release-id/url name it). */
+  'awaiting-review': 'true' | 'false'
   'release-id': string
   'release-url': string
   'skipped-reason': string
@@ -27,6 +29,7 @@ export function emptyOutputs(inputs: Inputs, skippedReason: string): ActionOutpu
     tags: '',
     platforms: platformsOf(inputs),
     published: 'false',
+    'awaiting-review': 'false',
     'release-id': '',
     'release-url': '',
     'skipped-reason': skippedReason,
@@ -38,7 +41,7 @@ export function emptyOutputs(inputs: Inputs, skippedReason: string): ActionOutpu
 /** Every output, from what the run did; empty strings for what it did not get to. */
 export function collectOutputs(run: Run): ActionOutputs {
   const { report } = run
-  const release = report.visible.find((v) => v.kind === 'release')
+  const release = report.visible.find((v) => v.kind === 'release') ?? report.awaitingReview
   const tags = report.visible.flatMap((v) => (v.kind === 'tag' ? [v.ref] : []))
   return {
     version: report.version ?? '',
@@ -46,7 +49,8 @@ export function collectOutputs(run: Run): ActionOutputs {
     digest: report.images[0]?.candidate?.digest ?? '',
     tags: tags.join('\n'),
     platforms: platformsOf(run.inputs),
-    published: release ? 'true' : 'false',
+    published: release && !report.awaitingReview ? 'true' : 'false',
+    'awaiting-review': report.awaitingReview ? 'true' : 'false',
     'release-id': release ? String(release.id) : '',
     'release-url': release ? release.url : '',
     'skipped-reason':

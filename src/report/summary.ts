@@ -60,7 +60,9 @@ function resultLine(ctx: Run, failure?: ReleaseError): string {
         ? 'Release already published'
         : ctx.report.visible.some((v) => v.kind === 'release')
           ? 'Release published'
-          : 'no Release'
+          : ctx.report.awaitingReview
+            ? 'Release left a draft awaiting review'
+            : 'no Release'
       return `✅ Released ${escaped(version)} — ${extent(ctx)}, ${plural(tags, 'tag')}, ${release}${reused}`
     }
   }
@@ -183,6 +185,13 @@ function releaseLine(ctx: Run): string[] {
   const label = ctx.report.gitTag || 'Release'
   const published = ctx.report.visible.find((v) => v.kind === 'release')
   if (published) return [`Release: ${link(label, published.url)}`, '']
+  const review = ctx.report.awaitingReview
+  if (review) {
+    return [
+      `Draft Release awaiting review (release-draft: publish it on GitHub when ready): ${link(label, review.url)}`,
+      '',
+    ]
+  }
   const draft = ctx.report.visible.find((v) => v.kind === 'draft')
   if (draft) return [`Draft Release (not visible to users): ${link(label, draft.url)}`, '']
   return []

@@ -60,6 +60,8 @@ export interface Report {
   skipped?: string
   /** The Release was already published for this commit by an earlier run. */
   releaseDone?: boolean
+  /** release-draft: the Release was left a draft for a person to review and publish. */
+  awaitingReview?: { readonly id: number; readonly url: string }
   /** Whether the Release became GitHub's Latest, and why. */
   latest?: { readonly latest: boolean; readonly reason: string }
 }

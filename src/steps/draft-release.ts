@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import type { Run } from '../run/run.js'
@@ -7,8 +6,18 @@ import { tagRef } from '../model/image-ref.js'
 import { formatPlatform } from '../model/platform.js'
 import { StepFailure, messageOf } from '../model/errors.js'
 import { checksumsFile, releaseBody } from '../model/release-notes.js'
-import type { Release } from '../ports/github.js'
-import { CHECKSUMS_NAME, resolveAssets, type AssetFile } from '../release/assets.js'
+import { releaseTitle } from '../model/release-options.js'
+import { templateFields } from '../model/tags.js'
+import type { AssetBody, Release } from '../ports/github.js'
+import {
+  CHECKSUMS_NAME,
+  bytesBody,
+  fileBody,
+  hashFile,
+  resolveAssets,
+  type AssetFile,
+} from '../release/assets.js'
+import { readReleaseBody } from '../release/body-file.js'
 import { defineStep, skipWhenReleaseDone } from './step.js'
 import { CONCURRENT_REMEDY } from './promote.js'
 
@@ -61,7 +70,10 @@ async function publishedMeanwhile(ctx: Run, plan: ReleasePlan): Promise<Release 
   return published
 }
 
-/** Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. */
+/**
+ * Uploads the assets and their SHA256SUMS, keeping identical ones and replacing the rest. Files
+ * are streamed from disk, never read whole: the hashes were taken in chunks too.
+ */
 async function uploadAssets(
   ctx: Run,
   release: Release,
@@ -70,13 +82,23 @@ async function uploadAssets(
   if (files.length === 0) return
   const { github } = ctx.ports
   const checksums = Buffer.from(checksumsFile(files))
-  const all: { name: string; data: Buffer; contentType: string }[] = [
-    ...files.map((f) => ({ name: f.name, data: f.data, contentType: 'application/octet-stream' })),
-    { name: CHECKSUMS_NAME, data: checksums, contentType: 'text/plain' },
+  const all: { name: string; body: AssetBody; sha256: string; contentType: string }[] = [
+    ...files.map((f) => ({
+      name: f.name,
+      body: fileBody(f),
+      sha256: f.sha256,
+      contentType: 'application/octet-stream',
+    })),
+    {
+      name: CHECKSUMS_NAME,
+      body: bytesBody(checksums),
+      sha256: createHash('sha256').update(checksums).digest('hex'),
+      contentType: 'text/plain',
+    },
   ]
   const existing = await github.listAssets(release.id)
   for (const file of all) {
-    const sha256 = `sha256:${createHash('sha256').update(file.data).digest('hex')}`
+    const sha256 = `sha256:${file.sha256}`
     const present = existing.find((a) => a.name === file.name)
     if (present && present.state === 'uploaded' && present.digest === sha256) {
       ctx.log.info(`Asset ${file.name} is already uploaded`)
@@ -85,13 +107,13 @@ async function uploadAssets(
     // A same-named asset (an older or half-uploaded copy) is replaced, never duplicated.
     if (present) await github.deleteAsset(present.id)
     try {
-      await github.uploadAsset(release, file.name, file.data, file.contentType)
+      await github.uploadAsset(release, file.name, file.body, file.contentType)
     } catch (error) {
       // A concurrent run may have uploaded the same file first: that copy is as good as ours.
       const now = (await github.listAssets(release.id)).find((a) => a.name === file.name)
       if (now?.state !== 'uploaded' || now.digest !== sha256) throw error
     }
-    ctx.log.info(`Uploaded ${file.name} (${file.data.length} bytes)`)
+    ctx.log.info(`Uploaded ${file.name} (${file.body.size} bytes)`)
   }
 }
 
@@ -109,8 +131,7 @@ async function ociArchives(
     await ctx.log.group(`Archive ${image.build.image.name}@${digest}`, () =>
       ctx.ports.registry.archive(image.build.image, digest, plan.version, path),
     )
-    const data = await readFile(path)
-    files.push({ path, name, data, sha256: createHash('sha256').update(data).digest('hex') })
+    files.push({ path, name, ...(await hashFile(path)) })
   }
   return files
 }
@@ -150,6 +171,17 @@ export const draftRelease = defineStep({
       tags: image.build.repositories.flatMap((r) => plan.tags.map((t) => tagRef(r, t.tag))),
     }))
     const prerelease = plan.channel.kind === 'prerelease'
+    const { releaseOptions } = inputs
+    const name = releaseTitle(
+      releaseOptions,
+      plan.gitTag,
+      templateFields(plan.version, plan.channel, plan.commit),
+    )
+    // Read on every run, so a re-run puts the file's current text in the draft.
+    const given =
+      releaseOptions.bodyPath === undefined
+        ? inputs.releaseNotes
+        : await readReleaseBody(ctx.env.workspace, releaseOptions.bodyPath)
     const { github } = ctx.ports
     let draft = await findDraft(ctx, plan.gitTag)
     if (!draft) {
@@ -159,12 +191,13 @@ export const draftRelease = defineStep({
     if (draft) {
       draft = await github.updateDraft(draft.id, {
         commit: plan.commit,
-        body: releaseBody(inputs.releaseNotes ?? draft.body, section),
+        name,
+        body: releaseBody(given ?? draft.body, section),
         prerelease,
       })
       ctx.log.info(`Reusing the draft #${draft.id} for ${plan.gitTag}`)
     } else {
-      let notes = inputs.releaseNotes
+      let notes = given
       if (notes === undefined) {
         try {
           notes = await github.generateNotes(plan.gitTag, plan.commit)
@@ -178,7 +211,7 @@ export const draftRelease = defineStep({
       draft = await github.createDraft({
         tag: plan.gitTag,
         commit: plan.commit,
-        name: plan.gitTag,
+        name,
         body: releaseBody(notes, section),
         prerelease,
       })

@@ -1,9 +1,10 @@
 import type { Run } from '../run/run.js'
 import type { ReleasePlan } from '../run/artifacts.js'
-import { StepFailure } from '../model/errors.js'
+import { StepFailure, messageOf } from '../model/errors.js'
 import type { Release } from '../ports/github.js'
 import semver from 'semver'
 import { decideLatest } from '../model/history.js'
+import { latestDecision } from '../model/release-options.js'
 import { CONCURRENT_REMEDY, releaseHistory } from './promote.js'
 import { defineStep, skipWhenReleaseDone } from './step.js'
 
@@ -35,6 +36,15 @@ async function adoptPublished(
   return existing
 }
 
+/** GitHub answers 404 for a category the repository lacks and for a token without discussions. */
+function discussionFailure(error: unknown, category: string | undefined): unknown {
+  if (category === undefined || !/discussion/i.test(messageOf(error))) return error
+  return new StepFailure(
+    messageOf(error),
+    `check that the discussion category '${category}' exists in the repository and that the job has "permissions: discussions: write", then re-run the workflow: the image is promoted; the re-run only publishes the Release`,
+  )
+}
+
 export const publish = defineStep({
   name: 'publish',
   why: 'make the Release visible only once every final tag reads back as the promoted digest',
@@ -43,11 +53,26 @@ export const publish = defineStep({
   skip: skipWhenReleaseDone,
   async reveals(ctx, { plan }) {
     if (!plan) return []
-    const latest = decideLatest(
-      new semver.SemVer(plan.version),
-      plan.channel,
-      await releaseHistory(ctx),
-      plan.maintenance?.branch,
+    const options = ctx.inputs.releaseOptions
+    if (options.draft) {
+      return [
+        {
+          kind: 'draft',
+          ref: plan.gitTag,
+          announced: false,
+          note: 'release-draft: the Release stays a draft for a person to review and publish',
+        },
+      ]
+    }
+    const latest = latestDecision(
+      options.makeLatest,
+      decideLatest(
+        new semver.SemVer(plan.version),
+        plan.channel,
+        await releaseHistory(ctx),
+        plan.maintenance?.branch,
+      ),
+      plan.channel.kind !== 'stable',
     )
     const kind = latest.latest ? 'the latest Release' : `not the latest Release (${latest.reason})`
     return [
@@ -59,7 +84,7 @@ export const publish = defineStep({
       },
     ]
   },
-  async run(ctx, { plan, draft, promoted, latest, lease }) {
+  async run(ctx, { plan, draft, promoted, latest: history, lease }) {
     // Every final tag of every image, read back at once.
     await Promise.all(
       promoted.map(async ({ ref, digest }) => {
@@ -73,7 +98,23 @@ export const publish = defineStep({
       }),
     )
     const stable = plan.channel.kind === 'stable'
-    // Decided by promote under the lease, from the history: a hotfix of an older line is never Latest.
+    const options = ctx.inputs.releaseOptions
+    if (options.draft) {
+      // A re-run finds the same draft and leaves it too: only a person publishes it.
+      ctx.report.latest = {
+        latest: false,
+        reason: 'the Release is a draft awaiting review; whoever publishes it decides',
+      }
+      ctx.report.awaitingReview = { id: draft.id, url: draft.htmlUrl }
+      ctx.log.info(
+        `release-draft: the Release ${plan.gitTag} stays a draft awaiting review (${draft.htmlUrl}); every tag is promoted and every asset uploaded`,
+      )
+      return { published: undefined }
+    }
+    // Decided by promote under the lease, from the history (a hotfix of an older line is never
+    // Latest), unless make-latest says otherwise; floating image tags follow the history alone.
+    const latest = latestDecision(options.makeLatest, history, !stable)
+    ctx.report.latest = latest
     ctx.log.info(
       `The Release ${latest.latest ? 'becomes' : 'does not become'} GitHub's Latest: ${latest.reason}`,
     )
@@ -86,10 +127,13 @@ export const publish = defineStep({
         (await ctx.ports.github.publish(draft.id, {
           prerelease: !stable,
           makeLatest: latest.latest,
+          ...(options.discussionCategory !== undefined && {
+            discussionCategory: options.discussionCategory,
+          }),
         }))
     } catch (error) {
       const adopted = await adoptPublished(ctx, plan, draft)
-      if (!adopted) throw error
+      if (!adopted) throw discussionFailure(error, options.discussionCategory)
       published = adopted
     }
     ctx.report.visible.push({ kind: 'release', id: published.id, url: published.htmlUrl })

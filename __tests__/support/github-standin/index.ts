@@ -97,6 +97,8 @@ export interface GitHubStandIn {
   setAnnotatedTag(owner: string, repo: string, tag: string, seed: SeedAnnotatedTag): string
   /** The repository setting: releases published while it is on lock their assets and tag. */
   setImmutableReleases(owner: string, repo: string, on: boolean): void
+  /** Turns discussions on with these categories (none: off). */
+  setDiscussionCategories(owner: string, repo: string, categories: readonly string[]): void
   seedPull(owner: string, repo: string, pull: SeedPull): void
   seedRelease(owner: string, repo: string, release: SeedRelease): ReleaseJson
   close(): Promise<void>
@@ -226,6 +228,9 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<GitHu
       world.setAnnotatedTag(repo(owner, name), tag, seed).sha,
     setImmutableReleases: (owner, name, on) => {
       repo(owner, name).immutableReleases = on
+    },
+    setDiscussionCategories: (owner, name, categories) => {
+      repo(owner, name).discussionCategories = [...categories]
     },
     seedPull: (owner, name, pull) => {
       world.addPull(repo(owner, name), pull)

@@ -79,7 +79,8 @@ export function repositoryJson(
   repo: Pick<
     Repo,
     'id' | 'owner' | 'name' | 'fullName' | 'defaultBranch' | 'visibility' | 'createdAt'
-  >,
+  > &
+    Partial<Pick<Repo, 'discussionCategories'>>,
 ): FullRepositoryJson & RepositoryJson {
   const api = `${urls.api}/repos/${repo.fullName}`
   const html = `${urls.server}/${repo.fullName}`
@@ -156,7 +157,7 @@ export function repositoryJson(
     has_pages: false,
     // eslint-disable-next-line @typescript-eslint/no-deprecated -- the `repository` schema still requires it
     has_downloads: true,
-    has_discussions: false,
+    has_discussions: (repo.discussionCategories?.length ?? 0) > 0,
     archived: false,
     disabled: false,
     pushed_at: repo.createdAt,
@@ -431,5 +432,6 @@ export function releaseJson(urls: Urls, actor: Actor, release: Release): Release
     tarball_url: archive('tarball'),
     zipball_url: archive('zipball'),
     body: release.body,
+    ...(release.discussionUrl !== null && { discussion_url: release.discussionUrl }),
   }
 }

@@ -77,6 +77,8 @@ export interface SeedRepo {
   annotatedTags?: Record<string, SeedAnnotatedTag>
   /** The repository setting: releases published from now on lock their assets and tag. */
   immutableReleases?: boolean
+  /** Discussion categories (GitHub's default set is Announcements, General, Ideas, …); none: off. */
+  discussionCategories?: string[]
   pulls?: SeedPull[]
   releases?: SeedRelease[]
 }

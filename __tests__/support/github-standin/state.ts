@@ -68,6 +68,10 @@ export interface Release {
   readonly assets: Asset[]
   /** Published while the repository had immutable releases on: assets and tag are locked for good. */
   immutable: boolean
+  /** The category a discussion is opened in when the release is published (a draft waits). */
+  discussionCategory: string | null
+  /** The discussion linked to the release, once opened. */
+  discussionUrl: string | null
 }
 
 /** Which release `/releases/latest` answers: one pinned by make_latest, else the legacy choice. */
@@ -88,6 +92,9 @@ export interface Repo extends GitDatabase {
   immutableReleases: boolean
   /** Tag name → the immutable release that locked it; outlives the release. */
   readonly lockedTags: Map<string, number>
+  /** The repository's discussion categories; none: discussions are off. */
+  discussionCategories: readonly string[]
+  discussions: number
 }
 
 export interface ReleaseInput {
@@ -99,6 +106,7 @@ export interface ReleaseInput {
   prerelease?: boolean
   make_latest?: MakeLatest
   generate_release_notes?: boolean
+  discussion_category_name?: string
 }
 
 export interface NotesInput {
@@ -199,6 +207,8 @@ export class World {
       latest: { kind: 'legacy' },
       immutableReleases: seed.immutableReleases ?? false,
       lockedTags: new Map(),
+      discussionCategories: seed.discussionCategories ?? [],
+      discussions: 0,
     }
     this.repos.set(fullName.toLowerCase(), repo)
     for (const commit of seed.commits ?? []) this.addCommit(repo, commit)
@@ -488,6 +498,7 @@ export class World {
     }
     if (!draft) this.checkTagNotLocked(repo, tag, undefined)
     const decision = this.latestDecision(input, undefined)
+    const category = this.discussionCategory(repo, input.discussion_category_name)
     const generated = input.generate_release_notes
       ? this.generateNotes(repo, { tag_name: tag, target_commitish: target })
       : undefined
@@ -498,7 +509,7 @@ export class World {
       tagName: tag,
       targetCommitish: target,
       name: input.name ?? generated?.name ?? null,
-      body: joinBody(input.body, generated?.body),
+      body: checkBody(joinBody(input.body, generated?.body)),
       draft,
       prerelease: input.prerelease ?? false,
       createdAt: createdAt ?? now,
@@ -507,6 +518,8 @@ export class World {
       untagged: `untagged-${randomBytes(10).toString('hex')}`,
       assets: [],
       immutable: false,
+      discussionCategory: category ?? null,
+      discussionUrl: null,
     }
     repo.releases.set(release.id, release)
     this.releaseIndex.set(release.id, release)
@@ -533,11 +546,18 @@ export class World {
       throw customInvalid('Release', 'Latest release cannot be draft or prerelease.')
     }
     if (!draft) this.checkTagNotLocked(repo, tag, release.id)
+    // GitHub ignores the category once a discussion is linked to the release.
+    const category =
+      release.discussionUrl === null
+        ? this.discussionCategory(repo, input.discussion_category_name)
+        : undefined
+    if (input.body !== undefined) checkBody(input.body)
     const publishing = release.draft && !draft
     release.tagName = tag
     release.targetCommitish = target
     if (input.name !== undefined) release.name = input.name
     if (input.body !== undefined) release.body = input.body
+    if (category !== undefined) release.discussionCategory = category
     release.prerelease = prerelease
     release.draft = draft
     release.updatedAt = this.now()
@@ -614,9 +634,28 @@ export class World {
     repo.refs.set(`refs/tags/${release.tagName}`, sha)
   }
 
+  /**
+   * The category a request names, which must exist in the repository: GitHub answers 404 for
+   * one that does not (and for a token without discussions: write).
+   */
+  private discussionCategory(repo: Repo, name: string | undefined): string | undefined {
+    if (name === undefined) return undefined
+    if (!repo.discussionCategories.includes(name)) {
+      throw new ApiError(404, {
+        message: 'Discussion could not be created. Make sure you passed a valid category name.',
+      })
+    }
+    return name
+  }
+
   private publish(release: Release): void {
     this.ensureTag(release)
     release.publishedAt = this.now()
+    // A draft's discussion is opened when it is published.
+    if (release.discussionCategory !== null && release.discussionUrl === null) {
+      release.repo.discussions += 1
+      release.discussionUrl = `${this.serverUrl}/${release.repo.fullName}/discussions/${release.repo.discussions}`
+    }
     if (!release.repo.immutableReleases) return
     release.immutable = true
     release.repo.lockedTags.set(release.tagName, release.id)
@@ -719,6 +758,14 @@ export class World {
       .map((t) => ({ tag: t.tag, date: repo.commits.get(t.sha ?? '')?.date ?? '' }))
       .sort((a, b) => b.date.localeCompare(a.date))[0]?.tag
   }
+}
+
+/** GitHub refuses a body over 125,000 characters (it counts code points). */
+function checkBody<T extends string | null>(body: T): T {
+  if (body !== null && Array.from(body).length > 125_000) {
+    throw customInvalid('Release', 'body is too long (maximum is 125000 characters)', 'body')
+  }
+  return body
 }
 
 function joinBody(body: string | undefined, generated: string | undefined): string | null {

@@ -3,10 +3,13 @@ import { Cancelled, StepFailure, cancellationOf } from '../../model/errors.js'
 import {
   PERMISSION_REMEDY,
   type Asset,
+  type AssetBody,
   type DraftRequest,
+  type DraftUpdate,
   type GitCommit,
   type GitHub,
   type GitTag,
+  type PublishOptions,
   type PullRequest,
   type Release,
 } from '../github.js'
@@ -29,6 +32,14 @@ export interface GitHubTarget {
   readonly backoffMs: number
   /** The job's cancellation: a call waiting on GitHub or on a retry ends at once. */
   readonly signal?: AbortSignal
+}
+
+/** A body fetch streams: each iteration opens the bytes anew (not a plain object, so not JSON). */
+class Reopening implements AsyncIterable<Uint8Array> {
+  constructor(private readonly body: AssetBody) {}
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this.body.open()[Symbol.asyncIterator]()
+  }
 }
 
 /** GitHub through Octokit, at GITHUB_API_URL, so GitHub Enterprise Server works as github.com. */
@@ -183,15 +194,13 @@ export class OctokitGitHub implements GitHub {
     })
   }
 
-  async updateDraft(
-    id: number,
-    update: { commit: string; body: string; prerelease: boolean },
-  ): Promise<Release> {
+  async updateDraft(id: number, update: DraftUpdate): Promise<Release> {
     return this.call('updating the draft release', async () => {
       const { data } = await this.octokit.rest.repos.updateRelease({
         ...this.repoParams,
         release_id: id,
         target_commitish: update.commit,
+        name: update.name,
         body: update.body,
         prerelease: update.prerelease,
       })
@@ -199,10 +208,7 @@ export class OctokitGitHub implements GitHub {
     })
   }
 
-  async publish(
-    id: number,
-    options: { prerelease: boolean; makeLatest: boolean },
-  ): Promise<Release> {
+  async publish(id: number, options: PublishOptions): Promise<Release> {
     return this.call('publishing the release', async () => {
       const { data } = await this.octokit.rest.repos.updateRelease({
         ...this.repoParams,
@@ -210,6 +216,9 @@ export class OctokitGitHub implements GitHub {
         draft: false,
         prerelease: options.prerelease,
         make_latest: options.makeLatest ? 'true' : 'false',
+        ...(options.discussionCategory !== undefined && {
+          discussion_category_name: options.discussionCategory,
+        }),
       })
       return toRelease(data)
     })
@@ -254,17 +263,21 @@ export class OctokitGitHub implements GitHub {
   async uploadAsset(
     release: Release,
     name: string,
-    data: Buffer,
+    body: AssetBody,
     contentType: string,
   ): Promise<Asset> {
     return this.call(`uploading ${name}`, async () => {
-      // The upload host comes from the API's upload_url, as on GitHub Enterprise Server.
+      // The upload host comes from the API's upload_url, as on GitHub Enterprise Server; fetch
+      // streams the iterable, and a retry of the same request iterates it (opens the file) again.
       const response: { data: unknown } = await this.octokit.request({
         method: 'POST',
         url: release.uploadUrl,
         name,
-        headers: { 'content-type': contentType, 'content-length': data.length },
-        data,
+        headers: { 'content-type': contentType, 'content-length': body.size },
+        data: new Reopening(body),
+        // Unless redirects are refused, fetch tees the body to send it again after one, and the
+        // unread copy holds the whole file in memory; GitHub never redirects an upload.
+        request: { redirect: 'error' },
       })
       return toAsset(response.data as RawAsset)
     })
