@@ -102,9 +102,15 @@ describe('mode plan on a workflow_run event', () => {
     })
     // Every step of the pipeline, in order, with its own why.
     expect(plan.steps.map((s) => [s.name, s.why])).toEqual(PIPELINE.map((s) => [s.name, s.why]))
+    const skippedHere: Record<string, string> = {
+      replicate: 'each image has one repository',
+      sign: 'sign is none',
+    }
     expect(outcomes(plan)).toEqual(
       PIPELINE.map((s) =>
-        s.name === 'sign' ? [s.name, 'skipped', 'sign is none'] : [s.name, 'runs', undefined],
+        s.name in skippedHere
+          ? [s.name, 'skipped', skippedHere[s.name]]
+          : [s.name, 'runs', undefined],
       ),
     )
     // What becomes visible when: an untagged manifest, an invisible draft, the version tag
@@ -138,7 +144,7 @@ describe('mode plan on a workflow_run event', () => {
     expect(run.stdout).toContain(`  tags: ${refs.join(', ')}`)
     expect(run.stdout).toContain('  platforms: linux/amd64, linux/arm64')
     expect(stepLines(run.stdout).map((l) => l.trim().split(/\s+/).slice(0, 3))).toEqual(
-      PIPELINE.map((s, i) => [`${i + 1}.`, s.name, s.name === 'sign' ? 'skipped:' : 'runs:']),
+      PIPELINE.map((s, i) => [`${i + 1}.`, s.name, s.name in skippedHere ? 'skipped:' : 'runs:']),
     )
     expect(run.stdout).toMatch(/after draft-release: +draft v0\.1\.0 \(unannounced\): a new draft/)
     expect(run.stdout).toMatch(/after publish: +release v0\.1\.0: the latest Release/)
@@ -278,6 +284,7 @@ describe('mode plan after an earlier run', () => {
         'the digest was reused from the version tag: it passed every check before',
       ],
       ['mark-verified', 'skipped', 'the digest was reused from the version tag'],
+      ['replicate', 'skipped', 'each image has one repository'],
       ['sign', 'skipped', 'sign is none'],
       [
         'draft-release',
@@ -362,6 +369,7 @@ describe('mode plan on a pull request', () => {
       'assert-manifest': 'build-only run: nothing was pushed',
       smoke: 'no smoke-run or smoke-http for this run',
       'mark-verified': 'build-only run',
+      replicate: 'build-only run',
       sign: 'build-only run',
       'draft-release': 'build-only run',
       lease: 'build-only run',
