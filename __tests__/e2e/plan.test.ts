@@ -381,3 +381,19 @@ describe('mode plan on a pull request', () => {
     expect(run.summary).toContain('## multiarch-release: plan for 0.0.0-pr.5 (build only)')
   })
 })
+
+describe('mode plan without an image input', () => {
+  test("names the default image: the workflow's repository on its server's container registry", async () => {
+    const w = await world('plan-default-image')
+    const run = await w.run(
+      { mode: 'plan', image: '' },
+      { eventName: 'workflow_run', payload: workflowRunPayload(w.repo.sha) },
+    )
+    // The stand-in is the GitHub server (GitHub Enterprise Server's rule: containers.<host>).
+    const host = new URL(w.github.serverUrl).hostname
+    const plan = planOf(run.outputs)
+    expect(plan.images.map((i) => i.image)).toEqual([`containers.${host}/acme/app`])
+    expect(run.outputs.tags?.split('\n')[0]).toBe(`containers.${host}/acme/app:0.1.0`)
+    expect(run.stdout).toContain(`containers.${host}/acme/app`)
+  })
+})
