@@ -50242,10 +50242,11 @@ const bytesBody = (bytes) => ({
     open: () => external_node_stream_.Readable.from([bytes]),
 });
 /**
- * The files the release-assets globs name, read and hashed. Every glob must match, and the
- * names must be unique, since a Release holds assets by name.
+ * The files the release-assets globs name, by path and asset name: every glob must match, each
+ * file must live in the workspace, and the names must be unique, since a Release holds assets
+ * by name. Nothing is read: preflight checks this before building, the draft hashes the files.
  */
-async function resolveAssets(workspace, globs) {
+async function findAssets(workspace, globs) {
     const files = [];
     const root = await (0,promises_namespaceObject.realpath)(workspace);
     for (const pattern of globs) {
@@ -50269,9 +50270,16 @@ async function resolveAssets(workspace, globs) {
             if (name === CHECKSUMS_NAME) {
                 throw new StepFailure(`release-assets: '${name}' is written by the action itself`, `remove ${path} from the patterns; the action adds ${CHECKSUMS_NAME} for the assets`);
             }
-            files.push({ path, name, ...(await hashFile(path)) });
+            files.push({ path, name });
         }
     }
+    return files;
+}
+/** The files the release-assets globs name (as findAssets checks them), each hashed once. */
+async function resolveAssets(workspace, globs) {
+    const files = [];
+    for (const file of await findAssets(workspace, globs))
+        files.push({ ...file, ...(await hashFile(file.path)) });
     return files;
 }
 
@@ -50589,8 +50597,9 @@ const preflight = defineStep({
         if (ctx.inputs.githubToken === '') {
             throw new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'");
         }
+        // The files are only found here; the draft hashes them (a 200 MB asset is read once).
         if (ctx.mode === 'release')
-            await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
+            await findAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
         await checkSigning(ctx);
         // Before spending time building: a token that cannot publish would fail at the end.
         if ((await ctx.ports.github.canWrite()) === false) {

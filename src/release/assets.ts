@@ -52,14 +52,15 @@ export const bytesBody = (bytes: Uint8Array): AssetBody => ({
 })
 
 /**
- * The files the release-assets globs name, read and hashed. Every glob must match, and the
- * names must be unique, since a Release holds assets by name.
+ * The files the release-assets globs name, by path and asset name: every glob must match, each
+ * file must live in the workspace, and the names must be unique, since a Release holds assets
+ * by name. Nothing is read: preflight checks this before building, the draft hashes the files.
  */
-export async function resolveAssets(
+export async function findAssets(
   workspace: string,
   globs: readonly string[],
-): Promise<AssetFile[]> {
-  const files: AssetFile[] = []
+): Promise<{ path: string; name: string }[]> {
+  const files: { path: string; name: string }[] = []
   const root = await realpath(workspace)
   for (const pattern of globs) {
     const matches = (
@@ -95,8 +96,19 @@ export async function resolveAssets(
           `remove ${path} from the patterns; the action adds ${CHECKSUMS_NAME} for the assets`,
         )
       }
-      files.push({ path, name, ...(await hashFile(path)) })
+      files.push({ path, name })
     }
   }
+  return files
+}
+
+/** The files the release-assets globs name (as findAssets checks them), each hashed once. */
+export async function resolveAssets(
+  workspace: string,
+  globs: readonly string[],
+): Promise<AssetFile[]> {
+  const files: AssetFile[] = []
+  for (const file of await findAssets(workspace, globs))
+    files.push({ ...file, ...(await hashFile(file.path)) })
   return files
 }

@@ -6,7 +6,7 @@ import { repositoryAccessRemedy } from '../model/remedies.js'
 import { formatPlatform } from '../model/platform.js'
 import { driverAbilities } from '../build/strategy.js'
 import { WORKFLOW_RUN_CHECKOUT } from '../model/trigger.js'
-import { resolveAssets } from '../release/assets.js'
+import { findAssets } from '../release/assets.js'
 import { tail } from '../ports/process.js'
 import { tagRef, type ImageRepository } from '../model/image-ref.js'
 import { PERMISSION_REMEDY } from '../ports/github.js'
@@ -179,7 +179,8 @@ export const preflight = defineStep({
         "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'",
       )
     }
-    if (ctx.mode === 'release') await resolveAssets(ctx.env.workspace, ctx.inputs.releaseAssets)
+    // The files are only found here; the draft hashes them (a 200 MB asset is read once).
+    if (ctx.mode === 'release') await findAssets(ctx.env.workspace, ctx.inputs.releaseAssets)
     await checkSigning(ctx)
     // Before spending time building: a token that cannot publish would fail at the end.
     if ((await ctx.ports.github.canWrite()) === false) {
