@@ -53192,6 +53192,18 @@ function currentTags(ctx, plan, repositories) {
         return { manifest, version };
     }))));
 }
+/**
+ * What promotion does with each tag in each repository (`promotions[repository][tag]`), from the
+ * tags there now and the release history, which it returns too: the plan and the run decide alike.
+ */
+async function decidePromotions(ctx, plan, targets) {
+    const [current, history] = await Promise.all([
+        currentTags(ctx, plan, targets.map((t) => t.repository)),
+        releaseHistory(ctx),
+    ]);
+    const promotions = targets.map(({ digest }, i) => plan.tags.map((tag, t) => promotionOf(tag, current[i]?.[t] ?? { manifest: undefined, version: undefined }, digest, plan.version, history)));
+    return { promotions, history };
+}
 /** The versions this repository has released, as the API says now: version tags and Releases. */
 async function releaseHistory(ctx) {
     const { github } = ctx.ports;
@@ -53243,14 +53255,12 @@ const promote = defineStep({
         if (!plan)
             return [];
         const targets = ctx.inputs.components.flatMap((build) => build.repositories.map((repository) => ({ build, repository })));
-        const [current, history] = await Promise.all([
-            currentTags(ctx, plan, targets.map((t) => t.repository)),
-            releaseHistory(ctx),
-        ]);
-        return plan.tags.flatMap((t, i) => targets.map(({ build, repository }, j) => {
-            const state = current[j]?.[i] ?? { manifest: undefined, version: undefined };
-            const digest = candidates?.find((c) => c.image.build === build)?.digest;
-            const p = promotionOf(t, state, digest, plan.version, history);
+        const { promotions } = await decidePromotions(ctx, plan, targets.map(({ build, repository }) => ({
+            repository,
+            digest: candidates?.find((c) => c.image.build === build)?.digest,
+        })));
+        return plan.tags.flatMap((t, i) => targets.map(({ repository }, j) => {
+            const p = promotions[j]?.[i] ?? { action: 'already' };
             return {
                 kind: `${t.kind} tag`,
                 ref: tagRef(repository, t.tag),
@@ -53262,12 +53272,8 @@ const promote = defineStep({
     async run(ctx, { plan, candidates, replicas, lease: held }) {
         const targets = promotionTargets(candidates, replicas);
         const decide = async () => {
-            const [current, history] = await Promise.all([
-                currentTags(ctx, plan, targets.map((t) => t.repository)),
-                releaseHistory(ctx),
-            ]);
+            const { promotions, history } = await decidePromotions(ctx, plan, targets.map(({ repository, candidate }) => ({ repository, digest: candidate.digest })));
             const latest = decideLatest(new (semver_default()).SemVer(plan.version), plan.channel, history, plan.maintenance?.branch);
-            const promotions = targets.map(({ candidate }, i) => plan.tags.map((tag, t) => promotionOf(tag, current[i]?.[t] ?? { manifest: undefined, version: undefined }, candidate.digest, plan.version, history)));
             return { promotions, latest };
         };
         // Decided under the lease: from the history as the previous run left it. A published

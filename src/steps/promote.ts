@@ -154,6 +154,37 @@ function currentTags(
   )
 }
 
+/**
+ * What promotion does with each tag in each repository (`promotions[repository][tag]`), from the
+ * tags there now and the release history, which it returns too: the plan and the run decide alike.
+ */
+async function decidePromotions(
+  ctx: Run,
+  plan: ReleasePlan,
+  targets: readonly { readonly repository: ImageRepository; readonly digest: string | undefined }[],
+): Promise<{ promotions: Promotion[][]; history: semver.SemVer[] }> {
+  const [current, history] = await Promise.all([
+    currentTags(
+      ctx,
+      plan,
+      targets.map((t) => t.repository),
+    ),
+    releaseHistory(ctx),
+  ])
+  const promotions = targets.map(({ digest }, i) =>
+    plan.tags.map((tag, t) =>
+      promotionOf(
+        tag,
+        current[i]?.[t] ?? { manifest: undefined, version: undefined },
+        digest,
+        plan.version,
+        history,
+      ),
+    ),
+  )
+  return { promotions, history }
+}
+
 /** The versions this repository has released, as the API says now: version tags and Releases. */
 export async function releaseHistory(ctx: Run): Promise<semver.SemVer[]> {
   const { github } = ctx.ports
@@ -228,19 +259,17 @@ export const promote = defineStep({
     const targets = ctx.inputs.components.flatMap((build) =>
       build.repositories.map((repository) => ({ build, repository })),
     )
-    const [current, history] = await Promise.all([
-      currentTags(
-        ctx,
-        plan,
-        targets.map((t) => t.repository),
-      ),
-      releaseHistory(ctx),
-    ])
+    const { promotions } = await decidePromotions(
+      ctx,
+      plan,
+      targets.map(({ build, repository }) => ({
+        repository,
+        digest: candidates?.find((c) => c.image.build === build)?.digest,
+      })),
+    )
     return plan.tags.flatMap((t, i) =>
-      targets.map(({ build, repository }, j): Reveal => {
-        const state = current[j]?.[i] ?? { manifest: undefined, version: undefined }
-        const digest = candidates?.find((c) => c.image.build === build)?.digest
-        const p = promotionOf(t, state, digest, plan.version, history)
+      targets.map(({ repository }, j): Reveal => {
+        const p = promotions[j]?.[i] ?? { action: 'already' }
         return {
           kind: `${t.kind} tag`,
           ref: tagRef(repository, t.tag),
@@ -253,30 +282,16 @@ export const promote = defineStep({
   async run(ctx, { plan, candidates, replicas, lease: held }) {
     const targets = promotionTargets(candidates, replicas)
     const decide = async (): Promise<{ promotions: Promotion[][]; latest: LatestDecision }> => {
-      const [current, history] = await Promise.all([
-        currentTags(
-          ctx,
-          plan,
-          targets.map((t) => t.repository),
-        ),
-        releaseHistory(ctx),
-      ])
+      const { promotions, history } = await decidePromotions(
+        ctx,
+        plan,
+        targets.map(({ repository, candidate }) => ({ repository, digest: candidate.digest })),
+      )
       const latest = decideLatest(
         new semver.SemVer(plan.version),
         plan.channel,
         history,
         plan.maintenance?.branch,
-      )
-      const promotions = targets.map(({ candidate }, i) =>
-        plan.tags.map((tag, t) =>
-          promotionOf(
-            tag,
-            current[i]?.[t] ?? { manifest: undefined, version: undefined },
-            candidate.digest,
-            plan.version,
-            history,
-          ),
-        ),
       )
       return { promotions, latest }
     }
