@@ -199,11 +199,12 @@ describe('Release options on the real stack', () => {
     expect(peakKiB).toBeGreaterThan(20 * 1024)
   })
 
-  // The target is 150 MB; 158 to 199 MiB is measured (fetch's stream body path, see
-  // CHANGELOG.md). What holds, and is checked: the file is never held whole. The action's own
-  // baseline is about 104 MiB, so a buffered upload needs over 300 MiB (344 MiB was measured).
-  test('the action process never holds the 200 MB asset whole: its peak RSS stays under 256 MiB', () => {
+  // The action's own baseline on Node 24 is about 104 MiB (the same run with a 1 MB asset); with
+  // the 200 MB asset 103 MiB is measured: the file passes through one reused 1 MiB buffer. A
+  // buffered upload needs over 300 MiB (344 MiB measured), the global fetch's stream path 143 to
+  // 199 MiB.
+  test('the action process never holds the 200 MB asset: its peak RSS stays under 150 MB', () => {
     expect(peakKiB).toBeGreaterThan(20 * 1024)
-    expect(peakKiB).toBeLessThan(256 * 1024)
+    expect(peakKiB * 1024).toBeLessThan(150 * 1000 * 1000)
   })
 })

@@ -208,7 +208,8 @@ export class FakeGitHub implements GitHub {
     const target = this.find(release.id)
     if (target.assets.some((a) => a.name === name)) throw new Error(`422 already_exists: ${name}`)
     const chunks: Uint8Array[] = []
-    for await (const chunk of body.open()) chunks.push(chunk)
+    // A chunk is only valid until the next read (AssetBody): keep a copy.
+    for await (const chunk of body.open()) chunks.push(Buffer.from(chunk))
     const data = Buffer.concat(chunks)
     // GitHub refuses a body whose length is not the content-length announced.
     if (data.length !== body.size) throw new Error(`400 ${name}: ${data.length} of ${body.size}`)

@@ -44,6 +44,8 @@ export interface GitCommit {
 /**
  * An asset's bytes as the upload reads them: their length, and a way to read them from the start.
  * Each attempt opens them again, so a retried upload sends the whole file, never a spent stream.
+ * A chunk is valid only until the next one is asked for (a file is read into one reused buffer):
+ * a reader is done with it, or copies it, before it reads on.
  */
 export interface AssetBody {
   readonly size: number

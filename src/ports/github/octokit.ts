@@ -22,6 +22,7 @@ import {
   type RawRelease,
 } from './answers.js'
 import { retryRequests } from './retry.js'
+import { streamingFetch } from './streaming-fetch.js'
 
 export interface GitHubTarget {
   readonly apiUrl: string
@@ -267,17 +268,16 @@ export class OctokitGitHub implements GitHub {
     contentType: string,
   ): Promise<Asset> {
     return this.call(`uploading ${name}`, async () => {
-      // The upload host comes from the API's upload_url, as on GitHub Enterprise Server; fetch
-      // streams the iterable, and a retry of the same request iterates it (opens the file) again.
+      // The upload host comes from the API's upload_url, as on GitHub Enterprise Server. The
+      // body is written as the socket drains (streamingFetch), and a retry of the same request
+      // iterates it (opens the file) again.
       const response: { data: unknown } = await this.octokit.request({
         method: 'POST',
         url: release.uploadUrl,
         name,
         headers: { 'content-type': contentType, 'content-length': body.size },
         data: new Reopening(body),
-        // Unless redirects are refused, fetch tees the body to send it again after one, and the
-        // unread copy holds the whole file in memory; GitHub never redirects an upload.
-        request: { redirect: 'error' },
+        request: { fetch: streamingFetch },
       })
       return toAsset(response.data as RawAsset)
     })
