@@ -34,6 +34,8 @@ export interface ActionRunOptions {
   readonly onSpawn?: (child: ChildProcess) => void
   /** Sent to the process after this many milliseconds (as a cancelled job does). */
   readonly killAfter?: { ms: number; signal: NodeJS.Signals }
+  /** The node binary that runs the bundle (the runner's Node 24 for the benchmark); default: this one. */
+  readonly node?: string
 }
 
 /** Runs the bundled action as the runner does: a node process with INPUT_* and GITHUB_* set. */
@@ -73,7 +75,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     ),
     ...options.env,
   }
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'index.js')], {
+  const child = spawn(options.node ?? process.execPath, [join(REPO_ROOT, 'dist', 'index.js')], {
     cwd: options.workspace,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
