@@ -163,67 +163,46 @@ function comparison(
   }
 }
 
-/** Warm: one checkout and repository per subject, an untimed first release, then a new commit per round. */
-async function compareWarm(
+/**
+ * One checkout and repository per subject, an untimed first release, then a new commit per
+ * round. Warm: the build cache stays. Cold: BuildKit's cache is pruned before each release, as
+ * on a fresh runner releasing to a repository that exists.
+ */
+async function compare(
   image: BenchImage,
+  cache: Comparison['cache'],
   names: readonly SubjectName[],
   rounds: number,
 ): Promise<{ comparison: Comparison; images: Partial<Record<SubjectName, string>> }> {
-  const subjects = await Promise.all(names.map((n) => makeSubject(n, `${image.name}-warm`, image)))
+  const subjects = await Promise.all(
+    names.map((n) => makeSubject(n, `${image.name}-${cache}`, image)),
+  )
   const timings: Partial<Record<SubjectName, Timing[]>> = {}
   const order: SubjectName[][] = []
   try {
-    for (const s of subjects) await attempt(`${image.name} warm-up ${s.name}`, () => s.release())
+    for (const s of subjects)
+      await attempt(`${image.name} first release ${s.name}`, () => s.release())
     for (let round = 0; round < rounds; round++) {
       const these = rotated(subjects, round)
       order.push(these.map((s) => s.name))
       const line: string[] = []
       for (const s of these) {
-        const t = await attempt(`${image.name} warm round ${round + 1} ${s.name}`, () =>
-          s.release(),
-        )
+        const t = await attempt(`${image.name} ${cache} round ${round + 1} ${s.name}`, () => {
+          if (cache === 'cold') pruneBuildCache()
+          return s.release()
+        })
         ;(timings[s.name] ??= []).push(t)
         line.push(`${s.name} ${describe(t)}`)
       }
-      log(`${image.name} warm round ${round + 1}: ${line.join('; ')}`)
+      log(`${image.name} ${cache} round ${round + 1}: ${line.join('; ')}`)
     }
     return {
-      comparison: comparison(image, 'warm', names, order, timings),
+      comparison: comparison(image, cache, names, order, timings),
       images: Object.fromEntries(subjects.map((s) => [s.name, s.image.name])),
     }
   } finally {
     for (const s of subjects) await s.close()
   }
-}
-
-/** Cold: BuildKit's cache pruned before each release, and new repositories every round. */
-async function compareCold(
-  image: BenchImage,
-  names: readonly SubjectName[],
-  rounds: number,
-): Promise<Comparison> {
-  const timings: Partial<Record<SubjectName, Timing[]>> = {}
-  const order: SubjectName[][] = []
-  for (let round = 0; round < rounds; round++) {
-    const these = rotated(names, round)
-    order.push(these)
-    const line: string[] = []
-    for (const name of these) {
-      const t = await attempt(`${image.name} cold round ${round + 1} ${name}`, async () => {
-        const subject = await makeSubject(name, `${image.name}-cold`, image)
-        try {
-          pruneBuildCache()
-          return await subject.release()
-        } finally {
-          await subject.close()
-        }
-      })
-      ;(timings[name] ??= []).push(t)
-      line.push(`${name} ${describe(t)}`)
-    }
-    log(`${image.name} cold round ${round + 1}: ${line.join('; ')}`)
-  }
-  return comparison(image, 'cold', names, order, timings)
 }
 
 /** The components input: `count` entries, each its own repository and COMPONENT build argument. */
@@ -350,7 +329,7 @@ async function measure(
     const names: SubjectName[] =
       image === CODEX ? ['action', 'lean', 'floor', 'by-hand'] : ['action', 'lean', 'floor']
     log(`${image.name}: warm, ${options.rounds} rounds of ${names.join(', ')}`)
-    const warm = await compareWarm(image, names, options.rounds)
+    const warm = await compare(image, 'warm', names, options.rounds)
     comparisons.push(warm.comparison)
     const w = warm.comparison.subjects
     log(
@@ -369,7 +348,9 @@ async function measure(
       )
     }
     log(`${image.name}: cold, ${options.coldRounds} rounds of action, lean, floor`)
-    comparisons.push(await compareCold(image, ['action', 'lean', 'floor'], options.coldRounds))
+    comparisons.push(
+      (await compare(image, 'cold', ['action', 'lean', 'floor'], options.coldRounds)).comparison,
+    )
     log(
       `${image.name}: ${options.instrumented} instrumented release(s) of the action, one of the lean script`,
     )

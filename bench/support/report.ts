@@ -577,7 +577,8 @@ a new commit and a new version every round (issue 19):
 - the **action**: the bundled dist/index.js on Node 24 (\`${r.node24}\`, \`$NODE24\` from
   /etc/multiarch-release/node24.env, as the runner runs \`node24\` actions), on default settings
   (buildx's default provenance), with \`smoke-http: 8080/health\` and \`smoke-http-expect: ok\`,
-  against a git checkout and the GitHub API stand-in. It also drafts and publishes the GitHub
+  against a git checkout, the GitHub API stand-in and a push event's payload (which names the
+  default branch, as GitHub's does). It also drafts and publishes the GitHub
   Release, writes a verified marker, reads every tag back and cleans up;
 - the **lean script** ([lean.sh](lean.sh)): \`buildx build --push\` to a candidate tag; per platform,
   one after the other, \`docker run -d -p 127.0.0.1::8080\` and a curl poll of /health, then
@@ -604,8 +605,8 @@ Method:
   out of the build: the commit is new (the action cannot reuse a verified digest), every layer
   comes from the build cache, and the version label makes a new image config, so every subject
   pushes new manifests. Round _r_ runs the subjects in the order rotated by _r_.
-- **Cold**: \`docker buildx prune --all --force\` before each release and new repositories,
-  ${r.options.coldRounds} round(s).
+- **Cold**: the same, with \`docker buildx prune --all --force\` before each timed release, as
+  on a fresh runner releasing to a repository that exists; ${r.options.coldRounds} round(s).
 - **Times**: whole = spawn to exit. The action's steps come from its job summary's timeline
   (millisecond start and end of each step); each platform's smoke from the arrival of its
   \`smoke n/2 … passed\` log line. The scripts time their phases with bash's own clock.
