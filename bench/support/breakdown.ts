@@ -50,6 +50,8 @@ export interface ReleaseBreakdown {
   readonly smoke: readonly PlatformSmoke[]
   /** Blobs the engine downloaded during the smoke step: what it held already came again. */
   readonly smokeBlobDownloads: { readonly count: number; readonly bytes: number }
+  /** Every request the engine made during the smoke step (its pulls), by kind. */
+  readonly smokeEngineRequests: Readonly<Record<string, number>>
   /** The action's own registry reads during the smoke step (the architecture check). */
   readonly smokeActionReads: {
     readonly count: number
@@ -211,6 +213,13 @@ export function analyseRelease(
       count: blobs.length,
       bytes: blobs.reduce((n, r) => n + r.responseBytes, 0),
     },
+    smokeEngineRequests: duringSmoke
+      .filter((r) => r.client === 'engine')
+      .reduce<Record<string, number>>((counts, r) => {
+        const kind = kindOfRequest(r)
+        counts[kind] = (counts[kind] ?? 0) + 1
+        return counts
+      }, {}),
     smokeActionReads: {
       count: reads.length,
       bytes: reads.reduce((n, r) => n + r.responseBytes, 0),

@@ -465,7 +465,11 @@ function breakdownSection(r: Results, image: string): string {
 
 ${smokeTable(b)}
 
-During the smoke step the engine downloaded **${b.smokeBlobDownloads.count} blobs (${mb(b.smokeBlobDownloads.bytes)})** from the registry (the lean script's smoke: ${lean.smokeBlobDownloads.count} blobs, ${mb(lean.smokeBlobDownloads.bytes)}); the action itself read ${reads.count} manifests and blobs (${mb(reads.bytes)}, busy ${ms(reads.busyMs)}) for the architecture check. The lean script's smoke, for comparison: ${Object.entries(
+During the smoke step the engine downloaded **${b.smokeBlobDownloads.count} blobs (${mb(b.smokeBlobDownloads.bytes)})** from the registry; its pulls made ${
+    Object.entries(b.smokeEngineRequests ?? {})
+      .map(([k, n]) => `${n} × ${k}`)
+      .join(', ') || 'no request'
+  } and found everything else in its own store (the lean script's smoke: ${lean.smokeBlobDownloads.count} blobs, ${mb(lean.smokeBlobDownloads.bytes)}); the action itself read ${reads.count} manifests and blobs (${mb(reads.bytes)}, busy ${ms(reads.busyMs)}) for the architecture check. The lean script's smoke, for comparison: ${Object.entries(
     lean.timing.platformSmokeMs,
   )
     .map(([p, v]) => `${short(p)} ${ms(v)}`)
