@@ -46,6 +46,8 @@ export interface ActionRunOptions {
   readonly entry?: 'main' | 'post'
   /** The runner's RUNNER_TEMP (default: a new folder for this run). */
   readonly runnerTemp?: string
+  /** The node binary that runs the bundle (default: the runner's Node.js 24). */
+  readonly node?: string
 }
 
 /**
@@ -95,7 +97,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   }
   const bundle =
     options.entry === 'post' ? join('dist', 'post', 'index.js') : join('dist', 'index.js')
-  const child = spawn(node, [join(REPO_ROOT, bundle)], {
+  const child = spawn(options.node ?? node, [join(REPO_ROOT, bundle)], {
     cwd: options.workspace,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

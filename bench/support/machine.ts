@@ -1,7 +1,7 @@
 // What the figures were measured on, and the engine chores around the measurements.
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { cpus, release, totalmem } from 'node:os'
+import { readFileSync, readdirSync } from 'node:fs'
+import { cpus, loadavg, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { node24 } from '../../__tests__/support/node24.js'
@@ -115,4 +115,146 @@ export function removeLocalImages(repositories: ReadonlySet<string>): number {
   for (let i = 0; i < mine.length; i += 50)
     spawnSync('docker', ['image', 'rm', '--force', ...mine.slice(i, i + 50)], { stdio: 'ignore' })
   return mine.length
+}
+
+export interface LoadSummary {
+  /** The 1-minute load average when the measurements began. */
+  readonly atStart: number
+  /** The 1-minute load average sampled every few seconds during the run: median and maximum. */
+  readonly median: number
+  readonly max: number
+  /**
+   * Cores busy with processes that are neither the benchmark's own (its process tree) nor the
+   * shared engine (dockerd, containerd, BuildKit, QEMU, the registry): other people's work.
+   */
+  readonly othersMedianCores: number
+  readonly othersMaxCores: number
+  /** The busiest of those processes, by CPU time during the run. */
+  readonly othersTop: readonly string[]
+  /** The limit a quiet machine stays under (--max-load). */
+  readonly limit: number
+  /** The load was under the limit at the start and others used at most 0.3 cores (median). */
+  readonly quiet: boolean
+}
+
+export interface LoadWatch {
+  summary(): LoadSummary
+  stop(): void
+}
+
+interface ProcSample {
+  readonly ppid: number
+  readonly ticks: number
+  readonly name: string
+}
+
+/** Every process's parent, CPU ticks (user + system) and command name, from /proc. */
+function readProcs(): Map<number, ProcSample> {
+  const procs = new Map<number, ProcSample>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const close = stat.lastIndexOf(')')
+      const name = stat.slice(stat.indexOf('(') + 1, close)
+      const fields = stat.slice(close + 2).split(' ')
+      procs.set(Number(entry), {
+        ppid: Number(fields[1]),
+        ticks: Number(fields[11]) + Number(fields[12]),
+        name,
+      })
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return procs
+}
+
+const ENGINE =
+  /^(dockerd|containerd|containerd-shim.*|buildkitd|registry|docker-registry|qemu-.*|runc|docker-proxy)$/
+
+/**
+ * Samples the 1-minute load average and who uses the CPU every few seconds: the benchmark's own
+ * process tree, the shared engine, and everybody else.
+ */
+export function watchLoad(limit: number, everyMs = 5_000): LoadWatch {
+  const hz = 100
+  const atStart = loadavg()[0] ?? 0
+  const loads: number[] = [atStart]
+  const others: number[] = []
+  const byName = new Map<string, number>()
+  let previous = readProcs()
+  let previousAt = Date.now()
+  const sample = (): void => {
+    const now = readProcs()
+    const at = Date.now()
+    const ours = new Set<number>([process.pid])
+    // Parents come before children often but not always: repeat until nothing is added.
+    for (let grew = true; grew;) {
+      grew = false
+      for (const [pid, p] of now)
+        if (!ours.has(pid) && ours.has(p.ppid)) {
+          ours.add(pid)
+          grew = true
+        }
+    }
+    let otherTicks = 0
+    for (const [pid, p] of now) {
+      if (ours.has(pid) || ENGINE.test(p.name)) continue
+      const used = p.ticks - (previous.get(pid)?.ticks ?? p.ticks)
+      if (used <= 0) continue
+      otherTicks += used
+      byName.set(p.name, (byName.get(p.name) ?? 0) + used)
+    }
+    others.push(otherTicks / hz / ((at - previousAt) / 1000))
+    loads.push(loadavg()[0] ?? 0)
+    previous = now
+    previousAt = at
+  }
+  const timer = setInterval(sample, everyMs)
+  timer.unref()
+  const mid = (values: readonly number[]): number =>
+    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
+  return {
+    summary: () => {
+      const othersMedianCores = mid(others)
+      return {
+        atStart,
+        median: mid(loads),
+        max: Math.max(...loads),
+        othersMedianCores,
+        othersMaxCores: Math.max(0, ...others),
+        othersTop: [...byName]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 5)
+          .map(([name, ticks]) => `${name} ${(ticks / hz).toFixed(0)} s`),
+        limit,
+        quiet: atStart <= limit && othersMedianCores <= 0.3,
+      }
+    },
+    stop: () => {
+      clearInterval(timer)
+    },
+  }
+}
+
+/** Waits until the 1-minute load average is under the limit, at most `maxWaitMs`; the load then. */
+export async function waitForQuiet(
+  limit: number,
+  maxWaitMs: number,
+  log: (message: string) => void,
+): Promise<number> {
+  const until = Date.now() + maxWaitMs
+  for (;;) {
+    const load = loadavg()[0] ?? 0
+    if (load <= limit) return load
+    if (Date.now() >= until) {
+      log(
+        `the load is still ${load.toFixed(2)} (limit ${limit}): measuring anyway, marked as under load`,
+      )
+      return load
+    }
+    log(`load average ${load.toFixed(2)} > ${limit}: waiting for a quieter machine`)
+    await new Promise((resolve) => setTimeout(resolve, 30_000))
+  }
 }

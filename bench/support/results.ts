@@ -1,9 +1,10 @@
-// The shape of bench/results.json, and the medians the tables show.
-import type { ActionRevision, Machine } from './machine.js'
-import type { SpawnAnalysis } from './spawns.js'
+// The shape of bench/results.json (version 2, issue 19), and the medians the tables show.
+import type { Instrumented } from './instrumented.js'
+import type { ActionRevision, LoadSummary, Machine } from './machine.js'
+import type { Primitive } from './primitives.js'
 import type { Startup } from './startup.js'
 import { median } from './stats.js'
-import type { Timing } from './subjects.js'
+import type { SubjectName, Timing } from './subjects.js'
 
 /** The medians of several releases of one subject. */
 export interface Medians {
@@ -12,128 +13,131 @@ export interface Medians {
   readonly smokeMs: number
   readonly overheadMs: number
   readonly parts: Readonly<Record<string, number>>
-  /** One platform's own smoke time (the action only). */
-  readonly platformSmokeMs: number
+  /** Each platform's own smoke time. */
+  readonly platformSmokeMs: Readonly<Record<string, number>>
   /** One platform's time in each smoke check (the action only). */
   readonly checksMs: Readonly<Record<string, number>>
+  /** Process start to the first step (the action only). */
+  readonly beforeStepsMs: number
 }
 
-/** The same release through the action and the script, round by round. */
+export interface Series {
+  readonly rounds: readonly Timing[]
+  readonly medians: Medians
+}
+
+/** The same release through several subjects, round by round, in rotating order. */
 export interface Comparison {
+  readonly image: 'codex-like' | 'realistic'
+  readonly cache: 'warm' | 'cold'
   readonly platforms: readonly string[]
-  readonly rounds: readonly { readonly action: Timing; readonly script: Timing }[]
-  readonly action: Medians
-  readonly script: Medians
-  /** median(action total) ÷ median(script total). */
-  readonly ratio: number
-  /** Each round's action total ÷ the same round's script total. */
-  readonly roundRatios: readonly number[]
+  readonly order: readonly (readonly SubjectName[])[]
+  readonly subjects: Partial<Record<SubjectName, Series>>
+  /** Each round's action total ÷ the same round's lean total. */
+  readonly leanRatios: readonly number[]
 }
 
 export interface ComponentRow {
   readonly components: number
   readonly platforms: readonly string[]
-  readonly rounds: readonly Timing[]
-  readonly action: Medians
+  readonly series: Series
 }
 
-/** Issue 7: releases on a builder with an empty local cache, with and without cache: registry. */
-export interface RegistryCacheRow {
-  readonly platforms: readonly string[]
-  /** cache: registry, the local build cache pruned before each release. */
-  readonly withCache: readonly Timing[]
-  /** cache: none, the local build cache pruned before each release. */
-  readonly withoutCache: readonly Timing[]
-  readonly withCacheMedians: Medians
-  readonly withoutCacheMedians: Medians
+export interface ImageSize {
+  readonly image: string
+  /** Layer bytes of one platform's manifest as pushed (compressed). */
+  readonly compressedBytes: number
+  readonly layers: number
+  /** Bytes of the generated data before compression. */
+  readonly dataBytes: number
 }
 
 export interface Results {
-  readonly version: 1
+  readonly version: 2
   readonly date: string
-  readonly options: { rounds: number; scaleRounds: number; startupRuns: number }
+  readonly options: Readonly<Record<string, number | boolean>>
   readonly machine: Machine
   /** The action measured; a bundle that changed during the run makes the figures a mix. */
   readonly revision: ActionRevision & { readonly bundleChangedDuringRun: boolean }
   /** Whether a CI run was using the engine at any check during the run. */
   readonly ciActive: boolean
+  readonly load: LoadSummary
   readonly durationMs: number
+  readonly node24: string
   readonly startup: Startup
-  readonly release: { readonly cold: Comparison; readonly warm: Comparison }
-  readonly platforms: readonly Comparison[]
-  /** The provenance input of the platform scaling releases (both subjects). */
-  readonly platformProvenance: string
-  /** What a single-platform release with provenance: false does. */
-  readonly singlePlatformNoProvenance: string
+  readonly comparisons: readonly Comparison[]
+  readonly imageSizes: readonly ImageSize[]
   readonly components: readonly ComponentRow[]
-  /** Absent in results written before issue 7's cache figures. */
-  readonly registryCache?: RegistryCacheRow
-  readonly spawns: {
-    readonly action: SpawnAnalysis
-    readonly script: SpawnAnalysis
-    /** One manifest GET straight from the registry, for scale. */
-    readonly manifestGetMs: number
-  }
+  readonly memory: { readonly assetBytes: number; readonly series: Series }
+  readonly instrumented: readonly Instrumented[]
+  readonly primitives: readonly Primitive[]
+  /** Releases that failed once and were tried again (registry hiccups on a shared machine). */
+  readonly retries: readonly string[]
   /** Flat figures (name → number), what a later run compares itself with. */
   readonly metrics: Readonly<Record<string, number>>
 }
 
+const medianOf = (values: readonly number[]): number => median(values)
+
 export function medians(timings: readonly Timing[]): Medians {
-  const names = [...new Set(timings.flatMap((t) => Object.keys(t.parts)))]
+  const keys = (pick: (t: Timing) => object): string[] => [
+    ...new Set(timings.flatMap((t) => Object.keys(pick(t)))),
+  ]
   return {
-    totalMs: median(timings.map((t) => t.totalMs)),
-    buildMs: median(timings.map((t) => t.buildMs)),
-    smokeMs: median(timings.map((t) => t.smokeMs)),
-    overheadMs: median(timings.map((t) => t.overheadMs)),
-    parts: Object.fromEntries(names.map((n) => [n, median(timings.map((t) => t.parts[n] ?? 0))])),
-    platformSmokeMs: median(timings.flatMap((t) => t.platformSmokeMs)),
-    checksMs: Object.fromEntries(
-      [...new Set(timings.flatMap((t) => Object.keys(t.checksMs)))].map((n) => [
-        n,
-        median(timings.flatMap((t) => t.checksMs[n] ?? [])),
+    totalMs: medianOf(timings.map((t) => t.totalMs)),
+    buildMs: medianOf(timings.map((t) => t.buildMs)),
+    smokeMs: medianOf(timings.map((t) => t.smokeMs)),
+    overheadMs: medianOf(timings.map((t) => t.overheadMs)),
+    parts: Object.fromEntries(
+      keys((t) => t.parts).map((n) => [n, medianOf(timings.map((t) => t.parts[n] ?? 0))]),
+    ),
+    platformSmokeMs: Object.fromEntries(
+      keys((t) => t.platformSmokeMs).map((p) => [
+        p,
+        medianOf(timings.flatMap((t) => t.platformSmokeMs[p] ?? [])),
       ]),
     ),
+    checksMs: Object.fromEntries(
+      keys((t) => t.checksMs).map((n) => [
+        n,
+        medianOf(timings.flatMap((t) => t.checksMs[n] ?? [])),
+      ]),
+    ),
+    beforeStepsMs: medianOf(timings.flatMap((t) => t.timeline.slice(0, 1).map((s) => s.startMs))),
   }
 }
 
-/** The peak RSS figures of the action's warm two-platform releases, in KiB. */
-export function warmPeakRss(results: Pick<Results, 'release'>): number[] {
-  return results.release.warm.rounds.flatMap((r) =>
-    r.action.peakRssKb !== undefined ? [r.action.peakRssKb] : [],
-  )
+export const series = (rounds: readonly Timing[]): Series => ({ rounds, medians: medians(rounds) })
+
+/** The comparison of an image and cache state. */
+export function comparisonOf(
+  r: Pick<Results, 'comparisons'>,
+  image: Comparison['image'],
+  cache: Comparison['cache'],
+): Comparison | undefined {
+  return r.comparisons.find((c) => c.image === image && c.cache === cache)
 }
 
 /** Every figure worth comparing between two runs, flat. */
 export function flatMetrics(results: Omit<Results, 'metrics'>): Record<string, number> {
   const metrics: Record<string, number> = {
     'startup.action.ms': results.startup.medianActionMs,
-    'startup.node.ms': results.startup.medianNodeMs,
     'bundle.bytes': results.startup.bundleBytes,
-    'memory.peakRss.max.kib': Math.max(...warmPeakRss(results)),
+    'memory.asset.peakRss.max.kib': Math.max(
+      ...results.memory.series.rounds.map((t) => t.peakRssKb ?? 0),
+    ),
   }
-  const add = (prefix: string, m: Medians): void => {
-    metrics[`${prefix}.total.ms`] = m.totalMs
-    metrics[`${prefix}.build.ms`] = m.buildMs
-    metrics[`${prefix}.smoke.ms`] = m.smokeMs
-    metrics[`${prefix}.overhead.ms`] = m.overheadMs
+  for (const c of results.comparisons) {
+    for (const [name, s] of Object.entries(c.subjects)) {
+      metrics[`${c.image}.${c.cache}.${name}.total.ms`] = s.medians.totalMs
+      metrics[`${c.image}.${c.cache}.${name}.build.ms`] = s.medians.buildMs
+      metrics[`${c.image}.${c.cache}.${name}.smoke.ms`] = s.medians.smokeMs
+    }
+    const a = c.subjects.action?.medians.totalMs
+    const l = c.subjects.lean?.medians.totalMs
+    if (a !== undefined && l !== undefined) metrics[`${c.image}.${c.cache}.ratio`] = a / l
   }
-  for (const kind of ['cold', 'warm'] as const) {
-    const c = results.release[kind]
-    add(`release.${kind}.action`, c.action)
-    add(`release.${kind}.script`, c.script)
-    metrics[`release.${kind}.ratio`] = c.ratio
-  }
-  for (const c of results.platforms) {
-    add(`platforms.${c.platforms.length}.action`, c.action)
-    add(`platforms.${c.platforms.length}.script`, c.script)
-    metrics[`platforms.${c.platforms.length}.ratio`] = c.ratio
-  }
-  for (const row of results.components) add(`components.${row.components}.action`, row.action)
-  if (results.registryCache) {
-    add('registryCache.with.action', results.registryCache.withCacheMedians)
-    add('registryCache.without.action', results.registryCache.withoutCacheMedians)
-  }
-  metrics['spawns.action.overhead.count'] = results.spawns.action.overheadSpawns
-  metrics['spawns.action.total.count'] = results.spawns.action.spawns
+  for (const row of results.components)
+    metrics[`components.${row.components}.action.total.ms`] = row.series.medians.totalMs
   return metrics
 }

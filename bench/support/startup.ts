@@ -5,7 +5,6 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { node24 } from '../../__tests__/support/node24.js'
 import { REPO_ROOT } from '../../__tests__/support/stack.js'
 import { median } from './stats.js'
 
@@ -19,6 +18,8 @@ export interface Startup {
   readonly actionMs: readonly number[]
   readonly medianNodeMs: number
   readonly medianActionMs: number
+  /** The same with NODE_COMPILE_CACHE set (V8's code cache on disk, filled by an earlier run). */
+  readonly medianCachedActionMs: number
   /** Peak RSS of `node -e ''` and of the action up to its first step, in KiB. */
   readonly nodeRssKb: number
   readonly actionRssKb: number
@@ -42,10 +43,10 @@ function invalidInputEnv(): NodeJS.ProcessEnv {
 }
 
 /** The peak resident memory of one such process, in KiB (bench/peak-rss.mjs writes it). */
-function peakRss(args: readonly string[], env: NodeJS.ProcessEnv): number {
+function peakRss(node: string, args: readonly string[], env: NodeJS.ProcessEnv): number {
   const dir = mkdtempSync(join(tmpdir(), 'bench-rss-'))
   const file = join(dir, 'rss')
-  spawnSync(node24(), args, {
+  spawnSync(node, args, {
     env: { ...env, NODE_OPTIONS: `--import ${PEAK_RSS}`, BENCH_PEAK_RSS_FILE: file },
   })
   const kib = Number(readFileSync(file, 'utf8'))
@@ -55,11 +56,12 @@ function peakRss(args: readonly string[], env: NodeJS.ProcessEnv): number {
 
 /** The wall time of one process, spawn to exit, in milliseconds. */
 function wallTime(
+  node: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv,
 ): { ms: number; stdout: string; status: number | null } {
   const started = process.hrtime.bigint()
-  const result = spawnSync(node24(), args, { env, encoding: 'utf8' })
+  const result = spawnSync(node, args, { env, encoding: 'utf8' })
   return {
     ms: Number(process.hrtime.bigint() - started) / 1e6,
     stdout: result.stdout,
@@ -67,23 +69,30 @@ function wallTime(
   }
 }
 
-export function measureStartup(runs: number): Startup {
+/** Start-up with the given node (the runner's Node 24). */
+export function measureStartup(runs: number, node: string): Startup {
   const env = invalidInputEnv()
   const bare = { PATH: env.PATH }
   // One untimed run of each fills the page cache.
-  wallTime(['-e', ''], bare)
-  const check = wallTime([BUNDLE], env)
+  wallTime(node, ['-e', ''], bare)
+  const check = wallTime(node, [BUNDLE], env)
   if (check.status !== 1 || !check.stdout.includes("::error::Input 'mode'"))
     throw new Error(
       `node dist/index.js with INPUT_MODE=nope did not fail on the input:\n${check.stdout}`,
     )
   const nodeMs: number[] = []
   const actionMs: number[] = []
+  const cachedMs: number[] = []
+  const cacheDir = mkdtempSync(join(tmpdir(), 'bench-compile-cache-'))
+  const cached = { ...env, NODE_COMPILE_CACHE: cacheDir }
+  wallTime(node, [BUNDLE], cached)
   // Interleaved, so a burst of load on the machine hits both alike.
   for (let i = 0; i < runs; i++) {
-    nodeMs.push(wallTime(['-e', ''], bare).ms)
-    actionMs.push(wallTime([BUNDLE], env).ms)
+    nodeMs.push(wallTime(node, ['-e', ''], bare).ms)
+    actionMs.push(wallTime(node, [BUNDLE], env).ms)
+    cachedMs.push(wallTime(node, [BUNDLE], cached).ms)
   }
+  rmSync(cacheDir, { recursive: true, force: true })
   return {
     bundleBytes: statSync(BUNDLE).size,
     runs,
@@ -91,7 +100,8 @@ export function measureStartup(runs: number): Startup {
     actionMs,
     medianNodeMs: median(nodeMs),
     medianActionMs: median(actionMs),
-    nodeRssKb: peakRss(['-e', ''], bare),
-    actionRssKb: peakRss([BUNDLE], env),
+    medianCachedActionMs: median(cachedMs),
+    nodeRssKb: peakRss(node, ['-e', ''], bare),
+    actionRssKb: peakRss(node, [BUNDLE], env),
   }
 }

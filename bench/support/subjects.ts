@@ -1,5 +1,7 @@
-// The two things compared: the bundled action (run as the runner runs it, against a git
-// checkout of example/ and the GitHub stand-in) and the hand-written script bench/by-hand.sh.
+// What the benchmark compares (issue 19): the bundled action (run as the runner runs it, on
+// Node 24, against a git checkout and the GitHub stand-in), the lean hand-written release
+// (bench/lean.sh), the longer one (bench/by-hand.sh) and the floor (bench/floor.sh: a bare
+// `buildx build --push` of the final tags).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -7,29 +9,42 @@ import { join } from 'node:path'
 import { addCommit, createFixtureRepo } from '../../__tests__/support/fixture-repo.js'
 import { releaseWorld, type ReleaseWorld } from '../../__tests__/support/release-world.js'
 import { REGISTRY, REPO_ROOT } from '../../__tests__/support/stack.js'
+import { linkData, type BenchImage } from './images.js'
 
-const BY_HAND = join(REPO_ROOT, 'bench', 'by-hand.sh')
 const PEAK_RSS = join(REPO_ROOT, 'bench', 'peak-rss.mjs')
 
 /** Changed by every release, so each release is a new commit; .dockerignore keeps it out of the image. */
 const ROUND_FILE = 'bench-round.txt'
 const BENCH_FILES = { '.dockerignore': `${ROUND_FILE}\n`, [ROUND_FILE]: '0\n' }
 
+export type SubjectName = 'action' | 'lean' | 'floor' | 'by-hand'
+
+/** A step of the action, from its job summary's timeline, relative to the process start. */
+export interface StepSpan {
+  readonly name: string
+  readonly startMs: number
+  readonly endMs: number
+}
+
 /** One release, timed. */
 export interface Timing {
   readonly totalMs: number
   readonly buildMs: number
   readonly smokeMs: number
-  /** Everything but the build and the smoke containers: total − build − smoke. */
+  /** Everything but the build and the smoke: total − build − smoke. */
   readonly overheadMs: number
-  /** The action's steps (its job summary) or the script's phases. */
+  /** The action's steps (ms, from the summary's timeline) or the script's phases. */
   readonly parts: Readonly<Record<string, number>>
-  /** Each platform's own smoke time, from the action's summary (empty for the script). */
-  readonly platformSmokeMs: readonly number[]
-  /** The action's smoke checks (pull, architecture, run …, http …): each platform's time. */
+  /** The action's steps in time, from its process start (empty for the scripts). */
+  readonly timeline: readonly StepSpan[]
+  /** Each platform's own smoke time: the action's log line arrival after the smoke step began, the lean script's phase. */
+  readonly platformSmokeMs: Readonly<Record<string, number>>
+  /** The action's smoke checks (pull, architecture, http …): each platform's time (0.1 s steps). */
   readonly checksMs: Readonly<Record<string, readonly number[]>>
   /** The action process's peak resident memory. */
   readonly peakRssKb?: number
+  /** When the action's process started (epoch ms): the timeline's origin. */
+  readonly spawnedAtMs?: number
   /** The build steps BuildKit took from a cache, of all steps (the action's summary). */
   readonly cache?: { readonly cached: number; readonly steps: number }
 }
@@ -37,33 +52,35 @@ export interface Timing {
 export interface ReleaseHooks {
   readonly env?: Record<string, string>
   readonly onSpawn?: (child: ChildProcess) => void
+  /** Extra inputs for this release only (the action). */
+  readonly inputs?: Record<string, string>
+}
+
+export interface Subject {
+  readonly name: SubjectName
+  readonly image: { readonly name: string; readonly path: string }
+  release(hooks?: ReleaseHooks): Promise<Timing>
+  close(): Promise<void>
 }
 
 /** Every image repository this run pushed to, so the engine's copies can be removed at the end. */
 export const pushedImages = new Set<string>()
 
-/** An image repository of its own in the loopback registry, under bench/. */
-export function benchImage(label: string): { name: string; path: string } {
+/** An image repository of its own under bench/, in the loopback registry or another (a meter). */
+export function benchImage(label: string, registry = REGISTRY): { name: string; path: string } {
   const path = `bench/${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
-  pushedImages.add(`${REGISTRY}/${path}`)
-  return { name: `${REGISTRY}/${path}`, path }
+  pushedImages.add(`${registry}/${path}`)
+  return { name: `${registry}/${path}`, path }
 }
 
-/** The step times of the job summary's step table, e.g. `| build | done | 0.8 s |`. */
-export function stepTimes(summary: string): Record<string, number> {
-  const table = summary.slice(summary.lastIndexOf('| Step | Outcome | Time |'))
-  const times: Record<string, number> = {}
-  for (const [, name = '', seconds = '0'] of table.matchAll(
-    /^\| ([\w-]+) \| [^|]* \| ([\d.]+) s \|$/gm,
-  ))
-    times[name] = Number(seconds) * 1000
-  return times
-}
-
-/** Each platform's own smoke time: the Duration column of the summary's platform table. */
-export function platformSmokeTimes(summary: string): number[] {
-  return [...summary.matchAll(/^\| (?:[\w-]+ \| )?linux\/\S+ \| .* \| ([\d.]+) s \|$/gm)].map(
-    ([, seconds = '0']) => Number(seconds) * 1000,
+/** The steps of the summary's Mermaid timeline: `  build :done, step2, 1700000000000, 1700000000500`. */
+export function timelineOf(summary: string, processStartEpochMs: number): StepSpan[] {
+  return [...summary.matchAll(/^ {2}([\w. /()+-]+?) :\w+, step\d+, (\d+), (\d+)$/gm)].map(
+    ([, name = '', start = '0', end = '0']) => ({
+      name,
+      startMs: Number(start) - processStartEpochMs,
+      endMs: Number(end) - processStartEpochMs,
+    }),
   )
 }
 
@@ -77,28 +94,70 @@ export function checkTimes(stdout: string): Record<string, number[]> {
   return times
 }
 
-/** The wall time of a child process, from its spawn to its exit. */
-function clock(hooks: ReleaseHooks): { onSpawn: (child: ChildProcess) => void; ms: () => number } {
-  let started = 0
-  let ended = 0
-  return {
-    onSpawn: (child) => {
-      started = performance.now()
-      child.on('close', () => (ended = performance.now()))
-      hooks.onSpawn?.(child)
-    },
-    ms: () => ended - started,
-  }
-}
-
-/** The bundled action on its own fixture checkout, stand-in and image repository. */
 /** The summary's cache note, e.g. `build cache: 4 of 4 steps cached`. */
 export function cacheHits(summary: string): Pick<Timing, 'cache'> {
   const match = /build cache: (\d+) of (\d+) steps cached/.exec(summary)
   return match ? { cache: { cached: Number(match[1]), steps: Number(match[2]) } } : {}
 }
 
-export class ActionSubject {
+/** Timestamps (epoch ms) each line a child prints as it arrives (stdout to a pipe is synchronous on Linux). */
+export function lineClock(): {
+  onSpawn: (child: ChildProcess) => void
+  lines: { ms: number; text: string }[]
+} {
+  const lines: { ms: number; text: string }[] = []
+  let pending = ''
+  return {
+    lines,
+    onSpawn: (child) =>
+      child.stdout?.on('data', (chunk: Buffer) => {
+        const ms = performance.timeOrigin + performance.now()
+        const parts = (pending + chunk.toString()).split('\n')
+        pending = parts.pop() ?? ''
+        for (const text of parts) lines.push({ ms, text })
+      }),
+  }
+}
+
+/** When each platform's smoke finished (`smoke 1/2 linux/arm64 passed in 0.6 s`), epoch ms. */
+function smokeFinishes(lines: readonly { ms: number; text: string }[]): Record<string, number> {
+  const done: Record<string, number> = {}
+  for (const { ms, text } of lines) {
+    const match = /^smoke \d+\/\d+ (.+) passed in [\d.]+ s$/.exec(text)
+    if (match?.[1]) done[match[1]] = ms
+  }
+  return done
+}
+
+/** The Node.js the runner runs the action with (node24 in action.yml): $NODE24, or setup-stack.sh's file. */
+export function node24(): string {
+  const fromEnv = process.env.NODE24
+  if (fromEnv) return fromEnv
+  const file = '/etc/multiarch-release/node24.env'
+  const path = existsSync(file) ? /^NODE24=(.+)$/m.exec(readFileSync(file, 'utf8'))?.[1] : undefined
+  if (!path || !existsSync(path))
+    throw new Error(
+      `Node.js 24 not found: set NODE24, or run scripts/setup-stack.sh (it writes ${file})`,
+    )
+  return path
+}
+
+function checkoutFiles(image: BenchImage): Record<string, string> {
+  return { ...BENCH_FILES, ...image.files }
+}
+
+export interface SubjectOptions {
+  /** The registry (host:port) to push to: the loopback one, or a meter in front of it. */
+  readonly registry?: string
+  /** Files added to the checkout's commit. */
+  readonly files?: Record<string, string>
+  /** Called with the checkout once it exists (to add files kept out of git). */
+  readonly prepare?: (dir: string) => void
+}
+
+/** The bundled action on its own checkout, stand-in and image repository, on Node 24. */
+export class ActionSubject implements Subject {
+  readonly name = 'action'
   private releases = 0
   private readonly tmp = mkdtempSync(join(tmpdir(), 'bench-action-'))
 
@@ -109,10 +168,17 @@ export class ActionSubject {
 
   static async create(
     label: string,
+    image: BenchImage,
     inputs: Record<string, string>,
-    files: Record<string, string> = {},
+    options: SubjectOptions = {},
   ): Promise<ActionSubject> {
-    const world = await releaseWorld(label, { ...BENCH_FILES, ...files }, benchImage(label))
+    const world = await releaseWorld(
+      label,
+      { ...checkoutFiles(image), ...options.files },
+      benchImage(label, options.registry),
+    )
+    if (image.data) linkData(world.repo.dir)
+    options.prepare?.(world.repo.dir)
     return new ActionSubject(world, inputs)
   }
 
@@ -124,6 +190,10 @@ export class ActionSubject {
     return this.world.image
   }
 
+  get checkout(): string {
+    return this.world.repo.dir
+  }
+
   /** A release of a new commit (only the ignored round file changes) under a new version. */
   async release(hooks: ReleaseHooks = {}): Promise<Timing> {
     const n = ++this.releases
@@ -132,29 +202,52 @@ export class ActionSubject {
     this.world.github.seedCommits('acme', 'app', [{ sha, message: `bench round ${n}` }])
     this.world.github.setBranch('acme', 'app', 'main', sha)
     const rssFile = join(this.tmp, `peak-rss-${n}`)
-    const time = clock(hooks)
+    const lines = lineClock()
+    let spawnedAt = 0
+    let startedAt = 0
+    let endedAt = 0
     const run = await this.world.run(
-      { ...this.inputs, version: `1.0.${n}` },
+      { ...this.inputs, ...hooks.inputs, version: `1.0.${n}` },
       {
         sha,
+        // A push event's payload names the repository and its default branch, as GitHub's does.
+        payload: {
+          ref: 'refs/heads/main',
+          after: sha,
+          repository: { full_name: 'acme/app', default_branch: 'main' },
+        },
+        node: node24(),
         env: { NODE_OPTIONS: `--import ${PEAK_RSS}`, BENCH_PEAK_RSS_FILE: rssFile, ...hooks.env },
-        onSpawn: time.onSpawn,
+        onSpawn: (child) => {
+          spawnedAt = Date.now()
+          startedAt = performance.now()
+          child.on('close', () => (endedAt = performance.now()))
+          lines.onSpawn(child)
+          hooks.onSpawn?.(child)
+        },
       },
     )
     if (run.exitCode !== 0)
       throw new Error(`the action failed (exit ${run.exitCode}):\n${run.errors.join('\n')}`)
-    const parts = stepTimes(run.summary)
-    const totalMs = time.ms()
+    const timeline = timelineOf(run.summary, spawnedAt)
+    const parts = Object.fromEntries(timeline.map((s) => [s.name, s.endMs - s.startMs]))
+    const totalMs = endedAt - startedAt
     const buildMs = parts.build ?? 0
     const smokeMs = parts.smoke ?? 0
+    const smokeStart = spawnedAt + (timeline.find((s) => s.name === 'smoke')?.startMs ?? 0)
+    const platformSmokeMs = Object.fromEntries(
+      Object.entries(smokeFinishes(lines.lines)).map(([p, ms]) => [p, ms - smokeStart]),
+    )
     return {
       totalMs,
       buildMs,
       smokeMs,
       overheadMs: totalMs - buildMs - smokeMs,
       parts,
-      platformSmokeMs: platformSmokeTimes(run.summary),
+      timeline,
+      platformSmokeMs,
       checksMs: checkTimes(run.stdout),
+      spawnedAtMs: spawnedAt,
       ...(existsSync(rssFile) ? { peakRssKb: Number(readFileSync(rssFile, 'utf8')) } : {}),
       ...cacheHits(run.summary),
     }
@@ -169,39 +262,47 @@ export class ActionSubject {
 }
 
 /** Runs a program; its exit code, stderr and wall time. */
-function run(
+function runTimed(
   program: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   hooks: ReleaseHooks,
 ): Promise<{ code: number; stderr: string; ms: number }> {
-  const time = clock(hooks)
+  const started = performance.now()
   const child = spawn(program, args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
-  time.onSpawn(child)
+  hooks.onSpawn?.(child)
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   return new Promise((resolve) =>
     child.on('close', (code) => {
-      resolve({ code: code ?? 1, stderr, ms: time.ms() })
+      resolve({ code: code ?? 1, stderr, ms: performance.now() - started })
     }),
   )
 }
 
-/** The hand-written script on its own copy of the same checkout and its own image repository. */
-export class ScriptSubject {
+const SCRIPTS: Record<Exclude<SubjectName, 'action'>, string> = {
+  lean: join(REPO_ROOT, 'bench', 'lean.sh'),
+  'by-hand': join(REPO_ROOT, 'bench', 'by-hand.sh'),
+  floor: join(REPO_ROOT, 'bench', 'floor.sh'),
+}
+
+/** A hand-written release script on its own copy of the checkout and its own image repository. */
+export class ScriptSubject implements Subject {
   private releases = 0
   private readonly tmp = mkdtempSync(join(tmpdir(), 'bench-script-'))
-  private readonly dir = createFixtureRepo(BENCH_FILES).dir
-
+  private readonly dir: string
   readonly image: { name: string; path: string }
 
   constructor(
+    readonly name: Exclude<SubjectName, 'action'>,
     label: string,
+    image: BenchImage,
     private readonly platforms: string,
-    /** buildx --provenance, as the action's provenance input. */
-    private readonly provenance = 'false',
+    registry = REGISTRY,
   ) {
-    this.image = benchImage(label)
+    this.dir = createFixtureRepo(checkoutFiles(image)).dir
+    if (image.data) linkData(this.dir)
+    this.image = benchImage(label, registry)
   }
 
   /** A release under a new version; the round file changes as in the action's checkout. */
@@ -209,16 +310,12 @@ export class ScriptSubject {
     const n = ++this.releases
     writeFileSync(join(this.dir, ROUND_FILE), `${n}\n`)
     const phasesFile = join(this.tmp, `phases-${n}`)
-    const args = [BY_HAND, this.image.name, `1.0.${n}`, this.platforms, this.dir]
-    const env = {
-      ...process.env,
-      PROVENANCE: this.provenance,
-      BENCH_TIMINGS: phasesFile,
-      ...hooks.env,
-    }
-    const result = await run('bash', args, env, hooks)
+    const args = [SCRIPTS[this.name], this.image.name, `1.0.${n}`, this.platforms, this.dir]
+    // by-hand.sh passes PROVENANCE to --provenance; buildx's own default is what the others get.
+    const env = { ...process.env, PROVENANCE: 'mode=min', BENCH_TIMINGS: phasesFile, ...hooks.env }
+    const result = await runTimed('bash', args, env, hooks)
     if (result.code !== 0)
-      throw new Error(`bench/by-hand.sh failed (exit ${result.code}):\n${result.stderr}`)
+      throw new Error(`bench/${this.name}.sh failed (exit ${result.code}):\n${result.stderr}`)
     const parts: Record<string, number> = {}
     for (const line of readFileSync(phasesFile, 'utf8').trim().split('\n')) {
       const [name = '', seconds = '0'] = line.split(' ')
@@ -232,13 +329,19 @@ export class ScriptSubject {
       smokeMs,
       overheadMs: result.ms - buildMs - smokeMs,
       parts,
-      platformSmokeMs: [],
+      timeline: [],
+      platformSmokeMs: Object.fromEntries(
+        Object.entries(parts).flatMap(([k, v]) =>
+          k.startsWith('smoke:') ? [[k.slice(6), v]] : [],
+        ),
+      ),
       checksMs: {},
     }
   }
 
-  close(): void {
+  close(): Promise<void> {
     rmSync(this.dir, { recursive: true, force: true })
     rmSync(this.tmp, { recursive: true, force: true })
+    return Promise.resolve()
   }
 }
