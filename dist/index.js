@@ -50550,6 +50550,33 @@ async function checkSigning(ctx) {
         throw new StepFailure('keyless signing needs an OIDC token, and this job has none', 'give the job "permissions:\n  id-token: write" (and contents: write)');
     }
 }
+async function checkTokenGiven(ctx) {
+    if (ctx.inputs.githubToken === '') {
+        throw new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'");
+    }
+    return Promise.resolve();
+}
+/** The token may write to the repository (GitHub says so, or cannot tell). */
+async function checkTokenWrites(ctx) {
+    if (ctx.inputs.githubToken === '')
+        return;
+    if ((await ctx.ports.github.canWrite()) === false) {
+        throw new StepFailure(`the token may read ${ctx.env.owner}/${ctx.env.repo} but not write to it, so the Release cannot be created`, PERMISSION_REMEDY);
+    }
+}
+/**
+ * Waits for checks already running, in order: the first one that fails ends the wait at once
+ * (the later ones finish on their own, their failures unreported), as if they had run one after
+ * the other, only sooner.
+ */
+async function firstFailureInOrder(checks) {
+    for (const check of checks)
+        check?.catch(() => undefined);
+    const results = [];
+    for (const check of checks)
+        results.push(await check);
+    return results;
+}
 /** The repositories this run writes to: every one of a release, the first for a platform job. */
 function writtenRepositories(ctx) {
     return ctx.inputs.components.flatMap((build) => ctx.mode === 'build-platform' ? [build.image] : [...build.repositories]);
@@ -50585,32 +50612,28 @@ const preflight = defineStep({
     gives: ['builder'],
     readOnly: true,
     async run(ctx) {
-        const builder = await checkEngine(ctx);
         if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
             throw new StepFailure('the commit to build is unknown: GITHUB_SHA is not set', 'run the action in a workflow job after actions/checkout');
         }
-        if (ctx.mode !== 'rollback')
-            await checkWorkspace(ctx);
-        // A build-only run (a pull request, a fork) never needs registry credentials.
-        if (ctx.mode !== 'build') {
-            // A plan reads with the Docker credentials already there: it never logs in.
-            if (ctx.inputs.mode !== 'plan')
-                await logIn(ctx);
-            await probeRegistries(ctx);
-        }
-        if (ctx.mode !== 'release' && ctx.mode !== 'rollback')
-            return { builder };
-        if (ctx.inputs.githubToken === '') {
-            throw new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'");
-        }
-        // The files are only found here; the draft hashes them (a 200 MB asset is read once).
-        if (ctx.mode === 'release')
-            await findAssets(ctx.env.workspace, ctx.inputs.releaseAssets);
-        await checkSigning(ctx);
-        // Before spending time building: a token that cannot publish would fail at the end.
-        if ((await ctx.ports.github.canWrite()) === false) {
-            throw new StepFailure(`the token may read ${ctx.env.owner}/${ctx.env.repo} but not write to it, so the Release cannot be created`, PERMISSION_REMEDY);
-        }
+        const publishes = ctx.mode === 'release' || ctx.mode === 'rollback';
+        // The questions go to different places (the engine, git, the registries, GitHub, the
+        // workspace) and only read: they are asked at once, so preflight takes as long as the
+        // slowest, not their sum. The first failure in this order is the one reported.
+        const [builder] = await firstFailureInOrder([
+            checkEngine(ctx),
+            ctx.mode !== 'rollback' ? checkWorkspace(ctx) : undefined,
+            // A build-only run (a pull request, a fork) never needs registry credentials; a plan
+            // reads with the Docker credentials already there: it never logs in.
+            ctx.mode !== 'build'
+                ? (ctx.inputs.mode !== 'plan' ? logIn(ctx) : Promise.resolve()).then(() => probeRegistries(ctx))
+                : undefined,
+            publishes ? checkTokenGiven(ctx) : undefined,
+            // The files are only found here; the draft hashes them (a 200 MB asset is read once).
+            ctx.mode === 'release' ? findAssets(ctx.env.workspace, ctx.inputs.releaseAssets) : undefined,
+            publishes ? checkSigning(ctx) : undefined,
+            // Before spending time building: a token that cannot publish would fail at the end.
+            publishes ? checkTokenWrites(ctx) : undefined,
+        ]);
         return { builder };
     },
     remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',

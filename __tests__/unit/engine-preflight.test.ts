@@ -265,3 +265,64 @@ describe('preflight logs in with registry-username, once per registry', () => {
     expect(ctx.exits).toEqual([])
   })
 })
+
+describe('preflight asks its questions at once and reports as if it had asked them in turn', () => {
+  /** An engine whose info is held until the test lets it answer (or fail). */
+  class HeldEngine extends FakeEngine {
+    answer: (info: EngineInfo | Error) => void = () => undefined
+    override info(): Promise<EngineInfo> {
+      this.calls.push('info')
+      return new Promise((resolve, reject) => {
+        this.answer = (info) => {
+          if (info instanceof Error) reject(info)
+          else resolve(info)
+        }
+      })
+    }
+  }
+  const inputs = { image: 'r.example.test/acme/app', 'github-token': 't' }
+
+  test('the registry and GitHub are asked while the engine has not answered yet', async () => {
+    const engine = new HeldEngine()
+    const asked: string[] = []
+    const registry = new FakeRegistry()
+    const manifest = registry.manifest.bind(registry)
+    registry.manifest = (ref) => (asked.push(`registry ${ref}`), manifest(ref))
+    const github = new FakeGitHub()
+    github.canWrite = () => (asked.push('github canWrite'), Promise.resolve(true))
+    const done = preflight.run(contextFor(inputs, { engine, registry, github, git }), {})
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(asked.sort()).toEqual([
+      'github canWrite',
+      'registry r.example.test/acme/app:multiarch-release-access-check',
+    ])
+    engine.answer(CAPABLE_ENGINE)
+    await expect(done).resolves.toMatchObject({ builder: { driver: 'docker' } })
+  })
+
+  test('a later check failing first does not hide an earlier one: the engine’s failure is reported', async () => {
+    const engine = new HeldEngine()
+    const github = new FakeGitHub()
+    let refused = false
+    github.canWrite = () => ((refused = true), Promise.resolve(false))
+    const done = preflight
+      .run(contextFor(inputs, { engine, registry: new FakeRegistry(), github, git }), {})
+      .catch((e: unknown) => e)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(refused).toBe(true)
+    engine.answer({ ...CAPABLE_ENGINE, buildxVersion: '0.10.4' })
+    expect(((await done) as StepFailure).message).toMatch(/buildx 0\.10\.4 is too old/)
+  })
+
+  test('with the engine fine, the token that cannot write is reported', async () => {
+    const engine = new HeldEngine()
+    const github = new FakeGitHub()
+    github.canWrite = () => Promise.resolve(false)
+    const done = preflight
+      .run(contextFor(inputs, { engine, registry: new FakeRegistry(), github, git }), {})
+      .catch((e: unknown) => e)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    engine.answer(CAPABLE_ENGINE)
+    expect(((await done) as StepFailure).message).toMatch(/may read .* but not write to it/)
+  })
+})

@@ -116,6 +116,41 @@ async function checkSigning(ctx: Run): Promise<void> {
   }
 }
 
+async function checkTokenGiven(ctx: Run): Promise<void> {
+  if (ctx.inputs.githubToken === '') {
+    throw new StepFailure(
+      "the 'github-token' input is empty, so the Release cannot be published",
+      "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'",
+    )
+  }
+  return Promise.resolve()
+}
+
+/** The token may write to the repository (GitHub says so, or cannot tell). */
+async function checkTokenWrites(ctx: Run): Promise<void> {
+  if (ctx.inputs.githubToken === '') return
+  if ((await ctx.ports.github.canWrite()) === false) {
+    throw new StepFailure(
+      `the token may read ${ctx.env.owner}/${ctx.env.repo} but not write to it, so the Release cannot be created`,
+      PERMISSION_REMEDY,
+    )
+  }
+}
+
+/**
+ * Waits for checks already running, in order: the first one that fails ends the wait at once
+ * (the later ones finish on their own, their failures unreported), as if they had run one after
+ * the other, only sooner.
+ */
+async function firstFailureInOrder<T extends readonly (Promise<unknown> | undefined)[]>(
+  checks: T,
+): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
+  for (const check of checks) check?.catch(() => undefined)
+  const results: unknown[] = []
+  for (const check of checks) results.push(await check)
+  return results as { [K in keyof T]: Awaited<T[K]> }
+}
+
 /** The repositories this run writes to: every one of a release, the first for a platform job. */
 function writtenRepositories(ctx: Run): ImageRepository[] {
   return ctx.inputs.components.flatMap((build) =>
@@ -158,37 +193,33 @@ export const preflight = defineStep({
   gives: ['builder'],
   readOnly: true,
   async run(ctx) {
-    const builder = await checkEngine(ctx)
     if (!/^[0-9a-f]{40}$/.test(ctx.trigger.commit)) {
       throw new StepFailure(
         'the commit to build is unknown: GITHUB_SHA is not set',
         'run the action in a workflow job after actions/checkout',
       )
     }
-    if (ctx.mode !== 'rollback') await checkWorkspace(ctx)
-    // A build-only run (a pull request, a fork) never needs registry credentials.
-    if (ctx.mode !== 'build') {
-      // A plan reads with the Docker credentials already there: it never logs in.
-      if (ctx.inputs.mode !== 'plan') await logIn(ctx)
-      await probeRegistries(ctx)
-    }
-    if (ctx.mode !== 'release' && ctx.mode !== 'rollback') return { builder }
-    if (ctx.inputs.githubToken === '') {
-      throw new StepFailure(
-        "the 'github-token' input is empty, so the Release cannot be published",
-        "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'",
-      )
-    }
-    // The files are only found here; the draft hashes them (a 200 MB asset is read once).
-    if (ctx.mode === 'release') await findAssets(ctx.env.workspace, ctx.inputs.releaseAssets)
-    await checkSigning(ctx)
-    // Before spending time building: a token that cannot publish would fail at the end.
-    if ((await ctx.ports.github.canWrite()) === false) {
-      throw new StepFailure(
-        `the token may read ${ctx.env.owner}/${ctx.env.repo} but not write to it, so the Release cannot be created`,
-        PERMISSION_REMEDY,
-      )
-    }
+    const publishes = ctx.mode === 'release' || ctx.mode === 'rollback'
+    // The questions go to different places (the engine, git, the registries, GitHub, the
+    // workspace) and only read: they are asked at once, so preflight takes as long as the
+    // slowest, not their sum. The first failure in this order is the one reported.
+    const [builder] = await firstFailureInOrder([
+      checkEngine(ctx),
+      ctx.mode !== 'rollback' ? checkWorkspace(ctx) : undefined,
+      // A build-only run (a pull request, a fork) never needs registry credentials; a plan
+      // reads with the Docker credentials already there: it never logs in.
+      ctx.mode !== 'build'
+        ? (ctx.inputs.mode !== 'plan' ? logIn(ctx) : Promise.resolve()).then(() =>
+            probeRegistries(ctx),
+          )
+        : undefined,
+      publishes ? checkTokenGiven(ctx) : undefined,
+      // The files are only found here; the draft hashes them (a 200 MB asset is read once).
+      ctx.mode === 'release' ? findAssets(ctx.env.workspace, ctx.inputs.releaseAssets) : undefined,
+      publishes ? checkSigning(ctx) : undefined,
+      // Before spending time building: a token that cannot publish would fail at the end.
+      publishes ? checkTokenWrites(ctx) : undefined,
+    ] as const)
     return { builder }
   },
   remedy: () => 'fix the cause above and re-run the workflow; nothing was built or pushed',
