@@ -213,7 +213,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
             'report this as a bug with the log',
           )
   }
-  // Whatever happened: the lease goes back, credentials given as inputs are logged out.
+  // Whatever happened: the smoke containers are gone, the lease goes back, credentials given as
+  // inputs are logged out.
+  await run.ports.engine.removalsSettled()
   for (const { what, undo: fn } of undo.reverse()) {
     await fn().catch((error: unknown) => {
       core.warning(`Could not ${what} (${messageOf(error)})`)

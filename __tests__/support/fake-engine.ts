@@ -181,6 +181,14 @@ export class FakeEngine implements ContainerEngine {
     return Promise.resolve({ hostPort })
   }
 
+  removeLater(name: string): void {
+    void this.remove(name)
+  }
+
+  removalsSettled(): Promise<void> {
+    return Promise.resolve()
+  }
+
   remove(name: string): Promise<void> {
     this.calls.push(`remove ${name}`)
     const labelled = this.labelled.findIndex((c) => c.name === name || c.id === name)

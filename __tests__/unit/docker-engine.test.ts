@@ -81,6 +81,8 @@ interface IntentRow {
   readonly call: (e: DockerEngine) => Promise<unknown>
   readonly args: readonly string[]
   readonly options?: CommandOptions
+  /** The calls that follow on their own (a removal in the background). */
+  readonly then?: readonly (readonly string[])[]
 }
 
 describe('each intent is one docker command', () => {
@@ -91,9 +93,10 @@ describe('each intent is one docker command', () => {
       args: ['pull', '--quiet', '--platform', 'linux/arm/v6', SPEC.ref],
     },
     {
-      intent: 'run: a smoke command',
+      intent: 'run: a smoke command, its container removed once it has exited',
       call: (e) => e.run(SPEC, ['app', '--version']),
       args: smokeCommandArgs(SPEC, ['app', '--version']),
+      then: [['rm', '--force', SPEC.name]],
     },
     {
       intent: 'startDetached: the probe',
@@ -153,10 +156,14 @@ describe('each intent is one docker command', () => {
       args: buildxBuildArgs(PLAN),
       options: { stream: false },
     },
-  ])('$intent', async ({ call, args, options }) => {
+  ])('$intent', async ({ call, args, options, then = [] }) => {
     const { docker, engine: e } = engine()
     await call(e)
-    expect(docker.calls).toEqual([{ args, options }])
+    await e.removalsSettled()
+    expect(docker.calls).toEqual([
+      { args, options },
+      ...then.map((more) => ({ args: more, options: undefined })),
+    ])
   })
 })
 
@@ -255,9 +262,38 @@ describe('a foreground run and its stop', () => {
       stderr: '',
       stopped: false,
     })
-    // A stop after the end changes nothing.
+    // A stop after the end changes nothing; the exited container is removed.
     stop.abort()
-    expect(docker.calls.map((c) => c.args[0])).toEqual(['run'])
+    await e.removalsSettled()
+    expect(docker.calls.map((c) => c.args[0])).toEqual(['run', 'rm'])
+  })
+
+  test('the exited container is removed without holding up the run; removalsSettled waits for the removal', async () => {
+    const { docker, engine: e } = engine()
+    let removed: (() => void) | undefined
+    docker.answer = (args) =>
+      args[0] === 'rm'
+        ? new Promise<CommandResult>((resolve) => {
+            removed = () => {
+              resolve(done())
+            }
+          })
+        : done('ok\n')
+    expect((await e.run(SPEC, ['app'])).stdout).toBe('ok\n')
+    // The run has its answer while the removal is still under way.
+    expect(docker.calls.map((c) => c.args)).toEqual([
+      smokeCommandArgs(SPEC, ['app']),
+      ['rm', '--force', SPEC.name],
+    ])
+    let settled = false
+    const settling = e.removalsSettled().then(() => {
+      settled = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(settled).toBe(false)
+    removed?.()
+    await settling
+    expect(settled).toBe(true)
   })
 
   test('a stop removes the container, which ends the run', async () => {
@@ -425,4 +461,29 @@ describe('reading an image in the engine', () => {
       `creating a container of ${SPEC.ref} for linux/arm64 failed: Error: No such image`,
     )
   })
+})
+
+test('a container whose removal an earlier, killed client left in progress is removed on a later try', async () => {
+  const { docker, engine: e } = engine()
+  let removals = 0
+  docker.answer = (args) =>
+    args[0] === 'rm' && ++removals === 1
+      ? done(
+          '',
+          `Error response from daemon: removal of container ${SPEC.name} is already in progress\n`,
+          1,
+        )
+      : done()
+  await e.remove(SPEC.name)
+  expect(docker.calls.map((c) => c.args)).toEqual([
+    ['rm', '--force', SPEC.name],
+    ['rm', '--force', SPEC.name],
+  ])
+})
+
+test('any other failure to remove is not asked again (a container already gone)', async () => {
+  const { docker, engine: e } = engine()
+  docker.answer = () => done('', 'Error response from daemon: No such container: x\n', 1)
+  await e.remove(SPEC.name)
+  expect(docker.calls).toHaveLength(1)
 })

@@ -161,11 +161,11 @@ describe('the engine labels every container it makes', () => {
     await engine.startDetached(SPEC, 8080)
     expect(calls).toEqual([
       smokeCommandArgs(SPEC, ['true'], ownerLabels(SELF, NOW)),
+      ['rm', '--force', SPEC.name],
       probeContainerArgs(SPEC, 8080, ownerLabels(SELF, NOW)),
     ])
-    expect(calls[0]?.slice(0, 16)).toEqual([
+    expect(calls[0]?.slice(0, 15)).toEqual([
       'run',
-      '--rm',
       '--pull',
       'never',
       '--platform',

@@ -95,7 +95,6 @@ describe('docker run argv for smoke tests', () => {
       smokeCommandArgs(spec, ['sh', '-c', 'echo $HOME; exit 3']),
       [
         'run',
-        '--rm',
         '--pull',
         'never',
         '--platform',

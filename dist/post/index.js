@@ -35203,7 +35203,7 @@ const envArgs = (env) => env.flatMap(({ key, value }) => ['--env', `${key}=${val
 /** The options every smoke container shares: the platform asked for, never a pull, a known name. */
 const runArgs = (spec, mode, labels) => [
     'run',
-    mode,
+    ...mode,
     '--pull',
     'never',
     '--platform',
@@ -35212,14 +35212,17 @@ const runArgs = (spec, mode, labels) => [
     spec.name,
     ...labelArgs(labels),
 ];
-/** `docker run` for one smoke command: the words go to the image, never through a shell. */
+/**
+ * `docker run` for one smoke command: the words go to the image, never through a shell. No
+ * `--rm`: with it the CLI waits for the removal too; the engine port removes the container after.
+ */
 function smokeCommandArgs(spec, words, labels = {}) {
-    return [...runArgs(spec, '--rm', labels), ...envArgs(spec.env), spec.ref, ...words];
+    return [...runArgs(spec, [], labels), ...envArgs(spec.env), spec.ref, ...words];
 }
 /** `docker run` for the health probe: detached, the port published on loopback only. */
 function probeContainerArgs(spec, port, labels = {}) {
     return [
-        ...runArgs(spec, '--detach', labels),
+        ...runArgs(spec, ['--detach'], labels),
         '--publish',
         `127.0.0.1::${port}`,
         ...envArgs(spec.env),
@@ -35269,6 +35272,9 @@ const settlesWithin = (promise, ms) => Promise.race([
     (0,external_node_timers_promises_namespaceObject.setTimeout)(ms).then(() => false),
 ]);
 
+const REMOVAL_IN_PROGRESS = /removal of container \S+ is already in progress/i;
+const REMOVAL_ATTEMPTS = 10;
+const REMOVAL_RETRY_MS = 500;
 /** The engine through the docker CLI: every argument list is built here or by a pure builder. */
 class DockerEngine {
     docker;
@@ -35324,13 +35330,19 @@ class DockerEngine {
         }
         const running = this.docker.run(smokeCommandArgs(spec, command, this.labels(spec.expires)));
         const stops = [stop, this.cancellation].filter((s) => s !== undefined);
-        if (stops.length === 0)
-            return { ...(await running), stopped: false };
+        if (stops.length === 0) {
+            const ran = await running;
+            this.removeLater(spec.name);
+            return { ...ran, stopped: false };
+        }
         const { aborted, cancel } = whenAborted(AbortSignal.any(stops));
         const first = await Promise.race([running, aborted]);
         cancel();
-        if (first !== 'stopped')
+        if (first !== 'stopped') {
+            // It exited: what it said is known, and removing it need not hold up the next step.
+            this.removeLater(spec.name);
             return { ...first, stopped: false };
+        }
         // Removing the container ends the `docker run` that waits for it; again until it has, as
         // the stop may come before the engine has made the container.
         do
@@ -35362,7 +35374,28 @@ class DockerEngine {
         return hostPort === undefined ? { hostPort, error: result.stderr } : { hostPort };
     }
     async remove(name) {
-        await this.docker.run(['rm', '--force', name]);
+        // A removal whose client died half-way (a killed run) can leave the container "Removal In
+        // Progress" until another removal comes: the engine refuses that one while the first is
+        // still under way, so it is asked again for a few seconds.
+        for (let attempt = 1;; attempt++) {
+            const result = await this.docker.run(['rm', '--force', name]);
+            if (result.exitCode === 0 || !REMOVAL_IN_PROGRESS.test(result.stderr))
+                return;
+            if (attempt === REMOVAL_ATTEMPTS)
+                return;
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(REMOVAL_RETRY_MS);
+        }
+    }
+    removals = new Set();
+    removeLater(name) {
+        const removal = this.remove(name)
+            .catch(() => undefined)
+            .finally(() => this.removals.delete(removal));
+        this.removals.add(removal);
+    }
+    async removalsSettled() {
+        while (this.removals.size > 0)
+            await Promise.all([...this.removals]);
     }
     /** The images whose reference matches a pattern (`repo:prefix-*`), by id; none on failure. */
     async imagesMatching(reference) {
@@ -35474,7 +35507,7 @@ class DockerEngine {
             return copied.exitCode === 0 ? firstFileInTar(copied.stdout) : undefined;
         }
         finally {
-            await this.remove(id);
+            this.removeLater(id);
         }
     }
 }

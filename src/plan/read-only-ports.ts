@@ -30,6 +30,10 @@ export function readOnlyPorts(ports: Ports): Ports {
       run: (spec) => refuse(`run a container of ${spec.ref}`),
       startDetached: (spec) => refuse(`start a container of ${spec.ref}`),
       remove: (name) => refuse(`remove the container ${name}`),
+      removeLater: (name) => {
+        throw new PlanWriteAttempt(`remove the container ${name}`)
+      },
+      removalsSettled: () => engine.removalsSettled(),
       removeImage: (tag) => refuse(`remove the image ${tag}`),
       saveImage: (tag) => refuse(`save the image ${tag}`),
       login: (registry) => refuse(`log in to ${registry}`),

@@ -70,7 +70,10 @@ export interface ContainerEngine {
   info(builder?: string): Promise<EngineInfo>
   /** Pulls one platform of an image (quietly) into the engine's store. */
   pull(ref: string, platform: Platform): Promise<EngineOutcome>
-  /** Runs a command in a new container, never pulling, and waits; `stop` removes the container. */
+  /**
+   * Runs a command in a new container, never pulling, and waits for it to exit; the container
+   * is then removed in the background (removalsSettled). `stop` removes it at once.
+   */
   run(spec: ContainerSpec, command: readonly string[], stop?: AbortSignal): Promise<ContainerRun>
   /** Starts a container in the background, with a container port published on loopback. */
   startDetached(spec: ContainerSpec, port: number): Promise<EngineOutcome>
@@ -80,6 +83,13 @@ export interface ContainerEngine {
   publishedPort(name: string, port: number): Promise<PublishedPort>
   /** Removes a container, running or not; one already gone is no error. */
   remove(name: string): Promise<void>
+  /**
+   * Removes a container the run no longer needs without waiting for it (removing a running
+   * container takes the engine a second or more): removalsSettled waits for every one.
+   */
+  removeLater(name: string): void
+  /** Resolves when every removal removeLater started has ended (the run waits before it exits). */
+  removalsSettled(): Promise<void>
   /** Every container, of any run, that carries the action's labels. */
   labelledContainers(): Promise<LabelledContainer[]>
   removeImage(tag: string): Promise<void>
@@ -143,6 +153,10 @@ export {
   parseEngineInfo,
   parsePublishedPort,
 } from './engine-output.js'
+
+const REMOVAL_IN_PROGRESS = /removal of container \S+ is already in progress/i
+const REMOVAL_ATTEMPTS = 10
+const REMOVAL_RETRY_MS = 500
 
 /** The engine through the docker CLI: every argument list is built here or by a pure builder. */
 export class DockerEngine implements ContainerEngine {
@@ -215,11 +229,19 @@ export class DockerEngine implements ContainerEngine {
     }
     const running = this.docker.run(smokeCommandArgs(spec, command, this.labels(spec.expires)))
     const stops = [stop, this.cancellation].filter((s) => s !== undefined)
-    if (stops.length === 0) return { ...(await running), stopped: false }
+    if (stops.length === 0) {
+      const ran = await running
+      this.removeLater(spec.name)
+      return { ...ran, stopped: false }
+    }
     const { aborted, cancel } = whenAborted(AbortSignal.any(stops))
     const first = await Promise.race([running, aborted])
     cancel()
-    if (first !== 'stopped') return { ...first, stopped: false }
+    if (first !== 'stopped') {
+      // It exited: what it said is known, and removing it need not hold up the next step.
+      this.removeLater(spec.name)
+      return { ...first, stopped: false }
+    }
     // Removing the container ends the `docker run` that waits for it; again until it has, as
     // the stop may come before the engine has made the container.
     do await this.remove(spec.name)
@@ -254,7 +276,28 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async remove(name: string): Promise<void> {
-    await this.docker.run(['rm', '--force', name])
+    // A removal whose client died half-way (a killed run) can leave the container "Removal In
+    // Progress" until another removal comes: the engine refuses that one while the first is
+    // still under way, so it is asked again for a few seconds.
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.docker.run(['rm', '--force', name])
+      if (result.exitCode === 0 || !REMOVAL_IN_PROGRESS.test(result.stderr)) return
+      if (attempt === REMOVAL_ATTEMPTS) return
+      await wait(REMOVAL_RETRY_MS)
+    }
+  }
+
+  private readonly removals = new Set<Promise<void>>()
+
+  removeLater(name: string): void {
+    const removal: Promise<void> = this.remove(name)
+      .catch(() => undefined)
+      .finally(() => this.removals.delete(removal))
+    this.removals.add(removal)
+  }
+
+  async removalsSettled(): Promise<void> {
+    while (this.removals.size > 0) await Promise.all([...this.removals])
   }
 
   /** The images whose reference matches a pattern (`repo:prefix-*`), by id; none on failure. */
@@ -393,7 +436,7 @@ export class DockerEngine implements ContainerEngine {
       const copied = await this.docker.runBinary(['cp', '-L', `${id}:${path}`, '-'])
       return copied.exitCode === 0 ? firstFileInTar(copied.stdout) : undefined
     } finally {
-      await this.remove(id)
+      this.removeLater(id)
     }
   }
 }

@@ -20,11 +20,11 @@ const envArgs = (env: readonly KeyValue[]): string[] =>
 /** The options every smoke container shares: the platform asked for, never a pull, a known name. */
 const runArgs = (
   spec: ContainerSpec,
-  mode: string,
+  mode: readonly string[],
   labels: Readonly<Record<string, string>>,
 ): string[] => [
   'run',
-  mode,
+  ...mode,
   '--pull',
   'never',
   '--platform',
@@ -34,13 +34,16 @@ const runArgs = (
   ...labelArgs(labels),
 ]
 
-/** `docker run` for one smoke command: the words go to the image, never through a shell. */
+/**
+ * `docker run` for one smoke command: the words go to the image, never through a shell. No
+ * `--rm`: with it the CLI waits for the removal too; the engine port removes the container after.
+ */
 export function smokeCommandArgs(
   spec: ContainerSpec,
   words: readonly string[],
   labels: Readonly<Record<string, string>> = {},
 ): string[] {
-  return [...runArgs(spec, '--rm', labels), ...envArgs(spec.env), spec.ref, ...words]
+  return [...runArgs(spec, [], labels), ...envArgs(spec.env), spec.ref, ...words]
 }
 
 /** `docker run` for the health probe: detached, the port published on loopback only. */
@@ -50,7 +53,7 @@ export function probeContainerArgs(
   labels: Readonly<Record<string, string>> = {},
 ): string[] {
   return [
-    ...runArgs(spec, '--detach', labels),
+    ...runArgs(spec, ['--detach'], labels),
     '--publish',
     `127.0.0.1::${port}`,
     ...envArgs(spec.env),
