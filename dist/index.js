@@ -44837,7 +44837,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7745);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8167);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -44846,7 +44846,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7745:
+/***/ 8167:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -50154,6 +50154,7 @@ function readRunEnvironment(env) {
         workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
         payload,
         tempDir: env.RUNNER_TEMP ?? '',
+        toolCache: env.RUNNER_TOOL_CACHE ?? '',
         // Only the project's own tests shorten it, to exercise retries without waiting.
         backoffMs: Number(env.MULTIARCH_RELEASE_BACKOFF_MS ?? '') || 1000,
         oidc: (env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '') !== '' &&
@@ -51717,7 +51718,100 @@ function progress(step, total) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/build/layout-cache.ts
+
+
+
+/**
+ * The OCI layouts the docker driver exports, kept on the runner between releases.
+ *
+ * BuildKit writes into an existing layout folder only the blobs it does not hold yet, so a
+ * release whose layers did not change exports in a fraction of the time (a 175 MB image: 2.7 s
+ * into an empty folder, 0.5 s into last release's). The folder is taken for one build by
+ * renaming it into the run's own folder, so two runs on one machine never share it, and given
+ * back after the push, pruned to the blobs of what was pushed: it holds one image at most.
+ */
+class LayoutCache {
+    root;
+    /** root: a folder that outlives the job (the runner's tool cache). */
+    constructor(root) {
+        this.root = root;
+    }
+    folder(name) {
+        return (0,external_node_path_namespaceObject.join)(this.root, encodeURIComponent(name));
+    }
+    /**
+     * Moves the kept layout of `name` to `dir`, where the build exports: true when there was
+     * one. Another run holding it, or a cache on another file system, leaves `dir` to start empty.
+     */
+    async claim(name, dir) {
+        try {
+            await (0,promises_namespaceObject.rename)(this.folder(name), dir);
+            return true;
+        }
+        catch {
+            return false;
+        }
+    }
+    /** Gives a layout that was pushed back to the cache, holding only the blobs it pushed. */
+    async keep(name, dir) {
+        try {
+            await pruneLayout(dir);
+            await (0,promises_namespaceObject.mkdir)(this.root, { recursive: true });
+            await (0,promises_namespaceObject.rename)(dir, this.folder(name));
+        }
+        catch {
+            // Another run gave one back first, or the cache cannot be written: this one goes.
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        }
+    }
+}
+/** Every blob the layout's index.json reaches: manifests, configs, layers. */
+async function reachable(layout) {
+    const seen = new Set();
+    const visit = async (descriptor) => {
+        if (seen.has(descriptor.digest))
+            return;
+        seen.add(descriptor.digest);
+        if (!descriptor.mediaType.includes('manifest') && !descriptor.mediaType.includes('index'))
+            return;
+        const hex = descriptor.digest.replace(/^sha256:/, '');
+        const manifest = manifestOf(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(layout, 'blobs', 'sha256', hex)), descriptor.mediaType);
+        if (INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
+            for (const child of (manifest.json.manifests ?? []))
+                await visit(child);
+            return;
+        }
+        const named = [manifest.json.config, ...(manifest.json.layers ?? [])];
+        for (const blob of named)
+            if (blob.digest)
+                seen.add(blob.digest);
+    };
+    const index = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(layout, 'index.json'), 'utf8'));
+    for (const descriptor of index.manifests ?? [])
+        await visit(descriptor);
+    return seen;
+}
+/**
+ * Removes the blobs of a layout that its index.json does not reach (those of earlier releases)
+ * and any unfinished write; how many blobs went.
+ */
+async function pruneLayout(layout) {
+    const keep = await reachable(layout);
+    const blobs = (0,external_node_path_namespaceObject.join)(layout, 'blobs', 'sha256');
+    let removed = 0;
+    for (const hex of await (0,promises_namespaceObject.readdir)(blobs)) {
+        if (keep.has(`sha256:${hex}`))
+            continue;
+        await (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(blobs, hex), { force: true });
+        removed++;
+    }
+    await (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(layout, 'ingest'), { recursive: true, force: true });
+    return removed;
+}
+
 ;// CONCATENATED MODULE: ./src/steps/build.ts
+
 
 
 
@@ -51858,6 +51952,11 @@ function buildsOf(spec, builder) {
 async function buildImage(ctx, plan, image, builder) {
     const { build } = image;
     const output = outputFor(ctx, build, builder, ctx.workDir);
+    const layouts = ctx.env.toolCache
+        ? new LayoutCache((0,external_node_path_namespaceObject.join)(ctx.env.toolCache, 'multiarch-release', 'oci-layouts'))
+        : undefined;
+    if (layouts && output.kind === 'oci-layout' && (await layouts.claim(build.name, output.dir)))
+        ctx.log.info(`Exporting into the OCI layout kept from the last release on this runner: only new blobs are written`);
     const metadataFile = (0,external_node_path_namespaceObject.join)(ctx.workDir, `build-metadata-${build.name}.json`);
     const spec = buildSpecFor(ctx, plan, image, output, metadataFile);
     const report = imageReport(ctx.report, build.name);
@@ -51874,6 +51973,9 @@ async function buildImage(ctx, plan, image, builder) {
     const digest = output.kind === 'push-by-digest'
         ? await readBuildDigest(metadataFile)
         : await pushCandidate(ctx, spec, image);
+    // Pushed: the layout goes back to the runner's cache for the next release's export.
+    if (layouts && output.kind === 'oci-layout')
+        await layouts.keep(build.name, output.dir);
     if (digest === undefined)
         return undefined;
     const ref = digestRef(build.image, digest);

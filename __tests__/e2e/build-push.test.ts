@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals'
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAction } from '../support/action-run.js'
@@ -27,7 +27,55 @@ interface IndexJson {
   annotations?: Record<string, string>
 }
 
+/** Every blob an image in the registry names: its index, manifests, configs and layers. */
+async function blobsOfImage(path: string, digest: string): Promise<string[]> {
+  const blobs = new Set<string>([digest])
+  const index = (await getManifest(path, digest)) as { manifests?: { digest: string }[] }
+  for (const { digest: child } of index.manifests ?? []) {
+    blobs.add(child)
+    const manifest = (await getManifest(path, child)) as {
+      config: { digest: string }
+      layers: { digest: string }[]
+    }
+    blobs.add(manifest.config.digest)
+    for (const layer of manifest.layers) blobs.add(layer.digest)
+  }
+  return [...blobs].sort()
+}
+
 describe('build and push on the real stack', () => {
+  test("the docker driver's OCI layout stays on the runner between releases, holding exactly the blobs of the last push; the next release exports into it", async () => {
+    // Two repositories released one after the other on one runner (one tool cache).
+    const toolCache = mkdtempSync(join(tmpdir(), 'tool-cache-'))
+    const layouts = join(toolCache, 'multiarch-release', 'oci-layouts')
+    const kept = (): string[] => {
+      const [folder, ...more] = readdirSync(layouts)
+      expect(more).toEqual([])
+      return readdirSync(join(layouts, folder ?? '', 'blobs', 'sha256'))
+        .map((hex) => `sha256:${hex}`)
+        .sort()
+    }
+    const releases: { image: string; digest: string }[] = []
+    const first = await releaseWorld('layout')
+    worlds.push(first)
+    // The next commit of the same repository, released next on the same runner.
+    const next = await releaseWorld('layout', { 'NEWS.md': 'next\n' }, first.image, first.github)
+    for (const [w, version] of [
+      [first, '1.0.0'],
+      [next, '1.0.1'],
+    ] as const) {
+      const run = await w.run({ version }, { env: { RUNNER_TOOL_CACHE: toolCache } })
+      expect(run.errors).toEqual([])
+      expect(run.outputs.digest).toBeDefined()
+      releases.push({ image: w.image.path, digest: run.outputs.digest ?? '' })
+      expect(kept()).toEqual(await blobsOfImage(w.image.path, run.outputs.digest ?? ''))
+      expect(run.stdout.includes('Exporting into the OCI layout kept')).toBe(w === next)
+    }
+    // The second release pushed its own image (another revision), not the first one's.
+    expect(releases[1]?.digest).not.toBe(releases[0]?.digest)
+    rmSync(toolCache, { recursive: true, force: true })
+  })
+
   test('a two-platform release pushes one index holding linux/amd64 and linux/arm64, labelled', async () => {
     const w = await releaseWorld('two-platform')
     worlds.push(w)

@@ -50,6 +50,9 @@ export interface ActionRunOptions {
   readonly node?: string
 }
 
+/** The tool cache of this machine's runs (RUNNER_TOOL_CACHE). */
+export const RUNNER_TOOL_CACHE = join(tmpdir(), 'multiarch-release-tool-cache')
+
 /**
  * Runs the bundled action as the runner does: Node.js 24 (action.yml's runs.using) with INPUT_*
  * and GITHUB_* set, on the engine stack of this run (MULTIARCH_STACK: its DOCKER_HOST,
@@ -86,6 +89,8 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_STATE: stateFile,
     RUNNER_TEMP: options.runnerTemp ?? dir,
+    // The runner's tool cache outlives its jobs: one for every run on this machine, as there.
+    RUNNER_TOOL_CACHE: RUNNER_TOOL_CACHE,
     MULTIARCH_RELEASE_BACKOFF_MS: '50',
     ...Object.fromEntries(
       Object.entries(options.inputs).map(([name, value]) => [

@@ -30,6 +30,7 @@ export const testEnvironment: RunEnvironment = {
   workspace: '/tmp',
   payload: {},
   tempDir: '/tmp',
+  toolCache: '',
   backoffMs: 10,
   oidc: false,
   leaseTtlMs: 120_000,

@@ -345,6 +345,7 @@ function readRunEnvironment(env) {
         workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
         payload,
         tempDir: env.RUNNER_TEMP ?? '',
+        toolCache: env.RUNNER_TOOL_CACHE ?? '',
         // Only the project's own tests shorten it, to exercise retries without waiting.
         backoffMs: Number(env.MULTIARCH_RELEASE_BACKOFF_MS ?? '') || 1000,
         oidc: (env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '') !== '' &&

@@ -14,6 +14,8 @@ export interface RunEnvironment {
   readonly workspace: string
   readonly payload: Readonly<Record<string, unknown>>
   readonly tempDir: string
+  /** The runner's tool cache (RUNNER_TOOL_CACHE): it outlives the job; '' when there is none. */
+  readonly toolCache: string
   /** The first wait before retrying a registry or GitHub call; later waits grow from it. */
   readonly backoffMs: number
   /** GitHub hands this job an OIDC token (permissions: id-token: write), as keyless signing needs. */
@@ -62,6 +64,7 @@ export function readRunEnvironment(env: NodeJS.ProcessEnv): RunEnvironment {
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
     payload,
     tempDir: env.RUNNER_TEMP ?? '',
+    toolCache: env.RUNNER_TOOL_CACHE ?? '',
     // Only the project's own tests shorten it, to exercise retries without waiting.
     backoffMs: Number(env.MULTIARCH_RELEASE_BACKOFF_MS ?? '') || 1000,
     oidc:

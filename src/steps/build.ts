@@ -21,6 +21,7 @@ import { candidateStrategy } from '../build/strategy.js'
 import { progress } from '../model/progress.js'
 import { imageAnnotations, imageMetadata } from './image-metadata.js'
 import { buildSettingsOf, imageLabels } from '../build/build-settings.js'
+import { LayoutCache } from '../build/layout-cache.js'
 
 /**
  * A manifest refused with 400 while pushing: registries answer so (MANIFEST_BLOB_UNKNOWN) when
@@ -183,6 +184,13 @@ async function buildImage(
 ): Promise<Candidate | undefined> {
   const { build } = image
   const output = outputFor(ctx, build, builder, ctx.workDir)
+  const layouts = ctx.env.toolCache
+    ? new LayoutCache(join(ctx.env.toolCache, 'multiarch-release', 'oci-layouts'))
+    : undefined
+  if (layouts && output.kind === 'oci-layout' && (await layouts.claim(build.name, output.dir)))
+    ctx.log.info(
+      `Exporting into the OCI layout kept from the last release on this runner: only new blobs are written`,
+    )
   const metadataFile = join(ctx.workDir, `build-metadata-${build.name}.json`)
   const spec = buildSpecFor(ctx, plan, image, output, metadataFile)
   const report = imageReport(ctx.report, build.name)
@@ -199,6 +207,8 @@ async function buildImage(
     output.kind === 'push-by-digest'
       ? await readBuildDigest(metadataFile)
       : await pushCandidate(ctx, spec, image)
+  // Pushed: the layout goes back to the runner's cache for the next release's export.
+  if (layouts && output.kind === 'oci-layout') await layouts.keep(build.name, output.dir)
   if (digest === undefined) return undefined
   const ref = digestRef(build.image, digest)
   report.candidate = { ref, digest }
