@@ -52401,9 +52401,12 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 
 
-/** Polls soon after the start (a small server answers within milliseconds), then backs off to this. */
-const POLL_MS = 250;
-const FIRST_POLL_MS = 25;
+/**
+ * Polls soon after the start (a small server answers within milliseconds), then backs off to
+ * this: a poll is one request on loopback, and a miss costs at most one interval.
+ */
+const POLL_MS = 100;
+const FIRST_POLL_MS = 10;
 /** Whether the container stopped is asked at most this often: each question starts a process. */
 const EXIT_CHECK_MS = 1000;
 /** What a failed request says: the cause of fetch's "fetch failed" (such as ECONNREFUSED). */

@@ -64,7 +64,7 @@ afterEach(async () => {
 })
 
 describe('the HTTP probe', () => {
-  test('polls soon after the start, then backs off to 250 ms, until the answer comes', async () => {
+  test('polls soon after the start, then backs off to 100 ms, until the answer comes', async () => {
     server = await httpServer([
       ...Array.from({ length: 6 }, () => [503, 'starting'] as const),
       [200, 'ok'],
@@ -77,7 +77,7 @@ describe('the HTTP probe', () => {
       detail: '200 from /health',
     })
     expect(server.requests).toBe(7)
-    expect(clock.sleeps).toEqual([25, 50, 100, 200, 250, 250])
+    expect(clock.sleeps).toEqual([10, 20, 40, 80, 100, 100])
     expect(engine.removed).toEqual([expect.stringMatching(/^mar-42-1-linux-arm64-http-/)])
     expect(engine.containers.size).toBe(0)
   })

@@ -10,9 +10,12 @@ import { tail } from '../ports/process.js'
 import type { Clock, Deadline } from './clock.js'
 import type { ContainerSpec } from './docker-run-args.js'
 
-/** Polls soon after the start (a small server answers within milliseconds), then backs off to this. */
-export const POLL_MS = 250
-export const FIRST_POLL_MS = 25
+/**
+ * Polls soon after the start (a small server answers within milliseconds), then backs off to
+ * this: a poll is one request on loopback, and a miss costs at most one interval.
+ */
+export const POLL_MS = 100
+export const FIRST_POLL_MS = 10
 /** Whether the container stopped is asked at most this often: each question starts a process. */
 export const EXIT_CHECK_MS = 1000
 
