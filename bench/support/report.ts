@@ -132,10 +132,11 @@ function releaseChanges(r: Results, image: 'codex-like' | 'realistic'): Change[]
   const p = platform ?? 'linux/arm64'
   const rm = slowestPhase(inst, 'docker rm -f')
   const kill = primitive(r, image, 'docker kill (running; removal left to --rm)', p)
+  const exitWait = a.totalMs - (Object.values(a.parts).reduce((x, y) => x + y, 0) + a.beforeStepsMs)
   changes.push({
-    title: 'Remove the probe container off the critical path',
-    gainMs: rm - (Number.isNaN(kill) ? 0 : kill),
-    how: `the probe ends with \`docker rm --force\` inside the platform's smoke (${ms(rm)} on ${short(p)} in the instrumented releases; ${ms(primitive(r, image, 'docker rm -f (running)', p))} alone). Start the probe container with \`--rm\` and end it with \`docker kill\` (${ms(kill)} alone: it returns once the signal is sent, the engine removes the container itself), or start the removals in the background and await them in the cleanup step (src/smoke/probe.ts, \`finally\`)`,
+    title: "Hand the smoke containers' removal to the post step",
+    gainMs: Math.max(0, exitWait - 30),
+    how: `a smoke container is removed in the background once its verdict is in (src/smoke/probe.ts), and the main step waits for every removal before it exits (src/main.ts): ${ms(exitWait)} after the last step here, most of it that wait. The cost is the engine's removal of the container, not stopping it: \`docker rm -f\` of a running container ${ms(primitive(r, image, 'docker rm -f (running)', p))} alone (${ms(rm)} in the instrumented releases, two at once), \`docker kill\` ${ms(kill)}. Killing the containers in the main step and leaving their removal to the post step would end the main step that much sooner, but not the job, which then waits in the post step: not done, as the lean script pays its \`docker rm -f\` too`,
     targets: 'action ÷ lean, action − floor, components',
   })
   const pull = slowestPhase(inst, 'docker pull')
@@ -166,7 +167,7 @@ function releaseChanges(r: Results, image: 'codex-like' | 'realistic'): Change[]
   changes.push({
     title: 'Poll the health endpoint sooner',
     gainMs: poll - (Number.isNaN(firstAnswer) ? 0 : firstAnswer),
-    how: `from \`docker port\` to the answer the probe waits ${ms(poll)} (the server answers ${ms(firstAnswer)} after \`docker port\` when polled every 5 ms): the probe's first poll comes after 25 ms and doubles up to 250 ms, so one miss costs up to a whole interval. Poll every 10–20 ms for the first second, then back off (src/smoke/probe.ts, FIRST_POLL_MS and the doubling)`,
+    how: `from \`docker port\` to the answer the probe waits ${ms(poll)} (the server answers ${ms(firstAnswer)} after \`docker port\` when polled every 5 ms): the probe's first poll comes after 10 ms and doubles up to 100 ms, so one miss costs up to a whole interval; what is left is the server's own start, under QEMU for arm64 (src/smoke/probe.ts, FIRST_POLL_MS and the doubling)`,
     targets: 'action ÷ lean, action − floor',
   })
   const preflight = a.parts.preflight ?? NaN
@@ -174,7 +175,7 @@ function releaseChanges(r: Results, image: 'codex-like' | 'realistic'): Change[]
   changes.push({
     title: 'Take preflight off the critical path',
     gainMs: preflight - Math.min(150, preflight),
-    how: `preflight takes ${ms(preflight)}: \`docker info\` (${ms(enginePrimitive(r, 'docker info --format {{json .}}'))} alone), \`docker buildx version\` (${ms(enginePrimitive(r, 'docker buildx version'))}) and \`docker buildx inspect --bootstrap\` (${ms(inspect)}; ${ms(enginePrimitive(r, 'docker buildx inspect (no --bootstrap)'))} without --bootstrap) at once, then the workspace's commit, the registry probe and the GitHub permission check one after another. Ask the engine's API socket for the version and the image store (GET /info: ${ms(enginePrimitive(r, 'engine API socket: GET /info (no process)'))}), run the workspace, registry and GitHub checks at the same time as \`buildx inspect\`, and start the build as soon as the engine checks pass, awaiting the GitHub and registry checks before the candidate is pushed (src/steps/preflight.ts, src/ports/engine.ts)`,
+    how: `preflight takes ${ms(preflight)}: \`docker info\` (${ms(enginePrimitive(r, 'docker info --format {{json .}}'))} alone), \`docker buildx version\` (${ms(enginePrimitive(r, 'docker buildx version'))}) and \`docker buildx inspect --bootstrap\` (${ms(inspect)}; ${ms(enginePrimitive(r, 'docker buildx inspect (no --bootstrap)'))} without --bootstrap), the workspace's commit, the registry probe and the GitHub permission check, all at once: the three docker processes on 2 busy cores are the critical path. Ask the engine's API socket for the version and the image store (GET /info: ${ms(enginePrimitive(r, 'engine API socket: GET /info (no process)'))}) instead of two of the processes, and start the build as soon as the engine checks pass, awaiting the GitHub and registry checks before the candidate is pushed (src/steps/preflight.ts, src/ports/engine.ts)`,
     targets: 'preflight, action ÷ lean, action − floor',
   })
   const after = ['mark-verified', 'draft-release', 'lease', 'promote', 'publish', 'cleanup']
@@ -201,7 +202,7 @@ function releaseChanges(r: Results, image: 'codex-like' | 'realistic'): Change[]
   changes.push({
     title: "Match the lean script's build",
     gainMs: Math.max(0, buildDiff),
-    how: `the action's build step takes ${ms(a.buildMs)}, the lean script's \`buildx build --push\` ${ms(lean.buildMs)} (difference ${ms(buildDiff)}): the action streams buildx's plain progress into the log and adds labels and annotations; the difference is within the noise when it is under ~100 ms`,
+    how: `the action's build step takes ${ms(a.buildMs)}, the lean script's \`buildx build --push\` ${ms(lean.buildMs)} (difference ${ms(buildDiff)}): with the docker driver the action exports an OCI layout (kept in the runner's tool cache, so unchanged layers are not written again) and pushes it by digest itself; the difference is within the noise when it is under ~100 ms`,
     targets: 'action ÷ lean',
   })
   const before = a.beforeStepsMs
@@ -253,7 +254,7 @@ export function evaluateTargets(r: Results): Target[] {
     goal: '≤ 0.15 s',
     measured: sec(preflight),
     met: preflight <= 150,
-    why: `three engine processes at once (\`docker buildx inspect --bootstrap\` alone ${ms(enginePrimitive(r, 'docker buildx inspect --bootstrap'))}), then the commit, the registry probe and the GitHub check in turn, all before the build starts`,
+    why: `every question is asked at once, and the slowest are three docker processes (\`docker info\` ${ms(enginePrimitive(r, 'docker info --format {{json .}}'))}, \`docker buildx version\` ${ms(enginePrimitive(r, 'docker buildx version'))}, \`docker buildx inspect --bootstrap\` ${ms(enginePrimitive(r, 'docker buildx inspect --bootstrap'))}, each alone), which take longer together on 2 cores; the build needs the builder's facts first`,
   })
   if (r.components.length > 1) {
     const g = componentSlope(r)
@@ -272,7 +273,7 @@ export function evaluateTargets(r: Results): Target[] {
     goal: '≤ 150 MB',
     measured: `${kib(rss)} (without an asset: ${kib(plainRss(r))})`,
     met: rss * 1024 <= 150e6,
-    why: `the asset is read whole into memory (src/release/assets.ts: readFile, in preflight and again in draft-release) and handed to Octokit as one Buffer: ${kib(rss - plainRss(r))} above a release without it`,
+    why: `${kib(rss - plainRss(r))} above a release without it, although the asset passes through one reused 1 MiB buffer (src/release/assets.ts) and is written as the socket takes it (src/ports/github/streaming-fetch.ts)`,
   })
   targets.push({
     name: 'Start-up to the first step (Node 24, node dist/index.js failing on mode: nope)',
@@ -620,7 +621,9 @@ Method:
   client, time and bytes (bench/support/registry-meter.ts). No timing hook in src/.
 - **Operations alone**: each engine operation of a smoke test, one at a time, ${r.options.primitiveReps} times (bench/support/primitives.ts).
 - **Memory**: the action runs with \`NODE_OPTIONS=--import bench/peak-rss.mjs\`, which writes
-  \`process.resourceUsage().maxRSS\` when the process exits.
+  the process's own high-water mark (VmHWM of /proc/self/status) when it exits
+  (\`process.resourceUsage().maxRSS\` would report the benchmark's own size, which the child
+  inherits across fork and exec).
 
 Run \`npm run bench\` (${Math.ceil(r.durationMs / 60_000)} minutes here) after scripts/setup-stack.sh (the stack,
 the busybox fixtures in example/bin, Node 24), when the machine is quiet: it waits up to
