@@ -44837,7 +44837,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8167);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9752);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -44846,7 +44846,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8167:
+/***/ 9752:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -51718,7 +51718,133 @@ function progress(step, total) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/build/layout-cache.ts
+;// CONCATENATED MODULE: ./src/ports/registry/oci-push.ts
+
+
+
+
+
+
+/** Blobs sent at once: enough to fill the link, few enough for a runner. */
+const PARALLEL_BLOBS = 4;
+const blobPath = (layout, digest) => {
+    const [algorithm, hex] = digest.split(':');
+    if (algorithm !== 'sha256' || !hex || !/^[0-9a-f]{64}$/.test(hex))
+        throw new StepFailure(`the OCI layout names a blob that is not a sha256 digest: ${digest}`);
+    return (0,external_node_path_namespaceObject.join)(layout, 'blobs', algorithm, hex);
+};
+/** Every manifest under a descriptor (children first) and every blob they name. */
+async function collect(layout, descriptor, manifests, blobs) {
+    const bytes = await (0,promises_namespaceObject.readFile)(blobPath(layout, descriptor.digest));
+    if (digestOf(bytes) !== descriptor.digest)
+        throw new StepFailure(`the OCI layout's ${descriptor.digest} does not hold its own bytes`);
+    const manifest = manifestOf(bytes, descriptor.mediaType);
+    if (INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
+        const children = (manifest.json.manifests ?? []);
+        for (const child of children)
+            await collect(layout, child, manifests, blobs);
+    }
+    else {
+        const named = [manifest.json.config, ...(manifest.json.layers ?? [])];
+        for (const blob of named) {
+            if (blob.digest)
+                blobs.set(blob.digest, blob.size ?? 0);
+        }
+    }
+    manifests.push({ digest: descriptor.digest, mediaType: manifest.mediaType, bytes });
+}
+/**
+ * The top of a layout with these annotations too (an image saved without them, or one platform
+ * exported without an index to carry them): a new manifest with its own digest, or the same
+ * one when it already says all of them.
+ */
+function annotated(top, annotate) {
+    const json = JSON.parse(top.bytes.toString('utf8'));
+    const present = (json.annotations ?? {});
+    if (Object.entries(annotate).every(([key, value]) => present[key] === value))
+        return top;
+    const bytes = Buffer.from(JSON.stringify({ ...json, annotations: { ...present, ...annotate } }));
+    return { ...top, digest: digestOf(bytes), bytes };
+}
+/**
+ * The image an OCI layout holds (the first entry of its index.json): its manifests, children
+ * first, each checked against its digest, and the blobs they name with their sizes.
+ */
+async function layoutImage(layout) {
+    const top = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(layout, 'index.json'), 'utf8'));
+    const [exported] = top.manifests ?? [];
+    if (!exported)
+        throw new StepFailure(`the OCI layout ${layout} holds no image`);
+    const manifests = [];
+    const blobs = new Map();
+    await collect(layout, exported, manifests, blobs);
+    return { exported, manifests, blobs };
+}
+/**
+ * Pushes an OCI image layout (as buildx exports it with type=oci,tar=false) by digest: its
+ * blobs, then its manifests, children before the index, and no tag at all. Returns the
+ * digest of what the layout holds (its index, or its only manifest).
+ */
+async function pushLayout(repository, layout, annotate) {
+    const { exported, manifests, blobs } = await layoutImage(layout);
+    // What the layout holds, annotated at its top when asked (the index, or the only manifest).
+    const last = manifests.at(-1);
+    if (annotate && last)
+        manifests[manifests.length - 1] = annotated(last, annotate);
+    const sent = await settleBounded([...blobs], PARALLEL_BLOBS, async ([digest]) => {
+        const path = blobPath(layout, digest);
+        const { size } = await (0,promises_namespaceObject.stat)(path);
+        await repository.pushBlob(digest, { length: size, open: () => (0,external_node_fs_namespaceObject.createReadStream)(path) });
+    });
+    const failed = sent.find((s) => s.status === 'rejected');
+    if (failed?.status === 'rejected')
+        throw failed.reason;
+    for (const manifest of manifests)
+        await repository.putManifest(manifest.digest, manifest.bytes, manifest.mediaType);
+    return manifests.at(-1)?.digest ?? exported.digest;
+}
+/**
+ * One index of several pushed images (native runners' platform images, each a manifest or an
+ * index of one platform and its attestations), stored by its digest without a tag.
+ */
+async function assembleIndex(repository, sources, annotations) {
+    const entries = [];
+    for (const digest of sources) {
+        const found = await repository.getManifest(digest);
+        if (!found)
+            throw new StepFailure(`${repository.image.name}@${digest} does not exist`);
+        const manifest = manifestOf(found.body, found.contentType);
+        if (INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
+            entries.push(...(manifest.json.manifests ?? []));
+            continue;
+        }
+        const config = manifest.json.config;
+        if (!config?.digest)
+            throw new StepFailure(`${repository.image.name}@${digest} names no config`);
+        const image = registryImageConfig(JSON.parse((await repository.blobBytes(config.digest)).toString('utf8')));
+        entries.push({
+            mediaType: manifest.mediaType,
+            digest,
+            size: found.body.length,
+            platform: {
+                os: image.os,
+                architecture: image.architecture,
+                ...(image.variant ? { variant: image.variant } : {}),
+            },
+        });
+    }
+    const index = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_INDEX_MEDIA_TYPE,
+        manifests: entries,
+        annotations,
+    }));
+    const digest = digestOf(index);
+    await repository.putManifest(digest, index, OCI_INDEX_MEDIA_TYPE);
+    return digest;
+}
+
+;// CONCATENATED MODULE: ./src/ports/layout-cache.ts
 
 
 
@@ -51766,38 +51892,13 @@ class LayoutCache {
         }
     }
 }
-/** Every blob the layout's index.json reaches: manifests, configs, layers. */
-async function reachable(layout) {
-    const seen = new Set();
-    const visit = async (descriptor) => {
-        if (seen.has(descriptor.digest))
-            return;
-        seen.add(descriptor.digest);
-        if (!descriptor.mediaType.includes('manifest') && !descriptor.mediaType.includes('index'))
-            return;
-        const hex = descriptor.digest.replace(/^sha256:/, '');
-        const manifest = manifestOf(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(layout, 'blobs', 'sha256', hex)), descriptor.mediaType);
-        if (INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
-            for (const child of (manifest.json.manifests ?? []))
-                await visit(child);
-            return;
-        }
-        const named = [manifest.json.config, ...(manifest.json.layers ?? [])];
-        for (const blob of named)
-            if (blob.digest)
-                seen.add(blob.digest);
-    };
-    const index = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(layout, 'index.json'), 'utf8'));
-    for (const descriptor of index.manifests ?? [])
-        await visit(descriptor);
-    return seen;
-}
 /**
  * Removes the blobs of a layout that its index.json does not reach (those of earlier releases)
  * and any unfinished write; how many blobs went.
  */
 async function pruneLayout(layout) {
-    const keep = await reachable(layout);
+    const { manifests, blobs: named } = await layoutImage(layout);
+    const keep = new Set([...manifests.map((m) => m.digest), ...named.keys()]);
     const blobs = (0,external_node_path_namespaceObject.join)(layout, 'blobs', 'sha256');
     let removed = 0;
     for (const hex of await (0,promises_namespaceObject.readdir)(blobs)) {
@@ -60535,124 +60636,6 @@ async function writeOciArchive(source, image, digest, tag, path) {
         throw error;
     }
     await written;
-}
-
-;// CONCATENATED MODULE: ./src/ports/registry/oci-push.ts
-
-
-
-
-
-
-/** Blobs sent at once: enough to fill the link, few enough for a runner. */
-const PARALLEL_BLOBS = 4;
-const blobPath = (layout, digest) => {
-    const [algorithm, hex] = digest.split(':');
-    if (algorithm !== 'sha256' || !hex || !/^[0-9a-f]{64}$/.test(hex))
-        throw new StepFailure(`the OCI layout names a blob that is not a sha256 digest: ${digest}`);
-    return (0,external_node_path_namespaceObject.join)(layout, 'blobs', algorithm, hex);
-};
-/** Every manifest under a descriptor (children first) and every blob they name. */
-async function collect(layout, descriptor, manifests, blobs) {
-    const bytes = await (0,promises_namespaceObject.readFile)(blobPath(layout, descriptor.digest));
-    if (digestOf(bytes) !== descriptor.digest)
-        throw new StepFailure(`the OCI layout's ${descriptor.digest} does not hold its own bytes`);
-    const manifest = manifestOf(bytes, descriptor.mediaType);
-    if (INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
-        const children = (manifest.json.manifests ?? []);
-        for (const child of children)
-            await collect(layout, child, manifests, blobs);
-    }
-    else {
-        const named = [manifest.json.config, ...(manifest.json.layers ?? [])];
-        for (const blob of named) {
-            if (blob.digest)
-                blobs.set(blob.digest, blob.size ?? 0);
-        }
-    }
-    manifests.push({ digest: descriptor.digest, mediaType: manifest.mediaType, bytes });
-}
-/**
- * The top of a layout with these annotations too (an image saved without them, or one platform
- * exported without an index to carry them): a new manifest with its own digest, or the same
- * one when it already says all of them.
- */
-function annotated(top, annotate) {
-    const json = JSON.parse(top.bytes.toString('utf8'));
-    const present = (json.annotations ?? {});
-    if (Object.entries(annotate).every(([key, value]) => present[key] === value))
-        return top;
-    const bytes = Buffer.from(JSON.stringify({ ...json, annotations: { ...present, ...annotate } }));
-    return { ...top, digest: digestOf(bytes), bytes };
-}
-/**
- * Pushes an OCI image layout (as buildx exports it with type=oci,tar=false) by digest: its
- * blobs, then its manifests, children before the index, and no tag at all. Returns the
- * digest of what the layout holds (its index, or its only manifest).
- */
-async function pushLayout(repository, layout, annotate) {
-    const top = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(layout, 'index.json'), 'utf8'));
-    const [exported] = top.manifests ?? [];
-    if (!exported)
-        throw new StepFailure(`the OCI layout ${layout} holds no image`);
-    const manifests = [];
-    const blobs = new Map();
-    await collect(layout, exported, manifests, blobs);
-    // What the layout holds, annotated at its top when asked (the index, or the only manifest).
-    const last = manifests.at(-1);
-    if (annotate && last)
-        manifests[manifests.length - 1] = annotated(last, annotate);
-    const sent = await settleBounded([...blobs], PARALLEL_BLOBS, async ([digest]) => {
-        const path = blobPath(layout, digest);
-        const { size } = await (0,promises_namespaceObject.stat)(path);
-        await repository.pushBlob(digest, { length: size, open: () => (0,external_node_fs_namespaceObject.createReadStream)(path) });
-    });
-    const failed = sent.find((s) => s.status === 'rejected');
-    if (failed?.status === 'rejected')
-        throw failed.reason;
-    for (const manifest of manifests)
-        await repository.putManifest(manifest.digest, manifest.bytes, manifest.mediaType);
-    return manifests.at(-1)?.digest ?? exported.digest;
-}
-/**
- * One index of several pushed images (native runners' platform images, each a manifest or an
- * index of one platform and its attestations), stored by its digest without a tag.
- */
-async function assembleIndex(repository, sources, annotations) {
-    const entries = [];
-    for (const digest of sources) {
-        const found = await repository.getManifest(digest);
-        if (!found)
-            throw new StepFailure(`${repository.image.name}@${digest} does not exist`);
-        const manifest = manifestOf(found.body, found.contentType);
-        if (INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
-            entries.push(...(manifest.json.manifests ?? []));
-            continue;
-        }
-        const config = manifest.json.config;
-        if (!config?.digest)
-            throw new StepFailure(`${repository.image.name}@${digest} names no config`);
-        const image = registryImageConfig(JSON.parse((await repository.blobBytes(config.digest)).toString('utf8')));
-        entries.push({
-            mediaType: manifest.mediaType,
-            digest,
-            size: found.body.length,
-            platform: {
-                os: image.os,
-                architecture: image.architecture,
-                ...(image.variant ? { variant: image.variant } : {}),
-            },
-        });
-    }
-    const index = Buffer.from(JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_INDEX_MEDIA_TYPE,
-        manifests: entries,
-        annotations,
-    }));
-    const digest = digestOf(index);
-    await repository.putManifest(digest, index, OCI_INDEX_MEDIA_TYPE);
-    return digest;
 }
 
 ;// CONCATENATED MODULE: ./src/ports/registry/oci-copy.ts

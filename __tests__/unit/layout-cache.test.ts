@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, test } from '@jest/globals'
-import { LayoutCache, pruneLayout } from '../../src/build/layout-cache.js'
+import { LayoutCache, pruneLayout } from '../../src/ports/layout-cache.js'
 
 let root: string
 beforeEach(() => {

@@ -21,7 +21,7 @@ import { candidateStrategy } from '../build/strategy.js'
 import { progress } from '../model/progress.js'
 import { imageAnnotations, imageMetadata } from './image-metadata.js'
 import { buildSettingsOf, imageLabels } from '../build/build-settings.js'
-import { LayoutCache } from '../build/layout-cache.js'
+import { LayoutCache } from '../ports/layout-cache.js'
 
 /**
  * A manifest refused with 400 while pushing: registries answer so (MANIFEST_BLOB_UNKNOWN) when

@@ -16,7 +16,7 @@ import type { Repository } from './distribution.js'
 /** Blobs sent at once: enough to fill the link, few enough for a runner. */
 const PARALLEL_BLOBS = 4
 
-interface LayoutManifest {
+export interface LayoutManifest {
   readonly digest: string
   readonly mediaType: string
   readonly bytes: Buffer
@@ -69,6 +69,26 @@ function annotated(
 }
 
 /**
+ * The image an OCI layout holds (the first entry of its index.json): its manifests, children
+ * first, each checked against its digest, and the blobs they name with their sizes.
+ */
+export async function layoutImage(layout: string): Promise<{
+  exported: Descriptor
+  manifests: LayoutManifest[]
+  blobs: Map<string, number>
+}> {
+  const top = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
+    manifests?: Descriptor[]
+  }
+  const [exported] = top.manifests ?? []
+  if (!exported) throw new StepFailure(`the OCI layout ${layout} holds no image`)
+  const manifests: LayoutManifest[] = []
+  const blobs = new Map<string, number>()
+  await collect(layout, exported, manifests, blobs)
+  return { exported, manifests, blobs }
+}
+
+/**
  * Pushes an OCI image layout (as buildx exports it with type=oci,tar=false) by digest: its
  * blobs, then its manifests, children before the index, and no tag at all. Returns the
  * digest of what the layout holds (its index, or its only manifest).
@@ -78,14 +98,7 @@ export async function pushLayout(
   layout: string,
   annotate?: Readonly<Record<string, string>>,
 ): Promise<string> {
-  const top = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
-    manifests?: Descriptor[]
-  }
-  const [exported] = top.manifests ?? []
-  if (!exported) throw new StepFailure(`the OCI layout ${layout} holds no image`)
-  const manifests: LayoutManifest[] = []
-  const blobs = new Map<string, number>()
-  await collect(layout, exported, manifests, blobs)
+  const { exported, manifests, blobs } = await layoutImage(layout)
   // What the layout holds, annotated at its top when asked (the index, or the only manifest).
   const last = manifests.at(-1)
   if (annotate && last) manifests[manifests.length - 1] = annotated(last, annotate)

@@ -1,6 +1,6 @@
-import { readFile, readdir, rename, rm, mkdir } from 'node:fs/promises'
+import { readdir, rename, rm, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { INDEX_MEDIA_TYPES, manifestOf, type Descriptor } from '../model/oci.js'
+import { layoutImage } from './registry/oci-push.js'
 
 /**
  * The OCI layouts the docker driver exports, kept on the runner between releases.
@@ -45,39 +45,13 @@ export class LayoutCache {
   }
 }
 
-/** Every blob the layout's index.json reaches: manifests, configs, layers. */
-async function reachable(layout: string): Promise<Set<string>> {
-  const seen = new Set<string>()
-  const visit = async (descriptor: Descriptor): Promise<void> => {
-    if (seen.has(descriptor.digest)) return
-    seen.add(descriptor.digest)
-    if (!descriptor.mediaType.includes('manifest') && !descriptor.mediaType.includes('index'))
-      return
-    const hex = descriptor.digest.replace(/^sha256:/, '')
-    const manifest = manifestOf(
-      await readFile(join(layout, 'blobs', 'sha256', hex)),
-      descriptor.mediaType,
-    )
-    if (INDEX_MEDIA_TYPES.includes(manifest.mediaType)) {
-      for (const child of (manifest.json.manifests ?? []) as Descriptor[]) await visit(child)
-      return
-    }
-    const named = [manifest.json.config, ...((manifest.json.layers ?? []) as unknown[])]
-    for (const blob of named as { digest?: string }[]) if (blob.digest) seen.add(blob.digest)
-  }
-  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
-    manifests?: Descriptor[]
-  }
-  for (const descriptor of index.manifests ?? []) await visit(descriptor)
-  return seen
-}
-
 /**
  * Removes the blobs of a layout that its index.json does not reach (those of earlier releases)
  * and any unfinished write; how many blobs went.
  */
 export async function pruneLayout(layout: string): Promise<number> {
-  const keep = await reachable(layout)
+  const { manifests, blobs: named } = await layoutImage(layout)
+  const keep = new Set([...manifests.map((m) => m.digest), ...named.keys()])
   const blobs = join(layout, 'blobs', 'sha256')
   let removed = 0
   for (const hex of await readdir(blobs)) {
