@@ -50551,11 +50551,11 @@ async function checkSigning(ctx) {
         throw new StepFailure('keyless signing needs an OIDC token, and this job has none', 'give the job "permissions:\n  id-token: write" (and contents: write)');
     }
 }
-async function checkTokenGiven(ctx) {
-    if (ctx.inputs.githubToken === '') {
-        throw new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'");
-    }
-    return Promise.resolve();
+/** A Release needs a token: an empty one fails here, in preflight's order. */
+function checkTokenGiven(ctx) {
+    if (ctx.inputs.githubToken !== '')
+        return Promise.resolve();
+    return Promise.reject(new StepFailure("the 'github-token' input is empty, so the Release cannot be published", "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'"));
 }
 /** The token may write to the repository (GitHub says so, or cannot tell). */
 async function checkTokenWrites(ctx) {
@@ -54334,6 +54334,8 @@ class DockerEngine {
     docker;
     options;
     cancellation;
+    /** The removals removeLater started and removalsSettled waits for. */
+    removals = new Set();
     constructor(docker = program('docker'), options = {}) {
         this.docker = docker;
         this.options = options;
@@ -54440,7 +54442,6 @@ class DockerEngine {
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(REMOVAL_RETRY_MS);
         }
     }
-    removals = new Set();
     removeLater(name) {
         const removal = this.remove(name)
             .catch(() => undefined)

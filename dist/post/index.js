@@ -35280,6 +35280,8 @@ class DockerEngine {
     docker;
     options;
     cancellation;
+    /** The removals removeLater started and removalsSettled waits for. */
+    removals = new Set();
     constructor(docker = program('docker'), options = {}) {
         this.docker = docker;
         this.options = options;
@@ -35386,7 +35388,6 @@ class DockerEngine {
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(REMOVAL_RETRY_MS);
         }
     }
-    removals = new Set();
     removeLater(name) {
         const removal = this.remove(name)
             .catch(() => undefined)

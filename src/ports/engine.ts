@@ -161,6 +161,8 @@ const REMOVAL_RETRY_MS = 500
 /** The engine through the docker CLI: every argument list is built here or by a pure builder. */
 export class DockerEngine implements ContainerEngine {
   readonly cancellation: AbortSignal | undefined
+  /** The removals removeLater started and removalsSettled waits for. */
+  private readonly removals = new Set<Promise<void>>()
 
   constructor(
     private readonly docker: Program = program('docker'),
@@ -286,8 +288,6 @@ export class DockerEngine implements ContainerEngine {
       await wait(REMOVAL_RETRY_MS)
     }
   }
-
-  private readonly removals = new Set<Promise<void>>()
 
   removeLater(name: string): void {
     const removal: Promise<void> = this.remove(name)

@@ -116,14 +116,15 @@ async function checkSigning(ctx: Run): Promise<void> {
   }
 }
 
-async function checkTokenGiven(ctx: Run): Promise<void> {
-  if (ctx.inputs.githubToken === '') {
-    throw new StepFailure(
+/** A Release needs a token: an empty one fails here, in preflight's order. */
+function checkTokenGiven(ctx: Run): Promise<void> {
+  if (ctx.inputs.githubToken !== '') return Promise.resolve()
+  return Promise.reject(
+    new StepFailure(
       "the 'github-token' input is empty, so the Release cannot be published",
       "pass 'github-token: ${{ github.token }}' (the default) with 'permissions: contents: write'",
-    )
-  }
-  return Promise.resolve()
+    ),
+  )
 }
 
 /** The token may write to the repository (GitHub says so, or cannot tell). */
