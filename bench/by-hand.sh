@@ -22,9 +22,10 @@ phase() {
   printf '%s %d.%06d\n' "$1" $((us / 1000000)) $((us % 1000000)) >>"$BENCH_TIMINGS"
 }
 
-# smoke PLATFORM — the platform's image from the registry: a command, then the health probe
+# smoke PLATFORM — the platform's image from the registry: a command, then the health probe.
+# By the candidate tag: the classic image store cannot hold one index digest for two platforms.
 smoke() {
-  local p="$1" ref="$image@$digest" cid port body=""
+  local p="$1" ref="$candidate" cid port body=""
   docker pull --quiet --platform "$p" "$ref" >/dev/null
   docker run --rm --platform "$p" "$ref" true
   cid="$(docker run -d --platform "$p" -p 127.0.0.1::8080 "$ref")"

@@ -12,6 +12,7 @@
 set -euo pipefail
 
 image="$1" version="$2" platforms="$3" context="${4:-.}"
+candidate="$image:candidate-$version"
 metadata="$(mktemp)"
 trap 'rm -f "$metadata"' EXIT
 
@@ -25,15 +26,17 @@ phase() {
 t="${EPOCHREALTIME/./}"
 docker buildx build --platform "$platforms" \
   --label "org.opencontainers.image.version=$version" \
-  --metadata-file "$metadata" --tag "$image:candidate-$version" --push --quiet "$context" >/dev/null
+  --metadata-file "$metadata" --tag "$candidate" --push --quiet "$context" >/dev/null
 digest="$(jq -r '."containerimage.digest"' "$metadata")"
 phase build "$t"
 
 IFS=, read -r -a list <<<"$platforms"
 smoke_started="${EPOCHREALTIME/./}"
+# By the candidate tag, not image@digest: Docker's classic image store (GitHub's runners) keeps
+# one image per digest, so a second platform of the same index fails ("cannot overwrite digest").
 for p in "${list[@]}"; do
   t="${EPOCHREALTIME/./}"
-  cid="$(docker run -d --platform "$p" -p 127.0.0.1::8080 "$image@$digest")"
+  cid="$(docker run -d --platform "$p" -p 127.0.0.1::8080 "$candidate")"
   port="$(docker port "$cid" 8080/tcp | head -n 1)"
   body=""
   # up to 60 s (emulated platforms start slowly), every 100 ms

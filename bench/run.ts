@@ -1,4 +1,5 @@
 // npm run bench [-- --quick] [-- --rounds 5 --cold-rounds 5 --component-rounds 5 …]
+// MULTIARCH_STACK=d26 npm run bench   (another engine stack; default: package.json's, the field's)
 // npm run bench -- --report-only   (bench/README.md again from bench/results.json)
 //
 // Issue 19: the bundled action (Node 24, default settings) against the lean hand-written
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { format, resolveConfig } from 'prettier'
+import { STACK } from '../__tests__/support/engine-stack.js'
 import { REGISTRY, REPO_ROOT, requireStack } from '../__tests__/support/stack.js'
 import {
   CODEX,
@@ -315,7 +317,7 @@ async function measure(
   const revision = actionRevision(REPO_ROOT)
   const node = node24()
   log(
-    `${machine.cpus} × ${machine.cpuModel}, engine ${machine.dockerServer}, buildx ${machine.buildx}, action on ${node}`,
+    `${machine.cpus} × ${machine.cpuModel}, stack ${machine.stack ?? '?'}, engine ${machine.dockerServer}, buildx ${machine.buildx}, action on ${node}`,
   )
   log(
     `start-up: ${options.startupRuns} runs of node24 dist/index.js (invalid input) and node24 -e ''`,
@@ -426,6 +428,9 @@ async function main(): Promise<void> {
     log('wrote bench/README.md from bench/results.json')
     return
   }
+  // Every docker call of this run, the scripts' and the benchmark's own, goes to the stack the
+  // action runs on (the action gets STACK.env from the test support as well).
+  Object.assign(process.env, STACK.env)
   await requireStack()
   await waitForQuiet(options.maxLoad, Number(args['wait-quiet']) * 60_000, log)
   const previous = readPrevious()

@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
+import { STACK } from '../../__tests__/support/engine-stack.js'
 import { node24 } from '../../__tests__/support/node24.js'
 
 export interface Machine {
@@ -17,6 +18,8 @@ export interface Machine {
   readonly buildx: string
   readonly builder: string
   readonly containerdStore: boolean
+  /** The engine stack measured (MULTIARCH_STACK, as the end-to-end tests name it), described. */
+  readonly stack?: string
 }
 
 /** A command's trimmed output, or "?" when it fails (a description must not stop the run). */
@@ -47,6 +50,7 @@ export function describeMachine(): Machine {
     containerdStore: output('docker', ['info', '--format', '{{json .DriverStatus}}']).includes(
       'io.containerd.snapshotter',
     ),
+    stack: `${STACK.name}: ${STACK.description}`,
   }
 }
 

@@ -320,6 +320,7 @@ function machineSection(r: Results): string {
       'Docker (client / engine)',
       'buildx',
       'Builder',
+      'Stack (MULTIARCH_STACK)',
     ],
     [
       [
@@ -329,7 +330,8 @@ function machineSection(r: Results): string {
         `${m.node} / ${r.node24}`,
         `${m.dockerClient} / ${m.dockerServer}`,
         m.buildx,
-        `${m.builder}${m.containerdStore ? ', containerd image store' : ''}`,
+        `${m.builder}${m.containerdStore ? ', containerd image store' : ', classic image store'}`,
+        m.stack ?? 'd26 (the primary engine)',
       ],
     ],
   )}
