@@ -44837,7 +44837,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9752);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(885);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -44846,7 +44846,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9752:
+/***/ 885:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -50295,6 +50295,9 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 ;// CONCATENATED MODULE: ./src/ports/process.ts
 
 
+
+
+
 /** How long an interrupted program may take to stop before it is killed. */
 const INTERRUPT_GRACE_MS = 3_000;
 /** How long the output of a program that has exited may take to end (a child holding it). */
@@ -50434,6 +50437,14 @@ function program(name) {
         run: (args, options) => runCommand(name, args, options),
         runBinary: (args) => runCommandBinary(name, args),
     };
+}
+/** Whether a program of that name is on PATH, as a process start would find it. */
+async function onPath(name, path = process.env.PATH ?? '') {
+    const found = await Promise.all(path
+        .split(external_node_path_namespaceObject.delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.join)(dir, name), external_node_fs_namespaceObject.constants.X_OK).then(() => true, () => false)));
+    return found.includes(true);
 }
 
 ;// CONCATENATED MODULE: ./src/ports/github.ts
@@ -54143,6 +54154,76 @@ function parsePublishedPort(text) {
     return port === undefined ? undefined : Number(port);
 }
 
+;// CONCATENATED MODULE: ./src/ports/docker-cli.ts
+// The docker CLI, with its buildx plugin run directly: `docker buildx …` starts the CLI, which
+// asks the plugin for its metadata and then starts it again, about 0.1 s more per call on
+// Docker 28 (bench/README.md). buildx runs standalone as well (docker/actions-toolkit does so).
+
+
+
+
+/** Where the docker CLI looks for plugins after its own config folder and the config's extra folders. */
+const SYSTEM_PLUGIN_DIRS = [
+    '/usr/local/lib/docker/cli-plugins',
+    '/usr/local/libexec/docker/cli-plugins',
+    '/usr/lib/docker/cli-plugins',
+    '/usr/libexec/docker/cli-plugins',
+];
+const executable = (path) => {
+    try {
+        (0,external_node_fs_namespaceObject.accessSync)(path, external_node_fs_namespaceObject.constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+};
+/** The config file's `cliPluginsExtraDirs`, when the file exists and lists any. */
+function extraPluginDirs(configDir) {
+    try {
+        const config = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(configDir, 'config.json'), 'utf8'));
+        const dirs = config.cliPluginsExtraDirs;
+        return Array.isArray(dirs) ? dirs.filter((d) => typeof d === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+/**
+ * The buildx plugin the docker CLI would run, found in the CLI's own order: the config folder's
+ * cli-plugins ($DOCKER_CONFIG, else ~/.docker), the config's extra folders, the system folders.
+ */
+function buildxPlugin(env = process.env, isExecutable = executable) {
+    const configDir = env.DOCKER_CONFIG || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker');
+    const dirs = [
+        (0,external_node_path_namespaceObject.join)(configDir, 'cli-plugins'),
+        ...extraPluginDirs(configDir),
+        ...SYSTEM_PLUGIN_DIRS,
+    ];
+    return dirs.map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'docker-buildx')).find(isExecutable);
+}
+/**
+ * `docker`, except that `buildx …` runs the plugin itself when there is one; without one the
+ * docker CLI runs it, and says that buildx is missing as it always has.
+ */
+function dockerCli(docker = program('docker'), findPlugin = buildxPlugin) {
+    const plugin = findPlugin();
+    if (plugin === undefined)
+        return docker;
+    const buildx = program(plugin);
+    const route = (args) => args[0] === 'buildx' ? [buildx, args.slice(1)] : [docker, args];
+    return {
+        run: (args, options) => {
+            const [target, rest] = route(args);
+            return target.run(rest, options);
+        },
+        runBinary: (args) => {
+            const [target, rest] = route(args);
+            return target.runBinary(rest);
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
@@ -54301,6 +54382,7 @@ async function unpackLayout(tarFile, dir) {
 
 
 
+
 const outcome = (result) => result.exitCode === 0 ? { ok: true } : { ok: false, error: result.stderr };
 /** Resolves when the signal aborts (at once if it has); `cancel` forgets it. */
 function whenAborted(signal) {
@@ -54336,7 +54418,7 @@ class DockerEngine {
     cancellation;
     /** The removals removeLater started and removalsSettled waits for. */
     removals = new Set();
-    constructor(docker = program('docker'), options = {}) {
+    constructor(docker = dockerCli(), options = {}) {
         this.docker = docker;
         this.options = options;
         this.cancellation = options.cancellation;
@@ -54412,6 +54494,9 @@ class DockerEngine {
         return outcome(await this.docker.run(probeContainerArgs(spec, port, this.labels(spec.expires))));
     }
     async state(name) {
+        const known = await this.options.api?.container(name);
+        if (known)
+            return known.state;
         const result = await this.docker.run([
             'inspect',
             '--format',
@@ -54425,22 +54510,33 @@ class DockerEngine {
         return `${result.stdout}\n${result.stderr}`;
     }
     async publishedPort(name, port) {
+        const hostPort = (await this.options.api?.container(name))?.ports[`${port}/tcp`]?.[0];
+        if (hostPort !== undefined)
+            return { hostPort };
         const result = await this.docker.run(['port', name, `${port}/tcp`]);
-        const hostPort = parsePublishedPort(result.stdout);
-        return hostPort === undefined ? { hostPort, error: result.stderr } : { hostPort };
+        const parsed = parsePublishedPort(result.stdout);
+        return parsed === undefined ? { hostPort: parsed, error: result.stderr } : { hostPort: parsed };
     }
     async remove(name) {
         // A removal whose client died half-way (a killed run) can leave the container "Removal In
         // Progress" until another removal comes: the engine refuses that one while the first is
         // still under way, so it is asked again for a few seconds.
         for (let attempt = 1;; attempt++) {
-            const result = await this.docker.run(['rm', '--force', name]);
+            const result = await this.removeOnce(name);
             if (result.exitCode === 0 || !REMOVAL_IN_PROGRESS.test(result.stderr))
                 return;
             if (attempt === REMOVAL_ATTEMPTS)
                 return;
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(REMOVAL_RETRY_MS);
         }
+    }
+    /** One removal, through the socket (as `docker rm --force` would ask it) or the CLI. */
+    async removeOnce(name) {
+        const answer = await this.options.api?.remove(name);
+        if (answer === undefined)
+            return this.docker.run(['rm', '--force', name]);
+        const done = answer.status === 204 || answer.status === 404;
+        return { exitCode: done ? 0 : 1, stdout: '', stderr: done ? '' : answer.body.toString('utf8') };
     }
     removeLater(name) {
         const removal = this.remove(name)
@@ -54491,19 +54587,28 @@ class DockerEngine {
         });
         return { exitCode, stderr };
     }
+    /** The engine's version and image store: from its socket, else from `docker info`. */
+    async engineFacts() {
+        const facts = await this.options.api?.engine();
+        if (facts && (await onPath('docker')))
+            return { facts };
+        const engine = await this.docker.run(['info', '--format', '{{json .}}']);
+        return { facts: parseEngineInfo(engine.stdout), engine };
+    }
     async info(builder) {
-        // Three independent questions, asked at once: each is a process start.
-        const [engine, buildx, inspect] = await Promise.all([
-            this.docker.run(['info', '--format', '{{json .}}']),
+        // Independent questions, asked at once.
+        const [asked, buildx, inspect] = await Promise.all([
+            this.engineFacts(),
             this.docker.run(['buildx', 'version']),
             this.docker.run(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
         ]);
-        if (engine.exitCode === 127) {
+        const engine = 'engine' in asked ? asked.engine : undefined;
+        if (engine?.exitCode === 127) {
             throw new StepFailure('the docker CLI is not installed', 'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian');
         }
-        const server = parseEngineInfo(engine.stdout);
-        if (engine.exitCode !== 0 || server === undefined) {
-            throw new StepFailure(`the Docker engine does not answer: ${tail(engine.stderr, 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
+        const server = asked.facts;
+        if (server === undefined || (engine !== undefined && engine.exitCode !== 0)) {
+            throw new StepFailure(`the Docker engine does not answer: ${tail(engine?.stderr ?? '', 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
         }
         const buildxVersion = parseBuildxVersion(buildx.stdout);
         if (buildx.exitCode !== 0 || buildxVersion === undefined) {
@@ -54543,6 +54648,11 @@ class DockerEngine {
         if (this.cancellation?.aborted) {
             throw new StepFailure(`the job was cancelled before ${path} was read from ${ref}`);
         }
+        const read = await this.options.api?.imageFile(ref, platform, path, this.labels());
+        if (read?.container !== undefined)
+            this.removeLater(read.container);
+        if (read?.kind === 'read')
+            return read.file;
         const created = await this.docker.run([
             'create',
             '--pull',
@@ -54565,6 +54675,161 @@ class DockerEngine {
             this.removeLater(id);
         }
     }
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+;// CONCATENATED MODULE: ./src/ports/engine-api.ts
+// The engine's API socket, for the questions whose answer is one small JSON document: the
+// docker CLI takes a process for each (50 to 130 ms on Docker 28, bench/README.md), the socket
+// a few milliseconds. Anything unusual (a remote engine, a context, no answer) goes to the CLI.
+
+
+
+
+
+const DEFAULT_SOCKET = '/var/run/docker.sock';
+const TIMEOUT_MS = 5_000;
+/** The context the config file chooses, if any. */
+function configContext(env) {
+    const dir = env.DOCKER_CONFIG || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker');
+    try {
+        const config = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(dir, 'config.json'), 'utf8'));
+        const context = config.currentContext;
+        return typeof context === 'string' && context !== '' ? context : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The engine's unix socket when the docker CLI would use it: DOCKER_HOST's unix:// path, else
+ * the default socket when no context other than `default` is chosen; otherwise undefined.
+ */
+function engineSocket(env = process.env) {
+    const host = env.DOCKER_HOST;
+    if (host)
+        return host.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
+    const context = env.DOCKER_CONTEXT || configContext(env);
+    return context === undefined || context === 'default' ? DEFAULT_SOCKET : undefined;
+}
+/** Requests on the engine's socket, for what the docker CLI would ask it. */
+class EngineApi {
+    socket;
+    timeoutMs;
+    constructor(socket, timeoutMs = TIMEOUT_MS) {
+        this.socket = socket;
+        this.timeoutMs = timeoutMs;
+    }
+    /** One request; undefined when the socket does not answer (no engine, a timeout). */
+    send(method, path, body) {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        return new Promise((resolve) => {
+            const req = (0,external_node_http_.request)({
+                socketPath: this.socket,
+                path,
+                method,
+                timeout: this.timeoutMs,
+                headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+            }, (res) => {
+                const chunks = [];
+                res.on('data', (chunk) => chunks.push(chunk));
+                res.on('error', () => {
+                    resolve(undefined);
+                });
+                res.on('end', () => {
+                    resolve({
+                        status: res.statusCode ?? 0,
+                        headers: res.headers,
+                        body: Buffer.concat(chunks),
+                    });
+                });
+            });
+            req.on('timeout', () => req.destroy());
+            req.on('error', () => {
+                resolve(undefined);
+            });
+            req.end(payload);
+        });
+    }
+    /** A GET's JSON; undefined whenever the answer is not a 200 with JSON. */
+    async get(path) {
+        const answer = await this.send('GET', path);
+        if (answer?.status !== 200)
+            return undefined;
+        try {
+            return JSON.parse(answer.body.toString('utf8'));
+        }
+        catch {
+            return undefined;
+        }
+    }
+    async engine() {
+        const info = (await this.get('/info'));
+        if (typeof info?.ServerVersion !== 'string' || info.ServerVersion === '')
+            return undefined;
+        return {
+            version: info.ServerVersion,
+            containerdStore: JSON.stringify(info.DriverStatus ?? []).includes('io.containerd.snapshotter'),
+        };
+    }
+    async container(name) {
+        const found = (await this.get(`/containers/${encodeURIComponent(name)}/json`));
+        if (found?.State === undefined)
+            return undefined;
+        const { Running: running, ExitCode: exitCode } = found.State;
+        const state = running === true
+            ? { status: 'running' }
+            : running === false
+                ? { status: 'exited', exitCode: typeof exitCode === 'number' ? exitCode : undefined }
+                : { status: 'unknown' };
+        const ports = Object.fromEntries(Object.entries(found.NetworkSettings?.Ports ?? {}).map(([port, bindings]) => [
+            port,
+            (bindings ?? []).map((b) => Number(b.HostPort)).filter((p) => Number.isInteger(p) && p > 0),
+        ]));
+        return { state, ports };
+    }
+    /**
+     * A file of a local image, symlinks followed, as `docker create` and `docker cp -L` read it,
+     * from a container created (not started) for it: the caller removes `container`.
+     */
+    async imageFile(ref, platform, path, labels) {
+        const created = await this.send('POST', `/containers/create?platform=${encodeURIComponent(platform)}`, { Image: ref, Labels: labels });
+        if (created?.status !== 201)
+            return { kind: 'unanswered' };
+        const container = JSON.parse(created.body.toString('utf8')).Id;
+        if (container === undefined)
+            return { kind: 'unanswered' };
+        const archive = (p) => `/containers/${container}/archive?path=${encodeURIComponent(p)}`;
+        const stat = await this.send('HEAD', archive(path));
+        if (stat?.status === 404)
+            return { kind: 'read', file: undefined, container };
+        const header = stat?.headers['x-docker-container-path-stat'];
+        if (stat?.status !== 200 || typeof header !== 'string')
+            return { kind: 'unanswered', container };
+        const { mode, linkTarget } = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
+        const target = mode !== undefined && (mode & MODE_SYMLINK) !== 0 && linkTarget
+            ? external_node_path_namespaceObject.posix.resolve(external_node_path_namespaceObject.posix.dirname(path), linkTarget)
+            : path;
+        const tar = await this.send('GET', archive(target));
+        if (tar?.status === 404)
+            return { kind: 'read', file: undefined, container };
+        if (tar?.status !== 200)
+            return { kind: 'unanswered', container };
+        return { kind: 'read', file: firstFileInTar(tar.body), container };
+    }
+    /** Removes a container, running or not: the engine's status (204 done, 404 gone, 409 busy). */
+    async remove(name) {
+        return this.send('DELETE', `/containers/${encodeURIComponent(name)}?force=1`);
+    }
+}
+/** Go's os.ModeSymlink in the mode of a path's stat (X-Docker-Container-Path-Stat). */
+const MODE_SYMLINK = 0x8000000;
+/** The engine's API when its socket is known, else undefined (the docker CLI is asked). */
+function engineApi(env = process.env) {
+    const socket = engineSocket(env);
+    return socket === undefined ? undefined : new EngineApi(socket);
 }
 
 ;// CONCATENATED MODULE: ./src/ports/git.ts
@@ -59553,9 +59818,6 @@ function retryRequests(octokit, options) {
     });
 }
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
@@ -60873,18 +61135,21 @@ class HttpRegistry {
 
 
 
+
 const UNAUTHORIZED = /unauthorized|authentication required|authorization failed|no basic auth credentials|401 Unauthorized|403 Forbidden|denied:/i;
 const NOT_FOUND = /not found|manifest unknown|name unknown|404/i;
 /** The registry through `docker buildx imagetools`, so Docker's credentials and CA settings apply. */
 class ImagetoolsRegistry {
     warn;
     policy;
-    constructor(warn = () => undefined, policy = DEFAULT_RETRY) {
+    docker;
+    constructor(warn = () => undefined, policy = DEFAULT_RETRY, docker = dockerCli()) {
         this.warn = warn;
         this.policy = policy;
+        this.docker = docker;
     }
     imagetools(what, args, alsoRetry) {
-        return retryCommand(what, () => runCommand('docker', ['buildx', 'imagetools', ...args]), this.warn, this.policy, (r) => TRANSIENT_FAILURE.test(r.stderr) || (alsoRetry?.test(r.stderr) ?? false));
+        return retryCommand(what, () => this.docker.run(['buildx', 'imagetools', ...args]), this.warn, this.policy, (r) => TRANSIENT_FAILURE.test(r.stderr) || (alsoRetry?.test(r.stderr) ?? false));
     }
     async manifest(ref, options = {}) {
         const result = await this.imagetools(`reading ${ref}`, ['inspect', '--raw', ref], options.expectPresent ? NOT_FOUND : undefined);
@@ -61139,6 +61404,7 @@ class CosignSigner {
 
 
 
+
 /** Whether a path stays inside the workspace, by its spelling and with its links followed. */
 function workspaceGuard(workspace) {
     const real = (path) => {
@@ -61190,8 +61456,10 @@ function adapters(runEnv, inputs, workDir, log, run = {}) {
         log.warning(m);
     };
     const retries = retryPolicy(runEnv.backoffMs, run.signal);
+    const api = engineApi();
     return {
         engine: new DockerEngine(undefined, {
+            ...(api ? { api } : {}),
             ...(run.owner ? { owner: run.owner } : {}),
             ...(run.signal ? { cancellation: run.signal } : {}),
         }),

@@ -3,7 +3,12 @@ import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { request } from 'node:https'
 import { dockerCalls } from '../support/docker-fault.js'
-import { dockerEnv, docker as dockerSync, freshDockerConfig } from '../support/engine-stack.js'
+import {
+  STACK,
+  dockerEnv,
+  docker as dockerSync,
+  freshDockerConfig,
+} from '../support/engine-stack.js'
 import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
 import { REPO_ROOT, requireStack } from '../support/stack.js'
 import {
@@ -250,11 +255,11 @@ describe('a release to the token-auth registry', () => {
     const w = await world('login')
     const config = dockerConfig()
     expect((await login(config, registry.password)).status).toBe(0)
-    const recorder = dockerCalls()
+    const recorder = dockerCalls(STACK, config)
     const before = server.requests.length
     const run = await w.run(
       { version: '1.0.0', 'smoke-run': 'true' },
-      { env: { ...recorder.env, DOCKER_CONFIG: config, RUNNER_DEBUG: '1' } },
+      { env: { ...recorder.env, RUNNER_DEBUG: '1' } },
     )
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
@@ -268,7 +273,7 @@ describe('a release to the token-auth registry', () => {
   test('with registry-username and registry-password: the action logs in through the realm, releases over the bearer flow, then logs out', async () => {
     const w = await world('inputs')
     const config = dockerConfig()
-    const recorder = dockerCalls()
+    const recorder = dockerCalls(STACK, config)
     const before = server.requests.length
     const run = await w.run(
       {
@@ -278,7 +283,7 @@ describe('a release to the token-auth registry', () => {
         'registry-password': registry.password,
       },
       {
-        env: { ...recorder.env, DOCKER_CONFIG: config, RUNNER_DEBUG: '1' },
+        env: { ...recorder.env, RUNNER_DEBUG: '1' },
         secrets: [registry.password],
       },
     )

@@ -1,30 +1,71 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { buildxPlugin } from '../../src/ports/docker-cli.js'
 import { STACK, dockerPath, type EngineStack } from './engine-stack.js'
 
 const quote = (text: string): string => `'${text.replace(/'/g, "'\\''")}'`
 
-/** A `docker` on PATH in front of the stack's own, logging every call; `body` may end it first. */
+/** The Docker config folder a stack's docker calls use. */
+function configOf(stack: EngineStack): string {
+  return stack.env.DOCKER_CONFIG ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker')
+}
+
+/**
+ * A `docker` on PATH in front of the stack's own, and a buildx plugin in front of its own (the
+ * action runs the plugin directly), logging every call as `docker` would see it (`buildx …`);
+ * `body` may end a call first, reading the call from `$args`. The plugin shim goes into
+ * `dockerConfig` when a test has its own config (its logins stay), else into a copy.
+ */
 function dockerShim(
   label: string,
   body: string[],
   stack: EngineStack = STACK,
+  dockerConfig?: string,
 ): { env: Record<string, string>; log: string } {
   const dir = mkdtempSync(join(tmpdir(), `${label}-`))
   const log = join(dir, 'calls.log')
-  writeFileSync(
-    join(dir, 'docker'),
+  const config = dockerConfig ?? join(dir, 'config')
+  const plugin = buildxPlugin({ ...process.env, ...stack.env, DOCKER_CONFIG: configOf(stack) })
+  const shim = (args: string, real: string, only = 'true'): string =>
     [
       '#!/bin/sh',
-      `echo "$*" >> ${quote(log)}`,
-      ...body,
-      `exec ${quote(dockerPath(stack))} "$@"`,
+      `args="${args}"`,
+      `if ${only}; then`,
+      `  echo "$args" >> ${quote(log)}`,
+      ...body.map((line) => `  ${line}`),
+      'fi',
+      `exec ${quote(real)} "$@"`,
       '',
-    ].join('\n'),
-  )
+    ].join('\n')
+  writeFileSync(join(dir, 'docker'), shim('$*', dockerPath(stack)))
   chmodSync(join(dir, 'docker'), 0o755)
-  return { env: { PATH: `${dir}:${stack.env.PATH}` }, log }
+  if (plugin) {
+    mkdirSync(join(config, 'cli-plugins'), { recursive: true })
+    const original = join(configOf(stack), 'config.json')
+    if (!dockerConfig && existsSync(original)) copyFileSync(original, join(config, 'config.json'))
+    const file = join(config, 'cli-plugins', 'docker-buildx')
+    rmSync(file, { force: true })
+    // Run by the docker CLI (its metadata question, or a call it sets this variable for), the
+    // call is the docker shim's to log.
+    const direct =
+      '[ -z "$DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND" ] && [ "$1" != docker-cli-plugin-metadata ]'
+    writeFileSync(file, shim('buildx $*', plugin, direct))
+    chmodSync(file, 0o755)
+  }
+  return {
+    env: { PATH: `${dir}:${stack.env.PATH}`, ...(plugin ? { DOCKER_CONFIG: config } : {}) },
+    log,
+  }
 }
 
 /**
@@ -36,7 +77,7 @@ export function dockerFault(
   message: string,
 ): { env: Record<string, string>; log: string } {
   return dockerShim('docker-fault', [
-    `if printf '%s' "$*" | grep -Eq ${quote(match.source)}; then`,
+    `if printf '%s' "$args" | grep -Eq ${quote(match.source)}; then`,
     `  echo ${quote(message)} >&2`,
     '  exit 1',
     'fi',
@@ -44,11 +85,14 @@ export function dockerFault(
 }
 
 /** A `docker` in front of the real one that records every call: `calls()` lists their arguments. */
-export function dockerCalls(stack: EngineStack = STACK): {
+export function dockerCalls(
+  stack: EngineStack = STACK,
+  dockerConfig?: string,
+): {
   env: Record<string, string>
   calls: () => string[]
 } {
-  const { env, log } = dockerShim('docker-calls', [], stack)
+  const { env, log } = dockerShim('docker-calls', [], stack, dockerConfig)
   return {
     env,
     calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),

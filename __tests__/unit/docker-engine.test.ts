@@ -1,6 +1,12 @@
 import type { BuildSpec } from '../../src/build/buildx-args.js'
 import { buildxBuildArgs } from '../../src/build/buildx-args.js'
 import { StepFailure } from '../../src/model/errors.js'
+import type {
+  ContainerFacts,
+  EngineApi,
+  EngineFacts,
+  ImageFileRead,
+} from '../../src/ports/engine-api.js'
 import {
   DockerEngine,
   parseContainerState,
@@ -346,10 +352,11 @@ describe('info', () => {
       },
       containerdStore: true,
     })
-    expect(docker.calls.map((c) => c.args)).toEqual([
-      ['info', '--format', '{{json .}}'],
-      ['buildx', 'version'],
-      ['buildx', 'inspect', '--bootstrap', 'ci'],
+    // asked at once, in no particular order
+    expect(docker.calls.map((c) => c.args.join(' ')).sort()).toEqual([
+      'buildx inspect --bootstrap ci',
+      'buildx version',
+      'info --format {{json .}}',
     ])
   })
 
@@ -389,6 +396,109 @@ describe('info', () => {
     expect(failure).toBeInstanceOf(StepFailure)
     expect((failure as StepFailure).message).toMatch(message)
     expect((failure as StepFailure).remedy).toMatch(remedy)
+  })
+})
+
+describe("with the engine's API socket", () => {
+  /** An API that answers from `facts` (undefined: as a socket that does not answer). */
+  const api = (facts: { engine?: EngineFacts; container?: ContainerFacts }): EngineApi =>
+    ({
+      engine: () => Promise.resolve(facts.engine),
+      container: () => Promise.resolve(facts.container),
+    }) as unknown as EngineApi
+  const withApi = (answers: Parameters<typeof api>[0]) => {
+    const docker = new ScriptedDocker()
+    docker.answer = (args) =>
+      args[0] === 'buildx' && args[1] === 'version'
+        ? done('github.com/docker/buildx 0.29.1 0.29.1\n')
+        : args[0] === 'buildx'
+          ? done('Name: b\nDriver: docker-container\nPlatforms: linux/amd64\n')
+          : args[0] === 'info'
+            ? done(JSON.stringify({ ServerVersion: '28.5.2', DriverStatus: [] }))
+            : args[0] === 'port'
+              ? done('127.0.0.1:40000\n')
+              : done('false 2\n')
+    return { docker, engine: new DockerEngine(docker, { api: api(answers) }) }
+  }
+
+  test("the engine's facts come from the socket: no `docker info`", async () => {
+    const { docker, engine: e } = withApi({
+      engine: { version: '28.5.2+dfsg4', containerdStore: false },
+    })
+    expect(await e.info()).toMatchObject({ serverVersion: '28.5.2+dfsg4', containerdStore: false })
+    expect(docker.calls.map((c) => c.args[0])).toEqual(['buildx', 'buildx'])
+  })
+
+  test('a socket that does not answer: `docker info` is asked, as without one', async () => {
+    const { docker, engine: e } = withApi({})
+    expect(await e.info()).toMatchObject({ serverVersion: '28.5.2', containerdStore: false })
+    expect(docker.calls.map((c) => c.args[0])).toContain('info')
+  })
+
+  test("a container's state and published port come from the socket: no docker process", async () => {
+    const { docker, engine: e } = withApi({
+      container: { state: { status: 'running' }, ports: { '8080/tcp': [32768] } },
+    })
+    expect(await e.state('c')).toEqual({ status: 'running' })
+    expect(await e.publishedPort('c', 8080)).toEqual({ hostPort: 32768 })
+    expect(docker.calls).toEqual([])
+  })
+
+  test('a port the socket does not list, or no answer: the docker CLI is asked', async () => {
+    const listed = withApi({ container: { state: { status: 'running' }, ports: {} } })
+    expect(await listed.engine.publishedPort('c', 8080)).toEqual({ hostPort: 40000 })
+    const silent = withApi({})
+    expect(await silent.engine.state('c')).toEqual({ status: 'exited', exitCode: 2 })
+    expect([...listed.docker.calls, ...silent.docker.calls].map((c) => c.args[0])).toEqual([
+      'port',
+      'inspect',
+    ])
+  })
+})
+
+describe("removals and image reads through the engine's API socket", () => {
+  test('a removal the engine says is in progress is asked again over the socket; no docker process', async () => {
+    const statuses = [409, 409, 204]
+    const asked: string[] = []
+    const api = {
+      remove: (name: string) => {
+        asked.push(name)
+        const status = statuses.shift() ?? 204
+        return Promise.resolve({
+          status,
+          headers: {},
+          body: Buffer.from(
+            status === 409 ? `removal of container ${name} is already in progress` : '',
+          ),
+        })
+      },
+    } as unknown as EngineApi
+    const docker = new ScriptedDocker()
+    const e = new DockerEngine(docker, { api })
+    await e.remove('c') // two waits of 0.5 s between the three asks
+    expect(asked).toEqual(['c', 'c', 'c'])
+    expect(docker.calls).toEqual([])
+  })
+
+  test('readImageFile reads through the socket and removes its container there; unanswered, it asks the CLI', async () => {
+    const removed: string[] = []
+    let answer: ImageFileRead = { kind: 'read', file: Buffer.from('ELF'), container: 'c9' }
+    const api = {
+      imageFile: () => Promise.resolve(answer),
+      remove: (name: string) => {
+        removed.push(name)
+        return Promise.resolve({ status: 204, headers: {}, body: Buffer.alloc(0) })
+      },
+    } as unknown as EngineApi
+    const docker = new ScriptedDocker()
+    const e = new DockerEngine(docker, { api })
+    expect((await e.readImageFile('r@sha256:1', 'linux/arm64', '/bin/app'))?.toString()).toBe('ELF')
+    await e.removalsSettled()
+    expect(removed).toEqual(['c9'])
+    expect(docker.calls).toEqual([])
+    answer = { kind: 'unanswered' }
+    await e.readImageFile('r@sha256:1', 'linux/arm64', '/bin/app')
+    expect(docker.calls.map((c) => c.args[0])).toEqual(['create', 'cp'])
   })
 })
 

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { RegistryUnauthorized, StepFailure } from '../../src/model/errors.js'
 import { digestOf } from '../../src/model/oci.js'
 import { CREDENTIALS_REMEDY } from '../../src/model/remedies.js'
+import { program } from '../../src/ports/process.js'
 import { ImagetoolsRegistry } from '../../src/ports/registry/imagetools.js'
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'imagetools')
@@ -59,7 +60,7 @@ describe('manifest', () => {
   ])('the raw bytes, %s, and their digest', async (_name, newline) => {
     const raw = recorded('inspect-raw-index.txt')
     const calls = fakeDocker({ stdout: `${raw}${newline}` })
-    const manifest = await new ImagetoolsRegistry(undefined, FAST).manifest(REF)
+    const manifest = await new ImagetoolsRegistry(undefined, FAST, program('docker')).manifest(REF)
     expect(manifest?.raw).toBe(raw)
     expect(manifest?.digest).toBe(digestOf(Buffer.from(raw)))
     expect(manifest?.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json')
@@ -68,11 +69,13 @@ describe('manifest', () => {
 
   test('not found is undefined; just written, it is asked for again first', async () => {
     const calls = fakeDocker({ stderr: recorded('inspect-not-found.stderr'), exit: 1 })
-    expect(await new ImagetoolsRegistry(undefined, FAST).manifest(REF)).toBeUndefined()
+    expect(
+      await new ImagetoolsRegistry(undefined, FAST, program('docker')).manifest(REF),
+    ).toBeUndefined()
     expect(calls()).toHaveLength(1)
     const warnings: string[] = []
     const again = fakeDocker({ stderr: recorded('inspect-not-found.stderr'), exit: 1 })
-    await new ImagetoolsRegistry((m) => warnings.push(m), FAST).manifest(REF, {
+    await new ImagetoolsRegistry((m) => warnings.push(m), FAST, program('docker')).manifest(REF, {
       expectPresent: true,
     })
     expect(again()).toHaveLength(3)
@@ -81,7 +84,7 @@ describe('manifest', () => {
 
   test('refused credentials: the message and remedy users see', async () => {
     fakeDocker({ stderr: recorded('inspect-unauthorized.stderr'), exit: 1 })
-    const failure = await new ImagetoolsRegistry(undefined, FAST)
+    const failure = await new ImagetoolsRegistry(undefined, FAST, program('docker'))
       .manifest(REF)
       .catch((e: unknown) => e)
     expect(failure).toBeInstanceOf(RegistryUnauthorized)
@@ -93,9 +96,9 @@ describe('manifest', () => {
 
   test('a refused connection is retried, then a failure naming the read', async () => {
     const calls = fakeDocker({ stderr: recorded('inspect-refused.stderr'), exit: 1 })
-    await expect(new ImagetoolsRegistry(undefined, FAST).manifest(REF)).rejects.toThrow(
-      `reading ${REF} from the registry failed: ERROR: failed to do request`,
-    )
+    await expect(
+      new ImagetoolsRegistry(undefined, FAST, program('docker')).manifest(REF),
+    ).rejects.toThrow(`reading ${REF} from the registry failed: ERROR: failed to do request`)
     expect(calls()).toHaveLength(3)
   })
 })
@@ -103,7 +106,7 @@ describe('manifest', () => {
 describe('image configs', () => {
   test('of one platform', async () => {
     const calls = fakeDocker({ stdout: recorded('inspect-image-single.json') })
-    const config = await new ImagetoolsRegistry(undefined, FAST).imageConfig(REF)
+    const config = await new ImagetoolsRegistry(undefined, FAST, program('docker')).imageConfig(REF)
     expect(config).toMatchObject({
       os: 'linux',
       architecture: 'amd64',
@@ -114,7 +117,9 @@ describe('image configs', () => {
 
   test('of every platform of an index, keyed as imagetools names them', async () => {
     fakeDocker({ stdout: recorded('inspect-image-index.json') })
-    const configs = await new ImagetoolsRegistry(undefined, FAST).indexConfigs(REF)
+    const configs = await new ImagetoolsRegistry(undefined, FAST, program('docker')).indexConfigs(
+      REF,
+    )
     expect([...configs.keys()]).toEqual(['linux/amd64', 'linux/arm64'])
     expect(configs.get('linux/arm64')?.architecture).toBe('arm64')
   })
@@ -124,23 +129,26 @@ describe('image configs', () => {
     ['indexConfigs', 'reading the image configs of'],
   ] as const)('%s fails naming the reference and the cause', async (method, what) => {
     fakeDocker({ stderr: recorded('inspect-not-found.stderr'), exit: 1 })
-    await expect(new ImagetoolsRegistry(undefined, FAST)[method](REF)).rejects.toThrow(
-      `${what} ${REF} failed: ERROR: `,
-    )
+    await expect(
+      new ImagetoolsRegistry(undefined, FAST, program('docker'))[method](REF),
+    ).rejects.toThrow(`${what} ${REF} failed: ERROR: `)
   })
 })
 
 describe('writes', () => {
   test('copy is imagetools create of the digest under the tag', async () => {
     const calls = fakeDocker({})
-    await new ImagetoolsRegistry(undefined, FAST).copy(`${REF}@sha256:abc`, `${REF}-copy`)
+    await new ImagetoolsRegistry(undefined, FAST, program('docker')).copy(
+      `${REF}@sha256:abc`,
+      `${REF}-copy`,
+    )
     expect(calls()).toEqual([`buildx imagetools create --tag ${REF}-copy ${REF}@sha256:abc`])
   })
 
   test('a failed copy names what it wrote', async () => {
     fakeDocker({ stderr: 'boom', exit: 1 })
-    await expect(new ImagetoolsRegistry(undefined, FAST).copy('a@sha256:1', 'a:b')).rejects.toThrow(
-      'pointing a:b at a@sha256:1 failed: boom',
-    )
+    await expect(
+      new ImagetoolsRegistry(undefined, FAST, program('docker')).copy('a@sha256:1', 'a:b'),
+    ).rejects.toThrow('pointing a:b at a@sha256:1 failed: boom')
   })
 })

@@ -31425,7 +31425,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8177);
+/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2432);
 
 await (0,_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 
@@ -31434,7 +31434,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8177:
+/***/ 2432:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34592,7 +34592,12 @@ function parsePublishedPort(text) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/ports/process.ts
+
+
+
 
 
 /** How long an interrupted program may take to stop before it is killed. */
@@ -34735,6 +34740,84 @@ function program(name) {
         runBinary: (args) => runCommandBinary(name, args),
     };
 }
+/** Whether a program of that name is on PATH, as a process start would find it. */
+async function onPath(name, path = process.env.PATH ?? '') {
+    const found = await Promise.all(path
+        .split(external_node_path_namespaceObject.delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.join)(dir, name), external_node_fs_namespaceObject.constants.X_OK).then(() => true, () => false)));
+    return found.includes(true);
+}
+
+;// CONCATENATED MODULE: ./src/ports/docker-cli.ts
+// The docker CLI, with its buildx plugin run directly: `docker buildx …` starts the CLI, which
+// asks the plugin for its metadata and then starts it again, about 0.1 s more per call on
+// Docker 28 (bench/README.md). buildx runs standalone as well (docker/actions-toolkit does so).
+
+
+
+
+/** Where the docker CLI looks for plugins after its own config folder and the config's extra folders. */
+const SYSTEM_PLUGIN_DIRS = [
+    '/usr/local/lib/docker/cli-plugins',
+    '/usr/local/libexec/docker/cli-plugins',
+    '/usr/lib/docker/cli-plugins',
+    '/usr/libexec/docker/cli-plugins',
+];
+const executable = (path) => {
+    try {
+        (0,external_node_fs_namespaceObject.accessSync)(path, external_node_fs_namespaceObject.constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+};
+/** The config file's `cliPluginsExtraDirs`, when the file exists and lists any. */
+function extraPluginDirs(configDir) {
+    try {
+        const config = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(configDir, 'config.json'), 'utf8'));
+        const dirs = config.cliPluginsExtraDirs;
+        return Array.isArray(dirs) ? dirs.filter((d) => typeof d === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+/**
+ * The buildx plugin the docker CLI would run, found in the CLI's own order: the config folder's
+ * cli-plugins ($DOCKER_CONFIG, else ~/.docker), the config's extra folders, the system folders.
+ */
+function buildxPlugin(env = process.env, isExecutable = executable) {
+    const configDir = env.DOCKER_CONFIG || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker');
+    const dirs = [
+        (0,external_node_path_namespaceObject.join)(configDir, 'cli-plugins'),
+        ...extraPluginDirs(configDir),
+        ...SYSTEM_PLUGIN_DIRS,
+    ];
+    return dirs.map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'docker-buildx')).find(isExecutable);
+}
+/**
+ * `docker`, except that `buildx …` runs the plugin itself when there is one; without one the
+ * docker CLI runs it, and says that buildx is missing as it always has.
+ */
+function dockerCli(docker = program('docker'), findPlugin = buildxPlugin) {
+    const plugin = findPlugin();
+    if (plugin === undefined)
+        return docker;
+    const buildx = program(plugin);
+    const route = (args) => args[0] === 'buildx' ? [buildx, args.slice(1)] : [docker, args];
+    return {
+        run: (args, options) => {
+            const [target, rest] = route(args);
+            return target.run(rest, options);
+        },
+        runBinary: (args) => {
+            const [target, rest] = route(args);
+            return target.runBinary(rest);
+        },
+    };
+}
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -34809,8 +34892,6 @@ function annotationsOf(manifest) {
         : {};
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
@@ -35247,6 +35328,7 @@ function containerName(runId, platform, check) {
 
 
 
+
 const outcome = (result) => result.exitCode === 0 ? { ok: true } : { ok: false, error: result.stderr };
 /** Resolves when the signal aborts (at once if it has); `cancel` forgets it. */
 function whenAborted(signal) {
@@ -35282,7 +35364,7 @@ class DockerEngine {
     cancellation;
     /** The removals removeLater started and removalsSettled waits for. */
     removals = new Set();
-    constructor(docker = program('docker'), options = {}) {
+    constructor(docker = dockerCli(), options = {}) {
         this.docker = docker;
         this.options = options;
         this.cancellation = options.cancellation;
@@ -35358,6 +35440,9 @@ class DockerEngine {
         return outcome(await this.docker.run(probeContainerArgs(spec, port, this.labels(spec.expires))));
     }
     async state(name) {
+        const known = await this.options.api?.container(name);
+        if (known)
+            return known.state;
         const result = await this.docker.run([
             'inspect',
             '--format',
@@ -35371,22 +35456,33 @@ class DockerEngine {
         return `${result.stdout}\n${result.stderr}`;
     }
     async publishedPort(name, port) {
+        const hostPort = (await this.options.api?.container(name))?.ports[`${port}/tcp`]?.[0];
+        if (hostPort !== undefined)
+            return { hostPort };
         const result = await this.docker.run(['port', name, `${port}/tcp`]);
-        const hostPort = parsePublishedPort(result.stdout);
-        return hostPort === undefined ? { hostPort, error: result.stderr } : { hostPort };
+        const parsed = parsePublishedPort(result.stdout);
+        return parsed === undefined ? { hostPort: parsed, error: result.stderr } : { hostPort: parsed };
     }
     async remove(name) {
         // A removal whose client died half-way (a killed run) can leave the container "Removal In
         // Progress" until another removal comes: the engine refuses that one while the first is
         // still under way, so it is asked again for a few seconds.
         for (let attempt = 1;; attempt++) {
-            const result = await this.docker.run(['rm', '--force', name]);
+            const result = await this.removeOnce(name);
             if (result.exitCode === 0 || !REMOVAL_IN_PROGRESS.test(result.stderr))
                 return;
             if (attempt === REMOVAL_ATTEMPTS)
                 return;
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(REMOVAL_RETRY_MS);
         }
+    }
+    /** One removal, through the socket (as `docker rm --force` would ask it) or the CLI. */
+    async removeOnce(name) {
+        const answer = await this.options.api?.remove(name);
+        if (answer === undefined)
+            return this.docker.run(['rm', '--force', name]);
+        const done = answer.status === 204 || answer.status === 404;
+        return { exitCode: done ? 0 : 1, stdout: '', stderr: done ? '' : answer.body.toString('utf8') };
     }
     removeLater(name) {
         const removal = this.remove(name)
@@ -35437,19 +35533,28 @@ class DockerEngine {
         });
         return { exitCode, stderr };
     }
+    /** The engine's version and image store: from its socket, else from `docker info`. */
+    async engineFacts() {
+        const facts = await this.options.api?.engine();
+        if (facts && (await onPath('docker')))
+            return { facts };
+        const engine = await this.docker.run(['info', '--format', '{{json .}}']);
+        return { facts: parseEngineInfo(engine.stdout), engine };
+    }
     async info(builder) {
-        // Three independent questions, asked at once: each is a process start.
-        const [engine, buildx, inspect] = await Promise.all([
-            this.docker.run(['info', '--format', '{{json .}}']),
+        // Independent questions, asked at once.
+        const [asked, buildx, inspect] = await Promise.all([
+            this.engineFacts(),
             this.docker.run(['buildx', 'version']),
             this.docker.run(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
         ]);
-        if (engine.exitCode === 127) {
+        const engine = 'engine' in asked ? asked.engine : undefined;
+        if (engine?.exitCode === 127) {
             throw new StepFailure('the docker CLI is not installed', 'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian');
         }
-        const server = parseEngineInfo(engine.stdout);
-        if (engine.exitCode !== 0 || server === undefined) {
-            throw new StepFailure(`the Docker engine does not answer: ${tail(engine.stderr, 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
+        const server = asked.facts;
+        if (server === undefined || (engine !== undefined && engine.exitCode !== 0)) {
+            throw new StepFailure(`the Docker engine does not answer: ${tail(engine?.stderr ?? '', 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
         }
         const buildxVersion = parseBuildxVersion(buildx.stdout);
         if (buildx.exitCode !== 0 || buildxVersion === undefined) {
@@ -35489,6 +35594,11 @@ class DockerEngine {
         if (this.cancellation?.aborted) {
             throw new StepFailure(`the job was cancelled before ${path} was read from ${ref}`);
         }
+        const read = await this.options.api?.imageFile(ref, platform, path, this.labels());
+        if (read?.container !== undefined)
+            this.removeLater(read.container);
+        if (read?.kind === 'read')
+            return read.file;
         const created = await this.docker.run([
             'create',
             '--pull',

@@ -9,7 +9,9 @@ import {
   parsePublishedPort,
 } from './engine-output.js'
 import { StepFailure } from '../model/errors.js'
-import { program, tail, type CommandResult, type Program } from './process.js'
+import { onPath, tail, type CommandResult, type Program } from './process.js'
+import { dockerCli } from './docker-cli.js'
+import type { EngineApi, EngineFacts } from './engine-api.js'
 import { imageConfigOf, type ImageConfig } from '../model/oci.js'
 import { firstFileInTar, unpackLayout } from './layer-files.js'
 import { rm } from 'node:fs/promises'
@@ -143,6 +145,8 @@ export interface EngineOptions {
   readonly owner?: ContainerOwner
   /** The job's cancellation: no container starts after it, and waits on containers end. */
   readonly cancellation?: AbortSignal
+  /** The engine's API socket for its facts and a container's state and ports (else the CLI). */
+  readonly api?: EngineApi
 }
 
 export type { BuilderInfo, ContainerState } from './engine-output.js'
@@ -165,7 +169,7 @@ export class DockerEngine implements ContainerEngine {
   private readonly removals = new Set<Promise<void>>()
 
   constructor(
-    private readonly docker: Program = program('docker'),
+    private readonly docker: Program = dockerCli(),
     private readonly options: EngineOptions = {},
   ) {
     this.cancellation = options.cancellation
@@ -257,6 +261,8 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async state(name: string): Promise<ContainerState> {
+    const known = await this.options.api?.container(name)
+    if (known) return known.state
     const result = await this.docker.run([
       'inspect',
       '--format',
@@ -272,9 +278,11 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async publishedPort(name: string, port: number): Promise<PublishedPort> {
+    const hostPort = (await this.options.api?.container(name))?.ports[`${port}/tcp`]?.[0]
+    if (hostPort !== undefined) return { hostPort }
     const result = await this.docker.run(['port', name, `${port}/tcp`])
-    const hostPort = parsePublishedPort(result.stdout)
-    return hostPort === undefined ? { hostPort, error: result.stderr } : { hostPort }
+    const parsed = parsePublishedPort(result.stdout)
+    return parsed === undefined ? { hostPort: parsed, error: result.stderr } : { hostPort: parsed }
   }
 
   async remove(name: string): Promise<void> {
@@ -282,11 +290,19 @@ export class DockerEngine implements ContainerEngine {
     // Progress" until another removal comes: the engine refuses that one while the first is
     // still under way, so it is asked again for a few seconds.
     for (let attempt = 1; ; attempt++) {
-      const result = await this.docker.run(['rm', '--force', name])
+      const result = await this.removeOnce(name)
       if (result.exitCode === 0 || !REMOVAL_IN_PROGRESS.test(result.stderr)) return
       if (attempt === REMOVAL_ATTEMPTS) return
       await wait(REMOVAL_RETRY_MS)
     }
+  }
+
+  /** One removal, through the socket (as `docker rm --force` would ask it) or the CLI. */
+  private async removeOnce(name: string): Promise<CommandResult> {
+    const answer = await this.options.api?.remove(name)
+    if (answer === undefined) return this.docker.run(['rm', '--force', name])
+    const done = answer.status === 204 || answer.status === 404
+    return { exitCode: done ? 0 : 1, stdout: '', stderr: done ? '' : answer.body.toString('utf8') }
   }
 
   removeLater(name: string): void {
@@ -345,23 +361,34 @@ export class DockerEngine implements ContainerEngine {
     return { exitCode, stderr }
   }
 
+  /** The engine's version and image store: from its socket, else from `docker info`. */
+  private async engineFacts(): Promise<
+    { facts: EngineFacts } | { facts: undefined; engine: CommandResult }
+  > {
+    const facts = await this.options.api?.engine()
+    if (facts && (await onPath('docker'))) return { facts }
+    const engine = await this.docker.run(['info', '--format', '{{json .}}'])
+    return { facts: parseEngineInfo(engine.stdout), engine }
+  }
+
   async info(builder?: string): Promise<EngineInfo> {
-    // Three independent questions, asked at once: each is a process start.
-    const [engine, buildx, inspect] = await Promise.all([
-      this.docker.run(['info', '--format', '{{json .}}']),
+    // Independent questions, asked at once.
+    const [asked, buildx, inspect] = await Promise.all([
+      this.engineFacts(),
       this.docker.run(['buildx', 'version']),
       this.docker.run(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
     ])
-    if (engine.exitCode === 127) {
+    const engine = 'engine' in asked ? asked.engine : undefined
+    if (engine?.exitCode === 127) {
       throw new StepFailure(
         'the docker CLI is not installed',
         'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian',
       )
     }
-    const server = parseEngineInfo(engine.stdout)
-    if (engine.exitCode !== 0 || server === undefined) {
+    const server = asked.facts
+    if (server === undefined || (engine !== undefined && engine.exitCode !== 0)) {
       throw new StepFailure(
-        `the Docker engine does not answer: ${tail(engine.stderr, 3)}`,
+        `the Docker engine does not answer: ${tail(engine?.stderr ?? '', 3)}`,
         'start the Docker engine (dockerd) before this step, and check that this user may use its socket',
       )
     }
@@ -416,6 +443,9 @@ export class DockerEngine implements ContainerEngine {
     if (this.cancellation?.aborted) {
       throw new StepFailure(`the job was cancelled before ${path} was read from ${ref}`)
     }
+    const read = await this.options.api?.imageFile(ref, platform, path, this.labels())
+    if (read?.container !== undefined) this.removeLater(read.container)
+    if (read?.kind === 'read') return read.file
     const created = await this.docker.run([
       'create',
       '--pull',

@@ -1,4 +1,7 @@
 import { execFile, spawn } from 'node:child_process'
+import { constants } from 'node:fs'
+import { access } from 'node:fs/promises'
+import { delimiter, join } from 'node:path'
 import { getExecOutput } from '@actions/exec'
 
 export interface CommandResult {
@@ -186,4 +189,20 @@ export function program(name: string): Program {
     run: (args, options) => runCommand(name, args, options),
     runBinary: (args) => runCommandBinary(name, args),
   }
+}
+
+/** Whether a program of that name is on PATH, as a process start would find it. */
+export async function onPath(name: string, path = process.env.PATH ?? ''): Promise<boolean> {
+  const found = await Promise.all(
+    path
+      .split(delimiter)
+      .filter((dir) => dir !== '')
+      .map((dir) =>
+        access(join(dir, name), constants.X_OK).then(
+          () => true,
+          () => false,
+        ),
+      ),
+  )
+  return found.includes(true)
 }

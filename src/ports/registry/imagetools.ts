@@ -5,7 +5,8 @@ import {
   type ImageConfig,
   type RemoteManifest,
 } from '../../model/oci.js'
-import { runCommand, tail, type CommandResult } from '../process.js'
+import { dockerCli } from '../docker-cli.js'
+import { tail, type CommandResult, type Program } from '../process.js'
 import type { Registry } from '../registry.js'
 import { DEFAULT_RETRY, TRANSIENT_FAILURE, retryCommand, type RetryPolicy } from '../retry.js'
 
@@ -24,12 +25,13 @@ export class ImagetoolsRegistry implements ImagetoolsCapabilities {
   constructor(
     private readonly warn: (message: string) => void = () => undefined,
     private readonly policy: RetryPolicy = DEFAULT_RETRY,
+    private readonly docker: Program = dockerCli(),
   ) {}
 
   private imagetools(what: string, args: string[], alsoRetry?: RegExp): Promise<CommandResult> {
     return retryCommand(
       what,
-      () => runCommand('docker', ['buildx', 'imagetools', ...args]),
+      () => this.docker.run(['buildx', 'imagetools', ...args]),
       this.warn,
       this.policy,
       (r) => TRANSIENT_FAILURE.test(r.stderr) || (alsoRetry?.test(r.stderr) ?? false),

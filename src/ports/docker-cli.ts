@@ -1,0 +1,77 @@
+// The docker CLI, with its buildx plugin run directly: `docker buildx …` starts the CLI, which
+// asks the plugin for its metadata and then starts it again, about 0.1 s more per call on
+// Docker 28 (bench/README.md). buildx runs standalone as well (docker/actions-toolkit does so).
+import { accessSync, constants, readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { program, type Program } from './process.js'
+
+/** Where the docker CLI looks for plugins after its own config folder and the config's extra folders. */
+const SYSTEM_PLUGIN_DIRS = [
+  '/usr/local/lib/docker/cli-plugins',
+  '/usr/local/libexec/docker/cli-plugins',
+  '/usr/lib/docker/cli-plugins',
+  '/usr/libexec/docker/cli-plugins',
+]
+
+const executable = (path: string): boolean => {
+  try {
+    accessSync(path, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The config file's `cliPluginsExtraDirs`, when the file exists and lists any. */
+function extraPluginDirs(configDir: string): string[] {
+  try {
+    const config = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as unknown
+    const dirs = (config as { cliPluginsExtraDirs?: unknown }).cliPluginsExtraDirs
+    return Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string') : []
+  } catch {
+    return []
+  }
+}
+
+/**
+ * The buildx plugin the docker CLI would run, found in the CLI's own order: the config folder's
+ * cli-plugins ($DOCKER_CONFIG, else ~/.docker), the config's extra folders, the system folders.
+ */
+export function buildxPlugin(
+  env: NodeJS.ProcessEnv = process.env,
+  isExecutable: (path: string) => boolean = executable,
+): string | undefined {
+  const configDir = env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker')
+  const dirs = [
+    join(configDir, 'cli-plugins'),
+    ...extraPluginDirs(configDir),
+    ...SYSTEM_PLUGIN_DIRS,
+  ]
+  return dirs.map((dir) => join(dir, 'docker-buildx')).find(isExecutable)
+}
+
+/**
+ * `docker`, except that `buildx …` runs the plugin itself when there is one; without one the
+ * docker CLI runs it, and says that buildx is missing as it always has.
+ */
+export function dockerCli(
+  docker: Program = program('docker'),
+  findPlugin: () => string | undefined = buildxPlugin,
+): Program {
+  const plugin = findPlugin()
+  if (plugin === undefined) return docker
+  const buildx = program(plugin)
+  const route = (args: readonly string[]): [Program, readonly string[]] =>
+    args[0] === 'buildx' ? [buildx, args.slice(1)] : [docker, args]
+  return {
+    run: (args, options) => {
+      const [target, rest] = route(args)
+      return target.run(rest, options)
+    },
+    runBinary: (args) => {
+      const [target, rest] = route(args)
+      return target.runBinary(rest)
+    },
+  }
+}
