@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process'
 import { request } from 'node:http'
 import { promisify } from 'node:util'
+import { buildxPlugin } from '../../src/ports/docker-cli.js'
 import { HttpRegistry } from '../../src/ports/registry/http.js'
 import { median } from './stats.js'
 
@@ -81,6 +82,17 @@ export async function measureEngineQuestions(reps: number): Promise<Primitive[]>
     ['preflight: docker buildx inspect (no --bootstrap)', 'docker', ['buildx', 'inspect']],
     ['preflight: git rev-parse HEAD', 'git', ['rev-parse', 'HEAD']],
   ]
+  // What the action runs instead of `docker buildx …`: the plugin itself (src/ports/docker-cli.ts).
+  const plugin = buildxPlugin()
+  if (plugin !== undefined)
+    questions.push(
+      ['preflight: buildx plugin: version (no docker CLI)', plugin, ['version']],
+      [
+        'preflight: buildx plugin: inspect --bootstrap (no docker CLI)',
+        plugin,
+        ['inspect', '--bootstrap'],
+      ],
+    )
   const results: Primitive[] = []
   for (const [name, program, args] of questions) {
     const samples: number[] = []
