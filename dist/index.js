@@ -54491,7 +54491,16 @@ class DockerEngine {
     async startDetached(spec, port) {
         if (this.cancellation?.aborted)
             return { ok: false, error: 'the job was cancelled' };
-        return outcome(await this.docker.run(probeContainerArgs(spec, port, this.labels(spec.expires))));
+        const labels = this.labels(spec.expires);
+        const started = await this.options.api?.startDetached({
+            ref: spec.ref,
+            name: spec.name,
+            platform: formatPlatform(spec.platform),
+            env: spec.env.map(({ key, value }) => `${key}=${value}`),
+            labels,
+            port,
+        });
+        return started ?? outcome(await this.docker.run(probeContainerArgs(spec, port, labels)));
     }
     async state(name) {
         const known = await this.options.api?.container(name);
@@ -54728,6 +54737,9 @@ class EngineApi {
         return new Promise((resolve) => {
             const req = (0,external_node_http_.request)({
                 socketPath: this.socket,
+                // A connection per request: connecting to a local socket costs nothing, and no
+                // request waits on a kept-alive connection the engine has given up.
+                agent: false,
                 path,
                 method,
                 timeout: this.timeoutMs,
@@ -54823,6 +54835,45 @@ class EngineApi {
     async remove(name) {
         return this.send('DELETE', `/containers/${encodeURIComponent(name)}?force=1`);
     }
+    /**
+     * `docker run --detach --pull never --publish 127.0.0.1::PORT`: a container created and
+     * started; undefined when the socket does not answer (the CLI is asked then). The error is
+     * the engine's message, as the CLI prints it.
+     */
+    async startDetached(container) {
+        const query = `name=${encodeURIComponent(container.name)}&platform=${encodeURIComponent(container.platform)}`;
+        const port = `${container.port}/tcp`;
+        const created = await this.send('POST', `/containers/create?${query}`, {
+            Image: container.ref,
+            Env: container.env,
+            Labels: container.labels,
+            ExposedPorts: { [port]: {} },
+            HostConfig: { PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+        });
+        if (created === undefined)
+            return undefined;
+        if (created.status !== 201)
+            return { ok: false, error: daemonError(created) };
+        const started = await this.send('POST', `/containers/${encodeURIComponent(container.name)}/start`);
+        if (started === undefined)
+            return { ok: false, error: 'the engine did not answer the start' };
+        return started.status === 204 || started.status === 304
+            ? { ok: true }
+            : { ok: false, error: daemonError(started) };
+    }
+}
+/** The engine's error message, as the docker CLI prints it. */
+function daemonError(answer) {
+    let message = answer.body.toString('utf8').trim();
+    try {
+        const parsed = JSON.parse(message);
+        if (typeof parsed.message === 'string')
+            message = parsed.message;
+    }
+    catch {
+        // not JSON: the body as it is
+    }
+    return `Error response from daemon: ${message || `status ${answer.status}`}`;
 }
 /** Go's os.ModeSymlink in the mode of a path's stat (X-Docker-Container-Path-Stat). */
 const MODE_SYMLINK = 0x8000000;

@@ -1,8 +1,10 @@
 import type { BuildSpec } from '../../src/build/buildx-args.js'
 import { buildxBuildArgs } from '../../src/build/buildx-args.js'
+import { ownerLabels, type ContainerOwner } from '../../src/model/container-owner.js'
 import { StepFailure } from '../../src/model/errors.js'
 import type {
   ContainerFacts,
+  DetachedContainer,
   EngineApi,
   EngineFacts,
   ImageFileRead,
@@ -499,6 +501,43 @@ describe("removals and image reads through the engine's API socket", () => {
     answer = { kind: 'unanswered' }
     await e.readImageFile('r@sha256:1', 'linux/arm64', '/bin/app')
     expect(docker.calls.map((c) => c.args[0])).toEqual(['create', 'cp'])
+  })
+})
+
+describe("the probe's container through the engine's socket", () => {
+  const SELF_OWNER: ContainerOwner = { run: '500-1', repository: 'acme/app', process: 'h/b/1/1' }
+  test('started over the socket with the labels, the env and the platform: no docker process', async () => {
+    const asked: DetachedContainer[] = []
+    const api = {
+      startDetached: (c: DetachedContainer) => {
+        asked.push(c)
+        return Promise.resolve({ ok: true })
+      },
+    } as unknown as EngineApi
+    const docker = new ScriptedDocker()
+    const e = new DockerEngine(docker, { api, owner: SELF_OWNER })
+    expect(await e.startDetached({ ...SPEC, expires: 1_700_000_000_000 }, 8080)).toEqual({
+      ok: true,
+    })
+    expect(docker.calls).toEqual([])
+    expect(asked).toEqual([
+      {
+        ref: SPEC.ref,
+        name: SPEC.name,
+        platform: 'linux/arm64',
+        env: ['MODE=smoke'],
+        labels: ownerLabels(SELF_OWNER, 1_700_000_000_000),
+        port: 8080,
+      },
+    ])
+  })
+
+  test('a socket that does not answer: `docker run --detach`, as without one', async () => {
+    const api = { startDetached: () => Promise.resolve(undefined) } as unknown as EngineApi
+    const docker = new ScriptedDocker()
+    const e = new DockerEngine(docker, { api })
+    expect(await e.startDetached(SPEC, 8080)).toEqual({ ok: true })
+    expect(docker.calls.map((c) => c.args)).toEqual([probeContainerArgs(SPEC, 8080)])
   })
 })
 

@@ -226,4 +226,59 @@ describe('EngineApi on a unix socket', () => {
     expect(answer?.status).toBe(409)
     expect(answer?.body.toString()).toMatch(/already in progress/)
   })
+
+  const PROBE = {
+    ref: 'r/app@sha256:2',
+    name: 'mar-1-linux-arm64-http-x',
+    platform: 'linux/arm64',
+    env: ['MODE=smoke'],
+    labels: { owner: 'run-1' },
+    port: 8080,
+  }
+  const CREATE_PROBE =
+    'POST /containers/create?name=mar-1-linux-arm64-http-x&platform=linux%2Farm64'
+
+  test('startDetached: created with the port published on loopback only, then started', async () => {
+    routes[CREATE_PROBE] = [201, '{"Id":"p1"}']
+    routes['POST /containers/mar-1-linux-arm64-http-x/start'] = [204, '']
+    expect(await new EngineApi(socket).startDetached(PROBE)).toEqual({ ok: true })
+    expect(paths).toEqual([CREATE_PROBE, 'POST /containers/mar-1-linux-arm64-http-x/start'])
+    expect(JSON.parse(bodies[0] ?? '')).toEqual({
+      Image: 'r/app@sha256:2',
+      Env: ['MODE=smoke'],
+      Labels: { owner: 'run-1' },
+      ExposedPorts: { '8080/tcp': {} },
+      HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+    })
+  })
+
+  test.each<[string, Record<string, [number, string]>, string]>([
+    [
+      'an image the engine does not hold',
+      { [CREATE_PROBE]: [404, '{"message":"No such image: r/app@sha256:2"}'] },
+      'Error response from daemon: No such image: r/app@sha256:2',
+    ],
+    [
+      'an entrypoint that cannot start',
+      {
+        [CREATE_PROBE]: [201, '{"Id":"p1"}'],
+        'POST /containers/mar-1-linux-arm64-http-x/start': [
+          400,
+          '{"message":"failed to create task: exec: \\"/app\\": no such file or directory"}',
+        ],
+      },
+      'Error response from daemon: failed to create task: exec: "/app": no such file or directory',
+    ],
+  ])(
+    "startDetached: %s fails with the engine's own message, as the CLI prints it",
+    async (_name, answers, error) => {
+      routes = answers
+      expect(await new EngineApi(socket).startDetached(PROBE)).toEqual({ ok: false, error })
+    },
+  )
+
+  test('startDetached: no engine on the socket is undefined, for the CLI to try', async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'engine-api-')), 'none.sock')
+    expect(await new EngineApi(missing).startDetached(PROBE)).toBeUndefined()
+  })
 })

@@ -35437,7 +35437,16 @@ class DockerEngine {
     async startDetached(spec, port) {
         if (this.cancellation?.aborted)
             return { ok: false, error: 'the job was cancelled' };
-        return outcome(await this.docker.run(probeContainerArgs(spec, port, this.labels(spec.expires))));
+        const labels = this.labels(spec.expires);
+        const started = await this.options.api?.startDetached({
+            ref: spec.ref,
+            name: spec.name,
+            platform: platform_formatPlatform(spec.platform),
+            env: spec.env.map(({ key, value }) => `${key}=${value}`),
+            labels,
+            port,
+        });
+        return started ?? outcome(await this.docker.run(probeContainerArgs(spec, port, labels)));
     }
     async state(name) {
         const known = await this.options.api?.container(name);

@@ -68,6 +68,9 @@ export class EngineApi {
       const req = request(
         {
           socketPath: this.socket,
+          // A connection per request: connecting to a local socket costs nothing, and no
+          // request waits on a kept-alive connection the engine has given up.
+          agent: false,
           path,
           method,
           timeout: this.timeoutMs,
@@ -185,6 +188,59 @@ export class EngineApi {
   async remove(name: string): Promise<EngineAnswer | undefined> {
     return this.send('DELETE', `/containers/${encodeURIComponent(name)}?force=1`)
   }
+
+  /**
+   * `docker run --detach --pull never --publish 127.0.0.1::PORT`: a container created and
+   * started; undefined when the socket does not answer (the CLI is asked then). The error is
+   * the engine's message, as the CLI prints it.
+   */
+  async startDetached(
+    container: DetachedContainer,
+  ): Promise<{ ok: true } | { ok: false; error: string } | undefined> {
+    const query = `name=${encodeURIComponent(container.name)}&platform=${encodeURIComponent(container.platform)}`
+    const port = `${container.port}/tcp`
+    const created = await this.send('POST', `/containers/create?${query}`, {
+      Image: container.ref,
+      Env: container.env,
+      Labels: container.labels,
+      ExposedPorts: { [port]: {} },
+      HostConfig: { PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+    })
+    if (created === undefined) return undefined
+    if (created.status !== 201) return { ok: false, error: daemonError(created) }
+    const started = await this.send(
+      'POST',
+      `/containers/${encodeURIComponent(container.name)}/start`,
+    )
+    if (started === undefined) return { ok: false, error: 'the engine did not answer the start' }
+    return started.status === 204 || started.status === 304
+      ? { ok: true }
+      : { ok: false, error: daemonError(started) }
+  }
+}
+
+/** What `docker run --detach` is given for a smoke probe. */
+export interface DetachedContainer {
+  readonly ref: string
+  readonly name: string
+  readonly platform: string
+  /** `KEY=value` */
+  readonly env: readonly string[]
+  readonly labels: Readonly<Record<string, string>>
+  /** The container's port, published on 127.0.0.1 on a port the engine picks. */
+  readonly port: number
+}
+
+/** The engine's error message, as the docker CLI prints it. */
+function daemonError(answer: EngineAnswer): string {
+  let message = answer.body.toString('utf8').trim()
+  try {
+    const parsed = JSON.parse(message) as { message?: unknown }
+    if (typeof parsed.message === 'string') message = parsed.message
+  } catch {
+    // not JSON: the body as it is
+  }
+  return `Error response from daemon: ${message || `status ${answer.status}`}`
 }
 
 /** Go's os.ModeSymlink in the mode of a path's stat (X-Docker-Container-Path-Stat). */

@@ -257,7 +257,16 @@ export class DockerEngine implements ContainerEngine {
 
   async startDetached(spec: ContainerSpec, port: number): Promise<EngineOutcome> {
     if (this.cancellation?.aborted) return { ok: false, error: 'the job was cancelled' }
-    return outcome(await this.docker.run(probeContainerArgs(spec, port, this.labels(spec.expires))))
+    const labels = this.labels(spec.expires)
+    const started = await this.options.api?.startDetached({
+      ref: spec.ref,
+      name: spec.name,
+      platform: formatPlatform(spec.platform),
+      env: spec.env.map(({ key, value }) => `${key}=${value}`),
+      labels,
+      port,
+    })
+    return started ?? outcome(await this.docker.run(probeContainerArgs(spec, port, labels)))
   }
 
   async state(name: string): Promise<ContainerState> {
