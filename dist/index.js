@@ -54432,6 +54432,12 @@ class DockerEngine {
         return this.options.owner ? ownerLabels(this.options.owner, expires) : {};
     }
     async labelledContainers() {
+        const listed = await this.options.api?.containersLabelled(OWNER_LABELS.run);
+        if (listed)
+            return listed.flatMap(({ id, name, labels }) => {
+                const container = labelledContainer(id, name, labels);
+                return container ? [container] : [];
+            });
         const columns = [
             '{{.ID}}',
             '{{.Names}}',
@@ -54861,6 +54867,23 @@ class EngineApi {
             ? { ok: true }
             : { ok: false, error: daemonError(started) };
     }
+    /** `docker ps --all --filter label=LABEL`: each container's id, name and labels. */
+    async containersLabelled(label) {
+        const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
+        const found = await this.get(`/containers/json?all=1&filters=${filters}`);
+        if (!Array.isArray(found))
+            return undefined;
+        return found.flatMap((c) => {
+            if (typeof c.Id !== 'string')
+                return [];
+            const names = Array.isArray(c.Names) ? c.Names : [];
+            const name = typeof names[0] === 'string' ? names[0].replace(/^\//, '') : '';
+            const labels = c.Labels !== null && typeof c.Labels === 'object'
+                ? Object.fromEntries(Object.entries(c.Labels).filter((e) => typeof e[1] === 'string'))
+                : {};
+            return [{ id: c.Id, name, labels }];
+        });
+    }
 }
 /** The engine's error message, as the docker CLI prints it. */
 function daemonError(answer) {
@@ -54881,6 +54904,11 @@ const MODE_SYMLINK = 0x8000000;
 function engineApi(env = process.env) {
     const socket = engineSocket(env);
     return socket === undefined ? undefined : new EngineApi(socket);
+}
+/** The engine options with the API, when there is one: `new DockerEngine(docker, engineApiOption())`. */
+function engineApiOption(env = process.env) {
+    const api = engineApi(env);
+    return api ? { api } : {};
 }
 
 ;// CONCATENATED MODULE: ./src/ports/git.ts
@@ -61507,10 +61535,9 @@ function adapters(runEnv, inputs, workDir, log, run = {}) {
         log.warning(m);
     };
     const retries = retryPolicy(runEnv.backoffMs, run.signal);
-    const api = engineApi();
     return {
         engine: new DockerEngine(undefined, {
-            ...(api ? { api } : {}),
+            ...engineApiOption(),
             ...(run.owner ? { owner: run.owner } : {}),
             ...(run.signal ? { cancellation: run.signal } : {}),
         }),

@@ -8,7 +8,7 @@ import type { Inputs } from './model/inputs.js'
 import type { RunEnvironment } from './model/run-env.js'
 import type { ContainerOwner } from './model/container-owner.js'
 import { DockerEngine } from './ports/engine.js'
-import { engineApi } from './ports/engine-api.js'
+import { engineApiOption } from './ports/engine-api.js'
 import { GitCli } from './ports/git.js'
 import type { GitHub } from './ports/github.js'
 import { OctokitGitHub } from './ports/github/octokit.js'
@@ -87,10 +87,9 @@ export function adapters(
     log.warning(m)
   }
   const retries = retryPolicy(runEnv.backoffMs, run.signal)
-  const api = engineApi()
   return {
     engine: new DockerEngine(undefined, {
-      ...(api ? { api } : {}),
+      ...engineApiOption(),
       ...(run.owner ? { owner: run.owner } : {}),
       ...(run.signal ? { cancellation: run.signal } : {}),
     }),

@@ -532,6 +532,23 @@ describe("the probe's container through the engine's socket", () => {
     ])
   })
 
+  test("the run's labelled containers are listed over the socket: no docker ps", async () => {
+    const labels = ownerLabels(SELF_OWNER, 1_700_000_000_000)
+    const api = {
+      containersLabelled: () =>
+        Promise.resolve([
+          { id: 'a1', name: 'mar-500-1-x', labels },
+          { id: 'b2', name: 'unlabelled', labels: {} },
+        ]),
+    } as unknown as EngineApi
+    const docker = new ScriptedDocker()
+    const found = await new DockerEngine(docker, { api }).labelledContainers()
+    expect(found).toEqual([
+      { id: 'a1', name: 'mar-500-1-x', owner: SELF_OWNER, expires: 1_700_000_000_000 },
+    ])
+    expect(docker.calls).toEqual([])
+  })
+
   test('a socket that does not answer: `docker run --detach`, as without one', async () => {
     const api = { startDetached: () => Promise.resolve(undefined) } as unknown as EngineApi
     const docker = new ScriptedDocker()

@@ -281,4 +281,22 @@ describe('EngineApi on a unix socket', () => {
     const missing = join(mkdtempSync(join(tmpdir(), 'engine-api-')), 'none.sock')
     expect(await new EngineApi(missing).startDetached(PROBE)).toBeUndefined()
   })
+
+  test('containersLabelled: the filter as docker ps --filter label= sends it; names without their slash', async () => {
+    const label = 'dev.multiarch-release.run'
+    const query = `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [label] }))}`
+    answers[query] = [
+      200,
+      JSON.stringify([
+        { Id: 'a1', Names: ['/mar-1-linux-arm64-http-x'], Labels: { [label]: '1-1', other: 'x' } },
+        { Id: 'b2', Names: [], Labels: null },
+        { Names: ['/no-id'] },
+      ]),
+    ]
+    expect(await new EngineApi(socket).containersLabelled(label)).toEqual([
+      { id: 'a1', name: 'mar-1-linux-arm64-http-x', labels: { [label]: '1-1', other: 'x' } },
+      { id: 'b2', name: '', labels: {} },
+    ])
+    expect(paths).toEqual([query])
+  })
 })

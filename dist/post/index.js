@@ -31425,7 +31425,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2432);
+/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7947);
 
 await (0,_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 
@@ -31434,7 +31434,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2432:
+/***/ 7947:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35378,6 +35378,12 @@ class DockerEngine {
         return this.options.owner ? ownerLabels(this.options.owner, expires) : {};
     }
     async labelledContainers() {
+        const listed = await this.options.api?.containersLabelled(OWNER_LABELS.run);
+        if (listed)
+            return listed.flatMap(({ id, name, labels }) => {
+                const container = labelledContainer(id, name, labels);
+                return container ? [container] : [];
+            });
         const columns = [
             '{{.ID}}',
             '{{.Names}}',
@@ -35630,6 +35636,224 @@ class DockerEngine {
             this.removeLater(id);
         }
     }
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: ./src/ports/engine-api.ts
+// The engine's API socket, for the questions whose answer is one small JSON document: the
+// docker CLI takes a process for each (50 to 130 ms on Docker 28, bench/README.md), the socket
+// a few milliseconds. Anything unusual (a remote engine, a context, no answer) goes to the CLI.
+
+
+
+
+
+const DEFAULT_SOCKET = '/var/run/docker.sock';
+const TIMEOUT_MS = 5_000;
+/** The context the config file chooses, if any. */
+function configContext(env) {
+    const dir = env.DOCKER_CONFIG || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker');
+    try {
+        const config = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(dir, 'config.json'), 'utf8'));
+        const context = config.currentContext;
+        return typeof context === 'string' && context !== '' ? context : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The engine's unix socket when the docker CLI would use it: DOCKER_HOST's unix:// path, else
+ * the default socket when no context other than `default` is chosen; otherwise undefined.
+ */
+function engineSocket(env = process.env) {
+    const host = env.DOCKER_HOST;
+    if (host)
+        return host.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
+    const context = env.DOCKER_CONTEXT || configContext(env);
+    return context === undefined || context === 'default' ? DEFAULT_SOCKET : undefined;
+}
+/** Requests on the engine's socket, for what the docker CLI would ask it. */
+class EngineApi {
+    socket;
+    timeoutMs;
+    constructor(socket, timeoutMs = TIMEOUT_MS) {
+        this.socket = socket;
+        this.timeoutMs = timeoutMs;
+    }
+    /** One request; undefined when the socket does not answer (no engine, a timeout). */
+    send(method, path, body) {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        return new Promise((resolve) => {
+            const req = (0,external_node_http_.request)({
+                socketPath: this.socket,
+                // A connection per request: connecting to a local socket costs nothing, and no
+                // request waits on a kept-alive connection the engine has given up.
+                agent: false,
+                path,
+                method,
+                timeout: this.timeoutMs,
+                headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+            }, (res) => {
+                const chunks = [];
+                res.on('data', (chunk) => chunks.push(chunk));
+                res.on('error', () => {
+                    resolve(undefined);
+                });
+                res.on('end', () => {
+                    resolve({
+                        status: res.statusCode ?? 0,
+                        headers: res.headers,
+                        body: Buffer.concat(chunks),
+                    });
+                });
+            });
+            req.on('timeout', () => req.destroy());
+            req.on('error', () => {
+                resolve(undefined);
+            });
+            req.end(payload);
+        });
+    }
+    /** A GET's JSON; undefined whenever the answer is not a 200 with JSON. */
+    async get(path) {
+        const answer = await this.send('GET', path);
+        if (answer?.status !== 200)
+            return undefined;
+        try {
+            return JSON.parse(answer.body.toString('utf8'));
+        }
+        catch {
+            return undefined;
+        }
+    }
+    async engine() {
+        const info = (await this.get('/info'));
+        if (typeof info?.ServerVersion !== 'string' || info.ServerVersion === '')
+            return undefined;
+        return {
+            version: info.ServerVersion,
+            containerdStore: JSON.stringify(info.DriverStatus ?? []).includes('io.containerd.snapshotter'),
+        };
+    }
+    async container(name) {
+        const found = (await this.get(`/containers/${encodeURIComponent(name)}/json`));
+        if (found?.State === undefined)
+            return undefined;
+        const { Running: running, ExitCode: exitCode } = found.State;
+        const state = running === true
+            ? { status: 'running' }
+            : running === false
+                ? { status: 'exited', exitCode: typeof exitCode === 'number' ? exitCode : undefined }
+                : { status: 'unknown' };
+        const ports = Object.fromEntries(Object.entries(found.NetworkSettings?.Ports ?? {}).map(([port, bindings]) => [
+            port,
+            (bindings ?? []).map((b) => Number(b.HostPort)).filter((p) => Number.isInteger(p) && p > 0),
+        ]));
+        return { state, ports };
+    }
+    /**
+     * A file of a local image, symlinks followed, as `docker create` and `docker cp -L` read it,
+     * from a container created (not started) for it: the caller removes `container`.
+     */
+    async imageFile(ref, platform, path, labels) {
+        const created = await this.send('POST', `/containers/create?platform=${encodeURIComponent(platform)}`, { Image: ref, Labels: labels });
+        if (created?.status !== 201)
+            return { kind: 'unanswered' };
+        const container = JSON.parse(created.body.toString('utf8')).Id;
+        if (container === undefined)
+            return { kind: 'unanswered' };
+        const archive = (p) => `/containers/${container}/archive?path=${encodeURIComponent(p)}`;
+        const stat = await this.send('HEAD', archive(path));
+        if (stat?.status === 404)
+            return { kind: 'read', file: undefined, container };
+        const header = stat?.headers['x-docker-container-path-stat'];
+        if (stat?.status !== 200 || typeof header !== 'string')
+            return { kind: 'unanswered', container };
+        const { mode, linkTarget } = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
+        const target = mode !== undefined && (mode & MODE_SYMLINK) !== 0 && linkTarget
+            ? external_node_path_namespaceObject.posix.resolve(external_node_path_namespaceObject.posix.dirname(path), linkTarget)
+            : path;
+        const tar = await this.send('GET', archive(target));
+        if (tar?.status === 404)
+            return { kind: 'read', file: undefined, container };
+        if (tar?.status !== 200)
+            return { kind: 'unanswered', container };
+        return { kind: 'read', file: firstFileInTar(tar.body), container };
+    }
+    /** Removes a container, running or not: the engine's status (204 done, 404 gone, 409 busy). */
+    async remove(name) {
+        return this.send('DELETE', `/containers/${encodeURIComponent(name)}?force=1`);
+    }
+    /**
+     * `docker run --detach --pull never --publish 127.0.0.1::PORT`: a container created and
+     * started; undefined when the socket does not answer (the CLI is asked then). The error is
+     * the engine's message, as the CLI prints it.
+     */
+    async startDetached(container) {
+        const query = `name=${encodeURIComponent(container.name)}&platform=${encodeURIComponent(container.platform)}`;
+        const port = `${container.port}/tcp`;
+        const created = await this.send('POST', `/containers/create?${query}`, {
+            Image: container.ref,
+            Env: container.env,
+            Labels: container.labels,
+            ExposedPorts: { [port]: {} },
+            HostConfig: { PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+        });
+        if (created === undefined)
+            return undefined;
+        if (created.status !== 201)
+            return { ok: false, error: daemonError(created) };
+        const started = await this.send('POST', `/containers/${encodeURIComponent(container.name)}/start`);
+        if (started === undefined)
+            return { ok: false, error: 'the engine did not answer the start' };
+        return started.status === 204 || started.status === 304
+            ? { ok: true }
+            : { ok: false, error: daemonError(started) };
+    }
+    /** `docker ps --all --filter label=LABEL`: each container's id, name and labels. */
+    async containersLabelled(label) {
+        const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
+        const found = await this.get(`/containers/json?all=1&filters=${filters}`);
+        if (!Array.isArray(found))
+            return undefined;
+        return found.flatMap((c) => {
+            if (typeof c.Id !== 'string')
+                return [];
+            const names = Array.isArray(c.Names) ? c.Names : [];
+            const name = typeof names[0] === 'string' ? names[0].replace(/^\//, '') : '';
+            const labels = c.Labels !== null && typeof c.Labels === 'object'
+                ? Object.fromEntries(Object.entries(c.Labels).filter((e) => typeof e[1] === 'string'))
+                : {};
+            return [{ id: c.Id, name, labels }];
+        });
+    }
+}
+/** The engine's error message, as the docker CLI prints it. */
+function daemonError(answer) {
+    let message = answer.body.toString('utf8').trim();
+    try {
+        const parsed = JSON.parse(message);
+        if (typeof parsed.message === 'string')
+            message = parsed.message;
+    }
+    catch {
+        // not JSON: the body as it is
+    }
+    return `Error response from daemon: ${message || `status ${answer.status}`}`;
+}
+/** Go's os.ModeSymlink in the mode of a path's stat (X-Docker-Container-Path-Stat). */
+const MODE_SYMLINK = 0x8000000;
+/** The engine's API when its socket is known, else undefined (the docker CLI is asked). */
+function engineApi(env = process.env) {
+    const socket = engineSocket(env);
+    return socket === undefined ? undefined : new EngineApi(socket);
+}
+/** The engine options with the API, when there is one: `new DockerEngine(docker, engineApiOption())`. */
+function engineApiOption(env = process.env) {
+    const api = engineApi(env);
+    return api ? { api } : {};
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -35975,6 +36199,7 @@ function postState(env) {
 
 
 
+
 /** The prefix of every run's folder (main.ts makes it with mkdtemp). */
 const WORK_DIR_PREFIX = 'multiarch-release-';
 /** Only a folder the run made itself is removed: named as main.ts names it, in the runner's temp. */
@@ -35989,7 +36214,7 @@ function isRunFolder(path, env) {
  * attempt), the images a build-only run loaded for its smoke tests, its registry logins and its
  * folder. It never fails the job.
  */
-async function runPost(env = process.env, engine = new DockerEngine()) {
+async function runPost(env = process.env, engine = new DockerEngine(undefined, engineApiOption())) {
     const state = postState(env);
     let removed = [];
     let images = [];

@@ -217,6 +217,29 @@ export class EngineApi {
       ? { ok: true }
       : { ok: false, error: daemonError(started) }
   }
+
+  /** `docker ps --all --filter label=LABEL`: each container's id, name and labels. */
+  async containersLabelled(
+    label: string,
+  ): Promise<{ id: string; name: string; labels: Record<string, string> }[] | undefined> {
+    const filters = encodeURIComponent(JSON.stringify({ label: [label] }))
+    const found = await this.get(`/containers/json?all=1&filters=${filters}`)
+    if (!Array.isArray(found)) return undefined
+    return (found as { Id?: unknown; Names?: unknown; Labels?: unknown }[]).flatMap((c) => {
+      if (typeof c.Id !== 'string') return []
+      const names = Array.isArray(c.Names) ? (c.Names as unknown[]) : []
+      const name = typeof names[0] === 'string' ? names[0].replace(/^\//, '') : ''
+      const labels =
+        c.Labels !== null && typeof c.Labels === 'object'
+          ? Object.fromEntries(
+              Object.entries(c.Labels).filter(
+                (e): e is [string, string] => typeof e[1] === 'string',
+              ),
+            )
+          : {}
+      return [{ id: c.Id, name, labels }]
+    })
+  }
 }
 
 /** What `docker run --detach` is given for a smoke probe. */
@@ -255,4 +278,10 @@ export type ImageFileRead =
 export function engineApi(env: NodeJS.ProcessEnv = process.env): EngineApi | undefined {
   const socket = engineSocket(env)
   return socket === undefined ? undefined : new EngineApi(socket)
+}
+
+/** The engine options with the API, when there is one: `new DockerEngine(docker, engineApiOption())`. */
+export function engineApiOption(env: NodeJS.ProcessEnv = process.env): { api?: EngineApi } {
+  const api = engineApi(env)
+  return api ? { api } : {}
 }

@@ -186,6 +186,12 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async labelledContainers(): Promise<LabelledContainer[]> {
+    const listed = await this.options.api?.containersLabelled(OWNER_LABELS.run)
+    if (listed)
+      return listed.flatMap(({ id, name, labels }) => {
+        const container = labelledContainer(id, name, labels)
+        return container ? [container] : []
+      })
     const columns = [
       '{{.ID}}',
       '{{.Names}}',

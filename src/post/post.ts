@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { messageOf } from '../model/errors.js'
 import { LOADED_SMOKE_IMAGE, type RemovedContainer } from '../model/container-owner.js'
 import { DockerEngine } from '../ports/engine.js'
+import { engineApiOption } from '../ports/engine-api.js'
 import { removedContainersSection } from '../report/summary.js'
 import { removeRunContainers } from '../smoke/leftovers.js'
 import { postState } from './state.js'
@@ -40,7 +41,7 @@ export interface PostResult {
  */
 export async function runPost(
   env: NodeJS.ProcessEnv = process.env,
-  engine: PostEngine = new DockerEngine(),
+  engine: PostEngine = new DockerEngine(undefined, engineApiOption()),
 ): Promise<PostResult> {
   const state = postState(env)
   let removed: RemovedContainer[] = []
