@@ -65,6 +65,34 @@ function primitive(r: Results, image: string, name: string, platform?: string): 
 const enginePrimitive = (r: Results, name: string): number =>
   r.primitives.find((p) => p.name === `preflight: ${name}`)?.medianMs ?? NaN
 
+/** Whether the builder measured is the engine's own (the docker driver). */
+const dockerDriver = (r: Results): boolean => r.machine.builder.includes('(docker driver)')
+
+/** The steps after the smoke: the verified record and the GitHub Release. */
+const releaseSteps = (t: Medians): number =>
+  ['mark-verified', 'draft-release', 'lease', 'promote', 'publish', 'cleanup']
+    .map((step) => t.parts[step] ?? 0)
+    .reduce((x, y) => x + y, 0)
+
+/** From the end of the last step to the process's exit. */
+const exitWaitOf = (t: Medians): number =>
+  t.totalMs - (Object.values(t.parts).reduce((x, y) => x + y, 0) + t.beforeStepsMs)
+
+/** What the action does that the floor does not, besides the smoke step. */
+const fixedCosts = (t: Medians): number =>
+  t.beforeStepsMs +
+  (t.parts.preflight ?? 0) +
+  (t.parts.plan ?? 0) +
+  (t.parts['assert-manifest'] ?? 0) +
+  releaseSteps(t) +
+  exitWaitOf(t)
+
+/** What preflight waits for, from the questions measured alone. */
+function preflightHow(r: Results, preflight: number): string {
+  const q = (name: string): string => ms(enginePrimitive(r, name))
+  return `preflight takes ${ms(preflight)}, asking everything at once: the engine's socket for its version and image store (GET /info ${q('engine API socket: GET /info (no process)')} alone; \`docker info\` would take ${q('docker info --format {{json .}}')}), the buildx plugin itself for its version (${q('buildx plugin: version (no docker CLI)')}; \`docker buildx version\` ${q('docker buildx version')}) and the builder (\`inspect --bootstrap\` ${q('buildx plugin: inspect --bootstrap (no docker CLI)')}; through the docker CLI ${q('docker buildx inspect --bootstrap')}), the workspace's commit, the registry probe and the GitHub permission check. The builder's answer is the slowest: buildx reaches the builder's BuildKit for its platforms, which the build needs first (src/steps/preflight.ts, src/ports/engine.ts)`
+}
+
 /** One phase of a platform's smoke in the instrumented release (the sum when it repeats). */
 function phase(smoke: PlatformSmoke | undefined, name: string): number {
   return (smoke?.phases ?? []).filter((p) => p.name === name).reduce((n, p) => n + p.ms, 0)
@@ -132,11 +160,11 @@ function releaseChanges(r: Results, image: 'codex-like' | 'realistic'): Change[]
   const p = platform ?? 'linux/arm64'
   const rm = slowestPhase(inst, 'docker rm -f')
   const kill = primitive(r, image, 'docker kill (running; removal left to --rm)', p)
-  const exitWait = a.totalMs - (Object.values(a.parts).reduce((x, y) => x + y, 0) + a.beforeStepsMs)
+  const exitWait = exitWaitOf(a)
   changes.push({
     title: "Hand the smoke containers' removal to the post step",
     gainMs: Math.max(0, exitWait - 30),
-    how: `a smoke container is removed in the background once its verdict is in (src/smoke/probe.ts), and the main step waits for every removal before it exits (src/main.ts): ${ms(exitWait)} after the last step here, most of it that wait. The cost is the engine's removal of the container, not stopping it: \`docker rm -f\` of a running container ${ms(primitive(r, image, 'docker rm -f (running)', p))} alone (${ms(rm)} in the instrumented releases, two at once), \`docker kill\` ${ms(kill)}. Killing the containers in the main step and leaving their removal to the post step would end the main step that much sooner, but not the job, which then waits in the post step: not done, as the lean script pays its \`docker rm -f\` too`,
+    how: `a smoke container is removed in the background once its verdict is in (src/smoke/probe.ts; through the engine's socket, DELETE /containers/…?force=1, when the docker CLI would use a local one), and the main step waits for every removal before it exits (src/main.ts): ${ms(exitWait)} after the last step here. The cost is the engine's removal of the container, not stopping it: \`docker rm -f\` of a running container ${ms(primitive(r, image, 'docker rm -f (running)', p))} alone (${ms(rm)} in the instrumented releases' processes), \`docker kill\` ${ms(kill)}. Killing the containers in the main step and leaving their removal to the post step would end the main step that much sooner, but not the job, which then waits in the post step: not done, as the lean script pays its \`docker rm -f\` too`,
     targets: 'action ÷ lean, action − floor, components',
   })
   const pull = slowestPhase(inst, 'docker pull')
@@ -144,7 +172,7 @@ function releaseChanges(r: Results, image: 'codex-like' | 'realistic'): Change[]
   changes.push({
     title: 'Skip the pull of what the build left in the engine',
     gainMs: pull,
-    how: `each platform's smoke starts with \`docker pull --platform … image@digest\` (${ms(pull)} on the slowest platform; ${ms(primitive(r, image, 'docker pull by digest (held by the engine)', p))} alone), which downloads ${mb(blobs)} of layers here: with the docker driver and the containerd image store the build already put every blob of the pushed manifest in the engine, and assert-manifest has read the index back from the registry. Run the containers with \`--pull missing\` (or ask the engine's API whether it holds the digest, a few ms) and pull only for drivers that do not load into the engine (docker-container, remote) (src/smoke/platform-smoke.ts)`,
+    how: `each platform's smoke starts with \`docker pull --platform … image@digest\` (${ms(pull)} on the slowest platform; ${ms(primitive(r, image, 'docker pull by digest (held by the engine)', p))} alone), which downloads ${mb(blobs)} of layers here: ${dockerDriver(r) && r.machine.containerdStore ? 'with the docker driver and the containerd image store the build already put every blob of the pushed manifest in the engine, so the containers could run with `--pull missing` (or the engine API asked whether it holds the digest, a few ms)' : 'the builder is not the engine (its image store holds no build), so the new manifest, its config and its changed layers must come from the registry, as for the lean script’s `docker run`: only the registry’s round trips could be saved'} (src/smoke/platform-smoke.ts)`,
     targets: 'action ÷ lean, action − floor, components',
   })
   const created = slowestPhase(inst, 'docker create (architecture)')
@@ -171,11 +199,10 @@ function releaseChanges(r: Results, image: 'codex-like' | 'realistic'): Change[]
     targets: 'action ÷ lean, action − floor',
   })
   const preflight = a.parts.preflight ?? NaN
-  const inspect = enginePrimitive(r, 'docker buildx inspect --bootstrap')
   changes.push({
     title: 'Take preflight off the critical path',
     gainMs: preflight - Math.min(150, preflight),
-    how: `preflight takes ${ms(preflight)}: \`docker info\` (${ms(enginePrimitive(r, 'docker info --format {{json .}}'))} alone), \`docker buildx version\` (${ms(enginePrimitive(r, 'docker buildx version'))}) and \`docker buildx inspect --bootstrap\` (${ms(inspect)}; ${ms(enginePrimitive(r, 'docker buildx inspect (no --bootstrap)'))} without --bootstrap), the workspace's commit, the registry probe and the GitHub permission check, all at once: the three docker processes on 2 busy cores are the critical path. Ask the engine's API socket for the version and the image store (GET /info: ${ms(enginePrimitive(r, 'engine API socket: GET /info (no process)'))}) instead of two of the processes, and start the build as soon as the engine checks pass, awaiting the GitHub and registry checks before the candidate is pushed (src/steps/preflight.ts, src/ports/engine.ts)`,
+    how: preflightHow(r, preflight),
     targets: 'preflight, action ÷ lean, action − floor',
   })
   const after = ['mark-verified', 'draft-release', 'lease', 'promote', 'publish', 'cleanup']
@@ -202,7 +229,7 @@ function releaseChanges(r: Results, image: 'codex-like' | 'realistic'): Change[]
   changes.push({
     title: "Match the lean script's build",
     gainMs: Math.max(0, buildDiff),
-    how: `the action's build step takes ${ms(a.buildMs)}, the lean script's \`buildx build --push\` ${ms(lean.buildMs)} (difference ${ms(buildDiff)}): with the docker driver the action exports an OCI layout (kept in the runner's tool cache, so unchanged layers are not written again) and pushes it by digest itself; the difference is within the noise when it is under ~100 ms`,
+    how: `the action's build step takes ${ms(a.buildMs)}, the lean script's \`buildx build --push\` ${ms(lean.buildMs)} (difference ${ms(buildDiff)}): ${dockerDriver(r) ? 'with the docker driver the action exports an OCI layout (kept in the runner’s tool cache, so unchanged layers are not written again) and pushes it by digest itself' : 'both push from BuildKit; the action runs the buildx plugin itself, not through `docker buildx` (src/ports/docker-cli.ts)'}; the difference is within the noise when it is under ~100 ms`,
     targets: 'action ÷ lean',
   })
   const before = a.beforeStepsMs
@@ -244,7 +271,7 @@ export function evaluateTargets(r: Results): Target[] {
       goal: `≤ slowest platform's smoke alone (${short(alone.platform)}: ${sec(alone.ms)} in the lean script) + 0.3 s = ${sec(alone.ms + 300)}`,
       measured: `${sec(extra)} (${sec(a.totalMs)} − ${sec(floor.totalMs)})`,
       met: extra <= alone.ms + 300,
-      why: `${sec(extra - alone.ms - 300)} over: the same changes as above`,
+      why: `${sec(extra - alone.ms - 300)} over. Besides the smoke step (${sec(a.smokeMs)}, against ${sec(alone.ms)} for the slowest platform alone), the action spends ${sec(a.beforeStepsMs)} starting Node.js and its bundle, ${sec(a.parts.preflight ?? NaN)} in preflight, ${sec((a.parts.plan ?? 0) + (a.parts['assert-manifest'] ?? 0))} planning the release and reading the index back, and ${sec(releaseSteps(a))} recording the verified digest, drafting, promoting and publishing the GitHub Release (${sec(exitWaitOf(a))} after the last step), none of which the floor does: together ${sec(fixedCosts(a))} against the 0.3 s the target leaves. Its build takes ${sec(a.buildMs)}, the floor's ${sec(floor.totalMs)}`,
     })
   }
   const cw = of(comparisonOf(r, 'codex-like', 'warm'), 'action')
@@ -254,7 +281,7 @@ export function evaluateTargets(r: Results): Target[] {
     goal: '≤ 0.15 s',
     measured: sec(preflight),
     met: preflight <= 150,
-    why: `every question is asked at once, and the slowest are three docker processes (\`docker info\` ${ms(enginePrimitive(r, 'docker info --format {{json .}}'))}, \`docker buildx version\` ${ms(enginePrimitive(r, 'docker buildx version'))}, \`docker buildx inspect --bootstrap\` ${ms(enginePrimitive(r, 'docker buildx inspect --bootstrap'))}, each alone), which take longer together on 2 cores; the build needs the builder's facts first`,
+    why: preflightHow(r, preflight),
   })
   if (r.components.length > 1) {
     const g = componentSlope(r)
@@ -400,8 +427,7 @@ function stepsTable(r: Results): string {
     const m = of(c, 'action')
     return m ? sec(f(m)) : '—'
   }
-  const after = (m: Medians): number =>
-    m.totalMs - (Object.values(m.parts).reduce((x, y) => x + y, 0) + m.beforeStepsMs)
+  const after = exitWaitOf
   return table(
     ['Action, warm, medians', 'codex-like', 'realistic'],
     [
