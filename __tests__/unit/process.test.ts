@@ -1,4 +1,5 @@
-import { mkdtempSync, realpathSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, realpathSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -13,12 +14,22 @@ import {
 // These start real, tiny programs (sh, cat): the layer under every port. A command the job's
 // cancellation may interrupt runs another way (@actions/exec keeps its child to itself): both
 // keep the same contract.
+/** The program's path, as a port that found it gives it (/nonexistent/… for one not installed). */
+const pathOf = (name: string): string => {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim()
+  } catch {
+    return `/nonexistent/${name}`
+  }
+}
+
 describe.each([
-  ['through @actions/exec', undefined],
-  ['interruptible', new AbortController().signal],
-])('runCommand, %s', (_, signal) => {
+  ['through @actions/exec', undefined, false],
+  ['interruptible', new AbortController().signal, false],
+  ['by its path (spawned here)', undefined, true],
+])('runCommand, %s', (_, signal, byPath) => {
   const runCommand = (name: string, args: readonly string[], options: CommandOptions = {}) =>
-    runPlain(name, args, { ...options, ...(signal ? { signal } : {}) })
+    runPlain(byPath ? pathOf(name) : name, args, { ...options, ...(signal ? { signal } : {}) })
 
   test('captures the exit code, the output and the error output', async () => {
     expect(await runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3'])).toEqual({
@@ -54,6 +65,20 @@ describe.each([
     expect(result.exitCode).toBe(127)
     expect(result.stderr).toMatch(/no-such-program-multiarch/)
   })
+})
+
+test('a program given by its path is started at the call, before the event loop turns again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'process-'))
+  const stamp = join(dir, 'started')
+  const sh = pathOf('sh')
+  const running = runPlain(sh, ['-c', `date +%s%3N > ${stamp}`])
+  // The loop is held for 300 ms, as a first fetch loading undici holds it, only longer.
+  const heldUntil = Date.now() + 300
+  while (Date.now() < heldUntil) {
+    // busy
+  }
+  await running
+  expect(Number(readFileSync(stamp, 'utf8'))).toBeLessThan(heldUntil)
 })
 
 describe('an interruptible command and the cancellation', () => {

@@ -34599,24 +34599,26 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 
 
-
 /** How long an interrupted program may take to stop before it is killed. */
 const INTERRUPT_GRACE_MS = 3_000;
 /** How long the output of a program that has exited may take to end (a child holding it). */
 const OUTPUT_END_MS = 2_000;
 /**
- * Runs a program that the job's cancellation must be able to end: @actions/exec keeps its
- * child to itself, so this one is spawned here, with the same result and the same log lines.
- * It gets its own process group, which the interrupt reaches whole, as Ctrl-C would: the
- * docker CLI and the buildx plugin it starts.
+ * Spawns a program here, with the same result and log lines as @actions/exec. A program the
+ * job's cancellation must be able to end gets its own process group, which the interrupt
+ * reaches whole, as Ctrl-C would (the docker CLI and the buildx plugin it starts): @actions/exec
+ * keeps its child to itself. A program given by its path is spawned here too, at once:
+ * @actions/exec first looks it up on PATH, a few file-system round trips on the event loop,
+ * which a busy loop (a first fetch loading undici) holds back by tens of milliseconds.
  */
-function runInterruptible(program, args, options, env) {
+function spawnCommand(program, args, options, env) {
+    const signal = options.signal;
     return new Promise((resolve) => {
         if (options.stream === true)
             process.stdout.write(`[command]${program} ${args.join(' ')}\n`);
         const child = (0,external_node_child_process_namespaceObject.spawn)(program, [...args], {
             stdio: ['pipe', 'pipe', 'pipe'],
-            detached: true,
+            detached: signal !== undefined,
             ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
             ...(env !== undefined ? { env } : {}),
         });
@@ -34649,16 +34651,16 @@ function runInterruptible(program, args, options, env) {
                 signalGroup('SIGKILL');
             }, INTERRUPT_GRACE_MS));
         };
-        if (options.signal.aborted)
+        if (signal?.aborted)
             interrupt();
         else
-            options.signal.addEventListener('abort', interrupt, { once: true });
+            signal?.addEventListener('abort', interrupt, { once: true });
         let done = false;
         const finish = (exitCode, stderr) => {
             if (done)
                 return;
             done = true;
-            options.signal.removeEventListener('abort', interrupt);
+            signal?.removeEventListener('abort', interrupt);
             for (const timer of timers)
                 clearTimeout(timer);
             child.stdout.destroy();
@@ -34691,8 +34693,8 @@ async function runCommand(program, args, options = {}) {
     const env = options.env
         ? { ...process.env, ...options.env }
         : undefined;
-    if (options.signal)
-        return runInterruptible(program, args, { ...options, signal: options.signal }, env);
+    if (options.signal !== undefined || (0,external_node_path_namespaceObject.isAbsolute)(program))
+        return spawnCommand(program, args, options, env);
     try {
         const result = await getExecOutput(program, [...args], {
             ignoreReturnCode: true,
@@ -34740,13 +34742,23 @@ function program(name) {
         runBinary: (args) => runCommandBinary(name, args),
     };
 }
-/** Whether a program of that name is on PATH, as a process start would find it. */
-async function onPath(name, path = process.env.PATH ?? '') {
-    const found = await Promise.all(path
+/**
+ * Whether a program of that name is on PATH, as a process start would find it. Synchronous: a
+ * few stat calls, where an asynchronous one per folder would wait on a busy event loop.
+ */
+function onPath(name, path = process.env.PATH ?? '') {
+    return path
         .split(external_node_path_namespaceObject.delimiter)
         .filter((dir) => dir !== '')
-        .map((dir) => (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.join)(dir, name), external_node_fs_namespaceObject.constants.X_OK).then(() => true, () => false)));
-    return found.includes(true);
+        .some((dir) => {
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)((0,external_node_path_namespaceObject.join)(dir, name), external_node_fs_namespaceObject.constants.X_OK);
+            return true;
+        }
+        catch {
+            return false;
+        }
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/ports/docker-cli.ts
@@ -35551,7 +35563,7 @@ class DockerEngine {
     /** The engine's version and image store: from its socket, else from `docker info`. */
     async engineFacts() {
         const facts = await this.options.api?.engine();
-        if (facts && (await onPath('docker')))
+        if (facts && onPath('docker'))
             return { facts };
         const engine = await this.docker.run(['info', '--format', '{{json .}}']);
         return { facts: parseEngineInfo(engine.stdout), engine };

@@ -381,7 +381,7 @@ export class DockerEngine implements ContainerEngine {
     { facts: EngineFacts } | { facts: undefined; engine: CommandResult }
   > {
     const facts = await this.options.api?.engine()
-    if (facts && (await onPath('docker'))) return { facts }
+    if (facts && onPath('docker')) return { facts }
     const engine = await this.docker.run(['info', '--format', '{{json .}}'])
     return { facts: parseEngineInfo(engine.stdout), engine }
   }

@@ -1,7 +1,6 @@
 import { execFile, spawn } from 'node:child_process'
-import { constants } from 'node:fs'
-import { access } from 'node:fs/promises'
-import { delimiter, join } from 'node:path'
+import { accessSync, constants } from 'node:fs'
+import { delimiter, isAbsolute, join } from 'node:path'
 import { getExecOutput } from '@actions/exec'
 
 export interface CommandResult {
@@ -27,22 +26,25 @@ export const INTERRUPT_GRACE_MS = 3_000
 const OUTPUT_END_MS = 2_000
 
 /**
- * Runs a program that the job's cancellation must be able to end: @actions/exec keeps its
- * child to itself, so this one is spawned here, with the same result and the same log lines.
- * It gets its own process group, which the interrupt reaches whole, as Ctrl-C would: the
- * docker CLI and the buildx plugin it starts.
+ * Spawns a program here, with the same result and log lines as @actions/exec. A program the
+ * job's cancellation must be able to end gets its own process group, which the interrupt
+ * reaches whole, as Ctrl-C would (the docker CLI and the buildx plugin it starts): @actions/exec
+ * keeps its child to itself. A program given by its path is spawned here too, at once:
+ * @actions/exec first looks it up on PATH, a few file-system round trips on the event loop,
+ * which a busy loop (a first fetch loading undici) holds back by tens of milliseconds.
  */
-function runInterruptible(
+function spawnCommand(
   program: string,
   args: readonly string[],
-  options: CommandOptions & { signal: AbortSignal },
+  options: CommandOptions,
   env: NodeJS.ProcessEnv | undefined,
 ): Promise<CommandResult> {
+  const signal = options.signal
   return new Promise((resolve) => {
     if (options.stream === true) process.stdout.write(`[command]${program} ${args.join(' ')}\n`)
     const child = spawn(program, [...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
+      detached: signal !== undefined,
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       ...(env !== undefined ? { env } : {}),
     })
@@ -73,13 +75,13 @@ function runInterruptible(
         }, INTERRUPT_GRACE_MS),
       )
     }
-    if (options.signal.aborted) interrupt()
-    else options.signal.addEventListener('abort', interrupt, { once: true })
+    if (signal?.aborted) interrupt()
+    else signal?.addEventListener('abort', interrupt, { once: true })
     let done = false
     const finish = (exitCode: number, stderr?: string): void => {
       if (done) return
       done = true
-      options.signal.removeEventListener('abort', interrupt)
+      signal?.removeEventListener('abort', interrupt)
       for (const timer of timers) clearTimeout(timer)
       child.stdout.destroy()
       child.stderr.destroy()
@@ -118,8 +120,8 @@ export async function runCommand(
   const env = options.env
     ? { ...(process.env as Record<string, string>), ...options.env }
     : undefined
-  if (options.signal)
-    return runInterruptible(program, args, { ...options, signal: options.signal }, env)
+  if (options.signal !== undefined || isAbsolute(program))
+    return spawnCommand(program, args, options, env)
   try {
     const result = await getExecOutput(program, [...args], {
       ignoreReturnCode: true,
@@ -191,18 +193,20 @@ export function program(name: string): Program {
   }
 }
 
-/** Whether a program of that name is on PATH, as a process start would find it. */
-export async function onPath(name: string, path = process.env.PATH ?? ''): Promise<boolean> {
-  const found = await Promise.all(
-    path
-      .split(delimiter)
-      .filter((dir) => dir !== '')
-      .map((dir) =>
-        access(join(dir, name), constants.X_OK).then(
-          () => true,
-          () => false,
-        ),
-      ),
-  )
-  return found.includes(true)
+/**
+ * Whether a program of that name is on PATH, as a process start would find it. Synchronous: a
+ * few stat calls, where an asynchronous one per folder would wait on a busy event loop.
+ */
+export function onPath(name: string, path = process.env.PATH ?? ''): boolean {
+  return path
+    .split(delimiter)
+    .filter((dir) => dir !== '')
+    .some((dir) => {
+      try {
+        accessSync(join(dir, name), constants.X_OK)
+        return true
+      } catch {
+        return false
+      }
+    })
 }
