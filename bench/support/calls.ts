@@ -1,9 +1,21 @@
-// Timing hooks outside the action: docker, git and jq behind wrappers on PATH that log each
-// call's start, end and arguments, so an instrumented release shows every process it starts.
+// Timing hooks outside the action: docker, git and jq behind wrappers on PATH (and the buildx
+// plugin behind one in a Docker config) that log each call's start, end and arguments, so an
+// instrumented release shows every process it starts. Requests on the engine's socket are not
+// processes: they show in none of these rows.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { buildxPlugin } from '../../src/ports/docker-cli.js'
 
 const WRAPPED = ['docker', 'git', 'jq', 'curl']
 
@@ -44,8 +56,36 @@ export function callLog(): CallLog {
     writeFileSync(join(dir, program), script)
     chmodSync(join(dir, program), 0o755)
   }
+  // The action runs the buildx plugin itself (src/ports/docker-cli.ts): a wrapper in front of it,
+  // in a Docker config of its own, logs those calls as `docker buildx …`.
+  const plugin = buildxPlugin()
+  const config = join(dir, 'docker-config')
+  if (plugin !== undefined) {
+    mkdirSync(join(config, 'cli-plugins'), { recursive: true })
+    const original = join(process.env.DOCKER_CONFIG || join(homedir(), '.docker'), 'config.json')
+    if (existsSync(original)) copyFileSync(original, join(config, 'config.json'))
+    const wrapper = join(config, 'cli-plugins', 'docker-buildx')
+    writeFileSync(
+      wrapper,
+      [
+        '#!/bin/bash',
+        // Run by the docker CLI (its metadata question, or a call it sets this for): the docker
+        // wrapper has logged it.
+        `[[ -n "\${DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND:-}" || "$1" == docker-cli-plugin-metadata ]] && exec '${plugin}' "$@"`,
+        's=${EPOCHREALTIME/./}',
+        `'${plugin}' "$@"; rc=$?`,
+        `printf '%s %s %s\n' "$s" "\${EPOCHREALTIME/./}" "docker buildx $*" >>'${log}'`,
+        'exit $rc',
+        '',
+      ].join('\n'),
+    )
+    chmodSync(wrapper, 0o755)
+  }
   return {
-    env: { PATH: `${dir}:${process.env.PATH ?? ''}` },
+    env: {
+      PATH: `${dir}:${process.env.PATH ?? ''}`,
+      ...(plugin !== undefined ? { DOCKER_CONFIG: config } : {}),
+    },
     read: () =>
       readFileSync(log, 'utf8')
         .split('\n')

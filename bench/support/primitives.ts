@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process'
 import { request } from 'node:http'
 import { promisify } from 'node:util'
 import { buildxPlugin } from '../../src/ports/docker-cli.js'
+import { engineSocket } from '../../src/ports/engine-api.js'
 import { HttpRegistry } from '../../src/ports/registry/http.js'
 import { median } from './stats.js'
 
@@ -29,7 +30,9 @@ const docker = (...args: string[]): Promise<{ stdout: string }> => run('docker',
 /** One request to the engine's API socket (what the CLI does after starting up). */
 function engineApi(method: string, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: '/var/run/docker.sock', method, path }, (res) => {
+    // The socket of the stack measured, as the action finds it (DOCKER_HOST, else the default).
+    const socketPath = engineSocket() ?? '/var/run/docker.sock'
+    const req = request({ socketPath, method, path }, (res) => {
       let body = ''
       res.on('data', (c: Buffer) => (body += c.toString()))
       res.on('end', () => {
