@@ -1,9 +1,10 @@
 import { jest } from '@jest/globals'
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAction } from '../support/action-run.js'
-import { STACK, docker, dockerPath } from '../support/engine-stack.js'
+import { dockerCalls } from '../support/docker-fault.js'
+import { docker } from '../support/engine-stack.js'
 import { createFixtureRepo } from '../support/fixture-repo.js'
 import { getManifest, listTags, resolveDigest } from '../support/registry-http.js'
 import { releaseWorld, type ReleaseWorld } from '../support/release-world.js'
@@ -203,15 +204,8 @@ describe('build and push on the real stack', () => {
 })
 
 describe('invalid inputs fail before any side effect', () => {
-  // A docker on PATH that records every call, then hands over to the real one.
-  const shimDir = mkdtempSync(join(tmpdir(), 'docker-shim-'))
-  const callLog = join(shimDir, 'calls.log')
-  const realDocker = dockerPath()
-  writeFileSync(
-    join(shimDir, 'docker'),
-    `#!/bin/sh\necho "$*" >> '${callLog}'\nexec '${realDocker}' "$@"\n`,
-  )
-  chmodSync(join(shimDir, 'docker'), 0o755)
+  // A docker and a buildx plugin in front of the real ones that record every call.
+  const recorder = dockerCalls()
 
   test.each<[string, Record<string, string>, RegExp[]]>([
     [
@@ -252,11 +246,11 @@ describe('invalid inputs fail before any side effect', () => {
       workspace: repo.dir,
       sha: repo.sha,
       inputs: { image: image.name, version: '1.0.0', mode: 'release', ...inputs },
-      env: { PATH: `${shimDir}:${STACK.env.PATH}` },
+      env: recorder.env,
     })
     expect(run.exitCode).toBe(1)
     for (const message of messages) expect(run.errors.join('\n')).toMatch(message)
-    expect(existsSync(callLog)).toBe(false)
+    expect(recorder.calls()).toEqual([])
     expect(await listTags(image.path)).toEqual([])
   })
 
@@ -267,9 +261,9 @@ describe('invalid inputs fail before any side effect', () => {
       sha: repo.sha,
       eventName: 'pull_request',
       inputs: { image: uniqueImage('shim').name, platforms: 'linux/amd64' },
-      env: { PATH: `${shimDir}:${STACK.env.PATH}` },
+      env: recorder.env,
     })
     expect(run.exitCode).toBe(0)
-    expect(existsSync(callLog)).toBe(true)
+    expect(recorder.calls()).toContainEqual(expect.stringMatching(/^buildx build /))
   })
 })
