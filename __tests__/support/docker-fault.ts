@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
@@ -53,6 +54,9 @@ function dockerShim(
     mkdirSync(join(config, 'cli-plugins'), { recursive: true })
     const original = join(configOf(stack), 'config.json')
     if (!dockerConfig && existsSync(original)) copyFileSync(original, join(config, 'config.json'))
+    // buildx keeps its builders in the config folder: a copy shares the stack's.
+    const builders = join(configOf(stack), 'buildx')
+    if (!dockerConfig && existsSync(builders)) symlinkSync(builders, join(config, 'buildx'))
     const file = join(config, 'cli-plugins', 'docker-buildx')
     rmSync(file, { force: true })
     // Run by the docker CLI (its metadata question, or a call it sets this variable for), the

@@ -11,6 +11,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
@@ -62,8 +63,12 @@ export function callLog(): CallLog {
   const config = join(dir, 'docker-config')
   if (plugin !== undefined) {
     mkdirSync(join(config, 'cli-plugins'), { recursive: true })
-    const original = join(process.env.DOCKER_CONFIG || join(homedir(), '.docker'), 'config.json')
+    const originalDir = process.env.DOCKER_CONFIG || join(homedir(), '.docker')
+    const original = join(originalDir, 'config.json')
     if (existsSync(original)) copyFileSync(original, join(config, 'config.json'))
+    // buildx keeps its builders in the config folder: the same ones, shared.
+    if (existsSync(join(originalDir, 'buildx')))
+      symlinkSync(join(originalDir, 'buildx'), join(config, 'buildx'))
     const wrapper = join(config, 'cli-plugins', 'docker-buildx')
     writeFileSync(
       wrapper,
