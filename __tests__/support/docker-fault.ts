@@ -22,6 +22,28 @@ function configOf(stack: EngineStack): string {
 }
 
 /**
+ * Puts `script` in front of the buildx plugin, in the Docker config folder `config`: in place
+ * (a test's own config, its logins kept), or as a copy of `original` that shares its `buildx`
+ * folder, where buildx keeps its builders. The plugin is what the action runs, not `docker buildx`.
+ */
+export function pluginWrapper(
+  config: string,
+  original: string,
+  script: string,
+  copy: boolean,
+): void {
+  mkdirSync(join(config, 'cli-plugins'), { recursive: true })
+  if (copy && existsSync(join(original, 'config.json')))
+    copyFileSync(join(original, 'config.json'), join(config, 'config.json'))
+  if (copy && existsSync(join(original, 'buildx')))
+    symlinkSync(join(original, 'buildx'), join(config, 'buildx'))
+  const file = join(config, 'cli-plugins', 'docker-buildx')
+  rmSync(file, { force: true })
+  writeFileSync(file, script)
+  chmodSync(file, 0o755)
+}
+
+/**
  * A `docker` on PATH in front of the stack's own, and a buildx plugin in front of its own (the
  * action runs the plugin directly), logging every call as `docker` would see it (`buildx …`);
  * `body` may end a call first, reading the call from `$args`. The plugin shim goes into
@@ -51,20 +73,11 @@ function dockerShim(
   writeFileSync(join(dir, 'docker'), shim('$*', dockerPath(stack)))
   chmodSync(join(dir, 'docker'), 0o755)
   if (plugin) {
-    mkdirSync(join(config, 'cli-plugins'), { recursive: true })
-    const original = join(configOf(stack), 'config.json')
-    if (!dockerConfig && existsSync(original)) copyFileSync(original, join(config, 'config.json'))
-    // buildx keeps its builders in the config folder: a copy shares the stack's.
-    const builders = join(configOf(stack), 'buildx')
-    if (!dockerConfig && existsSync(builders)) symlinkSync(builders, join(config, 'buildx'))
-    const file = join(config, 'cli-plugins', 'docker-buildx')
-    rmSync(file, { force: true })
     // Run by the docker CLI (its metadata question, or a call it sets this variable for), the
     // call is the docker shim's to log.
     const direct =
       '[ -z "$DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND" ] && [ "$1" != docker-cli-plugin-metadata ]'
-    writeFileSync(file, shim('buildx $*', plugin, direct))
-    chmodSync(file, 0o755)
+    pluginWrapper(config, configOf(stack), shim('buildx $*', plugin, direct), !dockerConfig)
   }
   return {
     env: { PATH: `${dir}:${stack.env.PATH}`, ...(plugin ? { DOCKER_CONFIG: config } : {}) },

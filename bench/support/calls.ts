@@ -3,19 +3,10 @@
 // instrumented release shows every process it starts. Requests on the engine's socket are not
 // processes: they show in none of these rows.
 import { execFileSync } from 'node:child_process'
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pluginWrapper } from '../../__tests__/support/docker-fault.js'
 import { buildxPlugin } from '../../src/ports/docker-cli.js'
 
 const WRAPPED = ['docker', 'git', 'jq', 'curl']
@@ -61,17 +52,10 @@ export function callLog(): CallLog {
   // in a Docker config of its own, logs those calls as `docker buildx …`.
   const plugin = buildxPlugin()
   const config = join(dir, 'docker-config')
-  if (plugin !== undefined) {
-    mkdirSync(join(config, 'cli-plugins'), { recursive: true })
-    const originalDir = process.env.DOCKER_CONFIG || join(homedir(), '.docker')
-    const original = join(originalDir, 'config.json')
-    if (existsSync(original)) copyFileSync(original, join(config, 'config.json'))
-    // buildx keeps its builders in the config folder: the same ones, shared.
-    if (existsSync(join(originalDir, 'buildx')))
-      symlinkSync(join(originalDir, 'buildx'), join(config, 'buildx'))
-    const wrapper = join(config, 'cli-plugins', 'docker-buildx')
-    writeFileSync(
-      wrapper,
+  if (plugin !== undefined)
+    pluginWrapper(
+      config,
+      process.env.DOCKER_CONFIG || join(homedir(), '.docker'),
       [
         '#!/bin/bash',
         // Run by the docker CLI (its metadata question, or a call it sets this for): the docker
@@ -79,13 +63,12 @@ export function callLog(): CallLog {
         `[[ -n "\${DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND:-}" || "$1" == docker-cli-plugin-metadata ]] && exec '${plugin}' "$@"`,
         's=${EPOCHREALTIME/./}',
         `'${plugin}' "$@"; rc=$?`,
-        `printf '%s %s %s\n' "$s" "\${EPOCHREALTIME/./}" "docker buildx $*" >>'${log}'`,
+        `printf '%s %s %s\\n' "$s" "\${EPOCHREALTIME/./}" "docker buildx $*" >>'${log}'`,
         'exit $rc',
         '',
       ].join('\n'),
+      true,
     )
-    chmodSync(wrapper, 0o755)
-  }
   return {
     env: {
       PATH: `${dir}:${process.env.PATH ?? ''}`,
