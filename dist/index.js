@@ -44837,7 +44837,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(885);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9394);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -44846,7 +44846,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 885:
+/***/ 9394:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54236,6 +54236,50 @@ function dockerCli(docker = program('docker'), findPlugin = buildxPlugin) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/ports/engine-info.ts
+// What preflight asks the engine: its version and image store (its socket, else `docker info`),
+// buildx's version and the builder's facts (`buildx inspect --bootstrap`), all at once.
+
+
+
+/** The engine's version and image store: from its socket, else from `docker info`. */
+async function engineFacts(docker, api) {
+    const facts = await api?.engine();
+    if (facts && onPath('docker'))
+        return { facts };
+    const engine = await docker.run(['info', '--format', '{{json .}}']);
+    return { facts: parseEngineInfo(engine.stdout), engine };
+}
+/** What preflight asks the engine and buildx, at once; a failure says what to install or start. */
+async function askEngine(docker, api, builder) {
+    const [asked, buildx, inspect] = await Promise.all([
+        engineFacts(docker, api),
+        docker.run(['buildx', 'version']),
+        docker.run(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
+    ]);
+    const engine = 'engine' in asked ? asked.engine : undefined;
+    if (engine?.exitCode === 127) {
+        throw new StepFailure('the docker CLI is not installed', 'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian');
+    }
+    const server = asked.facts;
+    if (server === undefined || (engine !== undefined && engine.exitCode !== 0)) {
+        throw new StepFailure(`the Docker engine does not answer: ${tail(engine?.stderr ?? '', 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
+    }
+    const buildxVersion = parseBuildxVersion(buildx.stdout);
+    if (buildx.exitCode !== 0 || buildxVersion === undefined) {
+        throw new StepFailure(`docker buildx is not available: ${tail(buildx.stderr || buildx.stdout, 3)}`, 'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)');
+    }
+    if (inspect.exitCode !== 0) {
+        throw new StepFailure(`the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${tail(inspect.stderr, 3)}`, 'create the builder first (docker/setup-buildx-action), or leave the builder input empty');
+    }
+    return {
+        serverVersion: server.version,
+        buildxVersion,
+        builder: parseBuilderInspect(inspect.stdout),
+        containerdStore: server.containerdStore,
+    };
+}
+
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
@@ -54395,6 +54439,7 @@ async function unpackLayout(tarFile, dir) {
 
 
 
+
 const outcome = (result) => result.exitCode === 0 ? { ok: true } : { ok: false, error: result.stderr };
 /** Resolves when the signal aborts (at once if it has); `cancel` forgets it. */
 function whenAborted(signal) {
@@ -54423,7 +54468,10 @@ const settlesWithin = (promise, ms) => Promise.race([
 const REMOVAL_IN_PROGRESS = /removal of container \S+ is already in progress/i;
 const REMOVAL_ATTEMPTS = 10;
 const REMOVAL_RETRY_MS = 500;
-/** The engine through the docker CLI: every argument list is built here or by a pure builder. */
+/**
+ * The engine through the docker CLI (every argument list is built here or by a pure builder), and
+ * through its socket where `options.api` is given.
+ */
 class DockerEngine {
     docker;
     options;
@@ -54614,42 +54662,8 @@ class DockerEngine {
         });
         return { exitCode, stderr };
     }
-    /** The engine's version and image store: from its socket, else from `docker info`. */
-    async engineFacts() {
-        const facts = await this.options.api?.engine();
-        if (facts && onPath('docker'))
-            return { facts };
-        const engine = await this.docker.run(['info', '--format', '{{json .}}']);
-        return { facts: parseEngineInfo(engine.stdout), engine };
-    }
-    async info(builder) {
-        // Independent questions, asked at once.
-        const [asked, buildx, inspect] = await Promise.all([
-            this.engineFacts(),
-            this.docker.run(['buildx', 'version']),
-            this.docker.run(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
-        ]);
-        const engine = 'engine' in asked ? asked.engine : undefined;
-        if (engine?.exitCode === 127) {
-            throw new StepFailure('the docker CLI is not installed', 'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian');
-        }
-        const server = asked.facts;
-        if (server === undefined || (engine !== undefined && engine.exitCode !== 0)) {
-            throw new StepFailure(`the Docker engine does not answer: ${tail(engine?.stderr ?? '', 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
-        }
-        const buildxVersion = parseBuildxVersion(buildx.stdout);
-        if (buildx.exitCode !== 0 || buildxVersion === undefined) {
-            throw new StepFailure(`docker buildx is not available: ${tail(buildx.stderr || buildx.stdout, 3)}`, 'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)');
-        }
-        if (inspect.exitCode !== 0) {
-            throw new StepFailure(`the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${tail(inspect.stderr, 3)}`, 'create the builder first (docker/setup-buildx-action), or leave the builder input empty');
-        }
-        return {
-            serverVersion: server.version,
-            buildxVersion,
-            builder: parseBuilderInspect(inspect.stdout),
-            containerdStore: server.containerdStore,
-        };
+    info(builder) {
+        return askEngine(this.docker, this.options.api, builder);
     }
     async localImageConfig(ref) {
         const result = await this.docker.run(['image', 'inspect', '--format', '{{json .}}', ref]);

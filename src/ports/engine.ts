@@ -1,17 +1,10 @@
 import { setTimeout as wait } from 'node:timers/promises'
-import {
-  type BuilderInfo,
-  type ContainerState,
-  parseBuilderInspect,
-  parseBuildxVersion,
-  parseContainerState,
-  parseEngineInfo,
-  parsePublishedPort,
-} from './engine-output.js'
+import { type ContainerState, parseContainerState, parsePublishedPort } from './engine-output.js'
 import { StepFailure } from '../model/errors.js'
-import { onPath, tail, type CommandResult, type Program } from './process.js'
+import { tail, type CommandResult, type Program } from './process.js'
 import { dockerCli } from './docker-cli.js'
-import type { EngineApi, EngineFacts } from './engine-api.js'
+import type { EngineApi } from './engine-api.js'
+import { askEngine } from './engine-info.js'
 import { imageConfigOf, type ImageConfig } from '../model/oci.js'
 import { firstFileInTar, unpackLayout } from './layer-files.js'
 import { rm } from 'node:fs/promises'
@@ -31,81 +24,24 @@ import {
   type LabelledContainer,
 } from '../model/container-owner.js'
 
-export interface EngineInfo {
-  readonly serverVersion: string
-  readonly buildxVersion: string
-  readonly builder: BuilderInfo
-  /** Whether the engine stores images in containerd (needed for multi-platform with the docker driver). */
-  readonly containerdStore: boolean
-}
+import type {
+  BuildOptions,
+  BuildResult,
+  ContainerEngine,
+  ContainerRun,
+  EngineInfo,
+  EngineOutcome,
+  PublishedPort,
+} from './container-engine.js'
 
-/** How an engine action ended: the engine's error output when it failed. */
-export type EngineOutcome = { readonly ok: true } | { readonly ok: false; readonly error: string }
-
-/** A container run in the foreground: how it exited, or that it was stopped first. */
-export interface ContainerRun extends CommandResult {
-  /** The stop signal came first and the container was removed. */
-  readonly stopped: boolean
-}
-
-/** The host port a container port is published on, or why the engine does not name one. */
-export type PublishedPort =
-  { readonly hostPort: number } | { readonly hostPort: undefined; readonly error: string }
-
-export interface BuildOptions {
-  /** Stamps the build: buildx reads SOURCE_DATE_EPOCH from its environment. */
-  readonly sourceDateEpoch?: number
-  /** Prints buildx's progress to the log as it runs. */
-  readonly stream?: boolean
-}
-
-/** What the build step reads from a build: its exit code, and its log (cache use, errors). */
-export interface BuildResult {
-  readonly exitCode: number
-  readonly stderr: string
-}
-
-/** The container engine, asked for intents: what it is, builds, and containers for smoke tests. */
-export interface ContainerEngine {
-  /** Aborts when the job is cancelled: smoke tests stop waiting on their containers. */
-  readonly cancellation?: AbortSignal
-  info(builder?: string): Promise<EngineInfo>
-  /** Pulls one platform of an image (quietly) into the engine's store. */
-  pull(ref: string, platform: Platform): Promise<EngineOutcome>
-  /**
-   * Runs a command in a new container, never pulling, and waits for it to exit; the container
-   * is then removed in the background (removalsSettled). `stop` removes it at once.
-   */
-  run(spec: ContainerSpec, command: readonly string[], stop?: AbortSignal): Promise<ContainerRun>
-  /** Starts a container in the background, with a container port published on loopback. */
-  startDetached(spec: ContainerSpec, port: number): Promise<EngineOutcome>
-  state(name: string): Promise<ContainerState>
-  /** The last lines of a container's output and error output. */
-  logs(name: string, lines: number): Promise<string>
-  publishedPort(name: string, port: number): Promise<PublishedPort>
-  /** Removes a container, running or not; one already gone is no error. */
-  remove(name: string): Promise<void>
-  /**
-   * Removes a container the run no longer needs without waiting for it (removing a running
-   * container takes the engine a second or more): removalsSettled waits for every one.
-   */
-  removeLater(name: string): void
-  /** Resolves when every removal removeLater started has ended (the run waits before it exits). */
-  removalsSettled(): Promise<void>
-  /** Every container, of any run, that carries the action's labels. */
-  labelledContainers(): Promise<LabelledContainer[]>
-  removeImage(tag: string): Promise<void>
-  /** Logs in to a registry; the password goes on standard input, never in the arguments. */
-  login(registry: string, username: string, password: string): Promise<EngineOutcome>
-  logout(registry: string): Promise<void>
-  /** Builds a plan with buildx; a failure is returned, never thrown. */
-  build(spec: BuildSpec, options?: BuildOptions): Promise<BuildResult>
-  /** The config of an image in the engine's own store (a build loaded for a smoke test). */
-  localImageConfig(ref: string): Promise<ImageConfig>
-  /** Saves an image of the engine's store as an OCI image layout folder (docker save). */
-  saveImage(tag: string, layout: string): Promise<EngineOutcome>
-  /** Copies one file out of an image for a platform; its bytes, or undefined when absent. */
-  readImageFile(ref: string, platform: string, path: string): Promise<Buffer | undefined>
+export type {
+  BuildOptions,
+  BuildResult,
+  ContainerEngine,
+  ContainerRun,
+  EngineInfo,
+  EngineOutcome,
+  PublishedPort,
 }
 
 const outcome = (result: CommandResult): EngineOutcome =>
@@ -145,7 +81,10 @@ export interface EngineOptions {
   readonly owner?: ContainerOwner
   /** The job's cancellation: no container starts after it, and waits on containers end. */
   readonly cancellation?: AbortSignal
-  /** The engine's API socket for its facts and a container's state and ports (else the CLI). */
+  /**
+   * The engine's socket, for what needs no process: its facts, the probe's start, a container's
+   * state and ports, reads of an image's file, removals, the run's containers (else the CLI).
+   */
   readonly api?: EngineApi
 }
 
@@ -162,7 +101,10 @@ const REMOVAL_IN_PROGRESS = /removal of container \S+ is already in progress/i
 const REMOVAL_ATTEMPTS = 10
 const REMOVAL_RETRY_MS = 500
 
-/** The engine through the docker CLI: every argument list is built here or by a pure builder. */
+/**
+ * The engine through the docker CLI (every argument list is built here or by a pure builder), and
+ * through its socket where `options.api` is given.
+ */
 export class DockerEngine implements ContainerEngine {
   readonly cancellation: AbortSignal | undefined
   /** The removals removeLater started and removalsSettled waits for. */
@@ -376,56 +318,8 @@ export class DockerEngine implements ContainerEngine {
     return { exitCode, stderr }
   }
 
-  /** The engine's version and image store: from its socket, else from `docker info`. */
-  private async engineFacts(): Promise<
-    { facts: EngineFacts } | { facts: undefined; engine: CommandResult }
-  > {
-    const facts = await this.options.api?.engine()
-    if (facts && onPath('docker')) return { facts }
-    const engine = await this.docker.run(['info', '--format', '{{json .}}'])
-    return { facts: parseEngineInfo(engine.stdout), engine }
-  }
-
-  async info(builder?: string): Promise<EngineInfo> {
-    // Independent questions, asked at once.
-    const [asked, buildx, inspect] = await Promise.all([
-      this.engineFacts(),
-      this.docker.run(['buildx', 'version']),
-      this.docker.run(['buildx', 'inspect', '--bootstrap', ...(builder ? [builder] : [])]),
-    ])
-    const engine = 'engine' in asked ? asked.engine : undefined
-    if (engine?.exitCode === 127) {
-      throw new StepFailure(
-        'the docker CLI is not installed',
-        'install Docker on the runner (GitHub-hosted Ubuntu runners have it), or run scripts/setup-stack.sh on Debian',
-      )
-    }
-    const server = asked.facts
-    if (server === undefined || (engine !== undefined && engine.exitCode !== 0)) {
-      throw new StepFailure(
-        `the Docker engine does not answer: ${tail(engine?.stderr ?? '', 3)}`,
-        'start the Docker engine (dockerd) before this step, and check that this user may use its socket',
-      )
-    }
-    const buildxVersion = parseBuildxVersion(buildx.stdout)
-    if (buildx.exitCode !== 0 || buildxVersion === undefined) {
-      throw new StepFailure(
-        `docker buildx is not available: ${tail(buildx.stderr || buildx.stdout, 3)}`,
-        'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)',
-      )
-    }
-    if (inspect.exitCode !== 0) {
-      throw new StepFailure(
-        `the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${tail(inspect.stderr, 3)}`,
-        'create the builder first (docker/setup-buildx-action), or leave the builder input empty',
-      )
-    }
-    return {
-      serverVersion: server.version,
-      buildxVersion,
-      builder: parseBuilderInspect(inspect.stdout),
-      containerdStore: server.containerdStore,
-    }
+  info(builder?: string): Promise<EngineInfo> {
+    return askEngine(this.docker, this.options.api, builder)
   }
 
   async localImageConfig(ref: string): Promise<ImageConfig> {
