@@ -34,15 +34,7 @@ import type {
   PublishedPort,
 } from './container-engine.js'
 
-export type {
-  BuildOptions,
-  BuildResult,
-  ContainerEngine,
-  ContainerRun,
-  EngineInfo,
-  EngineOutcome,
-  PublishedPort,
-}
+export type * from './container-engine.js'
 
 const outcome = (result: CommandResult): EngineOutcome =>
   result.exitCode === 0 ? { ok: true } : { ok: false, error: result.stderr }
