@@ -68,17 +68,18 @@ describe.each([
 })
 
 test('a program given by its path is started at the call, before the event loop turns again', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'process-'))
-  const stamp = join(dir, 'started')
-  const sh = pathOf('sh')
-  const running = runPlain(sh, ['-c', `date +%s%3N > ${stamp}`])
-  // The loop is held for 300 ms, as a first fetch loading undici holds it, only longer.
-  const heldUntil = Date.now() + 300
-  while (Date.now() < heldUntil) {
-    // busy
-  }
-  await running
-  expect(Number(readFileSync(stamp, 'utf8'))).toBeLessThan(heldUntil)
+  // This process's children, as the kernel lists them (the main thread spawns them).
+  const children = (): string[] =>
+    readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8')
+      .split(' ')
+      .filter((pid) => pid.trim() !== '')
+  const before = children()
+  const running = runPlain(pathOf('sleep'), ['0.2'])
+  // Nothing has been awaited yet: a child exists now only if the call spawned it itself (a PATH
+  // lookup first, as @actions/exec does, waits for the event loop).
+  const spawned = children().filter((pid) => !before.includes(pid))
+  expect((await running).exitCode).toBe(0)
+  expect(spawned).toHaveLength(1)
 })
 
 describe('an interruptible command and the cancellation', () => {
