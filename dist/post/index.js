@@ -31425,7 +31425,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4010);
+/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6314);
 
 await (0,_post_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 
@@ -31434,7 +31434,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4010:
+/***/ 6314:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34689,7 +34689,7 @@ function spawnCommand(program, args, options, env) {
     });
 }
 /** Runs a program with an argument list (never a shell string) and captures its output. */
-async function runCommand(program, args, options = {}) {
+async function process_runCommand(program, args, options = {}) {
     const env = options.env
         ? { ...process.env, ...options.env }
         : undefined;
@@ -34715,7 +34715,7 @@ async function runCommand(program, args, options = {}) {
     }
 }
 /** The last meaningful lines of a command's error output, for a failure message. */
-function tail(text, lines = 12) {
+function process_tail(text, lines = 12) {
     return text
         .split('\n')
         .map((l) => l.trimEnd())
@@ -34738,34 +34738,164 @@ function runCommandBinary(program, args, timeoutMs = 120_000) {
 }
 function program(name) {
     return {
-        run: (args, options) => runCommand(name, args, options),
+        run: (args, options) => process_runCommand(name, args, options),
         runBinary: (args) => runCommandBinary(name, args),
     };
 }
+/** Whether the file at `path` may be executed (a few microseconds: one access call). */
+function isExecutable(path) {
+    try {
+        (0,external_node_fs_namespaceObject.accessSync)(path, external_node_fs_namespaceObject.constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
 /**
  * Whether a program of that name is on PATH, as a process start would find it. Synchronous: a
- * few stat calls, where an asynchronous one per folder would wait on a busy event loop.
+ * few access calls, where an asynchronous one per folder would wait on a busy event loop.
  */
 function onPath(name, path = process.env.PATH ?? '') {
     return path
         .split(external_node_path_namespaceObject.delimiter)
         .filter((dir) => dir !== '')
-        .some((dir) => {
-        try {
-            (0,external_node_fs_namespaceObject.accessSync)((0,external_node_path_namespaceObject.join)(dir, name), external_node_fs_namespaceObject.constants.X_OK);
-            return true;
-        }
-        catch {
-            return false;
-        }
-    });
+        .some((dir) => isExecutable((0,external_node_path_namespaceObject.join)(dir, name)));
+}
+
+;// CONCATENATED MODULE: ./src/ports/registry/errors.ts
+/**
+ * This registry cannot be spoken to over HTTP from here the way Docker speaks to it (a CA
+ * only the engine trusts, an insecure registry, a credential helper that fails): the caller
+ * lets Docker's own client do it.
+ */
+class errors_HttpUnavailable extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'HttpUnavailable';
+    }
+}
+/** An answer the registry gave: worth another try (5xx, 429) or a dropped connection. */
+class TransientHttpFailure extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'TransientHttpFailure';
+    }
+}
+/** The credentials the registry refused (401 or 403 after authenticating). */
+class HttpUnauthorized extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'HttpUnauthorized';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ports/registry/docker-config.ts
+
+
+
+
+
+
+/** The names Docker Hub goes by; Docker treats them as one registry. */
+const DOCKER_HUB = (/* unused pure expression or super */ null && (['docker.io', 'index.docker.io', 'registry-1.docker.io']));
+/** Where Docker keeps its client configuration (docker login, docker/login-action). */
+function dockerConfigDir(env = process.env) {
+    return env.DOCKER_CONFIG || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker');
+}
+/** config.json, read at once (a few settings decide how the CLI is reached); none: undefined. */
+function dockerConfigNow(env = process.env) {
+    try {
+        return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(dockerConfigDir(env), 'config.json'), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Loopback registries speak plain HTTP, as Docker and buildx assume; everything else HTTPS. */
+function isLoopbackRegistry(registry) {
+    return /^(localhost|127\.|\[::1\])/.test(registry);
+}
+/** The host that answers a registry's HTTP API: Docker Hub's API is not at docker.io. */
+function apiHost(registry) {
+    return DOCKER_HUB.includes(registry) ? 'registry-1.docker.io' : registry;
+}
+/** A repository's path in the API: Docker Hub keeps single-name images under library/. */
+function apiPath(image) {
+    return DOCKER_HUB.includes(image.registry) && !image.path.includes('/')
+        ? `library/${image.path}`
+        : image.path;
+}
+/** The config.json keys a registry's credentials may be stored under, Docker's own first. */
+function credentialKeys(registry) {
+    return DOCKER_HUB.includes(registry)
+        ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io']
+        : [registry, `https://${registry}`, `http://${registry}`];
+}
+async function readDockerConfig() {
+    try {
+        return JSON.parse(await readFile(join(dockerConfigDir(), 'config.json'), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Asks `docker-credential-<helper> get` for a server's credentials, as Docker does: the server
+ * URL on stdin, {"Username", "Secret"} on stdout; the user <token> marks an identity token.
+ */
+async function helperCredentials(helper, serverUrl) {
+    const program = `docker-credential-${helper}`;
+    const result = await runCommand(program, ['get'], { input: serverUrl });
+    if (result.exitCode !== 0) {
+        if (/credentials not found/i.test(`${result.stdout}\n${result.stderr}`))
+            return undefined;
+        // Docker's own client meets the same helper: let it report the failure its way.
+        throw new HttpUnavailable(`${program} failed for ${serverUrl}: ${tail(result.stderr || result.stdout, 2)}`);
+    }
+    let answer;
+    try {
+        answer = JSON.parse(result.stdout);
+    }
+    catch {
+        throw new HttpUnavailable(`${program} answered something other than JSON for ${serverUrl}`);
+    }
+    const username = typeof answer.Username === 'string' ? answer.Username : '';
+    const secret = typeof answer.Secret === 'string' ? answer.Secret : '';
+    if (secret === '')
+        return undefined;
+    if (username === '<token>')
+        return { kind: 'identity-token', token: secret };
+    return { kind: 'basic', auth: Buffer.from(`${username}:${secret}`).toString('base64') };
+}
+/**
+ * The credentials Docker holds for a registry: config.json's auths first (an identity token
+ * before a password), then the registry's credential helper, then the default store.
+ */
+async function dockerCredentials(registry) {
+    const config = await readDockerConfig();
+    if (!config)
+        return undefined;
+    const keys = credentialKeys(registry);
+    for (const key of keys) {
+        const entry = config.auths?.[key];
+        // docker login keeps "user:" as auth beside an identity token: the token is the secret.
+        if (entry?.identitytoken)
+            return { kind: 'identity-token', token: entry.identitytoken };
+        if (entry?.auth)
+            return { kind: 'basic', auth: entry.auth };
+    }
+    const helperKey = keys.find((key) => config.credHelpers?.[key]);
+    const helper = helperKey !== undefined ? config.credHelpers?.[helperKey] : config.credsStore;
+    if (!helper)
+        return undefined;
+    return helperCredentials(helper, helperKey ?? keys[0] ?? registry);
 }
 
 ;// CONCATENATED MODULE: ./src/ports/docker-cli.ts
 // The docker CLI, with its buildx plugin run directly: `docker buildx …` starts the CLI, which
 // asks the plugin for its metadata and then starts it again, about 0.1 s more per call on
 // Docker 28 (bench/README.md). buildx runs standalone as well (docker/actions-toolkit does so).
-
 
 
 
@@ -34776,38 +34906,22 @@ const SYSTEM_PLUGIN_DIRS = [
     '/usr/lib/docker/cli-plugins',
     '/usr/libexec/docker/cli-plugins',
 ];
-const executable = (path) => {
-    try {
-        (0,external_node_fs_namespaceObject.accessSync)(path, external_node_fs_namespaceObject.constants.X_OK);
-        return true;
-    }
-    catch {
-        return false;
-    }
-};
 /** The config file's `cliPluginsExtraDirs`, when the file exists and lists any. */
-function extraPluginDirs(configDir) {
-    try {
-        const config = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(configDir, 'config.json'), 'utf8'));
-        const dirs = config.cliPluginsExtraDirs;
-        return Array.isArray(dirs) ? dirs.filter((d) => typeof d === 'string') : [];
-    }
-    catch {
-        return [];
-    }
+function extraPluginDirs(env) {
+    const dirs = dockerConfigNow(env)?.cliPluginsExtraDirs;
+    return Array.isArray(dirs) ? dirs.filter((d) => typeof d === 'string') : [];
 }
 /**
  * The buildx plugin the docker CLI would run, found in the CLI's own order: the config folder's
  * cli-plugins ($DOCKER_CONFIG, else ~/.docker), the config's extra folders, the system folders.
  */
-function buildxPlugin(env = process.env, isExecutable = executable) {
-    const configDir = env.DOCKER_CONFIG || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker');
+function buildxPlugin(env = process.env, executable = isExecutable) {
     const dirs = [
-        (0,external_node_path_namespaceObject.join)(configDir, 'cli-plugins'),
-        ...extraPluginDirs(configDir),
+        (0,external_node_path_namespaceObject.join)(dockerConfigDir(env), 'cli-plugins'),
+        ...extraPluginDirs(env),
         ...SYSTEM_PLUGIN_DIRS,
     ];
-    return dirs.map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'docker-buildx')).find(isExecutable);
+    return dirs.map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'docker-buildx')).find(executable);
 }
 /**
  * `docker`, except that `buildx …` runs the plugin itself when there is one; without one the
@@ -34858,14 +34972,14 @@ async function askEngine(docker, api, builder) {
     }
     const server = asked.facts;
     if (server === undefined || (engine !== undefined && engine.exitCode !== 0)) {
-        throw new StepFailure(`the Docker engine does not answer: ${tail(engine?.stderr ?? '', 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
+        throw new StepFailure(`the Docker engine does not answer: ${process_tail(engine?.stderr ?? '', 3)}`, 'start the Docker engine (dockerd) before this step, and check that this user may use its socket');
     }
     const buildxVersion = parseBuildxVersion(buildx.stdout);
     if (buildx.exitCode !== 0 || buildxVersion === undefined) {
-        throw new StepFailure(`docker buildx is not available: ${tail(buildx.stderr || buildx.stdout, 3)}`, 'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)');
+        throw new StepFailure(`docker buildx is not available: ${process_tail(buildx.stderr || buildx.stdout, 3)}`, 'install the buildx plugin (docker/setup-buildx-action, or the docker-buildx package)');
     }
     if (inspect.exitCode !== 0) {
-        throw new StepFailure(`the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${tail(inspect.stderr, 3)}`, 'create the builder first (docker/setup-buildx-action), or leave the builder input empty');
+        throw new StepFailure(`the buildx builder${builder ? ` '${builder}'` : ''} cannot be used: ${process_tail(inspect.stderr, 3)}`, 'create the builder first (docker/setup-buildx-action), or leave the builder input empty');
     }
     return {
         serverVersion: server.version,
@@ -35459,7 +35573,7 @@ class DockerEngine {
             columns.join('\t'),
         ]);
         if (result.exitCode !== 0) {
-            throw new StepFailure(`listing the action's containers failed: ${tail(result.stderr, 3)}`);
+            throw new StepFailure(`listing the action's containers failed: ${process_tail(result.stderr, 3)}`);
         }
         return result.stdout
             .split('\n')
@@ -35614,7 +35728,7 @@ class DockerEngine {
     async localImageConfig(ref) {
         const result = await this.docker.run(['image', 'inspect', '--format', '{{json .}}', ref]);
         if (result.exitCode !== 0) {
-            throw new StepFailure(`inspecting the loaded image ${ref} failed: ${tail(result.stderr, 3)}`);
+            throw new StepFailure(`inspecting the loaded image ${ref} failed: ${process_tail(result.stderr, 3)}`);
         }
         return imageConfigOf(JSON.parse(result.stdout), 'Config', 'Os', 'Architecture', 'Variant');
     }
@@ -35650,7 +35764,7 @@ class DockerEngine {
             ref,
         ]);
         if (created.exitCode !== 0) {
-            throw new StepFailure(`creating a container of ${ref} for ${platform} failed: ${tail(created.stderr, 3)}`);
+            throw new StepFailure(`creating a container of ${ref} for ${platform} failed: ${process_tail(created.stderr, 3)}`);
         }
         const id = created.stdout.trim();
         try {
@@ -35679,15 +35793,8 @@ const DEFAULT_SOCKET = '/var/run/docker.sock';
 const TIMEOUT_MS = 5_000;
 /** The context the config file chooses, if any. */
 function configContext(env) {
-    const dir = env.DOCKER_CONFIG || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker');
-    try {
-        const config = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(dir, 'config.json'), 'utf8'));
-        const context = config.currentContext;
-        return typeof context === 'string' && context !== '' ? context : undefined;
-    }
-    catch {
-        return undefined;
-    }
+    const context = dockerConfigNow(env)?.currentContext;
+    return typeof context === 'string' && context !== '' ? context : undefined;
 }
 /**
  * The engine's unix socket when the docker CLI would use it: DOCKER_HOST's unix:// path, else
@@ -35767,12 +35874,8 @@ class EngineApi {
         const found = (await this.get(`/containers/${encodeURIComponent(name)}/json`));
         if (found?.State === undefined)
             return undefined;
-        const { Running: running, ExitCode: exitCode } = found.State;
-        const state = running === true
-            ? { status: 'running' }
-            : running === false
-                ? { status: 'exited', exitCode: typeof exitCode === 'number' ? exitCode : undefined }
-                : { status: 'unknown' };
+        // Read as `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` is.
+        const state = parseContainerState(`${String(found.State.Running)} ${String(found.State.ExitCode)}`);
         const ports = Object.fromEntries(Object.entries(found.NetworkSettings?.Ports ?? {}).map(([port, bindings]) => [
             port,
             (bindings ?? []).map((b) => Number(b.HostPort)).filter((p) => Number.isInteger(p) && p > 0),

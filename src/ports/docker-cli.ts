@@ -1,10 +1,9 @@
 // The docker CLI, with its buildx plugin run directly: `docker buildx …` starts the CLI, which
 // asks the plugin for its metadata and then starts it again, about 0.1 s more per call on
 // Docker 28 (bench/README.md). buildx runs standalone as well (docker/actions-toolkit does so).
-import { accessSync, constants, readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { program, type Program } from './process.js'
+import { isExecutable, program, type Program } from './process.js'
+import { dockerConfigDir, dockerConfigNow } from './registry/docker-config.js'
 
 /** Where the docker CLI looks for plugins after its own config folder and the config's extra folders. */
 const SYSTEM_PLUGIN_DIRS = [
@@ -14,24 +13,10 @@ const SYSTEM_PLUGIN_DIRS = [
   '/usr/libexec/docker/cli-plugins',
 ]
 
-const executable = (path: string): boolean => {
-  try {
-    accessSync(path, constants.X_OK)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** The config file's `cliPluginsExtraDirs`, when the file exists and lists any. */
-function extraPluginDirs(configDir: string): string[] {
-  try {
-    const config = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as unknown
-    const dirs = (config as { cliPluginsExtraDirs?: unknown }).cliPluginsExtraDirs
-    return Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string') : []
-  } catch {
-    return []
-  }
+function extraPluginDirs(env: NodeJS.ProcessEnv): string[] {
+  const dirs = dockerConfigNow(env)?.cliPluginsExtraDirs
+  return Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string') : []
 }
 
 /**
@@ -40,15 +25,14 @@ function extraPluginDirs(configDir: string): string[] {
  */
 export function buildxPlugin(
   env: NodeJS.ProcessEnv = process.env,
-  isExecutable: (path: string) => boolean = executable,
+  executable: (path: string) => boolean = isExecutable,
 ): string | undefined {
-  const configDir = env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker')
   const dirs = [
-    join(configDir, 'cli-plugins'),
-    ...extraPluginDirs(configDir),
+    join(dockerConfigDir(env), 'cli-plugins'),
+    ...extraPluginDirs(env),
     ...SYSTEM_PLUGIN_DIRS,
   ]
-  return dirs.map((dir) => join(dir, 'docker-buildx')).find(isExecutable)
+  return dirs.map((dir) => join(dir, 'docker-buildx')).find(executable)
 }
 
 /**

@@ -1,11 +1,10 @@
 // The engine's API socket, for the questions whose answer is one small JSON document: the
 // docker CLI takes a process for each (50 to 130 ms on Docker 28, bench/README.md), the socket
 // a few milliseconds. Anything unusual (a remote engine, a context, no answer) goes to the CLI.
-import { readFileSync } from 'node:fs'
 import { request, type IncomingHttpHeaders } from 'node:http'
-import { homedir } from 'node:os'
-import { join, posix } from 'node:path'
-import type { ContainerState } from './engine-output.js'
+import { posix } from 'node:path'
+import { parseContainerState, parseEngineInfo, type ContainerState } from './engine-output.js'
+import { dockerConfigNow } from './registry/docker-config.js'
 import { firstFileInTar } from './layer-files.js'
 
 const DEFAULT_SOCKET = '/var/run/docker.sock'
@@ -13,14 +12,8 @@ const TIMEOUT_MS = 5_000
 
 /** The context the config file chooses, if any. */
 function configContext(env: NodeJS.ProcessEnv): string | undefined {
-  const dir = env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker')
-  try {
-    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as unknown
-    const context = (config as { currentContext?: unknown }).currentContext
-    return typeof context === 'string' && context !== '' ? context : undefined
-  } catch {
-    return undefined
-  }
+  const context = dockerConfigNow(env)?.currentContext
+  return typeof context === 'string' && context !== '' ? context : undefined
 }
 
 /**
@@ -35,10 +28,7 @@ export function engineSocket(env: NodeJS.ProcessEnv = process.env): string | und
 }
 
 /** The engine's facts preflight needs, as `docker info` reports them. */
-export interface EngineFacts {
-  readonly version: string
-  readonly containerdStore: boolean
-}
+export type EngineFacts = NonNullable<ReturnType<typeof parseEngineInfo>>
 
 /** A container's state and the host ports its ports are published on. */
 export interface ContainerFacts {
@@ -130,13 +120,10 @@ export class EngineApi {
         }
       | undefined
     if (found?.State === undefined) return undefined
-    const { Running: running, ExitCode: exitCode } = found.State
-    const state: ContainerState =
-      running === true
-        ? { status: 'running' }
-        : running === false
-          ? { status: 'exited', exitCode: typeof exitCode === 'number' ? exitCode : undefined }
-          : { status: 'unknown' }
+    // Read as `docker inspect --format '{{.State.Running}} {{.State.ExitCode}}'` is.
+    const state = parseContainerState(
+      `${String(found.State.Running)} ${String(found.State.ExitCode)}`,
+    )
     const ports = Object.fromEntries(
       Object.entries(found.NetworkSettings?.Ports ?? {}).map(([port, bindings]) => [
         port,

@@ -193,20 +193,23 @@ export function program(name: string): Program {
   }
 }
 
+/** Whether the file at `path` may be executed (a few microseconds: one access call). */
+export function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * Whether a program of that name is on PATH, as a process start would find it. Synchronous: a
- * few stat calls, where an asynchronous one per folder would wait on a busy event loop.
+ * few access calls, where an asynchronous one per folder would wait on a busy event loop.
  */
 export function onPath(name: string, path = process.env.PATH ?? ''): boolean {
   return path
     .split(delimiter)
     .filter((dir) => dir !== '')
-    .some((dir) => {
-      try {
-        accessSync(join(dir, name), constants.X_OK)
-        return true
-      } catch {
-        return false
-      }
-    })
+    .some((dir) => isExecutable(join(dir, name)))
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
@@ -12,18 +13,33 @@ export type Credentials =
   /** An OAuth2 refresh token (docker login against a registry that hands one out). */
   | { readonly kind: 'identity-token'; readonly token: string }
 
-interface DockerConfig {
+export interface DockerConfig {
   auths?: Record<string, { auth?: string; identitytoken?: string }>
   credsStore?: string
   credHelpers?: Record<string, string>
+  /** The context the CLI uses when DOCKER_HOST and DOCKER_CONTEXT are not set. */
+  currentContext?: unknown
+  /** Plugin folders the CLI searches after the config folder's own cli-plugins. */
+  cliPluginsExtraDirs?: unknown
 }
 
 /** The names Docker Hub goes by; Docker treats them as one registry. */
 const DOCKER_HUB = ['docker.io', 'index.docker.io', 'registry-1.docker.io']
 
 /** Where Docker keeps its client configuration (docker login, docker/login-action). */
-export function dockerConfigDir(): string {
-  return process.env.DOCKER_CONFIG ?? join(homedir(), '.docker')
+export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker')
+}
+
+/** config.json, read at once (a few settings decide how the CLI is reached); none: undefined. */
+export function dockerConfigNow(env: NodeJS.ProcessEnv = process.env): DockerConfig | undefined {
+  try {
+    return JSON.parse(
+      readFileSync(join(dockerConfigDir(env), 'config.json'), 'utf8'),
+    ) as DockerConfig
+  } catch {
+    return undefined
+  }
 }
 
 /** Loopback registries speak plain HTTP, as Docker and buildx assume; everything else HTTPS. */
